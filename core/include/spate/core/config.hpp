@@ -1,0 +1,64 @@
+// Configuration with Flink's key names (`parallelism.default`,
+// `execution.buffer-timeout`, ...). Values are strings; typed getters parse
+// them and throw spate::error(errc::invalid_argument) naming the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace spate {
+
+using duration = std::chrono::milliseconds;
+
+//! Parses Flink's duration forms: "300" (ms), "300 ms", "10 s", "1 min", "2 h",
+//! "1 d". Throws errc::invalid_argument naming `what`.
+duration parse_duration(const std::string& text, const std::string& what = "duration");
+
+//! Parses memory sizes: "64", "64 kb", "32 mb", "1 gb" (bytes when no unit).
+std::int64_t parse_memory_size(const std::string& text, const std::string& what = "size");
+
+class configuration {
+public:
+  configuration() = default;
+
+  //! Sets `key` to `value`, replacing any earlier value.
+  void set(const std::string& key, const std::string& value) { values_[key] = value; }
+  //! Parses "key=value" (the argument of -D); throws naming the argument.
+  void set_from_assignment(const std::string& assignment);
+  bool contains(const std::string& key) const { return values_.count(key) != 0; }
+  std::optional<std::string> get(const std::string& key) const;
+
+  std::string get_string(const std::string& key, const std::string& fallback) const;
+  std::int64_t get_int(const std::string& key, std::int64_t fallback) const;
+  double get_double(const std::string& key, double fallback) const;
+  bool get_bool(const std::string& key, bool fallback) const;
+  duration get_duration(const std::string& key, duration fallback) const;
+  std::int64_t get_memory_size(const std::string& key, std::int64_t fallback) const;
+
+  //! Adds every entry of `other`, replacing existing keys.
+  void merge(const configuration& other);
+  const std::map<std::string, std::string>& entries() const { return values_; }
+
+private:
+  std::map<std::string, std::string> values_;
+};
+
+//! Well-known keys and their defaults.
+namespace options {
+inline constexpr const char* parallelism = "parallelism.default";
+inline constexpr const char* max_parallelism = "pipeline.max-parallelism";
+inline constexpr const char* buffer_timeout = "execution.buffer-timeout";
+//! Records per batch between tasks (spate's own key).
+inline constexpr const char* batch_size = "execution.batch-size";
+//! Batches in flight per channel: the credit (Flink's key; spate default 4).
+inline constexpr const char* buffers_per_channel = "taskmanager.network.memory.buffers-per-channel";
+inline constexpr const char* state_dir = "state.backend.rocksdb.localdir";
+//! Entries per state kept in the write-back cache in front of RocksDB.
+inline constexpr const char* state_cache_entries = "state.backend.cache.max-entries";
+inline constexpr const char* scheduler_threads = "spate.scheduler.threads";
+} // namespace options
+
+} // namespace spate

@@ -1,0 +1,98 @@
+#define BOOST_TEST_MODULE codec
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <optional>
+#include <random>
+
+#include "spate/core/codec.hpp"
+
+using namespace spate;
+
+namespace {
+
+struct inner {
+  std::string label;
+  std::vector<std::int64_t> values;
+  SPATE_FIELDS(label, values);
+  bool operator==(const inner& o) const { return label == o.label && values == o.values; }
+};
+
+struct record {
+  std::int64_t id = 0;
+  double price = 0;
+  std::string name;
+  bool flag = false;
+  std::map<std::string, std::int32_t> counts;
+  std::vector<inner> items;
+  std::pair<std::string, std::uint64_t> tag;
+  SPATE_FIELDS(id, price, name, flag, counts, items, tag);
+  bool operator==(const record& o) const {
+    return id == o.id && price == o.price && name == o.name && flag == o.flag &&
+           counts == o.counts && items == o.items && tag == o.tag;
+  }
+};
+
+std::string random_string(std::mt19937_64& rng) {
+  std::string s(rng() % 40, ' ');
+  for (auto& c : s)
+    c = static_cast<char>(rng() % 256); // any byte, including NUL
+  return s;
+}
+
+record random_record(std::mt19937_64& rng) {
+  record r;
+  r.id = static_cast<std::int64_t>(rng());
+  r.price = std::uniform_real_distribution<double>(-1e9, 1e9)(rng);
+  r.name = random_string(rng);
+  r.flag = rng() % 2;
+  for (int i = 0, n = rng() % 5; i < n; ++i)
+    r.counts[random_string(rng)] = static_cast<std::int32_t>(rng());
+  for (int i = 0, n = rng() % 4; i < n; ++i) {
+    inner in{random_string(rng), {}};
+    for (int j = 0, m = rng() % 6; j < m; ++j)
+      in.values.push_back(static_cast<std::int64_t>(rng()));
+    r.items.push_back(in);
+  }
+  r.tag = {random_string(rng), rng()};
+  return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(round_trip_property) {
+  auto seed = std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 5000; ++i) {
+    auto r = random_record(rng);
+    std::string bytes;
+    encode(r, bytes);
+    auto back = decode<record>(bytes);
+    BOOST_REQUIRE_MESSAGE(back == r, "round trip differs, seed " << seed << " case " << i);
+    msgpack::sbuffer sb;
+    encode(r, sb);
+    BOOST_REQUIRE(std::string(sb.data(), sb.size()) == bytes);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(truncated_and_wrong_bytes_are_codec_errors) {
+  std::mt19937_64 rng(1);
+  auto r = random_record(rng);
+  std::string bytes;
+  encode(r, bytes);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    try {
+      decode<record>(bytes.data(), cut, "test record");
+      BOOST_FAIL("truncation at " << cut << " decoded");
+    } catch (const error& e) {
+      BOOST_TEST(e.code() == errc::codec);
+      BOOST_TEST(std::string(e.what()).find("test record") != std::string::npos);
+    }
+  }
+  std::string s;
+  encode(std::string("text"), s);
+  BOOST_CHECK_THROW(decode<std::int64_t>(s), error);
+  std::string trailing = bytes + "x";
+  BOOST_CHECK_THROW(decode<record>(trailing), error);
+}
