@@ -1,0 +1,204 @@
+// The keyed state backend of one stateful subtask: one RocksDB instance (a
+// directory), one column family per declared state, a write-back cache per
+// state. Includes every state kind.
+//
+// RocksDB key = key group (2 bytes, big endian) + msgpack(key) + namespace bytes
+// (msgpack of the namespace; the default namespace is empty) [+ msgpack(user
+// key) for map state]. Value = msgpack of the value (a whole vector for list
+// state). msgpack is self-delimiting, so the concatenation is unambiguous. The
+// WAL is off: durability comes from checkpoints, which call flush() first.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <vector>
+
+#include "spate/core/codec.hpp"
+#include "spate/core/hash.hpp"
+#include "spate/core/key_group.hpp"
+#include "spate/core/types.hpp"
+#include "spate/state/list_state.hpp"
+#include "spate/state/map_state.hpp"
+#include "spate/state/reducing_state.hpp"
+#include "spate/state/state_descriptors.hpp"
+#include "spate/state/value_state.hpp"
+
+namespace spate {
+
+struct state_backend_options {
+  std::string directory; //!< RocksDB dir of this subtask; created if missing (parents too)
+  int max_parallelism = default_max_parallelism;
+  key_group_range key_groups{0, default_max_parallelism - 1}; //!< groups this subtask owns
+  std::size_t cache_max_entries = 1 << 16;                     //!< per state; 0 = no cache
+};
+
+//! Single-threaded: one per subtask, used from one actor. Not movable (the
+//! state objects it hands out point into it).
+class keyed_state_backend {
+public:
+  //! Opens or creates the database, reopening every existing column family.
+  //! Throws spate::error: errc::invalid_argument for bad options, errc::state
+  //! (naming the directory) when RocksDB cannot open it.
+  explicit keyed_state_backend(state_backend_options options);
+  //! flush(), then close. Never throws (a failed flush is logged).
+  ~keyed_state_backend();
+  keyed_state_backend(const keyed_state_backend&) = delete;
+  keyed_state_backend& operator=(const keyed_state_backend&) = delete;
+
+  //! Makes `key` current: encodes it and computes its key group. Throws
+  //! errc::internal if the group is outside key_groups() (the current key is
+  //! then unchanged).
+  template <class K>
+  void set_current_key(const K& key) {
+    static_assert(!std::is_pointer_v<K> && !std::is_array_v<K>,
+                  "pass string keys as std::string: a char array hashes differently");
+    int kg = key_group_for_hash(stable_hash<K>{}(key), options_.max_parallelism);
+    if (!options_.key_groups.contains(kg))
+      throw_foreign_key_group(kg);
+    ctx_.current.resize(2);
+    encode(key, ctx_.current);
+    finish_key(kg);
+  }
+  //! Makes an already encoded key current (restore, timers). Same check.
+  void set_current_key_raw(int key_group, std::string_view encoded_key) {
+    if (!options_.key_groups.contains(key_group))
+      throw_foreign_key_group(key_group);
+    ctx_.current.resize(2);
+    ctx_.current.append(encoded_key);
+    finish_key(key_group);
+  }
+  //! Key group of the current key; -1 before the first key is set.
+  int current_key_group() const { return ctx_.key_group; }
+  //! msgpack of the current key (empty before the first key is set).
+  std::string_view current_key_bytes() const {
+    return ctx_.key_group < 0 ? std::string_view()
+                              : std::string_view(ctx_.current).substr(2, ctx_.key_size);
+  }
+  //! Scopes state to namespace `ns` (a window, for example) until changed.
+  template <class N>
+  void set_current_namespace(const N& ns) {
+    ctx_.ns.clear();
+    encode(ns, ctx_.ns);
+    rebuild_prefix();
+  }
+  //! Back to the default (empty) namespace.
+  void set_default_namespace() {
+    ctx_.ns.clear();
+    rebuild_prefix();
+  }
+
+  // The get_*_state calls create the column family on first use. Asking twice
+  // for a name returns the same object; asking with another kind or type
+  // throws errc::invalid_argument naming the state. The returned reference
+  // lives as long as the backend.
+  template <class V>
+  value_state<V>& get_value_state(const value_state_descriptor<V>& d) {
+    return get_or_create<value_state<V>>(d.name, [&](auto* cf) {
+      return std::make_unique<value_state<V>>(ctx_, cf, d.name);
+    });
+  }
+  template <class V>
+  list_state<V>& get_list_state(const list_state_descriptor<V>& d) {
+    return get_or_create<list_state<V>>(d.name, [&](auto* cf) {
+      return std::make_unique<list_state<V>>(ctx_, cf, d.name);
+    });
+  }
+  template <class UK, class UV>
+  map_state<UK, UV>& get_map_state(const map_state_descriptor<UK, UV>& d) {
+    return get_or_create<map_state<UK, UV>>(d.name, [&](auto* cf) {
+      return std::make_unique<map_state<UK, UV>>(ctx_, cf, d.name);
+    });
+  }
+  template <class V>
+  reducing_state<V>& get_reducing_state(const reducing_state_descriptor<V>& d) {
+    if (!d.reduce)
+      throw_missing_function(d.name, "reduce");
+    return get_or_create<reducing_state<V>>(d.name, [&](auto* cf) {
+      return std::make_unique<reducing_state<V>>(ctx_, cf, d);
+    });
+  }
+  template <class IN, class ACC, class OUT>
+  aggregating_state<IN, ACC, OUT>&
+  get_aggregating_state(const aggregating_state_descriptor<IN, ACC, OUT>& d) {
+    if (!d.create_accumulator)
+      throw_missing_function(d.name, "create_accumulator");
+    if (!d.add)
+      throw_missing_function(d.name, "add");
+    if (!d.get_result)
+      throw_missing_function(d.name, "get_result");
+    return get_or_create<aggregating_state<IN, ACC, OUT>>(d.name, [&](auto* cf) {
+      return std::make_unique<aggregating_state<IN, ACC, OUT>>(ctx_, cf, d);
+    });
+  }
+
+  //! Writes every dirty cached entry of every state in one WriteBatch; entries
+  //! stay cached, clean. What a checkpoint calls. Throws errc::state.
+  void flush();
+  const state_backend_options& options() const { return options_; }
+  key_group_range key_groups() const { return options_.key_groups; }
+  //! Names of the states declared or found on disk ("default" excluded), sorted.
+  std::vector<std::string> state_names() const;
+  //! The RocksDB instance, for checkpoints. Call flush() before snapshotting.
+  rocksdb::DB* db() { return db_; }
+
+  //! Flushes, then visits every entry of `state` whose key group is in `range`,
+  //! in key order: (key group, key bytes after the 2-byte prefix, value bytes).
+  //! The views are valid during the call only. Throws errc::not_found for an
+  //! unknown state, errc::corrupt for a key shorter than its prefix.
+  void for_each_raw(const std::string& state, key_group_range range,
+                    const std::function<void(int, std::string_view, std::string_view)>& visit);
+  //! Writes one raw entry (restore, rescale), creating the column family if
+  //! needed and dropping any cached copy. Throws errc::invalid_argument if
+  //! `key_group` is outside key_groups().
+  void put_raw(const std::string& state, int key_group, std::string_view key_rest,
+               std::string_view value);
+
+private:
+  template <class S, class Make>
+  S& get_or_create(const std::string& name, Make make) {
+    if (detail::state_base* s = find_state(name, typeid(S), S::kind_name))
+      return static_cast<S&>(*s);
+    auto state = make(column(name));
+    S& result = *state;
+    states_.emplace(name, std::move(state));
+    return result;
+  }
+
+  void finish_key(int kg) {
+    ctx_.current[0] = static_cast<char>((kg >> 8) & 0xff);
+    ctx_.current[1] = static_cast<char>(kg & 0xff);
+    ctx_.key_size = ctx_.current.size() - 2;
+    ctx_.current.append(ctx_.ns);
+    ctx_.key_group = kg;
+  }
+  void rebuild_prefix() {
+    if (ctx_.key_group < 0)
+      return;
+    ctx_.current.resize(2 + ctx_.key_size);
+    ctx_.current.append(ctx_.ns);
+  }
+
+  //! The state registered under `name`, nullptr if none; throws if its type differs.
+  detail::state_base* find_state(const std::string& name, const std::type_info& type,
+                                 const char* kind) const;
+  //! The column family of `name`, created if missing.
+  rocksdb::ColumnFamilyHandle* column(const std::string& name);
+  [[noreturn]] void throw_foreign_key_group(int kg) const;
+  [[noreturn]] static void throw_missing_function(const std::string& name, const char* fn);
+  void close() noexcept;
+
+  state_backend_options options_;
+  rocksdb::DB* db_ = nullptr;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> columns_;
+  std::map<std::string, std::unique_ptr<detail::state_base>> states_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  detail::state_context ctx_;
+};
+
+} // namespace spate

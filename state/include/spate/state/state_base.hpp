@@ -1,0 +1,92 @@
+// Internals shared by every state kind: the column family a state lives in,
+// the backend's current key, and the RocksDB calls. RocksDB types are only
+// forward-declared here so users of the state API do not compile rocksdb/db.h.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+} // namespace rocksdb
+
+namespace spate::detail {
+
+//! What every state object shares with its backend (owned by the backend).
+struct state_context {
+  rocksdb::DB* db = nullptr;
+  std::string directory;
+  std::size_t cache_max_entries = 0;
+  //! The current composite prefix: key group (2 bytes, big endian) + key + namespace.
+  std::string current;
+  std::size_t key_size = 0;         //!< bytes of the encoded key within `current`
+  std::string ns;                   //!< namespace bytes; empty = default namespace
+  int key_group = -1;               //!< -1 until a key is set
+  rocksdb::WriteBatch* batch = nullptr; //!< reused for write-backs (single-threaded)
+};
+
+//! Base of all state objects. Virtual calls happen only on flush, eviction
+//! and registry checks, never on the per-record path.
+class state_base {
+public:
+  state_base(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
+             const char* kind);
+  virtual ~state_base();
+  state_base(const state_base&) = delete;
+  state_base& operator=(const state_base&) = delete;
+
+  const std::string& name() const { return name_; }
+  //! "value", "list", "map", "reducing" or "aggregating".
+  const char* kind() const { return kind_; }
+  //! Number of cached entries not yet written to RocksDB.
+  std::size_t dirty_count() const { return dirty_; }
+
+  //! The concrete state type (kind and value types), for the registry's check.
+  virtual const std::type_info& type() const = 0;
+  //! Adds a Put or Delete for every dirty cached entry to `batch`.
+  virtual void collect_dirty(rocksdb::WriteBatch& batch) = 0;
+  //! Called once the batch from collect_dirty is written: every entry is clean.
+  virtual void mark_clean() = 0;
+  //! Drops any cached copy of the entry at `key` (it was overwritten directly).
+  virtual void invalidate(const std::string& key) = 0;
+
+protected:
+  //! The current composite prefix; throws errc::internal if no key is set.
+  const std::string& current_key() const {
+    if (ctx_->key_group < 0)
+      throw_no_key();
+    return ctx_->current;
+  }
+  //! "state '<name>'": names the state in decode errors.
+  const char* label() const { return label_.c_str(); }
+
+  //! Reads `key` into `value`; false if absent. Throws errc::state.
+  bool db_get(const std::string& key, std::string& value);
+  void db_put(const std::string& key, std::string_view value);
+  void db_delete(const std::string& key);
+  void batch_put(rocksdb::WriteBatch& batch, const std::string& key, std::string_view value);
+  void batch_delete(rocksdb::WriteBatch& batch, const std::string& key);
+  //! Writes this state's dirty entries in one WriteBatch, then marks them clean.
+  void write_back();
+  //! The backend's shared batch, emptied (single-threaded, so never in use twice).
+  rocksdb::WriteBatch& fresh_batch();
+  //! Writes `batch` unless empty (WAL off). Throws errc::state naming directory and state.
+  void write(rocksdb::WriteBatch& batch);
+  [[noreturn]] void throw_no_key() const;
+  [[noreturn]] void fail(const char* op, const std::string& status) const;
+
+  state_context* ctx_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::size_t dirty_ = 0;
+
+private:
+  std::string name_;
+  const char* kind_;
+  std::string label_;
+};
+
+} // namespace spate::detail

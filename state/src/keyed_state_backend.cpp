@@ -1,0 +1,220 @@
+#include "spate/state/keyed_state_backend.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+#include "rocksdb_util.hpp"
+#include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+
+namespace spate {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* default_column = "default";
+
+rocksdb::ColumnFamilyOptions column_options() { return rocksdb::ColumnFamilyOptions(); }
+
+void validate(const state_backend_options& o) {
+  auto bad = [&](const std::string& what) {
+    throw error(errc::invalid_argument, "state backend '" + o.directory + "': " + what);
+  };
+  if (o.directory.empty())
+    bad("directory is empty");
+  if (o.max_parallelism < 1 || o.max_parallelism > upper_max_parallelism)
+    bad("max parallelism " + std::to_string(o.max_parallelism) + " is outside [1, " +
+        std::to_string(upper_max_parallelism) + "]");
+  if (o.key_groups.empty() || o.key_groups.start < 0 ||
+      o.key_groups.end >= o.max_parallelism)
+    bad("key group range [" + std::to_string(o.key_groups.start) + ", " +
+        std::to_string(o.key_groups.end) + "] is empty or outside [0, " +
+        std::to_string(o.max_parallelism - 1) + "]");
+}
+
+} // namespace
+
+keyed_state_backend::keyed_state_backend(state_backend_options options)
+    : options_(std::move(options)) {
+  validate(options_);
+  const std::string& dir = options_.directory;
+  auto fail = [&](const std::string& what) {
+    throw error(errc::state, "state backend '" + dir + "': " + what);
+  };
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    fail("cannot create the directory: " + ec.message());
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  std::vector<std::string> names{default_column};
+  if (fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    names.clear();
+    auto s = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
+    if (!s.ok())
+      fail("cannot list column families: " + s.ToString());
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names)
+    descriptors.emplace_back(n, column_options());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  auto s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &db_);
+  if (!s.ok())
+    fail("cannot open RocksDB: " + s.ToString());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    columns_[names[i]] = handles[i];
+
+  batch_ = std::make_unique<rocksdb::WriteBatch>();
+  ctx_.db = db_;
+  ctx_.directory = dir;
+  ctx_.cache_max_entries = options_.cache_max_entries;
+  ctx_.batch = batch_.get();
+}
+
+keyed_state_backend::~keyed_state_backend() {
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    log().error("state backend '{}': flush on close failed: {}", options_.directory, e.what());
+  }
+  close();
+}
+
+void keyed_state_backend::close() noexcept {
+  states_.clear();
+  if (!db_)
+    return;
+  for (auto& [name, handle] : columns_)
+    db_->DestroyColumnFamilyHandle(handle);
+  columns_.clear();
+  // Close() flushes the memtables: with the WAL off they hold the only copy.
+  auto s = db_->Close();
+  if (!s.ok())
+    log().error("state backend '{}': close failed: {}", options_.directory, s.ToString());
+  delete db_;
+  db_ = nullptr;
+}
+
+void keyed_state_backend::flush() {
+  batch_->Clear();
+  for (auto& [name, state] : states_)
+    state->collect_dirty(*batch_);
+  if (batch_->Count() == 0)
+    return;
+  auto s = db_->Write(detail::write_options(), batch_.get());
+  if (!s.ok())
+    throw error(errc::state,
+                "state backend '" + options_.directory + "': flush failed: " + s.ToString());
+  for (auto& [name, state] : states_)
+    state->mark_clean();
+}
+
+std::vector<std::string> keyed_state_backend::state_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, handle] : columns_)
+    if (name != default_column)
+      names.push_back(name);
+  return names;
+}
+
+void keyed_state_backend::for_each_raw(
+    const std::string& state, key_group_range range,
+    const std::function<void(int, std::string_view, std::string_view)>& visit) {
+  flush();
+  auto col = columns_.find(state);
+  if (state == default_column || col == columns_.end())
+    throw error(errc::not_found,
+                "state backend '" + options_.directory + "': no state '" + state + "'");
+  if (range.empty())
+    return;
+  std::string lower = detail::key_group_prefix(range.start);
+  std::string upper = detail::key_group_prefix(range.end + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (range.end + 1 <= 0xffff)
+    ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, col->second));
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    auto key = detail::view(it->key());
+    if (key.size() < 2)
+      throw error(errc::corrupt, "state backend '" + options_.directory + "', state '" + state +
+                                     "': key of " + std::to_string(key.size()) +
+                                     " bytes has no key-group prefix");
+    int kg = (static_cast<unsigned char>(key[0]) << 8) | static_cast<unsigned char>(key[1]);
+    if (kg > range.end)
+      break;
+    visit(kg, key.substr(2), detail::view(it->value()));
+  }
+  if (!it->status().ok())
+    throw error(errc::state, "state backend '" + options_.directory + "', state '" + state +
+                                 "': scan failed: " + it->status().ToString());
+}
+
+void keyed_state_backend::put_raw(const std::string& state, int key_group,
+                                  std::string_view key_rest, std::string_view value) {
+  if (!options_.key_groups.contains(key_group))
+    throw error(errc::invalid_argument,
+                "state backend '" + options_.directory + "', state '" + state + "': key group " +
+                    std::to_string(key_group) + " is outside this backend's key groups [" +
+                    std::to_string(options_.key_groups.start) + ", " +
+                    std::to_string(options_.key_groups.end) + "]");
+  auto* cf = column(state);
+  std::string key = detail::key_group_prefix(key_group);
+  key.append(key_rest);
+  auto s = db_->Put(detail::write_options(), cf, key, detail::slice(value));
+  if (!s.ok())
+    throw error(errc::state, "state backend '" + options_.directory + "', state '" + state +
+                                 "': put failed: " + s.ToString());
+  if (auto it = states_.find(state); it != states_.end())
+    it->second->invalidate(key);
+}
+
+detail::state_base* keyed_state_backend::find_state(const std::string& name,
+                                                    const std::type_info& type,
+                                                    const char* kind) const {
+  auto it = states_.find(name);
+  if (it == states_.end())
+    return nullptr;
+  detail::state_base* s = it->second.get();
+  if (s->type() == type)
+    return s;
+  std::string existing = s->kind();
+  throw error(errc::invalid_argument,
+              "state '" + name + "' is already declared as " + existing + " state" +
+                  (existing == kind ? " with other types" : "") + "; cannot get it as " +
+                  kind + " state with these types");
+}
+
+rocksdb::ColumnFamilyHandle* keyed_state_backend::column(const std::string& name) {
+  if (auto it = columns_.find(name); it != columns_.end() && name != default_column)
+    return it->second;
+  if (name.empty() || name == default_column)
+    throw error(errc::invalid_argument, "state name '" + name +
+                                            "' is not allowed (empty or reserved by RocksDB)");
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  auto s = db_->CreateColumnFamily(column_options(), name, &handle);
+  if (!s.ok())
+    throw error(errc::state, "state backend '" + options_.directory +
+                                 "': cannot create column family for state '" + name +
+                                 "': " + s.ToString());
+  columns_[name] = handle;
+  return handle;
+}
+
+void keyed_state_backend::throw_foreign_key_group(int kg) const {
+  throw error(errc::internal,
+              "state backend '" + options_.directory + "': key group " + std::to_string(kg) +
+                  " of the key is outside this backend's key groups [" +
+                  std::to_string(options_.key_groups.start) + ", " +
+                  std::to_string(options_.key_groups.end) + "]");
+}
+
+void keyed_state_backend::throw_missing_function(const std::string& name, const char* fn) {
+  throw error(errc::invalid_argument,
+              "state '" + name + "': the descriptor has no " + fn + " function");
+}
+
+} // namespace spate

@@ -1,0 +1,80 @@
+#include "spate/state/state_base.hpp"
+
+#include "rocksdb_util.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate::detail {
+
+state_base::state_base(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
+                       const char* kind)
+    : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind),
+      label_("state '" + name_ + "'") {}
+
+state_base::~state_base() = default;
+
+bool state_base::db_get(const std::string& key, std::string& value) {
+  auto s = ctx_->db->Get(rocksdb::ReadOptions(), cf_, key, &value);
+  if (s.IsNotFound())
+    return false;
+  if (!s.ok())
+    fail("get", s.ToString());
+  return true;
+}
+
+void state_base::db_put(const std::string& key, std::string_view value) {
+  auto s = ctx_->db->Put(write_options(), cf_, key, slice(value));
+  if (!s.ok())
+    fail("put", s.ToString());
+}
+
+void state_base::db_delete(const std::string& key) {
+  auto s = ctx_->db->Delete(write_options(), cf_, key);
+  if (!s.ok())
+    fail("delete", s.ToString());
+}
+
+void state_base::batch_put(rocksdb::WriteBatch& batch, const std::string& key,
+                           std::string_view value) {
+  auto s = batch.Put(cf_, key, slice(value));
+  if (!s.ok())
+    fail("batch put", s.ToString());
+}
+
+void state_base::batch_delete(rocksdb::WriteBatch& batch, const std::string& key) {
+  auto s = batch.Delete(cf_, key);
+  if (!s.ok())
+    fail("batch delete", s.ToString());
+}
+
+rocksdb::WriteBatch& state_base::fresh_batch() {
+  ctx_->batch->Clear();
+  return *ctx_->batch;
+}
+
+void state_base::write_back() {
+  if (dirty_ == 0)
+    return;
+  auto& batch = fresh_batch();
+  collect_dirty(batch);
+  write(batch);
+  mark_clean();
+}
+
+void state_base::write(rocksdb::WriteBatch& batch) {
+  if (batch.Count() == 0)
+    return;
+  auto s = ctx_->db->Write(write_options(), &batch);
+  if (!s.ok())
+    fail("write back", s.ToString());
+}
+
+void state_base::throw_no_key() const {
+  throw error(errc::internal, label_ + ": accessed before a current key was set");
+}
+
+void state_base::fail(const char* op, const std::string& status) const {
+  throw error(errc::state, "state backend '" + ctx_->directory + "', " + label_ + ": " + op +
+                               " failed: " + status);
+}
+
+} // namespace spate::detail

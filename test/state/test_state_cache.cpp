@@ -1,0 +1,296 @@
+// The write-back cache: bounded size, write-back on eviction and flush, and a
+// seeded randomized comparison of every state kind against a std::map model,
+// with flushes and restarts, for cache sizes 0, 4 and large.
+#define BOOST_TEST_MODULE state_cache
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <new>
+
+#include "state/state_test_util.hpp"
+
+using namespace spate;
+using spate::test::make_options;
+using spate::test::temp_dir;
+namespace bdata = boost::unit_test::data;
+
+// Heap allocations made by this thread (RocksDB's background threads do not count).
+// (GCC flags free() of memory from operator new once it inlines these; here
+// both sides are ours and use malloc/free.)
+thread_local std::size_t thread_allocations = 0;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+void* operator new(std::size_t n) {
+  ++thread_allocations;
+  if (void* p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+// Named (not anonymous): the data test case is a template whose lambdas capture these.
+namespace cache_test {
+
+std::size_t count_raw(keyed_state_backend& b, const std::string& state) {
+  std::size_t n = 0;
+  b.for_each_raw(state, b.key_groups(), [&](int, std::string_view, std::string_view) { ++n; });
+  return n;
+}
+
+using avg_acc = std::pair<std::int64_t, std::int64_t>;
+using slot = std::pair<int, int>; // key, namespace
+
+// The backend under test and its states; rebuilt on every restart.
+struct system_under_test {
+  std::unique_ptr<keyed_state_backend> b;
+  value_state<std::string>* v = nullptr;
+  list_state<int>* l = nullptr;
+  map_state<int, int>* m = nullptr;
+  reducing_state<std::int64_t>* r = nullptr;
+  aggregating_state<int, avg_acc, double>* a = nullptr;
+
+  void open(const state_backend_options& o) {
+    b.reset(); // the old backend must release the directory first
+    b = std::make_unique<keyed_state_backend>(o);
+    v = &b->get_value_state(value_state_descriptor<std::string>{"v"});
+    l = &b->get_list_state(list_state_descriptor<int>{"l"});
+    m = &b->get_map_state(map_state_descriptor<int, int>{"m"});
+    r = &b->get_reducing_state(reducing_state_descriptor<std::int64_t>{
+        "r", [](const std::int64_t& x, const std::int64_t& y) { return x + y; }});
+    a = &b->get_aggregating_state(aggregating_state_descriptor<int, avg_acc, double>{
+        "a", [] { return avg_acc{0, 0}; },
+        [](const int& x, avg_acc acc) { return avg_acc{acc.first + x, acc.second + 1}; },
+        [](const avg_acc& acc) { return double(acc.first) / double(acc.second); }, {}});
+  }
+  void select(slot s) {
+    b->set_current_key(s.first);
+    if (s.second == 0)
+      b->set_default_namespace();
+    else
+      b->set_current_namespace(std::string("window-") + std::to_string(s.second));
+  }
+};
+
+// What the states should hold.
+struct model {
+  std::map<slot, std::string> v;
+  std::map<slot, std::vector<int>> l;
+  std::map<slot, std::map<int, int>> m;
+  std::map<slot, std::int64_t> r;
+  std::map<slot, avg_acc> a;
+};
+
+template <class M>
+auto lookup(const M& m, slot s) -> std::optional<typename M::mapped_type> {
+  auto it = m.find(s);
+  if (it == m.end())
+    return std::nullopt;
+  return it->second;
+}
+
+void check_slot(system_under_test& t, const model& md, slot s) {
+  BOOST_TEST_CONTEXT("key " << s.first << " ns " << s.second) {
+    BOOST_TEST(t.v->value() == lookup(md.v, s));
+    BOOST_TEST(t.l->get() == lookup(md.l, s).value_or(std::vector<int>{}));
+    auto expected = lookup(md.m, s).value_or(std::map<int, int>{});
+    auto entries = t.m->entries();
+    BOOST_TEST((std::map<int, int>(entries.begin(), entries.end())) == expected);
+    BOOST_TEST(t.m->is_empty() == expected.empty());
+    BOOST_TEST(t.r->get() == lookup(md.r, s));
+    auto acc = lookup(md.a, s);
+    auto avg = t.a->get();
+    BOOST_TEST(avg.has_value() == acc.has_value());
+    if (acc && avg)
+      BOOST_TEST(*avg == double(acc->first) / double(acc->second));
+  }
+}
+
+} // namespace cache_test
+
+using namespace cache_test;
+
+BOOST_DATA_TEST_CASE(randomized_against_model, bdata::make({std::size_t{0}, std::size_t{4},
+                                                            std::size_t{1} << 16}),
+                     cache) {
+  const std::uint64_t seed = spate::test::test_seed();
+  BOOST_TEST_MESSAGE("randomized_against_model cache=" << cache << " seed=" << seed
+                                                       << " (rerun with SPATE_TEST_SEED)");
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  temp_dir dir;
+  auto options = make_options(dir.path(), cache);
+  system_under_test t;
+  t.open(options);
+  model md;
+  const std::size_t bound = cache == 0 ? 1 : cache;
+  for (int step = 0; step < 4000; ++step) {
+    slot s{pick(30), pick(3)};
+    t.select(s);
+    int x = pick(1000);
+    switch (pick(20)) {
+      case 0: t.v->update("s" + std::to_string(x)); md.v[s] = "s" + std::to_string(x); break;
+      case 1: t.v->clear(); md.v.erase(s); break;
+      case 2:
+        if (std::string* p = t.v->mutate()) {
+          BOOST_REQUIRE(md.v.count(s));
+          *p += "+";
+          md.v[s] += "+";
+        } else {
+          BOOST_TEST(!md.v.count(s));
+        }
+        break;
+      case 3: t.l->add(x); md.l[s].push_back(x); break;
+      case 4: t.l->add_all({x, x + 1}); md.l[s].insert(md.l[s].end(), {x, x + 1}); break;
+      case 5: t.l->update({x}); md.l[s] = {x}; break;
+      case 6: t.l->clear(); md.l.erase(s); break;
+      case 7: t.m->put(x % 10, x); md.m[s][x % 10] = x; break;
+      case 8:
+        t.m->remove(x % 10);
+        if (md.m.count(s))
+          md.m[s].erase(x % 10);
+        break;
+      case 9: t.m->clear(); md.m.erase(s); break;
+      case 10: {
+        auto it = md.m.find(s);
+        bool has = it != md.m.end() && it->second.count(x % 10);
+        BOOST_TEST(t.m->contains(x % 10) == has);
+        BOOST_TEST(t.m->get(x % 10) == (has ? std::optional<int>(it->second.at(x % 10))
+                                            : std::nullopt));
+        break;
+      }
+      case 11: t.r->add(x); md.r[s] += x; break;
+      case 12: t.r->clear(); md.r.erase(s); break;
+      case 13: t.a->add(x); md.a[s].first += x; md.a[s].second += 1; break;
+      case 14: t.a->clear(); md.a.erase(s); break;
+      case 15: t.b->flush(); break;
+      case 16:
+        if (pick(10) == 0) {
+          t.open(options);
+          break;
+        }
+        [[fallthrough]];
+      default: check_slot(t, md, s); break;
+    }
+    BOOST_TEST(t.v->cached_entries() <= bound);
+    BOOST_TEST(t.l->cached_entries() <= bound);
+    BOOST_TEST(t.a->cached_entries() <= bound);
+  }
+  auto check_all = [&] {
+    for (int k = 0; k < 30; ++k)
+      for (int ns = 0; ns < 3; ++ns) {
+        t.select({k, ns});
+        check_slot(t, md, {k, ns});
+      }
+  };
+  check_all();
+  t.open(options);
+  check_all();
+  BOOST_TEST(count_raw(*t.b, "v") == md.v.size());
+}
+
+BOOST_AUTO_TEST_CASE(flush_writes_back_and_keeps_entries_cached) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 16));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  auto& l = b.get_list_state(list_state_descriptor<int>{"l"});
+  for (int k = 0; k < 5; ++k) {
+    b.set_current_key(k);
+    v.update(k);
+    l.add(k);
+  }
+  BOOST_TEST(v.dirty_count() == 5u);
+  BOOST_TEST(l.dirty_count() == 5u);
+  b.flush();
+  BOOST_TEST(v.dirty_count() == 0u);
+  BOOST_TEST(l.dirty_count() == 0u);
+  BOOST_TEST(v.cached_entries() == 5u);
+  BOOST_TEST(count_raw(b, "v") == 5u);
+  BOOST_TEST(count_raw(b, "l") == 5u);
+  b.set_current_key(3);
+  v.clear(); // a cached clear is written back as a Delete
+  BOOST_TEST(v.dirty_count() == 1u);
+  BOOST_TEST(count_raw(b, "v") == 4u);
+  BOOST_TEST(v.dirty_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(eviction_is_bounded_and_writes_back) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 4));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  for (int k = 0; k < 1000; ++k) {
+    b.set_current_key(k);
+    v.update(k * 3);
+    BOOST_TEST_REQUIRE(v.cached_entries() <= 4u);
+    BOOST_TEST_REQUIRE(v.dirty_count() <= 4u);
+  }
+  for (int k = 0; k < 1000; ++k) {
+    b.set_current_key(k);
+    BOOST_TEST_REQUIRE(v.value().value_or(-1) == k * 3);
+  }
+  BOOST_TEST(count_raw(b, "v") == 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(uncached_state_writes_through) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 0));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  b.set_current_key(1);
+  v.update(10);
+  BOOST_TEST(v.dirty_count() == 0u);
+  int* p = v.mutate();
+  BOOST_REQUIRE(p != nullptr);
+  *p += 1; // written on the next call on this state, or by flush
+  BOOST_TEST(v.dirty_count() == 1u);
+  b.set_current_key(2);
+  BOOST_TEST(!v.value().has_value());
+  BOOST_TEST(v.dirty_count() == 0u);
+  BOOST_TEST(v.cached_entries() <= 1u);
+  b.set_current_key(1);
+  BOOST_TEST(v.value().value_or(-1) == 11);
+}
+
+BOOST_AUTO_TEST_CASE(warm_cache_hits_do_not_allocate) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 64));
+  auto& v = b.get_value_state(value_state_descriptor<std::int64_t>{"v"});
+  auto& l = b.get_list_state(list_state_descriptor<int>{"l"});
+  auto& r = b.get_reducing_state(reducing_state_descriptor<std::int64_t>{
+      "r", [](const std::int64_t& x, const std::int64_t& y) { return x + y; }});
+  auto& a = b.get_aggregating_state(aggregating_state_descriptor<int, avg_acc, double>{
+      "a", [] { return avg_acc{0, 0}; },
+      [](const int& x, avg_acc acc) { return avg_acc{acc.first + x, acc.second + 1}; },
+      [](const avg_acc& acc) { return double(acc.first) / double(acc.second); }, {}});
+  std::vector<std::string> keys; // longer than the small-string buffer
+  for (int k = 0; k < 16; ++k)
+    keys.push_back("customer-00000000000" + std::to_string(k));
+  std::int64_t checksum = 0;
+  auto run = [&] {
+    for (int round = 0; round < 50; ++round)
+      for (int k = 0; k < 16; ++k) {
+        b.set_current_key(keys[k]);
+        const std::int64_t* p = v.get();
+        v.update((p ? *p : 0) + 1);
+        r.add(k);
+        a.add(k);
+        checksum += static_cast<std::int64_t>(l.get().size());
+        b.set_current_namespace(std::int64_t{1000});
+        v.update(k);
+        b.set_default_namespace();
+      }
+  };
+  run(); // misses: read, decode, insert
+  const std::size_t before = thread_allocations;
+  run();
+  BOOST_TEST(thread_allocations - before == 0u);
+  b.set_current_key(keys[3]);
+  BOOST_TEST(v.value().value_or(0) == 100);
+  BOOST_TEST(r.get().value_or(0) == 300);
+  BOOST_TEST(checksum == 0);
+}
