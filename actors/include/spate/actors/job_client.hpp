@@ -1,0 +1,76 @@
+// Running a job graph in this process (the mini cluster) and watching it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "spate/actors/job_graph.hpp"
+#include "spate/core/config.hpp"
+
+namespace spate {
+
+//! Flink's job states (the subset a mini cluster goes through).
+enum class job_status { created, running, failing, failed, cancelling, canceled, finished };
+
+//! Flink's spelling: "RUNNING", "FINISHED", ...
+const char* to_string(job_status s);
+inline std::ostream& operator<<(std::ostream& os, job_status s) { return os << to_string(s); }
+bool is_terminal(job_status s);
+
+//! Counters of one subtask of one task (a chain of operators), as Flink shows
+//! them per job vertex: records into the chain and out of it.
+struct subtask_metrics {
+  std::string task_name;
+  int subtask = 0;
+  std::int64_t records_in = 0;
+  std::int64_t records_out = 0;
+};
+
+struct job_result {
+  std::string job_id;
+  job_status status = job_status::created;
+  //! The exception text when FAILED.
+  std::string failure_cause;
+  std::chrono::milliseconds net_runtime{0};
+};
+
+namespace detail {
+struct job_runtime;
+}
+
+//! A handle on a running job. Thread-safe. Destroying the last handle of a
+//! job still running cancels it and waits until every actor stopped.
+class job_client {
+public:
+  explicit job_client(std::shared_ptr<detail::job_runtime> rt);
+
+  const std::string& job_id() const;
+  const std::string& job_name() const;
+  job_status status() const;
+  //! Blocks until the job reached a terminal state; returns it.
+  job_result wait();
+  //! Waits up to `timeout`; true when the job is terminal.
+  bool wait_for(std::chrono::milliseconds timeout);
+  //! Asks every task to stop; returns at once (wait() to see CANCELED).
+  void cancel();
+  //! The exception text of a FAILED job, empty otherwise.
+  std::string failure_cause() const;
+  //! Records in and out per subtask of every task, read while running.
+  std::vector<subtask_metrics> metrics() const;
+  //! The tasks (chains) as planned: "Source: generator -> Flat Map", ...
+  std::vector<std::string> task_names() const;
+
+private:
+  std::shared_ptr<detail::job_runtime> rt_;
+};
+
+//! Plans `graph` into chained tasks, spawns one actor per subtask and starts
+//! the job. Throws spate::error(errc::invalid_argument) for an invalid graph or
+//! configuration (the message names the operator or key).
+job_client start_job(job_graph graph, const configuration& config, const std::string& job_name);
+
+} // namespace spate

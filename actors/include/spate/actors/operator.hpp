@@ -1,0 +1,78 @@
+// The runtime's view of an operator: batches in, batches out. Typed operators
+// (api/detail) implement this; a task runs a chain of them with plain calls.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "spate/actors/runtime_context.hpp"
+#include "spate/actors/source_status.hpp"
+#include "spate/core/batch.hpp"
+#include "spate/core/types.hpp"
+
+namespace spate {
+
+//! Where an operator's records go: the next operator of the chain, the
+//! network writers of the task, or several of these.
+class output {
+public:
+  virtual ~output() = default;
+  //! Hands a batch on. The receiver may move records out of it; the caller
+  //! clears it afterwards and keeps its capacity.
+  virtual void push(any_batch& batch) = 0;
+  //! Forwards a watermark, after every record pushed before it.
+  virtual void push_watermark(timestamp wm) = 0;
+};
+
+//! An output that drops everything (an operator whose results nobody reads).
+class null_output final : public output {
+public:
+  void push(any_batch&) override {}
+  void push_watermark(timestamp) override {}
+};
+
+class stream_operator {
+public:
+  virtual ~stream_operator() = default;
+
+  //! Called by the task before open(): the subtask's context, the main output
+  //! and the side outputs by tag (only tags somebody consumes).
+  void setup(runtime_context* ctx, output* main, std::map<std::string, output*> side) {
+    ctx_ = ctx;
+    out_ = main;
+    side_ = std::move(side);
+  }
+
+  //! Prepares the operator (state handles, files). Throwing fails the job.
+  virtual void open() {}
+  //! Processes one batch from input 0 or 1 (two-input operators).
+  virtual void process_batch(int input, any_batch& batch) = 0;
+  //! The task's watermark advanced to `wm`. The default forwards it.
+  virtual void process_watermark(timestamp wm) { out_->push_watermark(wm); }
+  //! Every channel of `input` ended.
+  virtual void end_input(int /*input*/) {}
+  //! All input ended: emit whatever is pending. Called head to tail.
+  virtual void finish() {}
+  //! Releases resources; called once whatever happened. Must not throw.
+  virtual void close() {}
+
+  //! Sources only: emits up to `max_records` records into the output.
+  virtual source_status poll(std::size_t /*max_records*/) { return source_status::end(); }
+
+  runtime_context& context() { return *ctx_; }
+
+protected:
+  //! The side output for `tag`, or nullptr when nobody consumes it.
+  output* side_output(const std::string& tag) const {
+    auto it = side_.find(tag);
+    return it == side_.end() ? nullptr : it->second;
+  }
+
+  runtime_context* ctx_ = nullptr;
+  output* out_ = nullptr;
+  std::map<std::string, output*> side_;
+};
+
+} // namespace spate

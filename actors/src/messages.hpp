@@ -1,0 +1,56 @@
+// Messages between the actors of one process. Batches move by pointer: no
+// serialization inside a process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "spate/core/batch.hpp"
+
+namespace spate::detail {
+
+//! A batch on input channel `channel` of the receiver; `sender_channel` is the
+//! sender's output channel, named in the credit that returns.
+struct data_msg {
+  std::int32_t channel = 0;
+  std::int32_t sender_channel = 0;
+  std::shared_ptr<any_batch> batch;
+};
+
+enum class control_kind : std::int32_t { watermark, end_of_stream };
+
+//! In-band control event on an input channel; never overtakes records.
+struct control_msg {
+  std::int32_t channel = 0;
+  control_kind kind = control_kind::watermark;
+  std::int64_t value = 0;
+};
+
+//! One credit for the sender's output `channel`, with the emptied batch for reuse.
+struct credit_msg {
+  std::int32_t channel = 0;
+  std::shared_ptr<any_batch> recycled;
+};
+
+//! A task tells the master it ended: finished normally or failed with `cause`.
+struct task_done_msg {
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  bool failed = false;
+  std::string cause;
+};
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+
+} // namespace spate::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::data_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::control_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::credit_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::task_done_msg)

@@ -1,0 +1,56 @@
+// Private state shared by the actors of one job in a mini cluster.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "plan.hpp"
+#include "spate/actors/job_client.hpp"
+
+namespace spate::detail {
+
+struct task_counters {
+  std::atomic<std::int64_t> records_in{0};
+  std::atomic<std::int64_t> records_out{0};
+};
+
+//! Immutable after start, except the status block (under `mu`) and counters.
+struct job_runtime {
+  std::string job_id;
+  std::string job_name;
+  configuration config;
+  job_graph graph;
+  execution_plan plan;
+  //! Root of this job's RocksDB working directories (removed at the end).
+  std::string state_root;
+
+  std::size_t batch_size = 1024;
+  int credits_per_channel = 4;
+  std::chrono::milliseconds buffer_timeout{100};
+
+  //! [chain][subtask]
+  std::vector<std::vector<std::unique_ptr<task_counters>>> counters;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  job_status status = job_status::created;
+  std::string failure_cause;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point ended;
+
+  std::unique_ptr<caf::actor_system_config> system_config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor master;
+
+  void set_status(job_status s, const std::string& cause = {});
+  ~job_runtime();
+};
+
+} // namespace spate::detail

@@ -1,0 +1,488 @@
+#include "task_actor.hpp"
+
+#include <algorithm>
+
+#include "spate/core/key_group.hpp"
+#include "spate/core/log.hpp"
+#include "spate/state/keyed_state_backend.hpp"
+
+namespace spate::detail {
+
+namespace {
+
+//! Feeds the next operator of the chain with plain calls.
+class chained_output final : public output {
+public:
+  explicit chained_output(stream_operator* next) : next_(next) {}
+  void push(any_batch& b) override { next_->process_batch(0, b); }
+  void push_watermark(timestamp wm) override { next_->process_watermark(wm); }
+
+private:
+  stream_operator* next_;
+};
+
+//! Feeds the writers of the task's network edges.
+class network_output final : public output {
+public:
+  struct writer_ref {
+    record_writer* writer;
+    int first_channel;
+    int channels;
+  };
+  network_output(task_actor* task, std::vector<writer_ref> writers)
+      : task_(task), writers_(std::move(writers)) {}
+  void push(any_batch& b) override {
+    task_->count_out(b.size());
+    for (std::size_t i = 0; i < writers_.size(); ++i)
+      writers_[i].writer->write(b, i + 1 == writers_.size());
+  }
+  void push_watermark(timestamp wm) override {
+    for (auto& w : writers_) {
+      w.writer->flush();
+      task_->send_control(w.first_channel, w.channels, control_kind::watermark, wm);
+    }
+  }
+
+private:
+  task_actor* task_;
+  std::vector<writer_ref> writers_;
+};
+
+//! One output read by several consumers: all but the last get a copy.
+class fan_out_output final : public output {
+public:
+  explicit fan_out_output(std::vector<output*> outs) : outs_(std::move(outs)) {}
+  void push(any_batch& b) override {
+    for (std::size_t i = 0; i + 1 < outs_.size(); ++i) {
+      auto copy = b.clone();
+      outs_[i]->push(*copy);
+    }
+    outs_.back()->push(b);
+  }
+  void push_watermark(timestamp wm) override {
+    for (auto* o : outs_)
+      o->push_watermark(wm);
+  }
+
+private:
+  std::vector<output*> outs_;
+};
+
+//! The channels of one edge, as a window on the task's output channels.
+class edge_channels final : public channel_set {
+public:
+  edge_channels(task_actor* task, int first, int count)
+      : task_(task), first_(first), count_(count) {}
+  int size() const override { return count_; }
+  std::shared_ptr<any_batch> take_buffer(int c) override { return task_->take_buffer(first_ + c); }
+  void send(int c, std::shared_ptr<any_batch> b) override {
+    task_->send_batch(first_ + c, std::move(b));
+  }
+
+private:
+  task_actor* task_;
+  int first_;
+  int count_;
+};
+
+} // namespace
+
+task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
+                       std::vector<std::vector<channel_target>> targets)
+    : caf::event_based_actor(cfg),
+      rt_(rt),
+      chain_(chain),
+      subtask_(subtask),
+      plan_(&rt->plan.chains[chain]),
+      counters_(rt->counters[chain][subtask].get()),
+      targets_(std::move(targets)) {}
+
+task_actor::~task_actor() {
+  close_operators();
+}
+
+template <class F>
+void task_actor::guarded(F&& f) {
+  if (done_)
+    return;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+}
+
+caf::behavior task_actor::make_behavior() {
+  return {
+    [this](start_atom) { guarded([&] { start(); }); },
+    [this](data_msg& m) { guarded([&] { on_data(m); }); },
+    [this](const control_msg& m) {
+      guarded([&] {
+        if (!started_ || blocked() || !pending_.empty()) {
+          pending_.push_back({current_sender(), false, {}, m});
+          return;
+        }
+        process_control(m);
+        after_work();
+      });
+    },
+    [this](credit_msg& m) { guarded([&] { on_credit(m); }); },
+    [this](tick_atom) { guarded([&] { on_tick(); }); },
+    [this](flush_atom) {
+      guarded([&] {
+        flush_scheduled_ = false;
+        for (auto& w : writers_)
+          w->flush();
+      });
+    },
+    [this](cancel_atom) {
+      done_ = true;
+      close_operators();
+      quit();
+    },
+  };
+}
+
+void task_actor::build() {
+  const auto& g = rt_->graph;
+  const auto& members = plan_->members;
+  const int n = static_cast<int>(members.size());
+  contexts_.resize(n);
+  ops_.resize(n);
+  for (int k = 0; k < n; ++k) {
+    const auto& v = g.vertices()[members[k]];
+    const auto& pv = rt_->plan.vertices[members[k]];
+    auto ctx = std::make_unique<runtime_context>();
+    ctx->task_name = v.name;
+    ctx->operator_uid = pv.uid;
+    ctx->job_id = rt_->job_id;
+    ctx->subtask = subtask_;
+    ctx->parallelism = pv.parallelism;
+    ctx->max_parallelism = pv.max_parallelism;
+    ctx->config = &rt_->config;
+    if (v.keyed) {
+      state_backend_options so;
+      so.directory = rt_->state_root + "/" + pv.uid + "_" + std::to_string(subtask_);
+      so.max_parallelism = pv.max_parallelism;
+      so.key_groups = key_group_range_for_subtask(pv.max_parallelism, pv.parallelism, subtask_);
+      so.cache_max_entries = static_cast<std::size_t>(
+          rt_->config.get_int(options::state_cache_entries, 1 << 16));
+      backends_.push_back(std::make_unique<keyed_state_backend>(so));
+      ctx->state = backends_.back().get();
+    }
+    contexts_[k] = std::move(ctx);
+    ops_[k] = v.make_operator();
+  }
+  head_ = ops_[0].get();
+  source_ = g.vertices()[plan_->head].is_source;
+
+  // Output channels and one writer per network edge.
+  std::vector<network_output::writer_ref> writer_refs;
+  for (std::size_t w = 0; w < plan_->out_edges.size(); ++w) {
+    int e = plan_->out_edges[w];
+    const auto& edge = g.edges()[e];
+    int first = static_cast<int>(out_.size());
+    for (auto& t : targets_[w]) {
+      out_channel ch;
+      ch.target = t;
+      ch.credits = rt_->credits_per_channel;
+      out_.push_back(std::move(ch));
+    }
+    int count = static_cast<int>(targets_[w].size());
+    channel_views_.push_back(std::make_unique<edge_channels>(this, first, count));
+    writer_params params;
+    params.batch_size = rt_->batch_size;
+    params.max_parallelism = rt_->plan.vertices[edge.to.value()].max_parallelism;
+    params.target_parallelism = rt_->plan.vertices[edge.to.value()].parallelism;
+    params.subtask = subtask_;
+    writers_.push_back(edge.make_writer(rt_->plan.edges[e].part, channel_views_.back().get(), params));
+    writer_refs.push_back({writers_.back().get(), first, count});
+  }
+
+  // Each operator's outputs, per tag: chained operators and network writers.
+  for (int k = 0; k < n; ++k) {
+    std::map<std::string, std::vector<output*>> consumers;
+    std::map<std::string, std::vector<network_output::writer_ref>> network;
+    for (std::size_t e = 0; e < g.edges().size(); ++e) {
+      const auto& edge = g.edges()[e];
+      if (edge.from.value() != members[k])
+        continue;
+      if (rt_->plan.edges[e].chained) {
+        auto j = std::find(members.begin(), members.end(), edge.to.value()) - members.begin();
+        outputs_.push_back(std::make_unique<chained_output>(ops_[j].get()));
+        consumers[edge.tag].push_back(outputs_.back().get());
+      } else {
+        auto w = std::find(plan_->out_edges.begin(), plan_->out_edges.end(), static_cast<int>(e)) -
+                 plan_->out_edges.begin();
+        network[edge.tag].push_back(writer_refs[w]);
+      }
+    }
+    for (auto& [tag, refs] : network) {
+      outputs_.push_back(std::make_unique<network_output>(this, std::move(refs)));
+      consumers[tag].push_back(outputs_.back().get());
+    }
+    output* main = nullptr;
+    std::map<std::string, output*> side;
+    for (auto& [tag, outs] : consumers) {
+      output* o = outs.front();
+      if (outs.size() > 1) {
+        outputs_.push_back(std::make_unique<fan_out_output>(outs));
+        o = outputs_.back().get();
+      }
+      if (tag.empty())
+        main = o;
+      else
+        side[tag] = o;
+    }
+    if (!main) {
+      outputs_.push_back(std::make_unique<null_output>());
+      main = outputs_.back().get();
+    }
+    ops_[k]->setup(contexts_[k].get(), main, std::move(side));
+  }
+
+  // Input channels.
+  in_.resize(rt_->plan.input_channels(g, chain_));
+  open_channels_per_input_.assign(2, 0);
+  int c = 0;
+  for (int e : plan_->in_edges) {
+    int count = rt_->plan.channels_per_target(g, e);
+    int input = g.edges()[e].to_input;
+    for (int i = 0; i < count; ++i, ++c) {
+      in_[c].input = input;
+      ++open_channels_per_input_[input];
+    }
+  }
+  open_channels_ = static_cast<int>(in_.size());
+}
+
+void task_actor::start() {
+  build();
+  // Open tail first, so every operator is ready before its input produces.
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
+    (*it)->open();
+  started_ = true;
+  if (source_) {
+    tick_scheduled_ = true;
+    send(this, tick_atom::value);
+  } else if (in_.empty()) {
+    finish_chain();
+  }
+  drain_pending();
+}
+
+void task_actor::on_data(data_msg& m) {
+  if (!started_ || blocked() || !pending_.empty()) {
+    pending_.push_back({current_sender(), true, std::move(m), {}});
+    return;
+  }
+  process_data(m, current_sender());
+  after_work();
+}
+
+void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& sender) {
+  auto& ch = in_.at(m.channel);
+  auto n = m.batch->size();
+  head_->process_batch(ch.input, *m.batch);
+  counters_->records_in.fetch_add(n, std::memory_order_relaxed);
+  m.batch->clear();
+  if (sender)
+    send(caf::actor_cast<caf::actor>(sender), credit_msg{m.sender_channel, std::move(m.batch)});
+}
+
+void task_actor::process_control(const control_msg& m) {
+  auto& ch = in_.at(m.channel);
+  if (m.kind == control_kind::watermark) {
+    ch.watermark = std::max(ch.watermark, m.value);
+  } else if (!ch.ended) {
+    ch.ended = true;
+    --open_channels_;
+    if (--open_channels_per_input_[ch.input] == 0)
+      head_->end_input(ch.input);
+  }
+  if (open_channels_ > 0) {
+    timestamp wm = max_watermark;
+    for (auto& c : in_)
+      if (!c.ended)
+        wm = std::min(wm, c.watermark);
+    if (wm > watermark_) {
+      watermark_ = wm;
+      head_->process_watermark(wm);
+    }
+  } else if (!finished_) {
+    finish_chain();
+  }
+}
+
+void task_actor::on_credit(credit_msg& m) {
+  auto& ch = out_.at(m.channel);
+  ++ch.credits;
+  if (m.recycled)
+    ch.free.push_back(std::move(m.recycled));
+  drain(ch);
+  if (blocked())
+    return;
+  drain_pending();
+  if (source_ && started_ && !tick_scheduled_ && !finished_ && !blocked()) {
+    tick_scheduled_ = true;
+    send(this, tick_atom::value);
+  }
+  check_done();
+}
+
+void task_actor::on_tick() {
+  tick_scheduled_ = false;
+  if (finished_ || blocked())
+    return; // a credit resumes us
+  auto status = head_->poll(rt_->batch_size);
+  switch (status.kind) {
+    case source_status::more:
+      if (!blocked()) {
+        tick_scheduled_ = true;
+        send(this, tick_atom::value);
+      }
+      break;
+    case source_status::idle:
+      tick_scheduled_ = true;
+      delayed_send(this, status.wait, tick_atom::value);
+      break;
+    case source_status::finished:
+      // A bounded input ends event time: every window fires (as Flink).
+      head_->process_watermark(max_watermark);
+      finish_chain();
+      break;
+  }
+  after_work();
+}
+
+void task_actor::drain(out_channel& ch) {
+  if (ch.backlog.empty())
+    return;
+  while (!ch.backlog.empty()) {
+    auto& front = ch.backlog.front();
+    if (front.first) {
+      if (ch.credits == 0)
+        break;
+      --ch.credits;
+      int index = static_cast<int>(&ch - out_.data());
+      send(ch.target.actor, data_msg{ch.target.channel, index, std::move(front.first)});
+    } else {
+      send(ch.target.actor, front.second);
+    }
+    ch.backlog.pop_front();
+  }
+  if (ch.backlog.empty())
+    --backlogged_;
+}
+
+void task_actor::drain_pending() {
+  while (!pending_.empty() && !blocked() && !done_ && started_) {
+    auto p = std::move(pending_.front());
+    pending_.pop_front();
+    if (p.is_data)
+      process_data(p.data, p.sender);
+    else
+      process_control(p.control);
+  }
+  after_work();
+}
+
+void task_actor::after_work() {
+  if (done_)
+    return;
+  if (rt_->buffer_timeout.count() == 0) {
+    for (auto& w : writers_)
+      w->flush();
+  } else if (!flush_scheduled_) {
+    for (auto& w : writers_) {
+      if (w->has_partial()) {
+        flush_scheduled_ = true;
+        delayed_send(this, rt_->buffer_timeout, flush_atom::value);
+        break;
+      }
+    }
+  }
+  check_done();
+}
+
+void task_actor::finish_chain() {
+  for (auto& op : ops_)
+    op->finish();
+  for (auto& w : writers_)
+    w->flush();
+  send_control(0, static_cast<int>(out_.size()), control_kind::end_of_stream, 0);
+  finished_ = true;
+  check_done();
+}
+
+void task_actor::check_done() {
+  if (!finished_ || done_ || blocked())
+    return;
+  done_ = true;
+  close_operators();
+  send(rt_->master, task_done_msg{chain_, subtask_, false, {}});
+  quit();
+}
+
+void task_actor::fail(const std::string& what) {
+  if (done_)
+    return;
+  done_ = true;
+  std::string cause = "task '" + plan_->name + " (" + std::to_string(subtask_ + 1) + "/" +
+                      std::to_string(plan_->parallelism) + ")' failed: " + what;
+  spate::log().error("{}", cause);
+  close_operators();
+  send(rt_->master, task_done_msg{chain_, subtask_, true, cause});
+  quit();
+}
+
+void task_actor::close_operators() noexcept {
+  if (closed_)
+    return;
+  closed_ = true;
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    try {
+      (*it)->close();
+    } catch (const std::exception& e) {
+      spate::log().warn("closing an operator of '{}' failed: {}", plan_->name, e.what());
+    } catch (...) {
+    }
+  }
+  backends_.clear();
+}
+
+void task_actor::send_batch(int channel, std::shared_ptr<any_batch> batch) {
+  auto& ch = out_[channel];
+  if (ch.backlog.empty() && ch.credits > 0) {
+    --ch.credits;
+    send(ch.target.actor, data_msg{ch.target.channel, channel, std::move(batch)});
+    return;
+  }
+  if (ch.backlog.empty())
+    ++backlogged_;
+  ch.backlog.emplace_back(std::move(batch), control_msg{});
+}
+
+std::shared_ptr<any_batch> task_actor::take_buffer(int channel) {
+  auto& f = out_[channel].free;
+  if (f.empty())
+    return nullptr;
+  auto b = std::move(f.back());
+  f.pop_back();
+  return b;
+}
+
+void task_actor::send_control(int first, int count, control_kind kind, std::int64_t value) {
+  for (int c = first; c < first + count; ++c) {
+    auto& ch = out_[c];
+    control_msg m{ch.target.channel, kind, value};
+    if (ch.backlog.empty())
+      send(ch.target.actor, m);
+    else
+      ch.backlog.emplace_back(nullptr, m);
+  }
+}
+
+} // namespace spate::detail

@@ -1,0 +1,114 @@
+// One subtask of a chain of operators, as a CAF actor.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "messages.hpp"
+#include "runtime.hpp"
+#include "spate/actors/operator.hpp"
+#include "spate/actors/record_writer.hpp"
+
+namespace spate {
+class keyed_state_backend;
+}
+
+namespace spate::detail {
+
+//! Where one output channel of a task leads.
+struct channel_target {
+  caf::actor actor;
+  std::int32_t channel = 0;
+};
+
+class task_actor : public caf::event_based_actor {
+public:
+  //! `targets[w]` lists the channels of the task's w-th network out edge.
+  task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
+             std::vector<std::vector<channel_target>> targets);
+  ~task_actor() override;
+
+  caf::behavior make_behavior() override;
+  const char* name() const override { return "spate.task"; }
+
+  // Used by the outputs and writers of this task.
+  void send_batch(int channel, std::shared_ptr<any_batch> batch);
+  std::shared_ptr<any_batch> take_buffer(int channel);
+  void send_control(int first_channel, int count, control_kind kind, std::int64_t value);
+  void count_out(std::size_t n) { counters_->records_out.fetch_add(n, std::memory_order_relaxed); }
+
+private:
+  struct out_channel {
+    channel_target target;
+    int credits = 0;
+    //! Batches (non-null) and control events waiting for credit, in order.
+    std::deque<std::pair<std::shared_ptr<any_batch>, control_msg>> backlog;
+    std::vector<std::shared_ptr<any_batch>> free;
+  };
+  struct in_channel {
+    int input = 0;
+    timestamp watermark = min_watermark;
+    bool ended = false;
+  };
+  struct pending_input {
+    caf::strong_actor_ptr sender;
+    bool is_data = true;
+    data_msg data;
+    control_msg control;
+  };
+
+  void build();
+  void start();
+  void on_data(data_msg& m);
+  void on_control(const control_msg& m);
+  void on_credit(credit_msg& m);
+  void on_tick();
+  void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
+  void process_control(const control_msg& m);
+  void drain(out_channel& ch);
+  void drain_pending();
+  void after_work();
+  void finish_chain();
+  void check_done();
+  void fail(const std::string& what);
+  void close_operators() noexcept;
+  bool blocked() const { return backlogged_ > 0; }
+  template <class F>
+  void guarded(F&& f);
+
+  job_runtime* rt_;
+  int chain_;
+  int subtask_;
+  const chain_plan* plan_;
+  task_counters* counters_;
+  std::vector<std::vector<channel_target>> targets_;
+
+  std::vector<std::unique_ptr<runtime_context>> contexts_;
+  std::vector<std::unique_ptr<keyed_state_backend>> backends_;
+  std::vector<std::unique_ptr<stream_operator>> ops_;
+  std::vector<std::unique_ptr<output>> outputs_;
+  std::vector<std::unique_ptr<channel_set>> channel_views_;
+  std::vector<std::unique_ptr<record_writer>> writers_;
+  stream_operator* head_ = nullptr;
+
+  std::vector<out_channel> out_;
+  int backlogged_ = 0;
+  std::vector<in_channel> in_;
+  std::vector<int> open_channels_per_input_;
+  int open_channels_ = 0;
+  timestamp watermark_ = min_watermark;
+  std::deque<pending_input> pending_;
+
+  bool started_ = false;
+  bool source_ = false;
+  bool tick_scheduled_ = false;
+  bool flush_scheduled_ = false;
+  bool finished_ = false;
+  bool done_ = false;
+  bool closed_ = false;
+};
+
+} // namespace spate::detail

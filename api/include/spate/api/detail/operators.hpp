@@ -1,0 +1,244 @@
+// Typed operators behind stream<T>'s methods. Each processes a whole batch
+// per (virtual) call; the user function is inlined per record.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "spate/actors/operator.hpp"
+#include "spate/api/functions.hpp"
+#include "spate/api/detail/traits.hpp"
+#include "spate/api/process.hpp"
+#include "spate/state/keyed_state_backend.hpp"
+
+namespace spate::detail {
+
+//! Past this many buffered output records an operator hands a batch on
+//! mid-input, so one exploding flat_map cannot hold unbounded memory.
+constexpr std::size_t operator_flush_threshold = 4096;
+
+//! Common base: an output batch of type Out, handed on after each input batch.
+template <class Out>
+class typed_operator : public stream_operator {
+protected:
+  void emit_buffer() {
+    if (!buf_.empty()) {
+      out_->push(buf_);
+      buf_.clear();
+    }
+    side_.drain([this](const std::string& tag, any_batch& b) {
+      if (auto* o = side_output(tag))
+        o->push(b);
+    });
+  }
+  void maybe_emit_early() {
+    if (buf_.size() >= operator_flush_threshold)
+      emit_buffer();
+  }
+  typed_batch<Out> buf_;
+  side_buffers side_;
+};
+
+template <class In, class Out, class F>
+class map_operator final : public typed_operator<Out> {
+public:
+  explicit map_operator(F f) : f_(std::move(f)) {}
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<In>(b);
+    this->buf_.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i)
+      this->buf_.push(f_(std::move(in.values[i])), in.timestamps[i]);
+    this->emit_buffer();
+  }
+
+private:
+  F f_;
+};
+
+//! Filters in place and hands the input batch itself on: no copy.
+template <class T, class F>
+class filter_operator final : public stream_operator {
+public:
+  explicit filter_operator(F f) : f_(std::move(f)) {}
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<T>(b);
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (f_(static_cast<const T&>(in.values[i]))) {
+        if (i != j) {
+          in.values[j] = std::move(in.values[i]);
+          in.timestamps[j] = in.timestamps[i];
+        }
+        ++j;
+      }
+    }
+    in.values.erase(in.values.begin() + j, in.values.end());
+    in.timestamps.resize(j);
+    if (j > 0)
+      out_->push(in);
+  }
+
+private:
+  F f_;
+};
+
+template <class In, class Out, class F>
+class flat_map_operator final : public typed_operator<Out> {
+public:
+  explicit flat_map_operator(F f) : f_(std::move(f)) {}
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<In>(b);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      col_.reset(&this->buf_, in.timestamps[i]);
+      f_(static_cast<const In&>(in.values[i]), col_);
+      this->maybe_emit_early();
+    }
+    this->emit_buffer();
+  }
+
+private:
+  F f_;
+  collector<Out> col_;
+};
+
+//! Calls either a process_function subclass or a lambda (value, ctx).
+template <class F, class In, class Ctx>
+void call_process(F& f, const In& v, Ctx& ctx) {
+  if constexpr (has_process_element<F>::value)
+    f.process_element(v, ctx);
+  else
+    f(v, ctx);
+}
+
+template <class In, class Out, class F>
+class process_operator final : public typed_operator<Out> {
+public:
+  explicit process_operator(F f) : f_(std::move(f)) {}
+  void open() override {
+    ctx_obj_.bind(&this->buf_, &this->side_, this->ctx_);
+    if constexpr (has_process_element<F>::value)
+      f_.open(*this->ctx_);
+  }
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<In>(b);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      ctx_obj_.set_record(in.timestamps[i]);
+      call_process(f_, static_cast<const In&>(in.values[i]), ctx_obj_);
+      this->maybe_emit_early();
+    }
+    this->emit_buffer();
+  }
+  void close() override {
+    if constexpr (has_process_element<F>::value)
+      f_.close();
+  }
+
+private:
+  F f_;
+  process_context<Out> ctx_obj_;
+};
+
+//! Keyed reduce (and sum/min/max, which are reduces): one value state per key.
+template <class K, class T, class KeySel, class F>
+class reduce_operator final : public typed_operator<T> {
+public:
+  reduce_operator(KeySel key, F f) : key_(std::move(key)), f_(std::move(f)) {}
+  void open() override {
+    state_ = &this->ctx_->state->get_value_state(value_state_descriptor<T>{"reduce"});
+  }
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<T>(b);
+    auto* backend = this->ctx_->state;
+    this->buf_.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      backend->set_current_key(key_(in.values[i]));
+      if (T* cur = state_->mutate()) {
+        *cur = f_(static_cast<const T&>(*cur), std::move(in.values[i]));
+        this->buf_.push(*cur, in.timestamps[i]);
+      } else {
+        state_->update(in.values[i]);
+        this->buf_.push(std::move(in.values[i]), in.timestamps[i]);
+      }
+    }
+    this->emit_buffer();
+  }
+
+private:
+  KeySel key_;
+  F f_;
+  value_state<T>* state_ = nullptr;
+};
+
+template <class K, class In, class Out, class KeySel, class F>
+class keyed_process_operator final : public typed_operator<Out> {
+public:
+  keyed_process_operator(KeySel key, F f) : key_(std::move(key)), f_(std::move(f)) {}
+  void open() override {
+    ctx_obj_.bind(&this->buf_, &this->side_, this->ctx_);
+    if constexpr (has_process_element<F>::value)
+      f_.open(*this->ctx_);
+  }
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<In>(b);
+    auto* backend = this->ctx_->state;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto& v = in.values[i];
+      const auto& key = key_(v);
+      backend->set_current_key(key);
+      ctx_obj_.set_key(&key);
+      ctx_obj_.set_record(in.timestamps[i]);
+      call_process(f_, v, ctx_obj_);
+      this->maybe_emit_early();
+    }
+    this->emit_buffer();
+  }
+  void close() override {
+    if constexpr (has_process_element<F>::value)
+      f_.close();
+  }
+
+private:
+  KeySel key_;
+  F f_;
+  keyed_process_context<K, Out> ctx_obj_;
+};
+
+template <class T>
+class source_operator final : public stream_operator {
+public:
+  explicit source_operator(std::unique_ptr<source_function<T>> fn) : fn_(std::move(fn)) {}
+  void open() override { fn_->open(*ctx_); }
+  source_status poll(std::size_t max_records) override {
+    col_.reset(&buf_, no_timestamp);
+    auto status = fn_->poll(col_, max_records);
+    if (!buf_.empty()) {
+      out_->push(buf_);
+      buf_.clear();
+    }
+    return status;
+  }
+  void process_batch(int, any_batch&) override {}
+  void close() override { fn_->close(); }
+
+private:
+  std::unique_ptr<source_function<T>> fn_;
+  typed_batch<T> buf_;
+  collector<T> col_;
+};
+
+template <class T>
+class sink_operator final : public stream_operator {
+public:
+  explicit sink_operator(std::unique_ptr<sink_function<T>> fn) : fn_(std::move(fn)) {}
+  void open() override { fn_->open(*ctx_); }
+  void process_batch(int, any_batch& b) override { fn_->write(batch_cast<T>(b)); }
+  void finish() override { fn_->finish(); }
+  void close() override { fn_->close(); }
+
+private:
+  std::unique_ptr<sink_function<T>> fn_;
+};
+
+} // namespace spate::detail

@@ -1,0 +1,88 @@
+// The interfaces user code and connectors implement: sources, sinks, and the
+// collector operators emit into.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spate/actors/runtime_context.hpp"
+#include "spate/actors/source_status.hpp"
+#include "spate/core/batch.hpp"
+#include "spate/core/types.hpp"
+
+namespace spate {
+
+//! Receives the records a function emits. The timestamp of an emitted record
+//! is that of the input record unless given.
+template <class T>
+class collector {
+public:
+  explicit collector(typed_batch<T>* out = nullptr) : out_(out) {}
+  void collect(T value) { out_->push(std::move(value), ts_); }
+  void collect_with_timestamp(T value, timestamp ts) { out_->push(std::move(value), ts); }
+  //! Used by the runtime: where records go and which timestamp they inherit.
+  void reset(typed_batch<T>* out, timestamp ts) {
+    out_ = out;
+    ts_ = ts;
+  }
+  void set_timestamp(timestamp ts) { ts_ = ts; }
+
+private:
+  typed_batch<T>* out_;
+  timestamp ts_ = no_timestamp;
+};
+
+//! One parallel instance of a source. The runtime calls poll() repeatedly from
+//! the subtask's actor; poll() must return promptly (never block for long):
+//! it emits up to `max_records` records and says whether more may follow.
+template <class T>
+class source_function {
+public:
+  using output_type = T;
+  virtual ~source_function() = default;
+  //! Called once before the first poll(). Throwing fails the job.
+  virtual void open(runtime_context&) {}
+  //! Emits at most `max_records` records into `out`.
+  virtual source_status poll(collector<T>& out, std::size_t max_records) = 0;
+  //! Called once at the end (finished, failed or cancelled). Must not throw.
+  virtual void close() {}
+};
+
+//! One parallel instance of a sink. write() receives whole batches; a sink
+//! that throws fails the job.
+template <class T>
+class sink_function {
+public:
+  using input_type = T;
+  virtual ~sink_function() = default;
+  virtual void open(runtime_context&) {}
+  //! Consumes a batch of records (values and timestamps are parallel vectors).
+  virtual void write(const typed_batch<T>& batch) = 0;
+  //! The input ended (bounded job): flush what is buffered.
+  virtual void finish() {}
+  //! Called once at the end (finished, failed or cancelled). Must not throw.
+  virtual void close() {}
+};
+
+//! How to create a source: a factory called once per subtask, the name shown
+//! in status, and whether it can run in parallel (false: parallelism 1).
+template <class T>
+struct source_spec {
+  std::string name;
+  std::function<std::unique_ptr<source_function<T>>()> factory;
+  bool parallel = true;
+};
+
+//! How to create a sink: a factory called once per subtask and its name.
+//! `single_instance` forces parallelism 1 (for one merged output file).
+template <class T>
+struct sink_spec {
+  std::string name;
+  std::function<std::unique_ptr<sink_function<T>>()> factory;
+  bool single_instance = false;
+};
+
+} // namespace spate

@@ -1,0 +1,127 @@
+// Process functions: the lowest-level user API, with access to timestamps,
+// side outputs and (for keyed streams) keyed state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "spate/actors/operator.hpp"
+#include "spate/api/functions.hpp"
+#include "spate/state/keyed_state_backend.hpp"
+
+namespace spate {
+
+//! Names a side output and its record type (Flink's OutputTag).
+template <class T>
+struct output_tag {
+  std::string id;
+  explicit output_tag(std::string name) : id(std::move(name)) {}
+};
+
+namespace detail {
+
+//! Buffers side-output records per tag during one batch; the operator hands
+//! them on after the batch.
+class side_buffers {
+public:
+  template <class X>
+  void emit(const output_tag<X>& tag, X value, timestamp ts) {
+    auto& slot = buffers_[tag.id];
+    if (!slot)
+      slot = std::make_unique<typed_batch<X>>();
+    static_cast<typed_batch<X>&>(*slot).push(std::move(value), ts);
+  }
+  //! Calls `sink(tag, batch)` for every non-empty buffer, then clears it.
+  template <class Sink>
+  void drain(Sink&& sink) {
+    for (auto& [tag, b] : buffers_) {
+      if (b && !b->empty()) {
+        sink(tag, *b);
+        b->clear();
+      }
+    }
+  }
+
+private:
+  std::map<std::string, std::unique_ptr<any_batch>> buffers_;
+};
+
+} // namespace detail
+
+//! What a process function sees for the record at hand.
+template <class Out>
+class process_context {
+public:
+  //! Emits to the main output with the current record's timestamp.
+  void output(Out value) { out_->push(std::move(value), ts_); }
+  //! Emits to a side output.
+  template <class X>
+  void output(const output_tag<X>& tag, X value) {
+    side_->emit(tag, std::move(value), ts_);
+  }
+  //! Timestamp of the current record (no_timestamp when none).
+  timestamp record_timestamp() const { return ts_; }
+  const runtime_context& runtime() const { return *rc_; }
+
+  // Runtime wiring.
+  void bind(typed_batch<Out>* out, detail::side_buffers* side, runtime_context* rc) {
+    out_ = out;
+    side_ = side;
+    rc_ = rc;
+  }
+  void set_record(timestamp ts) { ts_ = ts; }
+
+protected:
+  typed_batch<Out>* out_ = nullptr;
+  detail::side_buffers* side_ = nullptr;
+  runtime_context* rc_ = nullptr;
+  timestamp ts_ = no_timestamp;
+};
+
+//! The context of a keyed process function: adds the current key and the
+//! keyed state of this subtask.
+template <class K, class Out>
+class keyed_process_context : public process_context<Out> {
+public:
+  const K& current_key() const { return *key_; }
+  //! Keyed state, scoped to the current key.
+  keyed_state_backend& state() { return *this->rc_->state; }
+
+  void set_key(const K* key) { key_ = key; }
+
+private:
+  const K* key_ = nullptr;
+};
+
+//! Base class for process functions on a non-keyed stream.
+template <class In, class Out>
+class process_function {
+public:
+  using input_type = In;
+  using output_type = Out;
+  using context = process_context<Out>;
+  virtual ~process_function() = default;
+  virtual void open(runtime_context&) {}
+  virtual void process_element(const In& value, context& ctx) = 0;
+  virtual void close() {}
+};
+
+//! Base class for process functions on a keyed stream (Flink's
+//! KeyedProcessFunction). Get state handles in open():
+//! `count_ = &rc.state->get_value_state(value_state_descriptor<long>{"count"});`
+template <class K, class In, class Out>
+class keyed_process_function {
+public:
+  using key_type = K;
+  using input_type = In;
+  using output_type = Out;
+  using context = keyed_process_context<K, Out>;
+  virtual ~keyed_process_function() = default;
+  virtual void open(runtime_context&) {}
+  virtual void process_element(const In& value, context& ctx) = 0;
+  virtual void close() {}
+};
+
+} // namespace spate

@@ -1,0 +1,345 @@
+// stream<T> and keyed_stream<K, T>: Flink's DataStream and KeyedStream.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "spate/api/builtin.hpp"
+#include "spate/api/detail/operators.hpp"
+#include "spate/api/detail/traits.hpp"
+#include "spate/api/environment.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate {
+
+template <class K, class T, class KeySel = std::function<K(const T&)>>
+class keyed_stream;
+
+//! Settings of the operator a handle stands for (CRTP: returns Derived&).
+template <class Derived>
+class operator_settings {
+public:
+  //! Sets the name shown in status and logs.
+  Derived& name(std::string n) {
+    vertex("name").name = std::move(n);
+    return self();
+  }
+  //! Sets the stable identity used to match state on restore.
+  Derived& uid(std::string u) {
+    if (u.empty())
+      throw error(errc::invalid_argument, "an operator uid must not be empty");
+    vertex("uid").uid = std::move(u);
+    return self();
+  }
+  //! Sets this operator's parallelism (overrides the environment default).
+  Derived& set_parallelism(int p) {
+    if (p < 1)
+      throw error(errc::invalid_argument, "parallelism of '" + vertex("parallelism").name +
+                                              "' must be at least 1, got " + std::to_string(p));
+    vertex("parallelism").parallelism = p;
+    return self();
+  }
+  Derived& set_max_parallelism(int m) {
+    if (m < 1 || m > upper_max_parallelism)
+      throw error(errc::invalid_argument, "max parallelism of '" + vertex("max parallelism").name +
+                                              "' must be within 1.." +
+                                              std::to_string(upper_max_parallelism));
+    vertex("max parallelism").max_parallelism = m;
+    return self();
+  }
+  //! Keeps this operator out of its input's chain (its own task).
+  Derived& disable_chaining() {
+    vertex("chaining").chainable = false;
+    return self();
+  }
+  environment& env() const { return *env_; }
+
+protected:
+  operator_settings(environment* env, int vertex) : env_(env), vertex_(vertex) {}
+  job_vertex& vertex(const char* what) {
+    if (vertex_ < 0)
+      throw error(errc::invalid_argument,
+                  std::string(what) + " applies to an operator, not to a union of streams");
+    return env_->graph().vertex(vertex_id(vertex_));
+  }
+  Derived& self() { return static_cast<Derived&>(*this); }
+
+  environment* env_;
+  int vertex_;
+};
+
+namespace detail {
+
+template <class Out>
+stream<Out> add_one_input(environment* env, std::string name,
+                          std::function<std::unique_ptr<stream_operator>()> make,
+                          const std::vector<input_ref>& inputs, bool keyed) {
+  job_vertex v;
+  v.name = std::move(name);
+  v.keyed = keyed;
+  v.make_operator = std::move(make);
+  return stream<Out>(env, env->add_operator(std::move(v), inputs));
+}
+
+} // namespace detail
+
+template <class T>
+class stream : public operator_settings<stream<T>> {
+  using base = operator_settings<stream<T>>;
+
+public:
+  using value_type = T;
+
+  //! The main output of vertex `v`.
+  stream(environment* env, vertex_id v) : base(env, v.value()) {
+    inputs_.push_back({v, {}, partitioning::automatic, make_writer_factory<T>()});
+  }
+  //! A union or repartitioned view of several outputs.
+  stream(environment* env, std::vector<detail::input_ref> inputs, int vertex = -1)
+      : base(env, vertex), inputs_(std::move(inputs)) {}
+
+  //! One output record per input record: `f(T) -> R`.
+  template <class F>
+  auto map(F f) {
+    using Out = std::decay_t<std::invoke_result_t<F&, T&&>>;
+    return detail::add_one_input<Out>(
+        this->env_, "Map",
+        [f] { return std::make_unique<detail::map_operator<T, Out, F>>(f); }, inputs_, false);
+  }
+
+  //! Keeps the records for which `f(const T&)` is true.
+  template <class F>
+  stream<T> filter(F f) {
+    return detail::add_one_input<T>(
+        this->env_, "Filter", [f] { return std::make_unique<detail::filter_operator<T, F>>(f); },
+        inputs_, false);
+  }
+
+  //! Zero or more records per input: `f(const T&, collector<R>&)`.
+  template <class F>
+  auto flat_map(F f) {
+    using Out = typename detail::inner_type<detail::arg_t<F, 1>>::type;
+    return detail::add_one_input<Out>(
+        this->env_, "Flat Map",
+        [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); }, inputs_,
+        false);
+  }
+
+  //! A process_function<T, R> subclass, or a lambda
+  //! `(const T&, process_context<R>&)`; may emit to side outputs.
+  template <class F>
+  auto process(F f) {
+    using Out = typename out_of_process<F>::type;
+    return detail::add_one_input<Out>(
+        this->env_, "Process",
+        [f] { return std::make_unique<detail::process_operator<T, Out, F>>(f); }, inputs_,
+        false);
+  }
+
+  //! Partitions by key: records with equal keys reach the same subtask.
+  template <class F>
+  auto key_by(F f) {
+    using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    std::vector<detail::input_ref> ins = inputs_;
+    for (auto& in : ins) {
+      in.part = partitioning::hash;
+      in.writer = make_hash_writer_factory<T>(f);
+    }
+    return keyed_stream<K, T, F>(this->env_, std::move(ins), f);
+  }
+
+  //! The records of this stream and of `others` (same type) in one stream.
+  template <class... Others>
+  stream<T> union_with(const Others&... others) {
+    std::vector<detail::input_ref> ins = inputs_;
+    (ins.insert(ins.end(), others.inputs().begin(), others.inputs().end()), ...);
+    return stream<T>(this->env_, std::move(ins));
+  }
+
+  //! Round-robin to the next operator's subtasks.
+  stream<T> rebalance() const { return repartition(partitioning::rebalance); }
+  //! Every record to every subtask of the next operator.
+  stream<T> broadcast() const { return repartition(partitioning::broadcast); }
+  //! Subtask i to subtask i (needs equal parallelism).
+  stream<T> forward() const { return repartition(partitioning::forward); }
+
+  //! The records this operator emitted to side output `tag`.
+  template <class X>
+  stream<X> side_output(const output_tag<X>& tag) {
+    auto& v = this->vertex("side_output");
+    return stream<X>(this->env_, {{v.id, tag.id, partitioning::automatic,
+                                   make_writer_factory<X>()}});
+  }
+
+  //! Adds a sink; returns a handle to name it or set its parallelism.
+  class sink_handle : public operator_settings<sink_handle> {
+  public:
+    sink_handle(environment* env, int v) : operator_settings<sink_handle>(env, v) {}
+  };
+  sink_handle add_sink(sink_spec<T> spec) {
+    job_vertex v;
+    v.name = "Sink: " + spec.name;
+    v.single_instance = spec.single_instance;
+    auto factory = spec.factory;
+    v.make_operator = [factory] { return std::make_unique<detail::sink_operator<T>>(factory()); };
+    auto id = this->env_->add_operator(std::move(v), inputs_);
+    return sink_handle(this->env_, id.value());
+  }
+
+  const std::vector<detail::input_ref>& inputs() const { return inputs_; }
+
+private:
+  template <class F, class = void>
+  struct out_of_process {
+    using type = typename detail::inner_type<detail::arg_t<F, 1>>::type;
+  };
+  template <class F>
+  struct out_of_process<F, std::enable_if_t<detail::has_process_element<F>::value>> {
+    using type = typename F::output_type;
+  };
+
+  stream<T> repartition(partitioning p) const {
+    std::vector<detail::input_ref> ins = inputs_;
+    for (auto& in : ins) {
+      in.part = p;
+      in.writer = make_writer_factory<T>();
+    }
+    return stream<T>(this->env_, std::move(ins));
+  }
+
+  std::vector<detail::input_ref> inputs_;
+};
+
+template <class K, class T, class KeySel>
+class keyed_stream {
+public:
+  using key_type = K;
+  using value_type = T;
+
+  keyed_stream(environment* env, std::vector<detail::input_ref> inputs, KeySel key)
+      : env_(env), inputs_(std::move(inputs)), key_(std::move(key)) {}
+
+  //! Running reduce per key: `f(const T& acc, T value) -> T`; emits every
+  //! updated value (Flink's KeyedStream.reduce).
+  template <class F>
+  stream<T> reduce(F f, std::string name = "Keyed Reduce") {
+    auto key = key_;
+    return detail::add_one_input<T>(
+        env_, std::move(name),
+        [key, f] { return std::make_unique<detail::reduce_operator<K, T, KeySel, F>>(key, f); },
+        inputs_, true);
+  }
+
+  //! Running sum of a field: a member pointer (`&T::count`) or a projection
+  //! returning a reference. Other fields keep the first record's values.
+  template <class P>
+  stream<T> sum(P field) {
+    return reduce(
+        [field](const T& acc, T v) {
+          T out = acc;
+          std::invoke(field, out) += std::invoke(field, v);
+          return out;
+        },
+        "Keyed Aggregation");
+  }
+  //! Running sum of the records themselves (T arithmetic).
+  stream<T> sum() {
+    return reduce([](const T& acc, T v) { return static_cast<T>(acc + v); }, "Keyed Aggregation");
+  }
+  //! Running minimum of a field; other fields keep the first record's values.
+  template <class P>
+  stream<T> min(P field) {
+    return reduce(
+        [field](const T& acc, T v) {
+          T out = acc;
+          auto& f = std::invoke(field, out);
+          f = std::min(f, std::invoke(field, v));
+          return out;
+        },
+        "Keyed Aggregation");
+  }
+  //! Running maximum of a field; other fields keep the first record's values.
+  template <class P>
+  stream<T> max(P field) {
+    return reduce(
+        [field](const T& acc, T v) {
+          T out = acc;
+          auto& f = std::invoke(field, out);
+          f = std::max(f, std::invoke(field, v));
+          return out;
+        },
+        "Keyed Aggregation");
+  }
+  //! The whole record with the smallest field (the first one on ties).
+  template <class P>
+  stream<T> min_by(P field) {
+    return reduce(
+        [field](const T& acc, T v) {
+          return std::invoke(field, v) < std::invoke(field, acc) ? std::move(v) : acc;
+        },
+        "Keyed Aggregation");
+  }
+  //! The whole record with the largest field (the first one on ties).
+  template <class P>
+  stream<T> max_by(P field) {
+    return reduce(
+        [field](const T& acc, T v) {
+          return std::invoke(field, acc) < std::invoke(field, v) ? std::move(v) : acc;
+        },
+        "Keyed Aggregation");
+  }
+
+  //! A keyed_process_function<K, T, R> subclass, or a lambda
+  //! `(const T&, keyed_process_context<K, R>&)`, with keyed state.
+  template <class F>
+  auto process(F f) {
+    using Out = typename out_of_process<F>::type;
+    auto key = key_;
+    return detail::add_one_input<Out>(
+        env_, "Keyed Process",
+        [key, f] {
+          return std::make_unique<detail::keyed_process_operator<K, T, Out, KeySel, F>>(key, f);
+        },
+        inputs_, true);
+  }
+
+  const std::vector<detail::input_ref>& inputs() const { return inputs_; }
+  const KeySel& key_selector() const { return key_; }
+
+private:
+  template <class F, class = void>
+  struct out_of_process {
+    using type = typename detail::inner_type<detail::arg_t<F, 1>>::type;
+  };
+  template <class F>
+  struct out_of_process<F, std::enable_if_t<detail::has_process_element<F>::value>> {
+    using type = typename F::output_type;
+  };
+
+  environment* env_;
+  std::vector<detail::input_ref> inputs_;
+  KeySel key_;
+};
+
+template <class T>
+stream<T> environment::add_source(source_spec<T> spec) {
+  job_vertex v;
+  v.name = spec.name;
+  v.is_source = true;
+  v.single_instance = !spec.parallel;
+  auto factory = spec.factory;
+  v.make_operator = [factory] { return std::make_unique<detail::source_operator<T>>(factory()); };
+  return stream<T>(this, add_operator(std::move(v), {}));
+}
+
+template <class T>
+stream<T> environment::from_collection(std::vector<T> items) {
+  return add_source(collection_source(std::move(items)));
+}
+
+} // namespace spate

@@ -1,0 +1,61 @@
+#include "spate/api/environment.hpp"
+
+#include "spate/core/error.hpp"
+
+namespace spate {
+
+environment::environment() = default;
+
+environment::environment(configuration config) : config_(std::move(config)) {
+  // Validate early so a bad value names its key before anything runs.
+  set_parallelism(parallelism());
+  set_max_parallelism(max_parallelism());
+}
+
+environment& environment::set_parallelism(int p) {
+  if (p < 1)
+    throw error(errc::invalid_argument,
+                "parallelism must be at least 1, got " + std::to_string(p));
+  config_.set(options::parallelism, std::to_string(p));
+  return *this;
+}
+
+int environment::parallelism() const {
+  return static_cast<int>(config_.get_int(options::parallelism, 1));
+}
+
+environment& environment::set_max_parallelism(int m) {
+  if (m < 1 || m > upper_max_parallelism)
+    throw error(errc::invalid_argument, "max parallelism must be within 1.." +
+                                            std::to_string(upper_max_parallelism) + ", got " +
+                                            std::to_string(m));
+  config_.set(options::max_parallelism, std::to_string(m));
+  return *this;
+}
+
+int environment::max_parallelism() const {
+  return static_cast<int>(config_.get_int(options::max_parallelism, default_max_parallelism));
+}
+
+vertex_id environment::add_operator(job_vertex v, const std::vector<detail::input_ref>& inputs,
+                                    int input_index) {
+  auto id = graph_.add_vertex(std::move(v)).id;
+  for (const auto& in : inputs)
+    graph_.add_edge({in.vertex, in.tag, id, input_index, in.part, in.writer});
+  return id;
+}
+
+job_client environment::execute_async(const std::string& job_name) {
+  if (graph_.vertices().empty())
+    throw error(errc::invalid_argument, "the job '" + job_name + "' has no operators");
+  job_graph g = std::move(graph_);
+  graph_ = job_graph();
+  return start_job(std::move(g), config_, job_name);
+}
+
+job_result environment::execute(const std::string& job_name) {
+  auto client = execute_async(job_name);
+  return client.wait();
+}
+
+} // namespace spate

@@ -1,0 +1,208 @@
+#define BOOST_TEST_MODULE runtime
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "support/collect.hpp"
+
+using namespace spate;
+using namespace spate::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+//! Counts what it emitted; unbounded.
+struct counting_source final : source_function<std::int64_t> {
+  std::shared_ptr<std::atomic<std::int64_t>> emitted;
+  std::int64_t next = 0;
+  explicit counting_source(std::shared_ptr<std::atomic<std::int64_t>> e) : emitted(std::move(e)) {}
+  source_status poll(collector<std::int64_t>& out, std::size_t max_records) override {
+    for (std::size_t i = 0; i < max_records; ++i)
+      out.collect(next++);
+    emitted->fetch_add(static_cast<std::int64_t>(max_records));
+    return source_status::has_more();
+  }
+};
+
+source_spec<std::int64_t> counting(std::shared_ptr<std::atomic<std::int64_t>> e) {
+  return {"counting", [e] { return std::make_unique<counting_source>(e); }, false};
+}
+
+//! Signals every batch it receives; optionally slow.
+struct signal_sink_state {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::int64_t received = 0;
+  std::int64_t max_in_flight = 0;
+  std::shared_ptr<std::atomic<std::int64_t>> emitted;
+
+  template <class Pred>
+  bool await(Pred p, std::chrono::seconds timeout = 20s) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return p(received); });
+  }
+};
+
+sink_spec<std::int64_t> signal_sink(std::shared_ptr<signal_sink_state> st,
+                                    std::chrono::milliseconds delay_per_batch) {
+  return batch_callback_sink<std::int64_t>(
+      [st, delay_per_batch](const typed_batch<std::int64_t>& b, int) {
+        if (delay_per_batch.count() > 0)
+          std::this_thread::sleep_for(delay_per_batch); // the slow consumer under test
+        std::lock_guard<std::mutex> lock(st->mu);
+        st->received += static_cast<std::int64_t>(b.size());
+        if (st->emitted)
+          st->max_in_flight = std::max(st->max_in_flight, st->emitted->load() - st->received);
+        st->cv.notify_all();
+      });
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(slow_sink_bounds_records_in_flight) {
+  temp_dir dir;
+  auto cfg = test_config(dir.str(), 1);
+  cfg.set(options::batch_size, "100");
+  cfg.set(options::buffers_per_channel, "2");
+  environment env(cfg);
+  auto emitted = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto st = std::make_shared<signal_sink_state>();
+  st->emitted = emitted;
+  env.add_source(counting(emitted))
+      .map([](std::int64_t x) { return x + 1; })
+      .rebalance()
+      .map([](std::int64_t x) { return x; })
+      .disable_chaining()
+      .add_sink(signal_sink(st, 2ms));
+  auto client = env.execute_async("backpressure");
+  BOOST_REQUIRE(st->await([](std::int64_t r) { return r >= 10000; }));
+  client.cancel();
+  auto r = client.wait();
+  BOOST_TEST(r.status == job_status::canceled);
+  // Without backpressure the source would have emitted millions while the sink
+  // took ~2 ms per 100 records. With credits, what is in flight stays within
+  // a few batches per channel: 2 credits on each of 2 edges, the filling
+  // batches, one source poll, and one batch queued per blocked writer.
+  BOOST_TEST_MESSAGE("max in flight " << st->max_in_flight << ", emitted " << emitted->load());
+  BOOST_TEST(st->max_in_flight <= 1200);
+  BOOST_TEST(emitted->load() <= st->received + 1200);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_every_actor) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 3));
+  auto emitted = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto st = std::make_shared<signal_sink_state>();
+  env.add_source(counting(emitted))
+      .key_by([](std::int64_t x) { return x % 100; })
+      .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
+      .add_sink(signal_sink(st, 0ms));
+  auto client = env.execute_async("cancel me");
+  BOOST_TEST(client.status() == job_status::running);
+  BOOST_REQUIRE(st->await([](std::int64_t r) { return r >= 5000; }));
+  client.cancel();
+  BOOST_REQUIRE(client.wait_for(10s));
+  BOOST_TEST(client.status() == job_status::canceled);
+  auto m = client.metrics();
+  BOOST_TEST(m.size() == 1u + 3u); // the source, and reduce chained with the sink x3
+}
+
+BOOST_AUTO_TEST_CASE(user_exception_fails_the_job_and_process_lives_on) {
+  temp_dir dir;
+  {
+    environment env(test_config(dir.str(), 2));
+    std::vector<std::int64_t> v(2000);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<std::int64_t>(i);
+    env.from_collection(v)
+        .rebalance()
+        .map([](std::int64_t x) {
+          if (x == 1500)
+            throw std::runtime_error("boom at 1500");
+          return x;
+        })
+        .add_sink(discard_sink<std::int64_t>());
+    auto r = env.execute("failing");
+    BOOST_TEST(r.status == job_status::failed);
+    BOOST_TEST(r.failure_cause.find("boom at 1500") != std::string::npos, r.failure_cause);
+    BOOST_TEST(r.failure_cause.find("Map") != std::string::npos, r.failure_cause);
+  }
+  {
+    // A sink that fails in open().
+    struct bad_sink : sink_function<std::int64_t> {
+      void open(runtime_context&) override { throw std::runtime_error("cannot open sink"); }
+      void write(const typed_batch<std::int64_t>&) override {}
+    };
+    environment env(test_config(dir.str(), 1));
+    env.from_collection(std::vector<std::int64_t>{1, 2, 3})
+        .add_sink({"bad", [] { return std::make_unique<bad_sink>(); }, false});
+    auto r = env.execute();
+    BOOST_TEST(r.status == job_status::failed);
+    BOOST_TEST(r.failure_cause.find("cannot open sink") != std::string::npos, r.failure_cause);
+  }
+  // The process keeps running jobs.
+  environment env(test_config(dir.str(), 2));
+  auto out = std::make_shared<collected<std::int64_t>>();
+  env.from_collection(std::vector<std::int64_t>{1, 2, 3}).add_sink(collect_into(out));
+  BOOST_TEST(env.execute().status == job_status::finished);
+  BOOST_TEST(out->size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_graphs_are_refused_with_names) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 1));
+  env.set_max_parallelism(4);
+  env.from_collection(std::vector<int>{1}).map([](int x) { return x; }).name("too wide")
+      .set_parallelism(8).add_sink(discard_sink<int>());
+  try {
+    env.execute();
+    BOOST_FAIL("no error");
+  } catch (const error& e) {
+    BOOST_TEST(std::string(e.what()).find("too wide") != std::string::npos, e.what());
+  }
+  BOOST_CHECK_THROW(env.set_parallelism(0), error);
+  BOOST_CHECK_THROW(env.set_max_parallelism(40000), error);
+  BOOST_CHECK_THROW(env.execute(), error); // empty graph
+
+  environment env2(test_config(dir.str(), 2));
+  env2.from_collection(std::vector<int>{1}).forward().map([](int x) { return x; })
+      .set_parallelism(3).add_sink(discard_sink<int>());
+  BOOST_CHECK_THROW(env2.execute(), error);
+
+  configuration bad = test_config(dir.str(), 1);
+  bad.set(options::parallelism, "zero");
+  BOOST_CHECK_THROW(environment{bad}, error);
+}
+
+BOOST_AUTO_TEST_CASE(bounded_job_reports_metrics_and_chains) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 2));
+  std::vector<std::int64_t> v(10000, 1);
+  env.from_collection(v)
+      .map([](std::int64_t x) { return x; })
+      .key_by([](std::int64_t x) { return x; })
+      .sum()
+      .map([](std::int64_t x) { return x * 2; })
+      .add_sink(discard_sink<std::int64_t>());
+  auto client = env.execute_async("metrics");
+  auto r = client.wait();
+  BOOST_TEST(r.status == job_status::finished);
+  auto names = client.task_names();
+  // The collection source runs alone (parallelism 1); the map at parallelism
+  // 2 is fed round-robin; the keyed chain follows a hash edge.
+  BOOST_REQUIRE(names.size() == 3u);
+  BOOST_TEST(names[0] == "Source: collection");
+  BOOST_TEST(names[1] == "Map");
+  BOOST_TEST(names[2] == "Keyed Aggregation -> Map -> Sink: discard");
+  std::int64_t in = 0, out = 0;
+  for (auto& m : client.metrics()) {
+    if (m.task_name == names[0])
+      out += m.records_out;
+    if (m.task_name == names[2])
+      in += m.records_in;
+  }
+  BOOST_TEST(out == 10000);
+  BOOST_TEST(in == 10000);
+}
