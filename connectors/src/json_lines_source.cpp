@@ -1,0 +1,96 @@
+#include "spate/connectors/json_lines_source.hpp"
+
+#include <atomic>
+#include <memory>
+
+#include "spate/core/log.hpp"
+
+namespace spate {
+
+namespace {
+
+std::atomic<std::int64_t> malformed_total{0};
+
+bool blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+} // namespace
+
+std::int64_t json_malformed_records() {
+  return malformed_total.load(std::memory_order_relaxed);
+}
+
+void json_lines_source_function::open(runtime_context& ctx) {
+  reader_.open(ctx.subtask, ctx.parallelism);
+}
+
+source_status json_lines_source_function::poll(collector<nlohmann::json>& out,
+                                               std::size_t max_records) {
+  if (done_)
+    return source_status::end();
+  std::string line;
+  std::size_t emitted = 0;
+  // Bounds the lines read per poll too, so a file of blanks or garbage still
+  // yields control to the runtime.
+  for (std::size_t n = 0; n < max_records; ++n) {
+    if (!reader_.next(line)) {
+      done_ = true;
+      report_skipped();
+      // Records only ever travel with has_more(); end() comes on the next poll.
+      return emitted == 0 ? source_status::end() : source_status::has_more();
+    }
+    if (blank(line))
+      continue;
+    try {
+      out.collect(nlohmann::json::parse(line));
+      ++emitted;
+    } catch (const nlohmann::json::exception& e) {
+      on_malformed(e.what());
+    }
+  }
+  return source_status::has_more();
+}
+
+void json_lines_source_function::close() {
+  try {
+    report_skipped();
+  } catch (...) {
+    // close() must not throw; losing a log line is acceptable.
+  }
+  reader_.close();
+}
+
+void json_lines_source_function::on_malformed(const std::string& reason) {
+  ++malformed_;
+  ++unreported_;
+  malformed_total.fetch_add(1, std::memory_order_relaxed);
+  last_malformed_ =
+      reader_.current_file() + ":" + std::to_string(reader_.position().line) + ": " + reason;
+  // At most one log line per second: a file of garbage must not flood the log.
+  auto now = std::chrono::steady_clock::now();
+  if (!reported_once_ || now - last_report_ >= std::chrono::seconds(1))
+    report_skipped();
+}
+
+void json_lines_source_function::report_skipped() {
+  if (unreported_ == 0)
+    return;
+  log().warn("json lines source: skipped {} malformed line(s) since the last report ({} in "
+             "total); latest at {}",
+             unreported_, malformed_, last_malformed_);
+  unreported_ = 0;
+  reported_once_ = true;
+  last_report_ = std::chrono::steady_clock::now();
+}
+
+source_spec<nlohmann::json> json_lines_file_source(std::string path) {
+  source_spec<nlohmann::json> spec;
+  spec.name = "json-lines-file";
+  spec.factory = [path]() -> std::unique_ptr<source_function<nlohmann::json>> {
+    return std::make_unique<json_lines_source_function>(path);
+  };
+  return spec;
+}
+
+} // namespace spate
