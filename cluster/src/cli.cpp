@@ -1,0 +1,158 @@
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "spate/cluster/job_registry.hpp"
+#include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+
+namespace spate {
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_job_failed = 1;
+constexpr int exit_usage = 2;
+
+std::atomic<int> stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  stop_signal.store(sig);
+}
+
+struct local_options {
+  std::string job;
+  int parallelism = 0;
+  int max_parallelism = 0;
+  std::string input;
+  std::string output;
+  std::vector<std::string> config;
+};
+
+int list_jobs(const job_registry& jobs) {
+  std::size_t width = 0;
+  for (auto& [name, job] : jobs.all())
+    width = std::max(width, name.size());
+  for (auto& [name, job] : jobs.all())
+    std::cout << name << std::string(width - name.size() + 2, ' ') << job.description << "\n";
+  return exit_ok;
+}
+
+int run_local(const local_options& o, const std::vector<std::string>& job_args,
+              const job_registry& jobs) {
+  const auto* job = jobs.find(o.job);
+  if (!job) {
+    std::cerr << "spate: unknown job '" << o.job << "' (spate jobs lists them)\n";
+    return exit_usage;
+  }
+  std::unique_ptr<job_client> client;
+  try {
+    configuration cfg;
+    for (auto& kv : o.config)
+      cfg.set_from_assignment(kv);
+    if (o.parallelism != 0)
+      cfg.set(options::parallelism, std::to_string(o.parallelism));
+    if (o.max_parallelism != 0)
+      cfg.set(options::max_parallelism, std::to_string(o.max_parallelism));
+    environment env(cfg);
+    job_setup setup{env, parse_input_spec(o.input.empty() ? job->default_input : o.input),
+                    parse_output_spec(o.output.empty() ? job->default_output : o.output),
+                    job_args};
+    check_input(setup.input);
+    job->build(setup);
+    client = std::make_unique<job_client>(env.execute_async(o.job));
+  } catch (const error& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return e.code() == errc::invalid_argument || e.code() == errc::not_found ||
+                   e.code() == errc::io
+               ? exit_usage
+               : exit_job_failed;
+  }
+
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  bool cancel_sent = false;
+  while (!client->wait_for(std::chrono::milliseconds(100))) {
+    if (stop_signal.load() != 0 && !cancel_sent) {
+      spate::log().info("stopping job {} ({})", o.job, client->job_id());
+      client->cancel();
+      cancel_sent = true;
+    }
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  auto r = client->wait();
+  client.reset(); // stops the actor system
+  switch (r.status) {
+    case job_status::finished:
+      spate::log().info("job {} ({}) FINISHED in {} ms", o.job, r.job_id, r.net_runtime.count());
+      return exit_ok;
+    case job_status::canceled:
+      spate::log().info("job {} ({}) CANCELED after {} ms", o.job, r.job_id,
+                        r.net_runtime.count());
+      return exit_ok;
+    default:
+      std::cerr << "spate: job " << o.job << " (" << r.job_id << ") " << to_string(r.status)
+                << ": " << r.failure_cause << "\n";
+      return exit_job_failed;
+  }
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv, const job_registry& jobs) {
+  // Arguments after "--" belong to the job, not to us.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> job_args;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      job_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      args.resize(i);
+      break;
+    }
+  }
+
+  CLI::App app{"spate: stream processing without a JVM"};
+  app.require_subcommand(1);
+  auto* jobs_cmd = app.add_subcommand("jobs", "List the registered jobs");
+  local_options lo;
+  auto* local = app.add_subcommand("local", "Run a registered job in this process");
+  local->add_option("job", lo.job, "Name of the job (spate jobs lists them)")->required();
+  local->add_option("-p,--parallelism", lo.parallelism, "Default parallelism of every operator")
+      ->check(CLI::Range(1, upper_max_parallelism));
+  local->add_option("--max-parallelism", lo.max_parallelism,
+                    "Number of key groups: the upper bound for rescaling (default 128)")
+      ->check(CLI::Range(1, upper_max_parallelism));
+  local->add_option("--input", lo.input,
+                    "generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT");
+  local->add_option("--output", lo.output, "print | file:PATH | files:DIR | discard");
+  local->add_option("-D", lo.config, "Configuration key=value (Flink's key names)");
+
+  if (!args.empty() && args[0][0] != '-' && args[0] != "jobs" && args[0] != "local") {
+    std::cerr << "spate: unknown command '" << args[0] << "' (commands: jobs, local)\n";
+    return exit_usage;
+  }
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "spate: " << e.what() << "\n(spate --help shows the usage)\n";
+    return exit_usage;
+  }
+  if (jobs_cmd->parsed()) {
+    if (!job_args.empty()) {
+      std::cerr << "spate: 'jobs' takes no arguments\n";
+      return exit_usage;
+    }
+    return list_jobs(jobs);
+  }
+  return run_local(lo, job_args, jobs);
+}
+
+} // namespace spate
