@@ -1,0 +1,100 @@
+// Throughput of the foundation pipeline: generator -> map -> key_by -> reduce
+// -> discard, with state on RocksDB. Prints events/s, CPU seconds and peak
+// RSS. A benchmark, never a test: run it by hand or with scripts/run-benchmarks.sh.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "spate/connectors/generator_source.hpp"
+#include "spate/spate.hpp"
+
+namespace {
+
+struct event {
+  std::int64_t key = 0;
+  std::int64_t value = 0;
+  SPATE_FIELDS(key, value);
+};
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+long peak_rss_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t events = 20'000'000;
+  std::int64_t keys = 10'000;
+  int parallelism = 2;
+  std::size_t cache = 1 << 16;
+  std::string state_dir = std::filesystem::temp_directory_path().string();
+  CLI::App app{"spate-bench: generator -> map -> key_by -> reduce -> discard"};
+  app.add_option("--events", events, "Events to generate")->check(CLI::PositiveNumber);
+  app.add_option("--keys", keys, "Distinct keys")->check(CLI::PositiveNumber);
+  app.add_option("--parallelism", parallelism, "Parallelism of every operator")
+      ->check(CLI::Range(1, 128));
+  app.add_option("--state-cache", cache, "Write-back cache entries per state (0: off)");
+  app.add_option("--state-dir", state_dir, "Where RocksDB keeps its working files");
+  CLI11_PARSE(app, argc, argv);
+
+  spate::configuration cfg;
+  cfg.set(spate::options::parallelism, std::to_string(parallelism));
+  cfg.set(spate::options::state_dir, state_dir);
+  cfg.set(spate::options::state_cache_entries, std::to_string(cache));
+  spate::environment env(cfg);
+  spate::generator_options gen;
+  gen.count = events;
+  const std::int64_t k = keys;
+  env.add_source(spate::generator_source<event>(
+                     gen,
+                     [k](std::uint64_t seq, spate::record_rng& rng) {
+                       return event{static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(k)),
+                                    static_cast<std::int64_t>(seq)};
+                     }))
+      .map([](event e) {
+        e.value = e.value * 2 + 1;
+        return e;
+      })
+      .key_by([](const event& e) { return e.key; })
+      .reduce([](const event& acc, event e) {
+        e.value += acc.value;
+        return e;
+      })
+      .add_sink(spate::discard_sink<event>());
+
+  double cpu0 = cpu_seconds();
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = env.execute("spate-bench");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double cpu = cpu_seconds() - cpu0;
+  if (result.status != spate::job_status::finished) {
+    std::cerr << "spate-bench: job " << spate::to_string(result.status) << ": "
+              << result.failure_cause << "\n";
+    return 1;
+  }
+  std::printf("pipeline        generator -> map -> key_by -> reduce -> discard\n");
+  std::printf("events          %lld\n", static_cast<long long>(events));
+  std::printf("keys            %lld\n", static_cast<long long>(keys));
+  std::printf("parallelism     %d\n", parallelism);
+  std::printf("state cache     %zu entries per state\n", cache);
+  std::printf("seconds         %.3f\n", secs);
+  std::printf("events/s        %.0f\n", static_cast<double>(events) / secs);
+  std::printf("cpu seconds     %.3f\n", cpu);
+  std::printf("events/s/core   %.0f\n", static_cast<double>(events) / cpu);
+  std::printf("peak rss        %.1f MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
+  return 0;
+}
