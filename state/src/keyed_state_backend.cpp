@@ -172,6 +172,23 @@ void keyed_state_backend::put_raw(const std::string& state, int key_group,
     it->second->invalidate(key);
 }
 
+void keyed_state_backend::delete_raw(const std::string& state, int key_group,
+                                     std::string_view key_rest) {
+  if (!options_.key_groups.contains(key_group))
+    throw error(errc::invalid_argument, "state backend '" + options_.directory + "', state '" +
+                                            state + "': key group " + std::to_string(key_group) +
+                                            " is outside this backend's key groups");
+  auto* cf = column(state);
+  std::string key = detail::key_group_prefix(key_group);
+  key.append(key_rest);
+  auto s = db_->Delete(detail::write_options(), cf, key);
+  if (!s.ok())
+    throw error(errc::state, "state backend '" + options_.directory + "', state '" + state +
+                                 "': delete failed: " + s.ToString());
+  if (auto it = states_.find(state); it != states_.end())
+    it->second->invalidate(key);
+}
+
 detail::state_base* keyed_state_backend::find_state(const std::string& name,
                                                     const std::type_info& type,
                                                     const char* kind) const {

@@ -27,6 +27,7 @@
 #include "spate/state/map_state.hpp"
 #include "spate/state/reducing_state.hpp"
 #include "spate/state/state_descriptors.hpp"
+#include "spate/state/timer_queue.hpp"
 #include "spate/state/value_state.hpp"
 
 namespace spate {
@@ -87,6 +88,13 @@ public:
     encode(ns, ctx_.ns);
     rebuild_prefix();
   }
+  //! Scopes state to an already encoded namespace (timers, merging windows).
+  void set_current_namespace_raw(std::string_view encoded) {
+    ctx_.ns.assign(encoded.data(), encoded.size());
+    rebuild_prefix();
+  }
+  //! msgpack of the current namespace (empty: the default namespace).
+  std::string_view current_namespace_bytes() const { return ctx_.ns; }
   //! Back to the default (empty) namespace.
   void set_default_namespace() {
     ctx_.ns.clear();
@@ -158,6 +166,9 @@ public:
   //! `key_group` is outside key_groups().
   void put_raw(const std::string& state, int key_group, std::string_view key_rest,
                std::string_view value);
+
+  //! Deletes one raw entry (timers); same checks as put_raw().
+  void delete_raw(const std::string& state, int key_group, std::string_view key_rest);
 
 private:
   template <class S, class Make>
