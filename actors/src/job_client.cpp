@@ -51,6 +51,14 @@ void job_runtime::set_status(job_status s, const std::string& cause) {
   cv.notify_all();
 }
 
+std::atomic<std::int64_t>& job_runtime::named_counter(const std::string& name) {
+  std::lock_guard<std::mutex> lock(counters_mu);
+  auto& slot = named_counters[name];
+  if (!slot)
+    slot = std::make_unique<std::atomic<std::int64_t>>(0);
+  return *slot;
+}
+
 job_runtime::~job_runtime() {
   if (system) {
     bool terminal;
@@ -206,6 +214,14 @@ std::vector<subtask_metrics> job_client::metrics() const {
       out.push_back({rt_->plan.chains[c].name, static_cast<int>(s),
                      rt_->counters[c][s]->records_in.load(),
                      rt_->counters[c][s]->records_out.load()});
+  return out;
+}
+
+std::map<std::string, std::int64_t> job_client::counters() const {
+  std::map<std::string, std::int64_t> out;
+  std::lock_guard<std::mutex> lock(rt_->counters_mu);
+  for (auto& [name, value] : rt_->named_counters)
+    out[name] = value->load();
   return out;
 }
 

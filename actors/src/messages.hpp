@@ -20,7 +20,7 @@ struct data_msg {
   std::shared_ptr<any_batch> batch;
 };
 
-enum class control_kind : std::int32_t { watermark, end_of_stream };
+enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status };
 
 //! In-band control event on an input channel; never overtakes records.
 struct control_msg {
@@ -47,6 +47,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using proc_time_atom = caf::atom_constant<caf::atom("proctime")>;
 
 } // namespace spate::detail
 

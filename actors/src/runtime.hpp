@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,11 @@ struct job_runtime {
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor master;
+
+  //! Named counters, shared by the subtasks of the job (summed by name).
+  std::mutex counters_mu;
+  std::map<std::string, std::unique_ptr<std::atomic<std::int64_t>>> named_counters;
+  std::atomic<std::int64_t>& named_counter(const std::string& name);
 
   void set_status(job_status s, const std::string& cause = {});
   ~job_runtime();

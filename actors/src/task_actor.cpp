@@ -16,6 +16,7 @@ public:
   explicit chained_output(stream_operator* next) : next_(next) {}
   void push(any_batch& b) override { next_->process_batch(0, b); }
   void push_watermark(timestamp wm) override { next_->process_watermark(wm); }
+  void push_idle(bool idle) override { next_->process_idle(idle); }
 
 private:
   stream_operator* next_;
@@ -42,6 +43,12 @@ public:
       task_->send_control(w.first_channel, w.channels, control_kind::watermark, wm);
     }
   }
+  void push_idle(bool idle) override {
+    for (auto& w : writers_) {
+      w.writer->flush();
+      task_->send_control(w.first_channel, w.channels, control_kind::idle_status, idle ? 1 : 0);
+    }
+  }
 
 private:
   task_actor* task_;
@@ -62,6 +69,10 @@ public:
   void push_watermark(timestamp wm) override {
     for (auto* o : outs_)
       o->push_watermark(wm);
+  }
+  void push_idle(bool idle) override {
+    for (auto* o : outs_)
+      o->push_idle(idle);
   }
 
 private:
@@ -137,6 +148,7 @@ caf::behavior task_actor::make_behavior() {
           w->flush();
       });
     },
+    [this](proc_time_atom) { guarded([&] { on_processing_time_due(); }); },
     [this](cancel_atom) {
       done_ = true;
       close_operators();
@@ -162,6 +174,8 @@ void task_actor::build() {
     ctx->parallelism = pv.parallelism;
     ctx->max_parallelism = pv.max_parallelism;
     ctx->config = &rt_->config;
+    ctx->time = this;
+    ctx->counters = this;
     if (v.keyed) {
       state_backend_options so;
       so.directory = rt_->state_root + "/" + pv.uid + "_" + std::to_string(subtask_);
@@ -296,24 +310,82 @@ void task_actor::process_control(const control_msg& m) {
   auto& ch = in_.at(m.channel);
   if (m.kind == control_kind::watermark) {
     ch.watermark = std::max(ch.watermark, m.value);
+  } else if (m.kind == control_kind::idle_status) {
+    ch.idle = m.value != 0;
   } else if (!ch.ended) {
     ch.ended = true;
     --open_channels_;
     if (--open_channels_per_input_[ch.input] == 0)
       head_->end_input(ch.input);
   }
-  if (open_channels_ > 0) {
-    timestamp wm = max_watermark;
-    for (auto& c : in_)
-      if (!c.ended)
-        wm = std::min(wm, c.watermark);
-    if (wm > watermark_) {
-      watermark_ = wm;
-      head_->process_watermark(wm);
-    }
-  } else if (!finished_) {
-    finish_chain();
+  if (open_channels_ == 0) {
+    if (!finished_)
+      finish_chain();
+    return;
   }
+  update_input_status();
+}
+
+void task_actor::update_input_status() {
+  // The watermark is the minimum over channels that are open and active; an
+  // idle channel does not hold it back. When every open channel is idle the
+  // task is idle too and says so downstream.
+  timestamp wm = max_watermark;
+  bool any_active = false;
+  for (auto& c : in_) {
+    if (c.ended || c.idle)
+      continue;
+    any_active = true;
+    wm = std::min(wm, c.watermark);
+  }
+  if (!any_active) {
+    if (!idle_) {
+      idle_ = true;
+      head_->process_idle(true);
+    }
+    return;
+  }
+  if (idle_) {
+    idle_ = false;
+    head_->process_idle(false);
+  }
+  if (wm > watermark_) {
+    watermark_ = wm;
+    head_->process_watermark(wm);
+  }
+}
+
+timestamp task_actor::now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void task_actor::request(stream_operator* op, timestamp t) {
+  time_requests_.push({t, op});
+  if (t < time_scheduled_) {
+    time_scheduled_ = t;
+    auto delay = std::max<timestamp>(0, t - now());
+    delayed_send(this, std::chrono::milliseconds(delay), proc_time_atom::value);
+  }
+}
+
+void task_actor::on_processing_time_due() {
+  if (done_ || !started_)
+    return;
+  time_scheduled_ = max_watermark;
+  timestamp t = now();
+  while (!time_requests_.empty() && time_requests_.top().first <= t) {
+    auto* op = time_requests_.top().second;
+    time_requests_.pop();
+    op->on_processing_time(t);
+  }
+  if (!time_requests_.empty()) {
+    time_scheduled_ = time_requests_.top().first;
+    delayed_send(this, std::chrono::milliseconds(std::max<timestamp>(1, time_scheduled_ - t)),
+                 proc_time_atom::value);
+  }
+  after_work();
 }
 
 void task_actor::on_credit(credit_msg& m) {

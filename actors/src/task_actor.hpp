@@ -2,6 +2,7 @@
 #pragma once
 
 #include <deque>
+#include <queue>
 #include <memory>
 #include <vector>
 
@@ -24,7 +25,9 @@ struct channel_target {
   std::int32_t channel = 0;
 };
 
-class task_actor : public caf::event_based_actor {
+class task_actor : public caf::event_based_actor,
+                   public processing_time_service,
+                   public counter_registry {
 public:
   //! `targets[w]` lists the channels of the task's w-th network out edge.
   task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
@@ -40,6 +43,14 @@ public:
   void send_control(int first_channel, int count, control_kind kind, std::int64_t value);
   void count_out(std::size_t n) { counters_->records_out.fetch_add(n, std::memory_order_relaxed); }
 
+  // processing_time_service
+  timestamp now() const override;
+  void request(stream_operator* op, timestamp t) override;
+  // counter_registry
+  std::atomic<std::int64_t>& counter(const std::string& name) override {
+    return rt_->named_counter(name);
+  }
+
 private:
   struct out_channel {
     channel_target target;
@@ -52,6 +63,7 @@ private:
     int input = 0;
     timestamp watermark = min_watermark;
     bool ended = false;
+    bool idle = false;
   };
   struct pending_input {
     caf::strong_actor_ptr sender;
@@ -66,6 +78,8 @@ private:
   void on_control(const control_msg& m);
   void on_credit(credit_msg& m);
   void on_tick();
+  void on_processing_time_due();
+  void update_input_status();
   void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
   void process_control(const control_msg& m);
   void drain(out_channel& ch);
@@ -101,6 +115,13 @@ private:
   int open_channels_ = 0;
   timestamp watermark_ = min_watermark;
   std::deque<pending_input> pending_;
+  bool idle_ = false;
+
+  //! Processing-time requests: earliest first.
+  using time_request = std::pair<timestamp, stream_operator*>;
+  std::priority_queue<time_request, std::vector<time_request>, std::greater<time_request>>
+      time_requests_;
+  timestamp time_scheduled_ = max_watermark;
 
   bool started_ = false;
   bool source_ = false;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -61,6 +62,9 @@ public:
   std::string failure_cause() const;
   //! Records in and out per subtask of every task, read while running.
   std::vector<subtask_metrics> metrics() const;
+  //! Named operator counters summed over subtasks, e.g.
+  //! "Window(TumblingEventTimeWindows) .numLateRecordsDropped".
+  std::map<std::string, std::int64_t> counters() const;
   //! The tasks (chains) as planned: "Source: generator -> Flat Map", ...
   std::vector<std::string> task_names() const;
 

@@ -24,6 +24,9 @@ public:
   virtual void push(any_batch& batch) = 0;
   //! Forwards a watermark, after every record pushed before it.
   virtual void push_watermark(timestamp wm) = 0;
+  //! Marks this output idle (it stops holding back downstream watermarks) or
+  //! active again.
+  virtual void push_idle(bool idle) = 0;
 };
 
 //! An output that drops everything (an operator whose results nobody reads).
@@ -31,6 +34,7 @@ class null_output final : public output {
 public:
   void push(any_batch&) override {}
   void push_watermark(timestamp) override {}
+  void push_idle(bool) override {}
 };
 
 class stream_operator {
@@ -49,8 +53,16 @@ public:
   virtual void open() {}
   //! Processes one batch from input 0 or 1 (two-input operators).
   virtual void process_batch(int input, any_batch& batch) = 0;
-  //! The task's watermark advanced to `wm`. The default forwards it.
-  virtual void process_watermark(timestamp wm) { out_->push_watermark(wm); }
+  //! The task's watermark advanced to `wm`. The default records and forwards it.
+  virtual void process_watermark(timestamp wm) {
+    watermark_ = wm;
+    out_->push_watermark(wm);
+  }
+  //! Every input became idle (true) or one became active again (false).
+  virtual void process_idle(bool idle) { out_->push_idle(idle); }
+  //! The processing-time clock reached a time asked for with
+  //! processing_time_service::request().
+  virtual void on_processing_time(timestamp /*now*/) {}
   //! Every channel of `input` ended.
   virtual void end_input(int /*input*/) {}
   //! All input ended: emit whatever is pending. Called head to tail.
@@ -62,6 +74,8 @@ public:
   virtual source_status poll(std::size_t /*max_records*/) { return source_status::end(); }
 
   runtime_context& context() { return *ctx_; }
+  //! The last watermark this operator processed.
+  timestamp current_watermark() const { return watermark_; }
 
 protected:
   //! The side output for `tag`, or nullptr when nobody consumes it.
@@ -73,6 +87,7 @@ protected:
   runtime_context* ctx_ = nullptr;
   output* out_ = nullptr;
   std::map<std::string, output*> side_;
+  timestamp watermark_ = min_watermark;
 };
 
 } // namespace spate
