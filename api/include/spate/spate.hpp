@@ -7,5 +7,7 @@
 #include "spate/api/functions.hpp"
 #include "spate/api/process.hpp"
 #include "spate/api/stream.hpp"
+#include "spate/api/time.hpp"
+#include "spate/api/window.hpp"
 #include "spate/core/codec.hpp"
 #include "spate/state/keyed_state_backend.hpp"

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "spate/actors/operator.hpp"
+#include "spate/api/detail/timers.hpp"
 #include "spate/api/functions.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 
@@ -80,19 +81,40 @@ protected:
   timestamp ts_ = no_timestamp;
 };
 
-//! The context of a keyed process function: adds the current key and the
-//! keyed state of this subtask.
+//! Timers of the current key (Flink's TimerService).
+class timer_service {
+public:
+  explicit timer_service(detail::internal_timer_service* t = nullptr) : t_(t) {}
+  //! Calls on_timer once the watermark reaches `t` (once per key and time).
+  void register_event_time_timer(timestamp t) { t_->register_event_time_timer(t); }
+  //! Calls on_timer once the wall clock reaches `t` (ms since the epoch).
+  void register_processing_time_timer(timestamp t) { t_->register_processing_time_timer(t); }
+  void delete_event_time_timer(timestamp t) { t_->delete_event_time_timer(t); }
+  void delete_processing_time_timer(timestamp t) { t_->delete_processing_time_timer(t); }
+  timestamp current_watermark() const { return t_->current_watermark(); }
+  timestamp current_processing_time() const { return t_->current_processing_time(); }
+
+private:
+  detail::internal_timer_service* t_;
+};
+
+//! The context of a keyed process function: adds the current key, the keyed
+//! state of this subtask and its timers.
 template <class K, class Out>
 class keyed_process_context : public process_context<Out> {
 public:
   const K& current_key() const { return *key_; }
   //! Keyed state, scoped to the current key.
   keyed_state_backend& state() { return *this->rc_->state; }
+  //! Timers of the current key.
+  spate::timer_service& timer_service() { return timers_; }
 
   void set_key(const K* key) { key_ = key; }
+  void bind_timers(detail::internal_timer_service* t) { timers_ = spate::timer_service(t); }
 
 private:
   const K* key_ = nullptr;
+  spate::timer_service timers_;
 };
 
 //! Base class for process functions on a non-keyed stream.
@@ -121,6 +143,8 @@ public:
   virtual ~keyed_process_function() = default;
   virtual void open(runtime_context&) {}
   virtual void process_element(const In& value, context& ctx) = 0;
+  //! A timer registered for the current key fired at time `ts`.
+  virtual void on_timer(timestamp /*ts*/, context& /*ctx*/) {}
   virtual void close() {}
 };
 

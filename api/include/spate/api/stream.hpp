@@ -12,6 +12,9 @@
 #include "spate/api/builtin.hpp"
 #include "spate/api/detail/operators.hpp"
 #include "spate/api/detail/traits.hpp"
+#include "spate/api/detail/window_operator.hpp"
+#include "spate/api/time.hpp"
+#include "spate/api/window.hpp"
 #include "spate/api/environment.hpp"
 #include "spate/core/error.hpp"
 
@@ -19,6 +22,8 @@ namespace spate {
 
 template <class K, class T, class KeySel = std::function<K(const T&)>>
 class keyed_stream;
+template <class K, class T, class KeySel>
+class windowed_stream;
 
 //! Settings of the operator a handle stands for (CRTP: returns Derived&).
 template <class Derived>
@@ -58,6 +63,8 @@ public:
     return self();
   }
   environment& env() const { return *env_; }
+  //! The vertex this handle stands for (-1 for a union).
+  int vertex_index() const { return vertex_; }
 
 protected:
   operator_settings(environment* env, int vertex) : env_(env), vertex_(vertex) {}
@@ -139,6 +146,15 @@ public:
         this->env_, "Process",
         [f] { return std::make_unique<detail::process_operator<T, Out, F>>(f); }, inputs_,
         false);
+  }
+
+  //! Sets event timestamps and emits watermarks (Flink's
+  //! assignTimestampsAndWatermarks); chained to its input.
+  stream<T> assign_timestamps_and_watermarks(watermark_strategy<T> strategy) {
+    return detail::add_one_input<T>(
+        this->env_, "Timestamps/Watermarks",
+        [strategy] { return std::make_unique<detail::timestamps_watermarks_operator<T>>(strategy); },
+        inputs_, false);
   }
 
   //! Partitions by key: records with equal keys reach the same subtask.
@@ -294,6 +310,12 @@ public:
         "Keyed Aggregation");
   }
 
+  //! Groups records per key into windows (tumbling_event_time_windows::of(...),
+  //! sliding_..., ..._session_windows::with_gap(...)).
+  windowed_stream<K, T, KeySel> window(window_assigner assigner) {
+    return windowed_stream<K, T, KeySel>(env_, inputs_, key_, assigner);
+  }
+
   //! A keyed_process_function<K, T, R> subclass, or a lambda
   //! `(const T&, keyed_process_context<K, R>&)`, with keyed state.
   template <class F>
@@ -324,6 +346,87 @@ private:
   environment* env_;
   std::vector<detail::input_ref> inputs_;
   KeySel key_;
+};
+
+template <class K, class T, class KeySel>
+class windowed_stream {
+public:
+  windowed_stream(environment* env, std::vector<detail::input_ref> inputs, KeySel key,
+                  window_assigner assigner)
+      : env_(env), inputs_(std::move(inputs)), key_(std::move(key)), assigner_(assigner) {}
+
+  //! Keeps window state until end - 1 + `lateness`; late records within it
+  //! fire the window again with the updated result (event time only).
+  windowed_stream& allowed_lateness(std::chrono::milliseconds lateness) {
+    if (lateness.count() < 0)
+      throw error(errc::invalid_argument, "allowed lateness must not be negative");
+    if (!assigner_.event_time && lateness.count() > 0)
+      throw error(errc::invalid_argument, "allowed lateness applies to event-time windows only");
+    lateness_ = lateness.count();
+    return *this;
+  }
+  //! Sends records too late for any window to side output `tag` instead of
+  //! dropping them (and counting numLateRecordsDropped).
+  windowed_stream& side_output_late_data(const output_tag<T>& tag) {
+    late_tag_ = tag.id;
+    return *this;
+  }
+
+  //! One value per key and window, reduced as records arrive: `f(acc, value)`.
+  template <class F>
+  stream<T> reduce(F f) {
+    return build<T>("reduce", detail::reduce_contents<T, F>{f, nullptr},
+                    detail::pass_through_window_fn{});
+  }
+  //! Reduce, then `fn(key, window, {reduced}, collector<Out>&)` when it fires.
+  template <class F, class W>
+  auto reduce(F f, W fn) {
+    using Out = typename detail::inner_type<detail::arg_t<W, 3>>::type;
+    return build<Out>("reduce", detail::reduce_contents<T, F>{f, nullptr}, fn);
+  }
+  //! An aggregate function (create_accumulator, add, get_result, merge) per
+  //! key and window; emits get_result when the window fires.
+  template <class A>
+  auto aggregate(A agg) {
+    using Out = typename A::result_type;
+    return build<Out>("aggregate", detail::aggregate_contents<T, A>{agg, nullptr},
+                      detail::pass_through_window_fn{});
+  }
+  //! Aggregate, then `fn(key, window, {result}, collector<Out>&)`.
+  template <class A, class W>
+  auto aggregate(A agg, W fn) {
+    using Out = typename detail::inner_type<detail::arg_t<W, 3>>::type;
+    return build<Out>("aggregate", detail::aggregate_contents<T, A>{agg, nullptr}, fn);
+  }
+  //! Every element of the window: `fn(key, window, elements, collector<Out>&)`.
+  template <class W>
+  auto process(W fn) {
+    using Out = typename detail::inner_type<detail::arg_t<W, 3>>::type;
+    return build<Out>("process", detail::list_contents<T>{}, fn);
+  }
+
+private:
+  template <class Out, class C, class W>
+  stream<Out> build(const char* fn_name, C contents, W fn) {
+    auto key = key_;
+    auto assigner = assigner_;
+    auto lateness = lateness_;
+    auto late_tag = late_tag_;
+    return detail::add_one_input<Out>(
+        env_, "Window(" + assigner_.name() + ", " + fn_name + ")",
+        [=] {
+          return std::make_unique<detail::window_operator<K, T, Out, KeySel, C, W>>(
+              key, assigner, lateness, late_tag, contents, fn);
+        },
+        inputs_, true);
+  }
+
+  environment* env_;
+  std::vector<detail::input_ref> inputs_;
+  KeySel key_;
+  window_assigner assigner_;
+  std::int64_t lateness_ = 0;
+  std::optional<std::string> late_tag_;
 };
 
 template <class T>

@@ -176,7 +176,9 @@ class keyed_process_operator final : public typed_operator<Out> {
 public:
   keyed_process_operator(KeySel key, F f) : key_(std::move(key)), f_(std::move(f)) {}
   void open() override {
+    timers_.open(*this->ctx_->state, *this->ctx_->time, this);
     ctx_obj_.bind(&this->buf_, &this->side_, this->ctx_);
+    ctx_obj_.bind_timers(&timers_);
     if constexpr (has_process_element<F>::value)
       f_.open(*this->ctx_);
   }
@@ -194,15 +196,37 @@ public:
     }
     this->emit_buffer();
   }
+  void process_watermark(timestamp wm) override {
+    timers_.advance_watermark(wm, [this](const timer_entry& e) { fire(e); });
+    this->emit_buffer();
+    stream_operator::process_watermark(wm);
+  }
+  void on_processing_time(timestamp now) override {
+    timers_.advance_processing_time(now, [this](const timer_entry& e) { fire(e); });
+    this->emit_buffer();
+  }
   void close() override {
     if constexpr (has_process_element<F>::value)
       f_.close();
   }
+  //! For the test harness.
+  const internal_timer_service& timers() const { return timers_; }
 
 private:
+  void fire(const timer_entry& e) {
+    if constexpr (has_process_element<F>::value) {
+      K key = decode<K>(e.key, "timer key");
+      ctx_obj_.set_key(&key);
+      ctx_obj_.set_record(e.time);
+      f_.on_timer(e.time, ctx_obj_);
+      this->maybe_emit_early();
+    }
+  }
+
   KeySel key_;
   F f_;
   keyed_process_context<K, Out> ctx_obj_;
+  internal_timer_service timers_;
 };
 
 template <class T>

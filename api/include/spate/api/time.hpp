@@ -1,0 +1,179 @@
+// Event time: timestamp assigners and watermark strategies (Flink's
+// WatermarkStrategy), and the operator that applies them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "spate/actors/operator.hpp"
+#include "spate/core/batch.hpp"
+#include "spate/core/config.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate {
+
+namespace options {
+//! How often sources emit watermarks; 0 = after every record (deterministic).
+inline constexpr const char* watermark_interval = "pipeline.auto-watermark-interval";
+} // namespace options
+
+//! How a stream gets event timestamps and watermarks.
+template <class T>
+class watermark_strategy {
+public:
+  //! Timestamps never decrease: watermark = max timestamp - 1.
+  static watermark_strategy for_monotonous_timestamps() {
+    return watermark_strategy(std::chrono::milliseconds(0));
+  }
+  //! Timestamps arrive up to `bound` late: watermark = max timestamp - bound - 1.
+  static watermark_strategy for_bounded_out_of_orderness(std::chrono::milliseconds bound) {
+    if (bound.count() < 0)
+      throw error(errc::invalid_argument, "out-of-orderness bound must not be negative");
+    return watermark_strategy(bound);
+  }
+  //! Takes the event time (ms) from each record; without one, the record's
+  //! existing timestamp is kept.
+  watermark_strategy with_timestamp_assigner(std::function<timestamp(const T&)> f) const {
+    auto copy = *this;
+    copy.assigner_ = std::move(f);
+    return copy;
+  }
+  //! An input without records for `idle` stops holding back the watermark
+  //! downstream until its next record.
+  watermark_strategy with_idleness(std::chrono::milliseconds idle) const {
+    if (idle.count() <= 0)
+      throw error(errc::invalid_argument, "idleness timeout must be positive");
+    auto copy = *this;
+    copy.idleness_ = idle;
+    return copy;
+  }
+
+  std::chrono::milliseconds bound() const { return bound_; }
+  const std::function<timestamp(const T&)>& assigner() const { return assigner_; }
+  std::optional<std::chrono::milliseconds> idleness() const { return idleness_; }
+
+private:
+  explicit watermark_strategy(std::chrono::milliseconds bound) : bound_(bound) {}
+  std::chrono::milliseconds bound_;
+  std::function<timestamp(const T&)> assigner_;
+  std::optional<std::chrono::milliseconds> idleness_;
+};
+
+namespace detail {
+
+//! Assigns timestamps and emits watermarks, periodically or after every
+//! record (interval 0). Upstream watermarks are ignored except the final one.
+template <class T>
+class timestamps_watermarks_operator final : public stream_operator {
+public:
+  explicit timestamps_watermarks_operator(watermark_strategy<T> s) : strategy_(std::move(s)) {}
+
+  void open() override {
+    interval_ = ctx_->config->get_duration(options::watermark_interval,
+                                           std::chrono::milliseconds(200))
+                    .count();
+    if (interval_ < 0)
+      throw error(errc::invalid_argument, std::string("configuration '") +
+                                              options::watermark_interval +
+                                              "' must not be negative");
+    bound_ = strategy_.bound().count();
+    // max_ts_ starts so that the first watermark is the minimum (as Flink).
+    max_ts_ = min_watermark + bound_ + 1;
+    if (interval_ > 0)
+      ctx_->time->request(this, ctx_->time->now() + interval_);
+    if (auto idle = strategy_.idleness()) {
+      idle_after_ = idle->count();
+      last_activity_ = ctx_->time->now();
+      ctx_->time->request(this, last_activity_ + idle_after_);
+    }
+  }
+
+  void process_batch(int, any_batch& b) override {
+    auto& in = batch_cast<T>(b);
+    if (in.empty())
+      return;
+    if (idle_after_ > 0) {
+      last_activity_ = ctx_->time->now();
+      if (idle_) {
+        idle_ = false;
+        out_->push_idle(false);
+      }
+    }
+    const auto& assign = strategy_.assigner();
+    if (interval_ > 0) {
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        if (assign)
+          in.timestamps[i] = assign(in.values[i]);
+        max_ts_ = std::max(max_ts_, in.timestamps[i]);
+      }
+      out_->push(in);
+      return;
+    }
+    // Per record: a watermark goes right after the record that advanced it.
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      timestamp ts = assign ? assign(in.values[i]) : in.timestamps[i];
+      buf_.push(std::move(in.values[i]), ts);
+      max_ts_ = std::max(max_ts_, ts);
+      timestamp wm = max_ts_ - bound_ - 1;
+      if (wm > emitted_) {
+        out_->push(buf_);
+        buf_.clear();
+        emitted_ = wm;
+        out_->push_watermark(wm);
+      }
+    }
+    if (!buf_.empty()) {
+      out_->push(buf_);
+      buf_.clear();
+    }
+  }
+
+  void process_watermark(timestamp wm) override {
+    if (wm == max_watermark && emitted_ != max_watermark) {
+      emitted_ = max_watermark;
+      out_->push_watermark(wm);
+    }
+  }
+
+  void on_processing_time(timestamp now) override {
+    if (interval_ > 0 && now >= next_periodic_) {
+      emit_current();
+      next_periodic_ = now + interval_;
+      ctx_->time->request(this, next_periodic_);
+    }
+    if (idle_after_ > 0 && !idle_) {
+      if (now - last_activity_ >= idle_after_) {
+        idle_ = true;
+        out_->push_idle(true);
+      } else {
+        ctx_->time->request(this, last_activity_ + idle_after_);
+      }
+    }
+  }
+
+private:
+  void emit_current() {
+    if (emitted_ == max_watermark)
+      return;
+    timestamp wm = max_ts_ - bound_ - 1;
+    if (wm > emitted_) {
+      emitted_ = wm;
+      out_->push_watermark(wm);
+    }
+  }
+
+  watermark_strategy<T> strategy_;
+  typed_batch<T> buf_;
+  std::int64_t interval_ = 200;
+  std::int64_t bound_ = 0;
+  timestamp max_ts_ = min_watermark;
+  timestamp emitted_ = min_watermark;
+  timestamp next_periodic_ = 0;
+  std::int64_t idle_after_ = 0;
+  timestamp last_activity_ = 0;
+  bool idle_ = false;
+};
+
+} // namespace detail
+} // namespace spate

@@ -1,0 +1,210 @@
+#define BOOST_TEST_MODULE timers_watermarks
+#include <boost/test/unit_test.hpp>
+
+#include <condition_variable>
+
+#include "spate/api/testing.hpp"
+#include "support/collect.hpp"
+
+using namespace spate;
+using namespace spate::testing;
+using namespace spate::test;
+using namespace std::chrono_literals;
+using kv = std::pair<std::string, std::int64_t>;
+
+namespace {
+
+configuration per_record() {
+  configuration c;
+  c.set(options::watermark_interval, "0");
+  return c;
+}
+
+// Registers an event-time timer at ts + 10 and a processing-time timer at
+// value; emits "key:domain:time" when they fire.
+struct timer_fn : keyed_process_function<std::string, kv, std::string> {
+  void process_element(const kv& v, context& ctx) override {
+    ctx.timer_service().register_event_time_timer(ctx.record_timestamp() + 10);
+    if (v.second > 0)
+      ctx.timer_service().register_processing_time_timer(v.second);
+    if (v.second < 0)
+      ctx.timer_service().delete_event_time_timer(ctx.record_timestamp() + 10);
+  }
+  void on_timer(timestamp ts, context& ctx) override {
+    bool event = ts <= ctx.timer_service().current_watermark();
+    ctx.output(ctx.current_key() + (event ? ":event:" : ":proc:") + std::to_string(ts));
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(keyed_timers_fire_in_order_once_per_key_and_time) {
+  operator_harness<kv, std::string> h([](stream<kv> s) {
+    return s.key_by([](const kv& v) { return v.first; }).process(timer_fn{});
+  });
+  h.process_element({"b", 0}, 5);  // event timer 15
+  h.process_element({"a", 0}, 1);  // event timer 11
+  h.process_element({"a", 0}, 1);  // same timer again: deduplicated
+  h.process_element({"c", 0}, 2);  // 12
+  h.process_element({"c", -1}, 2); // deletes c's timer at 12
+  h.process_element({"a", 500}, 3); // event 13, processing 500
+  BOOST_TEST(h.event_time_timers() == 3u);
+  BOOST_TEST(h.processing_time_timers() == 1u);
+  h.process_watermark(14);
+  auto out = h.extract_output();
+  BOOST_TEST((out == std::vector<std::pair<std::string, timestamp>>{{"a:event:11", 11},
+                                                                    {"a:event:13", 13}}));
+  h.set_processing_time(499);
+  BOOST_TEST(h.extract_output().empty());
+  h.set_processing_time(600);
+  BOOST_TEST((h.extract_output() == std::vector<std::pair<std::string, timestamp>>{
+                                        {"a:proc:500", 500}}));
+  h.process_watermark(100);
+  BOOST_TEST((h.extract_output() == std::vector<std::pair<std::string, timestamp>>{
+                                        {"b:event:15", 15}}));
+  BOOST_TEST(h.event_time_timers() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(timers_survive_a_restart_of_the_state_backend) {
+  temp_dir dir;
+  state_backend_options so;
+  so.directory = dir.str() + "/db";
+  {
+    keyed_state_backend b(so);
+    timer_queue q(b, "_timers_event");
+    b.set_current_key(std::string("x"));
+    BOOST_TEST(q.add(42));
+    BOOST_TEST(!q.add(42));
+    b.set_current_namespace(std::int64_t{7});
+    BOOST_TEST(q.add(-5));
+    b.set_current_key(std::string("y"));
+    BOOST_TEST(q.add(40));
+    BOOST_TEST(q.remove(40));
+  }
+  keyed_state_backend b(so);
+  timer_queue q(b, "_timers_event");
+  BOOST_REQUIRE(q.size() == 2u);
+  auto first = q.pop_if_due(0);
+  BOOST_REQUIRE(first.has_value());
+  BOOST_TEST(first->time == -5);
+  BOOST_TEST(decode<std::string>(first->key) == "x");
+  BOOST_TEST(decode<std::int64_t>(first->ns) == 7);
+  BOOST_TEST(!q.pop_if_due(41).has_value());
+  BOOST_TEST(q.pop_if_due(42)->time == 42);
+}
+
+BOOST_AUTO_TEST_CASE(bounded_out_of_orderness_per_record) {
+  operator_harness<kv, kv> h(
+      [](stream<kv> s) {
+        return s.assign_timestamps_and_watermarks(
+            watermark_strategy<kv>::for_bounded_out_of_orderness(10ms).with_timestamp_assigner(
+                [](const kv& v) { return v.second; }));
+      },
+      per_record());
+  h.process_element({"a", 100});
+  h.process_element({"a", 95}); // behind: no new watermark
+  h.process_element({"a", 120});
+  h.process_watermark(50);          // upstream watermarks are ignored...
+  h.process_watermark(max_watermark); // ...except the end of input
+  std::vector<std::string> trace;
+  for (auto& e : h.output_events())
+    trace.push_back(e.is_watermark ? "wm" + std::to_string(e.time)
+                                   : "r" + std::to_string(e.time));
+  BOOST_TEST(trace == (std::vector<std::string>{"r100", "wm89", "r95", "r120", "wm109",
+                                                "wm" + std::to_string(max_watermark)}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(periodic_watermarks_and_idleness) {
+  configuration c;
+  c.set(options::watermark_interval, "200 ms");
+  operator_harness<kv, kv> h(
+      [](stream<kv> s) {
+        return s.assign_timestamps_and_watermarks(
+            watermark_strategy<kv>::for_monotonous_timestamps()
+                .with_timestamp_assigner([](const kv& v) { return v.second; })
+                .with_idleness(1000ms));
+      },
+      c);
+  h.process_element({"a", 10});
+  h.process_element({"a", 20});
+  BOOST_TEST(h.watermarks().empty());
+  h.set_processing_time(200);
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{19}));
+  h.set_processing_time(400); // nothing new: no new watermark
+  BOOST_TEST(h.watermarks().size() == 1u);
+  BOOST_TEST(h.idle_changes().empty());
+  h.set_processing_time(1000); // 1000 ms since the last record
+  BOOST_TEST(h.idle_changes() == (std::vector<bool>{true}));
+  h.process_element({"a", 30});
+  BOOST_TEST(h.idle_changes() == (std::vector<bool>{true, false}));
+  h.set_processing_time(1200);
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{19, 29}));
+}
+
+namespace {
+
+//! Emits `n` records with timestamps 0, 10, 20, ... then idles forever.
+struct then_idle final : source_function<kv> {
+  int n;
+  int next = 0;
+  explicit then_idle(int count) : n(count) {}
+  source_status poll(collector<kv>& out, std::size_t) override {
+    if (next < n) {
+      out.collect_with_timestamp({"k", 1}, next * 10);
+      ++next;
+      return source_status::has_more();
+    }
+    return source_status::wait_for(5ms);
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_idle_input_stops_holding_back_the_watermark) {
+  for (bool idleness : {true, false}) {
+    temp_dir dir;
+    auto cfg = test_config(dir.str(), 2);
+    cfg.set(options::watermark_interval, "10 ms");
+    environment env(cfg);
+    auto strategy = watermark_strategy<kv>::for_monotonous_timestamps();
+    if (idleness)
+      strategy = strategy.with_idleness(50ms);
+    auto active = env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
+                      .assign_timestamps_and_watermarks(strategy);
+    auto silent = env.add_source<kv>({"silent", [] { return std::make_unique<then_idle>(0); }, false})
+                      .assign_timestamps_and_watermarks(strategy);
+    auto out = std::make_shared<collected<kv>>();
+    std::condition_variable cv;
+    active.union_with(silent)
+        .key_by([](const kv& v) { return v.first; })
+        .window(tumbling_event_time_windows::of(100ms))
+        .reduce([](const kv& a, kv b) { return kv{a.first, a.second + b.second}; })
+        .add_sink(callback_sink<kv>([out, &cv](const kv& v) {
+          {
+            std::lock_guard<std::mutex> lock(out->mu);
+            out->values.push_back(v);
+          }
+          cv.notify_all();
+        }));
+    auto client = env.execute_async();
+    bool fired;
+    {
+      std::unique_lock<std::mutex> lock(out->mu);
+      // With idleness the windows up to the active input's watermark fire;
+      // without it the silent input holds everything back.
+      fired = cv.wait_for(lock, idleness ? 10s : 500ms,
+                          [&] { return out->values.size() >= 9; });
+    }
+    client.cancel();
+    client.wait();
+    if (idleness) {
+      BOOST_TEST(fired);
+      auto v = out->snapshot();
+      BOOST_TEST(v.at(0).second == 10); // [0, 100): 10 records
+    } else {
+      BOOST_TEST(!fired);
+      BOOST_TEST(out->size() == 0u);
+    }
+  }
+}
