@@ -1,0 +1,82 @@
+// The `_metadata` of a checkpoint or savepoint: what was snapshotted, where
+// its files are, and the source positions. Versioned and checksummed: a
+// truncated, corrupt or future-format file is refused with a clear error,
+// never read as an empty state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spate/core/codec.hpp"
+
+namespace spate::checkpoints {
+
+//! The format this build writes, and the newest it reads.
+constexpr std::uint32_t metadata_format_version = 1;
+
+//! A file of a snapshot, relative to the job's checkpoint directory.
+struct file_handle {
+  std::string path;
+  std::uint64_t size = 0;
+  SPATE_FIELDS(path, size);
+  friend bool operator==(const file_handle& a, const file_handle& b) {
+    return a.path == b.path && a.size == b.size;
+  }
+};
+
+//! The keyed state of one subtask: its key groups and the files of its
+//! RocksDB snapshot (SST files shared between checkpoints, the rest private).
+struct keyed_state_handle {
+  int subtask = 0;
+  int key_group_start = 0;
+  int key_group_end = -1;
+  std::vector<file_handle> shared_files;
+  std::vector<file_handle> private_files;
+  SPATE_FIELDS(subtask, key_group_start, key_group_end, shared_files, private_files);
+};
+
+//! Operator state of one subtask under a name (a source position, the
+//! pending files of a sink, ...), as opaque bytes.
+struct operator_state_entry {
+  int subtask = 0;
+  std::string name;
+  std::string bytes;
+  SPATE_FIELDS(subtask, name, bytes);
+};
+
+struct operator_snapshot {
+  std::string uid;
+  std::string name;
+  int parallelism = 1;
+  int max_parallelism = 128;
+  std::vector<keyed_state_handle> keyed;
+  std::vector<operator_state_entry> operator_state;
+  SPATE_FIELDS(uid, name, parallelism, max_parallelism, keyed, operator_state);
+};
+
+struct checkpoint_metadata {
+  std::string job_id;
+  std::int64_t checkpoint_id = 0;
+  //! Milliseconds since the epoch when the checkpoint was triggered.
+  std::int64_t trigger_time = 0;
+  //! A savepoint (self-contained, relocatable) rather than a checkpoint.
+  bool savepoint = false;
+  std::vector<operator_snapshot> operators;
+  SPATE_FIELDS(job_id, checkpoint_id, trigger_time, savepoint, operators);
+};
+
+//! The bytes of a `_metadata` file: magic "SPATEMD\0", format version (u32),
+//! payload length (u64), CRC-32C of the payload (u32), msgpack payload.
+std::string encode_metadata(const checkpoint_metadata& m);
+
+//! Decodes a `_metadata` file read from `where` (named in errors). Throws
+//! spate::error(errc::corrupt) for a foreign file, a truncated or corrupt one,
+//! or an unknown format version.
+checkpoint_metadata decode_metadata(std::string_view bytes, const std::string& where);
+
+//! CRC-32C (Castagnoli) of a byte range.
+std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc = 0);
+
+} // namespace spate::checkpoints

@@ -1,0 +1,70 @@
+// Checkpoint storage on a file system, Flink's layout:
+//   <state.checkpoints.dir>/<job-id>/chk-<n>/_metadata   (and private files)
+//   <state.checkpoints.dir>/<job-id>/shared/             (SST files shared between checkpoints)
+// `_metadata` is written to a temporary name, synced and renamed: a partial
+// checkpoint is never visible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "spate/checkpoints/metadata.hpp"
+
+namespace spate::checkpoints {
+
+class checkpoint_storage {
+public:
+  //! Storage for job `job_id` under `base_dir` (created on first write).
+  checkpoint_storage(std::string base_dir, std::string job_id);
+
+  //! <base>/<job-id>
+  const std::string& job_dir() const { return job_dir_; }
+  //! <base>/<job-id>/chk-<id>
+  std::string checkpoint_dir(std::int64_t id) const;
+  //! <base>/<job-id>/shared
+  std::string shared_dir() const;
+
+  //! Copies the files of a local RocksDB checkpoint into storage for
+  //! checkpoint `id`: SST files go to shared/ as `<prefix>-<name>` unless
+  //! already there (incremental), the rest to chk-<id>/<prefix>/. Returns
+  //! their handles. Throws errc::io naming the file that failed.
+  keyed_state_handle upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
+                                               const std::string& prefix);
+
+  //! Writes chk-<id>/_metadata atomically; the checkpoint is complete after.
+  void write_metadata(const checkpoint_metadata& m);
+
+  //! Deletes chk-<id> and every shared file no retained checkpoint uses.
+  void discard(std::int64_t id);
+
+  //! Shared files in use by a retained checkpoint (reference counts).
+  std::size_t shared_references(const std::string& path) const;
+
+  //! Marks the shared files of `m` as used (a restored checkpoint).
+  void retain(const checkpoint_metadata& m);
+
+private:
+  std::string base_;
+  std::string job_dir_;
+  //! shared file (relative path) -> checkpoints that reference it
+  std::map<std::string, std::set<std::int64_t>> shared_refs_;
+  std::map<std::int64_t, std::vector<std::string>> checkpoint_files_;
+};
+
+//! Finds the `_metadata` a user means: a `_metadata` file, a `chk-<n>` or
+//! savepoint directory, or a job's checkpoint directory (its newest complete
+//! `chk-<n>`). Throws errc::not_found naming `path`.
+std::string resolve_metadata_path(const std::string& path);
+
+//! Reads and decodes the `_metadata` at (or under) `path`; throws
+//! errc::not_found or errc::corrupt naming it.
+checkpoint_metadata load_metadata(const std::string& path);
+
+//! Writes `bytes` to `path` atomically (temporary name, fsync, rename, fsync
+//! of the directory). Throws errc::io naming the path.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+} // namespace spate::checkpoints

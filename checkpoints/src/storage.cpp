@@ -1,0 +1,205 @@
+#include "spate/checkpoints/storage.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "spate/core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace spate::checkpoints {
+
+namespace {
+
+[[noreturn]] void io_error(const std::string& what, const std::string& path, int err) {
+  throw error(errc::io, what + " '" + path + "': " + std::strerror(err));
+}
+
+void fsync_path(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0)
+    io_error("cannot open for sync", path, errno);
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    io_error("cannot sync", path, err);
+  }
+  ::close(fd);
+}
+
+void copy_one(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec)
+    throw error(errc::io, "cannot copy '" + from.string() + "' to '" + to.string() +
+                              "': " + ec.message());
+}
+
+std::int64_t checkpoint_number(const std::string& name) {
+  if (name.rfind("chk-", 0) != 0 || name.size() == 4)
+    return -1;
+  for (std::size_t i = 4; i < name.size(); ++i)
+    if (name[i] < '0' || name[i] > '9')
+      return -1;
+  return std::stoll(name.substr(4));
+}
+
+} // namespace
+
+checkpoint_storage::checkpoint_storage(std::string base_dir, std::string job_id)
+    : base_(std::move(base_dir)), job_dir_(base_ + "/" + job_id) {}
+
+std::string checkpoint_storage::checkpoint_dir(std::int64_t id) const {
+  return job_dir_ + "/chk-" + std::to_string(id);
+}
+
+std::string checkpoint_storage::shared_dir() const {
+  return job_dir_ + "/shared";
+}
+
+keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir,
+                                                                 std::int64_t id,
+                                                                 const std::string& prefix) {
+  keyed_state_handle h;
+  std::error_code ec;
+  fs::create_directories(shared_dir(), ec);
+  fs::path private_dir = fs::path(checkpoint_dir(id)) / prefix;
+  fs::create_directories(private_dir, ec);
+  if (ec)
+    throw error(errc::io, "cannot create checkpoint directory '" + private_dir.string() +
+                              "': " + ec.message());
+  for (const auto& entry : fs::directory_iterator(local_dir)) {
+    if (!entry.is_regular_file())
+      continue;
+    std::string name = entry.path().filename().string();
+    auto size = static_cast<std::uint64_t>(entry.file_size());
+    if (entry.path().extension() == ".sst") {
+      // SST files never change once written: a name seen before is the same file.
+      std::string rel = "shared/" + prefix + "-" + name;
+      fs::path target = fs::path(job_dir_) / rel;
+      if (!fs::exists(target)) {
+        copy_one(entry.path(), target.string() + ".tmp");
+        fs::rename(target.string() + ".tmp", target, ec);
+        if (ec)
+          throw error(errc::io, "cannot rename '" + target.string() + "': " + ec.message());
+      }
+      h.shared_files.push_back({rel, size});
+    } else {
+      std::string rel = "chk-" + std::to_string(id) + "/" + prefix + "/" + name;
+      copy_one(entry.path(), fs::path(job_dir_) / rel);
+      h.private_files.push_back({rel, size});
+    }
+  }
+  return h;
+}
+
+void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
+  std::string dir = checkpoint_dir(m.checkpoint_id);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw error(errc::io, "cannot create checkpoint directory '" + dir + "': " + ec.message());
+  write_file_atomically(dir + "/_metadata", encode_metadata(m));
+  retain(m);
+}
+
+void checkpoint_storage::retain(const checkpoint_metadata& m) {
+  auto& files = checkpoint_files_[m.checkpoint_id];
+  for (auto& op : m.operators)
+    for (auto& k : op.keyed)
+      for (auto& f : k.shared_files) {
+        shared_refs_[f.path].insert(m.checkpoint_id);
+        files.push_back(f.path);
+      }
+}
+
+void checkpoint_storage::discard(std::int64_t id) {
+  std::error_code ec;
+  fs::remove_all(checkpoint_dir(id), ec);
+  auto it = checkpoint_files_.find(id);
+  if (it == checkpoint_files_.end())
+    return;
+  for (auto& path : it->second) {
+    auto ref = shared_refs_.find(path);
+    if (ref == shared_refs_.end())
+      continue;
+    ref->second.erase(id);
+    if (ref->second.empty()) {
+      fs::remove(fs::path(job_dir_) / path, ec);
+      shared_refs_.erase(ref);
+    }
+  }
+  checkpoint_files_.erase(it);
+}
+
+std::size_t checkpoint_storage::shared_references(const std::string& path) const {
+  auto it = shared_refs_.find(path);
+  return it == shared_refs_.end() ? 0 : it->second.size();
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".inprogress";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    io_error("cannot create", tmp, errno);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      int err = errno;
+      ::close(fd);
+      io_error("cannot write", tmp, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    io_error("cannot sync", tmp, err);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    io_error("cannot rename to", path, errno);
+  fsync_path(fs::path(path).parent_path().string(), true);
+}
+
+std::string resolve_metadata_path(const std::string& path) {
+  fs::path p(path);
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec))
+    return p.string();
+  if (!fs::is_directory(p, ec))
+    throw error(errc::not_found, "checkpoint or savepoint '" + path + "' does not exist");
+  if (fs::is_regular_file(p / "_metadata", ec))
+    return (p / "_metadata").string();
+  // A job's checkpoint directory: the newest chk-<n> with a _metadata.
+  std::int64_t best = -1;
+  for (const auto& e : fs::directory_iterator(p, ec)) {
+    auto n = checkpoint_number(e.path().filename().string());
+    if (n > best && fs::is_regular_file(e.path() / "_metadata", ec))
+      best = n;
+  }
+  if (best < 0)
+    throw error(errc::not_found, "no complete checkpoint (a _metadata file) in '" + path + "'");
+  return (p / ("chk-" + std::to_string(best)) / "_metadata").string();
+}
+
+checkpoint_metadata load_metadata(const std::string& path) {
+  std::string file = resolve_metadata_path(path);
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw error(errc::not_found, "cannot read checkpoint metadata '" + file + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return decode_metadata(ss.str(), file);
+}
+
+} // namespace spate::checkpoints
