@@ -85,7 +85,7 @@ public:
     if (auto idle = strategy_.idleness()) {
       idle_after_ = idle->count();
       last_activity_ = ctx_->time->now();
-      ctx_->time->request(this, last_activity_ + idle_after_);
+      request_idle_check(last_activity_ + idle_after_);
     }
   }
 
@@ -99,6 +99,8 @@ public:
         idle_ = false;
         out_->push_idle(false);
       }
+      if (!idle_check_pending_)
+        request_idle_check(last_activity_ + idle_after_);
     }
     const auto& assign = strategy_.assigner();
     if (interval_ > 0) {
@@ -132,6 +134,7 @@ public:
   void process_watermark(timestamp wm) override {
     if (wm == max_watermark && emitted_ != max_watermark) {
       emitted_ = max_watermark;
+      activate();
       out_->push_watermark(wm);
     }
   }
@@ -142,23 +145,38 @@ public:
       next_periodic_ = now + interval_;
       ctx_->time->request(this, next_periodic_);
     }
-    if (idle_after_ > 0 && !idle_) {
-      if (now - last_activity_ >= idle_after_) {
+    if (idle_check_pending_ && now >= idle_check_at_) {
+      idle_check_pending_ = false;
+      if (!idle_ && now - last_activity_ >= idle_after_) {
         idle_ = true;
         out_->push_idle(true);
-      } else {
-        ctx_->time->request(this, last_activity_ + idle_after_);
+      } else if (!idle_) {
+        request_idle_check(last_activity_ + idle_after_);
       }
     }
   }
 
 private:
+  void request_idle_check(timestamp at) {
+    idle_check_pending_ = true;
+    idle_check_at_ = at;
+    ctx_->time->request(this, at);
+  }
+  //! A watermark from an idle output first makes it active again (Flink's
+  //! WatermarkToDataOutput), or downstream would ignore it.
+  void activate() {
+    if (idle_) {
+      idle_ = false;
+      out_->push_idle(false);
+    }
+  }
   void emit_current() {
     if (emitted_ == max_watermark)
       return;
     timestamp wm = max_ts_ - bound_ - 1;
     if (wm > emitted_) {
       emitted_ = wm;
+      activate();
       out_->push_watermark(wm);
     }
   }
@@ -173,6 +191,8 @@ private:
   std::int64_t idle_after_ = 0;
   timestamp last_activity_ = 0;
   bool idle_ = false;
+  bool idle_check_pending_ = false;
+  timestamp idle_check_at_ = 0;
 };
 
 } // namespace detail

@@ -134,7 +134,8 @@ public:
       assigner_.assign(ts, windows_);
       bool skipped = assigner_.is_merging() ? add_merging(key, in.values[i])
                                             : add_windows(key, in.values[i]);
-      if (skipped && assigner_.event_time && ts + lateness_ <= watermark_) {
+      if (skipped && assigner_.event_time &&
+          (lateness_ <= max_watermark - ts ? ts + lateness_ : max_watermark) <= watermark_) {
         if (late_tag_) {
           if (auto* o = this->side_output(*late_tag_)) {
             late_buf_.push(std::move(in.values[i]), ts);
@@ -167,8 +168,9 @@ private:
   timestamp cleanup_time(const time_window& w) const {
     if (!assigner_.event_time)
       return w.max_timestamp();
-    timestamp t = w.max_timestamp() + lateness_;
-    return t >= w.max_timestamp() ? t : max_watermark; // overflow
+    if (lateness_ > max_watermark - w.max_timestamp())
+      return max_watermark; // would overflow
+    return w.max_timestamp() + lateness_;
   }
   bool is_late(const time_window& w) const {
     return assigner_.event_time && cleanup_time(w) <= watermark_;
