@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "spate/actors/operator_state.hpp"
 #include "spate/actors/runtime_context.hpp"
 #include "spate/actors/source_status.hpp"
 #include "spate/core/batch.hpp"
@@ -57,9 +58,15 @@ public:
   virtual void process_watermark(timestamp wm) {
     watermark_ = wm;
     out_->push_watermark(wm);
+    for (auto& [tag, o] : side_)
+      o->push_watermark(wm);
   }
   //! Every input became idle (true) or one became active again (false).
-  virtual void process_idle(bool idle) { out_->push_idle(idle); }
+  virtual void process_idle(bool idle) {
+    out_->push_idle(idle);
+    for (auto& [tag, o] : side_)
+      o->push_idle(idle);
+  }
   //! The processing-time clock reached a time asked for with
   //! processing_time_service::request().
   virtual void on_processing_time(timestamp /*now*/) {}
@@ -69,6 +76,17 @@ public:
   virtual void finish() {}
   //! Releases resources; called once whatever happened. Must not throw.
   virtual void close() {}
+
+  //! Called before open() when the job starts from a checkpoint or savepoint.
+  virtual void initialize_state(const operator_state_reader& /*state*/) {}
+  //! The synchronous part of checkpoint `id`: write what is needed to resume
+  //! exactly here (keyed state is taken by the task). Records pushed before
+  //! the barrier are part of this checkpoint, none after.
+  virtual void snapshot_state(std::int64_t /*id*/, operator_state_writer& /*out*/) {}
+  //! Checkpoint `id` is complete: every subtask has it. Sinks commit here.
+  virtual void notify_checkpoint_complete(std::int64_t /*id*/) {}
+  //! Checkpoint `id` was aborted.
+  virtual void notify_checkpoint_aborted(std::int64_t /*id*/) {}
 
   //! Sources only: emits up to `max_records` records into the output.
   virtual source_status poll(std::size_t /*max_records*/) { return source_status::end(); }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "spate/api/functions.hpp"
+#include "spate/core/codec.hpp"
 
 namespace spate {
 
@@ -25,6 +26,15 @@ source_spec<T> collection_source(std::vector<T> items) {
     }
     //! Position for checkpoints: index of the next item.
     std::size_t position() const { return next_; }
+    void snapshot_state(std::int64_t, operator_state_writer& w) override {
+      std::string bytes;
+      encode(static_cast<std::uint64_t>(next_), bytes);
+      w.put("position", std::move(bytes));
+    }
+    void initialize_state(const operator_state_reader& r) override {
+      if (auto p = r.own("position"))
+        next_ = static_cast<std::size_t>(decode<std::uint64_t>(*p, "collection position"));
+    }
 
   private:
     std::shared_ptr<const std::vector<T>> items_;

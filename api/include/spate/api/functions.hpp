@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "spate/actors/operator_state.hpp"
 #include "spate/actors/runtime_context.hpp"
 #include "spate/actors/source_status.hpp"
 #include "spate/core/batch.hpp"
@@ -47,6 +48,14 @@ public:
   virtual void open(runtime_context&) {}
   //! Emits at most `max_records` records into `out`.
   virtual source_status poll(collector<T>& out, std::size_t max_records) = 0;
+  //! Restores the position written by snapshot_state (before open()).
+  virtual void initialize_state(const operator_state_reader&) {}
+  //! Writes the position: after a restore, poll() continues right after the
+  //! last record emitted before this call. Sources that cannot rewind (a
+  //! socket) write nothing.
+  virtual void snapshot_state(std::int64_t /*checkpoint_id*/, operator_state_writer&) {}
+  //! Checkpoint `id` completed.
+  virtual void notify_checkpoint_complete(std::int64_t /*checkpoint_id*/) {}
   //! Called once at the end (finished, failed or cancelled). Must not throw.
   virtual void close() {}
 };
@@ -63,6 +72,15 @@ public:
   virtual void write(const typed_batch<T>& batch) = 0;
   //! The input ended (bounded job): flush what is buffered.
   virtual void finish() {}
+  //! Restores what snapshot_state wrote (before open()).
+  virtual void initialize_state(const operator_state_reader&) {}
+  //! Checkpoint barrier: pre-commit what was written since the last one (a
+  //! two-phase-commit sink stages it) and record it in `out`.
+  virtual void snapshot_state(std::int64_t /*checkpoint_id*/, operator_state_writer&) {}
+  //! Checkpoint `id` completed: commit what was staged for it and before.
+  virtual void notify_checkpoint_complete(std::int64_t /*checkpoint_id*/) {}
+  //! Checkpoint `id` was aborted: its staged output stays pending.
+  virtual void notify_checkpoint_aborted(std::int64_t /*checkpoint_id*/) {}
   //! Called once at the end (finished, failed or cancelled). Must not throw.
   virtual void close() {}
 };

@@ -197,12 +197,14 @@ public:
     this->emit_buffer();
   }
   void process_watermark(timestamp wm) override {
-    timers_.advance_watermark(wm, [this](const timer_entry& e) { fire(e); });
+    timers_.advance_watermark(wm, [this](const timer_entry& e) { fire(e, e.time); });
     this->emit_buffer();
     stream_operator::process_watermark(wm);
   }
   void on_processing_time(timestamp now) override {
-    timers_.advance_processing_time(now, [this](const timer_entry& e) { fire(e); });
+    // Output of processing-time timers carries no event timestamp (as Flink).
+    timers_.advance_processing_time(now,
+                                    [this](const timer_entry& e) { fire(e, no_timestamp); });
     this->emit_buffer();
   }
   void close() override {
@@ -213,11 +215,11 @@ public:
   const internal_timer_service& timers() const { return timers_; }
 
 private:
-  void fire(const timer_entry& e) {
+  void fire(const timer_entry& e, timestamp output_ts) {
     if constexpr (has_process_element<F>::value) {
       K key = decode<K>(e.key, "timer key");
       ctx_obj_.set_key(&key);
-      ctx_obj_.set_record(e.time);
+      ctx_obj_.set_record(output_ts);
       f_.on_timer(e.time, ctx_obj_);
       this->maybe_emit_early();
     }
@@ -245,6 +247,11 @@ public:
   }
   void process_batch(int, any_batch&) override {}
   void close() override { fn_->close(); }
+  void initialize_state(const operator_state_reader& r) override { fn_->initialize_state(r); }
+  void snapshot_state(std::int64_t id, operator_state_writer& w) override {
+    fn_->snapshot_state(id, w);
+  }
+  void notify_checkpoint_complete(std::int64_t id) override { fn_->notify_checkpoint_complete(id); }
 
 private:
   std::unique_ptr<source_function<T>> fn_;
@@ -260,6 +267,12 @@ public:
   void process_batch(int, any_batch& b) override { fn_->write(batch_cast<T>(b)); }
   void finish() override { fn_->finish(); }
   void close() override { fn_->close(); }
+  void initialize_state(const operator_state_reader& r) override { fn_->initialize_state(r); }
+  void snapshot_state(std::int64_t id, operator_state_writer& w) override {
+    fn_->snapshot_state(id, w);
+  }
+  void notify_checkpoint_complete(std::int64_t id) override { fn_->notify_checkpoint_complete(id); }
+  void notify_checkpoint_aborted(std::int64_t id) override { fn_->notify_checkpoint_aborted(id); }
 
 private:
   std::unique_ptr<sink_function<T>> fn_;
