@@ -1,99 +1,116 @@
+// file_sink(): plain files without checkpoints, the stagers with them.
 #include "spate/connectors/file_sink.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <memory>
-#include <system_error>
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include "spate/connectors/checkpointing.hpp"
+#include "spate/connectors/file_sink_staging.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 
 namespace spate {
 
-namespace {
-constexpr std::size_t buffer_capacity = 64 * 1024;
-} // namespace
+file_sink_function::file_sink_function(std::string path, file_sink_mode mode)
+    : path_(std::move(path)), mode_(mode) {}
 
-void file_sink_function::fail(const std::string& reason, int err) const {
-  std::string message = "output file '" + file_ + "': " + reason;
-  if (err != 0)
-    message += std::string(reason.empty() ? "" : ": ") + std::strerror(err);
-  throw error(errc::io, message);
+file_sink_function::~file_sink_function() {
+  close();
+}
+
+void file_sink_function::initialize_state(const operator_state_reader& state) {
+  if (state.restored())
+    restored_ = state;
 }
 
 void file_sink_function::open(runtime_context& ctx) {
-  namespace fs = std::filesystem;
-  fs::path dir;
+  two_phase_ = checkpointing_enabled(ctx);
+  plain_ = std::make_unique<detail::output_file>();
   if (mode_ == file_sink_mode::per_subtask) {
-    dir = path_;
-    file_ = (dir / ("part-" + std::to_string(ctx.subtask))).string();
-  } else {
-    file_ = path_;
-    dir = fs::path(path_).parent_path();
+    parts_ = std::make_unique<detail::part_file_stager>(path_, ctx.subtask, ctx.parallelism);
+    if (restored_)
+      parts_->restore(*restored_);
+    else if (two_phase_)
+      parts_->start_fresh();
+    if (two_phase_)
+      return;
+    if (restored_) { // never overwrite restored output: a new part file
+      plain_->open(parts_->visible_name(ctx.subtask, parts_->take_seq()), O_TRUNC);
+      return;
+    }
+    detail::create_directories(path_, path_);
+    plain_->open((std::filesystem::path(path_) / ("part-" + std::to_string(ctx.subtask))).string(),
+                 O_TRUNC);
+    return;
   }
-  std::error_code ec;
-  if (!dir.empty())
-    fs::create_directories(dir, ec);
-  if (ec)
-    fail("cannot create directory '" + dir.string() + "'", ec.value());
-  fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0)
-    fail("", errno);
-  buffer_.reserve(buffer_capacity);
+  merged_ = std::make_unique<detail::merged_file_stager>(path_);
+  if (restored_)
+    merged_->restore(*restored_);
+  else if (two_phase_)
+    merged_->start_fresh();
+  if (two_phase_)
+    return;
+  if (restored_) {
+    plain_->open(path_, O_APPEND);
+    return;
+  }
+  detail::create_directories(std::filesystem::path(path_).parent_path().string(), path_);
+  plain_->open(path_, O_TRUNC);
 }
 
 void file_sink_function::write(const typed_batch<std::string>& batch) {
-  for (const std::string& line : batch.values) {
-    buffer_ += line;
-    buffer_ += '\n';
-    if (buffer_.size() >= buffer_capacity)
-      flush();
+  if (two_phase_ && parts_) {
+    for (const std::string& line : batch.values)
+      parts_->write_line(line);
+  } else if (two_phase_ && merged_) {
+    for (const std::string& line : batch.values)
+      merged_->write_line(line);
+  } else if (plain_) {
+    for (const std::string& line : batch.values)
+      plain_->write_line(line);
+  } else {
+    throw error(errc::internal, "file sink '" + path_ + "': write before open()");
   }
 }
 
-void file_sink_function::flush() {
-  if (fd_ < 0)
-    fail("write after close", 0);
-  std::size_t done = 0;
-  while (done < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      buffer_.clear(); // the data is lost either way; close() must not retry
-      fail("", err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  buffer_.clear();
+void file_sink_function::snapshot_state(std::int64_t checkpoint_id, operator_state_writer& out) {
+  if (two_phase_ && parts_)
+    parts_->snapshot(checkpoint_id, out);
+  else if (two_phase_ && merged_)
+    merged_->snapshot(checkpoint_id, out);
+  else if (plain_ && plain_->is_open())
+    plain_->sync(); // a savepoint without checkpointing: durable, not staged
+}
+
+void file_sink_function::notify_checkpoint_complete(std::int64_t checkpoint_id) {
+  if (two_phase_ && parts_)
+    parts_->commit_up_to(checkpoint_id);
+  else if (two_phase_ && merged_)
+    merged_->commit_up_to(checkpoint_id);
+}
+
+void file_sink_function::notify_checkpoint_aborted(std::int64_t checkpoint_id) {
+  if (two_phase_)
+    log().debug("file sink '{}': checkpoint {} aborted; its output stays pending", path_,
+                checkpoint_id);
 }
 
 void file_sink_function::finish() {
-  if (fd_ < 0)
-    return;
-  flush();
-  int fd = fd_;
-  fd_ = -1;
-  // close() can report a delayed write error (NFS, quota).
-  if (::close(fd) != 0)
-    fail("", errno);
+  if (two_phase_ && parts_)
+    parts_->finish();
+  else if (two_phase_ && merged_)
+    merged_->finish();
+  else if (plain_)
+    plain_->close();
 }
 
 void file_sink_function::close() {
-  if (fd_ < 0)
-    return;
-  try {
-    flush();
-  } catch (const std::exception& e) {
-    log().error("{}", e.what());
-  }
-  ::close(fd_);
-  fd_ = -1;
+  if (parts_)
+    parts_->close();
+  if (merged_)
+    merged_->close();
+  if (plain_)
+    plain_->close_logging();
 }
 
 sink_spec<std::string> file_sink(std::string path, file_sink_mode mode) {

@@ -82,11 +82,29 @@ void line_file_reader::open(int subtask, int parallelism) {
   files_ = input_files_for_subtask(path_, subtask, parallelism);
   buf_.resize(initial_buffer_size);
   opened_ = true;
+  if (!resume_.empty())
+    start_file(0);
 }
 
 void line_file_reader::seek(const file_position& pos) {
   close();
+  resume_.clear();
   pos_ = pos;
+}
+
+void line_file_reader::start_file(std::uint64_t index) {
+  for (; index < files_.size(); ++index) {
+    auto it = resume_.find(files_[index]);
+    if (it == resume_.end()) {
+      pos_ = file_position{index, 0, 0};
+      return;
+    }
+    if (!it->second.done) {
+      pos_ = file_position{index, it->second.offset, it->second.line};
+      return;
+    }
+  }
+  pos_ = file_position{index, 0, 0};
 }
 
 const std::string& line_file_reader::current_file() const {
@@ -155,7 +173,7 @@ bool line_file_reader::next(std::string& line) {
       length = consumed = available; // last line without newline
     } else if (eof_) {
       close(); // this file is done; on to the next one
-      pos_ = file_position{pos_.file_index + 1, 0, 0};
+      start_file(pos_.file_index + 1);
       continue;
     } else {
       scanned_ = available;

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "spate/connectors/checkpointing.hpp"
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 
 namespace spate {
 
@@ -46,10 +48,15 @@ int connect_with_timeout(int fd, const addrinfo* addr) {
 
 } // namespace
 
-void socket_text_source_function::open(runtime_context&) {
+void socket_text_source_function::open(runtime_context& ctx) {
   if (port_ < 1 || port_ > 65535)
     throw error(errc::invalid_argument,
                 "socket source port must be in 1..65535, got " + std::to_string(port_));
+  if (checkpointing_enabled(ctx))
+    log().warn("socket source {}: a socket cannot be rewound, so checkpoints record no position "
+               "for it: after a restore it continues with what the peer sends next (lines in "
+               "flight are lost or repeated; not exactly-once)",
+               where());
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

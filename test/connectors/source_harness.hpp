@@ -3,16 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "spate/actors/operator_state.hpp"
 #include "spate/api/functions.hpp"
+#include "spate/core/config.hpp"
 
 namespace spate::test {
 
@@ -66,6 +71,72 @@ std::vector<T> drain(const source_spec<T>& spec, int subtask, int parallelism,
                      std::size_t max_records = 7, std::size_t limit = SIZE_MAX) {
   auto source = spec.factory();
   return drain(*source, subtask, parallelism, max_records, limit);
+}
+
+//! A runtime_context for subtask `subtask` of `parallelism` whose job takes a
+//! checkpoint every second (`execution.checkpointing.interval=1 s`).
+class checkpointing_context {
+public:
+  checkpointing_context(int subtask, int parallelism, bool checkpointing = true) {
+    if (checkpointing)
+      config_.set("execution.checkpointing.interval", "1 s");
+    ctx_.task_name = "test";
+    ctx_.subtask = subtask;
+    ctx_.parallelism = parallelism;
+    ctx_.config = &config_;
+  }
+  checkpointing_context(const checkpointing_context&) = delete;
+  checkpointing_context& operator=(const checkpointing_context&) = delete;
+  runtime_context& get() { return ctx_; }
+  operator runtime_context&() { return ctx_; }
+
+private:
+  configuration config_;
+  runtime_context ctx_;
+};
+
+//! What subtask `subtask` of `parallelism` receives when restored from the
+//! snapshots `old` (one writer per old subtask, in subtask order).
+inline operator_state_reader restore_reader(const std::vector<operator_state_writer>& old,
+                                            int subtask, int parallelism) {
+  std::vector<std::map<std::string, std::string>> entries;
+  for (const auto& w : old)
+    entries.push_back(w.entries());
+  return operator_state_reader(subtask, parallelism, static_cast<int>(old.size()),
+                               std::move(entries));
+}
+
+//! Polls `source` (opened) until `n` records arrived or it finished, passing
+//! at most `max_records` per poll; appends them to `out`. True when finished.
+template <class T>
+bool poll_records(source_function<T>& source, std::size_t n, std::vector<T>& out,
+                  std::size_t max_records = 7) {
+  typed_batch<T> batch;
+  collector<T> c(&batch);
+  while (batch.size() < n) {
+    source_status s = source.poll(c, std::min(max_records, n - batch.size()));
+    if (s.kind == source_status::finished) {
+      out.insert(out.end(), batch.values.begin(), batch.values.end());
+      return true;
+    }
+    if (s.kind == source_status::idle)
+      std::this_thread::sleep_for(s.wait);
+  }
+  out.insert(out.end(), batch.values.begin(), batch.values.end());
+  return false;
+}
+
+//! The seed of a randomized test: $SPATE_TEST_SEED when set, else random.
+//! Printed on stdout (under the test case's name in the log) so a failure can
+//! be replayed with SPATE_TEST_SEED=<seed>.
+inline std::uint64_t test_seed() {
+  std::uint64_t seed = std::random_device{}();
+  if (const char* env = std::getenv("SPATE_TEST_SEED"))
+    seed = std::strtoull(env, nullptr, 10);
+  std::printf("test seed %llu (replay with SPATE_TEST_SEED=%llu)\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
+  return seed;
 }
 
 //! A fresh directory under $TMPDIR, removed with everything in it on scope exit.

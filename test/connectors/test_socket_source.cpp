@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE socket_source
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,9 @@
 #include "connectors/source_harness.hpp"
 #include "spate/connectors/socket_source.hpp"
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+
+#include <spdlog/sinks/ringbuffer_sink.h>
 
 using namespace spate;
 using lines = std::vector<std::string>;
@@ -140,4 +145,39 @@ BOOST_AUTO_TEST_CASE(invalid_port_is_rejected) {
   runtime_context ctx;
   BOOST_CHECK_EXCEPTION(source->open(ctx), spate::error,
                         [](const spate::error& e) { return e.code() == errc::invalid_argument; });
+}
+
+BOOST_AUTO_TEST_CASE(checkpoints_record_nothing_and_say_so) {
+  auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  spate::log().sinks().push_back(captured);
+  local_socket server(true);
+  std::thread peer([&] {
+    for (int k = 0; k < 2; ++k) {
+      int conn = ::accept(server.fd(), nullptr, nullptr);
+      send_all(conn, "a\nb\n");
+      ::close(conn);
+    }
+  });
+  // Without checkpointing no warning; with it, one.
+  for (bool checkpointing : {false, true}) {
+    auto source = socket_text_source("127.0.0.1", server.port()).factory();
+    test::checkpointing_context ctx(0, 1, checkpointing);
+    source->open(ctx);
+    typed_batch<std::string> batch;
+    collector<std::string> out(&batch);
+    poll_until(*source, out, batch, SIZE_MAX);
+    BOOST_TEST((batch.values == lines{"a", "b"}));
+    operator_state_writer w;
+    source->snapshot_state(1, w);
+    BOOST_TEST(w.entries().empty());
+    source->close();
+  }
+  peer.join();
+  spate::log().sinks().pop_back();
+  auto messages = captured->last_formatted();
+  auto warnings = std::count_if(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.find("socket source 127.0.0.1:") != std::string::npos &&
+           m.find("cannot be rewound") != std::string::npos;
+  });
+  BOOST_TEST(warnings == 1);
 }

@@ -1,6 +1,7 @@
 // Every source and sink of spate_connectors.
 #pragma once
 
+#include "spate/connectors/checkpointing.hpp"
 #include "spate/connectors/file_sink.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/connectors/json_lines_source.hpp"

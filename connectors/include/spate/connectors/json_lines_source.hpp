@@ -32,6 +32,18 @@ public:
 
   //! Malformed lines this source skipped.
   std::int64_t malformed_count() const { return malformed_; }
+  //! Resumes every file at the position recorded for its path by any old
+  //! subtask (so it works after a change of parallelism too); files marked
+  //! done are skipped.
+  void initialize_state(const operator_state_reader& state) override {
+    restore_file_reader(reader_, state);
+    done_ = false;
+  }
+  //! Records how far each of this subtask's files was read.
+  void snapshot_state(std::int64_t, operator_state_writer& out) override {
+    out.put(file_source_state_name, reader_.snapshot());
+  }
+
   //! Where the next line starts: what a checkpoint records.
   file_position position() const { return reader_.position(); }
   //! Continues reading at `pos` (a value of position()).

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "spate/actors/operator_state.hpp"
 
 namespace spate {
 
@@ -16,6 +19,13 @@ struct file_position {
   std::uint64_t file_index = 0;
   std::uint64_t offset = 0;
   std::uint64_t line = 0;
+};
+
+//! How far one input file was read, as a checkpoint records it.
+struct file_progress {
+  std::uint64_t offset = 0; //!< byte offset of the next unread line
+  std::uint64_t line = 0;   //!< lines read so far (for messages)
+  bool done = false;        //!< every line was read
 };
 
 //! Throws spate::error(errc::not_found or errc::io, "input file '<path>' ...:
@@ -51,8 +61,20 @@ public:
   //! The position after the last line returned: what a checkpoint records.
   file_position position() const { return pos_; }
 
-  //! Continues at `pos` (from position()); before open() or after it.
+  //! Continues at `pos` (from position()); before open() or after it. Files
+  //! before pos.file_index count as read, later ones start at their beginning
+  //! (this replaces what restore() set).
   void seek(const file_position& pos);
+
+  //! The checkpoint entry (msgpack): the progress of every file of this
+  //! subtask that was started, keyed by file path; files not started are left
+  //! out. Independent of the file index, so any subtask can resume a file.
+  std::string snapshot() const;
+  //! Takes the progress of every file from the entries of all old subtasks
+  //! (before open(); any parallelism): open() then skips the files marked
+  //! done and starts each other file of this subtask at its recorded offset.
+  //! Throws spate::error(errc::codec or errc::corrupt) for bad entries.
+  void restore(const std::vector<std::string>& entries);
 
   //! The file the last line came from ("" before the first line).
   const std::string& current_file() const;
@@ -64,6 +86,9 @@ public:
   void close() noexcept;
 
 private:
+  // Moves to the first file at or after `index` not read to the end yet, at
+  // its restored offset.
+  void start_file(std::uint64_t index);
   // Opens files_[pos_.file_index] at pos_.offset; false when none is left.
   bool open_current();
   // Reads more bytes into the buffer; false at end of file.
@@ -73,6 +98,7 @@ private:
   std::vector<std::string> files_;
   bool opened_ = false;
   file_position pos_;
+  std::map<std::string, file_progress> resume_; // by path, from restore()
   int fd_ = -1;
   std::vector<char> buf_;
   std::size_t begin_ = 0;   // first unread byte in buf_
@@ -80,5 +106,12 @@ private:
   std::size_t scanned_ = 0; // bytes after begin_ known to hold no newline
   bool eof_ = false;
 };
+
+//! The operator state entry of the file sources.
+inline constexpr const char* file_source_state_name = "file-source";
+
+//! Restores `reader` from the `file_source_state_name` entries of every old
+//! subtask of `state` (nothing when there are none).
+void restore_file_reader(line_file_reader& reader, const operator_state_reader& state);
 
 } // namespace spate

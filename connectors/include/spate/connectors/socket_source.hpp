@@ -9,8 +9,9 @@
 namespace spate {
 
 //! The single instance of socket_text_source(). A socket cannot be rewound,
-//! so this source has no position: after a restore it continues with whatever
-//! the peer sends next (at-most-once for the lines in flight).
+//! so this source has no position: snapshot_state() records nothing, and after
+//! a restore it continues with whatever the peer sends next (at-most-once for
+//! the lines in flight). open() logs a warning saying so when checkpointing is on.
 class socket_text_source_function final : public source_function<std::string> {
 public:
   socket_text_source_function(std::string host, int port, char delimiter)
@@ -19,7 +20,8 @@ public:
 
   //! Resolves the host and connects (TCP, at most 10 s). Throws
   //! spate::error(errc::io, "cannot connect to socket source <host>:<port>:
-  //! <reason>"), or errc::invalid_argument for a port outside 1..65535.
+  //! <reason>"), or errc::invalid_argument for a port outside 1..65535. Logs
+  //! once that the source is not replayable when the job takes checkpoints.
   void open(runtime_context& ctx) override;
   //! Emits up to `max_records` complete lines without blocking: has_more()
   //! with records, wait_for(5 ms) when nothing has arrived, end() once the

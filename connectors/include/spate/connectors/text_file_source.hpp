@@ -8,8 +8,9 @@
 
 namespace spate {
 
-//! One subtask of text_file_source(). Its checkpoint position is a
-//! file_position (file index in this subtask's share, byte offset, line).
+//! One subtask of text_file_source(). A checkpoint records how far each of its
+//! files was read, by path (see line_file_reader::snapshot), so a restore at
+//! another parallelism resumes every file where it stopped.
 class text_file_source_function final : public source_function<std::string> {
 public:
   explicit text_file_source_function(std::string path) : reader_(std::move(path)) {}
@@ -21,6 +22,18 @@ public:
   //! end() (with no records) once every file is read.
   source_status poll(collector<std::string>& out, std::size_t max_records) override;
   void close() override { reader_.close(); }
+
+  //! Resumes every file at the position recorded for its path by any old
+  //! subtask (so it works after a change of parallelism too); files marked
+  //! done are skipped.
+  void initialize_state(const operator_state_reader& state) override {
+    restore_file_reader(reader_, state);
+    done_ = false;
+  }
+  //! Records how far each of this subtask's files was read.
+  void snapshot_state(std::int64_t, operator_state_writer& out) override {
+    out.put(file_source_state_name, reader_.snapshot());
+  }
 
   //! Where the next line starts: what a checkpoint records.
   file_position position() const { return reader_.position(); }
