@@ -5,8 +5,13 @@
 #include <sstream>
 #include <thread>
 
+#include <deque>
+
+#include "checkpoint_coordinator.hpp"
+#include "checkpoint_messages.hpp"
 #include "messages.hpp"
 #include "runtime.hpp"
+#include "spate/checkpoints/storage.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 #include "task_actor.hpp"
@@ -29,6 +34,8 @@ const char* to_string(job_status s) {
       return "CANCELED";
     case job_status::finished:
       return "FINISHED";
+    case job_status::restarting:
+      return "RESTARTING";
   }
   return "UNKNOWN";
 }
@@ -60,6 +67,7 @@ std::atomic<std::int64_t>& job_runtime::named_counter(const std::string& name) {
 }
 
 job_runtime::~job_runtime() {
+  upload.stop();
   if (system) {
     bool terminal;
     {
@@ -71,8 +79,9 @@ job_runtime::~job_runtime() {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [this] { return is_terminal(status); });
     }
+    system.reset(); // waits until every actor quit, joins the scheduler
     master = nullptr;
-    system.reset(); // joins the scheduler; every actor has quit
+    coordinator = nullptr;
   }
   if (!state_root.empty()) {
     std::error_code ec;
@@ -88,62 +97,196 @@ struct master_state {
   std::size_t finished = 0;
   bool failing = false;
   bool cancelling = false;
+  bool restarting = false;
+  bool stopping = false;
   std::string cause;
+  // Restart strategy bookkeeping.
+  std::int64_t attempts = 0;
+  std::chrono::milliseconds backoff{0};
+  std::chrono::steady_clock::time_point last_failure{};
+  std::deque<std::chrono::steady_clock::time_point> failures;
+  std::chrono::milliseconds restart_delay{0};
 };
 
-caf::behavior job_master(caf::stateful_actor<master_state>* self, job_runtime* rt) {
-  auto cancel_all = [self] {
-    for (auto& t : self->state.tasks)
-      self->send(t, cancel_atom::value);
-  };
+using master_actor = caf::stateful_actor<master_state>;
+
+//! Spawns every task, downstream first, so each knows its targets' handles,
+//! then tells the coordinator and starts them.
+void deploy(master_actor* self, job_runtime* rt) {
+  const auto& g = rt->graph;
+  auto& plan = rt->plan;
+  std::vector<std::vector<caf::actor>> actors(plan.chains.size());
+  std::vector<caf::actor> order, sources;
+  for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c) {
+    const auto& chain = plan.chains[c];
+    for (int s = 0; s < chain.parallelism; ++s) {
+      std::vector<std::vector<channel_target>> targets;
+      for (int e : chain.out_edges) {
+        int to_chain = plan.vertices[g.edges()[e].to.value()].chain;
+        int base = plan.channel_base(g, e);
+        std::vector<channel_target> ts;
+        if (plan.edges[e].part == partitioning::forward) {
+          ts.push_back({actors[to_chain][s], base});
+        } else {
+          for (auto& a : actors[to_chain])
+            ts.push_back({a, base + s});
+        }
+        targets.push_back(std::move(ts));
+      }
+      auto a = self->system().spawn<task_actor>(rt, c, s, std::move(targets));
+      actors[c].push_back(a);
+      order.push_back(a);
+      if (g.vertices()[chain.head].is_source)
+        sources.push_back(a);
+      self->monitor(a);
+    }
+  }
+  auto& st = self->state;
+  st.tasks = order;
+  st.alive = order.size();
+  st.finished = 0;
+  self->send(rt->coordinator, start_atom::value, order, sources);
+  for (auto& a : order)
+    self->send(a, start_atom::value);
+}
+
+//! Whether the restart strategy allows another attempt, and after how long.
+bool next_restart(master_state& st, const restart_config& r, std::chrono::milliseconds& delay) {
+  auto now = std::chrono::steady_clock::now();
+  switch (r.kind) {
+    case restart_config::none:
+      return false;
+    case restart_config::fixed_delay:
+      if (st.attempts >= r.attempts)
+        return false;
+      delay = r.delay;
+      return true;
+    case restart_config::exponential_delay:
+      if (st.backoff.count() == 0 ||
+          (st.last_failure != std::chrono::steady_clock::time_point{} &&
+           now - st.last_failure > r.reset_threshold))
+        st.backoff = r.initial_backoff;
+      else
+        st.backoff = std::min(r.max_backoff, std::chrono::milliseconds(static_cast<std::int64_t>(
+                                                 static_cast<double>(st.backoff.count()) *
+                                                 r.multiplier)));
+      st.last_failure = now;
+      delay = st.backoff;
+      return true;
+    case restart_config::failure_rate:
+      st.failures.push_back(now);
+      while (!st.failures.empty() && now - st.failures.front() > r.failure_interval)
+        st.failures.pop_front();
+      if (static_cast<std::int64_t>(st.failures.size()) > r.max_failures_per_interval)
+        return false;
+      delay = r.delay;
+      return true;
+  }
+  return false;
+}
+
+void cancel_tasks(master_actor* self) {
+  for (auto& t : self->state.tasks)
+    self->send(t, cancel_atom::value);
+}
+
+void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
+  auto& st = self->state;
+  if (st.failing || st.cancelling || st.restarting || st.stopping)
+    return;
+  self->send(rt->coordinator, pause_atom::value);
+  std::chrono::milliseconds delay{0};
+  if (next_restart(st, rt->restart, delay)) {
+    ++st.attempts;
+    st.restarting = true;
+    st.cause = cause;
+    spate::log().warn("job {} restarts ({} strategy, attempt {}) after: {}", rt->job_name,
+                      restart_config::name(rt->restart.kind), st.attempts, cause);
+    rt->set_status(job_status::restarting, cause);
+    st.restart_delay = delay; // once every task is down
+    cancel_tasks(self);
+    return;
+  }
+  st.failing = true;
+  st.cause = cause;
+  rt->set_status(job_status::failing, cause);
+  cancel_tasks(self);
+}
+
+caf::behavior job_master(master_actor* self, job_runtime* rt) {
   self->set_down_handler([self, rt](caf::down_msg& dm) {
     auto& st = self->state;
-    if (dm.reason && !st.failing && !st.cancelling) {
-      st.failing = true;
-      st.cause = "a task terminated unexpectedly: " + caf::to_string(dm.reason);
-      for (auto& t : st.tasks)
-        self->send(t, cancel_atom::value);
-    }
+    if (dm.reason && !st.failing && !st.cancelling && !st.restarting && !st.stopping)
+      on_failure(self, rt, "a task terminated unexpectedly: " + caf::to_string(dm.reason));
     if (--st.alive > 0)
       return;
+    if (st.restarting) {
+      self->delayed_send(self, st.restart_delay, restart_atom::value);
+      return;
+    }
+    // Stop the coordinator before the status turns terminal: a waiting
+    // client may destroy the runtime (and its handles) right after.
+    self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
     if (st.failing)
       rt->set_status(job_status::failed, st.cause);
+    else if (st.finished == st.tasks.size())
+      rt->set_status(job_status::finished); // a cancel that came after the end
     else if (st.cancelling)
       rt->set_status(job_status::canceled);
-    else if (st.finished == st.tasks.size())
+    else if (st.stopping)
       rt->set_status(job_status::finished);
     else
       rt->set_status(job_status::failed, "tasks stopped before finishing");
     self->quit();
   });
   return {
-    [self](start_atom, std::vector<caf::actor>& tasks) {
-      auto& st = self->state;
-      st.tasks = std::move(tasks);
-      st.alive = st.tasks.size();
-      for (auto& t : st.tasks)
-        self->monitor(t);
-    },
-    [self, rt, cancel_all](const task_done_msg& m) {
+    [self, rt](start_atom) { deploy(self, rt); },
+    [self, rt](const task_done_msg& m) {
       auto& st = self->state;
       if (!m.failed) {
-        ++st.finished;
+        if (++st.finished == 1)
+          self->send(rt->coordinator, finished_atom::value);
+        if (st.finished == st.tasks.size() && !st.failing && !st.cancelling && !st.restarting)
+          for (auto& t : st.tasks)
+            self->send(t, complete_atom::value, final_checkpoint_id);
         return;
       }
-      if (st.failing || st.cancelling)
-        return;
-      st.failing = true;
-      st.cause = m.cause;
-      rt->set_status(job_status::failing, m.cause);
-      cancel_all();
+      on_failure(self, rt, m.cause);
     },
-    [self, rt, cancel_all](cancel_atom) {
+    [self, rt](fail_atom, const std::string& cause) { on_failure(self, rt, cause); },
+    [self, rt](restart_atom) {
       auto& st = self->state;
-      if (st.failing || st.cancelling)
+      if (!st.restarting || st.cancelling)
+        return;
+      st.restarting = false;
+      {
+        std::lock_guard<std::mutex> lock(rt->mu);
+        ++rt->full_restarts;
+      }
+      rt->set_status(job_status::running);
+      deploy(self, rt);
+    },
+    [self, rt](cancel_atom) {
+      auto& st = self->state;
+      if (st.failing || st.cancelling || st.stopping)
         return;
       st.cancelling = true;
+      self->send(rt->coordinator, pause_atom::value);
       rt->set_status(job_status::cancelling);
-      cancel_all();
+      if (st.restarting && st.alive == 0) {
+        self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
+        rt->set_status(job_status::canceled);
+        self->quit();
+        return;
+      }
+      cancel_tasks(self);
+    },
+    [self, rt](stopped_atom) {
+      auto& st = self->state;
+      if (st.failing || st.cancelling || st.restarting)
+        return;
+      st.stopping = true;
+      cancel_tasks(self);
     },
   };
 }
@@ -232,7 +375,104 @@ std::vector<std::string> job_client::task_names() const {
   return names;
 }
 
-job_client start_job(job_graph graph, const configuration& config, const std::string& job_name) {
+namespace detail {
+namespace {
+
+//! Loads the snapshot to start from and checks it fits the job: every
+//! stateful operator in it has a uid in the job (unless allowed), and keyed
+//! operators keep their max parallelism.
+std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const std::string& path) {
+  auto rp = std::make_shared<restore_point>();
+  rp->path = checkpoints::resolve_metadata_path(path);
+  rp->meta = checkpoints::load_metadata(rp->path);
+  std::filesystem::path dir = std::filesystem::path(rp->path).parent_path();
+  rp->base_dir = (rp->meta.savepoint ? dir : dir.parent_path()).string();
+  std::map<std::string, const planned_vertex*> by_uid;
+  std::map<std::string, const job_vertex*> vertex_of;
+  for (std::size_t v = 0; v < rt.plan.vertices.size(); ++v) {
+    by_uid[rt.plan.vertices[v].uid] = &rt.plan.vertices[v];
+    vertex_of[rt.plan.vertices[v].uid] = &rt.graph.vertices()[v];
+  }
+  for (auto& op : rp->meta.operators) {
+    auto it = by_uid.find(op.uid);
+    if (it == by_uid.end()) {
+      if (rt.allow_non_restored_state)
+        continue;
+      throw error(errc::invalid_argument,
+                  "the snapshot '" + rp->path + "' has state of operator '" + op.name +
+                      "' (uid '" + op.uid +
+                      "') that matches no operator of the job; give the operator that uid, or "
+                      "allow non-restored state to skip it");
+    }
+    if (!op.keyed.empty() && vertex_of[op.uid]->keyed &&
+        it->second->max_parallelism != op.max_parallelism)
+      throw error(errc::invalid_argument,
+                  "operator '" + op.name + "' (uid '" + op.uid + "') was snapshotted with max "
+                  "parallelism " + std::to_string(op.max_parallelism) + " but the job runs it with " +
+                      std::to_string(it->second->max_parallelism) +
+                      "; the max parallelism of a stateful operator cannot change");
+    if (it->second->parallelism > op.max_parallelism)
+      throw error(errc::invalid_argument,
+                  "operator '" + op.name + "' cannot run with parallelism " +
+                      std::to_string(it->second->parallelism) + ": its state has max parallelism " +
+                      std::to_string(op.max_parallelism));
+  }
+  {
+    std::lock_guard<std::mutex> lock(rt.mu);
+    rt.checkpoints_restored = 1;
+  }
+  spate::log().info("job {} starts from {} {} ('{}')", rt.job_name,
+                    rp->meta.savepoint ? "savepoint" : "checkpoint", rp->meta.checkpoint_id,
+                    rp->path);
+  return rp;
+}
+
+} // namespace
+} // namespace detail
+
+std::string job_client::trigger_savepoint(const std::string& dir,
+                                          std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  caf::anon_send(rt_->coordinator, detail::savepoint_request{dir, false, false, promise});
+  if (future.wait_for(timeout) != std::future_status::ready)
+    throw error(errc::internal, "savepoint did not complete within " +
+                                    std::to_string(timeout.count()) + " ms");
+  return future.get();
+}
+
+std::string job_client::stop(const std::string& dir, bool drain,
+                             std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  caf::anon_send(rt_->coordinator, detail::savepoint_request{dir, true, drain, promise});
+  if (future.wait_for(timeout) != std::future_status::ready)
+    throw error(errc::internal, "stop-with-savepoint did not complete within " +
+                                    std::to_string(timeout.count()) + " ms");
+  return future.get();
+}
+
+std::vector<checkpoint_stats> job_client::checkpoint_history() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->checkpoint_history;
+}
+
+checkpoint_counts job_client::checkpoint_totals() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  checkpoint_counts c;
+  c.completed = rt_->checkpoints_completed;
+  c.failed = rt_->checkpoints_failed;
+  c.restored = rt_->checkpoints_restored;
+  return c;
+}
+
+std::int64_t job_client::full_restarts() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->full_restarts;
+}
+
+job_client start_job(job_graph graph, const configuration& config, const std::string& job_name,
+                     const start_options& opts) {
   using namespace detail;
   auto rt = std::make_shared<job_runtime>();
   rt->job_id = new_job_id();
@@ -261,47 +501,24 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
     rt->counters.push_back(std::move(v));
   }
 
+  rt->checkpointing = checkpoint_config::from(config);
+  rt->restart = restart_config::from(config, rt->checkpointing.enabled);
+  rt->allow_non_restored_state = opts.allow_non_restored_state;
+  if (!opts.restore_path.empty())
+    rt->restore = load_restore_point(*rt, opts.restore_path);
+
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   auto threads = static_cast<std::size_t>(config.get_int(options::scheduler_threads, hw));
   rt->system_config = std::make_unique<caf::actor_system_config>();
   rt->system_config->set("scheduler.max-threads", threads);
   rt->system = std::make_unique<caf::actor_system>(*rt->system_config);
+  rt->coordinator = spawn_coordinator(*rt->system, rt.get());
   rt->master = rt->system->spawn(job_master, rt.get());
-
-  // Spawn downstream chains first, so every task knows its targets' handles.
-  const auto& g = rt->graph;
-  auto& plan = rt->plan;
-  std::vector<std::vector<caf::actor>> actors(plan.chains.size());
-  for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c) {
-    const auto& chain = plan.chains[c];
-    for (int s = 0; s < chain.parallelism; ++s) {
-      std::vector<std::vector<channel_target>> targets;
-      for (int e : chain.out_edges) {
-        int to_chain = plan.vertices[g.edges()[e].to.value()].chain;
-        int base = plan.channel_base(g, e);
-        std::vector<channel_target> ts;
-        if (plan.edges[e].part == partitioning::forward) {
-          ts.push_back({actors[to_chain][s], base});
-        } else {
-          for (auto& a : actors[to_chain])
-            ts.push_back({a, base + s});
-        }
-        targets.push_back(std::move(ts));
-      }
-      actors[c].push_back(rt->system->spawn<task_actor>(rt.get(), c, s, std::move(targets)));
-    }
-  }
-  std::vector<caf::actor> all;
-  for (auto& v : actors)
-    for (auto& a : v)
-      all.push_back(a);
   rt->started = std::chrono::steady_clock::now();
   rt->set_status(job_status::running);
-  caf::anon_send(rt->master, start_atom::value, all);
-  for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c)
-    for (auto& a : actors[c])
-      caf::anon_send(a, start_atom::value);
-  spate::log().debug("job {} ({}) started with {} tasks", rt->job_name, rt->job_id, all.size());
+  caf::anon_send(rt->master, start_atom::value);
+  spate::log().debug("job {} ({}) started with {} tasks", rt->job_name, rt->job_id,
+                     rt->plan.chains.size());
   return job_client(std::move(rt));
 }
 

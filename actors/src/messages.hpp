@@ -20,13 +20,17 @@ struct data_msg {
   std::shared_ptr<any_batch> batch;
 };
 
-enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status };
+enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status, barrier };
+
+struct trigger_msg;
 
 //! In-band control event on an input channel; never overtakes records.
 struct control_msg {
   std::int32_t channel = 0;
   control_kind kind = control_kind::watermark;
   std::int64_t value = 0;
+  //! Barriers only: what the checkpoint is (savepoint, where its files go).
+  std::shared_ptr<const trigger_msg> barrier;
 };
 
 //! One credit for the sender's output `channel`, with the emptied batch for reuse.

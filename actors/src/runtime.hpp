@@ -13,13 +13,25 @@
 #include <caf/all.hpp>
 
 #include "plan.hpp"
+#include "spate/actors/checkpoint_config.hpp"
 #include "spate/actors/job_client.hpp"
+#include "spate/checkpoints/metadata.hpp"
+#include "uploader.hpp"
 
 namespace spate::detail {
 
 struct task_counters {
   std::atomic<std::int64_t> records_in{0};
   std::atomic<std::int64_t> records_out{0};
+};
+
+//! A completed checkpoint or savepoint to start tasks from.
+struct restore_point {
+  checkpoints::checkpoint_metadata meta;
+  //! Where the handles' relative paths start.
+  std::string base_dir;
+  //! The _metadata file.
+  std::string path;
 };
 
 //! Immutable after start, except the status block (under `mu`) and counters.
@@ -46,9 +58,31 @@ struct job_runtime {
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point ended;
 
+  checkpoint_config checkpointing;
+  restart_config restart;
+  bool allow_non_restored_state = false;
+  //! Where tasks start from: the latest completed checkpoint (or the
+  //! savepoint given at submission). Read and replaced under `mu`.
+  std::shared_ptr<const restore_point> restore;
+  //! Copies snapshot files to checkpoint storage off the task threads.
+  uploader upload;
+
+  // Checkpoint statistics (under `mu`).
+  std::vector<checkpoint_stats> checkpoint_history;
+  std::int64_t checkpoints_completed = 0;
+  std::int64_t checkpoints_failed = 0;
+  std::int64_t full_restarts = 0;
+  std::int64_t checkpoints_restored = 0;
+
+  std::shared_ptr<const restore_point> restore_from() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return restore;
+  }
+
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor master;
+  caf::actor coordinator;
 
   //! Named counters, shared by the subtasks of the job (summed by name).
   std::mutex counters_mu;

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 
+#include <filesystem>
+#include <random>
+
+#include "keyed_snapshot.hpp"
+#include "spate/checkpoints/storage.hpp"
 #include "spate/core/key_group.hpp"
 #include "spate/core/log.hpp"
 #include "spate/state/keyed_state_backend.hpp"
@@ -131,12 +136,34 @@ caf::behavior task_actor::make_behavior() {
     [this](data_msg& m) { guarded([&] { on_data(m); }); },
     [this](const control_msg& m) {
       guarded([&] {
-        if (!started_ || blocked() || !pending_.empty()) {
-          pending_.push_back({current_sender(), false, {}, m});
+        // Through the queue: it holds what waits for credit and what an
+        // alignment released, which must go first.
+        pending_.push_back({current_sender(), false, {}, m});
+        drain_pending();
+      });
+    },
+    [this](const trigger_msg& m) { guarded([&] { on_trigger(m); }); },
+    [this](complete_atom, std::int64_t id) {
+      guarded([&] {
+        for (auto& op : ops_)
+          op->notify_checkpoint_complete(id);
+        if (id == final_checkpoint_id && reported_) {
+          // Every task of the job finished: what sinks staged is committed.
+          done_ = true;
+          close_operators();
+          quit();
           return;
         }
-        process_control(m);
         after_work();
+      });
+    },
+    [this](abort_atom, std::int64_t id) {
+      guarded([&] {
+        if (aligning_ == id)
+          end_alignment();
+        for (auto& op : ops_)
+          op->notify_checkpoint_aborted(id);
+        drain_pending();
       });
     },
     [this](credit_msg& m) { guarded([&] { on_credit(m); }); },
@@ -148,7 +175,9 @@ caf::behavior task_actor::make_behavior() {
           w->flush();
       });
     },
-    [this](proc_time_atom) { guarded([&] { on_processing_time_due(); }); },
+    [this](proc_time_atom, std::uint64_t token) {
+      guarded([&] { on_processing_time_due(token); });
+    },
     [this](cancel_atom) {
       done_ = true;
       close_operators();
@@ -163,6 +192,18 @@ void task_actor::build() {
   const int n = static_cast<int>(members.size());
   contexts_.resize(n);
   ops_.resize(n);
+  op_backend_.assign(n, nullptr);
+  incarnation_.assign(n, {});
+  restored_files_.assign(n, nullptr);
+  auto restore = rt_->restore_from();
+  auto snapshot_of = [&](const std::string& uid) -> const checkpoints::operator_snapshot* {
+    if (!restore)
+      return nullptr;
+    for (auto& op : restore->meta.operators)
+      if (op.uid == uid)
+        return &op;
+    return nullptr;
+  };
   for (int k = 0; k < n; ++k) {
     const auto& v = g.vertices()[members[k]];
     const auto& pv = rt_->plan.vertices[members[k]];
@@ -183,11 +224,36 @@ void task_actor::build() {
       so.key_groups = key_group_range_for_subtask(pv.max_parallelism, pv.parallelism, subtask_);
       so.cache_max_entries = static_cast<std::size_t>(
           rt_->config.get_int(options::state_cache_entries, 1 << 16));
-      backends_.push_back(std::make_unique<keyed_state_backend>(so));
+      std::error_code ec;
+      std::filesystem::remove_all(so.directory, ec); // a restart starts clean
+      auto known = std::make_shared<std::map<std::string, std::string>>();
+      if (auto* snap = snapshot_of(pv.uid))
+        backends_.push_back(restore_keyed_backend(
+            so, *snap, restore->base_dir,
+            rt_->state_root + "/restore/" + pv.uid + "_" + std::to_string(subtask_), *known));
+      else
+        backends_.push_back(std::make_unique<keyed_state_backend>(so));
+      // A restored snapshot of another job's storage is copied, not referenced.
+      if (!restore || restore->meta.savepoint || restore->meta.job_id != rt_->job_id)
+        known->clear();
+      restored_files_[k] = known;
+      std::random_device rd;
+      char buf[17];
+      std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+      incarnation_[k] = pv.uid + "_" + std::to_string(subtask_) + "_" + buf;
       ctx->state = backends_.back().get();
+      op_backend_[k] = ctx->state;
     }
     contexts_[k] = std::move(ctx);
     ops_[k] = v.make_operator();
+    if (auto* snap = snapshot_of(pv.uid)) {
+      std::vector<std::map<std::string, std::string>> old(static_cast<std::size_t>(snap->parallelism));
+      for (auto& e : snap->operator_state)
+        if (e.subtask >= 0 && e.subtask < snap->parallelism)
+          old[e.subtask][e.name] = e.bytes;
+      pending_restore_.emplace_back(
+          k, operator_state_reader(subtask_, pv.parallelism, snap->parallelism, std::move(old)));
+    }
   }
   head_ = ops_[0].get();
   source_ = g.vertices()[plan_->head].is_source;
@@ -270,10 +336,15 @@ void task_actor::build() {
     }
   }
   open_channels_ = static_cast<int>(in_.size());
+  blocked_.resize(in_.size());
+  barrier_seen_.assign(in_.size(), 0);
 }
 
 void task_actor::start() {
   build();
+  for (auto& [k, reader] : pending_restore_)
+    ops_[k]->initialize_state(reader);
+  pending_restore_.clear();
   // Open tail first, so every operator is ready before its input produces.
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
     (*it)->open();
@@ -288,12 +359,21 @@ void task_actor::start() {
 }
 
 void task_actor::on_data(data_msg& m) {
-  if (!started_ || blocked() || !pending_.empty()) {
-    pending_.push_back({current_sender(), true, std::move(m), {}});
+  pending_.push_back({current_sender(), true, std::move(m), {}});
+  drain_pending();
+}
+
+void task_actor::dispatch(pending_input&& p) {
+  int c = p.is_data ? p.data.channel : p.control.channel;
+  if (channel_blocked(c)) {
+    // Exactly-once alignment: nothing behind a barrier passes before it.
+    blocked_[c].held.push_back(std::move(p));
     return;
   }
-  process_data(m, current_sender());
-  after_work();
+  if (p.is_data)
+    process_data(p.data, p.sender);
+  else
+    process_control(p.control);
 }
 
 void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& sender) {
@@ -312,15 +392,27 @@ void task_actor::process_control(const control_msg& m) {
     ch.watermark = std::max(ch.watermark, m.value);
   } else if (m.kind == control_kind::idle_status) {
     ch.idle = m.value != 0;
+  } else if (m.kind == control_kind::barrier) {
+    on_barrier(m.channel, m.barrier);
+    return;
   } else if (!ch.ended) {
     ch.ended = true;
     --open_channels_;
     if (--open_channels_per_input_[ch.input] == 0)
       head_->end_input(ch.input);
+    check_alignment(); // an ended channel has no barrier to wait for
+    if (done_)
+      return;
   }
   if (open_channels_ == 0) {
-    if (!finished_)
+    if (!finished_) {
+      // Every input ended: event time is complete even if an input was idle.
+      if (watermark_ < max_watermark) {
+        watermark_ = max_watermark;
+        head_->process_watermark(max_watermark);
+      }
       finish_chain();
+    }
     return;
   }
   update_input_status();
@@ -363,28 +455,32 @@ timestamp task_actor::now() const {
 
 void task_actor::request(stream_operator* op, timestamp t) {
   time_requests_.push({t, op});
-  if (t < time_scheduled_) {
-    time_scheduled_ = t;
-    auto delay = std::max<timestamp>(0, t - now());
-    delayed_send(this, std::chrono::milliseconds(delay), proc_time_atom::value);
-  }
+  if (!firing_timers_ && t < time_scheduled_)
+    schedule_wakeup();
 }
 
-void task_actor::on_processing_time_due() {
-  if (done_ || !started_)
+void task_actor::schedule_wakeup() {
+  // Exactly one wake-up is outstanding: for the earliest request.
+  time_scheduled_ = time_requests_.top().first;
+  ++time_token_;
+  auto delay = std::max<timestamp>(0, time_scheduled_ - now());
+  delayed_send(this, std::chrono::milliseconds(delay), proc_time_atom::value, time_token_);
+}
+
+void task_actor::on_processing_time_due(std::uint64_t token) {
+  if (token != time_token_ || done_ || !started_ || finished_)
     return;
   time_scheduled_ = max_watermark;
   timestamp t = now();
+  firing_timers_ = true;
   while (!time_requests_.empty() && time_requests_.top().first <= t) {
     auto* op = time_requests_.top().second;
     time_requests_.pop();
     op->on_processing_time(t);
   }
-  if (!time_requests_.empty()) {
-    time_scheduled_ = time_requests_.top().first;
-    delayed_send(this, std::chrono::milliseconds(std::max<timestamp>(1, time_scheduled_ - t)),
-                 proc_time_atom::value);
-  }
+  firing_timers_ = false;
+  if (!time_requests_.empty())
+    schedule_wakeup();
   after_work();
 }
 
@@ -406,8 +502,8 @@ void task_actor::on_credit(credit_msg& m) {
 
 void task_actor::on_tick() {
   tick_scheduled_ = false;
-  if (finished_ || blocked())
-    return; // a credit resumes us
+  if (finished_ || blocked() || stopping_)
+    return; // a credit resumes us; a stopped source waits for cancel
   auto status = head_->poll(rt_->batch_size);
   switch (status.kind) {
     case source_status::more:
@@ -453,16 +549,13 @@ void task_actor::drain_pending() {
   while (!pending_.empty() && !blocked() && !done_ && started_) {
     auto p = std::move(pending_.front());
     pending_.pop_front();
-    if (p.is_data)
-      process_data(p.data, p.sender);
-    else
-      process_control(p.control);
+    dispatch(std::move(p));
   }
   after_work();
 }
 
 void task_actor::after_work() {
-  if (done_)
+  if (done_ || reported_)
     return;
   if (rt_->buffer_timeout.count() == 0) {
     for (auto& w : writers_)
@@ -490,12 +583,12 @@ void task_actor::finish_chain() {
 }
 
 void task_actor::check_done() {
-  if (!finished_ || done_ || blocked())
+  if (!finished_ || done_ || reported_ || blocked())
     return;
-  done_ = true;
-  close_operators();
+  // Stay until the master says every task finished: a failure elsewhere
+  // before then restarts this task too, and nothing may be committed yet.
+  reported_ = true;
   send(rt_->master, task_done_msg{chain_, subtask_, false, {}});
-  quit();
 }
 
 void task_actor::fail(const std::string& what) {
@@ -515,6 +608,8 @@ void task_actor::close_operators() noexcept {
     return;
   closed_ = true;
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    if (!*it)
+      continue; // build() failed before creating it
     try {
       (*it)->close();
     } catch (const std::exception& e) {
@@ -546,15 +641,175 @@ std::shared_ptr<any_batch> task_actor::take_buffer(int channel) {
   return b;
 }
 
-void task_actor::send_control(int first, int count, control_kind kind, std::int64_t value) {
+void task_actor::send_control(int first, int count, control_kind kind, std::int64_t value,
+                              std::shared_ptr<const trigger_msg> barrier) {
   for (int c = first; c < first + count; ++c) {
     auto& ch = out_[c];
-    control_msg m{ch.target.channel, kind, value};
+    control_msg m{ch.target.channel, kind, value, barrier};
     if (ch.backlog.empty())
       send(ch.target.actor, m);
     else
       ch.backlog.emplace_back(nullptr, m);
   }
+}
+
+} // namespace spate::detail
+
+namespace spate::detail {
+
+void task_actor::on_trigger(const trigger_msg& m) {
+  if (finished_ || done_ || !started_ || stopping_) {
+    send(rt_->coordinator, decline_msg{m.id, "task '" + plan_->name + "' is not running"});
+    return;
+  }
+  auto info = std::make_shared<const trigger_msg>(m);
+  if (m.drain)
+    head_->process_watermark(max_watermark); // every window fires before the savepoint
+  last_barrier_ = m.id;
+  alignment_start_ = std::chrono::steady_clock::now();
+  take_snapshot(info);
+  if (m.stop)
+    stopping_ = true;
+}
+
+void task_actor::on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info) {
+  std::int64_t id = info->id;
+  if (id <= last_barrier_)
+    return; // of a checkpoint already taken or given up here
+  if (aligning_ != 0 && id > aligning_)
+    end_alignment(); // a newer checkpoint supersedes the one being aligned
+  if (aligning_ == 0) {
+    aligning_ = id;
+    aligning_info_ = info;
+    alignment_start_ = std::chrono::steady_clock::now();
+  }
+  if (!barrier_seen_[channel]) {
+    barrier_seen_[channel] = 1;
+    ++barriers_seen_;
+    if (rt_->checkpointing.exactly_once)
+      blocked_[channel].active = true;
+  }
+  check_alignment();
+}
+
+void task_actor::check_alignment() {
+  if (aligning_ == 0)
+    return;
+  int ready = 0;
+  for (std::size_t c = 0; c < in_.size(); ++c)
+    if (barrier_seen_[c] || in_[c].ended)
+      ++ready;
+  if (ready < static_cast<int>(in_.size()))
+    return;
+  auto info = aligning_info_;
+  last_barrier_ = aligning_;
+  take_snapshot(info);
+  end_alignment();
+}
+
+void task_actor::end_alignment() {
+  aligning_ = 0;
+  aligning_info_.reset();
+  barriers_seen_ = 0;
+  std::fill(barrier_seen_.begin(), barrier_seen_.end(), 0);
+  // What waited behind the barriers goes first, in its channel's order.
+  std::deque<pending_input> released;
+  for (auto& b : blocked_) {
+    b.active = false;
+    for (auto& p : b.held)
+      released.push_back(std::move(p));
+    b.held.clear();
+  }
+  pending_.insert(pending_.begin(), std::make_move_iterator(released.begin()),
+                  std::make_move_iterator(released.end()));
+}
+
+void task_actor::take_snapshot(const std::shared_ptr<const trigger_msg>& info) {
+  using clock = std::chrono::steady_clock;
+  auto snap = std::make_shared<task_snapshot>();
+  snap->chain = chain_;
+  snap->subtask = subtask_;
+  snap->id = info->id;
+  snap->alignment_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_).count();
+  auto sync_start = clock::now();
+  std::vector<std::pair<std::size_t, std::string>> local_dirs;
+  std::vector<std::pair<std::string, std::shared_ptr<const std::map<std::string, std::string>>>>
+      upload_names;
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    const auto& pv = rt_->plan.vertices[plan_->members[k]];
+    operator_state_writer w;
+    ops_[k]->snapshot_state(info->id, w);
+    checkpoints::operator_snapshot os;
+    os.uid = pv.uid;
+    os.name = contexts_[k]->task_name;
+    os.parallelism = pv.parallelism;
+    os.max_parallelism = pv.max_parallelism;
+    for (auto& [name, bytes] : w.entries()) {
+      snap->bytes += bytes.size();
+      os.operator_state.push_back({subtask_, name, bytes});
+    }
+    if (auto* b = op_backend_[k]) {
+      std::string prefix = pv.uid + "_" + std::to_string(subtask_);
+      if (info->savepoint) {
+        checkpoints::keyed_state_handle h;
+        h.subtask = subtask_;
+        h.key_group_start = b->key_groups().start;
+        h.key_group_end = b->key_groups().end;
+        h.format = "canonical";
+        auto size = export_canonical(*b, info->savepoint_dir + "/" + prefix + ".state");
+        h.private_files.push_back({prefix + ".state", size});
+        snap->bytes += size;
+        os.keyed.push_back(std::move(h));
+      } else {
+        std::string local = rt_->state_root + "/snapshots/" + prefix + "/chk-" +
+                            std::to_string(info->id);
+        take_local_checkpoint(*b, local);
+        local_dirs.emplace_back(k, local);
+        upload_names.emplace_back(incarnation_[k], restored_files_[k]);
+      }
+    }
+    snap->operators.push_back(std::move(os));
+  }
+  snap->sync_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - sync_start).count();
+  // The barrier follows every record emitted before the snapshot.
+  for (auto& w : writers_)
+    w->flush();
+  send_control(0, static_cast<int>(out_.size()), control_kind::barrier, info->id, info);
+  if (local_dirs.empty()) {
+    send(rt_->coordinator, ack_msg{std::move(snap)});
+    return;
+  }
+  auto* rt = rt_;
+  rt_->upload.submit([rt, snap, local_dirs, upload_names, id = info->id, subtask = subtask_] {
+    auto start = std::chrono::steady_clock::now();
+    try {
+      checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
+      for (std::size_t i = 0; i < local_dirs.size(); ++i) {
+        auto& [k, dir] = local_dirs[i];
+        auto& os = snap->operators[k];
+        auto h = storage.upload_rocksdb_checkpoint(dir, id, upload_names[i].first,
+                                                   *upload_names[i].second);
+        h.subtask = subtask;
+        auto range = key_group_range_for_subtask(os.max_parallelism, os.parallelism, subtask);
+        h.key_group_start = range.start;
+        h.key_group_end = range.end;
+        for (auto* files : {&h.shared_files, &h.private_files})
+          for (auto& f : *files)
+            snap->bytes += f.size;
+        os.keyed.push_back(std::move(h));
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+      snap->async_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      caf::anon_send(rt->coordinator, ack_msg{snap});
+    } catch (const std::exception& e) {
+      caf::anon_send(rt->coordinator, decline_msg{id, e.what()});
+    }
+  });
 }
 
 } // namespace spate::detail

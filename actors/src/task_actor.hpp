@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "checkpoint_messages.hpp"
 #include "messages.hpp"
 #include "runtime.hpp"
 #include "spate/actors/operator.hpp"
@@ -40,7 +41,8 @@ public:
   // Used by the outputs and writers of this task.
   void send_batch(int channel, std::shared_ptr<any_batch> batch);
   std::shared_ptr<any_batch> take_buffer(int channel);
-  void send_control(int first_channel, int count, control_kind kind, std::int64_t value);
+  void send_control(int first_channel, int count, control_kind kind, std::int64_t value,
+                    std::shared_ptr<const trigger_msg> barrier = nullptr);
   void count_out(std::size_t n) { counters_->records_out.fetch_add(n, std::memory_order_relaxed); }
 
   // processing_time_service
@@ -78,7 +80,15 @@ private:
   void on_control(const control_msg& m);
   void on_credit(credit_msg& m);
   void on_tick();
-  void on_processing_time_due();
+  void on_processing_time_due(std::uint64_t token);
+  void schedule_wakeup();
+  void on_trigger(const trigger_msg& m);
+  void on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info);
+  void check_alignment();
+  void end_alignment();
+  void take_snapshot(const std::shared_ptr<const trigger_msg>& info);
+  void dispatch(pending_input&& p);
+  bool channel_blocked(int c) const { return !blocked_.empty() && blocked_[c].active; }
   void update_input_status();
   void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
   void process_control(const control_msg& m);
@@ -117,11 +127,35 @@ private:
   std::deque<pending_input> pending_;
   bool idle_ = false;
 
+  // Checkpoint barriers.
+  struct blocked_channel {
+    bool active = false;
+    std::deque<pending_input> held;
+  };
+  std::vector<blocked_channel> blocked_;
+  std::vector<char> barrier_seen_;
+  int barriers_seen_ = 0;
+  std::int64_t aligning_ = 0;
+  std::int64_t last_barrier_ = 0;
+  std::shared_ptr<const trigger_msg> aligning_info_;
+  std::chrono::steady_clock::time_point alignment_start_;
+  bool stopping_ = false;
+  //! The keyed backend of each operator (nullptr when not keyed).
+  std::vector<keyed_state_backend*> op_backend_;
+  //! Per operator: a name unique to this incarnation of its database, and
+  //! the SST files it took over from the snapshot it was restored from.
+  std::vector<std::string> incarnation_;
+  std::vector<std::shared_ptr<const std::map<std::string, std::string>>> restored_files_;
+  std::vector<std::pair<std::size_t, operator_state_reader>> pending_restore_;
+
   //! Processing-time requests: earliest first.
   using time_request = std::pair<timestamp, stream_operator*>;
   std::priority_queue<time_request, std::vector<time_request>, std::greater<time_request>>
       time_requests_;
   timestamp time_scheduled_ = max_watermark;
+  //! Identifies the one outstanding wake-up message; older ones are ignored.
+  std::uint64_t time_token_ = 0;
+  bool firing_timers_ = false;
 
   bool started_ = false;
   bool source_ = false;
@@ -129,6 +163,8 @@ private:
   bool flush_scheduled_ = false;
   bool finished_ = false;
   bool done_ = false;
+  //! Finished and reported; waits for the job's final commit to quit.
+  bool reported_ = false;
   bool closed_ = false;
 };
 

@@ -46,11 +46,15 @@ vertex_id environment::add_operator(job_vertex v, const std::vector<detail::inpu
 }
 
 job_client environment::execute_async(const std::string& job_name) {
+  return execute_async(job_name, start_options{});
+}
+
+job_client environment::execute_async(const std::string& job_name, const start_options& options) {
   if (graph_.vertices().empty())
     throw error(errc::invalid_argument, "the job '" + job_name + "' has no operators");
   job_graph g = std::move(graph_);
   graph_ = job_graph();
-  return start_job(std::move(g), config_, job_name);
+  return start_job(std::move(g), config_, job_name, options);
 }
 
 job_result environment::execute(const std::string& job_name) {

@@ -63,9 +63,9 @@ std::string checkpoint_storage::shared_dir() const {
   return job_dir_ + "/shared";
 }
 
-keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir,
-                                                                 std::int64_t id,
-                                                                 const std::string& prefix) {
+keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
+    const std::string& local_dir, std::int64_t id, const std::string& prefix,
+    const std::map<std::string, std::string>& known) {
   keyed_state_handle h;
   std::error_code ec;
   fs::create_directories(shared_dir(), ec);
@@ -80,7 +80,12 @@ keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(const std::stri
     std::string name = entry.path().filename().string();
     auto size = static_cast<std::uint64_t>(entry.file_size());
     if (entry.path().extension() == ".sst") {
-      // SST files never change once written: a name seen before is the same file.
+      if (auto k = known.find(name); k != known.end()) {
+        h.shared_files.push_back({k->second, size});
+        continue;
+      }
+      // SST files never change once written: within one incarnation of the
+      // database, a name seen before is the same file.
       std::string rel = "shared/" + prefix + "-" + name;
       fs::path target = fs::path(job_dir_) / rel;
       if (!fs::exists(target)) {

@@ -15,7 +15,7 @@
 namespace spate {
 
 //! Flink's job states (the subset a mini cluster goes through).
-enum class job_status { created, running, failing, failed, cancelling, canceled, finished };
+enum class job_status { created, running, failing, failed, cancelling, canceled, finished, restarting };
 
 //! Flink's spelling: "RUNNING", "FINISHED", ...
 const char* to_string(job_status s);
@@ -29,6 +29,31 @@ struct subtask_metrics {
   int subtask = 0;
   std::int64_t records_in = 0;
   std::int64_t records_out = 0;
+};
+
+//! One checkpoint as Flink's REST API shows it.
+struct checkpoint_stats {
+  std::int64_t id = 0;
+  //! "IN_PROGRESS", "COMPLETED" or "FAILED".
+  std::string status;
+  bool savepoint = false;
+  std::int64_t trigger_timestamp = 0; //!< ms since the epoch
+  std::int64_t end_to_end_duration = 0;
+  std::int64_t sync_duration = 0;      //!< slowest subtask, ms
+  std::int64_t async_duration = 0;     //!< slowest subtask, ms
+  std::int64_t alignment_duration = 0; //!< slowest subtask, ms
+  std::uint64_t state_size = 0;        //!< bytes written by this checkpoint
+  int num_acknowledged_subtasks = 0;
+  int num_subtasks = 0;
+  std::string external_path;
+  std::string failure_message;
+};
+
+struct checkpoint_counts {
+  std::int64_t completed = 0;
+  std::int64_t failed = 0;
+  std::int64_t in_progress = 0;
+  std::int64_t restored = 0;
 };
 
 struct job_result {
@@ -62,6 +87,19 @@ public:
   std::string failure_cause() const;
   //! Records in and out per subtask of every task, read while running.
   std::vector<subtask_metrics> metrics() const;
+  //! Takes a savepoint into `dir` (state.savepoints.dir when empty) and
+  //! returns its path. Throws spate::error when it fails or `timeout` passes.
+  std::string trigger_savepoint(const std::string& dir,
+                                std::chrono::milliseconds timeout = std::chrono::minutes(10));
+  //! Stop with savepoint: with `drain`, sources first emit the maximum
+  //! watermark so every window fires; the job FINISHES after the savepoint.
+  std::string stop(const std::string& dir, bool drain,
+                   std::chrono::milliseconds timeout = std::chrono::minutes(10));
+  //! Checkpoint history (newest last) and counts, as Flink reports them.
+  std::vector<checkpoint_stats> checkpoint_history() const;
+  checkpoint_counts checkpoint_totals() const;
+  //! Full restarts after failures (Flink's fullRestarts).
+  std::int64_t full_restarts() const;
   //! Named operator counters summed over subtasks, e.g.
   //! "Window(TumblingEventTimeWindows) .numLateRecordsDropped".
   std::map<std::string, std::int64_t> counters() const;
@@ -72,9 +110,19 @@ private:
   std::shared_ptr<detail::job_runtime> rt_;
 };
 
+struct start_options {
+  //! A savepoint or retained checkpoint to start from (a _metadata file, a
+  //! chk-<n> directory or a job's checkpoint directory).
+  std::string restore_path;
+  //! Skip state in the snapshot whose operator uid is not in the job.
+  bool allow_non_restored_state = false;
+};
+
 //! Plans `graph` into chained tasks, spawns one actor per subtask and starts
 //! the job. Throws spate::error(errc::invalid_argument) for an invalid graph or
-//! configuration (the message names the operator or key).
-job_client start_job(job_graph graph, const configuration& config, const std::string& job_name);
+//! configuration, errc::not_found / errc::corrupt for a bad restore path (the
+//! message names the operator, key or file).
+job_client start_job(job_graph graph, const configuration& config, const std::string& job_name,
+                     const start_options& options = {});
 
 } // namespace spate

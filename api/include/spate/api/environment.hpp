@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "spate/actors/checkpoint_config.hpp"
 #include "spate/actors/job_client.hpp"
 #include "spate/actors/job_graph.hpp"
 #include "spate/actors/record_writer.hpp"
@@ -60,6 +61,8 @@ public:
   job_result execute(const std::string& job_name = "spate job");
   //! Starts the job and returns at once with a client to watch or cancel it.
   job_client execute_async(const std::string& job_name = "spate job");
+  //! Starts the job from a savepoint or retained checkpoint (start_options).
+  job_client execute_async(const std::string& job_name, const start_options& options);
 
   //! The graph built so far (for the runtime and tests).
   job_graph& graph() { return graph_; }

@@ -32,9 +32,12 @@ struct keyed_state_handle {
   int subtask = 0;
   int key_group_start = 0;
   int key_group_end = -1;
+  //! "rocksdb": the files of a RocksDB checkpoint (native, incremental);
+  //! "canonical": one file of (state, key group, key, value) entries (savepoints).
+  std::string format = "rocksdb";
   std::vector<file_handle> shared_files;
   std::vector<file_handle> private_files;
-  SPATE_FIELDS(subtask, key_group_start, key_group_end, shared_files, private_files);
+  SPATE_FIELDS(subtask, key_group_start, key_group_end, format, shared_files, private_files);
 };
 
 //! Operator state of one subtask under a name (a source position, the

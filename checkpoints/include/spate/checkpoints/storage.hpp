@@ -29,10 +29,14 @@ public:
 
   //! Copies the files of a local RocksDB checkpoint into storage for
   //! checkpoint `id`: SST files go to shared/ as `<prefix>-<name>` unless
-  //! already there (incremental), the rest to chk-<id>/<prefix>/. Returns
-  //! their handles. Throws errc::io naming the file that failed.
-  keyed_state_handle upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
-                                               const std::string& prefix);
+  //! already there (incremental), the rest to chk-<id>/<prefix>/. `known`
+  //! maps SST names the database got from a restored snapshot to their
+  //! stored paths, so they are referenced, not copied again. `prefix` must
+  //! be unique per database incarnation: RocksDB reuses file numbers after a
+  //! restore. Returns the handles. Throws errc::io naming the failed file.
+  keyed_state_handle upload_rocksdb_checkpoint(
+      const std::string& local_dir, std::int64_t id, const std::string& prefix,
+      const std::map<std::string, std::string>& known = {});
 
   //! Writes chk-<id>/_metadata atomically; the checkpoint is complete after.
   void write_metadata(const checkpoint_metadata& m);

@@ -1,0 +1,107 @@
+#include "spate/actors/checkpoint_config.hpp"
+
+#include <filesystem>
+#include <limits>
+
+#include "spate/core/error.hpp"
+
+namespace spate {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& why) {
+  throw error(errc::invalid_argument, "configuration '" + key + "': '" + value + "' " + why);
+}
+
+} // namespace
+
+checkpoint_config checkpoint_config::from(const configuration& c) {
+  checkpoint_config cc;
+  if (auto v = c.get(options::checkpoint_interval)) {
+    cc.interval = c.get_duration(options::checkpoint_interval, {});
+    if (cc.interval.count() < 0)
+      bad(options::checkpoint_interval, *v, "must not be negative");
+    cc.enabled = cc.interval.count() > 0;
+  }
+  cc.min_pause = c.get_duration(options::checkpoint_min_pause, cc.min_pause);
+  cc.timeout = c.get_duration(options::checkpoint_timeout, cc.timeout);
+  if (cc.timeout.count() <= 0)
+    bad(options::checkpoint_timeout, std::to_string(cc.timeout.count()), "must be positive");
+  auto mode = c.get_string(options::checkpoint_mode, "EXACTLY_ONCE");
+  if (mode == "EXACTLY_ONCE" || mode == "exactly_once")
+    cc.exactly_once = true;
+  else if (mode == "AT_LEAST_ONCE" || mode == "at_least_once")
+    cc.exactly_once = false;
+  else
+    bad(options::checkpoint_mode, mode, "is not EXACTLY_ONCE or AT_LEAST_ONCE");
+  cc.tolerable_failures =
+      static_cast<int>(c.get_int(options::tolerable_failed_checkpoints, cc.tolerable_failures));
+  if (cc.tolerable_failures < 0)
+    bad(options::tolerable_failed_checkpoints, std::to_string(cc.tolerable_failures),
+        "must not be negative");
+  cc.retained = static_cast<int>(c.get_int(options::checkpoints_retained, cc.retained));
+  if (cc.retained < 1)
+    bad(options::checkpoints_retained, std::to_string(cc.retained), "must be at least 1");
+  cc.dir = c.get_string(options::checkpoints_dir,
+                        (std::filesystem::temp_directory_path() / "spate-checkpoints").string());
+  return cc;
+}
+
+const char* restart_config::name(kind_t k) {
+  switch (k) {
+    case none:
+      return "none";
+    case fixed_delay:
+      return "fixed-delay";
+    case exponential_delay:
+      return "exponential-delay";
+    case failure_rate:
+      return "failure-rate";
+  }
+  return "none";
+}
+
+restart_config restart_config::from(const configuration& c, bool checkpointing) {
+  restart_config r;
+  std::string key = options::restart_strategy;
+  auto type = c.get(key);
+  if (!type) {
+    key = "restart-strategy";
+    type = c.get(key);
+  }
+  std::string t = type ? *type : (checkpointing ? "fixed-delay" : "none");
+  if (t == "none" || t == "off" || t == "disable")
+    r.kind = none;
+  else if (t == "fixed-delay" || t == "fixeddelay")
+    r.kind = fixed_delay;
+  else if (t == "exponential-delay" || t == "exponentialdelay")
+    r.kind = exponential_delay;
+  else if (t == "failure-rate" || t == "failurerate")
+    r.kind = failure_rate;
+  else
+    bad(key, t, "is not none, fixed-delay, exponential-delay or failure-rate");
+  r.attempts = c.get_int("restart-strategy.fixed-delay.attempts",
+                         std::numeric_limits<std::int32_t>::max());
+  if (r.attempts < 0)
+    bad("restart-strategy.fixed-delay.attempts", std::to_string(r.attempts), "must not be negative");
+  if (r.kind == failure_rate)
+    r.delay = c.get_duration("restart-strategy.failure-rate.delay", r.delay);
+  else
+    r.delay = c.get_duration("restart-strategy.fixed-delay.delay", r.delay);
+  r.initial_backoff =
+      c.get_duration("restart-strategy.exponential-delay.initial-backoff", r.initial_backoff);
+  r.max_backoff = c.get_duration("restart-strategy.exponential-delay.max-backoff", r.max_backoff);
+  r.multiplier = c.get_double("restart-strategy.exponential-delay.backoff-multiplier", r.multiplier);
+  if (r.multiplier < 1.0)
+    bad("restart-strategy.exponential-delay.backoff-multiplier", std::to_string(r.multiplier),
+        "must be at least 1");
+  r.reset_threshold =
+      c.get_duration("restart-strategy.exponential-delay.reset-backoff-threshold", r.reset_threshold);
+  r.max_failures_per_interval = c.get_int("restart-strategy.failure-rate.max-failures-per-interval",
+                                          r.max_failures_per_interval);
+  r.failure_interval =
+      c.get_duration("restart-strategy.failure-rate.failure-rate-interval", r.failure_interval);
+  return r;
+}
+
+} // namespace spate

@@ -1,0 +1,226 @@
+#define BOOST_TEST_MODULE checkpoints
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "spate/checkpoints/storage.hpp"
+#include "support/checkpointing.hpp"
+
+using namespace spate;
+using namespace spate::test;
+using namespace std::chrono_literals;
+using rec = std::pair<std::int64_t, std::int64_t>;
+
+namespace {
+
+configuration checkpointed(const std::string& dir, int parallelism, const char* interval = "20 ms") {
+  auto c = test_config(dir + "/state", parallelism);
+  c.set(options::checkpoint_interval, interval);
+  c.set(options::checkpoints_dir, dir + "/checkpoints");
+  c.set("restart-strategy.fixed-delay.delay", "10 ms");
+  c.set(options::buffer_timeout, "5 ms");
+  return c;
+}
+
+//! Per key: the running sums a sink committed must be exactly those of one
+//! pass over the input (no duplicate, none missing), whatever the order.
+void check_exactly_once(const std::vector<rec>& committed, std::int64_t n, int keys) {
+  std::map<std::int64_t, std::vector<std::int64_t>> sums;
+  for (auto& [k, s] : committed)
+    sums[k].push_back(s);
+  std::map<std::int64_t, std::int64_t> total, count;
+  for (std::int64_t seq = 0; seq < n; ++seq) {
+    total[seq % keys] += seq + 1;
+    ++count[seq % keys];
+  }
+  BOOST_TEST(committed.size() == static_cast<std::size_t>(n));
+  for (auto& [k, v] : sums) {
+    std::sort(v.begin(), v.end());
+    BOOST_TEST((std::adjacent_find(v.begin(), v.end()) == v.end()), "duplicate sum for key " << k);
+    BOOST_TEST(static_cast<std::int64_t>(v.size()) == count[k], "key " << k);
+    BOOST_TEST(v.back() == total[k], "key " << k);
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_once) {
+  auto seed = std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (int parallelism : {1, 3}) {
+    temp_dir dir;
+    const std::int64_t n = 12000;
+    const int keys = 7;
+    auto failed = std::make_shared<std::pair<std::mutex, std::set<std::int64_t>>>();
+    std::set<std::int64_t> fail_at;
+    while (fail_at.size() < 3)
+      fail_at.insert(static_cast<std::int64_t>(rng() % n));
+    BOOST_TEST_MESSAGE("parallelism " << parallelism << ", failures at " << *fail_at.begin()
+                                      << ", " << *std::next(fail_at.begin()) << ", "
+                                      << *fail_at.rbegin());
+    environment env(checkpointed(dir.str(), parallelism));
+    auto store = std::make_shared<committed_store<rec>>();
+    env.add_source(paced(0, n, 40, 1ms))
+        .uid("source")
+        .map([failed, fail_at](rec r) {
+          if (fail_at.count(r.second)) {
+            std::lock_guard<std::mutex> lock(failed->first);
+            if (failed->second.insert(r.second).second)
+              throw std::runtime_error("injected failure at record " + std::to_string(r.second));
+          }
+          return rec{r.second % keys, r.second + 1};
+        })
+        .key_by([](const rec& r) { return r.first; })
+        .reduce([](const rec& a, rec b) { return rec{a.first, a.second + b.second}; })
+        .uid("sums")
+        .add_sink(two_phase(store))
+        .uid("sink")
+        .set_parallelism(1);
+    auto client = env.execute_async("exactly once");
+    auto r = client.wait();
+    BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+    BOOST_TEST(client.full_restarts() == 3);
+    BOOST_TEST(client.checkpoint_totals().completed >= 1);
+    check_exactly_once(store->snapshot(), n, keys);
+  }
+}
+
+namespace {
+
+//! Records how many records of each origin arrived before each checkpoint.
+struct counting_sink final : sink_function<rec> {
+  std::map<std::int64_t, std::int64_t> counts;
+  void write(const typed_batch<rec>& b) override {
+    for (auto& r : b.values)
+      ++counts[r.first];
+  }
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string bytes;
+    encode(counts, bytes);
+    w.put("counts", bytes);
+  }
+};
+
+} // namespace
+
+// Exactly-once alignment: in every completed checkpoint the sink has seen
+// exactly the records each source emitted before its barrier, even though one
+// input is much slower than the other.
+BOOST_AUTO_TEST_CASE(aligned_barriers_give_consistent_snapshots_under_a_slow_channel) {
+  temp_dir dir;
+  auto cfg = checkpointed(dir.str(), 2, "15 ms");
+  cfg.set(options::checkpoints_retained, "1000");
+  environment env(cfg);
+  auto fast = env.add_source(paced(1, 20000, 200, 1ms)).uid("fast").set_parallelism(1);
+  auto slow = env.add_source(paced(2, 400, 2, 3ms)).uid("slow").set_parallelism(1);
+  fast.union_with(slow)
+      .rebalance()
+      .map([](rec r) { return r; })
+      .add_sink({"counting", [] { return std::make_unique<counting_sink>(); }, false})
+      .uid("counter")
+      .set_parallelism(1);
+  auto client = env.execute_async("alignment");
+  auto r = client.wait();
+  BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+  int checked = 0;
+  for (auto& st : client.checkpoint_history()) {
+    if (st.status != "COMPLETED")
+      continue;
+    auto meta = checkpoints::load_metadata(st.external_path);
+    std::map<std::string, std::int64_t> position;
+    std::map<std::int64_t, std::int64_t> counts;
+    for (auto& op : meta.operators)
+      for (auto& e : op.operator_state) {
+        if (e.name == "k")
+          position[op.uid] = decode<std::int64_t>(e.bytes);
+        if (e.name == "counts")
+          counts = decode<std::map<std::int64_t, std::int64_t>>(e.bytes);
+      }
+    BOOST_TEST(counts[1] == position["fast"], "checkpoint " << st.id);
+    BOOST_TEST(counts[2] == position["slow"], "checkpoint " << st.id);
+    ++checked;
+  }
+  BOOST_TEST_MESSAGE("checked " << checked << " checkpoints");
+  BOOST_TEST(checked >= 2);
+}
+
+namespace {
+
+struct slow_snapshot_sink final : sink_function<rec> {
+  std::shared_ptr<std::atomic<int>> snapshots;
+  explicit slow_snapshot_sink(std::shared_ptr<std::atomic<int>> s) : snapshots(std::move(s)) {}
+  void write(const typed_batch<rec>&) override {}
+  void snapshot_state(std::int64_t, operator_state_writer&) override {
+    if (snapshots->fetch_add(1) == 0)
+      std::this_thread::sleep_for(300ms); // the first snapshot outlives the timeout
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_that_times_out_is_aborted_and_the_next_completes) {
+  temp_dir dir;
+  auto cfg = checkpointed(dir.str(), 1, "30 ms");
+  cfg.set(options::checkpoint_timeout, "100 ms");
+  cfg.set(options::tolerable_failed_checkpoints, "5");
+  environment env(cfg);
+  auto snapshots = std::make_shared<std::atomic<int>>(0);
+  env.add_source(paced(0, 3000, 10, 1ms)).uid("src").add_sink(
+      {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
+  auto client = env.execute_async("timeout");
+  auto r = client.wait();
+  BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+  auto history = client.checkpoint_history();
+  BOOST_REQUIRE(!history.empty());
+  BOOST_TEST(history.front().status == "FAILED");
+  BOOST_TEST(history.front().failure_message.find("expired") != std::string::npos,
+             history.front().failure_message);
+  bool later_completed = false;
+  for (auto& h : history)
+    later_completed |= h.status == "COMPLETED" && h.id > history.front().id;
+  BOOST_TEST(later_completed);
+  BOOST_TEST(client.checkpoint_totals().failed >= 1);
+  BOOST_TEST(client.full_restarts() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(too_many_failed_checkpoints_fail_the_job_without_restarts) {
+  temp_dir dir;
+  auto cfg = checkpointed(dir.str(), 1, "30 ms");
+  cfg.set(options::checkpoint_timeout, "50 ms");
+  cfg.set(options::tolerable_failed_checkpoints, "0");
+  cfg.set(options::restart_strategy, "none");
+  environment env(cfg);
+  auto snapshots = std::make_shared<std::atomic<int>>(0);
+  env.add_source(paced(0, 100000, 10, 1ms)).uid("src").add_sink(
+      {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
+  auto r = env.execute("intolerant");
+  BOOST_TEST(r.status == job_status::failed);
+  BOOST_TEST(r.failure_cause.find("tolerable failure threshold") != std::string::npos,
+             r.failure_cause);
+}
+
+BOOST_AUTO_TEST_CASE(restart_strategy_none_fails_at_the_first_error) {
+  temp_dir dir;
+  auto cfg = checkpointed(dir.str(), 1);
+  cfg.set(options::restart_strategy, "none");
+  environment env(cfg);
+  env.add_source(paced(0, 1000, 10, 1ms))
+      .map([](rec r) {
+        if (r.second == 500)
+          throw std::runtime_error("no second chance");
+        return r;
+      })
+      .add_sink(discard_sink<rec>());
+  auto r = env.execute();
+  BOOST_TEST(r.status == job_status::failed);
+  BOOST_TEST(r.failure_cause.find("no second chance") != std::string::npos);
+  auto bad = checkpointed(dir.str(), 1);
+  bad.set(options::restart_strategy, "sometimes");
+  bad.set(options::checkpoint_interval, "1 fortnight");
+  environment e2(bad);
+  e2.from_collection(std::vector<int>{1}).add_sink(discard_sink<int>());
+  BOOST_CHECK_THROW(e2.execute(), error);
+}
