@@ -31,7 +31,14 @@ void expect_usage_error(std::vector<std::string> args, const std::string& names)
 BOOST_AUTO_TEST_CASE(jobs_lists_one_line_per_job) {
   auto r = run_spate({"jobs"});
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(r.out.find("wordcount  ") == 0u, r.out);
+  BOOST_TEST((r.out.find("\nwordcount ") != std::string::npos || r.out.find("wordcount ") == 0u),
+             r.out);
+  for (std::size_t pos = 0; pos < r.out.size();) {
+    auto nl = r.out.find('\n', pos);
+    BOOST_REQUIRE(nl != std::string::npos);
+    BOOST_TEST(r.out.find("  ", pos) < nl, "line without a description: " << r.out.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_usage_exits_2_with_a_message_naming_it) {
