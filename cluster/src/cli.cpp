@@ -29,6 +29,9 @@ struct local_options {
   std::string input;
   std::string output;
   std::vector<std::string> config;
+  std::string from_savepoint;
+  bool allow_non_restored_state = false;
+  std::string savepoint_on_exit;
 };
 
 int list_jobs(const job_registry& jobs) {
@@ -62,11 +65,14 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
                     job_args};
     check_input(setup.input);
     job->build(setup);
-    client = std::make_unique<job_client>(env.execute_async(o.job));
+    start_options so;
+    so.restore_path = o.from_savepoint;
+    so.allow_non_restored_state = o.allow_non_restored_state;
+    client = std::make_unique<job_client>(env.execute_async(o.job, so));
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ||
-                   e.code() == errc::io
+                   e.code() == errc::io || e.code() == errc::corrupt
                ? exit_usage
                : exit_job_failed;
   }
@@ -76,9 +82,23 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   bool cancel_sent = false;
   while (!client->wait_for(std::chrono::milliseconds(100))) {
     if (stop_signal.load() != 0 && !cancel_sent) {
-      spate::log().info("stopping job {} ({})", o.job, client->job_id());
-      client->cancel();
       cancel_sent = true;
+      if (!o.savepoint_on_exit.empty()) {
+        spate::log().info("stopping job {} ({}) with a savepoint", o.job, client->job_id());
+        try {
+          auto path = client->stop(o.savepoint_on_exit, false);
+          std::cout.flush();
+          std::cerr << "spate: savepoint " << path << "\n";
+        } catch (const std::exception& e) {
+          std::cerr << "spate: savepoint failed: " << e.what() << "\n";
+          client->cancel();
+          client->wait();
+          return exit_job_failed;
+        }
+      } else {
+        spate::log().info("stopping job {} ({})", o.job, client->job_id());
+        client->cancel();
+      }
     }
   }
   std::signal(SIGINT, SIG_DFL);
@@ -129,6 +149,13 @@ int run_cli(int argc, char** argv, const job_registry& jobs) {
                     "generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT");
   local->add_option("--output", lo.output, "print | file:PATH | files:DIR | discard");
   local->add_option("-D", lo.config, "Configuration key=value (Flink's key names)");
+  local->add_option("-s,--from-savepoint", lo.from_savepoint,
+                    "Start from a savepoint or retained checkpoint (_metadata, chk-<n> or the "
+                    "job's checkpoint directory)");
+  local->add_flag("-n,--allow-non-restored-state", lo.allow_non_restored_state,
+                  "Skip snapshot state that matches no operator of the job");
+  local->add_option("--savepoint-on-exit", lo.savepoint_on_exit,
+                    "On SIGINT/SIGTERM, stop with a savepoint under this directory");
 
   if (!args.empty() && args[0][0] != '-' && args[0] != "jobs" && args[0] != "local") {
     std::cerr << "spate: unknown command '" << args[0] << "' (commands: jobs, local)\n";

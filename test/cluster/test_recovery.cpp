@@ -1,0 +1,168 @@
+#define BOOST_TEST_MODULE recovery
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace spate::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+//! Final count per word in a directory or file of wordcount JSON lines
+//! (visible files only: hidden ones are uncommitted), and the line count.
+std::map<std::string, std::int64_t> final_counts(const fs::path& out, std::size_t& lines) {
+  std::map<std::string, std::int64_t> counts;
+  std::vector<fs::path> files;
+  if (fs::is_directory(out)) {
+    for (auto& e : fs::directory_iterator(out))
+      if (e.path().filename().string()[0] != '.')
+        files.push_back(e.path());
+  } else {
+    files.push_back(out);
+  }
+  lines = 0;
+  for (auto& f : files) {
+    std::ifstream in(f);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      auto& c = counts[j.at("word").get<std::string>()];
+      c = std::max(c, j.at("count").get<std::int64_t>());
+      ++lines;
+    }
+  }
+  return counts;
+}
+
+//! Waits (polling the file system) until `dir` holds a completed checkpoint.
+fs::path await_checkpoint(const fs::path& dir, std::chrono::seconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (fs::exists(dir))
+      for (auto& job : fs::directory_iterator(dir))
+        for (auto& chk : fs::directory_iterator(job.path()))
+          if (fs::exists(chk.path() / "_metadata"))
+            return job.path();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
+std::vector<std::string> wordcount_args(const std::string& input, const std::string& output,
+                                        int parallelism) {
+  return {bin_dir() + "/spate", "local", "wordcount", "-p", std::to_string(parallelism),
+          "--input", input, "--output", output};
+}
+
+} // namespace
+
+// The process is killed with SIGKILL mid-run; running the job again from its
+// retained checkpoint gives the same committed output as a run without kill.
+BOOST_AUTO_TEST_CASE(sigkill_then_resume_from_the_retained_checkpoint) {
+  temp_dir dir;
+  const std::string input = "generator:seed=11,count=3000,rate=1500";
+  auto reference = run_spate({"local", "wordcount", "-p", "2", "--input",
+                              "generator:seed=11,count=3000", "--output",
+                              "files:" + (dir.path / "reference").string()});
+  BOOST_REQUIRE_MESSAGE(reference.exit_code == 0, reference.err);
+
+  auto out = dir.path / "out";
+  auto checkpoints = dir.path / "checkpoints";
+  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=100 ms", "-D",
+                                   "state.checkpoints.dir=" + checkpoints.string()};
+  auto args = wordcount_args(input, "files:" + out.string(), 2);
+  args.insert(args.end(), conf.begin(), conf.end());
+  fs::path job_dir;
+  {
+    child_process p(args);
+    job_dir = await_checkpoint(checkpoints, std::chrono::seconds(20));
+    BOOST_REQUIRE_MESSAGE(!job_dir.empty(), "no checkpoint completed");
+    p.signal(SIGKILL);
+    auto r = p.finish();
+    BOOST_TEST(r.exit_code == 128 + SIGKILL);
+  }
+  std::size_t lines_before = 0;
+  final_counts(out, lines_before);
+  BOOST_TEST_MESSAGE("committed before the kill: " << lines_before << " lines");
+
+  auto resumed = wordcount_args(input, "files:" + out.string(), 2);
+  resumed.insert(resumed.end(), conf.begin(), conf.end());
+  resumed.push_back("--from-savepoint");
+  resumed.push_back(job_dir.string());
+  child_process p(resumed);
+  auto r = p.finish();
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::size_t ref_lines = 0, got_lines = 0;
+  auto expected = final_counts(dir.path / "reference", ref_lines);
+  auto got = final_counts(out, got_lines);
+  BOOST_TEST(got_lines == ref_lines); // no record twice, none lost
+  BOOST_TEST(got == expected);
+}
+
+BOOST_AUTO_TEST_CASE(savepoint_on_exit_then_restore_at_another_parallelism) {
+  temp_dir dir;
+  auto savepoints = dir.path / "savepoints";
+  auto first_out = dir.path / "first";
+  std::string savepoint;
+  {
+    auto args = wordcount_args("generator:seed=5,rate=2000", "files:" + first_out.string(), 2);
+    args.insert(args.end(), {"--savepoint-on-exit", savepoints.string()});
+    child_process p(args);
+    // Once counts reach the output the job runs; stop it with a savepoint.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    bool running = false;
+    while (!running && std::chrono::steady_clock::now() < until) {
+      std::size_t lines = 0;
+      if (fs::exists(first_out))
+        final_counts(first_out, lines);
+      running = lines > 100;
+      if (!running)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_REQUIRE(running);
+    p.signal(SIGINT);
+    auto r = p.finish();
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto at = r.err.find("spate: savepoint ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, r.err);
+    savepoint = r.err.substr(at + 17, r.err.find('\n', at) - at - 17);
+  }
+  BOOST_REQUIRE(fs::exists(fs::path(savepoint) / "_metadata"));
+  // Resume at parallelism 3 up to 4000 lines in all: the final counts equal
+  // those of one uninterrupted bounded run.
+  auto out = dir.path / "second";
+  auto r = run_spate({"local", "wordcount", "-p", "3", "--input", "generator:seed=5,count=4000",
+                      "--output", "files:" + out.string(), "--from-savepoint", savepoint});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto ref = run_spate({"local", "wordcount", "--input", "generator:seed=5,count=4000", "--output",
+                        "file:" + (dir.path / "ref.jsonl").string()});
+  BOOST_REQUIRE(ref.exit_code == 0);
+  std::size_t a = 0, b = 0;
+  auto expected = final_counts(dir.path / "ref.jsonl", a);
+  auto got = final_counts(out, b);
+  BOOST_TEST(got == expected);
+  BOOST_TEST(b < a); // the second run only counted what the first had not read
+}
+
+BOOST_AUTO_TEST_CASE(bad_restore_paths_exit_2_naming_them) {
+  temp_dir dir;
+  auto r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard",
+                      "--from-savepoint", (dir.path / "missing").string()});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("missing") != std::string::npos, r.err);
+  fs::create_directories(dir.path / "sp");
+  std::ofstream(dir.path / "sp" / "_metadata") << "not a savepoint";
+  r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard",
+                 "--from-savepoint", (dir.path / "sp").string()});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("sp/_metadata") != std::string::npos, r.err);
+}
