@@ -8,6 +8,7 @@
 
 #include "spate/actors/operator.hpp"
 #include "spate/core/batch.hpp"
+#include "spate/core/codec.hpp"
 #include "spate/core/config.hpp"
 #include "spate/core/error.hpp"
 
@@ -79,7 +80,7 @@ public:
                                               "' must not be negative");
     bound_ = strategy_.bound().count();
     // max_ts_ starts so that the first watermark is the minimum (as Flink).
-    max_ts_ = min_watermark + bound_ + 1;
+    max_ts_ = std::max(min_watermark + bound_ + 1, restored_max_ts_);
     if (interval_ > 0)
       ctx_->time->request(this, ctx_->time->now() + interval_);
     if (auto idle = strategy_.idleness()) {
@@ -129,6 +130,31 @@ public:
       out_->push(buf_);
       buf_.clear();
     }
+  }
+
+  //! The largest timestamp seen is state: after a restore, watermarks resume
+  //! where they were instead of starting over (records are not late anew).
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string bytes;
+    encode(max_ts_, bytes);
+    w.put("max-timestamp", std::move(bytes));
+  }
+  void initialize_state(const operator_state_reader& r) override {
+    restored_max_ts_ = min_watermark;
+    bool found = false;
+    for (auto& old : r.all()) {
+      auto it = old.find("max-timestamp");
+      if (it == old.end())
+        continue;
+      auto ts = decode<timestamp>(it->second, "watermark state");
+      // Rescaled: the smallest is safe for every new subtask.
+      restored_max_ts_ = found ? std::min(restored_max_ts_, ts) : ts;
+      found = true;
+    }
+    if (auto own = r.own("max-timestamp"))
+      restored_max_ts_ = decode<timestamp>(*own, "watermark state");
+    else if (!found)
+      restored_max_ts_ = min_watermark;
   }
 
   void process_watermark(timestamp wm) override {
@@ -186,6 +212,7 @@ private:
   std::int64_t interval_ = 200;
   std::int64_t bound_ = 0;
   timestamp max_ts_ = min_watermark;
+  timestamp restored_max_ts_ = min_watermark;
   timestamp emitted_ = min_watermark;
   timestamp next_periodic_ = 0;
   std::int64_t idle_after_ = 0;

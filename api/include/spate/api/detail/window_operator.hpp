@@ -151,7 +151,8 @@ public:
   }
 
   void process_watermark(timestamp wm) override {
-    watermark_ = wm;
+    // A restored operator may know a later watermark than its inputs yet.
+    watermark_ = std::max(watermark_, wm);
     timers_.advance_watermark(wm, [this](const timer_entry& e) { on_timer(e); });
     flush();
     stream_operator::process_watermark(wm);
@@ -163,6 +164,27 @@ public:
   }
 
   const internal_timer_service& timers() const { return timers_; }
+
+  //! The current watermark is state: which records are late must not change
+  //! because the job restarted.
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string bytes;
+    encode(watermark_, bytes);
+    w.put("watermark", std::move(bytes));
+  }
+  void initialize_state(const operator_state_reader& r) override {
+    if (auto own = r.own("watermark")) {
+      watermark_ = decode<timestamp>(*own, "window watermark");
+      return;
+    }
+    bool found = false;
+    for (auto& old : r.all())
+      if (auto it = old.find("watermark"); it != old.end()) {
+        auto wm = decode<timestamp>(it->second, "window watermark");
+        watermark_ = found ? std::min(watermark_, wm) : wm;
+        found = true;
+      }
+  }
 
 private:
   timestamp cleanup_time(const time_window& w) const {
