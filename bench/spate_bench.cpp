@@ -3,12 +3,15 @@
 // RSS. A benchmark, never a test: run it by hand or with scripts/run-benchmarks.sh.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+
+#include "spate/apps/event_time_jobs.hpp"
 
 #include "spate/connectors/generator_source.hpp"
 #include "spate/spate.hpp"
@@ -42,6 +45,8 @@ int main(int argc, char** argv) {
   int parallelism = 2;
   std::size_t cache = 1 << 16;
   std::string state_dir = std::filesystem::temp_directory_path().string();
+  std::int64_t checkpoint_ms = 0;
+  std::string pipeline = "reduce";
   CLI::App app{"spate-bench: generator -> map -> key_by -> reduce -> discard"};
   app.add_option("--events", events, "Events to generate")->check(CLI::PositiveNumber);
   app.add_option("--keys", keys, "Distinct keys")->check(CLI::PositiveNumber);
@@ -49,16 +54,30 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 128));
   app.add_option("--state-cache", cache, "Write-back cache entries per state (0: off)");
   app.add_option("--state-dir", state_dir, "Where RocksDB keeps its working files");
+  app.add_option("--checkpoint-interval", checkpoint_ms,
+                 "Exactly-once checkpoints every MS milliseconds (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--pipeline", pipeline, "reduce (the foundation pipeline) or trending_hashtags")
+      ->check(CLI::IsMember({"reduce", "trending_hashtags"}));
   CLI11_PARSE(app, argc, argv);
 
   spate::configuration cfg;
   cfg.set(spate::options::parallelism, std::to_string(parallelism));
   cfg.set(spate::options::state_dir, state_dir);
   cfg.set(spate::options::state_cache_entries, std::to_string(cache));
+  std::string checkpoint_dir = state_dir + "/spate-bench-checkpoints";
+  if (checkpoint_ms > 0) {
+    cfg.set(spate::options::checkpoint_interval, std::to_string(checkpoint_ms));
+    cfg.set(spate::options::checkpoints_dir, checkpoint_dir);
+  }
   spate::environment env(cfg);
   spate::generator_options gen;
   gen.count = events;
   const std::int64_t k = keys;
+  if (pipeline == "trending_hashtags") {
+    spate::apps::trending_hashtags(env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
+        .add_sink(spate::discard_sink<std::string>());
+  } else {
   env.add_source(spate::generator_source<event>(
                      gen,
                      [k](std::uint64_t seq, spate::record_rng& rng) {
@@ -75,10 +94,12 @@ int main(int argc, char** argv) {
         return e;
       })
       .add_sink(spate::discard_sink<event>());
+  }
 
   double cpu0 = cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
-  auto result = env.execute("spate-bench");
+  auto client = env.execute_async("spate-bench");
+  auto result = client.wait();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double cpu = cpu_seconds() - cpu0;
   if (result.status != spate::job_status::finished) {
@@ -86,7 +107,10 @@ int main(int argc, char** argv) {
               << result.failure_cause << "\n";
     return 1;
   }
-  std::printf("pipeline        generator -> map -> key_by -> reduce -> discard\n");
+  if (pipeline == "trending_hashtags")
+    std::printf("pipeline        trending_hashtags (JSON parse, 60 s event-time windows)\n");
+  else
+    std::printf("pipeline        generator -> map -> key_by -> reduce -> discard\n");
   std::printf("events          %lld\n", static_cast<long long>(events));
   std::printf("keys            %lld\n", static_cast<long long>(keys));
   std::printf("parallelism     %d\n", parallelism);
@@ -96,5 +120,27 @@ int main(int argc, char** argv) {
   std::printf("cpu seconds     %.3f\n", cpu);
   std::printf("events/s/core   %.0f\n", static_cast<double>(events) / cpu);
   std::printf("peak rss        %.1f MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
+  if (checkpoint_ms > 0) {
+    std::vector<std::int64_t> durations;
+    std::uint64_t size = 0;
+    for (auto& c : client.checkpoint_history())
+      if (c.status == "COMPLETED") {
+        durations.push_back(c.end_to_end_duration);
+        size = c.state_size;
+      }
+    std::sort(durations.begin(), durations.end());
+    auto pct = [&](double q) {
+      return durations.empty() ? 0 : durations[static_cast<std::size_t>(q * (durations.size() - 1))];
+    };
+    auto totals = client.checkpoint_totals();
+    std::printf("checkpoints     every %lld ms: %lld completed, %lld failed\n",
+                static_cast<long long>(checkpoint_ms), static_cast<long long>(totals.completed),
+                static_cast<long long>(totals.failed));
+    std::printf("checkpoint ms   p50 %lld, p99 %lld\n", static_cast<long long>(pct(0.5)),
+                static_cast<long long>(pct(0.99)));
+    std::printf("checkpoint size %.1f KiB (last)\n", static_cast<double>(size) / 1024.0);
+    std::error_code ec;
+    std::filesystem::remove_all(checkpoint_dir, ec);
+  }
   return 0;
 }
