@@ -13,7 +13,7 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	@$(BUILD_DIR)/bin/spate local wordcount
+	@$(BUILD_DIR)/bin/spate local trending_hashtags
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "spate/apps/event_time_jobs.hpp"
 #include "spate/apps/jobs.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/core/error.hpp"
@@ -51,6 +52,9 @@ void register_wordcount(job_registry& registry) {
 
 void register_jobs(job_registry& registry) {
   register_wordcount(registry);
+  register_trending_hashtags(registry);
+  register_clicks_per_user(registry);
+  register_stock_prices(registry);
 }
 
 } // namespace spate::apps
