@@ -65,6 +65,8 @@ void record_stats(job_runtime* rt, const pending_checkpoint& p, const std::strin
   st.trigger_timestamp = p.trigger_time;
   st.end_to_end_duration = ms_since(p.started);
   for (auto& a : p.acks) {
+    st.subtasks.push_back({rt->plan.chains[a->chain].name, a->subtask, a->sync_ms, a->async_ms,
+                           a->alignment_ms, a->bytes});
     st.sync_duration = std::max(st.sync_duration, a->sync_ms);
     st.async_duration = std::max(st.async_duration, a->async_ms);
     st.alignment_duration = std::max(st.alignment_duration, a->alignment_ms);
@@ -298,7 +300,7 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
     [self, rt](const decline_msg& m) {
       auto& st = self->state;
       if (st.pending && st.pending->id == m.id)
-        abort_pending(self, rt, m.reason);
+        abort_pending(self, rt, m.reason, m.counts);
     },
     [self, rt](timeout_atom, std::int64_t id) {
       auto& st = self->state;

@@ -47,6 +47,9 @@ struct ack_msg {
 struct decline_msg {
   std::int64_t id = 0;
   std::string reason;
+  //! False when the task was not ready (starting, finished): not a failure
+  //! of the checkpoint that counts toward the tolerable failures.
+  bool counts = true;
 };
 
 //! Client -> coordinator: take a savepoint into `dir`; the promise gets its path.

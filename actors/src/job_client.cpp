@@ -106,6 +106,7 @@ struct master_state {
   std::chrono::steady_clock::time_point last_failure{};
   std::deque<std::chrono::steady_clock::time_point> failures;
   std::chrono::milliseconds restart_delay{0};
+  std::chrono::steady_clock::time_point down_since{};
 };
 
 using master_actor = caf::stateful_actor<master_state>;
@@ -203,6 +204,7 @@ void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
     spate::log().warn("job {} restarts ({} strategy, attempt {}) after: {}", rt->job_name,
                       restart_config::name(rt->restart.kind), st.attempts, cause);
     rt->set_status(job_status::restarting, cause);
+    st.down_since = std::chrono::steady_clock::now();
     st.restart_delay = delay; // once every task is down
     cancel_tasks(self);
     return;
@@ -262,6 +264,8 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       {
         std::lock_guard<std::mutex> lock(rt->mu);
         ++rt->full_restarts;
+        rt->downtime += std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - st.down_since);
       }
       rt->set_status(job_status::running);
       deploy(self, rt);
@@ -464,6 +468,11 @@ checkpoint_counts job_client::checkpoint_totals() const {
   c.failed = rt_->checkpoints_failed;
   c.restored = rt_->checkpoints_restored;
   return c;
+}
+
+std::chrono::milliseconds job_client::downtime() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->downtime;
 }
 
 std::int64_t job_client::full_restarts() const {

@@ -73,6 +73,7 @@ struct job_runtime {
   std::int64_t checkpoints_failed = 0;
   std::int64_t full_restarts = 0;
   std::int64_t checkpoints_restored = 0;
+  std::chrono::milliseconds downtime{0};
 
   std::shared_ptr<const restore_point> restore_from() const {
     std::lock_guard<std::mutex> lock(mu);

@@ -659,7 +659,8 @@ namespace spate::detail {
 
 void task_actor::on_trigger(const trigger_msg& m) {
   if (finished_ || done_ || !started_ || stopping_) {
-    send(rt_->coordinator, decline_msg{m.id, "task '" + plan_->name + "' is not running"});
+    send(rt_->coordinator,
+         decline_msg{m.id, "task '" + plan_->name + "' is not running", false});
     return;
   }
   auto info = std::make_shared<const trigger_msg>(m);

@@ -83,7 +83,13 @@ BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_on
     auto r = client.wait();
     BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
     BOOST_TEST(client.full_restarts() == 3);
+    BOOST_TEST(client.downtime().count() >= 30); // three restarts, 10 ms delay each
     BOOST_TEST(client.checkpoint_totals().completed >= 1);
+    for (auto& c : client.checkpoint_history())
+      if (c.status == "COMPLETED") {
+        BOOST_TEST(c.num_acknowledged_subtasks == c.num_subtasks);
+        BOOST_TEST(c.subtasks.size() == static_cast<std::size_t>(c.num_subtasks));
+      }
     check_exactly_once(store->snapshot(), n, keys);
   }
 }
@@ -223,4 +229,29 @@ BOOST_AUTO_TEST_CASE(restart_strategy_none_fails_at_the_first_error) {
   environment e2(bad);
   e2.from_collection(std::vector<int>{1}).add_sink(discard_sink<int>());
   BOOST_CHECK_THROW(e2.execute(), error);
+}
+
+BOOST_AUTO_TEST_CASE(at_least_once_mode_loses_nothing) {
+  temp_dir dir;
+  auto cfg = checkpointed(dir.str(), 2);
+  cfg.set(options::checkpoint_mode, "AT_LEAST_ONCE");
+  environment env(cfg);
+  auto store = std::make_shared<committed_store<rec>>();
+  auto failed = std::make_shared<std::atomic<bool>>(false);
+  env.add_source(paced(0, 6000, 40, 1ms)).uid("a").set_parallelism(1)
+      .union_with(env.add_source(paced(1, 6000, 40, 1ms)).uid("b").set_parallelism(1))
+      .map([failed](rec r) {
+        if (r.second == 3000 && r.first == 0 && !failed->exchange(true))
+          throw std::runtime_error("injected");
+        return r;
+      })
+      .add_sink(two_phase(store)).uid("sink").set_parallelism(1);
+  auto client = env.execute_async("at least once");
+  auto r = client.wait();
+  BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+  std::set<rec> distinct;
+  for (auto& x : store->snapshot())
+    distinct.insert(x);
+  BOOST_TEST(distinct.size() == 12000u); // every record at least once
+  BOOST_TEST(client.full_restarts() == 1);
 }

@@ -31,6 +31,16 @@ struct subtask_metrics {
   std::int64_t records_out = 0;
 };
 
+//! One subtask's acknowledgement of a checkpoint.
+struct subtask_checkpoint_stats {
+  std::string task_name;
+  int subtask = 0;
+  std::int64_t sync_duration = 0;
+  std::int64_t async_duration = 0;
+  std::int64_t alignment_duration = 0;
+  std::uint64_t state_size = 0;
+};
+
 //! One checkpoint as Flink's REST API shows it.
 struct checkpoint_stats {
   std::int64_t id = 0;
@@ -47,6 +57,7 @@ struct checkpoint_stats {
   int num_subtasks = 0;
   std::string external_path;
   std::string failure_message;
+  std::vector<subtask_checkpoint_stats> subtasks;
 };
 
 struct checkpoint_counts {
@@ -100,6 +111,8 @@ public:
   checkpoint_counts checkpoint_totals() const;
   //! Full restarts after failures (Flink's fullRestarts).
   std::int64_t full_restarts() const;
+  //! Time the job spent restarting (from a failure until it ran again).
+  std::chrono::milliseconds downtime() const;
   //! Named operator counters summed over subtasks, e.g.
   //! "Window(TumblingEventTimeWindows) .numLateRecordsDropped".
   std::map<std::string, std::int64_t> counters() const;
