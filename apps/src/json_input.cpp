@@ -148,7 +148,9 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
 }
 
-bool leap_year(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap_year(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -300,8 +302,8 @@ std::map<std::string, std::string> parse_job_args(const std::string& job,
     for (auto& k : known)
       is_known = is_known || k == name;
     if (!is_known)
-      throw error(errc::invalid_argument, job + ": unknown job argument '" + args[i] +
-                                              "' (expected " + expected() + ")");
+      throw error(errc::invalid_argument,
+                  job + ": unknown job argument '" + args[i] + "' (expected " + expected() + ")");
     if (!has_value) {
       if (i + 1 >= args.size())
         throw error(errc::invalid_argument, job + ": job argument " + name + " needs a value");
@@ -321,10 +323,9 @@ std::chrono::milliseconds seconds_arg(const std::string& job, const std::string&
             (allow_zero ? s >= 0 : s > 0);
   auto ms = ok ? std::llround(s * 1000) : 0;
   if (!ok || (!allow_zero && ms == 0))
-    throw error(errc::invalid_argument,
-                job + ": job argument " + name + " must be a " +
-                    (allow_zero ? "non-negative" : "positive") + " number of seconds, got '" +
-                    value + "'");
+    throw error(errc::invalid_argument, job + ": job argument " + name + " must be a " +
+                                            (allow_zero ? "non-negative" : "positive") +
+                                            " number of seconds, got '" + value + "'");
   return std::chrono::milliseconds(ms);
 }
 
@@ -333,8 +334,8 @@ double positive_number_arg(const std::string& job, const std::string& name,
   char* end = nullptr;
   double d = std::strtod(value.c_str(), &end);
   if (value.empty() || *end != '\0' || !std::isfinite(d) || !(d > 0))
-    throw error(errc::invalid_argument, job + ": job argument " + name +
-                                            " must be a positive number, got '" + value + "'");
+    throw error(errc::invalid_argument,
+                job + ": job argument " + name + " must be a positive number, got '" + value + "'");
   return d;
 }
 

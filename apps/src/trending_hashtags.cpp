@@ -34,7 +34,8 @@ std::optional<hashtag_post> parse_post(const nlohmann::json& j) {
 //! ranking when the watermark passes the window. Window results carry the
 //! timestamp end - 1, so the watermark firing the timer at end - 1 comes after
 //! every count of that window.
-class ranking_function final : public keyed_process_function<timestamp, hashtag_count, std::string> {
+class ranking_function final
+    : public keyed_process_function<timestamp, hashtag_count, std::string> {
 public:
   explicit ranking_function(std::size_t top) : top_(top) {}
 
@@ -71,9 +72,9 @@ private:
 // The generator's vocabulary.
 const std::vector<std::string>& hashtags() {
   static const std::vector<std::string> v{
-      "#futbol", "#musica",  "#tecnologia", "#IA",     "#python", "#cine",  "#viajes",
-      "#LaLiga", "#elecciones", "#clima", "#series",  "#recetas", "#bitcoin", "#libros",
-      "#gaming", "#moda",    "#salud",      "#viernes", "#Madrid", "#CDMX"};
+      "#futbol", "#musica",     "#tecnologia", "#IA",      "#python",  "#cine",    "#viajes",
+      "#LaLiga", "#elecciones", "#clima",      "#series",  "#recetas", "#bitcoin", "#libros",
+      "#gaming", "#moda",       "#salud",      "#viernes", "#Madrid",  "#CDMX"};
   return v;
 }
 
@@ -91,23 +92,22 @@ const std::vector<double>& hashtag_cdf() {
   return cdf;
 }
 
-const std::vector<std::string> first_names{"ana",   "carlos", "lucia", "javier", "maria",
-                                           "diego", "sofia",  "pablo", "valeria", "andres",
-                                           "camila", "mateo", "elena", "jorge",  "paula"};
+const std::vector<std::string> first_names{"ana",    "carlos", "lucia", "javier",  "maria",
+                                           "diego",  "sofia",  "pablo", "valeria", "andres",
+                                           "camila", "mateo",  "elena", "jorge",   "paula"};
 
-const std::vector<std::string> phrases_with_tag{
-    "Hoy todo el mundo habla de {}",
-    "No me puedo creer lo que está pasando con {}",
-    "¿Alguien más siguiendo {} esta noche?",
-    "Mi opinión sobre {}: increíble",
-    "Qué semana tan intensa para {}",
-    "Último momento: novedades sobre {}",
-    "Hilo sobre {}, os leo",
-    "{} es tendencia y con razón"};
+const std::vector<std::string> phrases_with_tag{"Hoy todo el mundo habla de {}",
+                                                "No me puedo creer lo que está pasando con {}",
+                                                "¿Alguien más siguiendo {} esta noche?",
+                                                "Mi opinión sobre {}: increíble",
+                                                "Qué semana tan intensa para {}",
+                                                "Último momento: novedades sobre {}",
+                                                "Hilo sobre {}, os leo",
+                                                "{} es tendencia y con razón"};
 
-const std::vector<std::string> phrases_without_tag{
-    "Buenos días a todos", "Qué calor hace hoy", "¿Alguien recomienda una buena película?",
-    "Por fin es fin de semana"};
+const std::vector<std::string> phrases_without_tag{"Buenos días a todos", "Qué calor hace hoy",
+                                                   "¿Alguien recomienda una buena película?",
+                                                   "Por fin es fin de semana"};
 
 template <class V>
 const typename V::value_type& pick(const V& v, record_rng& rng) {
@@ -223,11 +223,10 @@ void register_trending_hashtags(job_registry& registry) {
   job.build = [](job_setup& setup) {
     auto o = parse_trending_hashtags_args(setup.args);
     double eps = o.events_per_second;
-    auto counts = trending_hashtag_counts(
-        setup.input_lines([eps](const generator_options& g) {
-          return trending_hashtags_generator(g, eps);
-        }),
-        o);
+    auto counts = trending_hashtag_counts(setup.input_lines([eps](const generator_options& g) {
+      return trending_hashtags_generator(g, eps);
+    }),
+                                          o);
     auto json = hashtag_counts_to_json(counts);
     if (setup.output.kind == output_spec::print)
       setup.write_output(json.union_with(hashtag_rankings(counts, o.ranking_size)));

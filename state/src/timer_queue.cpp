@@ -59,11 +59,15 @@ std::string timer_queue::stored_key(const timer_entry& e) const {
   return k;
 }
 
-bool timer_queue::add(timestamp t) {
+void timer_queue::set_probe(timestamp t) {
   probe_.time = t;
   probe_.key_group = backend_.current_key_group();
   probe_.key.assign(backend_.current_key_bytes());
   probe_.ns.assign(backend_.current_namespace_bytes());
+}
+
+bool timer_queue::add(timestamp t) {
+  set_probe(t);
   if (timers_.count(probe_))
     return false;
   auto size = static_cast<std::uint32_t>(probe_.key.size());
@@ -75,10 +79,7 @@ bool timer_queue::add(timestamp t) {
 }
 
 bool timer_queue::remove(timestamp t) {
-  probe_.time = t;
-  probe_.key_group = backend_.current_key_group();
-  probe_.key.assign(backend_.current_key_bytes());
-  probe_.ns.assign(backend_.current_namespace_bytes());
+  set_probe(t);
   auto it = timers_.find(probe_);
   if (it == timers_.end())
     return false;

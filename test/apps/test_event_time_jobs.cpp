@@ -54,9 +54,15 @@ struct row {
 row rec(std::string line, std::string key, timestamp ts, double price = 0) {
   return {std::move(line), kind::record, {std::move(key), ts, price}};
 }
-row filtered(std::string line) { return {std::move(line), kind::filtered, {}}; }
-row malformed(std::string line) { return {std::move(line), kind::malformed, {}}; }
-row blank() { return {"", kind::blank, {}}; }
+row filtered(std::string line) {
+  return {std::move(line), kind::filtered, {}};
+}
+row malformed(std::string line) {
+  return {std::move(line), kind::malformed, {}};
+}
+row blank() {
+  return {"", kind::blank, {}};
+}
 
 std::vector<event> events_of(const std::vector<row>& rows) {
   std::vector<event> out;
@@ -287,8 +293,8 @@ configuration event_time_config(const std::string& dir, int parallelism) {
 }
 
 struct run_output {
-  std::vector<std::string> lines;   // sorted
-  std::vector<std::string> extra;   // sorted (rankings)
+  std::vector<std::string> lines; // sorted
+  std::vector<std::string> extra; // sorted (rankings)
   std::map<std::string, std::int64_t> counters;
 };
 
@@ -351,7 +357,8 @@ std::vector<row> trending_rows() {
       rec(post("ana", "#cine", "1704067290"), "#cine", T + 90000),
       rec(post("eva", "#cine", "1704067291"), "#cine", T + 91000),
       rec(post("max", "#musica", "1704067319.5"), "#musica", T + 119500),
-      filtered(R"({"usuario":"nul","texto":"nada","hashtag_principal":null,"timestamp":1704067331})"),
+      filtered(
+          R"({"usuario":"nul","texto":"nada","hashtag_principal":null,"timestamp":1704067331})"),
       malformed(R"({"usuario":"num","hashtag_principal":42,"timestamp":1704067331})"),
       malformed("[1,2,3]"),
       blank(),
@@ -359,7 +366,8 @@ std::vector<row> trending_rows() {
       rec(post("ia", "#IA", "1704067450.9999"), "#IA", T + 250999),
       // Watermark T + 190.998 s: window [T + 120 s, T + 180 s) has fired; dropped.
       rec(post("luis", "#musica", "1704067320"), "#musica", T + 120000),
-      filtered(R"({"usuario":"vac","texto":"vacío","hashtag_principal":"","timestamp":1704067400})"),
+      filtered(
+          R"({"usuario":"vac","texto":"vacío","hashtag_principal":"","timestamp":1704067400})"),
       rec(post("bea", "#cine", "1704067400"), "#cine", T + 200000),
       rec(post("ia", "#IA", "1704067500"), "#IA", T + 300000),
   };
@@ -401,8 +409,7 @@ std::vector<row> clicks_rows() {
 
 std::vector<row> stock_rows() {
   auto tick = [](const std::string& time, const std::string& ticker, const std::string& price) {
-    return R"({"event_time":")" + time + R"(","ticker":")" + ticker + R"(","price":)" + price +
-           "}";
+    return R"({"event_time":")" + time + R"(","ticker":")" + ticker + R"(","price":)" + price + "}";
   };
   return {
       rec(tick("2024-01-01T00:00:00.100", "AAPL", "10.5"), "AAPL", T + 100, 10.5),
@@ -430,9 +437,15 @@ std::vector<row> stock_rows() {
   };
 }
 
-wspec trending_spec(timestamp bound = 60000) { return {wkind::tumbling, 60000, 0, 0, bound}; }
-wspec clicks_spec() { return {wkind::tumbling, 10000, 0, 0, 5000}; }
-wspec stock_spec(wkind k) { return {k, 10000, 5000, 10000, 5000}; }
+wspec trending_spec(timestamp bound = 60000) {
+  return {wkind::tumbling, 60000, 0, 0, bound};
+}
+wspec clicks_spec() {
+  return {wkind::tumbling, 10000, 0, 0, 5000};
+}
+wspec stock_spec(wkind k) {
+  return {k, 10000, 5000, 10000, 5000};
+}
 
 apps::stock_prices_options stock_options(wkind k) {
   apps::stock_prices_options o;
@@ -454,14 +467,12 @@ run_output run_trending(const std::string& path, int p, apps::trending_hashtags_
   });
 }
 run_output run_clicks(const std::string& path, int p, apps::clicks_per_user_options o = {}) {
-  return run_on_file(path, p, [&](stream<std::string> lines, auto) {
-    return apps::clicks_per_user(lines, o);
-  });
+  return run_on_file(
+      path, p, [&](stream<std::string> lines, auto) { return apps::clicks_per_user(lines, o); });
 }
 run_output run_stock(const std::string& path, int p, apps::stock_prices_options o) {
-  return run_on_file(path, p, [&](stream<std::string> lines, auto) {
-    return apps::stock_prices(lines, o);
-  });
+  return run_on_file(path, p,
+                     [&](stream<std::string> lines, auto) { return apps::stock_prices(lines, o); });
 }
 
 } // namespace
@@ -540,8 +551,8 @@ BOOST_AUTO_TEST_CASE(stock_prices_sizes_are_overridable) {
   temp_dir dir;
   auto rows = stock_rows();
   auto path = write_input(dir, "ticks.jsonl", rows);
-  auto o = apps::parse_stock_prices_args({"--window", "sliding", "--size", "6", "--slide=2",
-                                          "--out-of-orderness", "1.5"});
+  auto o = apps::parse_stock_prices_args(
+      {"--window", "sliding", "--size", "6", "--slide=2", "--out-of-orderness", "1.5"});
   auto got = run_stock(path, 1, o);
   auto expected = reference(events_of(rows), {wkind::sliding, 6000, 2000, 0, 1500});
   BOOST_TEST(got.lines == stock_lines(expected), boost::test_tools::per_element());
@@ -593,8 +604,8 @@ std::string random_iso(timestamp ms, std::mt19937& rng) {
 }
 
 std::string random_malformed(std::mt19937& rng) {
-  static const std::vector<std::string> bad{R"({"truncated":)", "plain text", "[]", "42",
-                                            R"({"timestamp":"yesterday"})", "{}"};
+  static const std::vector<std::string> bad{
+      R"({"truncated":)", "plain text", "[]", "42", R"({"timestamp":"yesterday"})", "{}"};
   return bad[rng() % bad.size()];
 }
 
@@ -781,10 +792,10 @@ BOOST_AUTO_TEST_CASE(iso8601_parses_to_epoch_milliseconds) {
   }
   for (std::string bad :
        {"", "2024-01-01", "2024-01-01T", "2024-1-01T00:00:00", "2024-02-30T00:00:00",
-        "2023-02-29T00:00:00", "2024-13-01T00:00:00", "2024-01-01T24:00:00",
-        "2024-01-01T00:60:00", "2024-01-01T00:00:00.", "2024-01-01T00:00:00+2",
-        "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00Zjunk", "2024-01-01X00:00:00",
-        " 2024-01-01T00:00:00", "2024-01-01T00:00:00 "}) {
+        "2023-02-29T00:00:00", "2024-13-01T00:00:00", "2024-01-01T24:00:00", "2024-01-01T00:60:00",
+        "2024-01-01T00:00:00.", "2024-01-01T00:00:00+2", "2024-01-01T00:00:00+24:00",
+        "2024-01-01T00:00:00Zjunk", "2024-01-01X00:00:00", " 2024-01-01T00:00:00",
+        "2024-01-01T00:00:00 "}) {
     std::string why;
     BOOST_TEST(!apps::parse_iso8601(bad, &why).has_value(), "'" << bad << "' accepted");
     BOOST_TEST(!why.empty(), "'" << bad << "' rejected without a reason");
@@ -818,8 +829,9 @@ BOOST_AUTO_TEST_CASE(job_arguments_are_checked_and_named) {
   auto o = apps::parse_stock_prices_args({"--window=session", "--gap", "2.5"});
   BOOST_TEST((o.window == apps::stock_window::session));
   BOOST_TEST(o.gap.count() == 2500);
-  BOOST_TEST(apps::parse_trending_hashtags_args({"--out-of-orderness", "0"})
-                 .out_of_orderness.count() == 0);
+  BOOST_TEST(
+      apps::parse_trending_hashtags_args({"--out-of-orderness", "0"}).out_of_orderness.count() ==
+      0);
   BOOST_TEST(apps::parse_trending_hashtags_args({}).out_of_orderness.count() == 60000);
   BOOST_TEST(apps::parse_clicks_per_user_args({"--out-of-orderness=1"}).out_of_orderness.count() ==
              1000);
@@ -923,21 +935,28 @@ BOOST_AUTO_TEST_CASE(each_job_runs_on_its_generator_without_malformed_records) {
       if (job == 0) {
         apps::trending_hashtags_options o;
         o.malformed = malformed;
-        apps::trending_hashtags(read_lines(env, in, [](const generator_options& g) {
-          return apps::trending_hashtags_generator(g, 5);
-        }), o).add_sink(collect_into(out));
+        apps::trending_hashtags(read_lines(env, in,
+                                           [](const generator_options& g) {
+                                             return apps::trending_hashtags_generator(g, 5);
+                                           }),
+                                o)
+            .add_sink(collect_into(out));
       } else if (job == 1) {
         apps::clicks_per_user_options o;
         o.malformed = malformed;
-        apps::clicks_per_user(read_lines(env, in, [](const generator_options& g) {
-          return apps::clicks_generator(g, 20);
-        }), o).add_sink(collect_into(out));
+        apps::clicks_per_user(
+            read_lines(env, in,
+                       [](const generator_options& g) { return apps::clicks_generator(g, 20); }),
+            o)
+            .add_sink(collect_into(out));
       } else {
         apps::stock_prices_options o;
         o.malformed = malformed;
-        apps::stock_prices(read_lines(env, in, [](const generator_options& g) {
-          return apps::stock_generator(g, 10);
-        }), o).add_sink(collect_into(out));
+        apps::stock_prices(
+            read_lines(env, in,
+                       [](const generator_options& g) { return apps::stock_generator(g, 10); }),
+            o)
+            .add_sink(collect_into(out));
       }
       auto r = env.execute();
       BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
@@ -979,7 +998,8 @@ BOOST_AUTO_TEST_CASE(trending_hashtags_file_to_file) {
   auto r = run_spate({"local", "trending_hashtags", "--input", "file:" + in, "--output",
                       "file:" + out.string(), "-D", "pipeline.auto-watermark-interval=0"});
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(sorted(read_lines_of(out)) == trending_lines(reference(events_of(rows), trending_spec())),
+  BOOST_TEST(sorted(read_lines_of(out)) ==
+                 trending_lines(reference(events_of(rows), trending_spec())),
              boost::test_tools::per_element());
   // The malformed records were reported, saying what is wrong: the first at
   // once, the others (within a second of it) by the last report.
@@ -992,9 +1012,9 @@ BOOST_AUTO_TEST_CASE(trending_hashtags_print_shows_the_rankings) {
   temp_dir dir;
   auto rows = trending_rows();
   auto in = write_input(dir, "posts.jsonl", rows);
-  auto r = run_spate({"local", "trending_hashtags", "--input", "file:" + in, "--output", "print",
-                      "-D", "pipeline.auto-watermark-interval=0", "--", "--out-of-orderness",
-                      "60"});
+  auto r =
+      run_spate({"local", "trending_hashtags", "--input", "file:" + in, "--output", "print", "-D",
+                 "pipeline.auto-watermark-interval=0", "--", "--out-of-orderness", "60"});
   BOOST_TEST(r.exit_code == 0, r.err);
   auto expected = reference(events_of(rows), trending_spec());
   for (auto& line : trending_lines(expected))
@@ -1039,7 +1059,7 @@ BOOST_AUTO_TEST_CASE(bad_job_arguments_exit_2_naming_them) {
       {"stock_prices", "--window", "sliding", "--slide", "0"},
   };
   const std::vector<std::string> named{"--out-of-orderness", "--bogus", "--out-of-orderness",
-                                       "--window", "--gap", "--slide"};
+                                       "--window",           "--gap",   "--slide"};
   for (std::size_t i = 0; i < cases.size(); ++i) {
     std::vector<std::string> args{"local", cases[i][0], "--output", "discard", "--"};
     args.insert(args.end(), cases[i].begin() + 1, cases[i].end());

@@ -90,8 +90,7 @@ stream<std::string> trending_hashtags(stream<std::string> lines,
 //! of records up to 90 s late).
 std::string make_trending_hashtags_record(std::uint64_t seq, record_rng& rng,
                                           double events_per_second);
-source_spec<std::string> trending_hashtags_generator(generator_options g,
-                                                     double events_per_second);
+source_spec<std::string> trending_hashtags_generator(generator_options g, double events_per_second);
 
 // ---------------------------------------------------------------------------
 // clicks_per_user
@@ -146,9 +145,9 @@ enum class stock_window { tumbling, sliding, session };
 
 struct stock_prices_options {
   stock_window window = stock_window::tumbling;
-  std::chrono::milliseconds size{10'000};  //!< tumbling and sliding
-  std::chrono::milliseconds slide{5'000};  //!< sliding
-  std::chrono::milliseconds gap{10'000};   //!< session
+  std::chrono::milliseconds size{10'000}; //!< tumbling and sliding
+  std::chrono::milliseconds slide{5'000}; //!< sliding
+  std::chrono::milliseconds gap{10'000};  //!< session
   std::chrono::milliseconds out_of_orderness{5'000};
   double events_per_second = 10;
   std::shared_ptr<malformed_counter> malformed = std::make_shared<malformed_counter>();

@@ -51,6 +51,8 @@ public:
 
 private:
   std::string stored_key(const timer_entry& e) const;
+  //! The timer at `t` of the backend's current key and namespace.
+  void set_probe(timestamp t);
 
   keyed_state_backend& backend_;
   std::string name_;
