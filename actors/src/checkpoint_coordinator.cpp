@@ -88,6 +88,24 @@ void record_stats(job_runtime* rt, const pending_checkpoint& p, const std::strin
 
 void trigger(coordinator_actor* self, job_runtime* rt, savepoint_request req, bool savepoint);
 
+//! Starts the next queued savepoint, or fails them all when inactive.
+void start_queued(coordinator_actor* self, job_runtime* rt) {
+  auto& st = self->state;
+  if (st.pending || st.queued.empty())
+    return;
+  if (!st.active) {
+    for (auto& q : st.queued)
+      if (q.result)
+        q.result->set_exception(std::make_exception_ptr(
+            error(errc::internal, "savepoint not taken: the job is not running")));
+    st.queued.clear();
+    return;
+  }
+  auto next = std::move(st.queued.front());
+  st.queued.pop_front();
+  trigger(self, rt, std::move(next), true);
+}
+
 //! Aborts the pending checkpoint. `counts` is false when the job itself
 //! stopped it (restart, finish): that is not a checkpoint failure.
 void abort_pending(coordinator_actor* self, job_runtime* rt, const std::string& reason,
@@ -108,10 +126,17 @@ void abort_pending(coordinator_actor* self, job_runtime* rt, const std::string& 
         error(errc::internal, (p.savepoint ? "savepoint " : "checkpoint ") +
                                   std::to_string(p.id) + " failed: " + reason)));
   if (counts && !p.savepoint &&
-      ++st.consecutive_failures > rt->checkpointing.tolerable_failures)
+      ++st.consecutive_failures > rt->checkpointing.tolerable_failures) {
+    st.consecutive_failures = 0;
     self->send(rt->master, fail_atom::value,
                "exceeded checkpoint tolerable failure threshold (" +
                    std::to_string(rt->checkpointing.tolerable_failures) + "): " + reason);
+  }
+  if (p.request.stop && p.request.drain)
+    // The sources already emitted the final watermark: windows fired. Only a
+    // restart from the last checkpoint undoes that.
+    self->send(rt->master, fail_atom::value, "stop-with-savepoint (drain) failed: " + reason);
+  start_queued(self, rt);
 }
 
 void complete_pending(coordinator_actor* self, job_runtime* rt) {
@@ -169,8 +194,11 @@ void complete_pending(coordinator_actor* self, job_runtime* rt) {
     std::lock_guard<std::mutex> lock(rt->mu);
     rt->restore = std::move(rp);
   }
-  for (auto& t : st.tasks)
-    self->send(t, complete_atom::value, p.id);
+  // A savepoint in between does not commit sinks (failover restores from
+  // checkpoints, which would take that output back); a stop-savepoint does.
+  if (!p.savepoint || p.request.stop)
+    for (auto& t : st.tasks)
+      self->send(t, complete_atom::value, p.id);
   if (!p.savepoint) {
     st.retained.push_back(p.id);
     while (static_cast<int>(st.retained.size()) > rt->checkpointing.retained) {
@@ -187,11 +215,7 @@ void complete_pending(coordinator_actor* self, job_runtime* rt) {
     self->send(rt->master, stopped_atom::value);
     return;
   }
-  if (!st.queued.empty()) {
-    auto next = std::move(st.queued.front());
-    st.queued.pop_front();
-    trigger(self, rt, std::move(next), true);
-  }
+  start_queued(self, rt);
 }
 
 void trigger(coordinator_actor* self, job_runtime* rt, savepoint_request req, bool savepoint) {
@@ -265,6 +289,7 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
       auto& st = self->state;
       st.active = false;
       abort_pending(self, rt, "a task finished before the checkpoint completed", false);
+      start_queued(self, rt);
     },
     [self, rt](trigger_atom, std::uint64_t generation) {
       auto& st = self->state;

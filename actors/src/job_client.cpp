@@ -222,7 +222,7 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       on_failure(self, rt, "a task terminated unexpectedly: " + caf::to_string(dm.reason));
     if (--st.alive > 0)
       return;
-    if (st.restarting) {
+    if (st.restarting && !st.cancelling) {
       self->delayed_send(self, st.restart_delay, restart_atom::value);
       return;
     }
@@ -234,6 +234,8 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
     else if (st.finished == st.tasks.size())
       rt->set_status(job_status::finished); // a cancel that came after the end
     else if (st.cancelling)
+      rt->set_status(job_status::canceled);
+    else if (st.restarting)
       rt->set_status(job_status::canceled);
     else if (st.stopping)
       rt->set_status(job_status::finished);
@@ -398,6 +400,22 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
     vertex_of[rt.plan.vertices[v].uid] = &rt.graph.vertices()[v];
   }
   for (auto& op : rp->meta.operators) {
+    // Every file the snapshot names must be there, whole: a restore that
+    // fails inside the tasks would only restart again and again.
+    for (auto& h : op.keyed)
+      for (auto* files : {&h.shared_files, &h.private_files})
+        for (auto& f : *files) {
+          auto file = std::filesystem::path(rp->base_dir) / f.path;
+          std::error_code ec;
+          auto size = std::filesystem::file_size(file, ec);
+          if (ec)
+            throw error(errc::not_found, "state file '" + file.string() + "' of operator '" +
+                                             op.name + "' in '" + rp->path + "' is missing");
+          if (size != f.size)
+            throw error(errc::corrupt, "state file '" + file.string() + "' has " +
+                                           std::to_string(size) + " bytes, '" + rp->path +
+                                           "' recorded " + std::to_string(f.size));
+        }
     auto it = by_uid.find(op.uid);
     if (it == by_uid.end()) {
       if (rt.allow_non_restored_state)

@@ -117,6 +117,25 @@ task_actor::~task_actor() {
   close_operators();
 }
 
+void task_actor::on_exit() {
+  // Tear down on the actor's own thread: queued input holds strong references
+  // to upstream tasks and channels hold downstream ones; keeping them would
+  // keep terminated tasks (and their operators) alive.
+  close_operators();
+  pending_.clear();
+  blocked_.clear();
+  out_.clear();
+  writers_.clear();
+  channel_views_.clear();
+  outputs_.clear();
+  ops_.clear();
+  backends_.clear();
+  op_backend_.clear();
+  contexts_.clear();
+  time_requests_ = {};
+  aligning_info_.reset();
+}
+
 template <class F>
 void task_actor::guarded(F&& f) {
   if (done_)
@@ -159,10 +178,19 @@ caf::behavior task_actor::make_behavior() {
     },
     [this](abort_atom, std::int64_t id) {
       guarded([&] {
+        // Its barriers may still be on the way: they must not count for a later one.
+        last_barrier_ = std::max(last_barrier_, id);
         if (aligning_ == id)
           end_alignment();
         for (auto& op : ops_)
           op->notify_checkpoint_aborted(id);
+        if (stopping_ && stop_id_ == id) {
+          stopping_ = false; // the stop failed: keep running
+          if (source_ && !tick_scheduled_ && !finished_) {
+            tick_scheduled_ = true;
+            send(this, tick_atom::value);
+          }
+        }
         drain_pending();
       });
     },
@@ -668,15 +696,16 @@ void task_actor::on_trigger(const trigger_msg& m) {
     head_->process_watermark(max_watermark); // every window fires before the savepoint
   last_barrier_ = m.id;
   alignment_start_ = std::chrono::steady_clock::now();
-  take_snapshot(info);
-  if (m.stop)
+  if (take_snapshot(info) && m.stop) {
     stopping_ = true;
+    stop_id_ = m.id;
+  }
 }
 
 void task_actor::on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info) {
   std::int64_t id = info->id;
-  if (id <= last_barrier_)
-    return; // of a checkpoint already taken or given up here
+  if (id <= last_barrier_ || (aligning_ != 0 && id < aligning_))
+    return; // of a checkpoint already taken, given up, or superseded here
   if (aligning_ != 0 && id > aligning_)
     end_alignment(); // a newer checkpoint supersedes the one being aligned
   if (aligning_ == 0) {
@@ -725,7 +754,20 @@ void task_actor::end_alignment() {
                   std::make_move_iterator(released.end()));
 }
 
-void task_actor::take_snapshot(const std::shared_ptr<const trigger_msg>& info) {
+bool task_actor::take_snapshot(const std::shared_ptr<const trigger_msg>& info) {
+  try {
+    snapshot_now(info);
+    return true;
+  } catch (const std::exception& e) {
+    // A snapshot that cannot be written fails the checkpoint, not the job.
+    spate::log().warn("task '{}' ({}/{}) declines checkpoint {}: {}", plan_->name, subtask_ + 1,
+                      plan_->parallelism, info->id, e.what());
+    send(rt_->coordinator, decline_msg{info->id, e.what(), !info->savepoint});
+    return false;
+  }
+}
+
+void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
   using clock = std::chrono::steady_clock;
   auto snap = std::make_shared<task_snapshot>();
   snap->chain = chain_;

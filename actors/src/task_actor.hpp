@@ -37,6 +37,7 @@ public:
 
   caf::behavior make_behavior() override;
   const char* name() const override { return "spate.task"; }
+  void on_exit() override;
 
   // Used by the outputs and writers of this task.
   void send_batch(int channel, std::shared_ptr<any_batch> batch);
@@ -86,7 +87,9 @@ private:
   void on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info);
   void check_alignment();
   void end_alignment();
-  void take_snapshot(const std::shared_ptr<const trigger_msg>& info);
+  //! Snapshots and forwards the barrier; false (and a decline) on failure.
+  bool take_snapshot(const std::shared_ptr<const trigger_msg>& info);
+  void snapshot_now(const std::shared_ptr<const trigger_msg>& info);
   void dispatch(pending_input&& p);
   bool channel_blocked(int c) const { return !blocked_.empty() && blocked_[c].active; }
   void update_input_status();
@@ -140,6 +143,7 @@ private:
   std::shared_ptr<const trigger_msg> aligning_info_;
   std::chrono::steady_clock::time_point alignment_start_;
   bool stopping_ = false;
+  std::int64_t stop_id_ = 0;
   //! The keyed backend of each operator (nullptr when not keyed).
   std::vector<keyed_state_backend*> op_backend_;
   //! Per operator: a name unique to this incarnation of its database, and

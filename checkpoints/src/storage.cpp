@@ -42,7 +42,7 @@ void copy_one(const fs::path& from, const fs::path& to) {
 }
 
 std::int64_t checkpoint_number(const std::string& name) {
-  if (name.rfind("chk-", 0) != 0 || name.size() == 4)
+  if (name.rfind("chk-", 0) != 0 || name.size() == 4 || name.size() > 4 + 18)
     return -1;
   for (std::size_t i = 4; i < name.size(); ++i)
     if (name[i] < '0' || name[i] > '9')
