@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spate/core/codec.hpp"
+#include "spate/core/crc32c.hpp"
 
 namespace spate::checkpoints {
 
@@ -79,7 +80,6 @@ std::string encode_metadata(const checkpoint_metadata& m);
 //! or an unknown format version.
 checkpoint_metadata decode_metadata(std::string_view bytes, const std::string& where);
 
-//! CRC-32C (Castagnoli) of a byte range.
-std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc = 0);
+using spate::crc32c;
 
 } // namespace spate::checkpoints

@@ -1,0 +1,103 @@
+#include "spate/transport/frame.hpp"
+
+#include "spate/core/crc32c.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate::transport {
+
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+} // namespace
+
+const char* to_string(frame_type t) {
+  switch (t) {
+    case frame_type::register_taskmanager:
+      return "register";
+    case frame_type::registered:
+      return "registered";
+    case frame_type::heartbeat:
+      return "heartbeat";
+    case frame_type::deploy:
+      return "deploy";
+    case frame_type::cancel:
+      return "cancel";
+    case frame_type::trigger_checkpoint:
+      return "trigger-checkpoint";
+    case frame_type::acknowledge_checkpoint:
+      return "acknowledge-checkpoint";
+    case frame_type::complete_checkpoint:
+      return "complete-checkpoint";
+    case frame_type::task_failure:
+      return "task-failure";
+    case frame_type::data:
+      return "data";
+    case frame_type::credit:
+      return "credit";
+    case frame_type::control:
+      return "control";
+  }
+  return "unknown";
+}
+
+bool is_known(frame_type t) {
+  auto v = static_cast<std::uint8_t>(t);
+  return v >= 1 && v <= 12;
+}
+
+std::string encode_frame(frame_type type, std::string_view payload) {
+  if (payload.size() > max_payload)
+    throw error(errc::invalid_argument, std::string(to_string(type)) + " frame payload of " +
+                                            std::to_string(payload.size()) +
+                                            " bytes exceeds the limit of " +
+                                            std::to_string(max_payload));
+  std::string out;
+  out.reserve(payload.size() + frame_overhead);
+  out.push_back('S');
+  out.push_back('P');
+  out.push_back(static_cast<char>(protocol_version));
+  out.push_back(static_cast<char>(type));
+  put_u32(out, static_cast<std::uint32_t>(payload.size()));
+  out.append(payload);
+  put_u32(out, crc32c(out.data(), out.size()));
+  return out;
+}
+
+frame decode_frame(std::string_view bytes, const std::string& peer) {
+  auto reject = [&](const std::string& why) {
+    return error(errc::corrupt, "frame from " + peer + " rejected: " + why);
+  };
+  if (bytes.size() < frame_overhead)
+    throw reject("truncated (" + std::to_string(bytes.size()) + " bytes, at least " +
+                 std::to_string(frame_overhead) + " needed)");
+  if (bytes[0] != 'S' || bytes[1] != 'P')
+    throw reject("not a spate frame (bad magic)");
+  auto version = static_cast<std::uint8_t>(bytes[2]);
+  if (version != protocol_version)
+    throw reject("protocol version " + std::to_string(version) + ", this process speaks " +
+                 std::to_string(protocol_version));
+  auto type = static_cast<frame_type>(static_cast<std::uint8_t>(bytes[3]));
+  if (!is_known(type))
+    throw reject("unknown frame type " + std::to_string(static_cast<int>(bytes[3])));
+  std::uint32_t length = get_u32(bytes.data() + 4);
+  if (length > max_payload || bytes.size() != frame_overhead + length)
+    throw reject(std::string(to_string(type)) + " frame length " + std::to_string(length) +
+                 " does not match its " + std::to_string(bytes.size()) + " bytes");
+  std::uint32_t crc = get_u32(bytes.data() + bytes.size() - 4);
+  if (crc32c(bytes.data(), bytes.size() - 4) != crc)
+    throw reject(std::string(to_string(type)) + " frame fails its checksum");
+  return {type, std::string(bytes.substr(8, length))};
+}
+
+} // namespace spate::transport
