@@ -452,26 +452,30 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
 } // namespace
 } // namespace detail
 
-std::string job_client::trigger_savepoint(const std::string& dir,
-                                          std::chrono::milliseconds timeout) {
+namespace {
+
+std::string request_savepoint(detail::job_runtime& rt, const std::string& dir, bool stop,
+                              bool drain, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<std::string>>();
   auto future = promise->get_future();
-  caf::anon_send(rt_->coordinator, detail::savepoint_request{dir, false, false, promise});
+  caf::anon_send(rt.coordinator, detail::savepoint_request{dir, stop, drain, promise});
   if (future.wait_for(timeout) != std::future_status::ready)
-    throw error(errc::internal, "savepoint did not complete within " +
+    throw error(errc::internal, std::string(stop ? "stop-with-savepoint" : "savepoint") +
+                                    " did not complete within " +
                                     std::to_string(timeout.count()) + " ms");
   return future.get();
 }
 
+} // namespace
+
+std::string job_client::trigger_savepoint(const std::string& dir,
+                                          std::chrono::milliseconds timeout) {
+  return request_savepoint(*rt_, dir, false, false, timeout);
+}
+
 std::string job_client::stop(const std::string& dir, bool drain,
                              std::chrono::milliseconds timeout) {
-  auto promise = std::make_shared<std::promise<std::string>>();
-  auto future = promise->get_future();
-  caf::anon_send(rt_->coordinator, detail::savepoint_request{dir, true, drain, promise});
-  if (future.wait_for(timeout) != std::future_status::ready)
-    throw error(errc::internal, "stop-with-savepoint did not complete within " +
-                                    std::to_string(timeout.count()) + " ms");
-  return future.get();
+  return request_savepoint(*rt_, dir, true, drain, timeout);
 }
 
 std::vector<checkpoint_stats> job_client::checkpoint_history() const {

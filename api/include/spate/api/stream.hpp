@@ -270,26 +270,12 @@ public:
   //! Running minimum of a field; other fields keep the first record's values.
   template <class P>
   stream<T> min(P field) {
-    return reduce(
-        [field](const T& acc, T v) {
-          T out = acc;
-          auto& f = std::invoke(field, out);
-          f = std::min(f, std::invoke(field, v));
-          return out;
-        },
-        "Keyed Aggregation");
+    return extreme(field, [](const auto& a, const auto& b) { return b < a; });
   }
   //! Running maximum of a field; other fields keep the first record's values.
   template <class P>
   stream<T> max(P field) {
-    return reduce(
-        [field](const T& acc, T v) {
-          T out = acc;
-          auto& f = std::invoke(field, out);
-          f = std::max(f, std::invoke(field, v));
-          return out;
-        },
-        "Keyed Aggregation");
+    return extreme(field, [](const auto& a, const auto& b) { return a < b; });
   }
   //! The whole record with the smallest field (the first one on ties).
   template <class P>
@@ -334,6 +320,20 @@ public:
   const KeySel& key_selector() const { return key_; }
 
 private:
+  //! Replaces the field when `better(current, candidate)`.
+  template <class P, class Better>
+  stream<T> extreme(P field, Better better) {
+    return reduce(
+        [field, better](const T& acc, T v) {
+          T out = acc;
+          auto& f = std::invoke(field, out);
+          if (better(f, std::invoke(field, v)))
+            f = std::invoke(field, v);
+          return out;
+        },
+        "Keyed Aggregation");
+  }
+
   template <class F, class = void>
   struct out_of_process {
     using type = typename detail::inner_type<detail::arg_t<F, 1>>::type;
