@@ -715,7 +715,6 @@ void task_actor::on_barrier(int channel, const std::shared_ptr<const trigger_msg
   }
   if (!barrier_seen_[channel]) {
     barrier_seen_[channel] = 1;
-    ++barriers_seen_;
     if (rt_->checkpointing.exactly_once)
       blocked_[channel].active = true;
   }
@@ -740,7 +739,6 @@ void task_actor::check_alignment() {
 void task_actor::end_alignment() {
   aligning_ = 0;
   aligning_info_.reset();
-  barriers_seen_ = 0;
   std::fill(barrier_seen_.begin(), barrier_seen_.end(), 0);
   // What waited behind the barriers goes first, in its channel's order.
   std::deque<pending_input> released;

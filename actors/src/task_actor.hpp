@@ -137,7 +137,6 @@ private:
   };
   std::vector<blocked_channel> blocked_;
   std::vector<char> barrier_seen_;
-  int barriers_seen_ = 0;
   std::int64_t aligning_ = 0;
   std::int64_t last_barrier_ = 0;
   std::shared_ptr<const trigger_msg> aligning_info_;
