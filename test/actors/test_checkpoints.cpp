@@ -82,8 +82,11 @@ BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_on
     auto client = env.execute_async("exactly once");
     auto r = client.wait();
     BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
-    BOOST_TEST(client.full_restarts() == 3);
-    BOOST_TEST(client.downtime().count() >= 30); // three restarts, 10 ms delay each
+    // Every injected failure happened; two at nearly the same time share a restart.
+    BOOST_TEST(failed->second.size() == 3u);
+    BOOST_TEST(client.full_restarts() >= 1);
+    BOOST_TEST(client.full_restarts() <= 3);
+    BOOST_TEST(client.downtime().count() >= 10 * client.full_restarts()); // 10 ms delay each
     BOOST_TEST(client.checkpoint_totals().completed >= 1);
     for (auto& c : client.checkpoint_history())
       if (c.status == "COMPLETED") {
