@@ -41,7 +41,7 @@ vertex_id environment::add_operator(job_vertex v, const std::vector<detail::inpu
                                     int input_index) {
   auto id = graph_.add_vertex(std::move(v)).id;
   for (const auto& in : inputs)
-    graph_.add_edge({in.vertex, in.tag, id, input_index, in.part, in.writer});
+    graph_.add_edge({in.vertex, in.tag, id, input_index, in.part, in.writer, in.make_batch});
   return id;
 }
 

@@ -43,6 +43,8 @@ struct job_edge {
   int to_input = 0;
   partitioning part = partitioning::automatic;
   writer_factory make_writer;
+  //! Empty batches of the edge's record type: a receiving process decodes into them.
+  batch_factory make_batch;
 };
 
 class job_graph {

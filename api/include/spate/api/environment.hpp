@@ -26,6 +26,8 @@ struct input_ref {
   std::string tag;
   partitioning part = partitioning::automatic;
   writer_factory writer;
+  //! Empty batches of the edge's record type (for records from other processes).
+  batch_factory make_batch;
 };
 
 } // namespace detail

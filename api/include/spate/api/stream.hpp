@@ -104,7 +104,8 @@ public:
 
   //! The main output of vertex `v`.
   stream(environment* env, vertex_id v) : base(env, v.value()) {
-    inputs_.push_back({v, {}, partitioning::automatic, make_writer_factory<T>()});
+    inputs_.push_back(
+        {v, {}, partitioning::automatic, make_writer_factory<T>(), make_batch_factory<T>()});
   }
   //! A union or repartitioned view of several outputs.
   stream(environment* env, std::vector<detail::input_ref> inputs, int vertex = -1)
@@ -189,7 +190,7 @@ public:
   stream<X> side_output(const output_tag<X>& tag) {
     auto& v = this->vertex("side_output");
     return stream<X>(this->env_, {{v.id, tag.id, partitioning::automatic,
-                                   make_writer_factory<X>()}});
+                                   make_writer_factory<X>(), make_batch_factory<X>()}});
   }
 
   //! Adds a sink; returns a handle to name it or set its parallelism.

@@ -2,12 +2,16 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <string>
 #include <memory>
 #include <typeinfo>
 #include <utility>
 #include <vector>
 
+#include "spate/core/error.hpp"
 #include "spate/core/types.hpp"
+#include "spate/core/wire.hpp"
 
 namespace spate {
 
@@ -29,8 +33,24 @@ public:
   virtual void append_from(any_batch& other) = 0;
   //! The record type, for checks when the graph is wired.
   virtual const std::type_info& record_type() const = 0;
+  //! Appends the msgpack encoding of the records and their timestamps to
+  //! `out` (records that leave the process). Throws errc::codec when the
+  //! record type is not wire_serializable, naming it.
+  virtual void encode_to(std::string& out) const = 0;
+  //! Appends the records encoded in [data, data+size) by encode_to. Throws
+  //! errc::codec when the bytes are truncated, malformed or of another type.
+  virtual void decode_from(const char* data, std::size_t size) = 0;
   bool empty() const { return size() == 0; }
 };
+
+namespace detail {
+struct string_sink {
+  std::string* s;
+  void write(const char* p, std::size_t n) { s->append(p, n); }
+};
+[[noreturn]] void throw_not_serializable(const std::type_info& t);
+[[noreturn]] void throw_bad_batch(const std::string& why);
+} // namespace detail
 
 //! Records of type T with their timestamps (no_timestamp when none).
 template <class T>
@@ -76,7 +96,69 @@ public:
     o.clear();
   }
   const std::type_info& record_type() const override { return typeid(T); }
+
+  void encode_to(std::string& out) const override {
+    if constexpr (wire_serializable_v<T>) {
+      detail::string_sink sink{&out};
+      msgpack::packer<detail::string_sink> pk(sink);
+      pk.pack_array(2);
+      pk.pack_array(static_cast<std::uint32_t>(values.size()));
+      for (const auto& v : values)
+        pk.pack(v);
+      pk.pack_array(static_cast<std::uint32_t>(timestamps.size()));
+      for (auto ts : timestamps)
+        pk.pack(ts);
+    } else {
+      (void)out;
+      detail::throw_not_serializable(typeid(T));
+    }
+  }
+
+  void decode_from(const char* data, std::size_t size) override {
+    if constexpr (wire_serializable_v<T>) {
+      const std::size_t before = values.size();
+      try {
+        std::size_t offset = 0;
+        auto oh = msgpack::unpack(data, size, offset);
+        if (offset != size)
+          detail::throw_bad_batch("trailing bytes");
+        const auto& o = oh.get();
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 ||
+            o.via.array.ptr[0].type != msgpack::type::ARRAY ||
+            o.via.array.ptr[1].type != msgpack::type::ARRAY ||
+            o.via.array.ptr[0].via.array.size != o.via.array.ptr[1].via.array.size)
+          detail::throw_bad_batch("not a batch of records and timestamps");
+        const auto& vs = o.via.array.ptr[0].via.array;
+        const auto& ts = o.via.array.ptr[1].via.array;
+        values.reserve(before + vs.size);
+        timestamps.reserve(before + vs.size);
+        for (std::uint32_t i = 0; i < vs.size; ++i) {
+          values.push_back(vs.ptr[i].as<T>());
+          timestamps.push_back(ts.ptr[i].as<timestamp>());
+        }
+      } catch (const std::exception& e) {
+        values.erase(values.begin() + static_cast<std::ptrdiff_t>(before), values.end());
+        timestamps.resize(before);
+        if (dynamic_cast<const spate::error*>(&e))
+          throw;
+        detail::throw_bad_batch(std::string(e.what()) + " (records of type " +
+                                type_name(typeid(T)) + ")");
+      }
+    } else {
+      (void)data;
+      (void)size;
+      detail::throw_not_serializable(typeid(T));
+    }
+  }
 };
+
+//! Makes empty batches of one record type (what a receiving process decodes into).
+using batch_factory = std::function<std::unique_ptr<any_batch>()>;
+
+template <class T>
+batch_factory make_batch_factory() {
+  return [] { return std::make_unique<typed_batch<T>>(); };
+}
 
 template <class T>
 typed_batch<T>& batch_cast(any_batch& b) {
