@@ -14,6 +14,7 @@
 #include "spate/checkpoints/storage.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "remote_internal.hpp"
 #include "task_actor.hpp"
 
 namespace spate {
@@ -107,6 +108,9 @@ struct master_state {
   std::deque<std::chrono::steady_clock::time_point> failures;
   std::chrono::milliseconds restart_delay{0};
   std::chrono::steady_clock::time_point down_since{};
+  //! Remote jobs: waiting for free slots since `waiting_since`.
+  bool waiting = false;
+  std::chrono::steady_clock::time_point waiting_since{};
 };
 
 using master_actor = caf::stateful_actor<master_state>;
@@ -118,7 +122,57 @@ void deploy(master_actor* self, job_runtime* rt) {
   auto& plan = rt->plan;
   std::vector<std::vector<caf::actor>> actors(plan.chains.size());
   std::vector<caf::actor> order, sources;
-  for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c) {
+  if (rt->remote) {
+    auto& st = self->state;
+    std::vector<int> parallelism;
+    for (auto& c : plan.chains)
+      parallelism.push_back(c.parallelism);
+    std::string why;
+    auto placed = rt->remote->place(rt->job_id, parallelism, why);
+    auto now = std::chrono::steady_clock::now();
+    if (!placed) {
+      if (!st.waiting) {
+        st.waiting = true;
+        st.waiting_since = now;
+        spate::log().info("job {} ({}) waits: {}", rt->job_name, rt->job_id, why);
+      }
+      if (now - st.waiting_since >= rt->slot_timeout) {
+        st.waiting = false;
+        auto cause = "NoResourceAvailableException: " + why + " after waiting " +
+                     std::to_string(rt->slot_timeout.count()) + " ms (slot.request.timeout)";
+        {
+          std::lock_guard<std::mutex> lock(rt->mu);
+          rt->exceptions.emplace_back(wall_clock_ms(), cause);
+          rt->status_detail.clear();
+        }
+        self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
+        rt->set_status(job_status::failed, cause);
+        self->quit();
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> lock(rt->mu);
+        rt->status_detail = why;
+      }
+      self->delayed_send(self, std::chrono::milliseconds(200), start_atom::value);
+      return;
+    }
+    st.waiting = false;
+    {
+      std::lock_guard<std::mutex> lock(rt->mu);
+      rt->status_detail.clear();
+    }
+    actors = deploy_remote(self->system(), rt, *placed);
+    for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c)
+      for (auto& a : actors[c]) {
+        order.push_back(a);
+        if (g.vertices()[plan.chains[c].head].is_source)
+          sources.push_back(a);
+        self->monitor(a);
+      }
+    rt->set_status(job_status::running);
+  }
+  for (int c = static_cast<int>(plan.chains.size()) - 1; !rt->remote && c >= 0; --c) {
     const auto& chain = plan.chains[c];
     for (int s = 0; s < chain.parallelism; ++s) {
       std::vector<std::vector<channel_target>> targets;
@@ -191,10 +245,13 @@ void cancel_tasks(master_actor* self) {
     self->send(t, cancel_atom::value);
 }
 
+void record_exception(job_runtime* rt, const std::string& cause);
+
 void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
   auto& st = self->state;
   if (st.failing || st.cancelling || st.restarting || st.stopping)
     return;
+  record_exception(rt, cause);
   self->send(rt->coordinator, pause_atom::value);
   std::chrono::milliseconds delay{0};
   if (next_restart(st, rt->restart, delay)) {
@@ -215,6 +272,13 @@ void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
   cancel_tasks(self);
 }
 
+void record_exception(job_runtime* rt, const std::string& cause) {
+  std::lock_guard<std::mutex> lock(rt->mu);
+  rt->exceptions.emplace_back(wall_clock_ms(), cause);
+  if (rt->exceptions.size() > 16)
+    rt->exceptions.erase(rt->exceptions.begin());
+}
+
 caf::behavior job_master(master_actor* self, job_runtime* rt) {
   self->set_down_handler([self, rt](caf::down_msg& dm) {
     auto& st = self->state;
@@ -222,6 +286,8 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       on_failure(self, rt, "a task terminated unexpectedly: " + caf::to_string(dm.reason));
     if (--st.alive > 0)
       return;
+    if (rt->remote)
+      rt->remote->release(rt->job_id);
     if (st.restarting && !st.cancelling) {
       self->delayed_send(self, st.restart_delay, restart_atom::value);
       return;
@@ -244,7 +310,12 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
     self->quit();
   });
   return {
-    [self, rt](start_atom) { deploy(self, rt); },
+    [self, rt](start_atom) {
+      auto& st = self->state;
+      if (st.cancelling || st.failing || (st.alive > 0))
+        return; // a retry of a deployment that is no longer wanted
+      deploy(self, rt);
+    },
     [self, rt](const task_done_msg& m) {
       auto& st = self->state;
       if (!m.failed) {
@@ -279,7 +350,7 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       st.cancelling = true;
       self->send(rt->coordinator, pause_atom::value);
       rt->set_status(job_status::cancelling);
-      if (st.restarting && st.alive == 0) {
+      if (st.alive == 0 && (st.restarting || st.waiting)) {
         self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
         rt->set_status(job_status::canceled);
         self->quit();
@@ -371,6 +442,9 @@ std::map<std::string, std::int64_t> job_client::counters() const {
   std::lock_guard<std::mutex> lock(rt_->counters_mu);
   for (auto& [name, value] : rt_->named_counters)
     out[name] = value->load();
+  for (auto& [tm, values] : rt_->remote_counters)
+    for (auto& [name, value] : values)
+      out[name] += value;
   return out;
 }
 
@@ -382,17 +456,50 @@ std::vector<std::string> job_client::task_names() const {
 }
 
 namespace detail {
+
+void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
+                  const std::string& job_name, const std::string& state_root) {
+  rt.job_name = job_name;
+  rt.config = config;
+  rt.graph = std::move(graph);
+  rt.plan = make_plan(rt.graph, rt.config);
+  rt.batch_size = static_cast<std::size_t>(config.get_int(options::batch_size, 1024));
+  if (rt.batch_size < 1)
+    throw error(errc::invalid_argument, std::string("configuration '") + options::batch_size +
+                                            "' must be at least 1");
+  rt.credits_per_channel = static_cast<int>(config.get_int(options::buffers_per_channel, 4));
+  if (rt.credits_per_channel < 1)
+    throw error(errc::invalid_argument, std::string("configuration '") +
+                                            options::buffers_per_channel +
+                                            "' must be at least 1");
+  rt.buffer_timeout = config.get_duration(options::buffer_timeout, std::chrono::milliseconds(100));
+  rt.state_root = state_root;
+  for (auto& c : rt.plan.chains) {
+    std::vector<std::unique_ptr<task_counters>> v;
+    for (int s = 0; s < c.parallelism; ++s)
+      v.push_back(std::make_unique<task_counters>());
+    rt.counters.push_back(std::move(v));
+  }
+  rt.checkpointing = checkpoint_config::from(config);
+  rt.restart = restart_config::from(config, rt.checkpointing.enabled);
+}
+
+std::shared_ptr<restore_point> make_restore_point(const std::string& path) {
+  auto rp = std::make_shared<restore_point>();
+  rp->path = checkpoints::resolve_metadata_path(path);
+  rp->meta = checkpoints::load_metadata(rp->path);
+  std::filesystem::path dir = std::filesystem::path(rp->path).parent_path();
+  rp->base_dir = (rp->meta.savepoint ? dir : dir.parent_path()).string();
+  return rp;
+}
+
 namespace {
 
 //! Loads the snapshot to start from and checks it fits the job: every
 //! stateful operator in it has a uid in the job (unless allowed), and keyed
 //! operators keep their max parallelism.
 std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const std::string& path) {
-  auto rp = std::make_shared<restore_point>();
-  rp->path = checkpoints::resolve_metadata_path(path);
-  rp->meta = checkpoints::load_metadata(rp->path);
-  std::filesystem::path dir = std::filesystem::path(rp->path).parent_path();
-  rp->base_dir = (rp->meta.savepoint ? dir : dir.parent_path()).string();
+  auto rp = make_restore_point(path);
   std::map<std::string, const planned_vertex*> by_uid;
   std::map<std::string, const job_vertex*> vertex_of;
   for (std::size_t v = 0; v < rt.plan.vertices.size(); ++v) {
@@ -506,35 +613,15 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
                      const start_options& opts) {
   using namespace detail;
   auto rt = std::make_shared<job_runtime>();
-  rt->job_id = new_job_id();
-  rt->job_name = job_name;
-  rt->config = config;
-  rt->graph = std::move(graph);
-  rt->plan = make_plan(rt->graph, rt->config);
-  rt->batch_size = static_cast<std::size_t>(config.get_int(options::batch_size, 1024));
-  if (rt->batch_size < 1)
-    throw error(errc::invalid_argument, std::string("configuration '") + options::batch_size +
-                                            "' must be at least 1");
-  rt->credits_per_channel = static_cast<int>(config.get_int(options::buffers_per_channel, 4));
-  if (rt->credits_per_channel < 1)
-    throw error(errc::invalid_argument, std::string("configuration '") +
-                                            options::buffers_per_channel +
-                                            "' must be at least 1");
-  rt->buffer_timeout = config.get_duration(options::buffer_timeout, std::chrono::milliseconds(100));
+  rt->job_id = opts.job_id.empty() ? new_job_id() : opts.job_id;
   auto state_dir = config.get_string(options::state_dir,
                                      std::filesystem::temp_directory_path().string());
-  rt->state_root = state_dir + "/spate-" + rt->job_id;
-
-  for (auto& c : rt->plan.chains) {
-    std::vector<std::unique_ptr<task_counters>> v;
-    for (int s = 0; s < c.parallelism; ++s)
-      v.push_back(std::make_unique<task_counters>());
-    rt->counters.push_back(std::move(v));
-  }
-
-  rt->checkpointing = checkpoint_config::from(config);
-  rt->restart = restart_config::from(config, rt->checkpointing.enabled);
+  init_runtime(*rt, std::move(graph), config, job_name, state_dir + "/spate-" + rt->job_id);
   rt->allow_non_restored_state = opts.allow_non_restored_state;
+  rt->remote = opts.remote;
+  if (rt->remote)
+    check_network_edges(*rt);
+  rt->slot_timeout = config.get_duration("slot.request.timeout", std::chrono::minutes(5));
   if (!opts.restore_path.empty())
     rt->restore = load_restore_point(*rt, opts.restore_path);
 
@@ -546,11 +633,59 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
   rt->coordinator = spawn_coordinator(*rt->system, rt.get());
   rt->master = rt->system->spawn(job_master, rt.get());
   rt->started = std::chrono::steady_clock::now();
-  rt->set_status(job_status::running);
+  rt->start_wall_ms = wall_clock_ms();
+  // A remote job runs once its tasks are deployed.
+  rt->set_status(rt->remote ? job_status::created : job_status::running);
   caf::anon_send(rt->master, start_atom::value);
   spate::log().debug("job {} ({}) started with {} tasks", rt->job_name, rt->job_id,
                      rt->plan.chains.size());
   return job_client(std::move(rt));
+}
+
+} // namespace spate
+
+namespace spate {
+
+std::string job_client::status_detail() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->status_detail;
+}
+
+std::vector<std::pair<std::int64_t, std::string>> job_client::exceptions() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->exceptions;
+}
+
+std::int64_t job_client::start_time() const {
+  return rt_->start_wall_ms;
+}
+
+std::int64_t job_client::end_time() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  if (!is_terminal(rt_->status))
+    return 0;
+  return rt_->start_wall_ms +
+         std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started).count();
+}
+
+const configuration& job_client::config() const {
+  return rt_->config;
+}
+
+std::vector<std::vector<std::string>> job_client::placement() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->assignment.taskmanager;
+}
+
+std::vector<std::pair<int, int>> job_client::task_parallelism() const {
+  std::vector<std::pair<int, int>> out;
+  for (auto& c : rt_->plan.chains)
+    out.emplace_back(c.parallelism, rt_->plan.vertices[c.head].max_parallelism);
+  return out;
+}
+
+const checkpoint_config& job_client::checkpointing() const {
+  return rt_->checkpointing;
 }
 
 } // namespace spate

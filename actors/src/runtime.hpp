@@ -15,10 +15,17 @@
 #include "plan.hpp"
 #include "spate/actors/checkpoint_config.hpp"
 #include "spate/actors/job_client.hpp"
+#include "spate/actors/remote.hpp"
 #include "spate/checkpoints/metadata.hpp"
 #include "uploader.hpp"
 
 namespace spate::detail {
+
+inline std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 struct task_counters {
   std::atomic<std::int64_t> records_in{0};
@@ -33,6 +40,17 @@ struct restore_point {
   //! The _metadata file.
   std::string path;
 };
+
+//! Reads the snapshot at `path` (a _metadata file, a chk-<n> directory or a
+//! job's checkpoint directory) without checking it against a job.
+std::shared_ptr<restore_point> make_restore_point(const std::string& path);
+
+struct job_runtime;
+//! Fills the runtime of a job from its graph and configuration: plan,
+//! batching, credits, state directory, counters, checkpoint and restart
+//! configuration. Throws spate::error for an invalid graph or configuration.
+void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
+                  const std::string& job_name, const std::string& state_dir);
 
 //! Immutable after start, except the status block (under `mu`) and counters.
 struct job_runtime {
@@ -79,6 +97,22 @@ struct job_runtime {
     std::lock_guard<std::mutex> lock(mu);
     return restore;
   }
+
+  // Tasks in other processes (JobManager side); null for a job in one process.
+  std::shared_ptr<remote_deployment> remote;
+  //! How long a deployment waits for free slots before the job fails.
+  std::chrono::milliseconds slot_timeout{std::chrono::minutes(5)};
+  // Under `mu`: the attempt deployed last, where its tasks run, their proxies.
+  std::int32_t attempt = 0;
+  task_assignment assignment;
+  std::vector<std::vector<caf::actor>> proxies;
+  //! Why the job is not running yet ("waiting for 4 task slots, 2 free").
+  std::string status_detail;
+  //! Failures (wall ms, cause), newest last.
+  std::vector<std::pair<std::int64_t, std::string>> exceptions;
+  //! Named counters per TaskManager (under counters_mu), summed when read.
+  std::map<std::string, std::map<std::string, std::int64_t>> remote_counters;
+  std::int64_t start_wall_ms = 0;
 
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;

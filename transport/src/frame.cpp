@@ -31,29 +31,37 @@ const char* to_string(frame_type t) {
       return "heartbeat";
     case frame_type::deploy:
       return "deploy";
-    case frame_type::cancel:
-      return "cancel";
+    case frame_type::task_command:
+      return "task-command";
     case frame_type::trigger_checkpoint:
       return "trigger-checkpoint";
     case frame_type::acknowledge_checkpoint:
       return "acknowledge-checkpoint";
-    case frame_type::complete_checkpoint:
-      return "complete-checkpoint";
-    case frame_type::task_failure:
-      return "task-failure";
+    case frame_type::decline_checkpoint:
+      return "decline-checkpoint";
+    case frame_type::task_finished:
+      return "task-finished";
+    case frame_type::task_exited:
+      return "task-exited";
+    case frame_type::metrics:
+      return "metrics";
+    case frame_type::release_job:
+      return "release-job";
     case frame_type::data:
       return "data";
     case frame_type::credit:
       return "credit";
     case frame_type::control:
       return "control";
+    case frame_type::disconnect:
+      return "disconnect";
   }
   return "unknown";
 }
 
 bool is_known(frame_type t) {
   auto v = static_cast<std::uint8_t>(t);
-  return v >= 1 && v <= 12;
+  return v >= 1 && v <= 16;
 }
 
 std::string encode_frame(frame_type type, std::string_view payload) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "spate/actors/checkpoint_config.hpp"
 #include "spate/actors/job_graph.hpp"
 #include "spate/core/config.hpp"
 
@@ -78,6 +79,10 @@ struct job_result {
 namespace detail {
 struct job_runtime;
 }
+namespace transport {
+struct frame;
+}
+using transport_frame = transport::frame;
 
 //! A handle on a running job. Thread-safe. Destroying the last handle of a
 //! job still running cancels it and waits until every actor stopped.
@@ -119,11 +124,41 @@ public:
   //! The tasks (chains) as planned: "Source: generator -> Flat Map", ...
   std::vector<std::string> task_names() const;
 
+  // What a JobManager shows and routes for a job whose tasks run remotely.
+  //! Handles a frame a TaskManager sent for this job (task state,
+  //! checkpoint acknowledgements, metrics). Throws spate::error(errc::codec)
+  //! for a malformed payload.
+  void deliver(const std::string& taskmanager, const transport_frame& f);
+  //! The TaskManager is gone: its tasks failed with `reason`.
+  void taskmanager_lost(const std::string& taskmanager, const std::string& reason);
+  //! Why a job is not running yet (waiting for slots), else empty.
+  std::string status_detail() const;
+  //! Failures (ms since the epoch, cause), newest last.
+  std::vector<std::pair<std::int64_t, std::string>> exceptions() const;
+  //! When the job was submitted (ms since the epoch), and when it ended (0: running).
+  std::int64_t start_time() const;
+  std::int64_t end_time() const;
+  //! The configuration it runs with.
+  const configuration& config() const;
+  //! [chain][subtask] -> TaskManager id of the current attempt (remote jobs).
+  std::vector<std::vector<std::string>> placement() const;
+  //! Parallelism and max parallelism of each task (chain).
+  std::vector<std::pair<int, int>> task_parallelism() const;
+  //! The checkpoint settings.
+  const checkpoint_config& checkpointing() const;
+
 private:
   std::shared_ptr<detail::job_runtime> rt_;
 };
 
+class remote_deployment;
+struct task_assignment;
+
 struct start_options {
+  //! The job's id (32 hex digits); a fresh random one when empty.
+  std::string job_id;
+  //! Run the tasks on TaskManagers instead of in this process.
+  std::shared_ptr<remote_deployment> remote;
   //! A savepoint or retained checkpoint to start from (a _metadata file, a
   //! chk-<n> directory or a job's checkpoint directory).
   std::string restore_path;

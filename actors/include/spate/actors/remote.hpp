@@ -1,0 +1,88 @@
+// Running a job's tasks in other processes. The JobManager side keeps the
+// job's master and checkpoint coordinator and talks to its tasks through
+// proxies; a TaskManager hosts the tasks (task_host) and bridges channels
+// that cross processes. Both ends speak the frames of spate/transport.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spate/actors/job_graph.hpp"
+#include "spate/core/config.hpp"
+#include "spate/transport/endpoint.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace spate {
+
+//! Where the subtasks of one attempt run.
+struct task_assignment {
+  //! [chain][subtask] -> TaskManager id.
+  std::vector<std::vector<std::string>> taskmanager;
+  //! TaskManager id -> the address of its endpoint.
+  std::map<std::string, std::string> addresses;
+};
+
+//! What the JobManager gives a job whose tasks run on TaskManagers.
+class remote_deployment {
+public:
+  virtual ~remote_deployment() = default;
+  //! Where frames to TaskManagers go.
+  virtual transport::frame_sink& sink() = 0;
+  //! Slots for an attempt with these parallelisms per chain (slot sharing:
+  //! subtask i of every chain shares a slot). nullopt and `why` when the free
+  //! slots do not suffice now.
+  virtual std::optional<task_assignment> place(const std::string& job_id,
+                                               const std::vector<int>& parallelism,
+                                               std::string& why) = 0;
+  //! Every task of the attempt is gone: its slots are free again.
+  virtual void release(const std::string& job_id) = 0;
+  //! What a TaskManager needs to build the same graph (opaque here).
+  virtual std::string job_spec() const = 0;
+};
+
+//! The JobManager of the job this frame belongs to ("" when not a job frame).
+std::string frame_job_id(const transport::frame& f);
+
+namespace detail {
+struct task_host_impl;
+}
+
+//! Hosts the tasks a JobManager deploys to this TaskManager and the channels
+//! between them and other TaskManagers. Thread-safe.
+class task_host {
+public:
+  //! Builds the graph of a deployed job from its spec and configuration.
+  using graph_builder =
+      std::function<job_graph(const std::string& job_spec, const configuration& config)>;
+
+  task_host(caf::actor_system& system, transport::frame_sink& sink, std::string self_id,
+            std::string jobmanager_id, std::string state_dir, graph_builder build);
+  ~task_host();
+  task_host(const task_host&) = delete;
+  task_host& operator=(const task_host&) = delete;
+
+  //! Handles a frame from the JobManager or another TaskManager. False when
+  //! the frame is not a task frame (registration, heartbeat: the caller's).
+  //! Throws spate::error for a malformed payload.
+  bool on_frame(const std::string& from, transport::frame& f);
+  //! Cancels every task (the JobManager is unreachable).
+  void cancel_all(const std::string& reason);
+  //! Sends the counters of every job's tasks to the JobManager.
+  void report_metrics();
+  //! Subtasks running here now.
+  int running_tasks() const;
+  //! Jobs with a runtime here.
+  int jobs() const;
+
+private:
+  std::unique_ptr<detail::task_host_impl> impl_;
+};
+
+} // namespace spate

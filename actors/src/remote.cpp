@@ -1,0 +1,940 @@
+// Tasks in other processes: the JobManager's proxies, the TaskManager's
+// task host, and the proxies that carry channels between TaskManagers.
+#include "spate/actors/remote.hpp"
+
+#include <array>
+#include <filesystem>
+#include <set>
+
+#include "checkpoint_messages.hpp"
+#include "messages.hpp"
+#include "remote_internal.hpp"
+#include "runtime.hpp"
+#include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+#include "task_actor.hpp"
+#include "wire.hpp"
+
+namespace spate::detail {
+
+//! A frame's payload handed from the I/O thread to a channel proxy.
+struct wire_in_msg {
+  bool is_data = true;
+  std::shared_ptr<const std::string> payload;
+  std::size_t offset = 0; //!< where the batch (or control body) starts
+  std::int32_t channel = 0;
+  std::int32_t sender_channel = 0;
+};
+
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+} // namespace spate::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::wire_in_msg)
+
+namespace spate {
+
+using transport::encode_frame;
+using transport::encode_message;
+using transport::frame;
+using transport::frame_type;
+
+namespace {
+
+bool job_scoped(frame_type t) {
+  switch (t) {
+    case frame_type::deploy:
+    case frame_type::task_command:
+    case frame_type::trigger_checkpoint:
+    case frame_type::acknowledge_checkpoint:
+    case frame_type::decline_checkpoint:
+    case frame_type::task_finished:
+    case frame_type::task_exited:
+    case frame_type::metrics:
+    case frame_type::release_job:
+    case frame_type::data:
+    case frame_type::credit:
+    case frame_type::control:
+      return true;
+    default:
+      return false;
+  }
+}
+
+//! Decodes the head of a data, control or credit frame; `offset` is where
+//! the rest starts.
+detail::wire_channel decode_head(const frame& f, std::size_t& offset) {
+  try {
+    offset = 0;
+    auto oh = msgpack::unpack(f.payload.data(), f.payload.size(), offset);
+    return oh.get().as<detail::wire_channel>();
+  } catch (const std::exception& e) {
+    throw error(errc::codec, std::string("cannot decode the channel of a ") +
+                                 transport::to_string(f.type) + " frame: " + e.what());
+  }
+}
+
+} // namespace
+
+std::string frame_job_id(const frame& f) {
+  if (!job_scoped(f.type))
+    return {};
+  try {
+    std::size_t offset = 0;
+    auto oh = msgpack::unpack(f.payload.data(), f.payload.size(), offset);
+    const auto& o = oh.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size == 0 ||
+        o.via.array.ptr[0].type != msgpack::type::STR)
+      return {};
+    return o.via.array.ptr[0].as<std::string>();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+namespace detail {
+
+void check_network_edges(const job_runtime& rt) {
+  const auto& g = rt.graph;
+  for (std::size_t e = 0; e < g.edges().size(); ++e) {
+    if (rt.plan.edges[e].chained)
+      continue;
+    const auto& edge = g.edges()[e];
+    auto where = "the edge from '" + g.vertex(edge.from).name + "' to '" +
+                 g.vertex(edge.to).name + "'";
+    if (!edge.make_batch)
+      throw error(errc::invalid_argument, where + " has no record type for the network");
+    try {
+      std::string probe;
+      edge.make_batch()->encode_to(probe);
+    } catch (const error& x) {
+      throw error(errc::invalid_argument, where + " crosses processes, but " + x.what());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// JobManager side
+
+namespace {
+
+caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
+                                std::int32_t attempt, std::int32_t chain, std::int32_t subtask,
+                                std::string tm) {
+  auto command = [rt, attempt, chain, subtask, tm](task_command_kind k, std::int64_t id) {
+    rt->remote->sink().send(
+        tm, encode_message(frame_type::task_command,
+                           wire_task_command{rt->job_id, attempt, chain, subtask,
+                                             static_cast<std::int32_t>(k), id}));
+  };
+  return {
+    [command](start_atom) { command(task_command_kind::start, 0); },
+    [command](cancel_atom) { command(task_command_kind::cancel, 0); },
+    [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
+    [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
+    [rt, attempt, chain, subtask, tm](const trigger_msg& m) {
+      rt->remote->sink().send(
+          tm, encode_message(frame_type::trigger_checkpoint,
+                             wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
+                                          m.stop, m.drain, m.savepoint_dir}));
+    },
+    [self](exited_atom, bool abnormal, const std::string& reason) {
+      if (abnormal)
+        self->quit(caf::make_error(caf::sec::runtime_error, reason));
+      else
+        self->quit();
+    },
+  };
+}
+
+} // namespace
+
+std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_runtime* rt,
+                                                   const task_assignment& placed) {
+  std::int32_t attempt;
+  {
+    std::lock_guard<std::mutex> lock(rt->mu);
+    attempt = ++rt->attempt;
+    rt->assignment = placed;
+  }
+  auto restore = rt->restore_from();
+  wire_deploy d{rt->job_id,
+                attempt,
+                rt->job_name,
+                rt->remote->job_spec(),
+                rt->config.entries(),
+                restore ? restore->path : std::string(),
+                placed.taskmanager,
+                placed.addresses};
+  auto bytes = encode_message(frame_type::deploy, d);
+  std::set<std::string> used;
+  for (auto& chain : placed.taskmanager)
+    used.insert(chain.begin(), chain.end());
+  auto& sink = rt->remote->sink();
+  for (auto& tm : used) {
+    sink.connect(tm, placed.addresses.at(tm));
+    sink.send(tm, bytes);
+  }
+  std::vector<std::vector<caf::actor>> proxies(rt->plan.chains.size());
+  for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
+    for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
+      proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt, static_cast<std::int32_t>(c),
+                                     s, placed.taskmanager.at(c).at(s)));
+  {
+    std::lock_guard<std::mutex> lock(rt->mu);
+    rt->proxies = proxies;
+  }
+  spate::log().info("job {} ({}) attempt {} deployed on {} TaskManager(s)", rt->job_name,
+                    rt->job_id, attempt, used.size());
+  return proxies;
+}
+
+} // namespace detail
+
+void job_client::deliver(const std::string& taskmanager, const frame& f) {
+  using namespace detail;
+  auto& rt = *rt_;
+  auto current = [&](std::int32_t attempt) {
+    std::lock_guard<std::mutex> lock(rt.mu);
+    return attempt == rt.attempt;
+  };
+  auto check_task = [&](std::int32_t chain, std::int32_t subtask) {
+    if (chain < 0 || chain >= static_cast<std::int32_t>(rt.plan.chains.size()) || subtask < 0 ||
+        subtask >= rt.plan.chains[chain].parallelism)
+      throw error(errc::codec, "TaskManager '" + taskmanager + "' named task " +
+                                   std::to_string(chain) + "/" + std::to_string(subtask) +
+                                   " that job " + rt.job_id + " does not have");
+  };
+  switch (f.type) {
+    case frame_type::task_finished: {
+      auto m = transport::decode_payload<wire_task_finished>(f);
+      check_task(m.chain, m.subtask);
+      if (current(m.attempt))
+        caf::anon_send(rt.master, task_done_msg{m.chain, m.subtask, m.failed, m.cause});
+      return;
+    }
+    case frame_type::task_exited: {
+      auto m = transport::decode_payload<wire_task_exited>(f);
+      check_task(m.chain, m.subtask);
+      caf::actor proxy;
+      {
+        std::lock_guard<std::mutex> lock(rt.mu);
+        if (m.attempt != rt.attempt || rt.proxies.size() <= static_cast<std::size_t>(m.chain))
+          return;
+        proxy = rt.proxies[m.chain][m.subtask];
+      }
+      caf::anon_send(proxy, exited_atom::value, m.abnormal, m.reason);
+      return;
+    }
+    case frame_type::acknowledge_checkpoint: {
+      auto m = transport::decode_payload<wire_ack>(f);
+      check_task(m.chain, m.subtask);
+      auto snap = std::make_shared<task_snapshot>();
+      snap->chain = m.chain;
+      snap->subtask = m.subtask;
+      snap->id = m.id;
+      snap->operators = std::move(m.operators);
+      snap->sync_ms = m.sync_ms;
+      snap->async_ms = m.async_ms;
+      snap->alignment_ms = m.alignment_ms;
+      snap->bytes = m.bytes;
+      if (current(m.attempt))
+        caf::anon_send(rt.coordinator, ack_msg{std::move(snap)});
+      return;
+    }
+    case frame_type::decline_checkpoint: {
+      auto m = transport::decode_payload<wire_decline>(f);
+      if (current(m.attempt))
+        caf::anon_send(rt.coordinator, decline_msg{m.id, m.reason, m.counts});
+      return;
+    }
+    case frame_type::metrics: {
+      auto m = transport::decode_payload<wire_metrics>(f);
+      for (auto& [chain, subtask, in, out] : m.tasks) {
+        check_task(chain, subtask);
+        rt.counters[chain][subtask]->records_in.store(in, std::memory_order_relaxed);
+        rt.counters[chain][subtask]->records_out.store(out, std::memory_order_relaxed);
+      }
+      std::lock_guard<std::mutex> lock(rt.counters_mu);
+      rt.remote_counters[taskmanager] = std::move(m.counters);
+      return;
+    }
+    default:
+      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
+                                   " frame is not for a job's JobManager");
+  }
+}
+
+void job_client::taskmanager_lost(const std::string& taskmanager, const std::string& reason) {
+  using namespace detail;
+  std::vector<caf::actor> lost;
+  {
+    std::lock_guard<std::mutex> lock(rt_->mu);
+    for (std::size_t c = 0; c < rt_->assignment.taskmanager.size() && c < rt_->proxies.size(); ++c)
+      for (std::size_t s = 0; s < rt_->assignment.taskmanager[c].size(); ++s)
+        if (rt_->assignment.taskmanager[c][s] == taskmanager)
+          lost.push_back(rt_->proxies[c][s]);
+  }
+  if (lost.empty())
+    return;
+  caf::anon_send(rt_->master, fail_atom::value, reason);
+  for (auto& p : lost)
+    caf::anon_send(p, exited_atom::value, true, reason);
+}
+
+// ---------------------------------------------------------------------------
+// TaskManager side
+
+namespace detail {
+
+namespace {
+
+//! Receives channels from one task on another TaskManager for one local task.
+struct in_proxy_state {
+  caf::actor task;
+  caf::actor host;
+  std::vector<batch_factory> factories; //!< by input channel
+  std::vector<const std::type_info*> types; //!< by input channel
+  //! Emptied batches the task returned, for reuse.
+  std::vector<std::shared_ptr<any_batch>> free;
+  transport::frame_sink* sink = nullptr;
+  std::string upstream_tm;
+  wire_channel credit_head; //!< from = the local task, to = the remote sender
+  std::int32_t chain = 0, subtask = 0;
+};
+
+caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state init) {
+  self->state = std::move(init);
+  for (auto& f : self->state.factories)
+    self->state.types.push_back(f ? &f()->record_type() : nullptr);
+  return {
+    [self](wire_in_msg& m) {
+      auto& st = self->state;
+      const char* data = m.payload->data() + m.offset;
+      std::size_t size = m.payload->size() - m.offset;
+      if (!m.is_data) {
+        wire_control c;
+        try {
+          c = decode<wire_control>(data, size, "control frame");
+        } catch (const std::exception& e) {
+          self->send(st.host, task_done_msg{st.chain, st.subtask, true,
+                                            std::string("bad control frame from TaskManager '") +
+                                                st.upstream_tm + "': " + e.what()});
+          return;
+        }
+        control_msg out{m.channel, static_cast<control_kind>(c.kind), c.value, nullptr};
+        if (c.barrier)
+          out.barrier = std::make_shared<const trigger_msg>(
+              trigger_msg{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
+        self->send(st.task, out);
+        return;
+      }
+      if (m.channel < 0 || m.channel >= static_cast<std::int32_t>(st.factories.size()) ||
+          !st.factories[m.channel]) {
+        self->send(st.host, task_done_msg{st.chain, st.subtask, true,
+                                          "TaskManager '" + st.upstream_tm +
+                                              "' sent a batch for channel " +
+                                              std::to_string(m.channel) +
+                                              " that the task does not have"});
+        return;
+      }
+      std::shared_ptr<any_batch> batch;
+      for (auto it = st.free.rbegin(); it != st.free.rend(); ++it)
+        if ((*it)->record_type() == *st.types[m.channel]) {
+          batch = std::move(*it);
+          st.free.erase(std::next(it).base());
+          break;
+        }
+      if (!batch)
+        batch = st.factories[m.channel]();
+      try {
+        batch->decode_from(data, size);
+      } catch (const std::exception& e) {
+        self->send(st.host, task_done_msg{st.chain, st.subtask, true,
+                                          "bad batch from TaskManager '" + st.upstream_tm +
+                                              "': " + e.what()});
+        return;
+      }
+      self->send(st.task, data_msg{m.channel, m.sender_channel, std::move(batch)});
+    },
+    [self](credit_msg& m) {
+      auto& st = self->state;
+      if (m.recycled && st.free.size() < 16)
+        st.free.push_back(std::move(m.recycled));
+      st.credit_head.channel = m.channel;
+      std::string payload;
+      encode(st.credit_head, payload);
+      st.sink->send(st.upstream_tm, encode_frame(frame_type::credit, payload));
+    },
+  };
+}
+
+//! Sends one local task's channels to one task on another TaskManager.
+struct out_proxy_state {
+  caf::actor task;
+  caf::actor host;
+  transport::frame_sink* sink = nullptr;
+  std::string target_tm;
+  wire_channel head; //!< from = the local task, to = the remote receiver
+  std::vector<std::shared_ptr<any_batch>> free;
+  std::string buffer;
+};
+
+using task_atom = caf::atom_constant<caf::atom("task")>;
+
+caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_state init) {
+  self->state = std::move(init);
+  return {
+    [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
+    [self](data_msg& m) {
+      auto& st = self->state;
+      st.head.channel = m.channel;
+      st.head.sender_channel = m.sender_channel;
+      st.buffer.clear();
+      encode(st.head, st.buffer);
+      try {
+        m.batch->encode_to(st.buffer);
+      } catch (const std::exception& e) {
+        self->send(st.host, task_done_msg{st.head.from_chain, st.head.from_subtask, true,
+                                          e.what()});
+        return;
+      }
+      st.sink->send(st.target_tm, encode_frame(frame_type::data, st.buffer));
+      m.batch->clear();
+      if (st.free.size() < 16)
+        st.free.push_back(std::move(m.batch));
+    },
+    [self](const control_msg& m) {
+      auto& st = self->state;
+      st.head.channel = m.channel;
+      st.buffer.clear();
+      encode(st.head, st.buffer);
+      wire_control c;
+      c.kind = static_cast<std::int32_t>(m.kind);
+      c.value = m.value;
+      if (m.barrier) {
+        c.barrier = true;
+        c.id = m.barrier->id;
+        c.savepoint = m.barrier->savepoint;
+        c.stop = m.barrier->stop;
+        c.drain = m.barrier->drain;
+        c.savepoint_dir = m.barrier->savepoint_dir;
+      }
+      encode(c, st.buffer);
+      st.sink->send(st.target_tm, encode_frame(frame_type::control, st.buffer));
+    },
+    [self](credit_atom, std::int32_t channel) {
+      auto& st = self->state;
+      std::shared_ptr<any_batch> recycled;
+      if (!st.free.empty()) {
+        recycled = std::move(st.free.back());
+        st.free.pop_back();
+      }
+      self->send(st.task, credit_msg{channel, std::move(recycled)});
+    },
+  };
+}
+
+//! Stands in for the job's master and coordinator on a TaskManager: what
+//! the tasks report goes to the JobManager.
+struct host_state {
+  std::shared_ptr<job_runtime> rt;
+  transport::frame_sink* sink = nullptr;
+  std::string jm;
+  std::int32_t attempt = 0;
+  std::map<caf::actor_addr, std::pair<std::int32_t, std::int32_t>> watched;
+  std::shared_ptr<std::atomic<int>> live;
+  bool released = false;
+};
+
+caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init) {
+  self->state = std::move(init);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.watched.find(dm.source);
+    if (it == st.watched.end())
+      return;
+    auto [chain, subtask] = it->second;
+    st.watched.erase(it);
+    st.live->fetch_sub(1);
+    st.sink->send(st.jm, encode_message(frame_type::task_exited,
+                                        wire_task_exited{st.rt->job_id, st.attempt, chain,
+                                                         subtask, static_cast<bool>(dm.reason),
+                                                         dm.reason ? caf::to_string(dm.reason)
+                                                                   : std::string()}));
+    if (st.released && st.watched.empty())
+      self->quit();
+  });
+  return {
+    [self](attempt_atom, std::int32_t attempt) { self->state.attempt = attempt; },
+    [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask) {
+      self->state.watched[task.address()] = {chain, subtask};
+      self->monitor(task);
+    },
+    [self](const task_done_msg& m) {
+      auto& st = self->state;
+      st.sink->send(st.jm, encode_message(frame_type::task_finished,
+                                          wire_task_finished{st.rt->job_id, st.attempt, m.chain,
+                                                             m.subtask, m.failed, m.cause}));
+    },
+    [self](const ack_msg& m) {
+      auto& st = self->state;
+      auto& s = *m.snapshot;
+      st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
+                                          wire_ack{st.rt->job_id, st.attempt, s.chain,
+                                                   s.subtask, s.id, s.operators, s.sync_ms,
+                                                   s.async_ms, s.alignment_ms, s.bytes}));
+    },
+    [self](const decline_msg& m) {
+      auto& st = self->state;
+      st.sink->send(st.jm, encode_message(frame_type::decline_checkpoint,
+                                          wire_decline{st.rt->job_id, st.attempt, m.id,
+                                                       m.reason, m.counts}));
+    },
+    [self](release_atom) {
+      auto& st = self->state;
+      st.released = true;
+      if (st.watched.empty())
+        self->quit();
+    },
+  };
+}
+
+using key4 = std::array<std::int32_t, 4>;
+
+} // namespace
+
+struct hosted_job {
+  std::shared_ptr<job_runtime> rt; //!< null until the first deploy arrives
+  std::int32_t attempt = 0;
+  caf::actor host;
+  std::vector<std::vector<std::string>> placement;
+  std::map<std::pair<std::int32_t, std::int32_t>, caf::actor> tasks;
+  std::map<key4, caf::actor> out_proxies; //!< (chain, subtask, target chain, target subtask)
+  std::map<key4, caf::actor> in_proxies;  //!< (sender chain, sender subtask, chain, subtask)
+  //! Per chain: the edge behind each input channel (for its record type).
+  std::vector<std::vector<int>> channel_edge;
+  //! Frames of an attempt not deployed here yet.
+  std::vector<std::pair<std::string, frame>> early;
+  std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
+};
+
+struct task_host_impl {
+  caf::actor_system& sys;
+  transport::frame_sink& sink;
+  std::string self_id;
+  std::string jm;
+  std::string state_dir;
+  task_host::graph_builder build;
+  mutable std::mutex mu;
+  std::map<std::string, hosted_job> jobs;
+  //! Jobs that ended here: late frames for them are dropped.
+  std::set<std::string> released;
+  static constexpr std::size_t max_jobs = 256;
+
+  static constexpr std::size_t max_early = 100000;
+
+  void deploy(const frame& f);
+  void command(const frame& f);
+  void trigger(const frame& f);
+  void channel(const std::string& from, frame& f);
+  void release(const frame& f);
+  void stop_proxies(hosted_job& job);
+  void fail_deploy(const wire_deploy& d, const std::string& why);
+};
+
+void task_host_impl::stop_proxies(hosted_job& job) {
+  for (auto& [k, a] : job.out_proxies)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& [k, a] : job.in_proxies)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  job.out_proxies.clear();
+  job.in_proxies.clear();
+  job.tasks.clear();
+}
+
+void task_host_impl::fail_deploy(const wire_deploy& d, const std::string& why) {
+  spate::log().error("TaskManager {}: cannot deploy job {}: {}", self_id, d.job_id, why);
+  for (std::size_t c = 0; c < d.placement.size(); ++c)
+    for (std::size_t s = 0; s < d.placement[c].size(); ++s)
+      if (d.placement[c][s] == self_id) {
+        auto chain = static_cast<std::int32_t>(c);
+        auto subtask = static_cast<std::int32_t>(s);
+        sink.send(jm, encode_message(frame_type::task_finished,
+                                     wire_task_finished{d.job_id, d.attempt, chain, subtask, true,
+                                                        "TaskManager '" + self_id +
+                                                            "' cannot deploy the task: " + why}));
+        sink.send(jm, encode_message(frame_type::task_exited,
+                                     wire_task_exited{d.job_id, d.attempt, chain, subtask, false,
+                                                      {}}));
+      }
+}
+
+void task_host_impl::deploy(const frame& f) {
+  auto d = transport::decode_payload<wire_deploy>(f);
+  std::lock_guard<std::mutex> lock(mu);
+  if (released.count(d.job_id))
+    return;
+  auto& job = jobs[d.job_id];
+  if (d.attempt <= job.attempt) {
+    spate::log().warn("TaskManager {}: ignored a stale deploy of job {} (attempt {} <= {})",
+                      self_id, d.job_id, d.attempt, job.attempt);
+    return;
+  }
+  try {
+    if (!job.rt) {
+      configuration cfg;
+      for (auto& [k, v] : d.config)
+        cfg.set(k, v);
+      auto graph = build(d.job_spec, cfg);
+      auto rt = std::make_shared<job_runtime>();
+      rt->job_id = d.job_id;
+      init_runtime(*rt, std::move(graph), cfg, d.job_name,
+                   state_dir + "/job-" + d.job_id);
+      job.rt = std::move(rt);
+      auto& plan = job.rt->plan;
+      const auto& g = job.rt->graph;
+      job.channel_edge.assign(plan.chains.size(), {});
+      for (std::size_t c = 0; c < plan.chains.size(); ++c)
+        for (int e : plan.chains[c].in_edges) {
+          int base = plan.channel_base(g, e);
+          int n = plan.channels_per_target(g, e);
+          auto& v = job.channel_edge[c];
+          if (static_cast<int>(v.size()) < base + n)
+            v.resize(base + n, -1);
+          for (int i = 0; i < n; ++i)
+            v[base + i] = e;
+        }
+      host_state hs;
+      hs.rt = job.rt;
+      hs.sink = &sink;
+      hs.jm = jm;
+      hs.live = job.live;
+      auto host = sys.spawn(host_actor, std::move(hs));
+      job.host = host;
+      job.rt->master = host;
+      job.rt->coordinator = host;
+    }
+    auto& rt = *job.rt;
+    if (d.placement.size() != rt.plan.chains.size())
+      throw error(errc::invalid_argument,
+                  "the JobManager planned " + std::to_string(d.placement.size()) +
+                      " tasks, this TaskManager " + std::to_string(rt.plan.chains.size()) +
+                      " (do both run the same build of the job?)");
+    for (std::size_t c = 0; c < d.placement.size(); ++c)
+      if (static_cast<int>(d.placement[c].size()) != rt.plan.chains[c].parallelism)
+        throw error(errc::invalid_argument, "task '" + rt.plan.chains[c].name +
+                                                "' has another parallelism here");
+    // The previous attempt's tasks are gone (the JobManager waited for them).
+    stop_proxies(job);
+    job.attempt = d.attempt;
+    job.placement = d.placement;
+    {
+      std::lock_guard<std::mutex> rl(rt.mu);
+      rt.restore = d.restore_path.empty() ? nullptr : make_restore_point(d.restore_path);
+    }
+    caf::anon_send(job.host, attempt_atom::value, d.attempt);
+    for (auto& [tm, address] : d.addresses)
+      if (tm != self_id)
+        sink.connect(tm, address);
+
+    const auto& g = rt.graph;
+    const auto& plan = rt.plan;
+    auto out_proxy_for = [&](std::int32_t c, std::int32_t s, std::int32_t tc, std::int32_t ts) {
+      key4 k{c, s, tc, ts};
+      auto it = job.out_proxies.find(k);
+      if (it != job.out_proxies.end())
+        return it->second;
+      out_proxy_state init;
+      init.host = job.host;
+      init.sink = &sink;
+      init.target_tm = d.placement[tc][ts];
+      init.head = wire_channel{d.job_id, d.attempt, c, s, tc, ts, 0, 0};
+      auto a = sys.spawn(out_proxy, std::move(init));
+      job.out_proxies[k] = a;
+      return a;
+    };
+    for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c) {
+      const auto& chain = plan.chains[c];
+      for (int s = 0; s < chain.parallelism; ++s) {
+        if (d.placement[c][s] != self_id)
+          continue;
+        std::vector<std::vector<channel_target>> targets;
+        std::vector<caf::actor> proxies_here;
+        for (int e : chain.out_edges) {
+          int to_chain = plan.vertices[g.edges()[e].to.value()].chain;
+          int base = plan.channel_base(g, e);
+          std::vector<channel_target> ts;
+          auto target = [&](int t) -> caf::actor {
+            if (d.placement[to_chain][t] == self_id)
+              return job.tasks.at({to_chain, t});
+            auto a = out_proxy_for(c, s, to_chain, t);
+            proxies_here.push_back(a);
+            return a;
+          };
+          if (plan.edges[e].part == partitioning::forward) {
+            ts.push_back({target(s), base});
+          } else {
+            for (int t = 0; t < plan.chains[to_chain].parallelism; ++t)
+              ts.push_back({target(t), base + s});
+          }
+          targets.push_back(std::move(ts));
+        }
+        auto a = sys.spawn<task_actor>(&rt, c, s, std::move(targets));
+        for (auto& p : proxies_here)
+          caf::anon_send(p, task_atom::value, a);
+        job.tasks[{c, s}] = a;
+        job.live->fetch_add(1);
+        caf::anon_send(job.host, watch_atom::value, a, static_cast<std::int32_t>(c),
+                       static_cast<std::int32_t>(s));
+      }
+    }
+  } catch (const std::exception& e) {
+    job.attempt = d.attempt;
+    fail_deploy(d, e.what());
+    return;
+  }
+  spate::log().info("TaskManager {}: job {} attempt {}: {} task(s) deployed", self_id, d.job_id,
+                    d.attempt, job.tasks.size());
+  // Frames that came before the deployment.
+  auto early = std::move(job.early);
+  job.early.clear();
+  for (auto& [from, fr] : early) {
+    try {
+      channel(from, fr);
+    } catch (const std::exception& e) {
+      spate::log().warn("TaskManager {}: {}", self_id, e.what());
+    }
+  }
+}
+
+void task_host_impl::command(const frame& f) {
+  auto m = transport::decode_payload<wire_task_command>(f);
+  caf::actor task;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = jobs.find(m.job_id);
+    if (it != jobs.end() && it->second.attempt == m.attempt) {
+      auto t = it->second.tasks.find({m.chain, m.subtask});
+      if (t != it->second.tasks.end())
+        task = t->second;
+    }
+  }
+  auto kind = static_cast<task_command_kind>(m.kind);
+  if (!task) {
+    // A task this TaskManager does not run (its deployment failed): it is gone.
+    if (kind == task_command_kind::cancel)
+      sink.send(jm, encode_message(frame_type::task_exited,
+                                   wire_task_exited{m.job_id, m.attempt, m.chain, m.subtask,
+                                                    false, {}}));
+    return;
+  }
+  switch (kind) {
+    case task_command_kind::start:
+      caf::anon_send(task, start_atom::value);
+      break;
+    case task_command_kind::cancel:
+      caf::anon_send(task, cancel_atom::value);
+      break;
+    case task_command_kind::complete:
+      caf::anon_send(task, complete_atom::value, m.checkpoint_id);
+      break;
+    case task_command_kind::abort:
+      caf::anon_send(task, abort_atom::value, m.checkpoint_id);
+      break;
+    default:
+      throw error(errc::codec, "unknown task command " + std::to_string(m.kind));
+  }
+}
+
+void task_host_impl::trigger(const frame& f) {
+  auto m = transport::decode_payload<wire_trigger>(f);
+  caf::actor task;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = jobs.find(m.job_id);
+    if (it == jobs.end() || it->second.attempt != m.attempt)
+      return;
+    auto t = it->second.tasks.find({m.chain, m.subtask});
+    if (t == it->second.tasks.end())
+      return;
+    task = t->second;
+  }
+  caf::anon_send(task, trigger_msg{m.id, m.savepoint, m.stop, m.drain, m.savepoint_dir});
+}
+
+void task_host_impl::channel(const std::string& from, frame& f) {
+  std::size_t offset = 0;
+  auto head = decode_head(f, offset);
+  std::lock_guard<std::mutex> lock(mu);
+  if (released.count(head.job_id))
+    return;
+  if (!jobs.count(head.job_id) && jobs.size() >= max_jobs)
+    throw error(errc::io, "a " + std::string(transport::to_string(f.type)) + " frame from '" +
+                              from + "' names unknown job " + head.job_id);
+  auto& job = jobs[head.job_id];
+  if (head.attempt < job.attempt)
+    return; // a previous attempt's: its tasks are gone
+  if (head.attempt > job.attempt || !job.rt) {
+    if (job.early.size() >= max_early)
+      throw error(errc::io, "too many frames for job " + head.job_id + " before its deployment");
+    job.early.emplace_back(from, std::move(f));
+    return;
+  }
+  const auto& plan = job.rt->plan;
+  auto valid = [&](std::int32_t c, std::int32_t s) {
+    return c >= 0 && c < static_cast<std::int32_t>(plan.chains.size()) && s >= 0 &&
+           s < plan.chains[c].parallelism;
+  };
+  if (!valid(head.from_chain, head.from_subtask) || !valid(head.to_chain, head.to_subtask))
+    throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                 from + "' names a task job " + head.job_id +
+                                 " does not have");
+  if (f.type == frame_type::credit) {
+    // from = the receiving task over there, to = our sender.
+    auto it = job.out_proxies.find(
+        key4{head.to_chain, head.to_subtask, head.from_chain, head.from_subtask});
+    if (it != job.out_proxies.end())
+      caf::anon_send(it->second, credit_atom::value, head.channel);
+    return;
+  }
+  if (job.placement[head.to_chain][head.to_subtask] != self_id)
+    throw error(errc::codec, "TaskManager '" + from + "' sent a frame for a task that runs on '" +
+                                 job.placement[head.to_chain][head.to_subtask] + "'");
+  key4 k{head.from_chain, head.from_subtask, head.to_chain, head.to_subtask};
+  auto it = job.in_proxies.find(k);
+  if (it == job.in_proxies.end()) {
+    auto task = job.tasks.find({head.to_chain, head.to_subtask});
+    if (task == job.tasks.end())
+      return;
+    in_proxy_state init;
+    init.task = task->second;
+    init.host = job.host;
+    init.sink = &sink;
+    init.upstream_tm = job.placement[head.from_chain][head.from_subtask];
+    init.credit_head = wire_channel{head.job_id,         head.attempt,        head.to_chain,
+                                    head.to_subtask,     head.from_chain,     head.from_subtask,
+                                    0,                   0};
+    init.chain = head.to_chain;
+    init.subtask = head.to_subtask;
+    const auto& edges = job.rt->graph.edges();
+    for (int e : job.channel_edge[head.to_chain])
+      init.factories.push_back(e >= 0 ? edges[e].make_batch : batch_factory());
+    auto a = sys.spawn(in_proxy, std::move(init));
+    it = job.in_proxies.emplace(k, a).first;
+  }
+  wire_in_msg m;
+  m.is_data = f.type == frame_type::data;
+  m.payload = std::make_shared<const std::string>(std::move(f.payload));
+  m.offset = offset;
+  m.channel = head.channel;
+  m.sender_channel = head.sender_channel;
+  caf::anon_send(it->second, std::move(m));
+}
+
+void task_host_impl::release(const frame& f) {
+  auto m = transport::decode_payload<wire_release>(f);
+  std::lock_guard<std::mutex> lock(mu);
+  if (released.size() > 10000)
+    released.clear();
+  released.insert(m.job_id);
+  auto it = jobs.find(m.job_id);
+  if (it == jobs.end())
+    return;
+  auto& job = it->second;
+  for (auto& [k, t] : job.tasks)
+    caf::anon_send(t, cancel_atom::value); // none should be left
+  stop_proxies(job);
+  if (job.host)
+    caf::anon_send(job.host, release_atom::value);
+  jobs.erase(it);
+}
+
+} // namespace detail
+
+task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std::string self_id,
+                     std::string jobmanager_id, std::string state_dir, graph_builder build)
+    : impl_(new detail::task_host_impl{system, sink, std::move(self_id), std::move(jobmanager_id),
+                                       std::move(state_dir), std::move(build), {}, {}}) {}
+
+task_host::~task_host() {
+  cancel_all("the TaskManager stops");
+}
+
+bool task_host::on_frame(const std::string& from, frame& f) {
+  switch (f.type) {
+    case frame_type::deploy:
+      impl_->deploy(f);
+      return true;
+    case frame_type::task_command:
+      impl_->command(f);
+      return true;
+    case frame_type::trigger_checkpoint:
+      impl_->trigger(f);
+      return true;
+    case frame_type::data:
+    case frame_type::control:
+    case frame_type::credit:
+      impl_->channel(from, f);
+      return true;
+    case frame_type::release_job:
+      impl_->release(f);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void task_host::cancel_all(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  int n = 0;
+  for (auto& [id, job] : impl_->jobs)
+    for (auto& [k, t] : job.tasks) {
+      caf::anon_send(t, detail::cancel_atom::value);
+      ++n;
+    }
+  if (n > 0)
+    spate::log().warn("TaskManager {}: cancelled {} task(s): {}", impl_->self_id, n, reason);
+}
+
+void task_host::report_metrics() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& [id, job] : impl_->jobs) {
+    if (!job.rt || job.tasks.empty())
+      continue;
+    detail::wire_metrics m;
+    m.job_id = id;
+    m.attempt = job.attempt;
+    for (auto& [k, t] : job.tasks) {
+      auto& c = *job.rt->counters[k.first][k.second];
+      m.tasks.emplace_back(k.first, k.second, c.records_in.load(), c.records_out.load());
+    }
+    {
+      std::lock_guard<std::mutex> cl(job.rt->counters_mu);
+      for (auto& [name, value] : job.rt->named_counters)
+        m.counters[name] = value->load();
+    }
+    impl_->sink.send(impl_->jm, encode_message(frame_type::metrics, m));
+  }
+}
+
+int task_host::running_tasks() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  int n = 0;
+  for (auto& [id, job] : impl_->jobs)
+    n += job.live->load();
+  return n;
+}
+
+int task_host::jobs() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  int n = 0;
+  for (auto& [id, job] : impl_->jobs)
+    n += job.rt ? 1 : 0;
+  return n;
+}
+
+} // namespace spate

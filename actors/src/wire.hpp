@@ -1,0 +1,142 @@
+// The payloads of the frames between JobManager and TaskManagers (msgpack).
+// Every job-scoped message starts with the job id, so a router can find the
+// job before decoding the rest (frame_job_id).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "spate/checkpoints/metadata.hpp"
+#include "spate/core/codec.hpp"
+
+namespace spate::detail {
+
+struct wire_deploy {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::string job_name;
+  std::string job_spec;
+  std::map<std::string, std::string> config;
+  //! The _metadata of the checkpoint or savepoint the tasks start from.
+  std::string restore_path;
+  //! [chain][subtask] -> TaskManager id, and their addresses.
+  std::vector<std::vector<std::string>> placement;
+  std::map<std::string, std::string> addresses;
+  SPATE_FIELDS(job_id, attempt, job_name, job_spec, config, restore_path, placement, addresses);
+};
+
+enum class task_command_kind : std::int32_t { start = 0, cancel = 1, complete = 2, abort = 3 };
+
+struct wire_task_command {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  std::int32_t kind = 0;
+  std::int64_t checkpoint_id = 0;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, kind, checkpoint_id);
+};
+
+struct wire_trigger {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  std::int64_t id = 0;
+  bool savepoint = false;
+  bool stop = false;
+  bool drain = false;
+  std::string savepoint_dir;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, id, savepoint, stop, drain, savepoint_dir);
+};
+
+struct wire_task_finished {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  bool failed = false;
+  std::string cause;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, failed, cause);
+};
+
+struct wire_task_exited {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  bool abnormal = false;
+  std::string reason;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, abnormal, reason);
+};
+
+struct wire_ack {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  std::int64_t id = 0;
+  std::vector<checkpoints::operator_snapshot> operators;
+  std::int64_t sync_ms = 0;
+  std::int64_t async_ms = 0;
+  std::int64_t alignment_ms = 0;
+  std::uint64_t bytes = 0;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, id, operators, sync_ms, async_ms, alignment_ms,
+               bytes);
+};
+
+struct wire_decline {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int64_t id = 0;
+  std::string reason;
+  bool counts = true;
+  SPATE_FIELDS(job_id, attempt, id, reason, counts);
+};
+
+struct wire_metrics {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  //! (chain, subtask, records in, records out)
+  std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t, std::int64_t>> tasks;
+  std::map<std::string, std::int64_t> counters;
+  SPATE_FIELDS(job_id, attempt, tasks, counters);
+};
+
+struct wire_release {
+  std::string job_id;
+  SPATE_FIELDS(job_id);
+};
+
+//! The head of data, control and credit frames: which channel of which
+//! attempt. For credit, `from` is the receiving task and `to` the sender.
+struct wire_channel {
+  std::string job_id;
+  std::int32_t attempt = 0;
+  std::int32_t from_chain = 0;
+  std::int32_t from_subtask = 0;
+  std::int32_t to_chain = 0;
+  std::int32_t to_subtask = 0;
+  std::int32_t channel = 0;
+  std::int32_t sender_channel = 0;
+  SPATE_FIELDS(job_id, attempt, from_chain, from_subtask, to_chain, to_subtask, channel,
+               sender_channel);
+};
+
+//! What follows the head of a control frame.
+struct wire_control {
+  std::int32_t kind = 0;
+  std::int64_t value = 0;
+  bool barrier = false;
+  std::int64_t id = 0;
+  bool savepoint = false;
+  bool stop = false;
+  bool drain = false;
+  std::string savepoint_dir;
+  SPATE_FIELDS(kind, value, barrier, id, savepoint, stop, drain, savepoint_dir);
+};
+
+} // namespace spate::detail

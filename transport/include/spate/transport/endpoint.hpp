@@ -1,0 +1,85 @@
+// One process's place in the ZeroMQ mesh. Every process binds one ROUTER
+// socket and receives everything on it; it reaches each peer through one
+// DEALER socket whose routing id is its own id, so the receiver knows who
+// sent a frame. All channels between two processes share these sockets.
+//
+// A single I/O thread owns the sockets. send() and connect() are thread-safe:
+// they queue work and wake the thread through an inproc socket. Received
+// frames are checked (version, type, length, CRC) on the I/O thread; a bad
+// one is logged with the peer's id and dropped, and the process goes on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "spate/transport/frame.hpp"
+
+namespace spate::transport {
+
+//! Where frames go: implemented by endpoint, named by what sends them.
+class frame_sink {
+public:
+  virtual ~frame_sink() = default;
+  //! Queues an encoded frame for process `peer` (connected before).
+  virtual void send(const std::string& peer, std::string frame) = 0;
+  //! Connects to `peer` at `address` (tcp://host:port); idempotent.
+  virtual void connect(const std::string& peer, const std::string& address) = 0;
+  //! Drops the connection to `peer` and what is queued for it.
+  virtual void disconnect(const std::string& peer) = 0;
+};
+
+struct endpoint_stats {
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t rejected = 0;
+};
+
+class endpoint final : public frame_sink {
+public:
+  //! Called on the I/O thread with the sender's id and a checked frame.
+  using handler = std::function<void(const std::string& from, frame&& f)>;
+
+  //! Binds a ROUTER at `bind` ("tcp://127.0.0.1:0" picks a free port) as
+  //! process `id`. Throws spate::error(errc::io) naming the address when the
+  //! bind fails (port in use, bad address).
+  endpoint(std::string id, const std::string& bind, handler on_frame);
+  ~endpoint() override;
+  endpoint(const endpoint&) = delete;
+  endpoint& operator=(const endpoint&) = delete;
+
+  const std::string& id() const { return id_; }
+  //! The bound address with the actual port: "tcp://127.0.0.1:40123".
+  const std::string& address() const { return address_; }
+  //! The bound port.
+  int port() const;
+
+  void send(const std::string& peer, std::string frame) override;
+  void connect(const std::string& peer, const std::string& address) override;
+  void disconnect(const std::string& peer) override;
+
+  endpoint_stats stats() const;
+  //! Stops the I/O thread and closes the sockets (what is queued is dropped).
+  void stop();
+
+private:
+  struct command;
+  struct impl;
+  void run();
+  void enqueue(command c);
+
+  std::string id_;
+  std::string address_;
+  handler on_frame_;
+  std::unique_ptr<impl> impl_;
+  std::thread thread_;
+};
+
+} // namespace spate::transport
