@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "client.hpp"
+#include "spate/cluster/cluster.hpp"
+#include "spate/cluster/config_file.hpp"
 #include "spate/cluster/job_registry.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
@@ -60,11 +63,12 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     if (o.max_parallelism != 0)
       cfg.set(options::max_parallelism, std::to_string(o.max_parallelism));
     environment env(cfg);
-    job_setup setup{env, parse_input_spec(o.input.empty() ? job->default_input : o.input),
-                    parse_output_spec(o.output.empty() ? job->default_output : o.output),
-                    job_args};
-    check_input(setup.input);
-    job->build(setup);
+    job_request request;
+    request.job = o.job;
+    request.input = o.input;
+    request.output = o.output;
+    request.args = job_args;
+    build_job(jobs, request, env);
     start_options so;
     so.restore_path = o.from_savepoint;
     so.allow_non_restored_state = o.allow_non_restored_state;
@@ -122,7 +126,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
 
 } // namespace
 
-int run_cli(int argc, char** argv, const job_registry& jobs) {
+int run_cli(int argc, char** argv, job_registry& jobs) {
   // Arguments after "--" belong to the job, not to us.
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> job_args;
@@ -157,8 +161,68 @@ int run_cli(int argc, char** argv, const job_registry& jobs) {
   local->add_option("--savepoint-on-exit", lo.savepoint_on_exit,
                     "On SIGINT/SIGTERM, stop with a savepoint under this directory");
 
-  if (!args.empty() && args[0][0] != '-' && args[0] != "jobs" && args[0] != "local") {
-    std::cerr << "spate: unknown command '" << args[0] << "' (commands: jobs, local)\n";
+  // The cluster: processes and the commands that talk to its REST API.
+  std::string config_dir;
+  std::vector<std::string> process_config;
+  auto* jm_cmd = app.add_subcommand("jobmanager", "Run a JobManager (REST API, job masters)");
+  auto* tm_cmd = app.add_subcommand("taskmanager", "Run a TaskManager (task slots)");
+  for (auto* c : {jm_cmd, tm_cmd}) {
+    c->add_option("--config-dir", config_dir, "Directory of spate.yaml (default: $SPATE_CONF_DIR or ./conf)");
+    c->add_option("-D", process_config, "Configuration key=value over spate.yaml");
+  }
+  cluster_detail::client_options co;
+  auto add_target = [&](CLI::App* c) {
+    c->add_option("-m,--jobmanager", co.jobmanager, "REST address of the JobManager, host:port");
+    c->add_option("--config-dir", co.config_dir, "Directory of spate.yaml (rest.address, rest.port)");
+    if (c->get_name() != "run")
+      c->add_option("-D", co.config, "Configuration key=value over spate.yaml");
+  };
+  auto* run_cmd = app.add_subcommand("run", "Submit a job to the cluster");
+  add_target(run_cmd);
+  run_cmd->add_option("job", co.job, "Registered job, or a job library: PATH.so[:job]")->required();
+  run_cmd->add_option("-p,--parallelism", co.parallelism, "Default parallelism of every operator")
+      ->check(CLI::Range(1, upper_max_parallelism));
+  run_cmd->add_option("--max-parallelism", co.max_parallelism, "Number of key groups")
+      ->check(CLI::Range(1, upper_max_parallelism));
+  run_cmd->add_option("--input", co.input, "generator[:...] | file:PATH | socket:HOST:PORT");
+  run_cmd->add_option("--output", co.output, "print | file:PATH | files:DIR | discard");
+  run_cmd->add_option("-D", co.config,
+                      "Configuration key=value for this job (and over spate.yaml)");
+  run_cmd->add_option("-s,--from-savepoint", co.from_savepoint, "Start from a savepoint or retained checkpoint");
+  run_cmd->add_flag("-n,--allow-non-restored-state", co.allow_non_restored_state,
+                    "Skip snapshot state that matches no operator of the job");
+  run_cmd->add_flag("-d,--detached", co.detached, "Return once the job is submitted");
+  auto* list_cmd = app.add_subcommand("list", "List the cluster's jobs");
+  add_target(list_cmd);
+  auto* info_cmd = app.add_subcommand("info", "Show a job's tasks and counters");
+  add_target(info_cmd);
+  info_cmd->add_option("jobid", co.job_id, "Job id")->required();
+  auto* cancel_cmd = app.add_subcommand("cancel", "Cancel a job");
+  add_target(cancel_cmd);
+  cancel_cmd->add_option("jobid", co.job_id, "Job id")->required();
+  auto* savepoint_cmd = app.add_subcommand("savepoint", "Take a savepoint of a running job");
+  add_target(savepoint_cmd);
+  savepoint_cmd->add_option("jobid", co.job_id, "Job id")->required();
+  savepoint_cmd->add_option("dir", co.savepoint_dir, "Target directory (default: state.savepoints.dir)");
+  auto* stop_cmd = app.add_subcommand("stop", "Stop a job with a savepoint");
+  add_target(stop_cmd);
+  stop_cmd->add_option("jobid", co.job_id, "Job id")->required();
+  stop_cmd->add_option("-p,--savepoint-path", co.savepoint_dir, "Target directory (default: state.savepoints.dir)");
+  stop_cmd->add_flag("-d,--drain", co.drain, "Emit the maximum watermark first (every window fires)");
+  auto* overview_cmd = app.add_subcommand("overview", "Show the cluster overview (JSON)");
+  add_target(overview_cmd);
+  overview_cmd->add_option("--wait-taskmanagers", co.wait_taskmanagers,
+                           "Wait until this many TaskManagers registered");
+  overview_cmd->add_option("--timeout", co.timeout_seconds, "Seconds to wait (default 30)");
+
+  static const std::vector<std::string> commands = {"jobs", "local", "jobmanager", "taskmanager",
+                                                    "run", "list", "info", "cancel",
+                                                    "savepoint", "stop", "overview"};
+  if (!args.empty() && args[0][0] != '-' &&
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    std::cerr << "spate: unknown command '" << args[0]
+              << "' (commands: jobs, local, jobmanager, taskmanager, run, list, info, cancel, "
+                 "savepoint, stop, overview)\n";
     return exit_usage;
   }
   std::reverse(args.begin(), args.end());
@@ -179,6 +243,26 @@ int run_cli(int argc, char** argv, const job_registry& jobs) {
     }
     return list_jobs(jobs);
   }
+  if (jm_cmd->parsed() || tm_cmd->parsed()) {
+    configuration cfg;
+    try {
+      cfg = load_cluster_config(config_dir, process_config);
+    } catch (const error& e) {
+      std::cerr << "spate: " << e.what() << "\n";
+      return exit_usage;
+    }
+    return jm_cmd->parsed() ? run_jobmanager(cfg, jobs) : run_taskmanager(cfg, jobs);
+  }
+  for (auto* c : {run_cmd, list_cmd, info_cmd, cancel_cmd, savepoint_cmd, stop_cmd, overview_cmd})
+    if (c->parsed()) {
+      co.command = c->get_name();
+      co.job_args = job_args;
+      if (c != run_cmd && !job_args.empty()) {
+        std::cerr << "spate: '" << co.command << "' takes no job arguments\n";
+        return exit_usage;
+      }
+      return cluster_detail::run_client_command(co);
+    }
   return run_local(lo, job_args, jobs);
 }
 

@@ -60,9 +60,12 @@ private:
   std::map<std::string, job_definition> jobs_;
 };
 
-//! The `spate` command line: `spate jobs`, `spate local JOB [options] [-- args]`.
+//! The `spate` command line: `spate jobs`, `spate local JOB [options] [-- args]`,
+//! the cluster processes (`spate jobmanager`, `spate taskmanager`) and the
+//! commands that drive a cluster (`spate run`, `list`, `info`, `cancel`,
+//! `savepoint`, `stop`, `overview`).
 //! Returns the process exit code: 0 success, 1 the job failed, 2 bad usage
 //! (unknown option or job, bad SPEC, missing input file).
-int run_cli(int argc, char** argv, const job_registry& jobs);
+int run_cli(int argc, char** argv, job_registry& jobs);
 
 } // namespace spate

@@ -1,0 +1,298 @@
+// The cluster commands of the `spate` CLI: they talk to the JobManager's
+// REST API, as Flink's CLI does.
+#include "client.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "spate/cluster/config_file.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate::cluster_detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct unreachable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+//! A failed request: the HTTP status and Flink's error messages.
+struct rest_error : std::runtime_error {
+  int status;
+  rest_error(int s, const std::string& what) : std::runtime_error(what), status(s) {}
+};
+
+class rest_client {
+public:
+  rest_client(const std::string& host, int port) : where_(host + ":" + std::to_string(port)) {
+    client_ = std::make_unique<httplib::Client>(host, port);
+    client_->set_tcp_nodelay(true);
+    client_->set_connection_timeout(3, 0);
+    client_->set_read_timeout(30, 0);
+  }
+
+  json get(const std::string& path) { return check(client_->Get(path.c_str()), path); }
+  json post(const std::string& path, const json& body) {
+    return check(client_->Post(path.c_str(), body.dump(), "application/json"), path);
+  }
+  json patch(const std::string& path) {
+    return check(client_->Patch(path.c_str(), "", "application/json"), path);
+  }
+
+private:
+  json check(const httplib::Result& r, const std::string& path) {
+    if (!r)
+      throw unreachable("cannot reach the JobManager's REST API at " + where_ + " (" +
+                        httplib::to_string(r.error()) + ")");
+    json body = json::parse(r->body, nullptr, false);
+    if (r->status >= 400) {
+      std::string msg;
+      if (!body.is_discarded() && body.contains("errors"))
+        for (auto& e : body["errors"])
+          msg += (msg.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
+      throw rest_error(r->status, msg.empty() ? path + ": HTTP " + std::to_string(r->status)
+                                              : msg);
+    }
+    if (body.is_discarded())
+      throw rest_error(500, path + ": the JobManager answered with malformed JSON");
+    return body;
+  }
+
+  std::string where_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+//! host:port of the REST API: --jobmanager, else rest.address/rest.port.
+std::pair<std::string, int> rest_target(const client_options& o, const configuration& cfg) {
+  if (!o.jobmanager.empty()) {
+    auto colon = o.jobmanager.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      throw error(errc::invalid_argument,
+                  "--jobmanager '" + o.jobmanager + "': expected host:port");
+    try {
+      std::size_t used = 0;
+      int port = std::stoi(o.jobmanager.substr(colon + 1), &used);
+      if (used != o.jobmanager.size() - colon - 1 || port < 1 || port > 65535)
+        throw std::invalid_argument("port");
+      return {o.jobmanager.substr(0, colon), port};
+    } catch (const std::logic_error&) {
+      throw error(errc::invalid_argument,
+                  "--jobmanager '" + o.jobmanager + "': the port must be 1..65535");
+    }
+  }
+  return {cfg.get_string(options::rest_address, "127.0.0.1"),
+          static_cast<int>(cfg.get_int(options::rest_port, 8081))};
+}
+
+std::string format_time(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%d.%m.%Y %H:%M:%S", &tm);
+  return buf;
+}
+
+bool terminal(const std::string& state) {
+  return state == "FINISHED" || state == "CANCELED" || state == "FAILED";
+}
+
+//! Polls the job until it is terminal; returns its state.
+std::string wait_terminal(rest_client& rest, const std::string& id,
+                          std::chrono::milliseconds timeout = std::chrono::hours(24 * 365)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto state = rest.get("/jobs/" + id)["state"].get<std::string>();
+    if (terminal(state) || std::chrono::steady_clock::now() >= deadline)
+      return state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+//! Polls a savepoint operation; returns its path or throws rest_error.
+std::string wait_savepoint(rest_client& rest, const std::string& id, const std::string& trigger) {
+  for (;;) {
+    auto r = rest.get("/jobs/" + id + "/savepoints/" + trigger);
+    if (r["status"]["id"] == "COMPLETED") {
+      auto& op = r["operation"];
+      if (op.contains("location"))
+        return op["location"].get<std::string>();
+      throw rest_error(200, op["failure-cause"]["stack-trace"].get<std::string>());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+} // namespace
+
+int run_client_command(const client_options& o) {
+  try {
+    auto cfg = load_cluster_config(o.config_dir, o.config);
+    auto [host, port] = rest_target(o, cfg);
+    rest_client rest(host, port);
+    if (o.command == "run") {
+      json body = {{"job", o.job}};
+      if (o.job.find('/') != std::string::npos || o.job.size() > 3 &&
+                                                      o.job.compare(o.job.size() - 3, 3, ".so") == 0) {
+        // A job library: path[:name]. Every process loads the same path.
+        auto colon = o.job.rfind(':');
+        std::string path = colon == std::string::npos ? o.job : o.job.substr(0, colon);
+        std::string name = colon == std::string::npos ? std::string() : o.job.substr(colon + 1);
+        std::error_code ec;
+        auto abs = std::filesystem::absolute(path, ec).string();
+        body["library"] = abs;
+        if (name.empty()) {
+          auto stem = std::filesystem::path(path).stem().string();
+          if (stem.rfind("lib", 0) == 0)
+            stem = stem.substr(3);
+          name = stem;
+        }
+        body["job"] = name;
+      }
+      if (!o.input.empty())
+        body["input"] = o.input;
+      if (!o.output.empty())
+        body["output"] = o.output;
+      if (o.parallelism > 0)
+        body["parallelism"] = o.parallelism;
+      if (o.max_parallelism > 0)
+        body["maxParallelism"] = o.max_parallelism;
+      if (!o.from_savepoint.empty()) {
+        std::error_code ec;
+        body["savepointPath"] = std::filesystem::absolute(o.from_savepoint, ec).string();
+      }
+      body["allowNonRestoredState"] = o.allow_non_restored_state;
+      body["programArgsList"] = o.job_args;
+      json config = json::object();
+      for (auto& kv : o.config) {
+        configuration c;
+        c.set_from_assignment(kv);
+        for (auto& [k, v] : c.entries())
+          config[k] = v;
+      }
+      body["config"] = config;
+      auto r = rest.post("/jobs", body);
+      auto id = r["jobid"].get<std::string>();
+      std::cout << "Job has been submitted with JobID " << id << std::endl;
+      if (o.detached)
+        return 0;
+      auto state = wait_terminal(rest, id);
+      std::cout << "Job " << id << " " << state << std::endl;
+      if (state == "FAILED") {
+        auto ex = rest.get("/jobs/" + id + "/exceptions");
+        if (ex["root-exception"].is_string())
+          std::cerr << "spate: job " << id << " failed: " << ex["root-exception"].get<std::string>()
+                    << "\n";
+        return 1;
+      }
+      return 0;
+    }
+    if (o.command == "list") {
+      auto r = rest.get("/jobs/overview");
+      if (r["jobs"].empty()) {
+        std::cout << "No jobs.\n";
+        return 0;
+      }
+      for (auto& j : r["jobs"])
+        std::cout << format_time(j["start-time"].get<std::int64_t>()) << " : "
+                  << j["jid"].get<std::string>() << " : " << j["name"].get<std::string>() << " ("
+                  << j["state"].get<std::string>() << ")\n";
+      return 0;
+    }
+    if (o.command == "info") {
+      auto j = rest.get("/jobs/" + o.job_id);
+      std::cout << "Job " << j["jid"].get<std::string>() << " : " << j["name"].get<std::string>()
+                << " (" << j["state"].get<std::string>() << ")\n";
+      if (j.contains("status-detail"))
+        std::cout << "  " << j["status-detail"].get<std::string>() << "\n";
+      for (auto& v : j["vertices"])
+        std::cout << "  " << v["id"].get<std::string>() << "  " << v["name"].get<std::string>()
+                  << "  parallelism " << v["parallelism"] << "  records in "
+                  << v["metrics"]["read-records"] << " out " << v["metrics"]["write-records"]
+                  << "\n";
+      return 0;
+    }
+    if (o.command == "cancel") {
+      rest.patch("/jobs/" + o.job_id + "?mode=cancel");
+      auto state = wait_terminal(rest, o.job_id, std::chrono::minutes(1));
+      if (!terminal(state)) {
+        std::cerr << "spate: job " << o.job_id << " is still " << state
+                  << " one minute after the cancel\n";
+        return 1;
+      }
+      std::cout << "Cancelled job " << o.job_id << " (" << state << ").\n";
+      return 0;
+    }
+    if (o.command == "savepoint" || o.command == "stop") {
+      json body;
+      std::string path;
+      if (o.command == "savepoint") {
+        if (!o.savepoint_dir.empty())
+          body["target-directory"] = std::filesystem::absolute(o.savepoint_dir).string();
+        body["cancel-job"] = false;
+        auto r = rest.post("/jobs/" + o.job_id + "/savepoints", body);
+        std::cout << "Triggering savepoint for job " << o.job_id << ".\n";
+        path = wait_savepoint(rest, o.job_id, r["request-id"].get<std::string>());
+      } else {
+        if (!o.savepoint_dir.empty())
+          body["targetDirectory"] = std::filesystem::absolute(o.savepoint_dir).string();
+        body["drain"] = o.drain;
+        auto r = rest.post("/jobs/" + o.job_id + "/stop", body);
+        std::cout << "Suspending job " << o.job_id << ".\n";
+        path = wait_savepoint(rest, o.job_id, r["request-id"].get<std::string>());
+        wait_terminal(rest, o.job_id, std::chrono::minutes(1));
+      }
+      std::cout << "Savepoint completed. Path: " << path << std::endl;
+      return 0;
+    }
+    if (o.command == "overview") {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_seconds);
+      for (;;) {
+        json r;
+        try {
+          r = rest.get("/overview");
+        } catch (const unreachable&) {
+          if (o.wait_taskmanagers < 0 || std::chrono::steady_clock::now() >= deadline)
+            throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
+        if (o.wait_taskmanagers < 0 || r["taskmanagers"].get<int>() >= o.wait_taskmanagers) {
+          std::cout << r.dump() << std::endl;
+          return 0;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          std::cerr << "spate: " << r["taskmanagers"] << " of " << o.wait_taskmanagers
+                    << " TaskManager(s) registered after " << o.timeout_seconds << " s\n";
+          return 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    std::cerr << "spate: unknown command '" << o.command << "'\n";
+    return exit_usage;
+  } catch (const unreachable& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return exit_unreachable;
+  } catch (const rest_error& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return e.status == 400 || e.status == 404 ? exit_usage : exit_failed;
+  } catch (const error& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return e.code() == errc::invalid_argument || e.code() == errc::not_found ? exit_usage
+                                                                             : exit_failed;
+  } catch (const std::exception& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return exit_failed;
+  }
+}
+
+} // namespace spate::cluster_detail

@@ -1,0 +1,124 @@
+// The JobManager process (internal to the cluster library).
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spate/actors/job_client.hpp"
+#include "spate/actors/remote.hpp"
+#include "spate/cluster/cluster.hpp"
+#include "spate/transport/endpoint.hpp"
+
+namespace spate::cluster_detail {
+
+std::int64_t now_ms();
+
+struct savepoint_operation {
+  std::string job_id;
+  std::shared_future<std::string> result;
+};
+
+struct taskmanager_view {
+  std::string id;
+  std::string address;
+  std::string host;
+  int slots = 0;
+  int free_slots = 0;
+  std::int64_t last_heartbeat_ms = 0;
+  std::int64_t registered_ms = 0;
+  std::int64_t pid = 0;
+};
+
+struct cluster_overview {
+  std::vector<taskmanager_view> taskmanagers;
+  //! In submission order.
+  std::vector<std::shared_ptr<job_client>> jobs;
+};
+
+class jobmanager {
+public:
+  jobmanager(configuration cfg, job_registry& registry);
+  ~jobmanager();
+
+  //! Serves until SIGINT/SIGTERM; returns the exit code.
+  int run();
+
+  // For the jobs' deployments.
+  transport::endpoint& endpoint() { return *ep_; }
+  std::optional<task_assignment> place(const std::string& job_id,
+                                       const std::vector<int>& parallelism, std::string& why);
+  void release(const std::string& job_id);
+
+  // For the REST API.
+  const configuration& config() const { return cfg_; }
+  //! Builds and starts a job; returns its id. Throws spate::error.
+  std::string submit(const job_request& request, const configuration& overrides,
+                     const std::string& restore_path, bool allow_non_restored);
+  std::shared_ptr<job_client> find_job(const std::string& id);
+  //! Starts a savepoint (or stop with savepoint) in the background; returns
+  //! the trigger id to ask for its result.
+  std::string start_savepoint(const std::shared_ptr<job_client>& job, const std::string& dir,
+                              bool stop, bool drain, bool cancel_after);
+  std::shared_ptr<savepoint_operation> find_operation(const std::string& trigger);
+  cluster_overview overview();
+
+private:
+  struct tm_record {
+    std::string id;
+    std::string address;
+    std::string host;
+    std::int64_t pid = 0;
+    int slots = 0;
+    std::chrono::steady_clock::time_point last_seen;
+    std::int64_t last_heartbeat_ms = 0;
+    std::int64_t registered_ms = 0;
+    //! Slots in use per job.
+    std::map<std::string, int> used;
+  };
+  struct job_entry {
+    std::shared_ptr<job_client> client;
+    job_request request;
+    bool released = false;
+  };
+
+  void on_frame(const std::string& from, transport::frame&& f);
+  void tick();
+  void lose(const std::string& tm, const std::string& reason);
+  void shutdown();
+
+  configuration cfg_;
+  job_registry& registry_;
+  std::chrono::milliseconds heartbeat_interval_;
+  std::chrono::milliseconds heartbeat_timeout_;
+  std::mutex mu_;
+  std::map<std::string, tm_record> taskmanagers_;
+  std::map<std::string, job_entry> jobs_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::shared_ptr<savepoint_operation>> operations_;
+  bool stopped_ = false;
+  std::unique_ptr<transport::endpoint> ep_;
+};
+
+//! The REST API (Flink's v1 paths and field names) on its own threads.
+class rest_server {
+public:
+  rest_server(jobmanager& jm, const configuration& cfg);
+  ~rest_server();
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::string host_;
+  int port_ = 0;
+};
+
+} // namespace spate::cluster_detail

@@ -1,0 +1,230 @@
+// The TaskManager: registers its slots with the JobManager, heartbeats both
+// ways, and hosts the tasks the JobManager deploys.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "jobmanager.hpp"
+#include "messages.hpp"
+#include "spate/actors/remote.hpp"
+#include "spate/cluster/config_file.hpp"
+#include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+
+namespace spate {
+
+namespace {
+
+using namespace cluster_detail;
+using transport::frame_type;
+
+std::atomic<int> tm_signal{0};
+extern "C" void on_tm_signal(int sig) {
+  tm_signal.store(sig);
+}
+
+std::string random_id() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return std::string("tm-") + buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+class taskmanager {
+public:
+  taskmanager(const configuration& cfg, job_registry& registry) : cfg_(cfg), registry_(registry) {
+    id_ = cfg.get_string(options::taskmanager_resource_id, "");
+    if (id_.empty())
+      id_ = random_id();
+    slots_ = static_cast<int>(cfg.get_int(options::task_slots, 1));
+    if (slots_ < 1)
+      throw error(errc::invalid_argument,
+                  std::string("'") + options::task_slots + "' must be at least 1");
+    interval_ = cfg.get_duration(options::heartbeat_interval, std::chrono::seconds(1));
+    timeout_ = cfg.get_duration(options::heartbeat_timeout, std::chrono::seconds(5));
+    if (interval_.count() <= 0 || timeout_ <= interval_)
+      throw error(errc::invalid_argument,
+                  std::string("'") + options::heartbeat_timeout + "' must exceed '" +
+                      options::heartbeat_interval + "', and both be positive");
+    jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
+                  std::to_string(cfg.get_int(options::jobmanager_port, 6123));
+    auto state_base = cfg.get_string(options::state_dir,
+                                     std::filesystem::temp_directory_path().string());
+    state_dir_ = state_base + "/spate-" + id_;
+
+    unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    system_config_.set("scheduler.max-threads",
+                       static_cast<std::size_t>(cfg.get_int(options::scheduler_threads, hw)));
+    system_ = std::make_unique<caf::actor_system>(system_config_);
+
+    auto bind = "tcp://" + cfg.get_string(options::taskmanager_host, "127.0.0.1") + ":" +
+                std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
+    ep_ = std::make_unique<transport::endpoint>(
+        id_, bind, [this](const std::string& from, transport::frame&& f) {
+          on_frame(from, std::move(f));
+        });
+    host_ = std::make_unique<task_host>(
+        *system_, *ep_, id_, jobmanager_id, state_dir_,
+        [this](const std::string& spec, const configuration& config) {
+          auto request = job_request::from_json(spec);
+          std::lock_guard<std::mutex> lock(registry_mu_);
+          if (!request.library.empty())
+            load_job_library(request.library, registry_);
+          environment env(config);
+          build_job(registry_, request, env);
+          return std::move(env.graph());
+        });
+    ep_->connect(jobmanager_id, jm_address_);
+  }
+
+  ~taskmanager() {
+    host_.reset(); // cancels what still runs
+    ep_->stop();
+    system_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
+
+  int run() {
+    std::signal(SIGINT, on_tm_signal);
+    std::signal(SIGTERM, on_tm_signal);
+    std::printf("TaskManager %s started: data %s, %d slot(s), JobManager %s\n", id_.c_str(),
+                ep_->address().c_str(), slots_, jm_address_.c_str());
+    std::fflush(stdout);
+    spate::log().info("TaskManager {} at {} with {} slot(s); JobManager at {}", id_,
+                      ep_->address(), slots_, jm_address_);
+    while (tm_signal.load() == 0) {
+      tick();
+      auto wake = std::chrono::steady_clock::now() + interval_;
+      while (tm_signal.load() == 0 && std::chrono::steady_clock::now() < wake)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
+    ep_->send(jobmanager_id, transport::encode_message(frame_type::disconnect,
+                                                       wire_heartbeat{id_, now_ms(), {}}));
+    host_->cancel_all("the TaskManager stops");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (host_->running_tasks() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Let the disconnect and the last task reports leave.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return 0;
+  }
+
+private:
+  void tick() {
+    auto now = std::chrono::steady_clock::now();
+    bool registered;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (registered_ && now - last_jm_ > timeout_) {
+        registered_ = false;
+        spate::log().warn("TaskManager {}: the JobManager at {} is unreachable (no heartbeat for "
+                          "{} ms); cancelling tasks and registering again",
+                          id_, jm_address_, timeout_.count());
+        host_->cancel_all("the JobManager is unreachable");
+      }
+      registered = registered_;
+    }
+    if (!registered) {
+      ep_->send(jobmanager_id,
+                transport::encode_message(
+                    frame_type::register_taskmanager,
+                    wire_register{id_, ep_->address(), slots_, static_cast<std::int64_t>(getpid()),
+                                  host_name()}));
+      return;
+    }
+    ep_->send(jobmanager_id, transport::encode_message(frame_type::heartbeat,
+                                                       wire_heartbeat{id_, now_ms(),
+                                                                      ep_->address()}));
+    host_->report_metrics();
+  }
+
+  void on_frame(const std::string& from, transport::frame&& f) {
+    if (from == jobmanager_id) {
+      switch (f.type) {
+        case frame_type::registered: {
+          auto m = transport::decode_payload<wire_registered>(f);
+          std::lock_guard<std::mutex> lock(mu_);
+          if (m.accepted) {
+            if (!registered_)
+              spate::log().info("TaskManager {} registered with the JobManager", id_);
+            registered_ = true;
+            last_jm_ = std::chrono::steady_clock::now();
+          } else {
+            spate::log().warn("TaskManager {}: the JobManager says: {}", id_, m.reason);
+            if (registered_)
+              host_->cancel_all(m.reason);
+            registered_ = false;
+          }
+          return;
+        }
+        case frame_type::heartbeat: {
+          std::lock_guard<std::mutex> lock(mu_);
+          last_jm_ = std::chrono::steady_clock::now();
+          return;
+        }
+        default: {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            last_jm_ = std::chrono::steady_clock::now();
+          }
+          if (!host_->on_frame(from, f))
+            throw error(errc::codec, std::string("unexpected ") + transport::to_string(f.type) +
+                                         " frame from the JobManager");
+          return;
+        }
+      }
+    }
+    // Other TaskManagers only send channel frames.
+    if (f.type != frame_type::data && f.type != frame_type::control &&
+        f.type != frame_type::credit)
+      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
+                                   " frame from '" + from + "' is not for a TaskManager");
+    host_->on_frame(from, f);
+  }
+
+  configuration cfg_;
+  job_registry& registry_;
+  std::mutex registry_mu_;
+  std::string id_;
+  int slots_ = 1;
+  std::chrono::milliseconds interval_{1000};
+  std::chrono::milliseconds timeout_{5000};
+  std::string jm_address_;
+  std::string state_dir_;
+  caf::actor_system_config system_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<transport::endpoint> ep_;
+  std::unique_ptr<task_host> host_;
+  std::mutex mu_;
+  bool registered_ = false;
+  std::chrono::steady_clock::time_point last_jm_{};
+};
+
+} // namespace
+
+int run_taskmanager(const configuration& config, job_registry& jobs) {
+  try {
+    taskmanager tm(config, jobs);
+    return tm.run();
+  } catch (const error& e) {
+    std::fprintf(stderr, "spate: taskmanager: %s\n", e.what());
+    return e.code() == errc::invalid_argument ? 2 : 1;
+  }
+}
+
+} // namespace spate
