@@ -861,7 +861,16 @@ task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std
                                        std::move(state_dir), std::move(build), {}, {}}) {}
 
 task_host::~task_host() {
-  cancel_all("the TaskManager stops");
+  // Every job is over for this process: its actors quit once their tasks did.
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& [id, job] : impl_->jobs) {
+    for (auto& [k, t] : job.tasks)
+      caf::anon_send(t, detail::cancel_atom::value);
+    impl_->stop_proxies(job);
+    if (job.host)
+      caf::anon_send(job.host, detail::release_atom::value);
+  }
+  impl_->jobs.clear();
 }
 
 bool task_host::on_frame(const std::string& from, frame& f) {

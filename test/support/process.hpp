@@ -40,6 +40,10 @@ public:
       dup2(err[1], 2);
       close(out[0]);
       close(err[0]);
+      // Only 1 and 2 keep the pipes: daemons the child starts must not
+      // hold them open.
+      close(out[1]);
+      close(err[1]);
       std::vector<char*> args;
       for (auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));

@@ -1,0 +1,139 @@
+// Random, truncated, foreign and well-framed-but-wrong messages fed to the
+// JobManager's and a TaskManager's sockets: each is rejected and logged, no
+// process crashes, and a job afterwards still gives the right output.
+#define BOOST_TEST_MODULE mesh_fuzz
+#include <boost/test/unit_test.hpp>
+
+#include <iostream>
+#include <random>
+
+#include <zmq.hpp>
+
+#include "spate/transport/frame.hpp"
+#include "support/cluster.hpp"
+
+using namespace spate::test;
+using spate::transport::encode_frame;
+using spate::transport::frame_type;
+
+namespace {
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (auto& c : s)
+    c = static_cast<char>(rng());
+  return s;
+}
+
+//! A msgpack payload of a plausible shape with random content.
+std::string random_payload(std::mt19937_64& rng) {
+  std::string out;
+  switch (rng() % 5) {
+    case 0:
+      spate::encode(std::string(random_bytes(rng, rng() % 40)), out);
+      break;
+    case 1:
+      spate::encode(std::vector<std::int64_t>{static_cast<std::int64_t>(rng()), -1, 7}, out);
+      break;
+    case 2: // a job-scoped head with a bogus job and indices
+      spate::encode(std::make_tuple(std::string("0123456789abcdef0123456789abcdef"),
+                                    static_cast<std::int32_t>(rng() % 3),
+                                    static_cast<std::int32_t>(rng() % 5) - 1,
+                                    static_cast<std::int32_t>(rng() % 5) - 1,
+                                    static_cast<std::int32_t>(rng() % 5) - 1,
+                                    static_cast<std::int32_t>(rng() % 5) - 1,
+                                    static_cast<std::int32_t>(rng() % 9) - 1, 0),
+                    out);
+      out += random_bytes(rng, rng() % 64);
+      break;
+    case 3:
+      spate::encode(std::make_tuple(std::string("tm-fuzz"), static_cast<std::int64_t>(rng()),
+                                    std::string("tcp://127.0.0.1:1")),
+                    out);
+      break;
+    default:
+      out = random_bytes(rng, rng() % 200);
+  }
+  return out;
+}
+
+void fuzz(zmq::context_t& ctx, const std::string& address, std::mt19937_64& rng, int rounds) {
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 2000);
+  s.set(zmq::sockopt::routing_id, "fuzzer");
+  s.connect(address);
+  for (int i = 0; i < rounds; ++i) {
+    std::string msg;
+    switch (i % 4) {
+      case 0: // noise
+        msg = random_bytes(rng, rng() % 300);
+        break;
+      case 1: { // a good frame, truncated or with a flipped byte
+        msg = encode_frame(static_cast<frame_type>(1 + rng() % 16), random_payload(rng));
+        if (rng() % 2)
+          msg.resize(rng() % msg.size());
+        else
+          msg[rng() % msg.size()] ^= static_cast<char>(1 + rng() % 255);
+        break;
+      }
+      default: // well framed, every type, wrong content
+        msg = encode_frame(static_cast<frame_type>(1 + rng() % 16), random_payload(rng));
+    }
+    zmq::message_t m(msg.data(), msg.size());
+    if (i % 50 == 49) { // a multi-part message now and then
+      zmq::message_t extra(msg.data(), msg.size());
+      s.send(m, zmq::send_flags::sndmore);
+      s.send(extra, zmq::send_flags::none);
+    } else {
+      s.send(m, zmq::send_flags::none);
+    }
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(random_frames_on_both_sockets_crash_nothing) {
+  test_cluster c;
+  c.start(2);
+  auto tms = c.get("/taskmanagers").body["taskmanagers"];
+  BOOST_REQUIRE(tms.size() == 2u);
+  std::string tm_address = tms[0]["path"].get<std::string>();
+
+  std::uint64_t seed = std::random_device{}();
+  std::cout << "mesh_fuzz seed " << seed << std::endl;
+  std::mt19937_64 rng(seed);
+  zmq::context_t ctx;
+  fuzz(ctx, "tcp://127.0.0.1:" + std::to_string(c.rpc_port()), rng, 3000);
+  fuzz(ctx, tm_address, rng, 3000);
+
+  // Not even ZeroMQ's handshake: raw bytes on the TCP ports.
+  for (auto port : {c.rpc_port(), std::stoi(tm_address.substr(tm_address.rfind(':') + 1))}) {
+    httplib::Client raw("127.0.0.1", port);
+    raw.set_connection_timeout(1, 0);
+    raw.set_read_timeout(1, 0);
+    (void)raw.Post("/", random_bytes(rng, 1000), "application/octet-stream");
+  }
+
+  // The endpoints refused what they got and said so.
+  BOOST_REQUIRE(await([&] {
+    return c.jobmanager().log().find("rejected") != std::string::npos ||
+           c.jobmanager().log().find("refused") != std::string::npos;
+  }));
+  BOOST_TEST(c.jobmanager().alive());
+  BOOST_TEST(c.taskmanager(0).alive());
+  BOOST_TEST(c.taskmanager(1).alive());
+  BOOST_TEST(await([&] {
+    return (c.taskmanager(0).log() + c.taskmanager(1).log()).find("checksum") != std::string::npos;
+  }));
+
+  // The cluster still works: a shuffle across both TaskManagers.
+  auto out = c.dir() + "/out";
+  auto r = c.spate({"run", "wordcount", "-p", "4", "--input", "generator:seed=3,count=20000",
+                    "--output", "files:" + out});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+  auto l = run_spate({"local", "wordcount", "--input", "generator:seed=3,count=20000", "--output",
+                      "files:" + c.dir() + "/local"});
+  BOOST_REQUIRE(l.exit_code == 0);
+  BOOST_TEST((committed_lines(out) == committed_lines(c.dir() + "/local")));
+  BOOST_TEST(c.get("/overview").body["taskmanagers"] == 2);
+}
