@@ -47,13 +47,14 @@ int list_jobs(const job_registry& jobs) {
 }
 
 int run_local(const local_options& o, const std::vector<std::string>& job_args,
-              const job_registry& jobs) {
-  const auto* job = jobs.find(o.job);
-  if (!job) {
+              job_registry& jobs) {
+  auto reference = parse_job_reference(o.job);
+  if (reference.library.empty() && !jobs.find(o.job)) {
     std::cerr << "spate: unknown job '" << o.job << "' (spate jobs lists them)\n";
     return exit_usage;
   }
   std::unique_ptr<job_client> client;
+  std::string name = o.job;
   try {
     configuration cfg;
     for (auto& kv : o.config)
@@ -63,16 +64,15 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     if (o.max_parallelism != 0)
       cfg.set(options::max_parallelism, std::to_string(o.max_parallelism));
     environment env(cfg);
-    job_request request;
-    request.job = o.job;
+    job_request request = reference;
     request.input = o.input;
     request.output = o.output;
     request.args = job_args;
-    build_job(jobs, request, env);
+    name = build_job(jobs, request, env);
     start_options so;
     so.restore_path = o.from_savepoint;
     so.allow_non_restored_state = o.allow_non_restored_state;
-    client = std::make_unique<job_client>(env.execute_async(o.job, so));
+    client = std::make_unique<job_client>(env.execute_async(name, so));
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ||
@@ -88,7 +88,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     if (stop_signal.load() != 0 && !cancel_sent) {
       cancel_sent = true;
       if (!o.savepoint_on_exit.empty()) {
-        spate::log().info("stopping job {} ({}) with a savepoint", o.job, client->job_id());
+        spate::log().info("stopping job {} ({}) with a savepoint", name, client->job_id());
         try {
           auto path = client->stop(o.savepoint_on_exit, false);
           std::cout.flush();
@@ -100,7 +100,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
           return exit_job_failed;
         }
       } else {
-        spate::log().info("stopping job {} ({})", o.job, client->job_id());
+        spate::log().info("stopping job {} ({})", name, client->job_id());
         client->cancel();
       }
     }
@@ -111,14 +111,14 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   client.reset(); // stops the actor system
   switch (r.status) {
     case job_status::finished:
-      spate::log().info("job {} ({}) FINISHED in {} ms", o.job, r.job_id, r.net_runtime.count());
+      spate::log().info("job {} ({}) FINISHED in {} ms", name, r.job_id, r.net_runtime.count());
       return exit_ok;
     case job_status::canceled:
-      spate::log().info("job {} ({}) CANCELED after {} ms", o.job, r.job_id,
+      spate::log().info("job {} ({}) CANCELED after {} ms", name, r.job_id,
                         r.net_runtime.count());
       return exit_ok;
     default:
-      std::cerr << "spate: job " << o.job << " (" << r.job_id << ") " << to_string(r.status)
+      std::cerr << "spate: job " << name << " (" << r.job_id << ") " << to_string(r.status)
                 << ": " << r.failure_cause << "\n";
       return exit_job_failed;
   }

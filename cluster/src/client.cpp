@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
 
@@ -139,24 +140,10 @@ int run_client_command(const client_options& o) {
     auto [host, port] = rest_target(o, cfg);
     rest_client rest(host, port);
     if (o.command == "run") {
-      json body = {{"job", o.job}};
-      if (o.job.find('/') != std::string::npos || o.job.size() > 3 &&
-                                                      o.job.compare(o.job.size() - 3, 3, ".so") == 0) {
-        // A job library: path[:name]. Every process loads the same path.
-        auto colon = o.job.rfind(':');
-        std::string path = colon == std::string::npos ? o.job : o.job.substr(0, colon);
-        std::string name = colon == std::string::npos ? std::string() : o.job.substr(colon + 1);
-        std::error_code ec;
-        auto abs = std::filesystem::absolute(path, ec).string();
-        body["library"] = abs;
-        if (name.empty()) {
-          auto stem = std::filesystem::path(path).stem().string();
-          if (stem.rfind("lib", 0) == 0)
-            stem = stem.substr(3);
-          name = stem;
-        }
-        body["job"] = name;
-      }
+      auto ref = parse_job_reference(o.job);
+      json body = {{"job", ref.job}};
+      if (!ref.library.empty())
+        body["library"] = ref.library;
       if (!o.input.empty())
         body["input"] = o.input;
       if (!o.output.empty())

@@ -1,7 +1,8 @@
 #include <dlfcn.h>
 
+#include <filesystem>
+#include <map>
 #include <mutex>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -35,13 +36,34 @@ job_request job_request::from_json(const std::string& text) {
   }
 }
 
-void load_job_library(const std::string& path, job_registry& jobs) {
+job_request parse_job_reference(const std::string& reference) {
+  job_request r;
+  auto so = reference.find(".so");
+  bool library = reference.find('/') != std::string::npos || so != std::string::npos;
+  if (!library) {
+    r.job = reference;
+    return r;
+  }
+  std::string path = reference;
+  if (so != std::string::npos && so + 3 < reference.size() && reference[so + 3] == ':') {
+    path = reference.substr(0, so + 3);
+    r.job = reference.substr(so + 4);
+  }
+  std::error_code ec;
+  r.library = std::filesystem::absolute(path, ec).lexically_normal().string();
+  return r;
+}
+
+std::vector<std::string> load_job_library(const std::string& path, job_registry& jobs) {
   static std::mutex mu;
-  static std::set<std::string> loaded;
+  static std::map<std::string, std::vector<std::string>> loaded;
   std::lock_guard<std::mutex> lock(mu);
-  if (loaded.count(path))
-    return;
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  auto it = loaded.find(path);
+  if (it != loaded.end())
+    return it->second;
+  if (!std::filesystem::exists(path))
+    throw error(errc::not_found, "job library '" + path + "' does not exist");
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     throw error(errc::not_found, "cannot load job library '" + path + "': " + dlerror());
   using register_fn = void (*)(job_registry&);
@@ -49,20 +71,44 @@ void load_job_library(const std::string& path, job_registry& jobs) {
   if (!fn)
     throw error(errc::not_found, "job library '" + path +
                                      "' does not export spate_register_jobs(spate::job_registry&)");
-  fn(jobs);
-  loaded.insert(path);
+  job_registry own;
+  fn(own);
+  std::vector<std::string> names;
+  for (auto& [name, job] : own.all()) {
+    names.push_back(name);
+    jobs.add(job);
+  }
+  loaded[path] = names;
+  return names;
 }
 
-void build_job(const job_registry& jobs, const job_request& request, environment& env) {
-  const auto* job = jobs.find(request.job);
+std::string build_job(job_registry& jobs, const job_request& request, environment& env) {
+  std::string name = request.job;
+  if (!request.library.empty()) {
+    auto names = load_job_library(request.library, jobs);
+    if (name.empty()) {
+      if (names.size() != 1) {
+        std::string list;
+        for (auto& n : names)
+          list += (list.empty() ? "" : ", ") + n;
+        throw error(errc::invalid_argument,
+                    "job library '" + request.library + "' registers " +
+                        std::to_string(names.size()) + " jobs (" + list +
+                        "): name one as PATH.so:JOB");
+      }
+      name = names.front();
+    }
+  }
+  const auto* job = jobs.find(name);
   if (!job)
-    throw error(errc::not_found, "unknown job '" + request.job + "' (spate jobs lists them)");
+    throw error(errc::not_found, "unknown job '" + name + "' (spate jobs lists them)");
   job_setup setup{env,
                   parse_input_spec(request.input.empty() ? job->default_input : request.input),
                   parse_output_spec(request.output.empty() ? job->default_output : request.output),
                   request.args};
   check_input(setup.input);
   job->build(setup);
+  return name;
 }
 
 } // namespace spate

@@ -259,21 +259,19 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
                                const std::string& restore_path, bool allow_non_restored) {
   configuration cfg = cfg_;
   cfg.merge(overrides);
-  if (!request.library.empty())
-    load_job_library(request.library, registry_);
   environment env(cfg);
-  build_job(registry_, request, env);
+  auto name = build_job(registry_, request, env);
   start_options so;
   so.restore_path = restore_path;
   so.allow_non_restored_state = allow_non_restored;
   so.remote = std::make_shared<cluster_deployment>(this, request.to_json());
   auto client = std::make_shared<job_client>(
-      start_job(std::move(env.graph()), env.config(), request.job, so));
+      start_job(std::move(env.graph()), env.config(), name, so));
   auto id = client->job_id();
   std::lock_guard<std::mutex> lock(mu_);
   jobs_[id] = job_entry{client, request, false};
   order_.push_back(id);
-  spate::log().info("job {} ({}) submitted", request.job, id);
+  spate::log().info("job {} ({}) submitted", name, id);
   return id;
 }
 

@@ -262,9 +262,10 @@ void rest_server::impl::routes() {
         return body[key].get<std::string>();
       };
       r.job = str("job");
-      if (r.job.empty())
-        throw error(errc::invalid_argument, "'job' (the name of a registered job) is missing");
       r.library = str("library");
+      if (r.job.empty() && r.library.empty())
+        throw error(errc::invalid_argument,
+                    "'job' (the name of a registered job) or 'library' is missing");
       r.input = str("input");
       r.output = str("output");
       if (body.contains("programArgsList")) {

@@ -81,8 +81,6 @@ public:
         [this](const std::string& spec, const configuration& config) {
           auto request = job_request::from_json(spec);
           std::lock_guard<std::mutex> lock(registry_mu_);
-          if (!request.library.empty())
-            load_job_library(request.library, registry_);
           environment env(config);
           build_job(registry_, request, env);
           return std::move(env.graph());

@@ -190,3 +190,28 @@ BOOST_AUTO_TEST_CASE(the_cli_says_when_the_jobmanager_is_unreachable) {
   auto bad = run_spate({"list", "--jobmanager", "nohostport"});
   BOOST_TEST(bad.exit_code == 2);
 }
+
+BOOST_AUTO_TEST_CASE(a_job_library_runs_on_the_cluster_and_locally) {
+  test_cluster c;
+  c.start(2);
+  auto lib = bin_dir() + "/../lib/libspate_example_jobs.so";
+  BOOST_REQUIRE(std::filesystem::exists(lib));
+  auto input = "generator:seed=4,count=20000";
+  auto out = c.dir() + "/out";
+  auto r = c.spate({"run", lib + ":word_lengths", "-p", "4", "--input", input, "--output",
+                    "files:" + out});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err + c.jobmanager().log());
+  // The library registers one job: its name may be left out.
+  auto l = run_spate({"local", lib, "--input", input, "--output", "files:" + c.dir() + "/local"});
+  BOOST_REQUIRE_MESSAGE(l.exit_code == 0, l.err);
+  auto got = committed_lines(out);
+  expect_same(got, committed_lines(c.dir() + "/local"));
+  BOOST_TEST(got.front().rfind("length=", 0) == 0u);
+
+  auto missing = c.spate({"run", c.dir() + "/libnothing.so"});
+  BOOST_TEST(missing.exit_code == 2);
+  BOOST_TEST(missing.err.find("libnothing.so' does not exist") != std::string::npos);
+  auto wrong = c.spate({"run", lib + ":nope"});
+  BOOST_TEST(wrong.exit_code == 2);
+  BOOST_TEST(wrong.err.find("unknown job 'nope'") != std::string::npos);
+}

@@ -27,15 +27,22 @@ struct job_request {
   static job_request from_json(const std::string& text);
 };
 
-//! Builds the graph of `request` on `env`. Throws spate::error:
+//! A job reference of the command line: "NAME", or a job library
+//! "PATH.so[:NAME]" (PATH made absolute; NAME empty when not given).
+job_request parse_job_reference(const std::string& reference);
+
+//! Builds the graph of `request` on `env` (loading its library first; a
+//! library that registers one job needs no job name). Throws spate::error:
 //! errc::not_found for an unknown job or library, errc::invalid_argument for
 //! bad job options.
-void build_job(const job_registry& jobs, const job_request& request, environment& env);
+//! Returns the name of the job it built.
+std::string build_job(job_registry& jobs, const job_request& request, environment& env);
 
 //! Loads a job library: a shared object exporting
-//! `extern "C" void spate_register_jobs(spate::job_registry&)`. Loading the
-//! same path again returns at once. Throws errc::not_found naming the path.
-void load_job_library(const std::string& path, job_registry& jobs);
+//! `extern "C" void spate_register_jobs(spate::job_registry&)`; returns the
+//! names of the jobs it registered. Loading the same path again returns the
+//! same names. Throws errc::not_found naming the path.
+std::vector<std::string> load_job_library(const std::string& path, job_registry& jobs);
 
 //! Runs a JobManager until SIGINT/SIGTERM; returns the exit code.
 int run_jobmanager(const configuration& config, job_registry& jobs);
