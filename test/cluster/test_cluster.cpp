@@ -215,3 +215,34 @@ BOOST_AUTO_TEST_CASE(a_job_library_runs_on_the_cluster_and_locally) {
   BOOST_TEST(wrong.exit_code == 2);
   BOOST_TEST(wrong.err.find("unknown job 'nope'") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_and_join_a_new_one) {
+  test_cluster c({"execution.checkpointing.interval=200ms"});
+  c.start(2);
+  auto id = c.submit({"wordcount", "-p", "4", "--input", "generator:rate=20000", "--output",
+                      "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 1; }));
+  c.jobmanager().signal(SIGKILL);
+  // After heartbeat.timeout each TaskManager gives up on the JobManager.
+  for (std::size_t t = 0; t < 2; ++t)
+    BOOST_REQUIRE_MESSAGE(await([&] {
+      auto log = c.taskmanager(t).log();
+      return log.find("is unreachable") != std::string::npos &&
+             log.find("cancelled 4 task(s)") != std::string::npos;
+    }),
+                          c.taskmanager(t).log());
+  BOOST_TEST(c.taskmanager(0).alive());
+  BOOST_TEST(c.taskmanager(1).alive());
+  // The retained checkpoint outlives the JobManager.
+  BOOST_TEST(std::filesystem::exists(c.dir() + "/checkpoints/" + id));
+
+  // A new JobManager on the same address: the TaskManagers register again.
+  c.start_jobmanager();
+  BOOST_REQUIRE(c.await_taskmanagers(2));
+  BOOST_TEST(c.get("/jobs").body["jobs"].empty());
+  auto r = c.spate({"run", "wordcount", "-p", "4", "--input", "generator:count=5000", "--output",
+                    "discard"});
+  BOOST_TEST(r.exit_code == 0, r.out + r.err);
+}

@@ -1,0 +1,147 @@
+// The ZeroMQ endpoint: frames between two processes' endpoints arrive in
+// order with the sender's id; a bad frame is counted and dropped; sending
+// from many threads at once loses nothing; a port in use is named.
+#define BOOST_TEST_MODULE endpoint
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "spate/core/error.hpp"
+#include "spate/transport/endpoint.hpp"
+
+using namespace spate;
+using namespace spate::transport;
+
+namespace {
+
+struct inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, frame>> got;
+
+  endpoint::handler handler() {
+    return [this](const std::string& from, frame&& f) {
+      std::lock_guard<std::mutex> lock(mu);
+      got.emplace_back(from, std::move(f));
+      cv.notify_all();
+    };
+  }
+  bool await(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= n; });
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(frames_arrive_in_order_with_the_senders_id) {
+  inbox a_in, b_in;
+  endpoint a("a", "tcp://127.0.0.1:0", a_in.handler());
+  endpoint b("b", "tcp://127.0.0.1:0", b_in.handler());
+  BOOST_TEST(a.port() > 0);
+  a.connect("b", b.address());
+  b.connect("a", a.address());
+  for (int i = 0; i < 1000; ++i)
+    a.send("b", encode_frame(frame_type::data, std::to_string(i)));
+  b.send("a", encode_frame(frame_type::credit, "back"));
+  BOOST_REQUIRE(b_in.await(1000));
+  BOOST_REQUIRE(a_in.await(1));
+  for (int i = 0; i < 1000; ++i) {
+    BOOST_TEST(b_in.got[i].first == "a");
+    BOOST_TEST(b_in.got[i].second.payload == std::to_string(i));
+  }
+  BOOST_TEST(a_in.got[0].first == "b");
+  BOOST_TEST((a_in.got[0].second.type == frame_type::credit));
+  BOOST_TEST(a.stats().frames_out == 1000u);
+  BOOST_TEST(b.stats().frames_in == 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(many_threads_send_at_once_and_nothing_is_lost) {
+  inbox in;
+  endpoint rx("rx", "tcp://127.0.0.1:0", in.handler());
+  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
+  tx.connect("rx", rx.address());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2500; ++i)
+        tx.send("rx", encode_frame(frame_type::data, std::to_string(t) + ":" + std::to_string(i)));
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_REQUIRE(in.await(10000));
+  // Per sending thread, order is kept.
+  std::vector<int> next(4, 0);
+  for (auto& [from, f] : in.got) {
+    auto colon = f.payload.find(':');
+    int t = std::stoi(f.payload.substr(0, colon));
+    BOOST_TEST(std::stoi(f.payload.substr(colon + 1)) == next[t]);
+    ++next[t];
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_frames_and_handler_errors_are_dropped_and_counted) {
+  inbox in;
+  std::atomic<int> calls{0};
+  endpoint rx("rx", "tcp://127.0.0.1:0", [&](const std::string& from, frame&& f) {
+    if (f.payload == "throw") {
+      ++calls;
+      throw error(errc::codec, "the handler refuses it");
+    }
+    in.handler()(from, std::move(f));
+  });
+  zmq::context_t ctx;
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::routing_id, "raw");
+  raw.set(zmq::sockopt::linger, 1000);
+  raw.connect(rx.address());
+  auto good = encode_frame(frame_type::heartbeat, "ok");
+  auto bad = good;
+  bad[bad.size() - 1] ^= 1; // checksum
+  for (auto& m : {std::string("junk"), bad, good.substr(0, 5), encode_frame(frame_type::data, "throw"), good}) {
+    zmq::message_t msg(m.data(), m.size());
+    raw.send(msg, zmq::send_flags::none);
+  }
+  BOOST_REQUIRE(in.await(1));
+  BOOST_TEST(in.got.size() == 1u);
+  BOOST_TEST(in.got[0].first == "raw");
+  BOOST_TEST(in.got[0].second.payload == "ok");
+  BOOST_TEST(calls.load() == 1);
+  BOOST_TEST(rx.stats().rejected == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_is_named) {
+  endpoint first("first", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
+  try {
+    endpoint second("second", first.address(), [](const std::string&, frame&&) {});
+    BOOST_FAIL("bound a port in use");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::io);
+    BOOST_TEST(std::string(e.what()).find(first.address()) != std::string::npos);
+  }
+  BOOST_CHECK_THROW(endpoint("x", "nonsense://", [](const std::string&, frame&&) {}), error);
+}
+
+BOOST_AUTO_TEST_CASE(frames_for_an_unknown_peer_are_dropped_and_a_disconnected_one_stays_away) {
+  inbox in;
+  endpoint rx("rx", "tcp://127.0.0.1:0", in.handler());
+  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
+  tx.send("nobody", encode_frame(frame_type::data, "lost"));
+  tx.connect("rx", rx.address());
+  tx.send("rx", encode_frame(frame_type::data, "1"));
+  BOOST_REQUIRE(in.await(1));
+  tx.disconnect("rx");
+  tx.send("rx", encode_frame(frame_type::data, "2"));
+  tx.connect("rx", rx.address());
+  tx.send("rx", encode_frame(frame_type::data, "3"));
+  BOOST_REQUIRE(in.await(2));
+  BOOST_TEST(in.got[1].second.payload == "3");
+  BOOST_TEST(tx.stats().frames_out == 2u);
+}
