@@ -12,17 +12,13 @@
 #include <CLI/CLI.hpp>
 
 #include "spate/apps/event_time_jobs.hpp"
+#include "spate/apps/keyed_reduce.hpp"
 
 #include "spate/connectors/generator_source.hpp"
 #include "spate/spate.hpp"
 
 namespace {
 
-struct event {
-  std::int64_t key = 0;
-  std::int64_t value = 0;
-  SPATE_FIELDS(key, value);
-};
 
 double cpu_seconds() {
   rusage ru{};
@@ -78,22 +74,7 @@ int main(int argc, char** argv) {
     spate::apps::trending_hashtags(env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
         .add_sink(spate::discard_sink<std::string>());
   } else {
-  env.add_source(spate::generator_source<event>(
-                     gen,
-                     [k](std::uint64_t seq, spate::record_rng& rng) {
-                       return event{static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(k)),
-                                    static_cast<std::int64_t>(seq)};
-                     }))
-      .map([](event e) {
-        e.value = e.value * 2 + 1;
-        return e;
-      })
-      .key_by([](const event& e) { return e.key; })
-      .reduce([](const event& acc, event e) {
-        e.value += acc.value;
-        return e;
-      })
-      .add_sink(spate::discard_sink<event>());
+    spate::apps::keyed_reduce(env, gen, k).add_sink(spate::discard_sink<spate::apps::keyed_event>());
   }
 
   double cpu0 = cpu_seconds();

@@ -286,8 +286,10 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       on_failure(self, rt, "a task terminated unexpectedly: " + caf::to_string(dm.reason));
     if (--st.alive > 0)
       return;
-    if (rt->remote)
+    if (rt->remote) {
+      forget_attempt(rt);
       rt->remote->release(rt->job_id);
+    }
     if (st.restarting && !st.cancelling) {
       self->delayed_send(self, st.restart_delay, restart_atom::value);
       return;
@@ -626,7 +628,9 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
     rt->restore = load_restore_point(*rt, opts.restore_path);
 
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  auto threads = static_cast<std::size_t>(config.get_int(options::scheduler_threads, hw));
+  // A remote job runs only its master, coordinator and proxies here.
+  auto threads = static_cast<std::size_t>(
+      config.get_int(options::scheduler_threads, opts.remote ? std::min(2u, hw) : hw));
   rt->system_config = std::make_unique<caf::actor_system_config>();
   rt->system_config->set("scheduler.max-threads", threads);
   rt->system = std::make_unique<caf::actor_system>(*rt->system_config);

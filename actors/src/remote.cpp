@@ -24,6 +24,7 @@ struct wire_in_msg {
   std::size_t offset = 0; //!< where the batch (or control body) starts
   std::int32_t channel = 0;
   std::int32_t sender_channel = 0;
+  std::uint64_t seq = 0;
 };
 
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
@@ -155,10 +156,18 @@ caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
 std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_runtime* rt,
                                                    const task_assignment& placed) {
   std::int32_t attempt;
+  std::vector<std::vector<caf::actor>> proxies(rt->plan.chains.size());
   {
+    // The proxies exist before any frame of the attempt can come back.
     std::lock_guard<std::mutex> lock(rt->mu);
     attempt = ++rt->attempt;
     rt->assignment = placed;
+    for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
+      for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
+        proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt,
+                                       static_cast<std::int32_t>(c), s,
+                                       placed.taskmanager.at(c).at(s)));
+    rt->proxies = proxies;
   }
   auto restore = rt->restore_from();
   wire_deploy d{rt->job_id,
@@ -178,18 +187,14 @@ std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_r
     sink.connect(tm, placed.addresses.at(tm));
     sink.send(tm, bytes);
   }
-  std::vector<std::vector<caf::actor>> proxies(rt->plan.chains.size());
-  for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
-    for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
-      proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt, static_cast<std::int32_t>(c),
-                                     s, placed.taskmanager.at(c).at(s)));
-  {
-    std::lock_guard<std::mutex> lock(rt->mu);
-    rt->proxies = proxies;
-  }
   spate::log().info("job {} ({}) attempt {} deployed on {} TaskManager(s)", rt->job_name,
                     rt->job_id, attempt, used.size());
   return proxies;
+}
+
+void forget_attempt(job_runtime* rt) {
+  std::lock_guard<std::mutex> lock(rt->mu);
+  rt->proxies.clear(); // the assignment stays: the REST API shows where tasks ran
 }
 
 } // namespace detail
@@ -253,6 +258,8 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     }
     case frame_type::metrics: {
       auto m = transport::decode_payload<wire_metrics>(f);
+      if (!current(m.attempt))
+        return; // a previous attempt's tasks
       for (auto& [chain, subtask, in, out] : m.tasks) {
         check_task(chain, subtask);
         rt.counters[chain][subtask]->records_in.store(in, std::memory_order_relaxed);
@@ -304,7 +311,16 @@ struct in_proxy_state {
   std::string upstream_tm;
   wire_channel credit_head; //!< from = the local task, to = the remote sender
   std::int32_t chain = 0, subtask = 0;
+  std::uint64_t expected = 0; //!< the next frame's sequence number
+  bool broken = false;
 };
+
+//! Fails the task behind a proxy: what it receives can no longer be trusted.
+template <class Self>
+void fail_channel(Self* self, const caf::actor& host, std::int32_t chain, std::int32_t subtask,
+                  const std::string& why) {
+  self->send(host, task_done_msg{chain, subtask, true, why});
+}
 
 caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state init) {
   self->state = std::move(init);
@@ -313,8 +329,26 @@ caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state
   return {
     [self](wire_in_msg& m) {
       auto& st = self->state;
+      if (st.broken)
+        return;
+      if (m.seq != st.expected) {
+        st.broken = true;
+        fail_channel(self, st.host, st.chain, st.subtask,
+                     "frames from TaskManager '" + st.upstream_tm + "' were lost (expected #" +
+                         std::to_string(st.expected) + ", got #" + std::to_string(m.seq) + ")");
+        return;
+      }
+      ++st.expected;
       const char* data = m.payload->data() + m.offset;
       std::size_t size = m.payload->size() - m.offset;
+      if (m.channel < 0 || m.channel >= static_cast<std::int32_t>(st.factories.size()) ||
+          !st.factories[m.channel]) {
+        st.broken = true;
+        fail_channel(self, st.host, st.chain, st.subtask,
+                     "TaskManager '" + st.upstream_tm + "' sent a frame for channel " +
+                         std::to_string(m.channel) + " that the task does not have");
+        return;
+      }
       if (!m.is_data) {
         wire_control c;
         try {
@@ -325,20 +359,20 @@ caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state
                                                 st.upstream_tm + "': " + e.what()});
           return;
         }
+        if (c.kind < static_cast<std::int32_t>(control_kind::watermark) ||
+            c.kind > static_cast<std::int32_t>(control_kind::barrier) ||
+            (c.kind == static_cast<std::int32_t>(control_kind::barrier)) != c.barrier) {
+          st.broken = true;
+          fail_channel(self, st.host, st.chain, st.subtask,
+                       "TaskManager '" + st.upstream_tm + "' sent a control event of unknown kind " +
+                           std::to_string(c.kind));
+          return;
+        }
         control_msg out{m.channel, static_cast<control_kind>(c.kind), c.value, nullptr};
         if (c.barrier)
           out.barrier = std::make_shared<const trigger_msg>(
               trigger_msg{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
         self->send(st.task, out);
-        return;
-      }
-      if (m.channel < 0 || m.channel >= static_cast<std::int32_t>(st.factories.size()) ||
-          !st.factories[m.channel]) {
-        self->send(st.host, task_done_msg{st.chain, st.subtask, true,
-                                          "TaskManager '" + st.upstream_tm +
-                                              "' sent a batch for channel " +
-                                              std::to_string(m.channel) +
-                                              " that the task does not have"});
         return;
       }
       std::shared_ptr<any_batch> batch;
@@ -365,9 +399,12 @@ caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state
       if (m.recycled && st.free.size() < 16)
         st.free.push_back(std::move(m.recycled));
       st.credit_head.channel = m.channel;
-      std::string payload;
-      encode(st.credit_head, payload);
-      st.sink->send(st.upstream_tm, encode_frame(frame_type::credit, payload));
+      std::string frame;
+      transport::begin_frame(frame, frame_type::credit);
+      encode(st.credit_head, frame);
+      transport::finish_frame(frame);
+      ++st.credit_head.seq;
+      st.sink->send(st.upstream_tm, std::move(frame));
     },
   };
 }
@@ -381,6 +418,10 @@ struct out_proxy_state {
   wire_channel head; //!< from = the local task, to = the remote receiver
   std::vector<std::shared_ptr<any_batch>> free;
   std::string buffer;
+  //! The largest frame so far: what the next one reserves.
+  std::size_t frame_capacity = 256;
+  std::uint64_t expected_credit = 0;
+  bool broken = false;
 };
 
 using task_atom = caf::atom_constant<caf::atom("task")>;
@@ -393,16 +434,22 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
       auto& st = self->state;
       st.head.channel = m.channel;
       st.head.sender_channel = m.sender_channel;
-      st.buffer.clear();
-      encode(st.head, st.buffer);
+      // The frame is built in place and moved to the endpoint: no copies.
+      std::string frame;
+      frame.reserve(st.frame_capacity);
+      transport::begin_frame(frame, frame_type::data);
+      encode(st.head, frame);
       try {
-        m.batch->encode_to(st.buffer);
+        m.batch->encode_to(frame);
+        transport::finish_frame(frame);
       } catch (const std::exception& e) {
         self->send(st.host, task_done_msg{st.head.from_chain, st.head.from_subtask, true,
                                           e.what()});
         return;
       }
-      st.sink->send(st.target_tm, encode_frame(frame_type::data, st.buffer));
+      st.frame_capacity = std::max(st.frame_capacity, frame.size());
+      ++st.head.seq;
+      st.sink->send(st.target_tm, std::move(frame));
       m.batch->clear();
       if (st.free.size() < 16)
         st.free.push_back(std::move(m.batch));
@@ -424,10 +471,22 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
         c.savepoint_dir = m.barrier->savepoint_dir;
       }
       encode(c, st.buffer);
+      ++st.head.seq;
       st.sink->send(st.target_tm, encode_frame(frame_type::control, st.buffer));
     },
-    [self](credit_atom, std::int32_t channel) {
+    [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
       auto& st = self->state;
+      if (st.broken)
+        return;
+      if (seq != st.expected_credit) {
+        st.broken = true;
+        fail_channel(self, st.host, st.head.from_chain, st.head.from_subtask,
+                     "credits from TaskManager '" + st.target_tm + "' were lost (expected #" +
+                         std::to_string(st.expected_credit) + ", got #" + std::to_string(seq) +
+                         ")");
+        return;
+      }
+      ++st.expected_credit;
       std::shared_ptr<any_batch> recycled;
       if (!st.free.empty()) {
         recycled = std::move(st.free.back());
@@ -445,7 +504,15 @@ struct host_state {
   transport::frame_sink* sink = nullptr;
   std::string jm;
   std::int32_t attempt = 0;
-  std::map<caf::actor_addr, std::pair<std::int32_t, std::int32_t>> watched;
+  struct watched_task {
+    std::int32_t chain = 0;
+    std::int32_t subtask = 0;
+    std::int32_t attempt = 0;
+  };
+  std::map<caf::actor_addr, watched_task> watched;
+  //! Set when this TaskManager cancelled the tasks on its own (the
+  //! JobManager is unreachable): their exits are failures.
+  std::string cancel_reason;
   std::shared_ptr<std::atomic<int>> live;
   bool released = false;
 };
@@ -457,27 +524,38 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
     auto it = st.watched.find(dm.source);
     if (it == st.watched.end())
       return;
-    auto [chain, subtask] = it->second;
+    auto w = it->second;
     st.watched.erase(it);
     st.live->fetch_sub(1);
+    bool abnormal = static_cast<bool>(dm.reason) || !st.cancel_reason.empty();
+    std::string reason = dm.reason ? caf::to_string(dm.reason) : st.cancel_reason;
     st.sink->send(st.jm, encode_message(frame_type::task_exited,
-                                        wire_task_exited{st.rt->job_id, st.attempt, chain,
-                                                         subtask, static_cast<bool>(dm.reason),
-                                                         dm.reason ? caf::to_string(dm.reason)
-                                                                   : std::string()}));
+                                        wire_task_exited{st.rt->job_id, w.attempt, w.chain,
+                                                         w.subtask, abnormal, reason}));
     if (st.released && st.watched.empty())
       self->quit();
   });
   return {
-    [self](attempt_atom, std::int32_t attempt) { self->state.attempt = attempt; },
-    [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask) {
-      self->state.watched[task.address()] = {chain, subtask};
+    [self](attempt_atom, std::int32_t attempt) {
+      self->state.attempt = attempt;
+      self->state.cancel_reason.clear();
+    },
+    [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask,
+           std::int32_t attempt) {
+      self->state.watched[task.address()] = {chain, subtask, attempt};
       self->monitor(task);
     },
+    [self](fail_atom, const std::string& reason) { self->state.cancel_reason = reason; },
     [self](const task_done_msg& m) {
       auto& st = self->state;
+      // Stamped with the attempt of the task that sent it (a proxy of this
+      // attempt when a channel failed).
+      std::int32_t attempt = st.attempt;
+      auto it = st.watched.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (it != st.watched.end())
+        attempt = it->second.attempt;
       st.sink->send(st.jm, encode_message(frame_type::task_finished,
-                                          wire_task_finished{st.rt->job_id, st.attempt, m.chain,
+                                          wire_task_finished{st.rt->job_id, attempt, m.chain,
                                                              m.subtask, m.failed, m.cause}));
     },
     [self](const ack_msg& m) {
@@ -504,6 +582,15 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
 }
 
 using key4 = std::array<std::int32_t, 4>;
+
+bool valid_job_id(const std::string& id) {
+  if (id.size() != 32)
+    return false;
+  for (char c : id)
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
 
 } // namespace
 
@@ -538,6 +625,8 @@ struct task_host_impl {
   static constexpr std::size_t max_early = 100000;
 
   void deploy(const frame& f);
+  //! Under `mu`; false when nothing was deployed. `early` gets the frames to replay.
+  bool deploy_locked(const wire_deploy& d, std::vector<std::pair<std::string, frame>>& early);
   void command(const frame& f);
   void trigger(const frame& f);
   void channel(const std::string& from, frame& f);
@@ -575,14 +664,34 @@ void task_host_impl::fail_deploy(const wire_deploy& d, const std::string& why) {
 
 void task_host_impl::deploy(const frame& f) {
   auto d = transport::decode_payload<wire_deploy>(f);
-  std::lock_guard<std::mutex> lock(mu);
+  if (!valid_job_id(d.job_id))
+    throw error(errc::codec, "a deploy frame names job '" + d.job_id +
+                                 "', not 32 hexadecimal digits");
+  std::vector<std::pair<std::string, frame>> early;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!deploy_locked(d, early))
+      return;
+  }
+  // Frames that came before the deployment (channel() takes the lock).
+  for (auto& [from, fr] : early) {
+    try {
+      channel(from, fr);
+    } catch (const std::exception& e) {
+      spate::log().warn("TaskManager {}: {}", self_id, e.what());
+    }
+  }
+}
+
+bool task_host_impl::deploy_locked(const wire_deploy& d,
+                                   std::vector<std::pair<std::string, frame>>& early) {
   if (released.count(d.job_id))
-    return;
+    return false;
   auto& job = jobs[d.job_id];
   if (d.attempt <= job.attempt) {
     spate::log().warn("TaskManager {}: ignored a stale deploy of job {} (attempt {} <= {})",
                       self_id, d.job_id, d.attempt, job.attempt);
-    return;
+    return false;
   }
   try {
     if (!job.rt) {
@@ -689,26 +798,23 @@ void task_host_impl::deploy(const frame& f) {
         job.tasks[{c, s}] = a;
         job.live->fetch_add(1);
         caf::anon_send(job.host, watch_atom::value, a, static_cast<std::int32_t>(c),
-                       static_cast<std::int32_t>(s));
+                       static_cast<std::int32_t>(s), d.attempt);
       }
     }
   } catch (const std::exception& e) {
+    // The attempt failed here: its channel frames are dropped (no placement).
     job.attempt = d.attempt;
+    job.placement.clear();
+    job.tasks.clear();
+    job.early.clear();
     fail_deploy(d, e.what());
-    return;
+    return false;
   }
   spate::log().info("TaskManager {}: job {} attempt {}: {} task(s) deployed", self_id, d.job_id,
                     d.attempt, job.tasks.size());
-  // Frames that came before the deployment.
-  auto early = std::move(job.early);
+  early = std::move(job.early);
   job.early.clear();
-  for (auto& [from, fr] : early) {
-    try {
-      channel(from, fr);
-    } catch (const std::exception& e) {
-      spate::log().warn("TaskManager {}: {}", self_id, e.what());
-    }
-  }
+  return true;
 }
 
 void task_host_impl::command(const frame& f) {
@@ -769,6 +875,10 @@ void task_host_impl::trigger(const frame& f) {
 void task_host_impl::channel(const std::string& from, frame& f) {
   std::size_t offset = 0;
   auto head = decode_head(f, offset);
+  if (!valid_job_id(head.job_id))
+    throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                 from + "' names job '" + head.job_id +
+                                 "', not 32 hexadecimal digits");
   std::lock_guard<std::mutex> lock(mu);
   if (released.count(head.job_id))
     return;
@@ -784,6 +894,8 @@ void task_host_impl::channel(const std::string& from, frame& f) {
     job.early.emplace_back(from, std::move(f));
     return;
   }
+  if (job.placement.size() != job.rt->plan.chains.size())
+    return; // this attempt's deployment failed here
   const auto& plan = job.rt->plan;
   auto valid = [&](std::int32_t c, std::int32_t s) {
     return c >= 0 && c < static_cast<std::int32_t>(plan.chains.size()) && s >= 0 &&
@@ -798,7 +910,7 @@ void task_host_impl::channel(const std::string& from, frame& f) {
     auto it = job.out_proxies.find(
         key4{head.to_chain, head.to_subtask, head.from_chain, head.from_subtask});
     if (it != job.out_proxies.end())
-      caf::anon_send(it->second, credit_atom::value, head.channel);
+      caf::anon_send(it->second, credit_atom::value, head.channel, head.seq);
     return;
   }
   if (job.placement[head.to_chain][head.to_subtask] != self_id)
@@ -832,6 +944,7 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   m.offset = offset;
   m.channel = head.channel;
   m.sender_channel = head.sender_channel;
+  m.seq = head.seq;
   caf::anon_send(it->second, std::move(m));
 }
 
@@ -900,11 +1013,15 @@ bool task_host::on_frame(const std::string& from, frame& f) {
 void task_host::cancel_all(const std::string& reason) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   int n = 0;
-  for (auto& [id, job] : impl_->jobs)
+  for (auto& [id, job] : impl_->jobs) {
+    if (job.host && !job.tasks.empty())
+      caf::anon_send(job.host, detail::fail_atom::value,
+                     "TaskManager '" + impl_->self_id + "' cancelled the task: " + reason);
     for (auto& [k, t] : job.tasks) {
       caf::anon_send(t, detail::cancel_atom::value);
       ++n;
     }
+  }
   if (n > 0)
     spate::log().warn("TaskManager {}: cancelled {} task(s): {}", impl_->self_id, n, reason);
 }

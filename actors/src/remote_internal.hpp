@@ -15,6 +15,10 @@ namespace spate::detail {
 std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_runtime* rt,
                                                    const task_assignment& placed);
 
+//! Every task of the attempt is gone: losing a TaskManager no longer
+//! concerns it.
+void forget_attempt(job_runtime* rt);
+
 //! Checks that every edge between tasks carries records that can leave the
 //! process; throws spate::error(errc::invalid_argument) naming the edge and type.
 void check_network_edges(const job_runtime& rt);

@@ -122,8 +122,11 @@ struct wire_channel {
   std::int32_t to_subtask = 0;
   std::int32_t channel = 0;
   std::int32_t sender_channel = 0;
+  //! Frames of one direction between two tasks are numbered from 0: a gap
+  //! (a frame lost with a broken connection) fails the receiving task.
+  std::uint64_t seq = 0;
   SPATE_FIELDS(job_id, attempt, from_chain, from_subtask, to_chain, to_subtask, channel,
-               sender_channel);
+               sender_channel, seq);
 };
 
 //! What follows the head of a control frame.

@@ -33,6 +33,13 @@ extern "C" void on_jm_signal(int sig) {
 
 } // namespace
 
+std::string new_job_id() {
+  std::random_device rd;
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return buf;
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -69,7 +76,11 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry)
   auto port = cfg_.get_int(options::jobmanager_port, 6123);
   ep_ = std::make_unique<transport::endpoint>(
       jobmanager_id, "tcp://" + address + ":" + std::to_string(port),
-      [this](const std::string& from, transport::frame&& f) { on_frame(from, std::move(f)); });
+      [this](const std::string& from, transport::frame&& f) {
+        if (ready_.load(std::memory_order_acquire))
+          on_frame(from, std::move(f));
+      });
+  ready_.store(true, std::memory_order_release);
 }
 
 jobmanager::~jobmanager() {
@@ -136,7 +147,8 @@ void jobmanager::lose(const std::string& tm, const std::string& reason) {
     if (!taskmanagers_.erase(tm))
       return;
     for (auto& [id, job] : jobs_)
-      affected.push_back(job.client);
+      if (job.client)
+        affected.push_back(job.client);
   }
   spate::log().warn("{}", reason);
   ep_->disconnect(tm);
@@ -154,6 +166,14 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
                           from, m.id, m.slots);
         return;
       }
+      bool restarted;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = taskmanagers_.find(m.id);
+        restarted = it != taskmanagers_.end() && (it->second.pid != m.pid || it->second.address != m.address);
+      }
+      if (restarted) // the same id, another process: the old one's tasks are gone
+        lose(m.id, "TaskManager '" + m.id + "' registered again from another process");
       {
         std::lock_guard<std::mutex> lock(mu_);
         auto& tm = taskmanagers_[m.id];
@@ -212,14 +232,22 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto tm = taskmanagers_.find(from);
-    if (tm != taskmanagers_.end())
-      tm->second.last_seen = std::chrono::steady_clock::now();
+    if (tm == taskmanagers_.end())
+      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
+                                   " frame from '" + from +
+                                   "', which is not a registered TaskManager");
+    tm->second.last_seen = std::chrono::steady_clock::now();
     auto it = jobs_.find(job_id);
-    if (it != jobs_.end())
-      client = it->second.client;
+    if (it == jobs_.end())
+      return; // a job that ended and was forgotten
+    if (!it->second.client) {
+      // The job is being submitted: its client comes in a moment.
+      if (it->second.early.size() < 10000)
+        it->second.early.emplace_back(from, std::move(f));
+      return;
+    }
+    client = it->second.client;
   }
-  if (!client)
-    return; // a job that ended
   client->deliver(from, f);
 }
 
@@ -237,7 +265,7 @@ void jobmanager::tick() {
         peers.push_back(id);
     }
     for (auto& [id, job] : jobs_)
-      if (!job.released && is_terminal(job.client->status())) {
+      if (job.client && !job.released && is_terminal(job.client->status())) {
         job.released = true;
         released.push_back(id);
       }
@@ -260,24 +288,88 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
   configuration cfg = cfg_;
   cfg.merge(overrides);
   environment env(cfg);
-  auto name = build_job(registry_, request, env);
+  std::string name;
+  {
+    // One job build at a time: loading a job library changes the registry.
+    std::lock_guard<std::mutex> lock(registry_mu_);
+    name = build_job(registry_, request, env);
+  }
   start_options so;
+  so.job_id = new_job_id();
   so.restore_path = restore_path;
   so.allow_non_restored_state = allow_non_restored;
   so.remote = std::make_shared<cluster_deployment>(this, request.to_json());
-  auto client = std::make_shared<job_client>(
-      start_job(std::move(env.graph()), env.config(), name, so));
-  auto id = client->job_id();
-  std::lock_guard<std::mutex> lock(mu_);
-  jobs_[id] = job_entry{client, request, false};
-  order_.push_back(id);
-  spate::log().info("job {} ({}) submitted", name, id);
-  return id;
+  {
+    // Frames for the job may come back before start_job returns.
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_[so.job_id] = job_entry{nullptr, request, false, {}};
+  }
+  std::shared_ptr<job_client> client;
+  try {
+    client = std::make_shared<job_client>(
+        start_job(std::move(env.graph()), env.config(), name, so));
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.erase(so.job_id);
+    throw;
+  }
+  std::vector<std::pair<std::string, transport::frame>> early;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& entry = jobs_[so.job_id];
+    entry.client = client;
+    early.swap(entry.early);
+    order_.push_back(so.job_id);
+  }
+  for (auto& [from, f] : early) {
+    try {
+      client->deliver(from, f);
+    } catch (const std::exception& e) {
+      spate::log().warn("JobManager: {}", e.what());
+    }
+  }
+  spate::log().info("job {} ({}) submitted", name, so.job_id);
+  prune();
+  return so.job_id;
+}
+
+void jobmanager::prune() {
+  // Like Flink's jobstore.max-capacity: the oldest ended jobs are forgotten.
+  auto capacity = static_cast<std::size_t>(cfg_.get_int("jobstore.max-capacity", 100));
+  std::vector<std::shared_ptr<job_client>> forgotten;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::size_t ended = 0;
+    for (auto& id : order_)
+      if (is_terminal(jobs_[id].client->status()) && jobs_[id].released)
+        ++ended;
+    for (auto it = order_.begin(); it != order_.end() && ended > capacity;) {
+      auto& entry = jobs_[*it];
+      if (is_terminal(entry.client->status()) && entry.released) {
+        forgotten.push_back(entry.client);
+        jobs_.erase(*it);
+        it = order_.erase(it);
+        --ended;
+      } else {
+        ++it;
+      }
+    }
+    for (auto op = operations_.begin(); op != operations_.end();) {
+      if (!jobs_.count(op->second->job_id) &&
+          op->second->result.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+        op = operations_.erase(op);
+      else
+        ++op;
+    }
+  }
+  forgotten.clear(); // stops their actor systems, outside the lock
 }
 
 std::shared_ptr<job_client> jobmanager::find_job(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(id);
+  if (it != jobs_.end() && !it->second.client)
+    return nullptr;
   return it == jobs_.end() ? nullptr : it->second.client;
 }
 
@@ -286,10 +378,7 @@ std::string jobmanager::start_savepoint(const std::shared_ptr<job_client>& job,
                                         bool cancel_after) {
   auto op = std::make_shared<savepoint_operation>();
   op->job_id = job->job_id();
-  std::random_device rd;
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
-  std::string trigger = buf;
+  std::string trigger = new_job_id(); // 32 random hex digits, as Flink's trigger ids
   op->result = std::async(std::launch::async, [job, dir, stop, drain, cancel_after] {
                  std::string path = stop ? job->stop(dir, drain) : job->trigger_savepoint(dir);
                  if (cancel_after)
@@ -318,7 +407,8 @@ cluster_overview jobmanager::overview() {
                               tm.last_heartbeat_ms, tm.registered_ms, tm.pid});
   }
   for (auto& id : order_)
-    o.jobs.push_back(jobs_[id].client);
+    if (jobs_[id].client)
+      o.jobs.push_back(jobs_[id].client);
   return o;
 }
 
@@ -330,7 +420,7 @@ void jobmanager::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, job] : jobs_)
-      if (!is_terminal(job.client->status()))
+      if (job.client && !is_terminal(job.client->status()))
         running.push_back(job.client);
   }
   for (auto& c : running)
@@ -382,6 +472,7 @@ int jobmanager::run() {
   while (jm_signal.load() == 0) {
     next += heartbeat_interval_;
     tick();
+    prune();
     auto wake = std::min(next, std::chrono::steady_clock::now() + heartbeat_interval_);
     while (jm_signal.load() == 0 && std::chrono::steady_clock::now() < wake)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -1,6 +1,7 @@
 // The JobManager process (internal to the cluster library).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
@@ -18,6 +19,7 @@
 namespace spate::cluster_detail {
 
 std::int64_t now_ms();
+std::string new_job_id();
 
 struct savepoint_operation {
   std::string job_id;
@@ -82,18 +84,25 @@ private:
     std::map<std::string, int> used;
   };
   struct job_entry {
+    //! Null while the job is being submitted.
     std::shared_ptr<job_client> client;
     job_request request;
     bool released = false;
+    //! Frames that came while the job was being submitted.
+    std::vector<std::pair<std::string, transport::frame>> early;
   };
 
   void on_frame(const std::string& from, transport::frame&& f);
   void tick();
   void lose(const std::string& tm, const std::string& reason);
   void shutdown();
+  //! Forgets the oldest ended jobs beyond jobstore.max-capacity.
+  void prune();
 
   configuration cfg_;
   job_registry& registry_;
+  std::mutex registry_mu_;
+  std::atomic<bool> ready_{false};
   std::chrono::milliseconds heartbeat_interval_;
   std::chrono::milliseconds heartbeat_timeout_;
   std::mutex mu_;

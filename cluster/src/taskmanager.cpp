@@ -74,7 +74,8 @@ public:
                 std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
     ep_ = std::make_unique<transport::endpoint>(
         id_, bind, [this](const std::string& from, transport::frame&& f) {
-          on_frame(from, std::move(f));
+          if (ready_.load(std::memory_order_acquire))
+            on_frame(from, std::move(f));
         });
     host_ = std::make_unique<task_host>(
         *system_, *ep_, id_, jobmanager_id, state_dir_,
@@ -85,12 +86,13 @@ public:
           build_job(registry_, request, env);
           return std::move(env.graph());
         });
+    ready_.store(true, std::memory_order_release);
     ep_->connect(jobmanager_id, jm_address_);
   }
 
   ~taskmanager() {
-    host_.reset(); // cancels what still runs
-    ep_->stop();
+    ep_->stop(); // no frame reaches the host any more
+    host_.reset(); // cancels what still runs; its actors quit
     system_.reset();
     std::error_code ec;
     std::filesystem::remove_all(state_dir_, ec);
@@ -208,6 +210,7 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<transport::endpoint> ep_;
   std::unique_ptr<task_host> host_;
+  std::atomic<bool> ready_{false};
   std::mutex mu_;
   bool registered_ = false;
   std::chrono::steady_clock::time_point last_jm_{};

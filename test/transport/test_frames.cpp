@@ -1,10 +1,12 @@
 #define BOOST_TEST_MODULE frames
 #include <boost/test/unit_test.hpp>
 
+#include <iostream>
 #include <random>
 
 #include <zmq.hpp>
 
+#include "spate/core/crc32c.hpp"
 #include "spate/core/error.hpp"
 #include "spate/transport/frame.hpp"
 
@@ -157,4 +159,25 @@ BOOST_AUTO_TEST_CASE(frames_over_zeromq_and_foreign_peers) {
   }
   BOOST_TEST(good == 90);
   BOOST_TEST(bad == 10);
+}
+
+BOOST_AUTO_TEST_CASE(crc32c_hardware_and_table_paths_agree) {
+  BOOST_TEST(spate::crc32c("123456789", 9) == 0xe3069283u);
+  BOOST_TEST(spate::detail::crc32c_portable("123456789", 9) == 0xe3069283u);
+  std::uint64_t seed = std::random_device{}();
+  std::cout << "crc32c seed " << seed << "\n";
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 500; ++round) {
+    std::string s(rng() % 3000, '\0');
+    for (auto& c : s)
+      c = static_cast<char>(rng());
+    std::size_t off = s.empty() ? 0 : rng() % (s.size() + 1); // unaligned starts too
+    auto whole = spate::crc32c(s.data() + off, s.size() - off);
+    BOOST_TEST(whole == spate::detail::crc32c_portable(s.data() + off, s.size() - off));
+    // Chained: the CRC of a prefix continues into the rest.
+    std::size_t cut = off + (s.size() - off) / 3;
+    auto chained = spate::crc32c(s.data() + cut, s.size() - cut,
+                                 spate::crc32c(s.data() + off, cut - off));
+    BOOST_TEST(chained == whole);
+  }
 }

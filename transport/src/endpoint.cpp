@@ -176,6 +176,7 @@ void endpoint::run() {
         work.swap(im.queue);
       }
       for (auto& c : work) {
+        try {
         switch (c.kind) {
           case command::stop_io: {
             std::lock_guard<std::mutex> lock(im.mu);
@@ -218,13 +219,23 @@ void endpoint::run() {
               break;
             }
             std::size_t n = c.data.size();
-            zmq::message_t msg(c.data.data(), n);
+            // The frame's bytes go to ZeroMQ without a copy; it frees them.
+            auto* owned = new std::string(std::move(c.data));
+            zmq::message_t msg(
+                owned->data(), n,
+                [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
             if (it->second->send(msg, zmq::send_flags::dontwait)) {
               ++im.frames_out;
               im.bytes_out += n;
             }
             break;
           }
+        }
+        } catch (const zmq::error_t& e) {
+          // Out of sockets or memory: this command fails, the endpoint goes on.
+          spate::log().error("endpoint {}: cannot {} '{}': {}", id_,
+                             c.kind == command::send_frame ? "send to" : "connect to", c.peer,
+                             e.what());
         }
       }
       work.clear();

@@ -64,21 +64,42 @@ bool is_known(frame_type t) {
   return v >= 1 && v <= 16;
 }
 
-std::string encode_frame(frame_type type, std::string_view payload) {
-  if (payload.size() > max_payload)
+namespace {
+
+void check_size(frame_type type, std::size_t size) {
+  if (size > max_payload)
     throw error(errc::invalid_argument, std::string(to_string(type)) + " frame payload of " +
-                                            std::to_string(payload.size()) +
+                                            std::to_string(size) +
                                             " bytes exceeds the limit of " +
                                             std::to_string(max_payload));
-  std::string out;
-  out.reserve(payload.size() + frame_overhead);
+}
+
+} // namespace
+
+void begin_frame(std::string& out, frame_type type) {
+  out.clear();
   out.push_back('S');
   out.push_back('P');
   out.push_back(static_cast<char>(protocol_version));
   out.push_back(static_cast<char>(type));
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
-  out.append(payload);
+  put_u32(out, 0); // the length, once known
+}
+
+void finish_frame(std::string& out) {
+  std::size_t payload = out.size() - 8;
+  check_size(static_cast<frame_type>(out[3]), payload);
+  for (int i = 0; i < 4; ++i)
+    out[4 + i] = static_cast<char>((payload >> (8 * i)) & 0xff);
   put_u32(out, crc32c(out.data(), out.size()));
+}
+
+std::string encode_frame(frame_type type, std::string_view payload) {
+  check_size(type, payload.size());
+  std::string out;
+  out.reserve(payload.size() + frame_overhead);
+  begin_frame(out, type);
+  out.append(payload);
+  finish_frame(out);
   return out;
 }
 

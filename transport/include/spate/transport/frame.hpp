@@ -56,6 +56,13 @@ struct frame {
 //! payload exceeds max_payload.
 std::string encode_frame(frame_type type, std::string_view payload);
 
+//! Builds a frame in place, without copying the payload: begin_frame()
+//! writes the head into `out` (cleared), the caller appends the payload,
+//! finish_frame() sets the length and appends the checksum. Throws as
+//! encode_frame() for a payload over max_payload.
+void begin_frame(std::string& out, frame_type type);
+void finish_frame(std::string& out);
+
 //! Decodes one frame received from `peer` (named in errors). Throws
 //! spate::error(errc::corrupt) saying what is wrong: too short, foreign
 //! magic, other protocol version, unknown type, length mismatch, checksum.

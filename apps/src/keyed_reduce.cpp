@@ -1,0 +1,68 @@
+#include "spate/apps/keyed_reduce.hpp"
+
+#include "spate/connectors/generator_source.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate::apps {
+
+stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
+                                 std::int64_t keys) {
+  const auto k = static_cast<std::uint64_t>(keys);
+  return env
+      .add_source(generator_source<keyed_event>(
+          gen,
+          [k](std::uint64_t seq, record_rng& rng) {
+            return keyed_event{static_cast<std::int64_t>(rng() % k),
+                               static_cast<std::int64_t>(seq)};
+          }))
+      .map([](keyed_event e) {
+        e.value = e.value * 2 + 1;
+        return e;
+      })
+      .key_by([](const keyed_event& e) { return e.key; })
+      .reduce([](const keyed_event& acc, keyed_event e) {
+        e.value += acc.value;
+        return e;
+      })
+      .uid("keyed-reduce-sums");
+}
+
+void register_keyed_reduce(job_registry& registry) {
+  job_definition job;
+  job.name = "keyed_reduce";
+  job.description = "the foundation benchmark: generated (key, value) -> map -> key_by -> "
+                    "reduce; job args: --keys N (default 10000); generator input only";
+  job.default_input = "generator:count=20000000";
+  job.default_output = "discard";
+  job.build = [](job_setup& setup) {
+    std::int64_t keys = 10000;
+    for (std::size_t i = 0; i < setup.args.size(); ++i) {
+      if (setup.args[i] == "--keys" && i + 1 < setup.args.size()) {
+        try {
+          keys = std::stoll(setup.args[++i]);
+        } catch (const std::exception&) {
+          keys = 0;
+        }
+        if (keys < 1)
+          throw error(errc::invalid_argument,
+                      "keyed_reduce: --keys needs a positive number, got '" + setup.args[i] + "'");
+      } else {
+        throw error(errc::invalid_argument,
+                    "keyed_reduce: unknown job argument '" + setup.args[i] + "' (takes --keys N)");
+      }
+    }
+    if (setup.input.kind != input_spec::generator)
+      throw error(errc::invalid_argument,
+                  "keyed_reduce generates its events: --input must be generator[:...]");
+    auto sums = keyed_reduce(setup.env, setup.input.gen, keys);
+    if (setup.output.kind == output_spec::discard)
+      sums.add_sink(discard_sink<keyed_event>());
+    else
+      setup.write_output(sums.map([](const keyed_event& e) {
+        return std::to_string(e.key) + "," + std::to_string(e.value);
+      }));
+  };
+  registry.add(std::move(job));
+}
+
+} // namespace spate::apps
