@@ -905,6 +905,12 @@ void task_host_impl::channel(const std::string& from, frame& f) {
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                  from + "' names a task job " + head.job_id +
                                  " does not have");
+  // Only the TaskManager that runs the sending task may speak for it.
+  const auto& sender_tm = job.placement[head.from_chain][head.from_subtask];
+  if (from != sender_tm)
+    throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                 from + "' claims to come from a task that runs on '" +
+                                 sender_tm + "'");
   if (f.type == frame_type::credit) {
     // from = the receiving task over there, to = our sender.
     auto it = job.out_proxies.find(

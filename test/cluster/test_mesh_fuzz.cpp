@@ -137,3 +137,76 @@ BOOST_AUTO_TEST_CASE(random_frames_on_both_sockets_crash_nothing) {
   BOOST_TEST((committed_lines(out) == committed_lines(c.dir() + "/local")));
   BOOST_TEST(c.get("/overview").body["taskmanagers"] == 2);
 }
+
+namespace {
+
+//! A channel frame (data or control) as another TaskManager would send it.
+std::string channel_frame(frame_type type, const std::string& job, std::int32_t to_chain,
+                          std::int32_t channel, std::uint64_t seq) {
+  std::string payload;
+  spate::encode(std::make_tuple(job, std::int32_t{1}, std::int32_t{0}, std::int32_t{0}, to_chain,
+                                std::int32_t{0}, channel, std::int32_t{0}, seq),
+                payload);
+  if (type == frame_type::control)
+    spate::encode(std::make_tuple(std::int32_t{0}, std::int64_t{5}, false, std::int64_t{0}, false,
+                                  false, false, std::string()),
+                  payload);
+  return encode_frame(type, payload);
+}
+
+//! Sends one frame to `address` as peer `id`.
+void send_as(const std::string& id, const std::string& address, const std::string& bytes) {
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 2000);
+  s.set(zmq::sockopt::routing_id, id);
+  s.connect(address);
+  zmq::message_t m(bytes.data(), bytes.size());
+  s.send(m, zmq::send_flags::none);
+}
+
+//! Where subtask 0 of the job's task `index` runs: (TaskManager id, address).
+std::pair<std::string, std::string> task_place(test_cluster& c, const std::string& id, int index) {
+  auto job = c.get("/jobs/" + id).body;
+  auto vid = job["vertices"][index]["id"].get<std::string>();
+  auto s = c.get("/jobs/" + id + "/vertices/" + vid).body["subtasks"][0];
+  return {s["taskmanager-id"].get<std::string>(), s["endpoint"].get<std::string>()};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(channel_frames_from_the_wrong_process_or_out_of_line_are_refused) {
+  test_cluster c({"restart-strategy.type=none"});
+  c.start(2);
+  // A process that does not run the sending task: refused, the job runs on.
+  auto id = c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output",
+                      "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  auto [tm, address] = task_place(c, id, 1);
+  send_as("tm-forger", address, channel_frame(frame_type::data, id, 1, 0, 0));
+  BOOST_REQUIRE(await([&] {
+    return (c.taskmanager(0).log() + c.taskmanager(1).log()).find("from 'tm-forger' claims") !=
+           std::string::npos;
+  }));
+  BOOST_TEST(c.job_state(id) == "RUNNING");
+  BOOST_TEST(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+
+  // In the name of the right process but out of line: the receiving task fails.
+  for (auto [type, channel, seq, expect] :
+       {std::make_tuple(frame_type::control, 0x7fffffff, 0ull, std::string("does not have")),
+        std::make_tuple(frame_type::data, 0, 5ull, std::string("were lost (expected #0, got #5)"))}) {
+    auto job = c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output",
+                         "discard"});
+    BOOST_REQUIRE(!job.empty());
+    BOOST_REQUIRE(c.await_state(job, "RUNNING"));
+    auto sender = task_place(c, job, 0).first; // runs subtask 0 of the first task
+    send_as(sender, task_place(c, job, 1).second, channel_frame(type, job, 1, channel, seq));
+    BOOST_REQUIRE_MESSAGE(c.await_state(job, "FAILED"), c.job_state(job));
+    auto cause = c.get("/jobs/" + job + "/exceptions").body["root-exception"].get<std::string>();
+    BOOST_TEST(cause.find(expect) != std::string::npos, cause);
+  }
+  BOOST_TEST(c.taskmanager(0).alive());
+  BOOST_TEST(c.taskmanager(1).alive());
+  BOOST_TEST(c.jobmanager().alive());
+}
