@@ -76,7 +76,7 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
   auto range = target.key_groups();
   try {
     while (offset < payload.size()) {
-      auto oh = msgpack::unpack(payload.data(), payload.size(), offset);
+      auto oh = unpack_checked(payload.data(), payload.size(), offset);
       auto e = oh.get().as<canonical_entry>();
       if (range.contains(std::get<1>(e)))
         target.put_raw(std::get<0>(e), std::get<1>(e), std::get<2>(e), std::get<3>(e));

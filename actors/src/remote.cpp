@@ -70,7 +70,7 @@ bool job_scoped(frame_type t) {
 detail::wire_channel decode_head(const frame& f, std::size_t& offset) {
   try {
     offset = 0;
-    auto oh = msgpack::unpack(f.payload.data(), f.payload.size(), offset);
+    auto oh = unpack_checked(f.payload.data(), f.payload.size(), offset);
     return oh.get().as<detail::wire_channel>();
   } catch (const std::exception& e) {
     throw error(errc::codec, std::string("cannot decode the channel of a ") +
@@ -85,7 +85,7 @@ std::string frame_job_id(const frame& f) {
     return {};
   try {
     std::size_t offset = 0;
-    auto oh = msgpack::unpack(f.payload.data(), f.payload.size(), offset);
+    auto oh = unpack_checked(f.payload.data(), f.payload.size(), offset);
     const auto& o = oh.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0 ||
         o.via.array.ptr[0].type != msgpack::type::STR)
@@ -416,7 +416,9 @@ struct out_proxy_state {
   transport::frame_sink* sink = nullptr;
   std::string target_tm;
   wire_channel head; //!< from = the local task, to = the remote receiver
-  std::vector<std::shared_ptr<any_batch>> free;
+  //! Encoded batches to return with credits, per output channel of the task
+  //! (channels of different edges may carry different record types).
+  std::map<std::int32_t, std::vector<std::shared_ptr<any_batch>>> free;
   std::string buffer;
   //! The largest frame so far: what the next one reserves.
   std::size_t frame_capacity = 256;
@@ -451,8 +453,9 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
       ++st.head.seq;
       st.sink->send(st.target_tm, std::move(frame));
       m.batch->clear();
-      if (st.free.size() < 16)
-        st.free.push_back(std::move(m.batch));
+      auto& pool = st.free[m.sender_channel];
+      if (pool.size() < 16)
+        pool.push_back(std::move(m.batch));
     },
     [self](const control_msg& m) {
       auto& st = self->state;
@@ -488,9 +491,10 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
       }
       ++st.expected_credit;
       std::shared_ptr<any_batch> recycled;
-      if (!st.free.empty()) {
-        recycled = std::move(st.free.back());
-        st.free.pop_back();
+      auto& pool = st.free[channel];
+      if (!pool.empty()) {
+        recycled = std::move(pool.back());
+        pool.pop_back();
       }
       self->send(st.task, credit_msg{channel, std::move(recycled)});
     },
@@ -604,8 +608,9 @@ struct hosted_job {
   std::map<key4, caf::actor> in_proxies;  //!< (sender chain, sender subtask, chain, subtask)
   //! Per chain: the edge behind each input channel (for its record type).
   std::vector<std::vector<int>> channel_edge;
-  //! Frames of an attempt not deployed here yet.
+  //! Frames of an attempt not deployed here yet, and their bytes.
   std::vector<std::pair<std::string, frame>> early;
+  std::size_t early_bytes = 0;
   std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
 };
 
@@ -623,6 +628,7 @@ struct task_host_impl {
   static constexpr std::size_t max_jobs = 256;
 
   static constexpr std::size_t max_early = 100000;
+  static constexpr std::size_t max_early_bytes = 256u << 20;
 
   void deploy(const frame& f);
   //! Under `mu`; false when nothing was deployed. `early` gets the frames to replay.
@@ -814,6 +820,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
                     d.attempt, job.tasks.size());
   early = std::move(job.early);
   job.early.clear();
+  job.early_bytes = 0;
   return true;
 }
 
@@ -889,8 +896,9 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   if (head.attempt < job.attempt)
     return; // a previous attempt's: its tasks are gone
   if (head.attempt > job.attempt || !job.rt) {
-    if (job.early.size() >= max_early)
+    if (job.early.size() >= max_early || job.early_bytes + f.payload.size() > max_early_bytes)
       throw error(errc::io, "too many frames for job " + head.job_id + " before its deployment");
+    job.early_bytes += f.payload.size();
     job.early.emplace_back(from, std::move(f));
     return;
   }
@@ -1050,6 +1058,21 @@ void task_host::report_metrics() {
         m.counters[name] = value->load();
     }
     impl_->sink.send(impl_->jm, encode_message(frame_type::metrics, m));
+  }
+}
+
+void task_host::forget_idle_jobs() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto it = impl_->jobs.begin(); it != impl_->jobs.end();) {
+    auto& job = it->second;
+    if (job.live->load() == 0) {
+      impl_->stop_proxies(job);
+      if (job.host)
+        caf::anon_send(job.host, detail::release_atom::value);
+      it = impl_->jobs.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 

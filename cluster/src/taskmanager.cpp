@@ -160,8 +160,10 @@ private:
           auto m = transport::decode_payload<wire_registered>(f);
           std::lock_guard<std::mutex> lock(mu_);
           if (m.accepted) {
-            if (!registered_)
+            if (!registered_) {
               spate::log().info("TaskManager {} registered with the JobManager", id_);
+              host_->forget_idle_jobs(); // of a JobManager this one may not know
+            }
             registered_ = true;
             last_jm_ = std::chrono::steady_clock::now();
           } else {

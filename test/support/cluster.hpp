@@ -136,7 +136,7 @@ public:
     options_ = {"-D", "rest.port=" + std::to_string(rest_port_),
                 "-D", "jobmanager.rpc.port=" + std::to_string(rpc_port_),
                 "-D", "heartbeat.interval=100ms",
-                "-D", "heartbeat.timeout=1s",
+                "-D", "heartbeat.timeout=2s",
                 "-D", "taskmanager.numberOfTaskSlots=2",
                 "-D", "state.backend.rocksdb.localdir=" + dir_.str() + "/state",
                 "-D", "state.checkpoints.dir=" + dir_.str() + "/checkpoints",

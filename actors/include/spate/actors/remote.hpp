@@ -74,6 +74,9 @@ public:
   bool on_frame(const std::string& from, transport::frame& f);
   //! Cancels every task (the JobManager is unreachable).
   void cancel_all(const std::string& reason);
+  //! Drops the runtime of every job without running tasks (a new JobManager
+  //! knows nothing of them).
+  void forget_idle_jobs();
   //! Sends the counters of every job's tasks to the JobManager.
   void report_metrics();
   //! Subtasks running here now.

@@ -119,7 +119,8 @@ public:
       const std::size_t before = values.size();
       try {
         std::size_t offset = 0;
-        auto oh = msgpack::unpack(data, size, offset);
+        auto oh = msgpack::unpack(data, size, offset, nullptr, nullptr,
+                                 msgpack::unpack_limit(size, size, size, size, size, 64));
         if (offset != size)
           detail::throw_bad_batch("trailing bytes");
         const auto& o = oh.get();

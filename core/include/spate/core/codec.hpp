@@ -37,6 +37,20 @@ void encode(const T& value, std::string& out) {
   msgpack::pack(w, value);
 }
 
+//! Limits for decoding `size` untrusted bytes: no array, map, string or
+//! binary can be longer than the bytes that hold it, and nesting is bounded,
+//! so a forged length cannot make the decoder allocate gigabytes.
+inline msgpack::unpack_limit unpack_limits(std::size_t size) {
+  return msgpack::unpack_limit(size, size, size, size, size, 64);
+}
+
+//! Decodes the msgpack object at `offset` of [data, data+size) within
+//! unpack_limits(size); advances `offset`. Throws what msgpack throws.
+inline msgpack::object_handle unpack_checked(const char* data, std::size_t size,
+                                             std::size_t& offset) {
+  return msgpack::unpack(data, size, offset, nullptr, nullptr, unpack_limits(size));
+}
+
 //! Decodes one value of type T from [data, data+size). Throws spate::error
 //! (errc::codec) when the bytes are truncated, malformed or of another type;
 //! `what` names what was being decoded.
@@ -44,7 +58,7 @@ template <class T>
 T decode(const char* data, std::size_t size, const char* what = "record") {
   try {
     std::size_t offset = 0;
-    msgpack::object_handle oh = msgpack::unpack(data, size, offset);
+    msgpack::object_handle oh = unpack_checked(data, size, offset);
     if (offset != size)
       throw error(errc::codec, std::string("trailing bytes after ") + what);
     return oh.get().as<T>();
