@@ -197,7 +197,8 @@ int run_client_command(const client_options& o) {
     if (o.command == "info") {
       auto j = rest.get("/jobs/" + o.job_id);
       std::cout << "Job " << j["jid"].get<std::string>() << " : " << j["name"].get<std::string>()
-                << " (" << j["state"].get<std::string>() << ")\n";
+                << " (" << j["state"].get<std::string>() << "), duration "
+                << j["duration"].get<std::int64_t>() << " ms\n";
       if (j.contains("status-detail"))
         std::cout << "  " << j["status-detail"].get<std::string>() << "\n";
       for (auto& v : j["vertices"])
