@@ -246,3 +246,28 @@ BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_an
                     "discard"});
   BOOST_TEST(r.exit_code == 0, r.out + r.err);
 }
+
+BOOST_AUTO_TEST_CASE(a_killed_taskmanagers_tasks_restart_on_the_slots_that_remain) {
+  test_cluster c({"execution.checkpointing.interval=200ms"});
+  c.start(2); // 2 slots each; the job uses one on each
+  auto out = c.dir() + "/out";
+  auto id = c.submit({"wordcount", "-p", "2", "--input", "generator:seed=6,count=200000,rate=60000",
+                      "--output", "files:" + out});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 2; }));
+  c.taskmanager(0).signal(SIGKILL);
+  BOOST_REQUIRE_MESSAGE(c.await_state(id, "FINISHED", std::chrono::seconds(60)),
+                        c.job_state(id) + "\n" + c.jobmanager().log());
+  auto job = c.get("/jobs/" + id).body;
+  // Every subtask ran on the TaskManager that is left.
+  for (auto& v : job["vertices"]) {
+    auto vertex = c.get("/jobs/" + id + "/vertices/" + v["id"].get<std::string>()).body;
+    for (auto& s : vertex["subtasks"])
+      BOOST_TEST(s["taskmanager-id"] == vertex["subtasks"][0]["taskmanager-id"]);
+  }
+  BOOST_TEST(c.get("/jobs/" + id + "/exceptions").body["root-exception"].get<std::string>().find(
+                 "is lost") != std::string::npos);
+  expect_same(committed_lines(out),
+              local_output("wordcount", 1, "generator:seed=6,count=200000", c.dir() + "/local"));
+}
