@@ -3,7 +3,8 @@
 # with its shuffle across 2 TaskManagers against the same job in one process,
 # the time from start-cluster.sh to the first result, and the idle RSS of a
 # TaskManager. Prints the figures; copy them into docs/benchmarks.md.
-#   EVENTS (default 20000000), KEYS (10000)
+#   EVENTS (default 20000000), KEYS (10000), TM_OPTS (extra -D options for
+#   every process, e.g. "-D spate.scheduler.threads=1")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${EVENTS:-20000000}
@@ -18,7 +19,7 @@ free_port() {
   done
 }
 export SPATE_BIN=$PWD/$bin SPATE_LOG_DIR=$work/log
-export SPATE_OPTS="-D rest.port=$(free_port) -D jobmanager.rpc.port=$(free_port) -D taskmanager.numberOfTaskSlots=1 -D state.backend.rocksdb.localdir=$work/state"
+export SPATE_OPTS="-D rest.port=$(free_port) -D jobmanager.rpc.port=$(free_port) -D taskmanager.numberOfTaskSlots=1 ${TM_OPTS:-} -D state.backend.rocksdb.localdir=$work/state"
 cleanup() { cluster/scripts/stop-cluster.sh >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 now() { date +%s.%N; }

@@ -143,7 +143,8 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   auto* jobs_cmd = app.add_subcommand("jobs", "List the registered jobs");
   local_options lo;
   auto* local = app.add_subcommand("local", "Run a registered job in this process");
-  local->add_option("job", lo.job, "Name of the job (spate jobs lists them)")->required();
+  local->add_option("job", lo.job, "Registered job (spate jobs lists them), or a job library: PATH.so[:job]")
+      ->required();
   local->add_option("-p,--parallelism", lo.parallelism, "Default parallelism of every operator")
       ->check(CLI::Range(1, upper_max_parallelism));
   local->add_option("--max-parallelism", lo.max_parallelism,
