@@ -808,10 +808,13 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       }
     }
   } catch (const std::exception& e) {
-    // The attempt failed here: its channel frames are dropped (no placement).
+    // The attempt failed here: its channel frames are dropped (no placement),
+    // and what was spawned of it goes.
+    for (auto& [k, t] : job.tasks)
+      caf::anon_send(t, cancel_atom::value);
+    stop_proxies(job);
     job.attempt = d.attempt;
     job.placement.clear();
-    job.tasks.clear();
     job.early.clear();
     fail_deploy(d, e.what());
     return false;
