@@ -370,6 +370,10 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
   };
 }
 
+
+} // namespace
+} // namespace detail
+
 std::string new_job_id() {
   std::random_device rd;
   std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
@@ -385,8 +389,14 @@ std::string new_job_id() {
   return os.str();
 }
 
-} // namespace
-} // namespace detail
+bool is_job_id(const std::string& id) {
+  if (id.size() != 32)
+    return false;
+  for (char c : id)
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
 
 job_client::job_client(std::shared_ptr<detail::job_runtime> rt) : rt_(std::move(rt)) {}
 

@@ -38,7 +38,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::wire_in_msg)
 
 namespace spate {
 
-using transport::encode_frame;
 using transport::encode_message;
 using transport::frame;
 using transport::frame_type;
@@ -419,7 +418,6 @@ struct out_proxy_state {
   //! Encoded batches to return with credits, per output channel of the task
   //! (channels of different edges may carry different record types).
   std::map<std::int32_t, std::vector<std::shared_ptr<any_batch>>> free;
-  std::string buffer;
   //! The largest frame so far: what the next one reserves.
   std::size_t frame_capacity = 256;
   std::uint64_t expected_credit = 0;
@@ -460,8 +458,9 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
     [self](const control_msg& m) {
       auto& st = self->state;
       st.head.channel = m.channel;
-      st.buffer.clear();
-      encode(st.head, st.buffer);
+      std::string frame;
+      transport::begin_frame(frame, frame_type::control);
+      encode(st.head, frame);
       wire_control c;
       c.kind = static_cast<std::int32_t>(m.kind);
       c.value = m.value;
@@ -473,9 +472,10 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
         c.drain = m.barrier->drain;
         c.savepoint_dir = m.barrier->savepoint_dir;
       }
-      encode(c, st.buffer);
+      encode(c, frame);
+      transport::finish_frame(frame);
       ++st.head.seq;
-      st.sink->send(st.target_tm, encode_frame(frame_type::control, st.buffer));
+      st.sink->send(st.target_tm, std::move(frame));
     },
     [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
       auto& st = self->state;
@@ -587,14 +587,6 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
 
 using key4 = std::array<std::int32_t, 4>;
 
-bool valid_job_id(const std::string& id) {
-  if (id.size() != 32)
-    return false;
-  for (char c : id)
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return false;
-  return true;
-}
 
 } // namespace
 
@@ -670,7 +662,7 @@ void task_host_impl::fail_deploy(const wire_deploy& d, const std::string& why) {
 
 void task_host_impl::deploy(const frame& f) {
   auto d = transport::decode_payload<wire_deploy>(f);
-  if (!valid_job_id(d.job_id))
+  if (!is_job_id(d.job_id))
     throw error(errc::codec, "a deploy frame names job '" + d.job_id +
                                  "', not 32 hexadecimal digits");
   std::vector<std::pair<std::string, frame>> early;
@@ -885,7 +877,7 @@ void task_host_impl::trigger(const frame& f) {
 void task_host_impl::channel(const std::string& from, frame& f) {
   std::size_t offset = 0;
   auto head = decode_head(f, offset);
-  if (!valid_job_id(head.job_id))
+  if (!is_job_id(head.job_id))
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                  from + "' names job '" + head.job_id +
                                  "', not 32 hexadecimal digits");
@@ -988,7 +980,7 @@ void task_host_impl::release(const frame& f) {
 task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std::string self_id,
                      std::string jobmanager_id, std::string state_dir, graph_builder build)
     : impl_(new detail::task_host_impl{system, sink, std::move(self_id), std::move(jobmanager_id),
-                                       std::move(state_dir), std::move(build), {}, {}}) {}
+                                       std::move(state_dir), std::move(build), {}, {}, {}}) {}
 
 task_host::~task_host() {
   // Every job is over for this process: its actors quit once their tasks did.
@@ -1087,12 +1079,5 @@ int task_host::running_tasks() const {
   return n;
 }
 
-int task_host::jobs() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  int n = 0;
-  for (auto& [id, job] : impl_->jobs)
-    n += job.rt ? 1 : 0;
-  return n;
-}
 
 } // namespace spate

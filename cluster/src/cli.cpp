@@ -15,9 +15,9 @@ namespace spate {
 
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_job_failed = 1;
-constexpr int exit_usage = 2;
+using cluster_detail::exit_failed;
+using cluster_detail::exit_ok;
+using cluster_detail::exit_usage;
 
 std::atomic<int> stop_signal{0};
 
@@ -78,7 +78,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ||
                    e.code() == errc::io || e.code() == errc::corrupt
                ? exit_usage
-               : exit_job_failed;
+               : exit_failed;
   }
 
   std::signal(SIGINT, on_stop_signal);
@@ -97,7 +97,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
           std::cerr << "spate: savepoint failed: " << e.what() << "\n";
           client->cancel();
           client->wait();
-          return exit_job_failed;
+          return exit_failed;
         }
       } else {
         spate::log().info("stopping job {} ({})", name, client->job_id());
@@ -120,7 +120,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     default:
       std::cerr << "spate: job " << name << " (" << r.job_id << ") " << to_string(r.status)
                 << ": " << r.failure_cause << "\n";
-      return exit_job_failed;
+      return exit_failed;
   }
 }
 

@@ -11,17 +11,9 @@ namespace spate {
 
 namespace {
 
-std::string strip(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos)
-    return {};
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
 //! The value part of a line: unquoted, without a trailing comment.
 std::string parse_value(const std::string& raw, const std::string& where) {
-  std::string v = strip(raw);
+  std::string v = trim(raw);
   if (!v.empty() && (v[0] == '"' || v[0] == '\'')) {
     char q = v[0];
     std::string out;
@@ -36,7 +28,7 @@ std::string parse_value(const std::string& raw, const std::string& where) {
     }
     if (i == v.size())
       throw error(errc::invalid_argument, where + ": unterminated quoted value");
-    auto rest = strip(v.substr(i + 1));
+    auto rest = trim(v.substr(i + 1));
     if (!rest.empty() && rest[0] != '#')
       throw error(errc::invalid_argument, where + ": unexpected text after the quoted value");
     return out;
@@ -44,7 +36,7 @@ std::string parse_value(const std::string& raw, const std::string& where) {
   // A comment starts at " #" (a '#' inside a value, as in a URL fragment, stays).
   auto hash = v.find(" #");
   if (hash != std::string::npos)
-    v = strip(v.substr(0, hash));
+    v = trim(v.substr(0, hash));
   return v;
 }
 
@@ -60,7 +52,7 @@ configuration parse_config_text(const std::string& text, const std::string& sour
   while (std::getline(in, line)) {
     ++number;
     std::string where = source + ":" + std::to_string(number);
-    auto body = strip(line);
+    auto body = trim(line);
     if (body.empty() || body[0] == '#' || body == "---")
       continue;
     if (line.find('\t') < line.find_first_not_of(" \t"))
@@ -76,19 +68,30 @@ configuration parse_config_text(const std::string& text, const std::string& sour
     if (colon == std::string::npos || colon == 0)
       throw error(errc::invalid_argument,
                   where + ": expected 'key: value', got '" + body + "'");
-    std::string key = strip(body.substr(0, colon));
+    std::string key = trim(body.substr(0, colon));
     std::string rest = body.substr(colon + 1);
     while (!open.empty() && open.back().first >= indent)
       open.pop_back();
     std::string full = open.empty() ? key : open.back().second + "." + key;
     auto value = parse_value(rest, where);
-    if (value.empty() && strip(rest).empty()) {
+    if (value.empty() && trim(rest).empty()) {
       open.emplace_back(indent, full); // a map follows
       continue;
     }
     cfg.set(full, value);
   }
   return cfg;
+}
+
+heartbeat_settings read_heartbeat(const configuration& config) {
+  heartbeat_settings h;
+  h.interval = config.get_duration(options::heartbeat_interval, std::chrono::seconds(1));
+  h.timeout = config.get_duration(options::heartbeat_timeout, std::chrono::seconds(5));
+  if (h.interval.count() <= 0 || h.timeout <= h.interval)
+    throw error(errc::invalid_argument,
+                std::string("'") + options::heartbeat_timeout + "' must exceed '" +
+                    options::heartbeat_interval + "', and both be positive");
+  return h;
 }
 
 configuration load_config_file(const std::string& path) {

@@ -33,12 +33,6 @@ extern "C" void on_jm_signal(int sig) {
 
 } // namespace
 
-std::string new_job_id() {
-  std::random_device rd;
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
-  return buf;
-}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,12 +60,9 @@ private:
 
 jobmanager::jobmanager(configuration cfg, job_registry& registry)
     : cfg_(std::move(cfg)), registry_(registry) {
-  heartbeat_interval_ = cfg_.get_duration(options::heartbeat_interval, std::chrono::seconds(1));
-  heartbeat_timeout_ = cfg_.get_duration(options::heartbeat_timeout, std::chrono::seconds(5));
-  if (heartbeat_interval_.count() <= 0 || heartbeat_timeout_ <= heartbeat_interval_)
-    throw error(errc::invalid_argument,
-                std::string("'") + options::heartbeat_timeout + "' must exceed '" +
-                    options::heartbeat_interval + "', and both be positive");
+  auto heartbeat = read_heartbeat(cfg_);
+  heartbeat_interval_ = heartbeat.interval;
+  heartbeat_timeout_ = heartbeat.timeout;
   auto address = cfg_.get_string(options::jobmanager_address, "127.0.0.1");
   auto port = cfg_.get_int(options::jobmanager_port, 6123);
   ep_ = std::make_unique<transport::endpoint>(

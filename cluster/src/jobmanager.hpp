@@ -19,7 +19,6 @@
 namespace spate::cluster_detail {
 
 std::int64_t now_ms();
-std::string new_job_id();
 
 struct savepoint_operation {
   std::string job_id;

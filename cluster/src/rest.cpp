@@ -44,14 +44,6 @@ std::string vertex_id(const std::string& job_id, std::size_t index) {
   return buf;
 }
 
-bool is_job_id(const std::string& s) {
-  if (s.size() != 32)
-    return false;
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return false;
-  return true;
-}
 
 json task_counts(const std::string& state, int n) {
   json t = {{"CREATED", 0},     {"SCHEDULED", 0}, {"DEPLOYING", 0},    {"RUNNING", 0},
@@ -482,45 +474,31 @@ void rest_server::impl::routes() {
     return dir;
   };
 
-  http.Post(R"(/jobs/([^/]+)/savepoints)",
-            [this, savepoint_dir](const httplib::Request& req, httplib::Response& res) {
-              auto job = job_of(req, res);
-              if (!job)
-                return;
-              try {
-                auto body = parse_body(req);
-                auto dir = savepoint_dir(body, "target-directory");
-                bool cancel = body.value("cancel-job", false);
-                if (is_terminal(job->status())) {
-                  fail(res, 409, "Job " + job->job_id() + " is " + state_of(*job));
-                  return;
-                }
-                reply(res, 202,
-                      {{"request-id", jm.start_savepoint(job, dir, false, false, cancel)}});
-              } catch (const std::exception& e) {
-                fail(res, 400, e.what());
-              }
-            });
-
-  http.Post(R"(/jobs/([^/]+)/stop)",
-            [this, savepoint_dir](const httplib::Request& req, httplib::Response& res) {
-              auto job = job_of(req, res);
-              if (!job)
-                return;
-              try {
-                auto body = parse_body(req);
-                auto dir = savepoint_dir(body, "targetDirectory");
-                bool drain = body.value("drain", false);
-                if (is_terminal(job->status())) {
-                  fail(res, 409, "Job " + job->job_id() + " is " + state_of(*job));
-                  return;
-                }
-                reply(res, 202,
-                      {{"request-id", jm.start_savepoint(job, dir, true, drain, false)}});
-              } catch (const std::exception& e) {
-                fail(res, 400, e.what());
-              }
-            });
+  // POST savepoints {"target-directory", "cancel-job"} and POST stop
+  // {"targetDirectory", "drain"}: both start a savepoint in the background.
+  auto savepoint_route = [this, savepoint_dir](bool stop) {
+    return [this, savepoint_dir, stop](const httplib::Request& req, httplib::Response& res) {
+      auto job = job_of(req, res);
+      if (!job)
+        return;
+      try {
+        auto body = parse_body(req);
+        auto dir = savepoint_dir(body, stop ? "targetDirectory" : "target-directory");
+        bool flag = body.value(stop ? "drain" : "cancel-job", false);
+        if (is_terminal(job->status())) {
+          fail(res, 409, "Job " + job->job_id() + " is " + state_of(*job));
+          return;
+        }
+        reply(res, 202,
+              {{"request-id", stop ? jm.start_savepoint(job, dir, true, flag, false)
+                                   : jm.start_savepoint(job, dir, false, false, flag)}});
+      } catch (const std::exception& e) {
+        fail(res, 400, e.what());
+      }
+    };
+  };
+  http.Post(R"(/jobs/([^/]+)/savepoints)", savepoint_route(false));
+  http.Post(R"(/jobs/([^/]+)/stop)", savepoint_route(true));
 
   http.Get(R"(/jobs/([^/]+)/savepoints/([^/]+))",
            [this](const httplib::Request& req, httplib::Response& res) {

@@ -53,12 +53,9 @@ public:
     if (slots_ < 1)
       throw error(errc::invalid_argument,
                   std::string("'") + options::task_slots + "' must be at least 1");
-    interval_ = cfg.get_duration(options::heartbeat_interval, std::chrono::seconds(1));
-    timeout_ = cfg.get_duration(options::heartbeat_timeout, std::chrono::seconds(5));
-    if (interval_.count() <= 0 || timeout_ <= interval_)
-      throw error(errc::invalid_argument,
-                  std::string("'") + options::heartbeat_timeout + "' must exceed '" +
-                      options::heartbeat_interval + "', and both be positive");
+    auto heartbeat = read_heartbeat(cfg);
+    interval_ = heartbeat.interval;
+    timeout_ = heartbeat.timeout;
     jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
     auto state_base = cfg.get_string(options::state_dir,

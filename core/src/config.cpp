@@ -9,8 +9,6 @@
 
 namespace spate {
 
-namespace {
-
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos)
@@ -18,6 +16,8 @@ std::string trim(const std::string& s) {
   auto e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
 }
+
+namespace {
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

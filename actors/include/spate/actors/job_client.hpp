@@ -154,6 +154,11 @@ private:
 class remote_deployment;
 struct task_assignment;
 
+//! A fresh job id: 32 random hexadecimal digits (Flink's JobID format).
+std::string new_job_id();
+//! True for 32 hexadecimal digits.
+bool is_job_id(const std::string& id);
+
 struct start_options {
   //! The job's id (32 hex digits); a fresh random one when empty.
   std::string job_id;

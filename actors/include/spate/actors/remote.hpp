@@ -81,8 +81,6 @@ public:
   void report_metrics();
   //! Subtasks running here now.
   int running_tasks() const;
-  //! Jobs with a runtime here.
-  int jobs() const;
 
 private:
   std::unique_ptr<detail::task_host_impl> impl_;

@@ -6,6 +6,7 @@
 // after `#`, and values in single or double quotes.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ configuration load_config_file(const std::string& path);
 //! present, then the `key=value` overrides (-D) on top.
 configuration load_cluster_config(const std::string& dir,
                                   const std::vector<std::string>& overrides);
+
+struct heartbeat_settings {
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds timeout{5000};
+};
+//! heartbeat.interval and heartbeat.timeout; throws
+//! spate::error(errc::invalid_argument) unless 0 < interval < timeout.
+heartbeat_settings read_heartbeat(const configuration& config);
 
 namespace options {
 inline constexpr const char* jobmanager_address = "jobmanager.rpc.address";

@@ -15,6 +15,9 @@ using duration = std::chrono::milliseconds;
 
 //! Parses Flink's duration forms: "300" (ms), "300 ms", "10 s", "1 min", "2 h",
 //! "1 d". Throws errc::invalid_argument naming `what`.
+//! `s` without leading and trailing spaces, tabs and line ends.
+std::string trim(const std::string& s);
+
 duration parse_duration(const std::string& text, const std::string& what = "duration");
 
 //! Parses memory sizes: "64", "64 kb", "32 mb", "1 gb" (bytes when no unit).
