@@ -45,6 +45,15 @@ vertex_id environment::add_operator(job_vertex v, const std::vector<detail::inpu
   return id;
 }
 
+vertex_id environment::add_two_input_operator(job_vertex v,
+                                              const std::vector<detail::input_ref>& first,
+                                              const std::vector<detail::input_ref>& second) {
+  auto id = add_operator(std::move(v), first, 0);
+  for (const auto& in : second)
+    graph_.add_edge({in.vertex, in.tag, id, 1, in.part, in.writer, in.make_batch});
+  return id;
+}
+
 job_client environment::execute_async(const std::string& job_name) {
   return execute_async(job_name, start_options{});
 }

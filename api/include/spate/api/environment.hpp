@@ -71,6 +71,9 @@ public:
   //! Adds an operator fed by `inputs` on input `input_index` (API internals).
   vertex_id add_operator(job_vertex v, const std::vector<detail::input_ref>& inputs,
                          int input_index = 0);
+  //! Adds a two-input operator: `first` feeds input 0, `second` input 1.
+  vertex_id add_two_input_operator(job_vertex v, const std::vector<detail::input_ref>& first,
+                                   const std::vector<detail::input_ref>& second);
 
 private:
   configuration config_;

@@ -148,4 +148,26 @@ public:
   virtual void close() {}
 };
 
+//! Base class for a function over two keyed streams with one key type
+//! (Flink's KeyedCoProcessFunction): one call per record of either stream,
+//! keyed state and timers shared by both.
+template <class K, class In1, class In2, class Out>
+class keyed_co_process_function {
+public:
+  using key_type = K;
+  using first_input_type = In1;
+  using second_input_type = In2;
+  using output_type = Out;
+  using context = keyed_process_context<K, Out>;
+  virtual ~keyed_co_process_function() = default;
+  virtual void open(runtime_context&) {}
+  //! A record of the first stream.
+  virtual void process_element1(const In1& value, context& ctx) = 0;
+  //! A record of the second stream.
+  virtual void process_element2(const In2& value, context& ctx) = 0;
+  //! A timer registered for the current key fired at time `ts`.
+  virtual void on_timer(timestamp /*ts*/, context& /*ctx*/) {}
+  virtual void close() {}
+};
+
 } // namespace spate

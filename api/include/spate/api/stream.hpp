@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spate/api/builtin.hpp"
+#include "spate/api/detail/join_operators.hpp"
 #include "spate/api/detail/operators.hpp"
 #include "spate/api/detail/traits.hpp"
 #include "spate/api/detail/window_operator.hpp"
@@ -24,6 +25,12 @@ template <class K, class T, class KeySel = std::function<K(const T&)>>
 class keyed_stream;
 template <class K, class T, class KeySel>
 class windowed_stream;
+template <class K, class A, class B, class KA, class KB>
+class connected_keyed_streams;
+template <class K, class A, class B, class KA, class KB>
+class interval_join_builder;
+template <class A, class B>
+class co_grouped_streams;
 
 //! Settings of the operator a handle stands for (CRTP: returns Derived&).
 template <class Derived>
@@ -178,6 +185,19 @@ public:
     return stream<T>(this->env_, std::move(ins));
   }
 
+  //! A window join with `other` (Flink's DataStream.join):
+  //! `a.join(b).where(ka).equal_to(kb).window(assigner).apply(f)`.
+  template <class B>
+  co_grouped_streams<T, B> join(const stream<B>& other) const {
+    return co_grouped_streams<T, B>(this->env_, inputs_, other.inputs(), true);
+  }
+  //! A window co-group with `other` (Flink's DataStream.coGroup): every key
+  //! and window once, with the records of both sides.
+  template <class B>
+  co_grouped_streams<T, B> co_group(const stream<B>& other) const {
+    return co_grouped_streams<T, B>(this->env_, inputs_, other.inputs(), false);
+  }
+
   //! Round-robin to the next operator's subtasks.
   stream<T> rebalance() const { return repartition(partitioning::rebalance); }
   //! Every record to every subtask of the next operator.
@@ -317,6 +337,21 @@ public:
         inputs_, true);
   }
 
+  //! Both streams, keyed alike, into one keyed_co_process_function (Flink's
+  //! KeyedStream.connect(...).process(...)).
+  template <class B, class KB>
+  connected_keyed_streams<K, T, B, KeySel, KB> connect(const keyed_stream<K, B, KB>& other) const {
+    return connected_keyed_streams<K, T, B, KeySel, KB>(env_, inputs_, other.inputs(), key_,
+                                                        other.key_selector());
+  }
+  //! Joins each record of this stream with the records of `other` whose
+  //! timestamps lie within bounds of its own (Flink's intervalJoin).
+  template <class B, class KB>
+  interval_join_builder<K, T, B, KeySel, KB> interval_join(const keyed_stream<K, B, KB>& other) const {
+    return interval_join_builder<K, T, B, KeySel, KB>(env_, inputs_, other.inputs(), key_,
+                                                      other.key_selector());
+  }
+
   const std::vector<detail::input_ref>& inputs() const { return inputs_; }
   const KeySel& key_selector() const { return key_; }
 
@@ -428,6 +463,213 @@ private:
   window_assigner assigner_;
   std::int64_t lateness_ = 0;
   std::optional<std::string> late_tag_;
+};
+
+//! Two keyed streams with one key type (keyed_stream::connect).
+template <class K, class A, class B, class KA, class KB>
+class connected_keyed_streams {
+public:
+  connected_keyed_streams(environment* env, std::vector<detail::input_ref> a,
+                          std::vector<detail::input_ref> b, KA ka, KB kb)
+      : env_(env), a_(std::move(a)), b_(std::move(b)), ka_(std::move(ka)), kb_(std::move(kb)) {}
+
+  //! A keyed_co_process_function<K, A, B, Out> subclass: process_element1 for
+  //! the first stream, process_element2 for the second, on_timer, keyed state.
+  template <class F>
+  stream<typename F::output_type> process(F f) {
+    using Out = typename F::output_type;
+    static_assert(std::is_base_of_v<keyed_co_process_function<K, A, B, Out>, F>,
+                  "process() takes a keyed_co_process_function<K, A, B, Out> subclass");
+    auto ka = ka_;
+    auto kb = kb_;
+    job_vertex v;
+    v.name = "Keyed Co-Process";
+    v.keyed = true;
+    v.make_operator = [ka, kb, f] {
+      return std::make_unique<detail::keyed_co_process_operator<K, A, B, Out, KA, KB, F>>(ka, kb,
+                                                                                         f);
+    };
+    return stream<Out>(env_, env_->add_two_input_operator(std::move(v), a_, b_));
+  }
+
+private:
+  environment* env_;
+  std::vector<detail::input_ref> a_, b_;
+  KA ka_;
+  KB kb_;
+};
+
+//! keyed_stream::interval_join: set the bounds, then process.
+template <class K, class A, class B, class KA, class KB>
+class interval_join_builder {
+public:
+  interval_join_builder(environment* env, std::vector<detail::input_ref> a,
+                        std::vector<detail::input_ref> b, KA ka, KB kb)
+      : env_(env), a_(std::move(a)), b_(std::move(b)), ka_(std::move(ka)), kb_(std::move(kb)) {}
+
+  //! A left record at t meets right records at r with t + lower <= r <= t + upper.
+  interval_join_builder& between(std::chrono::milliseconds lower, std::chrono::milliseconds upper) {
+    if (lower > upper)
+      throw error(errc::invalid_argument,
+                  "interval join: the lower bound (" + std::to_string(lower.count()) +
+                      " ms) is above the upper bound (" + std::to_string(upper.count()) + " ms)");
+    lower_ = lower.count();
+    upper_ = upper.count();
+    bounds_set_ = true;
+    return *this;
+  }
+  //! Excludes r == t + lower.
+  interval_join_builder& lower_bound_exclusive() {
+    lower_exclusive_ = true;
+    return *this;
+  }
+  //! Excludes r == t + upper.
+  interval_join_builder& upper_bound_exclusive() {
+    upper_exclusive_ = true;
+    return *this;
+  }
+
+  //! `f(const A&, const B&, collector<Out>&)` per matching pair; the result
+  //! carries the larger of the two timestamps.
+  template <class F>
+  auto process(F f) {
+    using Out = typename detail::inner_type<detail::arg_t<F, 2>>::type;
+    if (!bounds_set_)
+      throw error(errc::invalid_argument, "interval join: call between(lower, upper) first");
+    std::int64_t lower = lower_ + (lower_exclusive_ ? 1 : 0);
+    std::int64_t upper = upper_ - (upper_exclusive_ ? 1 : 0);
+    if (lower > upper)
+      throw error(errc::invalid_argument, "interval join: the exclusive bounds leave no interval");
+    auto ka = ka_;
+    auto kb = kb_;
+    job_vertex v;
+    v.name = "Interval Join";
+    v.keyed = true;
+    v.make_operator = [ka, kb, lower, upper, f] {
+      return std::make_unique<detail::interval_join_operator<K, A, B, Out, KA, KB, F>>(
+          ka, kb, lower, upper, f);
+    };
+    return stream<Out>(env_, env_->add_two_input_operator(std::move(v), a_, b_));
+  }
+
+private:
+  environment* env_;
+  std::vector<detail::input_ref> a_, b_;
+  KA ka_;
+  KB kb_;
+  std::int64_t lower_ = 0;
+  std::int64_t upper_ = 0;
+  bool bounds_set_ = false;
+  bool lower_exclusive_ = false;
+  bool upper_exclusive_ = false;
+};
+
+//! stream::join / stream::co_group: where(ka).equal_to(kb).window(w).apply(f).
+template <class A, class B>
+class co_grouped_streams {
+public:
+  co_grouped_streams(environment* env, std::vector<detail::input_ref> a,
+                     std::vector<detail::input_ref> b, bool join)
+      : env_(env), a_(std::move(a)), b_(std::move(b)), join_(join) {}
+
+  template <class KA>
+  class where_clause {
+  public:
+    where_clause(co_grouped_streams parent, KA ka) : p_(std::move(parent)), ka_(std::move(ka)) {}
+    template <class KB>
+    class equal_to_clause {
+      using K = std::decay_t<std::invoke_result_t<KA&, const A&>>;
+      static_assert(std::is_same_v<K, std::decay_t<std::invoke_result_t<KB&, const B&>>>,
+                    "where() and equal_to() must select keys of one type");
+
+    public:
+      equal_to_clause(co_grouped_streams parent, KA ka, KB kb)
+          : p_(std::move(parent)), ka_(std::move(ka)), kb_(std::move(kb)) {}
+      //! Non-merging windows (tumbling or sliding, event or processing time).
+      equal_to_clause& window(window_assigner w) {
+        if (w.is_merging())
+          throw error(errc::invalid_argument,
+                      "window joins take tumbling or sliding windows, not session windows");
+        assigner_ = w;
+        return *this;
+      }
+      //! A join: `f(const A&, const B&) -> Out` per pair of one key and
+      //! window. A co-group: `f(key, window, const vector<A>&, const
+      //! vector<B>&, collector<Out>&)` per key and window.
+      template <class F>
+      auto apply(F f) {
+        if (!assigner_)
+          throw error(errc::invalid_argument, "call window(...) before apply(...)");
+        if constexpr (std::is_invocable_v<F&, const A&, const B&>) {
+          using Out = std::decay_t<std::invoke_result_t<F&, const A&, const B&>>;
+          if (!p_.join_)
+            throw error(errc::invalid_argument,
+                        "co_group(...).apply takes (key, window, lefts, rights, collector)");
+          auto pairs = [f](const K&, const time_window&, const std::vector<A>& as,
+                           const std::vector<B>& bs, collector<Out>& out) mutable {
+            for (const auto& a : as)
+              for (const auto& b : bs)
+                out.collect(f(a, b));
+          };
+          return build<Out>("Window Join", pairs);
+        } else {
+          using Out = typename detail::inner_type<detail::arg_t<F, 4>>::type;
+          if (p_.join_)
+            throw error(errc::invalid_argument, "join(...).apply takes (const A&, const B&)");
+          return build<Out>("Window CoGroup", f);
+        }
+      }
+
+    private:
+      template <class Out, class F>
+      stream<Out> build(const char* what, F f) {
+        auto ka = ka_;
+        auto kb = kb_;
+        auto assigner = *assigner_;
+        job_vertex v;
+        v.name = std::string(what) + "(" + assigner.name() + ")";
+        v.keyed = true;
+        v.make_operator = [ka, kb, assigner, f] {
+          return std::make_unique<detail::window_co_group_operator<K, A, B, Out, KA, KB, F>>(
+              ka, kb, assigner, f);
+        };
+        std::vector<detail::input_ref> a = p_.a_, b = p_.b_;
+        for (auto& in : a) {
+          in.part = partitioning::hash;
+          in.writer = make_hash_writer_factory<A>(ka_);
+        }
+        for (auto& in : b) {
+          in.part = partitioning::hash;
+          in.writer = make_hash_writer_factory<B>(kb_);
+        }
+        return stream<Out>(p_.env_, p_.env_->add_two_input_operator(std::move(v), a, b));
+      }
+
+      co_grouped_streams p_;
+      KA ka_;
+      KB kb_;
+      std::optional<window_assigner> assigner_;
+    };
+    template <class KB>
+    equal_to_clause<KB> equal_to(KB kb) {
+      return equal_to_clause<KB>(p_, ka_, std::move(kb));
+    }
+
+  private:
+    co_grouped_streams p_;
+    KA ka_;
+  };
+
+  //! The key of the first stream's records.
+  template <class KA>
+  where_clause<KA> where(KA ka) {
+    return where_clause<KA>(*this, std::move(ka));
+  }
+
+private:
+  environment* env_;
+  std::vector<detail::input_ref> a_, b_;
+  bool join_;
 };
 
 template <class T>
