@@ -57,6 +57,7 @@ void register_jobs(job_registry& registry) {
   register_clicks_per_user(registry);
   register_stock_prices(registry);
   register_keyed_reduce(registry);
+  register_nexmark(registry);
 }
 
 } // namespace spate::apps

@@ -108,6 +108,8 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   auto r = client->wait();
+  if (const auto* def = jobs.find(name); def && def->after_local_run)
+    def->after_local_run(*client, r, job_args);
   client.reset(); // stops the actor system
   switch (r.status) {
     case job_status::finished:

@@ -22,5 +22,7 @@ stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
                                  std::int64_t keys);
 
 void register_keyed_reduce(job_registry& registry);
+//! The Nexmark benchmark job (nexmark/).
+void register_nexmark(job_registry& registry);
 
 } // namespace spate::apps

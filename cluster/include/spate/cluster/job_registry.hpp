@@ -42,6 +42,10 @@ struct job_definition {
   //! Builds the graph. Throws spate::error(errc::invalid_argument) for bad
   //! job arguments (the CLI exits with code 2).
   std::function<void(job_setup&)> build;
+  //! Optional: called by `spate local` once the job ended, with its client,
+  //! its result and the job arguments (a benchmark prints its figures here).
+  std::function<void(job_client&, const job_result&, const std::vector<std::string>& args)>
+      after_local_run;
 };
 
 class job_registry {
