@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   std::int64_t events = 20'000'000;
   std::int64_t keys = 10'000;
   int parallelism = 2;
-  std::size_t cache = 1 << 16;
+  std::size_t cache = spate::default_state_cache_entries;
   std::string state_dir = std::filesystem::temp_directory_path().string();
   std::int64_t checkpoint_ms = 0;
   std::string pipeline = "reduce";

@@ -74,19 +74,26 @@ benchmark_options parse_benchmark_args(const std::vector<std::string>& args,
       o.state_dir = value();
     } else if (flag == "--seed") {
       o.generator.seed = static_cast<std::uint64_t>(parse_int(flag, value(), 0));
+    } else if (flag == "-D") {
+      const std::string& kv = value();
+      if (kv.find('=') == std::string::npos || kv.front() == '=')
+        throw error(errc::invalid_argument, "nexmark: -D needs key=value, got '" + kv + "'");
+      o.config.push_back(kv);
     } else if (flag == "--rate") {
       o.generator.events_per_second = parse_positive(flag, value());
     } else {
       throw error(errc::invalid_argument,
                   "nexmark: unknown argument '" + flag +
                       "' (takes --query qN --events N [--parallelism P] [--checkpoint-interval MS] "
-                      "[--state-dir DIR] [--seed S] [--rate EVENTS_PER_S])");
+                      "[--state-dir DIR] [--seed S] [--rate EVENTS_PER_S] [-D key=value])");
     }
   }
   return o;
 }
 
 void apply_benchmark_config(const benchmark_options& o, configuration& config) {
+  for (const auto& kv : o.config)
+    config.set_from_assignment(kv);
   config.set(options::parallelism, std::to_string(o.parallelism));
   std::string dir =
       o.state_dir.empty() ? std::filesystem::temp_directory_path().string() : o.state_dir;

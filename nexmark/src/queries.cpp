@@ -1,6 +1,7 @@
 #include "spate/nexmark/queries.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <unordered_set>
 

@@ -1,5 +1,8 @@
 #include "spate/state/keyed_state_backend.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <filesystem>
 #include <system_error>
 
@@ -84,6 +87,9 @@ keyed_state_backend::~keyed_state_backend() {
 }
 
 void keyed_state_backend::close() noexcept {
+  for (auto* q : timer_queues_)
+    q->detach();
+  timer_queues_.clear();
   states_.clear();
   if (!db_)
     return;
@@ -102,6 +108,22 @@ void keyed_state_backend::flush() {
   batch_->Clear();
   for (auto& [name, state] : states_)
     state->collect_dirty(*batch_);
+  for (auto* q : timer_queues_) {
+    if (q->pending_changes() == 0)
+      continue;
+    auto* cf = column(q->name_);
+    q->collect_pending([&](int kg, const std::string& rest, bool put, std::uint32_t key_size) {
+      std::string key = detail::key_group_prefix(kg);
+      key.append(rest);
+      if (put) {
+        char value[4];
+        std::memcpy(value, &key_size, 4);
+        batch_->Put(cf, key, rocksdb::Slice(value, 4));
+      } else {
+        batch_->Delete(cf, key);
+      }
+    });
+  }
   if (batch_->Count() == 0)
     return;
   auto s = db_->Write(detail::write_options(), batch_.get());
@@ -110,6 +132,13 @@ void keyed_state_backend::flush() {
                 "state backend '" + options_.directory + "': flush failed: " + s.ToString());
   for (auto& [name, state] : states_)
     state->mark_clean();
+  for (auto* q : timer_queues_)
+    q->mark_flushed();
+}
+
+void keyed_state_backend::unregister_timer_queue(timer_queue* q) {
+  timer_queues_.erase(std::remove(timer_queues_.begin(), timer_queues_.end(), q),
+                      timer_queues_.end());
 }
 
 std::vector<std::string> keyed_state_backend::state_names() const {

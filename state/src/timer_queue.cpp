@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 
 namespace spate {
@@ -28,6 +29,7 @@ timestamp get_time(std::string_view in) {
 
 timer_queue::timer_queue(keyed_state_backend& backend, std::string name)
     : backend_(backend), name_(std::move(name)) {
+  backend_.register_timer_queue(this);
   auto names = backend_.state_names();
   if (std::find(names.begin(), names.end(), name_) == names.end())
     return;
@@ -50,6 +52,40 @@ timer_queue::timer_queue(keyed_state_backend& backend, std::string name)
                         });
 }
 
+timer_queue::~timer_queue() {
+  if (!attached_)
+    return;
+  if (!pending_.empty()) {
+    // The backend may outlive this queue: hand over what it has not written.
+    try {
+      backend_.flush();
+    } catch (const std::exception& e) {
+      log().error("timer state '{}': flush on close failed: {}", name_, e.what());
+    }
+  }
+  backend_.unregister_timer_queue(this);
+}
+
+// Without a pending change, RocksDB holds exactly the timers in memory.
+void timer_queue::note_put(const timer_entry& e) {
+  // The timer is new, so RocksDB holds it only if a pending delete says so.
+  auto [it, inserted] = pending_.try_emplace(
+      stored_key(e), change{e.key_group, static_cast<std::uint32_t>(e.key.size()), true, false});
+  if (!inserted)
+    it->second.put = true;
+}
+
+void timer_queue::note_delete(const timer_entry& e) {
+  auto [it, inserted] = pending_.try_emplace(
+      stored_key(e), change{e.key_group, static_cast<std::uint32_t>(e.key.size()), false, true});
+  if (inserted)
+    return;
+  if (it->second.in_db)
+    it->second.put = false;
+  else
+    pending_.erase(it); // added since the last flush: RocksDB never saw it
+}
+
 std::string timer_queue::stored_key(const timer_entry& e) const {
   std::string k;
   k.reserve(8 + e.key.size() + e.ns.size());
@@ -70,10 +106,7 @@ bool timer_queue::add(timestamp t) {
   set_probe(t);
   if (timers_.count(probe_))
     return false;
-  auto size = static_cast<std::uint32_t>(probe_.key.size());
-  char value[4];
-  std::memcpy(value, &size, 4);
-  backend_.put_raw(name_, probe_.key_group, stored_key(probe_), std::string_view(value, 4));
+  note_put(probe_);
   timers_.insert(probe_);
   return true;
 }
@@ -83,7 +116,7 @@ bool timer_queue::remove(timestamp t) {
   auto it = timers_.find(probe_);
   if (it == timers_.end())
     return false;
-  backend_.delete_raw(name_, it->key_group, stored_key(*it));
+  note_delete(*it);
   timers_.erase(it);
   return true;
 }
@@ -92,7 +125,7 @@ std::optional<timer_entry> timer_queue::pop_if_due(timestamp limit) {
   if (timers_.empty() || timers_.begin()->time > limit)
     return std::nullopt;
   auto node = timers_.extract(timers_.begin());
-  backend_.delete_raw(name_, node.value().key_group, stored_key(node.value()));
+  note_delete(node.value());
   return std::move(node.value());
 }
 

@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <condition_variable>
+#include <random>
+#include <set>
+#include <tuple>
 
 #include "spate/api/testing.hpp"
 #include "support/collect.hpp"
@@ -205,6 +208,61 @@ BOOST_AUTO_TEST_CASE(an_idle_input_stops_holding_back_the_watermark) {
     } else {
       BOOST_TEST(!fired);
       BOOST_TEST(out->size() == 0u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_reopen) {
+  // Random adds, removes, pops and flushes, with the backend closed and
+  // reopened now and then: the reopened queue must hold exactly the timers of
+  // a plain reference set (changes held back in memory reach RocksDB with a
+  // flush or when the queue or backend closes).
+  auto seed = std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937 rng(seed);
+  temp_dir dir;
+  state_backend_options so;
+  so.directory = dir.str() + "/db";
+  std::set<std::tuple<timestamp, std::string, std::int64_t>> reference;
+  for (int round = 0; round < 8; ++round) {
+    keyed_state_backend b(so);
+    timer_queue q(b, "_timers_event");
+    BOOST_REQUIRE_MESSAGE(q.size() == reference.size(), "seed " << seed << " round " << round);
+    for (const auto& e : q.all())
+      BOOST_REQUIRE_MESSAGE(reference.count({e.time, decode<std::string>(e.key),
+                                             decode<std::int64_t>(e.ns)}) == 1,
+                            "seed " << seed << " round " << round);
+    for (int op = 0; op < 400; ++op) {
+      std::string key = "k" + std::to_string(rng() % 5);
+      std::int64_t ns = static_cast<std::int64_t>(rng() % 3);
+      timestamp t = static_cast<timestamp>(rng() % 20);
+      b.set_current_key(key);
+      b.set_current_namespace(ns);
+      switch (rng() % 6) {
+        case 0:
+        case 1:
+          BOOST_REQUIRE(q.add(t) == reference.insert({t, key, ns}).second);
+          break;
+        case 2:
+          BOOST_REQUIRE(q.remove(t) == (reference.erase({t, key, ns}) == 1));
+          break;
+        case 3:
+          if (auto e = q.pop_if_due(t)) {
+            BOOST_REQUIRE(!reference.empty());
+            auto first = *reference.begin();
+            BOOST_REQUIRE(std::get<0>(first) == e->time);
+            reference.erase({e->time, decode<std::string>(e->key), decode<std::int64_t>(e->ns)});
+          } else {
+            BOOST_REQUIRE(reference.empty() || std::get<0>(*reference.begin()) > t);
+          }
+          break;
+        case 4:
+          b.flush();
+          BOOST_REQUIRE(q.pending_changes() == 0u);
+          break;
+        default:
+          break;
+      }
     }
   }
 }

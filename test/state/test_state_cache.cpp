@@ -220,6 +220,31 @@ BOOST_AUTO_TEST_CASE(flush_writes_back_and_keeps_entries_cached) {
   BOOST_TEST(v.dirty_count() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(clearing_what_rocksdb_never_held_writes_nothing) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 16));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  auto& l = b.get_list_state(list_state_descriptor<int>{"l"});
+  b.set_current_key(1);
+  BOOST_TEST(v.get() == nullptr); // read: RocksDB has no entry
+  v.update(10);
+  BOOST_TEST(l.add(1));           // the list was empty
+  BOOST_TEST(!l.add(2));
+  v.clear();
+  l.clear();
+  // Both entries left the cache with nothing to write.
+  BOOST_TEST(v.dirty_count() == 0u);
+  BOOST_TEST(v.cached_entries() == 0u);
+  BOOST_TEST(l.dirty_count() == 0u);
+  // Once flushed, RocksDB holds it, and a clear becomes a Delete again.
+  v.update(11);
+  b.flush();
+  BOOST_TEST(count_raw(b, "v") == 1u);
+  v.clear();
+  BOOST_TEST(v.dirty_count() == 1u);
+  BOOST_TEST(count_raw(b, "v") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(eviction_is_bounded_and_writes_back) {
   temp_dir dir;
   keyed_state_backend b(make_options(dir.path(), 4));

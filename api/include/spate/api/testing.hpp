@@ -190,6 +190,7 @@ private:
   std::size_t count_raw(const std::string& name) {
     if (!backend_)
       return 0;
+    backend_->flush(); // timers reach RocksDB with a flush
     auto names = backend_->state_names();
     if (std::find(names.begin(), names.end(), name) == names.end())
       return 0;

@@ -21,10 +21,12 @@ struct benchmark_options {
   //! RocksDB working files; checkpoints go to a directory below it.
   std::string state_dir;
   generator_config generator;
+  //! Configuration key=value pairs (-D), Flink's key names.
+  std::vector<std::string> config;
 };
 
 //! Parses `--query qN --events N [--parallelism P] [--checkpoint-interval MS]
-//! [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S]` (the job arguments of
+//! [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S] [-D key=value]` (the job arguments of
 //! `spate local nexmark -- ...`). `defaults` fills what is not given. Throws
 //! spate::error(errc::invalid_argument) naming a bad or unknown argument.
 benchmark_options parse_benchmark_args(const std::vector<std::string>& args,

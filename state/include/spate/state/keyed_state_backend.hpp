@@ -32,11 +32,15 @@
 
 namespace spate {
 
+//! Cached entries per state by default (state.backend.cache.max-entries): an
+//! entry costs about 100-200 bytes beside its value.
+constexpr std::size_t default_state_cache_entries = std::size_t{1} << 20;
+
 struct state_backend_options {
   std::string directory; //!< RocksDB dir of this subtask; created if missing (parents too)
   int max_parallelism = default_max_parallelism;
   key_group_range key_groups{0, default_max_parallelism - 1}; //!< groups this subtask owns
-  std::size_t cache_max_entries = 1 << 16;                     //!< per state; 0 = no cache
+  std::size_t cache_max_entries = default_state_cache_entries; //!< per state; 0 = no cache
 };
 
 //! Single-threaded: one per subtask, used from one actor. Not movable (the
@@ -170,6 +174,10 @@ public:
   //! Deletes one raw entry (timers); same checks as put_raw().
   void delete_raw(const std::string& state, int key_group, std::string_view key_rest);
 
+  //! Timer queues hold their changes back until flush(); they register here.
+  void register_timer_queue(timer_queue* q) { timer_queues_.push_back(q); }
+  void unregister_timer_queue(timer_queue* q);
+
 private:
   template <class S, class Make>
   S& get_or_create(const std::string& name, Make make) {
@@ -210,6 +218,7 @@ private:
   std::map<std::string, std::unique_ptr<detail::state_base>> states_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   detail::state_context ctx_;
+  std::vector<timer_queue*> timer_queues_;
 };
 
 } // namespace spate

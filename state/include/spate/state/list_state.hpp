@@ -31,13 +31,15 @@ public:
     return e.value ? *e.value : empty_;
   }
 
-  //! Appends one value.
-  void add(V v) {
+  //! Appends one value. Returns true when the list was empty before.
+  bool add(V v) {
     auto& e = this->current_entry(true);
+    bool was_empty = !e.value || e.value->empty();
     if (!e.value)
       e.value.emplace();
     e.value->push_back(std::move(v));
     this->written(e);
+    return was_empty;
   }
 
   //! Appends all values (nothing happens for an empty vector).
@@ -64,11 +66,7 @@ public:
   }
 
   //! Removes the list.
-  void clear() {
-    auto& e = this->current_entry(false);
-    e.value.reset();
-    this->written(e);
-  }
+  void clear() { this->clear_entry(this->current_entry(false)); }
 
 private:
   const std::vector<V> empty_;

@@ -6,7 +6,9 @@
 // current key buffer directly, so a hit allocates nothing. A miss reads
 // RocksDB, decodes and inserts (blind writes such as update() and clear()
 // skip the read). Writes only touch the cache. A cached "absent" that is dirty
-// is written back as a Delete.
+// is written back as a Delete, unless RocksDB is known not to hold the entry:
+// then clearing it just drops it from the cache, so short-lived state (a
+// window's contents) never reaches RocksDB between checkpoints.
 //
 // Eviction (when a miss finds the cache full), CLOCK-like: entries used since
 // the previous sweep lose their referenced bit and stay (second chance), the
@@ -51,8 +53,11 @@ public:
   void mark_clean() override {
     if (dirty_ == 0)
       return;
-    for (auto& kv : cache_)
+    for (auto& kv : cache_) {
+      if (kv.second.dirty)
+        kv.second.in_db = kv.second.value.has_value();
       kv.second.dirty = false;
+    }
     dirty_ = 0;
   }
 
@@ -70,6 +75,8 @@ protected:
     std::optional<T> value; //!< nullopt: no value (absent in RocksDB, or cleared)
     bool dirty = false;
     bool referenced = false;
+    //! False only when RocksDB is known not to hold this entry.
+    bool in_db = true;
   };
 
   //! The entry of the current key and namespace. With `load`, a miss reads
@@ -90,9 +97,25 @@ protected:
         evict();
     }
     entry e;
-    if (load && db_get(key, read_buf_))
-      e.value = decode<T>(read_buf_, label());
+    if (load) {
+      e.in_db = db_get(key, read_buf_);
+      if (e.in_db)
+        e.value = decode<T>(read_buf_, label());
+    }
     return cache_.emplace(key, std::move(e)).first->second;
+  }
+
+  //! Empties `e` (the current entry). An entry RocksDB does not hold leaves
+  //! the cache with nothing to write; any other becomes a dirty "absent".
+  void clear_entry(entry& e) {
+    if (max_ != 0 && !e.in_db) {
+      if (e.dirty)
+        --dirty_;
+      cache_.erase(current_key());
+      return;
+    }
+    e.value.reset();
+    written(e);
   }
 
   //! Marks `e` dirty without writing through (mutate(): the caller changes it after).

@@ -51,11 +51,7 @@ public:
   }
 
   //! Removes the value.
-  void clear() {
-    auto& e = this->current_entry(false);
-    e.value.reset();
-    this->written(e);
-  }
+  void clear() { this->clear_entry(this->current_entry(false)); }
 };
 
 } // namespace spate

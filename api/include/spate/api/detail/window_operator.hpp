@@ -21,11 +21,14 @@ struct reduce_contents {
   void open(keyed_state_backend& b) {
     st = &b.get_value_state(value_state_descriptor<T>{"window-contents"});
   }
-  void add(T v) {
-    if (T* cur = st->mutate())
+  //! Returns true when the window had no contents for the key before.
+  bool add(T v) {
+    if (T* cur = st->mutate()) {
       *cur = f(static_cast<const T&>(*cur), std::move(v));
-    else
-      st->update(std::move(v));
+      return false;
+    }
+    st->update(std::move(v));
+    return true;
   }
   std::optional<T> take() { return st->value(); }
   void results(std::vector<T>& out) {
@@ -45,11 +48,13 @@ struct aggregate_contents {
   void open(keyed_state_backend& b) {
     st = &b.get_value_state(value_state_descriptor<acc_type>{"window-accumulator"});
   }
-  void add(const T& v) {
-    if (acc_type* cur = st->mutate())
+  bool add(const T& v) {
+    if (acc_type* cur = st->mutate()) {
       *cur = agg.add(v, std::move(*cur));
-    else
-      st->update(agg.add(v, agg.create_accumulator()));
+      return false;
+    }
+    st->update(agg.add(v, agg.create_accumulator()));
+    return true;
   }
   std::optional<acc_type> take() { return st->value(); }
   void merge_in(acc_type other) {
@@ -73,7 +78,7 @@ struct list_contents {
   void open(keyed_state_backend& b) {
     st = &b.get_list_state(list_state_descriptor<T>{"window-elements"});
   }
-  void add(T v) { st->add(std::move(v)); }
+  bool add(T v) { return st->add(std::move(v)); }
   std::optional<std::vector<T>> take() {
     const auto& v = st->get();
     if (v.empty())
@@ -227,8 +232,10 @@ private:
         continue;
       skipped = false;
       backend_->set_current_namespace(w);
-      contents_.add(value);
-      register_timers(w);
+      // Contents and timers are created and cleared together (restores
+      // included), so a window that had contents has its timers already.
+      if (contents_.add(value))
+        register_timers(w);
       // EventTimeTrigger.onElement: fire at once when the watermark is past.
       if (assigner_.event_time && w.max_timestamp() <= watermark_)
         emit(key, w);
