@@ -53,8 +53,10 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-interval", checkpoint_ms,
                  "Exactly-once checkpoints every MS milliseconds (0: none)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--pipeline", pipeline, "reduce (the foundation pipeline) or trending_hashtags")
-      ->check(CLI::IsMember({"reduce", "trending_hashtags"}));
+  app.add_option("--pipeline", pipeline,
+                 "reduce (the foundation pipeline), window (keyed 1 s tumbling windows, count "
+                 "and sum per key) or trending_hashtags")
+      ->check(CLI::IsMember({"reduce", "window", "trending_hashtags"}));
   CLI11_PARSE(app, argc, argv);
 
   spate::configuration cfg;
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   if (pipeline == "trending_hashtags") {
     spate::apps::trending_hashtags(env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
         .add_sink(spate::discard_sink<std::string>());
+  } else if (pipeline == "window") {
+    spate::apps::keyed_window(env, gen, k).add_sink(spate::discard_sink<spate::apps::window_count>());
   } else {
     spate::apps::keyed_reduce(env, gen, k).add_sink(spate::discard_sink<spate::apps::keyed_event>());
   }
@@ -90,6 +94,8 @@ int main(int argc, char** argv) {
   }
   if (pipeline == "trending_hashtags")
     std::printf("pipeline        trending_hashtags (JSON parse, 60 s event-time windows)\n");
+  else if (pipeline == "window")
+    std::printf("pipeline        generator -> key_by -> 1 s tumbling window (count, sum) -> discard\n");
   else
     std::printf("pipeline        generator -> map -> key_by -> reduce -> discard\n");
   std::printf("events          %lld\n", static_cast<long long>(events));

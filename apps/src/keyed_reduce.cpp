@@ -27,6 +27,47 @@ stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
       .uid("keyed-reduce-sums");
 }
 
+namespace {
+
+struct count_and_sum {
+  using accumulator_type = std::pair<std::int64_t, std::int64_t>;
+  using result_type = accumulator_type;
+  accumulator_type create_accumulator() const { return {0, 0}; }
+  accumulator_type add(const keyed_event& e, accumulator_type acc) const {
+    return {acc.first + 1, acc.second + e.value};
+  }
+  result_type get_result(const accumulator_type& acc) const { return acc; }
+  accumulator_type merge(accumulator_type a, accumulator_type b) const {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+
+} // namespace
+
+stream<window_count> keyed_window(environment& env, const generator_options& gen,
+                                  std::int64_t keys) {
+  const auto k = static_cast<std::uint64_t>(keys);
+  return env
+      .add_source(generator_source<keyed_event>(
+          gen,
+          [k](std::uint64_t seq, record_rng& rng) {
+            return keyed_event{static_cast<std::int64_t>(rng() % k),
+                               static_cast<std::int64_t>(seq)};
+          }))
+      .assign_timestamps_and_watermarks(
+          watermark_strategy<keyed_event>::for_monotonous_timestamps().with_timestamp_assigner(
+              [](const keyed_event& e) { return e.value / 1000; }))
+      .key_by([](const keyed_event& e) { return e.key; })
+      .window(tumbling_event_time_windows::of(std::chrono::seconds(1)))
+      .aggregate(count_and_sum{},
+                 [](const std::int64_t& key, const time_window& w,
+                    const std::vector<std::pair<std::int64_t, std::int64_t>>& r,
+                    collector<window_count>& out) {
+                   out.collect({key, r.front().first, r.front().second, w.end});
+                 })
+      .uid("keyed-window-counts");
+}
+
 void register_keyed_reduce(job_registry& registry) {
   job_definition job;
   job.name = "keyed_reduce";

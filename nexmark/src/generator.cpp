@@ -137,14 +137,26 @@ void fill_letters(record_rng& engine, std::size_t length, std::string& out) {
   // A local copy: stores through char* could alias the engine's state.
   record_rng rng = engine;
   constexpr std::size_t per_draw = 12;
-  for (std::size_t i = 0; i < length;) {
+  constexpr std::size_t lanes = 4;
+  auto next_letter = [](std::uint64_t& x) {
+    const unsigned __int128 m = static_cast<unsigned __int128>(x) * 26u;
+    x = static_cast<std::uint64_t>(m);
+    return static_cast<char>('a' + static_cast<int>(m >> 64));
+  };
+  std::size_t i = 0;
+  // Four independent draws at a time, so the multiplications overlap.
+  for (; i + lanes * per_draw <= length; i += lanes * per_draw) {
+    std::uint64_t x[lanes];
+    for (auto& v : x)
+      v = rng();
+    for (std::size_t k = 0; k < per_draw; ++k)
+      for (std::size_t lane = 0; lane < lanes; ++lane)
+        p[i + lane * per_draw + k] = next_letter(x[lane]);
+  }
+  while (i < length) {
     std::uint64_t x = rng();
-    const std::size_t n = std::min(per_draw, length - i);
-    for (std::size_t k = 0; k < n; ++k, ++i) {
-      const unsigned __int128 m = static_cast<unsigned __int128>(x) * 26u;
-      p[i] = static_cast<char>('a' + static_cast<int>(m >> 64));
-      x = static_cast<std::uint64_t>(m);
-    }
+    for (std::size_t k = 0; k < per_draw && i < length; ++k, ++i)
+      p[i] = next_letter(x);
   }
   engine = rng;
 }
@@ -451,11 +463,11 @@ timestamp event_timestamp(const generator_config& c, std::uint64_t n) {
 
 namespace {
 
-event make(const generator_config& c, std::uint64_t n, record_rng& rng, const url_table* urls) {
+void fill(const generator_config& c, std::uint64_t n, record_rng& rng, const url_table* urls,
+          event& e) {
   const auto id = static_cast<std::int64_t>(adjusted_event_number(c, n));
   const timestamp now = time_of(c, id);
   const std::int64_t offset = id % total_of(c);
-  event e;
   if (offset < c.person_proportion) {
     e.type = event_type::person;
     fill_person(c, id, now, rng, e.new_person);
@@ -466,20 +478,27 @@ event make(const generator_config& c, std::uint64_t n, record_rng& rng, const ur
     e.type = event_type::bid;
     fill_bid(c, id, now, rng, urls, e.new_bid);
   }
-  return e;
 }
 
 } // namespace
 
 event make_event(const generator_config& c, std::uint64_t n, record_rng& rng) {
-  return make(c, n, rng, nullptr);
+  event e;
+  fill(c, n, rng, nullptr, e);
+  return e;
 }
 
 event_generator::event_generator(generator_config c)
     : config_(c), urls_(std::make_shared<const url_table>(c.seed)) {}
 
 event event_generator::operator()(std::uint64_t n, record_rng& rng) const {
-  return make(config_, n, rng, urls_.get());
+  event e;
+  fill(config_, n, rng, urls_.get(), e);
+  return e;
+}
+
+void event_generator::fill_in(std::uint64_t n, record_rng& rng, event& out) const {
+  fill(config_, n, rng, urls_.get(), out);
 }
 
 source_spec<event> nexmark_source(generator_config c, std::optional<std::int64_t> count,
@@ -494,8 +513,8 @@ source_spec<event> nexmark_source(generator_config c, std::optional<std::int64_t
   options.count = count;
   options.rate = wall_rate;
   event_generator gen(c);
-  return generator_source<event>(
-      options, [gen](std::uint64_t seq, record_rng& rng) { return gen(seq, rng); },
+  return generator_source_in_place<event>(
+      options, [gen](std::uint64_t seq, record_rng& rng, event& out) { gen.fill_in(seq, rng, out); },
       "Nexmark Source");
 }
 

@@ -48,9 +48,11 @@ public:
           break;
       }
     }
-    emit_buffer();
+    // People and auctions first: a join then mostly sees a bid after the
+    // auction it names, even when both came in one batch.
     hand_on(persons_, persons_tag.id);
     hand_on(auctions_, auctions_tag.id);
+    emit_buffer();
   }
 
 private:
@@ -257,22 +259,31 @@ struct local_item_join final
   }
 };
 
-//! q4, q9: auctions (first input) and bids (second) by auction id.
+//! q4, q9: auctions (first input) and bids (second) by auction id. One value
+//! per auction holds everything but the early bids, so a bid costs one state
+//! lookup.
+struct auction_slot {
+  auction item;
+  bid best;
+  bool open = false;      //!< the auction arrived and has not expired
+  bool has_best = false;  //!< a valid bid was seen
+  bool has_early = false; //!< bids are waiting in the early list
+  //! Expiry of a closed auction (remembered a while so that its late bids
+  //! are dropped at once); 0 otherwise.
+  timestamp closed_at = 0;
+  SPATE_FIELDS(item, best, open, has_best, has_early, closed_at);
+};
+
 struct winning_bid_function final
     : keyed_co_process_function<std::int64_t, auction, bid, winning_bid> {
-  //! How long (event time) after its expiry an auction is remembered as
-  //! closed, so that its late bids are dropped at once.
+  //! How long (event time) after its expiry an auction is remembered as closed.
   static constexpr std::int64_t closed_retention = 10'000;
 
-  value_state<auction>* auction_ = nullptr;
-  value_state<bid>* best_ = nullptr;
-  value_state<timestamp>* closed_ = nullptr;
+  value_state<auction_slot>* slot_ = nullptr;
   list_state<bid>* early_ = nullptr;
 
   void open(runtime_context& rc) override {
-    auction_ = &rc.state->get_value_state(value_state_descriptor<auction>{"auction"});
-    best_ = &rc.state->get_value_state(value_state_descriptor<bid>{"best-bid"});
-    closed_ = &rc.state->get_value_state(value_state_descriptor<timestamp>{"closed"});
+    slot_ = &rc.state->get_value_state(value_state_descriptor<auction_slot>{"auction"});
     early_ = &rc.state->get_list_state(list_state_descriptor<bid>{"early-bids"});
   }
   static bool valid(const auction& a, const bid& b) {
@@ -281,57 +292,94 @@ struct winning_bid_function final
   static bool better(const bid& b, const bid& than) {
     return b.price > than.price || (b.price == than.price && b.date_time < than.date_time);
   }
-  void offer(const auction& a, const bid& b) {
-    if (!valid(a, b))
-      return;
-    const bid* cur = best_->get();
-    if (!cur || better(b, *cur))
-      best_->update(b);
+  static void offer(auction_slot& s, const bid& b) {
+    if (valid(s.item, b) && (!s.has_best || better(b, s.best))) {
+      s.best = b;
+      s.has_best = true;
+    }
   }
   void process_element1(const auction& a, context& ctx) override {
-    if (closed_->get() || auction_->get())
-      return; // an auction id seen before
-    auction_->update(a);
-    const auto& early = early_->get();
-    if (!early.empty()) {
-      std::vector<bid> waiting = early;
-      early_->clear();
-      for (const auto& b : waiting)
-        offer(a, b);
+    auction_slot* s = slot_->mutate();
+    if (!s) {
+      auction_slot fresh;
+      fresh.item = a;
+      fresh.open = true;
+      slot_->update(std::move(fresh));
+    } else {
+      if (s->open || s->closed_at != 0)
+        return; // an auction id seen before
+      s->item = a;
+      s->open = true;
+      if (s->has_early) {
+        for (const auto& b : early_->get())
+          offer(*s, b);
+        early_->clear();
+        s->has_early = false;
+      }
     }
     ctx.timer_service().register_event_time_timer(a.expires);
   }
   void process_element2(const bid& b, context& ctx) override {
-    if (const auction* a = auction_->get()) {
-      offer(*a, b);
-    } else if (!closed_->get()) {
-      // The auction may still come (its date_time is at most the bid's).
-      early_->add(b);
-      ctx.timer_service().register_event_time_timer(b.date_time);
+    auction_slot* s = slot_->mutate();
+    if (s && s->open) {
+      offer(*s, b);
+      return;
     }
+    if (s && s->closed_at != 0)
+      return; // after the auction closed: never valid
+    // The auction may still come (its date_time is at most the bid's). One
+    // timer per key prunes the early bids, due at the earliest of them.
+    timestamp earliest = b.date_time;
+    if (s && s->has_early)
+      for (const auto& e : early_->get())
+        earliest = std::min(earliest, e.date_time);
+    early_->add(b);
+    if (s) {
+      s->has_early = true;
+    } else {
+      auction_slot waiting;
+      waiting.has_early = true;
+      slot_->update(std::move(waiting));
+    }
+    ctx.timer_service().register_event_time_timer(earliest);
   }
   void on_timer(timestamp t, context& ctx) override {
-    if (const auction* a = auction_->get(); a && t >= a->expires) {
-      if (const bid* w = best_->get())
-        ctx.output({*a, *w});
-      timestamp expires = a->expires;
-      auction_->clear();
-      best_->clear();
-      closed_->update(expires);
+    auction_slot* s = slot_->mutate();
+    if (!s)
+      return;
+    if (s->open && t >= s->item.expires) {
+      if (s->has_best)
+        ctx.output({std::move(s->item), std::move(s->best)});
+      timestamp expires = s->item.expires;
+      auction_slot closed;
+      closed.closed_at = expires;
+      slot_->update(std::move(closed));
       ctx.timer_service().register_event_time_timer(expires + closed_retention);
-    } else if (const timestamp* c = closed_->get(); c && t >= *c + closed_retention) {
-      closed_->clear();
+      return;
     }
-    if (!auction_->get()) {
+    if (s->closed_at != 0 && t >= s->closed_at + closed_retention) {
+      slot_->clear();
+      return;
+    }
+    if (!s->open && s->has_early) {
       // Bids whose auction can no longer come in time.
       const auto& early = early_->get();
-      if (std::any_of(early.begin(), early.end(), [t](const bid& b) { return b.date_time <= t; })) {
-        std::vector<bid> kept;
-        for (const auto& b : early)
-          if (b.date_time > t)
-            kept.push_back(b);
-        early_->update(std::move(kept));
+      std::vector<bid> kept;
+      timestamp earliest = max_watermark;
+      for (const auto& b : early)
+        if (b.date_time > t) {
+          kept.push_back(b);
+          earliest = std::min(earliest, b.date_time);
+        }
+      if (kept.size() == early.size())
+        return;
+      if (kept.empty()) {
+        early_->clear();
+        slot_->clear();
+        return;
       }
+      early_->update(std::move(kept));
+      ctx.timer_service().register_event_time_timer(earliest);
     }
   }
 };

@@ -7,9 +7,11 @@
 
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <memory>
 #include <new>
 
+#include "spate/state/flat_table.hpp"
 #include "state/state_test_util.hpp"
 
 using namespace spate;
@@ -318,4 +320,75 @@ BOOST_AUTO_TEST_CASE(warm_cache_hits_do_not_allocate) {
   BOOST_TEST(v.value().value_or(0) == 100);
   BOOST_TEST(r.get().value_or(0) == 300);
   BOOST_TEST(checksum == 0);
+}
+
+BOOST_AUTO_TEST_CASE(flat_table_equals_a_reference_map) {
+  // Random inserts, finds, erases (by key and by slot), clears and
+  // iterations, keys short (inline) and long (on the heap), against
+  // std::map; tombstones and rebuilds happen along the way.
+  auto seed = std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937 rng(seed);
+  detail::flat_table<int> table;
+  std::map<std::string, int> reference;
+  auto random_key = [&] {
+    std::string k = "k" + std::to_string(rng() % 3000);
+    if (rng() % 4 == 0)
+      k.append(40 + rng() % 30, 'x'); // longer than the inline capacity
+    return k;
+  };
+  for (int op = 0; op < 200000; ++op) {
+    std::string k = random_key();
+    auto h = detail::flat_table<int>::hash_of(k);
+    int* found = table.find(k, h);
+    auto it = reference.find(k);
+    BOOST_REQUIRE_MESSAGE((found != nullptr) == (it != reference.end()), "seed " << seed);
+    if (found)
+      BOOST_REQUIRE_MESSAGE(*found == it->second, "seed " << seed);
+    switch (rng() % 10) {
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        if (!found) {
+          table.insert(k, h, op);
+          reference[k] = op;
+        } else {
+          *found = op;
+          it->second = op;
+        }
+        break;
+      case 4:
+      case 5:
+        BOOST_REQUIRE(table.erase(k, h) == (reference.erase(k) == 1));
+        break;
+      case 6:
+        if (rng() % 500 == 0) {
+          table.clear();
+          reference.clear();
+        }
+        break;
+      case 7:
+        if (rng() % 200 == 0) {
+          // Erase every other entry by slot while iterating.
+          std::vector<std::size_t> slots;
+          bool take = false;
+          table.for_each([&](std::size_t i, std::string_view key, int&) {
+            if ((take = !take)) {
+              slots.push_back(i);
+              reference.erase(std::string(key));
+            }
+          });
+          for (auto i : slots)
+            table.erase_at(i);
+        }
+        break;
+      default:
+        break;
+    }
+    BOOST_REQUIRE_MESSAGE(table.size() == reference.size(), "seed " << seed);
+  }
+  std::map<std::string, int> all;
+  table.for_each([&](std::size_t, std::string_view key, int& v) { all[std::string(key)] = v; });
+  BOOST_TEST((all == reference), "seed " << seed);
 }

@@ -24,6 +24,12 @@ public:
   explicit collector(typed_batch<T>* out = nullptr) : out_(out) {}
   void collect(T value) { out_->push(std::move(value), ts_); }
   void collect_with_timestamp(T value, timestamp ts) { out_->push(std::move(value), ts); }
+  //! Adds a default-constructed record and returns it to be filled in place
+  //! (no move of a large record); valid until the next call on this collector.
+  T& emplace() {
+    out_->emplace(ts_);
+    return out_->values.back();
+  }
   //! Used by the runtime: where records go and which timestamp they inherit.
   void reset(typed_batch<T>* out, timestamp ts) {
     out_ = out;

@@ -116,9 +116,13 @@ template <class T>
 class generator_source_function final : public source_function<T> {
 public:
   using make_function = std::function<T(std::uint64_t seq, record_rng& rng)>;
+  //! Fills a default-constructed record in place (for large records).
+  using fill_function = std::function<void(std::uint64_t seq, record_rng& rng, T& out)>;
 
   generator_source_function(generator_options options, make_function make)
       : seed_(options.seed), cursor_(options), make_(std::move(make)) {}
+  generator_source_function(generator_options options, fill_function fill)
+      : seed_(options.seed), cursor_(options), fill_(std::move(fill)) {}
 
   void open(runtime_context& ctx) override {
     cursor_.open(ctx.subtask, ctx.parallelism, ctx.max_parallelism);
@@ -134,7 +138,10 @@ public:
     for (std::size_t k = 0; k < n; ++k) {
       std::uint64_t seq = cursor_.next();
       rng_.seed(generator_record_seed(seed_, seq));
-      out.collect(make_(seq, rng_));
+      if (fill_)
+        fill_(seq, rng_, out.emplace());
+      else
+        out.collect(make_(seq, rng_));
       cursor_.advance();
     }
     return source_status::has_more();
@@ -171,6 +178,7 @@ private:
   std::uint64_t seed_;
   generator_cursor cursor_;
   make_function make_;
+  fill_function fill_;
   record_rng rng_;
 };
 
@@ -188,6 +196,21 @@ source_spec<T> generator_source(generator_options options,
   spec.name = std::move(name);
   spec.factory = [options, make = std::move(make)]() -> std::unique_ptr<source_function<T>> {
     return std::make_unique<generator_source_function<T>>(options, make);
+  };
+  return spec;
+}
+
+//! generator_source() for large records: `fill(i, rng, out)` fills record i in
+//! place (a default-constructed T), with the same guarantees.
+template <class T>
+source_spec<T> generator_source_in_place(
+    generator_options options, std::function<void(std::uint64_t seq, record_rng& rng, T& out)> fill,
+    std::string name = "generator") {
+  source_spec<T> spec;
+  spec.name = std::move(name);
+  spec.factory = [options, fill = std::move(fill)]() -> std::unique_ptr<source_function<T>> {
+    return std::make_unique<generator_source_function<T>>(
+        options, typename generator_source_function<T>::fill_function(fill));
   };
   return spec;
 }

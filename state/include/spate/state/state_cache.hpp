@@ -1,9 +1,10 @@
 // The write-back cache in front of RocksDB, shared by value, list, reducing and
 // aggregating state.
 //
-// Each state keeps a hash map from the composite key bytes to the decoded
-// value, a dirty flag and a referenced bit. A lookup hashes the backend's
-// current key buffer directly, so a hit allocates nothing. A miss reads
+// Each state keeps a hash table (flat_table.hpp: open addressing, short keys
+// inline) from the composite key bytes to the decoded value, a dirty flag and
+// a referenced bit. A lookup hashes the backend's current key buffer
+// directly, so a hit allocates nothing and usually touches one cache line. A miss reads
 // RocksDB, decodes and inserts (blind writes such as update() and clear()
 // skip the read). Writes only touch the cache. A cached "absent" that is dirty
 // is written back as a Delete, unless RocksDB is known not to hold the entry:
@@ -22,11 +23,11 @@
 
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "spate/core/codec.hpp"
+#include "spate/state/flat_table.hpp"
 #include "spate/state/state_base.hpp"
 
 namespace spate::detail {
@@ -45,29 +46,31 @@ public:
   void collect_dirty(rocksdb::WriteBatch& batch) override {
     if (dirty_ == 0)
       return;
-    for (auto& [key, e] : cache_)
+    cache_.for_each([&](std::size_t, std::string_view key, entry& e) {
       if (e.dirty)
         add_to_batch(batch, key, e);
+    });
   }
 
   void mark_clean() override {
     if (dirty_ == 0)
       return;
-    for (auto& kv : cache_) {
-      if (kv.second.dirty)
-        kv.second.in_db = kv.second.value.has_value();
-      kv.second.dirty = false;
-    }
+    cache_.for_each([](std::size_t, std::string_view, entry& e) {
+      if (e.dirty)
+        e.in_db = e.value.has_value();
+      e.dirty = false;
+    });
     dirty_ = 0;
   }
 
   void invalidate(const std::string& key) override {
-    auto it = cache_.find(key);
-    if (it == cache_.end())
+    auto h = table::hash_of(key);
+    entry* e = cache_.find(key, h);
+    if (!e)
       return;
-    if (it->second.dirty)
+    if (e->dirty)
       --dirty_;
-    cache_.erase(it);
+    cache_.erase(key, h);
   }
 
 protected:
@@ -84,14 +87,14 @@ protected:
   //! mark it dirty. The reference is valid until the next call on this state.
   entry& current_entry(bool load) {
     const std::string& key = current_key();
+    const std::uint64_t h = table::hash_of(key);
     if (max_ == 0) {
       write_back(); // a mutate() from the previous call
       cache_.clear();
     } else {
-      auto it = cache_.find(key);
-      if (it != cache_.end()) {
-        it->second.referenced = true;
-        return it->second;
+      if (entry* e = cache_.find(key, h)) {
+        e->referenced = true;
+        return *e;
       }
       if (cache_.size() >= max_)
         evict();
@@ -102,7 +105,7 @@ protected:
       if (e.in_db)
         e.value = decode<T>(read_buf_, label());
     }
-    return cache_.emplace(key, std::move(e)).first->second;
+    return cache_.insert(key, h, std::move(e));
   }
 
   //! Empties `e` (the current entry). An entry RocksDB does not hold leaves
@@ -111,7 +114,8 @@ protected:
     if (max_ != 0 && !e.in_db) {
       if (e.dirty)
         --dirty_;
-      cache_.erase(current_key());
+      const std::string& key = current_key();
+      cache_.erase(key, table::hash_of(key));
       return;
     }
     e.value.reset();
@@ -134,51 +138,54 @@ protected:
   }
 
 private:
-  using table = std::unordered_map<std::string, entry>;
+  using table = flat_table<entry>;
 
-  void add_to_batch(rocksdb::WriteBatch& batch, const std::string& key, const entry& e) {
+  void add_to_batch(rocksdb::WriteBatch& batch, std::string_view key, const entry& e) {
+    key_buf_.assign(key.data(), key.size());
     if (e.value) {
       value_buf_.clear();
       encode(*e.value, value_buf_);
-      batch_put(batch, key, value_buf_);
+      batch_put(batch, key_buf_, value_buf_);
     } else {
-      batch_delete(batch, key);
+      batch_delete(batch, key_buf_);
     }
   }
 
   void evict() {
     victims_.clear();
-    for (auto it = cache_.begin(); it != cache_.end(); ++it)
-      if (!it->second.referenced)
-        victims_.push_back(it);
+    cache_.for_each([&](std::size_t i, std::string_view, entry& e) {
+      if (!e.referenced)
+        victims_.push_back(i);
+    });
     std::size_t hot = cache_.size() - victims_.size();
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-      if (!it->second.referenced)
-        continue; // already a victim
+    cache_.for_each([&](std::size_t i, std::string_view, entry& e) {
+      if (!e.referenced)
+        return; // already a victim
       if (hot > max_ / 2) {
-        victims_.push_back(it);
+        victims_.push_back(i);
         --hot;
       } else {
-        it->second.referenced = false; // second chance used up
+        e.referenced = false; // second chance used up
       }
-    }
+    });
     // Write the dirty victims before erasing anything: if the write throws, the
     // cache still holds every value.
     auto& batch = fresh_batch();
-    for (auto it : victims_)
-      if (it->second.dirty)
-        add_to_batch(batch, it->first, it->second);
+    for (auto i : victims_)
+      if (cache_.value_at(i).dirty)
+        add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
     write(batch);
-    for (auto it : victims_) {
-      if (it->second.dirty)
+    for (auto i : victims_) {
+      if (cache_.value_at(i).dirty)
         --dirty_;
-      cache_.erase(it);
+      cache_.erase_at(i);
     }
   }
 
   std::size_t max_;
   table cache_;
-  std::vector<typename table::iterator> victims_; //!< reused by evict()
+  std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
+  std::string key_buf_;
   std::string read_buf_;
   std::string value_buf_;
 };

@@ -223,6 +223,18 @@ private:
     }
   }
 
+  //! Scopes state to window `w`. Consecutive records mostly share a window,
+  //! and set_current_key() keeps the namespace: then nothing is encoded.
+  void set_namespace(const time_window& w) {
+    if (ns_bytes_.empty() || !(w == ns_window_)) {
+      ns_window_ = w;
+      ns_bytes_.clear();
+      encode(w, ns_bytes_);
+    }
+    if (backend_->current_namespace_bytes() != ns_bytes_)
+      backend_->set_current_namespace_raw(ns_bytes_);
+  }
+
   //! Returns true when every window of the record was late (skipped).
   template <class Key>
   bool add_windows(const Key& key, const T& value) {
@@ -231,7 +243,7 @@ private:
       if (is_late(w))
         continue;
       skipped = false;
-      backend_->set_current_namespace(w);
+      set_namespace(w);
       // Contents and timers are created and cleared together (restores
       // included), so a window that had contents has its timers already.
       if (contents_.add(value))
@@ -353,6 +365,8 @@ private:
   internal_timer_service timers_;
   std::atomic<std::int64_t>* late_dropped_ = nullptr;
   std::vector<time_window> windows_;
+  time_window ns_window_;
+  std::string ns_bytes_; //!< encoding of ns_window_
   std::vector<result_type> results_;
   collector<Out> col_;
   typed_batch<T> late_buf_;
