@@ -125,6 +125,18 @@ int main(int argc, char** argv) {
                 static_cast<long long>(totals.failed));
     std::printf("checkpoint ms   p50 %lld, p99 %lld\n", static_cast<long long>(pct(0.5)),
                 static_cast<long long>(pct(0.99)));
+    std::int64_t sync = 0, async = 0, align = 0, n = 0;
+    for (auto& c : client.checkpoint_history())
+      if (c.status == "COMPLETED") {
+        sync += c.sync_duration;
+        async += c.async_duration;
+        align += c.alignment_duration;
+        ++n;
+      }
+    if (n > 0)
+      std::printf("checkpoint mean sync %lld ms, async %lld ms, alignment %lld ms (slowest subtask)\n",
+                  static_cast<long long>(sync / n), static_cast<long long>(async / n),
+                  static_cast<long long>(align / n));
     std::printf("checkpoint size %.1f KiB (last)\n", static_cast<double>(size) / 1024.0);
     std::error_code ec;
     std::filesystem::remove_all(checkpoint_dir, ec);

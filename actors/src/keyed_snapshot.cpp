@@ -91,18 +91,18 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
 
 } // namespace
 
-void take_local_checkpoint(keyed_state_backend& b, const std::string& dir) {
-  b.flush();
+void create_local_checkpoint(rocksdb::DB* db, const std::string& backend_dir,
+                             const std::string& dir) {
   fs::create_directories(fs::path(dir).parent_path());
   rocksdb::Checkpoint* cp = nullptr;
-  auto s = rocksdb::Checkpoint::Create(b.db(), &cp);
+  auto s = rocksdb::Checkpoint::Create(db, &cp);
   if (s.ok()) {
     s = cp->CreateCheckpoint(dir);
     delete cp;
   }
   if (!s.ok())
-    throw error(errc::state, "cannot checkpoint state backend '" + b.options().directory +
-                                 "' into '" + dir + "': " + s.ToString());
+    throw error(errc::state, "cannot checkpoint state backend '" + backend_dir + "' into '" +
+                                 dir + "': " + s.ToString());
 }
 
 std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) {

@@ -15,7 +15,8 @@ namespace spate::detail {
 
 //! Flushes the cache and hard-links a RocksDB checkpoint of `b` into `dir`
 //! (which must not exist). The synchronous part of a checkpoint.
-void take_local_checkpoint(keyed_state_backend& b, const std::string& dir);
+void create_local_checkpoint(rocksdb::DB* db, const std::string& backend_dir,
+                             const std::string& dir);
 
 //! Writes every entry of every state of `b` to `file` in the canonical,
 //! relocatable format (savepoints). Returns the file size.

@@ -775,6 +775,9 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_).count();
   auto sync_start = clock::now();
   std::vector<std::pair<std::size_t, std::string>> local_dirs;
+  // Shared: the uploader's closure is copied; the last copy drops what never ran.
+  auto prepared = std::make_shared<
+      std::vector<std::pair<std::unique_ptr<keyed_state_backend::prepared_flush>, std::string>>>();
   std::vector<std::pair<std::string, std::shared_ptr<const std::map<std::string, std::string>>>>
       upload_names;
   for (std::size_t k = 0; k < ops_.size(); ++k) {
@@ -805,7 +808,9 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
       } else {
         std::string local = rt_->state_root + "/snapshots/" + prefix + "/chk-" +
                             std::to_string(info->id);
-        take_local_checkpoint(*b, local);
+        // The writes and the RocksDB checkpoint happen on the uploader's
+        // thread; this task goes on with the next records meanwhile.
+        prepared->emplace_back(b->prepare_flush(), b->options().directory);
         local_dirs.emplace_back(k, local);
         upload_names.emplace_back(incarnation_[k], restored_files_[k]);
       }
@@ -823,9 +828,16 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
     return;
   }
   auto* rt = rt_;
-  rt_->upload.submit([rt, snap, local_dirs, upload_names, id = info->id, subtask = subtask_] {
+  rt_->upload.submit([rt, snap, local_dirs, upload_names, prepared, id = info->id,
+                      subtask = subtask_] {
     auto start = std::chrono::steady_clock::now();
     try {
+      for (std::size_t i = 0; i < prepared->size(); ++i) {
+        auto& [flush, backend_dir] = (*prepared)[i];
+        const std::string& dir = local_dirs[i].second;
+        const std::string& from = backend_dir;
+        flush->apply([&](rocksdb::DB* db) { create_local_checkpoint(db, from, dir); });
+      }
       checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
       for (std::size_t i = 0; i < local_dirs.size(); ++i) {
         auto& [k, dir] = local_dirs[i];

@@ -5,6 +5,14 @@
 
 namespace spate::detail {
 
+void write_gate::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !busy_; });
+  if (!error_.empty())
+    throw error(errc::state, "a checkpoint's writes failed, so the state cache no longer "
+                             "matches RocksDB: " + error_);
+}
+
 state_base::state_base(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                        const char* kind)
     : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind),
@@ -22,12 +30,14 @@ bool state_base::db_get(const std::string& key, std::string& value) {
 }
 
 void state_base::db_put(const std::string& key, std::string_view value) {
+  ctx_->gate->wait();
   auto s = ctx_->db->Put(write_options(), cf_, key, slice(value));
   if (!s.ok())
     fail("put", s.ToString());
 }
 
 void state_base::db_delete(const std::string& key) {
+  ctx_->gate->wait();
   auto s = ctx_->db->Delete(write_options(), cf_, key);
   if (!s.ok())
     fail("delete", s.ToString());
@@ -63,6 +73,7 @@ void state_base::write_back() {
 void state_base::write(rocksdb::WriteBatch& batch) {
   if (batch.Count() == 0)
     return;
+  ctx_->gate->wait();
   auto s = ctx_->db->Write(write_options(), &batch);
   if (!s.ok())
     fail("write back", s.ToString());

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <thread>
 #include <memory>
 #include <new>
 
@@ -391,4 +392,50 @@ BOOST_AUTO_TEST_CASE(flat_table_equals_a_reference_map) {
   std::map<std::string, int> all;
   table.for_each([&](std::size_t, std::string_view key, int& v) { all[std::string(key)] = v; });
   BOOST_TEST((all == reference), "seed " << seed);
+}
+
+BOOST_AUTO_TEST_CASE(a_prepared_flush_lands_on_another_thread_and_holds_writes_back) {
+  temp_dir dir;
+  auto opts = make_options(dir.path(), 16);
+  {
+    keyed_state_backend b(opts);
+    auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+    for (int k = 0; k < 10; ++k) {
+      b.set_current_key(k);
+      v.update(k);
+    }
+    b.set_current_key(3);
+    auto prepared = b.prepare_flush();
+    BOOST_TEST(v.dirty_count() == 0u);
+    // Reads go on from the cache while the writes are pending.
+    BOOST_TEST(*v.get() == 3);
+    v.clear(); // cached: no write yet
+    bool landed = false;
+    std::thread writer([&] {
+      prepared->apply([&](rocksdb::DB*) { landed = true; });
+    });
+    writer.join();
+    BOOST_TEST(landed);
+    BOOST_TEST(count_raw(b, "v") == 9u); // the flush waits for nothing now; key 3 deleted
+  }
+  keyed_state_backend b(opts);
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  for (int k = 0; k < 10; ++k) {
+    b.set_current_key(k);
+    BOOST_TEST((k == 3 ? v.get() == nullptr : *v.get() == k));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_prepared_flush_fails_every_later_write) {
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 16));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  b.set_current_key(1);
+  v.update(1);
+  b.prepare_flush().reset(); // never applied
+  v.update(2);
+  BOOST_CHECK_EXCEPTION(b.flush(), error, [](const error& e) {
+    return e.code() == errc::state &&
+           std::string(e.what()).find("no longer matches RocksDB") != std::string::npos;
+  });
 }

@@ -32,6 +32,10 @@
 
 namespace spate {
 
+namespace detail {
+struct batch_entry;
+} // namespace detail
+
 //! Cached entries per state by default (state.backend.cache.max-entries): an
 //! entry costs about 100-200 bytes beside its value.
 constexpr std::size_t default_state_cache_entries = std::size_t{1} << 20;
@@ -150,8 +154,33 @@ public:
   }
 
   //! Writes every dirty cached entry of every state in one WriteBatch; entries
-  //! stay cached, clean. What a checkpoint calls. Throws errc::state.
+  //! stay cached, clean. Throws errc::state.
   void flush();
+
+  //! A checkpoint's writes, prepared on the task's thread and applied on
+  //! another (the uploader's), so the task goes on while RocksDB writes and
+  //! checkpoints. Until apply() has finished, every write of this backend to
+  //! RocksDB waits; reads need not (what the writes change is in the cache).
+  class prepared_flush {
+  public:
+    prepared_flush(keyed_state_backend& b, std::unique_ptr<rocksdb::WriteBatch> batch);
+    //! If never applied: the backend's writes fail from now on (the cache
+    //! says clean what RocksDB never got).
+    ~prepared_flush();
+    prepared_flush(const prepared_flush&) = delete;
+    prepared_flush& operator=(const prepared_flush&) = delete;
+    //! Writes the batch, calls `then(db)` (the RocksDB checkpoint), then lets
+    //! the backend write again. Any thread, once. Throws errc::state.
+    void apply(const std::function<void(rocksdb::DB*)>& then);
+
+  private:
+    keyed_state_backend* backend_;
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+    bool applied_ = false;
+  };
+  //! Takes every dirty entry and timer change into a prepared_flush, marks the
+  //! cache clean and closes the backend to writes until it is applied.
+  std::unique_ptr<prepared_flush> prepare_flush();
   const state_backend_options& options() const { return options_; }
   key_group_range key_groups() const { return options_.key_groups; }
   //! Names of the states declared or found on disk ("default" excluded), sorted.
@@ -211,12 +240,20 @@ private:
   [[noreturn]] void throw_foreign_key_group(int kg) const;
   [[noreturn]] static void throw_missing_function(const std::string& name, const char* fn);
   void close() noexcept;
+  //! The writes of batch_ in column family and key order.
+  rocksdb::WriteBatch& sorted_batch();
+  //! Adds every dirty entry and timer change to batch_.
+  void collect_all();
 
   state_backend_options options_;
   rocksdb::DB* db_ = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> columns_;
   std::map<std::string, std::unique_ptr<detail::state_base>> states_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
+  std::unique_ptr<rocksdb::WriteBatch> sorted_;
+  std::vector<detail::batch_entry> sort_buf_;
+  std::string timer_key_buf_;
+  detail::write_gate gate_;
   detail::state_context ctx_;
   std::vector<timer_queue*> timer_queues_;
 };

@@ -22,7 +22,7 @@ class map_state_base : public state_base {
 public:
   using state_base::state_base;
   void collect_dirty(rocksdb::WriteBatch&) override {}
-  void mark_clean() override {}
+  void mark_clean(bool) override {}
   void invalidate(const std::string&) override {}
 
 protected:

@@ -3,6 +3,9 @@
 // forward-declared here so users of the state API do not compile rocksdb/db.h.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -16,6 +19,40 @@ class WriteBatch;
 
 namespace spate::detail {
 
+//! Closed while a checkpoint's prepared writes are being applied on another
+//! thread: every write to RocksDB from the task waits for it to open. An
+//! error in those writes stays: the cache then no longer matches RocksDB,
+//! and every later write throws it.
+class write_gate {
+public:
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = true;
+  }
+  void open(const std::string& error = {}) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+      if (!error.empty() && error_.empty())
+        error_ = error;
+    }
+    cv_.notify_all();
+  }
+  //! Waits until open; throws errc::state if a prepared write failed.
+  void wait();
+  //! Waits until open; never throws.
+  void wait_quietly() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !busy_; });
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool busy_ = false;
+  std::string error_;
+};
+
 //! What every state object shares with its backend (owned by the backend).
 struct state_context {
   rocksdb::DB* db = nullptr;
@@ -27,6 +64,7 @@ struct state_context {
   std::string ns;                   //!< namespace bytes; empty = default namespace
   int key_group = -1;               //!< -1 until a key is set
   rocksdb::WriteBatch* batch = nullptr; //!< reused for write-backs (single-threaded)
+  write_gate* gate = nullptr;
 };
 
 //! Base of all state objects. Virtual calls happen only on flush, eviction
@@ -49,8 +87,9 @@ public:
   virtual const std::type_info& type() const = 0;
   //! Adds a Put or Delete for every dirty cached entry to `batch`.
   virtual void collect_dirty(rocksdb::WriteBatch& batch) = 0;
-  //! Called once the batch from collect_dirty is written: every entry is clean.
-  virtual void mark_clean() = 0;
+  //! Called once the batch from collect_dirty is written (or, with
+  //! `write_pending`, handed to another thread to write): every entry is clean.
+  virtual void mark_clean(bool write_pending = false) = 0;
   //! Drops any cached copy of the entry at `key` (it was overwritten directly).
   virtual void invalidate(const std::string& key) = 0;
 

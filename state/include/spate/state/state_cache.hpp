@@ -52,15 +52,33 @@ public:
     });
   }
 
-  void mark_clean() override {
-    if (dirty_ == 0)
+  void mark_clean(bool write_pending) override {
+    if (dirty_ == 0 && stale_absent_ == 0)
       return;
-    cache_.for_each([](std::size_t, std::string_view, entry& e) {
-      if (e.dirty)
-        e.in_db = e.value.has_value();
+    // A written-back Delete leaves nothing worth keeping: drop the entry
+    // (dead windows would otherwise fill the cache with absent entries).
+    // While the Delete is still pending on another thread, the entry stays
+    // (a read would find the old value in RocksDB) and goes next time.
+    std::size_t stale = 0;
+    cache_.for_each([&](std::size_t i, std::string_view, entry& e) {
+      if (!e.dirty) {
+        if (!e.value && e.stale)
+          cache_.erase_at(i);
+        return;
+      }
       e.dirty = false;
+      if (e.value) {
+        e.in_db = true;
+      } else if (write_pending) {
+        e.in_db = true; // unknown until the write lands
+        e.stale = true;
+        ++stale;
+      } else {
+        cache_.erase_at(i);
+      }
     });
     dirty_ = 0;
+    stale_absent_ = stale;
   }
 
   void invalidate(const std::string& key) override {
@@ -80,6 +98,8 @@ protected:
     bool referenced = false;
     //! False only when RocksDB is known not to hold this entry.
     bool in_db = true;
+    //! An absent entry kept only until its pending Delete has landed.
+    bool stale = false;
   };
 
   //! The entry of the current key and namespace. With `load`, a miss reads
@@ -124,6 +144,7 @@ protected:
 
   //! Marks `e` dirty without writing through (mutate(): the caller changes it after).
   void touch(entry& e) {
+    e.stale = false;
     if (!e.dirty) {
       e.dirty = true;
       ++dirty_;
@@ -183,6 +204,7 @@ private:
   }
 
   std::size_t max_;
+  std::size_t stale_absent_ = 0;
   table cache_;
   std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
   std::string key_buf_;
