@@ -439,3 +439,36 @@ BOOST_AUTO_TEST_CASE(a_dropped_prepared_flush_fails_every_later_write) {
            std::string(e.what()).find("no longer matches RocksDB") != std::string::npos;
   });
 }
+
+BOOST_AUTO_TEST_CASE(a_new_state_answers_misses_without_rocksdb_until_it_evicts) {
+  // A new state's cache holds all it ever wrote, so a miss is absent without
+  // a read; once an entry with a value is evicted, misses read RocksDB again.
+  temp_dir dir;
+  auto opts = make_options(dir.path(), 4);
+  {
+    keyed_state_backend b(opts);
+    auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+    for (int k = 0; k < 4; ++k) {
+      b.set_current_key(k);
+      BOOST_TEST(v.get() == nullptr);
+      v.update(k);
+    }
+    for (int k = 4; k < 40; ++k) { // evictions from here on
+      b.set_current_key(k);
+      v.update(k);
+    }
+    for (int k = 0; k < 40; ++k) {
+      b.set_current_key(k);
+      BOOST_TEST_REQUIRE(v.get() != nullptr);
+      BOOST_TEST(*v.get() == k);
+    }
+  }
+  // Reopened: the column family exists, so misses read RocksDB.
+  keyed_state_backend b(opts);
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  for (int k = 0; k < 40; ++k) {
+    b.set_current_key(k);
+    BOOST_TEST_REQUIRE(v.get() != nullptr);
+    BOOST_TEST(*v.get() == k);
+  }
+}

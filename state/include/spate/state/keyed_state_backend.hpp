@@ -212,7 +212,10 @@ private:
   S& get_or_create(const std::string& name, Make make) {
     if (detail::state_base* s = find_state(name, typeid(S), S::kind_name))
       return static_cast<S&>(*s);
+    // A state whose column family is new has nothing in RocksDB yet.
+    ctx_.new_column = columns_.find(name) == columns_.end();
     auto state = make(column(name));
+    ctx_.new_column = false;
     S& result = *state;
     states_.emplace(name, std::move(state));
     return result;

@@ -65,6 +65,8 @@ struct state_context {
   int key_group = -1;               //!< -1 until a key is set
   rocksdb::WriteBatch* batch = nullptr; //!< reused for write-backs (single-threaded)
   write_gate* gate = nullptr;
+  //! Set while a state is created on a column family created for it.
+  bool new_column = false;
 };
 
 //! Base of all state objects. Virtual calls happen only on flush, eviction

@@ -38,7 +38,8 @@ class cached_state : public state_base {
 public:
   cached_state(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                const char* kind)
-      : state_base(ctx, cf, std::move(name), kind), max_(ctx.cache_max_entries) {}
+      : state_base(ctx, cf, std::move(name), kind), max_(ctx.cache_max_entries),
+        complete_(ctx.new_column && max_ != 0) {}
 
   //! Number of entries currently cached (never above cache_max_entries, or 1 when that is 0).
   std::size_t cached_entries() const { return cache_.size(); }
@@ -82,6 +83,7 @@ public:
   }
 
   void invalidate(const std::string& key) override {
+    complete_ = false; // written into RocksDB behind the cache's back
     auto h = table::hash_of(key);
     entry* e = cache_.find(key, h);
     if (!e)
@@ -120,7 +122,9 @@ protected:
         evict();
     }
     entry e;
-    if (load) {
+    if (load && complete_) {
+      e.in_db = false; // the cache holds everything RocksDB holds: a miss is absent
+    } else if (load) {
       e.in_db = db_get(key, read_buf_);
       if (e.in_db)
         e.value = decode<T>(read_buf_, label());
@@ -197,13 +201,19 @@ private:
         add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
     write(batch);
     for (auto i : victims_) {
-      if (cache_.value_at(i).dirty)
+      const entry& e = cache_.value_at(i);
+      if (e.dirty)
         --dirty_;
+      if (e.value || e.in_db)
+        complete_ = false; // RocksDB now holds what the cache does not
       cache_.erase_at(i);
     }
   }
 
   std::size_t max_;
+  //! True while every entry RocksDB holds for this state is also cached (a
+  //! new state that never evicted one): a miss then needs no RocksDB read.
+  bool complete_;
   std::size_t stale_absent_ = 0;
   table cache_;
   std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
