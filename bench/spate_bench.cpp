@@ -1,8 +1,6 @@
 // Throughput of the foundation pipeline: generator -> map -> key_by -> reduce
 // -> discard, with state on RocksDB. Prints events/s, CPU seconds and peak
 // RSS. A benchmark, never a test: run it by hand or with scripts/run-benchmarks.sh.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,25 +13,9 @@
 #include "spate/apps/keyed_reduce.hpp"
 
 #include "spate/connectors/generator_source.hpp"
+#include "spate/core/process_stats.hpp"
 #include "spate/spate.hpp"
 
-namespace {
-
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-long peak_rss_kib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   std::int64_t events = 20'000'000;
@@ -81,12 +63,12 @@ int main(int argc, char** argv) {
     spate::apps::keyed_reduce(env, gen, k).add_sink(spate::discard_sink<spate::apps::keyed_event>());
   }
 
-  double cpu0 = cpu_seconds();
+  double cpu0 = spate::process_cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   auto client = env.execute_async("spate-bench");
   auto result = client.wait();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double cpu = cpu_seconds() - cpu0;
+  double cpu = spate::process_cpu_seconds() - cpu0;
   if (result.status != spate::job_status::finished) {
     std::cerr << "spate-bench: job " << spate::to_string(result.status) << ": "
               << result.failure_cause << "\n";
@@ -106,7 +88,7 @@ int main(int argc, char** argv) {
   std::printf("events/s        %.0f\n", static_cast<double>(events) / secs);
   std::printf("cpu seconds     %.3f\n", cpu);
   std::printf("events/s/core   %.0f\n", static_cast<double>(events) / cpu);
-  std::printf("peak rss        %.1f MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
+  std::printf("peak rss        %.1f MiB\n", spate::process_peak_rss_mib());
   if (checkpoint_ms > 0) {
     std::vector<std::int64_t> durations;
     std::uint64_t size = 0;

@@ -5,16 +5,23 @@
 
 namespace spate::apps {
 
-stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
+namespace {
+
+//! Event i: a key uniform over `keys`, value i.
+stream<keyed_event> keyed_events(environment& env, const generator_options& gen,
                                  std::int64_t keys) {
   const auto k = static_cast<std::uint64_t>(keys);
-  return env
-      .add_source(generator_source<keyed_event>(
-          gen,
-          [k](std::uint64_t seq, record_rng& rng) {
-            return keyed_event{static_cast<std::int64_t>(rng() % k),
-                               static_cast<std::int64_t>(seq)};
-          }))
+  return env.add_source(generator_source<keyed_event>(
+      gen, [k](std::uint64_t seq, record_rng& rng) {
+        return keyed_event{static_cast<std::int64_t>(rng() % k), static_cast<std::int64_t>(seq)};
+      }));
+}
+
+} // namespace
+
+stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
+                                 std::int64_t keys) {
+  return keyed_events(env, gen, keys)
       .map([](keyed_event e) {
         e.value = e.value * 2 + 1;
         return e;
@@ -46,14 +53,7 @@ struct count_and_sum {
 
 stream<window_count> keyed_window(environment& env, const generator_options& gen,
                                   std::int64_t keys) {
-  const auto k = static_cast<std::uint64_t>(keys);
-  return env
-      .add_source(generator_source<keyed_event>(
-          gen,
-          [k](std::uint64_t seq, record_rng& rng) {
-            return keyed_event{static_cast<std::int64_t>(rng() % k),
-                               static_cast<std::int64_t>(seq)};
-          }))
+  return keyed_events(env, gen, keys)
       .assign_timestamps_and_watermarks(
           watermark_strategy<keyed_event>::for_monotonous_timestamps().with_timestamp_assigner(
               [](const keyed_event& e) { return e.value / 1000; }))

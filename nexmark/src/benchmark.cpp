@@ -1,7 +1,5 @@
 #include "spate/nexmark/benchmark.hpp"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -103,19 +101,6 @@ void apply_benchmark_config(const benchmark_options& o, configuration& config) {
     if (config.get_string(options::checkpoints_dir, "").empty())
       config.set(options::checkpoints_dir, dir + "/nexmark-checkpoints");
   }
-}
-
-double process_cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-double process_peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
 std::string format_report(const benchmark_report& r) {

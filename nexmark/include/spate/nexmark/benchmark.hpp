@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "spate/api/environment.hpp"
+#include "spate/core/process_stats.hpp"
 #include "spate/nexmark/generator.hpp"
 
 namespace spate::nexmark {
@@ -49,10 +50,8 @@ struct benchmark_report {
   double events_per_core_second() const { return cpu_seconds > 0 ? events / cpu_seconds : 0; }
 };
 
-//! CPU seconds (user + system) this process has used so far.
-double process_cpu_seconds();
-//! Peak resident set size of this process in MiB.
-double process_peak_rss_mib();
+using spate::process_cpu_seconds;
+using spate::process_peak_rss_mib;
 
 //! The report as `name value` lines (what both commands print).
 std::string format_report(const benchmark_report& r);
