@@ -491,12 +491,6 @@ event make_event(const generator_config& c, std::uint64_t n, record_rng& rng) {
 event_generator::event_generator(generator_config c)
     : config_(c), urls_(std::make_shared<const url_table>(c.seed)) {}
 
-event event_generator::operator()(std::uint64_t n, record_rng& rng) const {
-  event e;
-  fill(config_, n, rng, urls_.get(), e);
-  return e;
-}
-
 void event_generator::fill_in(std::uint64_t n, record_rng& rng, event& out) const {
   fill(config_, n, rng, urls_.get(), out);
 }

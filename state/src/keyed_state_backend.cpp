@@ -166,9 +166,14 @@ void keyed_state_backend::flush() {
 std::unique_ptr<keyed_state_backend::prepared_flush> keyed_state_backend::prepare_flush() {
   gate_.wait();
   collect_all();
-  auto batch = std::make_unique<rocksdb::WriteBatch>();
-  if (batch_->Count() > 0)
-    *batch = sorted_batch();
+  std::unique_ptr<rocksdb::WriteBatch> batch;
+  if (batch_->Count() > 0) {
+    sorted_batch();
+    batch = std::move(sorted_); // handed over, not copied
+    sorted_ = std::make_unique<rocksdb::WriteBatch>();
+  } else {
+    batch = std::make_unique<rocksdb::WriteBatch>();
+  }
   for (auto& [name, state] : states_)
     state->mark_clean(true);
   for (auto* q : timer_queues_)

@@ -5,7 +5,7 @@
 
 namespace spate::detail {
 
-void write_gate::wait() {
+void write_gate::wait_slow() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return !busy_; });
   if (!error_.empty())

@@ -70,8 +70,7 @@ class url_table;
 class event_generator {
 public:
   explicit event_generator(generator_config c);
-  event operator()(std::uint64_t n, record_rng& rng) const;
-  //! The same event, written into a default-constructed `out`.
+  //! Event n (as make_event), written into a default-constructed `out`.
   void fill_in(std::uint64_t n, record_rng& rng, event& out) const;
 
 private:

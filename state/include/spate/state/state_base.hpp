@@ -3,6 +3,7 @@
 // forward-declared here so users of the state API do not compile rocksdb/db.h.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -28,6 +29,7 @@ public:
   void close() {
     std::lock_guard<std::mutex> lock(mu_);
     busy_ = true;
+    clear_.store(false, std::memory_order_release);
   }
   void open(const std::string& error = {}) {
     {
@@ -35,11 +37,16 @@ public:
       busy_ = false;
       if (!error.empty() && error_.empty())
         error_ = error;
+      clear_.store(error_.empty(), std::memory_order_release);
     }
     cv_.notify_all();
   }
-  //! Waits until open; throws errc::state if a prepared write failed.
-  void wait();
+  //! Waits until open; throws errc::state if a prepared write failed. Costs
+  //! one atomic load when open (map state calls it per write).
+  void wait() {
+    if (!clear_.load(std::memory_order_acquire))
+      wait_slow();
+  }
   //! Waits until open; never throws.
   void wait_quietly() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -47,6 +54,9 @@ public:
   }
 
 private:
+  void wait_slow();
+
+  std::atomic<bool> clear_{true}; //!< open and no error
   std::mutex mu_;
   std::condition_variable cv_;
   bool busy_ = false;
