@@ -449,16 +449,28 @@ void task_actor::process_control(const control_msg& m) {
 void task_actor::update_input_status() {
   // The watermark is the minimum over channels that are open and active; an
   // idle channel does not hold it back. When every open channel is idle the
-  // task is idle too and says so downstream.
+  // task is idle too and says so downstream, after advancing to the largest
+  // watermark of its channels: none of them will hold the others back now
+  // (Flink's StatusWatermarkValve flushes the same way). Otherwise a channel
+  // going idle while another, idle-to-be, still held the minimum would leave
+  // its watermark unused.
   timestamp wm = max_watermark;
+  timestamp highest = min_watermark;
   bool any_active = false;
   for (auto& c : in_) {
-    if (c.ended || c.idle)
+    if (c.ended)
+      continue;
+    highest = std::max(highest, c.watermark);
+    if (c.idle)
       continue;
     any_active = true;
     wm = std::min(wm, c.watermark);
   }
   if (!any_active) {
+    if (highest > watermark_) {
+      watermark_ = highest;
+      head_->process_watermark(highest);
+    }
     if (!idle_) {
       idle_ = true;
       head_->process_idle(true);

@@ -212,6 +212,48 @@ BOOST_AUTO_TEST_CASE(an_idle_input_stops_holding_back_the_watermark) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(when_every_input_goes_idle_the_highest_watermark_is_used) {
+  // The active input goes idle first (20 ms), while the silent one still
+  // holds the minimum; when the silent one goes idle too (300 ms), nothing
+  // holds the active input's watermark back any more: its windows fire.
+  temp_dir dir;
+  auto cfg = test_config(dir.str(), 2);
+  cfg.set(options::watermark_interval, "5 ms");
+  environment env(cfg);
+  auto active = env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
+                    .assign_timestamps_and_watermarks(
+                        watermark_strategy<kv>::for_monotonous_timestamps().with_idleness(20ms));
+  auto silent = env.add_source<kv>({"silent", [] { return std::make_unique<then_idle>(0); }, false})
+                    .assign_timestamps_and_watermarks(
+                        watermark_strategy<kv>::for_monotonous_timestamps().with_idleness(300ms));
+  auto out = std::make_shared<collected<kv>>();
+  std::condition_variable cv;
+  active.union_with(silent)
+      .key_by([](const kv& v) { return v.first; })
+      .window(tumbling_event_time_windows::of(100ms))
+      .reduce([](const kv& a, kv b) { return kv{a.first, a.second + b.second}; })
+      .add_sink(callback_sink<kv>([out, &cv](const kv& v) {
+        {
+          std::lock_guard<std::mutex> lock(out->mu);
+          out->values.push_back(v);
+        }
+        cv.notify_all();
+      }));
+  auto client = env.execute_async();
+  bool fired;
+  {
+    std::unique_lock<std::mutex> lock(out->mu);
+    fired = cv.wait_for(lock, 10s, [&] { return out->values.size() >= 9; });
+  }
+  client.cancel();
+  client.wait();
+  BOOST_TEST(fired);
+  auto v = out->snapshot();
+  BOOST_REQUIRE(v.size() >= 9u);
+  for (std::size_t i = 0; i < 9; ++i)
+    BOOST_TEST(v[i].second == 10);
+}
+
 BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_reopen) {
   // Random adds, removes, pops and flushes, with the backend closed and
   // reopened now and then: the reopened queue must hold exactly the timers of
