@@ -131,7 +131,7 @@ void keyed_state_backend::collect_all() {
     if (q->pending_changes() == 0)
       continue;
     auto* cf = column(q->name_);
-    q->collect_pending([&](int kg, const std::string& rest, bool put, std::uint32_t key_size) {
+    q->collect_pending([&](int kg, std::string_view rest, bool put, std::uint32_t key_size) {
       std::string& key = timer_key_buf_;
       key.resize(2);
       key[0] = static_cast<char>((kg >> 8) & 0xff);
@@ -151,12 +151,14 @@ void keyed_state_backend::collect_all() {
 void keyed_state_backend::flush() {
   gate_.wait();
   collect_all();
-  if (batch_->Count() == 0)
-    return;
-  auto s = db_->Write(detail::write_options(), &sorted_batch());
-  if (!s.ok())
-    throw error(errc::state,
-                "state backend '" + options_.directory + "': flush failed: " + s.ToString());
+  if (batch_->Count() > 0) {
+    auto s = db_->Write(detail::write_options(), &sorted_batch());
+    if (!s.ok())
+      throw error(errc::state,
+                  "state backend '" + options_.directory + "': flush failed: " + s.ToString());
+  }
+  // Also without writes: timers added and deleted since the last flush are
+  // forgotten here.
   for (auto& [name, state] : states_)
     state->mark_clean(false);
   for (auto* q : timer_queues_)
