@@ -308,3 +308,21 @@ BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(the_harness_refuses_more_than_one_operator) {
+  // Records pushed into a harness go straight into its operator: a map in
+  // front would hand the next operator records of the wrong type.
+  auto two = [](stream<kv> s) {
+    return s.map([](const kv& v) { return v; })
+        .key_by([](const kv& v) { return v.first; })
+        .process(timer_fn{});
+  };
+  try {
+    operator_harness<kv, std::string> h(two);
+    BOOST_FAIL("a two-operator harness was accepted");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::invalid_argument);
+    BOOST_TEST(std::string(e.what()).find("exactly one operator, it added 2") != std::string::npos,
+               e.what());
+  }
+}

@@ -91,6 +91,12 @@ public:
                             std::vector<std::string> side_tags = {})
       : env_(config) {
     auto out = build(env_.from_collection(std::vector<In>{}));
+    // The records pushed here go straight into the operator, typed In: one
+    // more operator in front would receive them as the wrong type.
+    if (env_.graph().vertices().size() != 2)
+      throw error(errc::invalid_argument,
+                  "operator_harness: build must add exactly one operator, it added " +
+                      std::to_string(env_.graph().vertices().size() - 1));
     auto& v = env_.graph().vertex(vertex_id(out.vertex_index()));
     op_ = v.make_operator();
     ctx_.task_name = v.name;
