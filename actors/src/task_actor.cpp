@@ -657,6 +657,10 @@ void task_actor::close_operators() noexcept {
     } catch (...) {
     }
   }
+  // The working state of an ended task is never read again (a restart
+  // starts clean from a snapshot): dropped, not written back.
+  for (auto& b : backends_)
+    b->discard();
   backends_.clear();
 }
 

@@ -96,12 +96,29 @@ keyed_state_backend::keyed_state_backend(state_backend_options options)
 }
 
 keyed_state_backend::~keyed_state_backend() {
+  if (!db_)
+    return; // discarded
   try {
     flush();
   } catch (const std::exception& e) {
     log().error("state backend '{}': flush on close failed: {}", options_.directory, e.what());
   }
   close();
+}
+
+void keyed_state_backend::discard() noexcept {
+  if (!db_)
+    return;
+  gate_.wait_quietly(); // a checkpoint write may still be running
+  // Closing would otherwise flush the memtables (the WAL is off).
+  auto s = db_->SetDBOptions({{"avoid_flush_during_shutdown", "true"}});
+  if (!s.ok())
+    log().warn("state backend '{}': {}", options_.directory, s.ToString());
+  close();
+  std::error_code ec;
+  std::filesystem::remove_all(options_.directory, ec);
+  if (ec)
+    log().warn("state backend '{}': cannot remove it: {}", options_.directory, ec.message());
 }
 
 void keyed_state_backend::close() noexcept {

@@ -4,6 +4,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
 #include "state/state_test_util.hpp"
 
 using namespace spate;
@@ -34,6 +36,36 @@ BOOST_AUTO_TEST_CASE(bad_options_and_locked_directory) {
   keyed_state_backend first(make_options(dir.sub("a/b/c"), 16)); // parents created
   BOOST_CHECK_EXCEPTION(keyed_state_backend(make_options(dir.sub("a/b/c"), 16)), spate::error,
                         error_is(errc::state, dir.sub("a/b/c")));
+}
+
+BOOST_AUTO_TEST_CASE(discard_drops_the_working_state_without_writing_it) {
+  // What a task does when it ends: nothing cached or held back is written,
+  // the directory goes, and the backend can still be destroyed safely.
+  temp_dir dir;
+  const std::string path = dir.sub("work");
+  {
+    keyed_state_backend b(make_options(path, 1024));
+    auto& v = b.get_value_state(value_state_descriptor<std::string>{"v"});
+    timer_queue q(b, "_timers_event");
+    for (int k = 0; k < 100; ++k) {
+      b.set_current_key(k);
+      v.update("value " + std::to_string(k));
+      BOOST_TEST(q.add(k));
+    }
+    b.flush(); // some state reaches RocksDB's memtable
+    b.set_current_key(7);
+    v.update("changed");
+    b.discard();
+    BOOST_TEST(!std::filesystem::exists(path));
+    b.discard(); // twice is harmless
+  }
+  // A backend opened there again starts empty.
+  keyed_state_backend b(make_options(path, 1024));
+  auto& v = b.get_value_state(value_state_descriptor<std::string>{"v"});
+  b.set_current_key(7);
+  BOOST_TEST(!v.value().has_value());
+  timer_queue q(b, "_timers_event");
+  BOOST_TEST(q.size() == 0u);
 }
 
 BOOST_DATA_TEST_CASE(restart_reads_back_everything, bdata::make(cache_sizes), cache) {

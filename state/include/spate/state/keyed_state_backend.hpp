@@ -57,6 +57,12 @@ public:
   explicit keyed_state_backend(state_backend_options options);
   //! flush(), then close. Never throws (a failed flush is logged).
   ~keyed_state_backend();
+  //! Closes without writing anything and removes the directory: for a task
+  //! that ends, whose working directory is never opened again (a restart
+  //! starts clean and restores from a snapshot). The cache, the held-back
+  //! timer changes and the memtables are dropped, not flushed. The states
+  //! handed out must not be used after this.
+  void discard() noexcept;
   keyed_state_backend(const keyed_state_backend&) = delete;
   keyed_state_backend& operator=(const keyed_state_backend&) = delete;
 
