@@ -124,7 +124,7 @@ const timer_entry* timer_queue::pop_if_due(timestamp limit) {
 
 std::vector<timer_entry> timer_queue::entries() const {
   std::vector<node> order = heap_;
-  std::sort(order.begin(), order.end(), [this](const node& a, const node& b) { return before(a, b); });
+  std::sort(order.begin(), order.end(), before);
   std::vector<timer_entry> out;
   out.reserve(order.size());
   for (const auto& n : order) {
@@ -256,18 +256,8 @@ void timer_queue::rebuild_index(std::size_t needed) {
 
 // ---- Heap ------------------------------------------------------------------
 
-bool timer_queue::before(const node& a, const node& b) const {
-  if (a.time != b.time)
-    return a.time < b.time;
-  const record& ra = records_[a.id];
-  const record& rb = records_[b.id];
-  if (ra.key_group != rb.key_group)
-    return ra.key_group < rb.key_group;
-  return ra.bytes < rb.bytes;
-}
-
 void timer_queue::heap_push(std::uint32_t id, timestamp t) {
-  heap_.push_back({t, id});
+  heap_.push_back({t, next_seq_++, id});
   records_[id].heap_pos = static_cast<std::uint32_t>(heap_.size() - 1);
   sift_up(heap_.size() - 1);
 }

@@ -54,7 +54,8 @@ public:
   std::size_t size() const { return heap_.size(); }
   //! Removes the earliest timer when its time is <= `limit` and returns it
   //! (valid until the next call on this queue); nullptr otherwise. Equal
-  //! times fire in (key group, key, namespace) order.
+  //! times fire in the order they were registered (restored timers in key
+  //! group, then key order), so ties never touch the timers' bytes.
   const timer_entry* pop_if_due(timestamp limit);
   //! Every timer, in firing order (a copy, for tests and inspection).
   std::vector<timer_entry> entries() const;
@@ -80,6 +81,7 @@ private:
   };
   struct node {
     timestamp time;
+    std::uint64_t seq; //!< registration order: equal times fire first come, first served
     std::uint32_t id;
   };
 
@@ -108,7 +110,9 @@ private:
   void note_changed(std::uint32_t id);
   void rebuild_index(std::size_t needed);
 
-  bool before(const node& a, const node& b) const;
+  static bool before(const node& a, const node& b) {
+    return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+  }
   void heap_push(std::uint32_t id, timestamp t);
   void heap_erase(std::size_t pos);
   void sift_up(std::size_t pos);
@@ -128,6 +132,7 @@ private:
   std::size_t index_used_ = 0; //!< entries + tombstones
   std::size_t index_size_ = 0;
   std::vector<std::uint32_t> changed_;
+  std::uint64_t next_seq_ = 0;
   std::string probe_;
   timer_entry fired_;
   bool attached_ = true;
