@@ -92,8 +92,8 @@ public:
   const std::string& name() const { return name_; }
   //! "value", "list", "map", "reducing" or "aggregating".
   const char* kind() const { return kind_; }
-  //! Number of cached entries not yet written to RocksDB.
-  std::size_t dirty_count() const { return dirty_; }
+  //! Number of changes (cached entries, listed Deletes) not yet written to RocksDB.
+  virtual std::size_t dirty_count() const { return dirty_; }
 
   //! The concrete state type (kind and value types), for the registry's check.
   virtual const std::type_info& type() const = 0;

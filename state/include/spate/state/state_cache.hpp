@@ -43,8 +43,10 @@ public:
 
   //! Number of entries currently cached (never above cache_max_entries, or 1 when that is 0).
   std::size_t cached_entries() const { return cache_.size(); }
+  std::size_t dirty_count() const override { return dirty_ + delete_ends_.size(); }
 
   void collect_dirty(rocksdb::WriteBatch& batch) override {
+    add_deletes(batch);
     if (dirty_ == 0)
       return;
     cache_.for_each([&](std::size_t, std::string_view key, entry& e) {
@@ -54,6 +56,7 @@ public:
   }
 
   void mark_clean(bool write_pending) override {
+    clear_deletes(); // collect_dirty() handed them over
     if (dirty_ == 0 && stale_absent_ == 0)
       return;
     // A written-back Delete leaves nothing worth keeping: drop the entry
@@ -83,6 +86,13 @@ public:
   }
 
   void invalidate(const std::string& key) override {
+    if (complete_ && !delete_ends_.empty()) {
+      // Misses will read RocksDB from now on: it must not hold what was cleared.
+      auto& batch = fresh_batch();
+      add_deletes(batch);
+      write(batch);
+      clear_deletes();
+    }
     complete_ = false; // written into RocksDB behind the cache's back
     auto h = table::hash_of(key);
     entry* e = cache_.find(key, h);
@@ -133,12 +143,19 @@ protected:
   }
 
   //! Empties `e` (the current entry). An entry RocksDB does not hold leaves
-  //! the cache with nothing to write; any other becomes a dirty "absent".
+  //! the cache with nothing to write. In a complete cache, any other leaves it
+  //! too, its Delete listed for the next flush (a miss means absent there, so
+  //! dead windows do not linger in the table until their Delete is written);
+  //! otherwise it becomes a dirty "absent".
   void clear_entry(entry& e) {
-    if (max_ != 0 && !e.in_db) {
+    if (max_ != 0 && (!e.in_db || complete_)) {
       if (e.dirty)
         --dirty_;
       const std::string& key = current_key();
+      if (e.in_db) {
+        delete_keys_.append(key);
+        delete_ends_.push_back(delete_keys_.size());
+      }
       cache_.erase(key, table::hash_of(key));
       return;
     }
@@ -176,6 +193,28 @@ private:
     }
   }
 
+  //! Adds the listed Deletes to `batch`, but not for a key cached again with
+  //! a dirty value since: its Put replaces the old value, now or later, and
+  //! until then RocksDB holds the old one (so clearing it must write again).
+  void add_deletes(rocksdb::WriteBatch& batch) {
+    std::size_t begin = 0;
+    for (std::size_t end : delete_ends_) {
+      std::string_view key(delete_keys_.data() + begin, end - begin);
+      begin = end;
+      entry* e = cache_.find(key, table::hash_of(key));
+      if (e && e->dirty && e->value) {
+        e->in_db = true;
+        continue;
+      }
+      key_buf_.assign(key.data(), key.size());
+      batch_delete(batch, key_buf_);
+    }
+  }
+  void clear_deletes() {
+    delete_keys_.clear();
+    delete_ends_.clear();
+  }
+
   void evict() {
     victims_.clear();
     cache_.for_each([&](std::size_t i, std::string_view, entry& e) {
@@ -199,7 +238,10 @@ private:
     for (auto i : victims_)
       if (cache_.value_at(i).dirty)
         add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
+    // The cache may stop being complete below: misses then read RocksDB.
+    add_deletes(batch);
     write(batch);
+    clear_deletes();
     for (auto i : victims_) {
       const entry& e = cache_.value_at(i);
       if (e.dirty)
@@ -216,6 +258,10 @@ private:
   bool complete_;
   std::size_t stale_absent_ = 0;
   table cache_;
+  //! Keys (concatenated, with their ends) cleared from a complete cache whose
+  //! Delete RocksDB has not been given yet.
+  std::string delete_keys_;
+  std::vector<std::size_t> delete_ends_;
   std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
   std::string key_buf_;
   std::string read_buf_;
