@@ -164,68 +164,27 @@ struct then_idle final : source_function<kv> {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(an_idle_input_stops_holding_back_the_watermark) {
-  for (bool idleness : {true, false}) {
-    temp_dir dir;
-    auto cfg = test_config(dir.str(), 2);
-    cfg.set(options::watermark_interval, "10 ms");
-    environment env(cfg);
-    auto strategy = watermark_strategy<kv>::for_monotonous_timestamps();
-    if (idleness)
-      strategy = strategy.with_idleness(50ms);
-    auto active = env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
-                      .assign_timestamps_and_watermarks(strategy);
-    auto silent = env.add_source<kv>({"silent", [] { return std::make_unique<then_idle>(0); }, false})
-                      .assign_timestamps_and_watermarks(strategy);
-    auto out = std::make_shared<collected<kv>>();
-    std::condition_variable cv;
-    active.union_with(silent)
-        .key_by([](const kv& v) { return v.first; })
-        .window(tumbling_event_time_windows::of(100ms))
-        .reduce([](const kv& a, kv b) { return kv{a.first, a.second + b.second}; })
-        .add_sink(callback_sink<kv>([out, &cv](const kv& v) {
-          {
-            std::lock_guard<std::mutex> lock(out->mu);
-            out->values.push_back(v);
-          }
-          cv.notify_all();
-        }));
-    auto client = env.execute_async();
-    bool fired;
-    {
-      std::unique_lock<std::mutex> lock(out->mu);
-      // With idleness the windows up to the active input's watermark fire;
-      // without it the silent input holds everything back.
-      fired = cv.wait_for(lock, idleness ? 10s : 500ms,
-                          [&] { return out->values.size() >= 9; });
-    }
-    client.cancel();
-    client.wait();
-    if (idleness) {
-      BOOST_TEST(fired);
-      auto v = out->snapshot();
-      BOOST_TEST(v.at(0).second == 10); // [0, 100): 10 records
-    } else {
-      BOOST_TEST(!fired);
-      BOOST_TEST(out->size() == 0u);
-    }
-  }
-}
+namespace {
 
-BOOST_AUTO_TEST_CASE(when_every_input_goes_idle_the_highest_watermark_is_used) {
-  // The active input goes idle first (20 ms), while the silent one still
-  // holds the minimum; when the silent one goes idle too (300 ms), nothing
-  // holds the active input's watermark back any more: its windows fire.
+struct idle_run {
+  bool fired = false;         //!< nine windows fired within the wait
+  std::vector<kv> windows;    //!< what fired, in order
+};
+
+//! An "active" input (100 records at 0, 10, ..., 990 ms, then idle forever)
+//! and a "silent" one (nothing at all) in 100 ms windows, watermarks every
+//! `interval`: waits up to `wait` for nine windows to fire.
+idle_run run_active_and_silent(const watermark_strategy<kv>& active_strategy,
+                               const watermark_strategy<kv>& silent_strategy,
+                               const std::string& interval, std::chrono::milliseconds wait) {
   temp_dir dir;
   auto cfg = test_config(dir.str(), 2);
-  cfg.set(options::watermark_interval, "5 ms");
+  cfg.set(options::watermark_interval, interval);
   environment env(cfg);
   auto active = env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
-                    .assign_timestamps_and_watermarks(
-                        watermark_strategy<kv>::for_monotonous_timestamps().with_idleness(20ms));
+                    .assign_timestamps_and_watermarks(active_strategy);
   auto silent = env.add_source<kv>({"silent", [] { return std::make_unique<then_idle>(0); }, false})
-                    .assign_timestamps_and_watermarks(
-                        watermark_strategy<kv>::for_monotonous_timestamps().with_idleness(300ms));
+                    .assign_timestamps_and_watermarks(silent_strategy);
   auto out = std::make_shared<collected<kv>>();
   std::condition_variable cv;
   active.union_with(silent)
@@ -240,18 +199,44 @@ BOOST_AUTO_TEST_CASE(when_every_input_goes_idle_the_highest_watermark_is_used) {
         cv.notify_all();
       }));
   auto client = env.execute_async();
-  bool fired;
+  idle_run r;
   {
     std::unique_lock<std::mutex> lock(out->mu);
-    fired = cv.wait_for(lock, 10s, [&] { return out->values.size() >= 9; });
+    r.fired = cv.wait_for(lock, wait, [&] { return out->values.size() >= 9; });
   }
   client.cancel();
   client.wait();
-  BOOST_TEST(fired);
-  auto v = out->snapshot();
-  BOOST_REQUIRE(v.size() >= 9u);
+  r.windows = out->snapshot();
+  return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_idle_input_stops_holding_back_the_watermark) {
+  const auto monotonous = watermark_strategy<kv>::for_monotonous_timestamps();
+  // With idleness the windows up to the active input's watermark fire.
+  auto with = run_active_and_silent(monotonous.with_idleness(50ms), monotonous.with_idleness(50ms),
+                                    "10 ms", 10s);
+  BOOST_TEST(with.fired);
+  BOOST_REQUIRE(!with.windows.empty());
+  BOOST_TEST(with.windows.front().second == 10); // [0, 100): 10 records
+  // Without it the silent input holds everything back.
+  auto without = run_active_and_silent(monotonous, monotonous, "10 ms", 500ms);
+  BOOST_TEST(!without.fired);
+  BOOST_TEST(without.windows.empty());
+}
+
+BOOST_AUTO_TEST_CASE(when_every_input_goes_idle_the_highest_watermark_is_used) {
+  // The active input goes idle first (20 ms), while the silent one still
+  // holds the minimum; when the silent one goes idle too (300 ms), nothing
+  // holds the active input's watermark back any more: its windows fire.
+  const auto monotonous = watermark_strategy<kv>::for_monotonous_timestamps();
+  auto r = run_active_and_silent(monotonous.with_idleness(20ms), monotonous.with_idleness(300ms),
+                                 "5 ms", 10s);
+  BOOST_TEST(r.fired);
+  BOOST_REQUIRE(r.windows.size() >= 9u);
   for (std::size_t i = 0; i < 9; ++i)
-    BOOST_TEST(v[i].second == 10);
+    BOOST_TEST(r.windows[i].second == 10);
 }
 
 BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_reopen) {
