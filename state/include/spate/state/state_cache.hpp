@@ -21,6 +21,7 @@
 // write goes straight through.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -233,11 +234,18 @@ private:
       }
     });
     // Write the dirty victims before erasing anything: if the write throws, the
-    // cache still holds every value.
-    auto& batch = fresh_batch();
+    // cache still holds every value. In key order: RocksDB's memtable inserts
+    // several times faster along the previous insert's path than in hash order.
+    written_.clear();
     for (auto i : victims_)
       if (cache_.value_at(i).dirty)
-        add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
+        written_.push_back(i);
+    std::sort(written_.begin(), written_.end(), [this](std::size_t a, std::size_t b) {
+      return cache_.key_at(a) < cache_.key_at(b);
+    });
+    auto& batch = fresh_batch();
+    for (auto i : written_)
+      add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
     // The cache may stop being complete below: misses then read RocksDB.
     add_deletes(batch);
     write(batch);
@@ -263,6 +271,7 @@ private:
   std::string delete_keys_;
   std::vector<std::size_t> delete_ends_;
   std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
+  std::vector<std::size_t> written_; //!< the dirty victims, in key order
   std::string key_buf_;
   std::string read_buf_;
   std::string value_buf_;
