@@ -150,9 +150,7 @@ void keyed_state_backend::collect_all() {
     auto* cf = column(q->name_);
     q->collect_pending([&](int kg, std::string_view rest, bool put, std::uint32_t key_size) {
       std::string& key = timer_key_buf_;
-      key.resize(2);
-      key[0] = static_cast<char>((kg >> 8) & 0xff);
-      key[1] = static_cast<char>(kg & 0xff);
+      key = detail::key_group_prefix(kg); // two bytes: kept in the buffer, no allocation
       key.append(rest);
       if (put) {
         char value[4];
