@@ -28,6 +28,10 @@ rocksdb::ColumnFamilyOptions column_options() {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The same for the memtable, which evictions keep large: a miss there
+  // otherwise walks its skip list.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
   // Checkpoints flush small memtables often: write them uncompressed and
   // let compaction (which compresses the lower levels) merge them later.
   o.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
