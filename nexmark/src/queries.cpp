@@ -917,7 +917,8 @@ struct latest_bid final
   void open(runtime_context& rc) override {
     latest_ = &rc.state->get_value_state(value_state_descriptor<timestamp>{"latest"});
   }
-  void process_element(const bid& b, context& ctx) override {
+  void process_element(const bid& b, context& ctx) override { process_element(bid(b), ctx); }
+  void process_element(bid&& b, context& ctx) override {
     timestamp* t = latest_->mutate();
     if (!t) {
       latest_->update(b.date_time);
@@ -926,7 +927,7 @@ struct latest_bid final
     } else {
       return;
     }
-    ctx.output(b);
+    ctx.output(std::move(b));
   }
 };
 

@@ -127,6 +127,12 @@ public:
   virtual ~process_function() = default;
   virtual void open(runtime_context&) {}
   virtual void process_element(const In& value, context& ctx) = 0;
+  //! The runtime calls this one: the record is the function's to take, since
+  //! its batch is done with it after the call. Override it (beside the one
+  //! above) to move the record into the output instead of copying it.
+  virtual void process_element(In&& value, context& ctx) {
+    process_element(static_cast<const In&>(value), ctx);
+  }
   virtual void close() {}
 };
 
@@ -143,6 +149,14 @@ public:
   virtual ~keyed_process_function() = default;
   virtual void open(runtime_context&) {}
   virtual void process_element(const In& value, context& ctx) = 0;
+  //! The runtime calls this one: the record is the function's to take, since
+  //! its batch is done with it after the call. Override it (beside the one
+  //! above) to move the record into the output instead of copying it. A key
+  //! selector that returns a reference into the record leaves current_key()
+  //! pointing into the moved-from record.
+  virtual void process_element(In&& value, context& ctx) {
+    process_element(static_cast<const In&>(value), ctx);
+  }
   //! A timer registered for the current key fired at time `ts`.
   virtual void on_timer(timestamp /*ts*/, context& /*ctx*/) {}
   virtual void close() {}

@@ -103,13 +103,14 @@ private:
   collector<Out> col_;
 };
 
-//! Calls either a process_function subclass or a lambda (value, ctx).
+//! Calls either a process_function subclass, handing it the record to take,
+//! or a lambda (value, ctx).
 template <class F, class In, class Ctx>
-void call_process(F& f, const In& v, Ctx& ctx) {
+void call_process(F& f, In& v, Ctx& ctx) {
   if constexpr (has_process_element<F>::value)
-    f.process_element(v, ctx);
+    f.process_element(std::move(v), ctx);
   else
-    f(v, ctx);
+    f(static_cast<const In&>(v), ctx);
 }
 
 template <class In, class Out, class F>
@@ -125,7 +126,7 @@ public:
     auto& in = batch_cast<In>(b);
     for (std::size_t i = 0; i < in.size(); ++i) {
       ctx_obj_.set_record(in.timestamps[i]);
-      call_process(f_, static_cast<const In&>(in.values[i]), ctx_obj_);
+      call_process(f_, in.values[i], ctx_obj_);
       this->maybe_emit_early();
     }
     this->emit_buffer();
@@ -186,8 +187,8 @@ public:
     auto& in = batch_cast<In>(b);
     auto* backend = this->ctx_->state;
     for (std::size_t i = 0; i < in.size(); ++i) {
-      const auto& v = in.values[i];
-      const auto& key = key_(v);
+      auto& v = in.values[i];
+      const auto& key = key_(static_cast<const In&>(v));
       backend->set_current_key(key);
       ctx_obj_.set_key(&key);
       ctx_obj_.set_record(in.timestamps[i]);
