@@ -252,6 +252,8 @@ void task_actor::build() {
       so.key_groups = key_group_range_for_subtask(pv.max_parallelism, pv.parallelism, subtask_);
       so.cache_max_entries = static_cast<std::size_t>(
           rt_->config.get_int(options::state_cache_entries, default_state_cache_entries));
+      so.ingest_min_entries = static_cast<std::size_t>(
+          rt_->config.get_int(options::state_ingest_min_entries, default_ingest_min_entries));
       std::error_code ec;
       std::filesystem::remove_all(so.directory, ec); // a restart starts clean
       auto known = std::make_shared<std::map<std::string, std::string>>();

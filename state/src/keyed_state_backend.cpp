@@ -9,6 +9,7 @@
 #include "rocksdb_util.hpp"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
@@ -91,7 +92,6 @@ keyed_state_backend::keyed_state_backend(state_backend_options options)
     columns_[names[i]] = handles[i];
 
   batch_ = std::make_unique<rocksdb::WriteBatch>();
-  sorted_ = std::make_unique<rocksdb::WriteBatch>();
   ctx_.db = db_;
   ctx_.directory = dir;
   ctx_.cache_max_entries = options_.cache_max_entries;
@@ -170,12 +170,8 @@ void keyed_state_backend::collect_all() {
 void keyed_state_backend::flush() {
   gate_.wait();
   collect_all();
-  if (batch_->Count() > 0) {
-    auto s = db_->Write(detail::write_options(), &sorted_batch());
-    if (!s.ok())
-      throw error(errc::state,
-                  "state backend '" + options_.directory + "': flush failed: " + s.ToString());
-  }
+  if (batch_->Count() > 0)
+    write_sorted(*batch_, column_ids_now(), "flush");
   // Also without writes: timers added and deleted since the last flush are
   // forgotten here.
   for (auto& [name, state] : states_)
@@ -187,25 +183,22 @@ void keyed_state_backend::flush() {
 std::unique_ptr<keyed_state_backend::prepared_flush> keyed_state_backend::prepare_flush() {
   gate_.wait();
   collect_all();
-  std::unique_ptr<rocksdb::WriteBatch> batch;
-  if (batch_->Count() > 0) {
-    sorted_batch();
-    batch = std::move(sorted_); // handed over, not copied
-    sorted_ = std::make_unique<rocksdb::WriteBatch>();
-  } else {
-    batch = std::make_unique<rocksdb::WriteBatch>();
-  }
+  // Handed over, not copied: sorting it is the uploader's work.
+  std::unique_ptr<rocksdb::WriteBatch> batch = std::move(batch_);
+  batch_ = std::make_unique<rocksdb::WriteBatch>();
+  ctx_.batch = batch_.get();
   for (auto& [name, state] : states_)
     state->mark_clean(true);
   for (auto* q : timer_queues_)
     q->mark_flushed();
   gate_.close();
-  return std::make_unique<prepared_flush>(*this, std::move(batch));
+  return std::make_unique<prepared_flush>(*this, std::move(batch), column_ids_now());
 }
 
 keyed_state_backend::prepared_flush::prepared_flush(keyed_state_backend& b,
-                                                    std::unique_ptr<rocksdb::WriteBatch> batch)
-    : backend_(&b), batch_(std::move(batch)) {}
+                                                    std::unique_ptr<rocksdb::WriteBatch> batch,
+                                                    column_ids columns)
+    : backend_(&b), batch_(std::move(batch)), columns_(std::move(columns)) {}
 
 keyed_state_backend::prepared_flush::~prepared_flush() {
   if (!applied_)
@@ -216,12 +209,8 @@ void keyed_state_backend::prepared_flush::apply(const std::function<void(rocksdb
   applied_ = true;
   std::string failure;
   try {
-    if (batch_->Count() > 0) {
-      auto s = backend_->db_->Write(detail::write_options(), batch_.get());
-      if (!s.ok())
-        throw error(errc::state, "state backend '" + backend_->options_.directory +
-                                     "': checkpoint write failed: " + s.ToString());
-    }
+    if (batch_->Count() > 0)
+      backend_->write_sorted(*batch_, columns_, "checkpoint write");
     batch_.reset();
     then(backend_->db_);
   } catch (const std::exception& e) {
@@ -232,17 +221,15 @@ void keyed_state_backend::prepared_flush::apply(const std::function<void(rocksdb
   backend_->gate_.open();
 }
 
+namespace {
+
 //! One write of a batch: slices into the batch's own buffer.
-struct detail::batch_entry {
+struct batch_entry {
   std::uint32_t cf;
   rocksdb::Slice key;
   rocksdb::Slice value;
   bool put;
 };
-
-namespace {
-
-using detail::batch_entry;
 
 class batch_reader final : public rocksdb::WriteBatch::Handler {
 public:
@@ -263,31 +250,92 @@ private:
 
 } // namespace
 
-rocksdb::WriteBatch& keyed_state_backend::sorted_batch() {
-  // RocksDB's memtable inserts in key order along the previous insert's path,
-  // several times faster than in the hash order the caches hand writes over.
-  sort_buf_.clear();
-  sort_buf_.reserve(batch_->Count());
-  batch_reader reader(sort_buf_);
-  auto s = batch_->Iterate(&reader);
-  if (!s.ok())
+keyed_state_backend::column_ids keyed_state_backend::column_ids_now() const {
+  column_ids ids;
+  for (const auto& [name, handle] : columns_)
+    ids.emplace_back(handle->GetID(), handle);
+  return ids;
+}
+
+void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch,
+                                       const column_ids& columns, const char* what) {
+  auto fail = [&](const std::string& why) {
     throw error(errc::state,
-                "state backend '" + options_.directory + "': flush failed: " + s.ToString());
-  std::sort(sort_buf_.begin(), sort_buf_.end(), [](const batch_entry& a, const batch_entry& b) {
+                "state backend '" + options_.directory + "': " + what + " failed: " + why);
+  };
+  std::vector<batch_entry> entries;
+  entries.reserve(batch.Count());
+  batch_reader reader(entries);
+  auto s = batch.Iterate(&reader);
+  if (!s.ok())
+    fail(s.ToString());
+  // Stable: of two writes of one key, the later stays later and wins.
+  std::stable_sort(entries.begin(), entries.end(), [](const batch_entry& a, const batch_entry& b) {
     return a.cf != b.cf ? a.cf < b.cf : a.key.compare(b.key) < 0;
   });
-  std::map<std::uint32_t, rocksdb::ColumnFamilyHandle*> by_id;
-  for (auto& [name, handle] : columns_)
-    by_id[handle->GetID()] = handle;
-  sorted_->Clear();
-  for (const auto& e : sort_buf_) {
-    auto* cf = by_id.at(e.cf);
-    if (e.put)
-      sorted_->Put(cf, e.key, e.value);
-    else
-      sorted_->Delete(cf, e.key);
+  auto superseded = [&](std::size_t i, std::size_t end) {
+    return i + 1 < end && entries[i + 1].key == entries[i].key;
+  };
+  // In key order: RocksDB's memtable inserts along the previous insert's
+  // path, several times faster than in the hash order the caches hand over.
+  rocksdb::WriteBatch small;
+  for (std::size_t begin = 0, end = 0; begin < entries.size(); begin = end) {
+    const std::uint32_t id = entries[begin].cf;
+    end = begin;
+    while (end < entries.size() && entries[end].cf == id)
+      ++end;
+    auto col = std::find_if(columns.begin(), columns.end(),
+                            [&](const auto& c) { return c.first == id; });
+    if (col == columns.end())
+      fail("a write to unknown column family " + std::to_string(id));
+    rocksdb::ColumnFamilyHandle* cf = col->second;
+    if (end - begin < options_.ingest_min_entries) {
+      for (std::size_t i = begin; i < end; ++i) {
+        if (superseded(i, end))
+          continue;
+        s = entries[i].put ? small.Put(cf, entries[i].key, entries[i].value)
+                           : small.Delete(cf, entries[i].key);
+        if (!s.ok())
+          fail(s.ToString());
+      }
+      continue;
+    }
+    // Written uncompressed, like a memtable flush: compaction compresses the
+    // lower levels.
+    rocksdb::Options o(db_->GetDBOptions(), db_->GetOptions(cf));
+    o.compression = rocksdb::kNoCompression;
+    o.compression_per_level.clear();
+    o.bottommost_compression = rocksdb::kDisableCompressionOption;
+    const std::string file =
+        (fs::path(options_.directory) / ("ingest-" + std::to_string(++ingested_files_) + ".sst"))
+            .string();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(o), o, cf);
+    s = writer.Open(file);
+    for (std::size_t i = begin; s.ok() && i < end; ++i) {
+      if (superseded(i, end))
+        continue;
+      s = entries[i].put ? writer.Put(entries[i].key, entries[i].value)
+                         : writer.Delete(entries[i].key);
+    }
+    if (s.ok())
+      s = writer.Finish();
+    if (s.ok()) {
+      // Moved (linked) into the database; it overlaps the memtable, which
+      // RocksDB flushes first, so the file is newer than every write before.
+      rocksdb::IngestExternalFileOptions io;
+      io.move_files = true;
+      s = db_->IngestExternalFile(cf, {file}, io);
+    }
+    std::error_code ec;
+    fs::remove(file, ec);
+    if (!s.ok())
+      fail("'" + file + "': " + s.ToString());
   }
-  return *sorted_;
+  if (small.Count() > 0) {
+    s = db_->Write(detail::write_options(), &small);
+    if (!s.ok())
+      fail(s.ToString());
+  }
 }
 
 void keyed_state_backend::unregister_timer_queue(timer_queue* q) {

@@ -120,17 +120,22 @@ void check_slot(system_under_test& t, const model& md, slot s) {
 using namespace cache_test;
 
 // 64 entries: the cache is complete (a new state) until its first eviction,
-// with Deletes of cleared entries still listed when that comes.
-BOOST_DATA_TEST_CASE(randomized_against_model, bdata::make({std::size_t{0}, std::size_t{4},
-                                                            std::size_t{64}, std::size_t{1} << 16}),
-                     cache) {
+// with Deletes of cleared entries still listed when that comes. With ingest 1,
+// every flush and checkpoint write goes to RocksDB as ingested SST files.
+BOOST_DATA_TEST_CASE(randomized_against_model,
+                     bdata::make({std::size_t{0}, std::size_t{4}, std::size_t{64},
+                                  std::size_t{1} << 16}) *
+                         bdata::make({std::size_t{1}, default_ingest_min_entries}),
+                     cache, ingest) {
   const std::uint64_t seed = spate::test::test_seed();
-  BOOST_TEST_MESSAGE("randomized_against_model cache=" << cache << " seed=" << seed
+  BOOST_TEST_MESSAGE("randomized_against_model cache=" << cache << " ingest=" << ingest
+                                                       << " seed=" << seed
                                                        << " (rerun with SPATE_TEST_SEED)");
   std::mt19937_64 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
   temp_dir dir;
   auto options = make_options(dir.path(), cache);
+  options.ingest_min_entries = ingest;
   system_under_test t;
   t.open(options);
   model md;

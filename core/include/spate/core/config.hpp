@@ -61,6 +61,9 @@ inline constexpr const char* buffers_per_channel = "taskmanager.network.memory.b
 inline constexpr const char* state_dir = "state.backend.rocksdb.localdir";
 //! Entries per state kept in the write-back cache in front of RocksDB.
 inline constexpr const char* state_cache_entries = "state.backend.cache.max-entries";
+//! Writes of one state per checkpoint from which they go to RocksDB as an
+//! ingested SST file instead of through the memtable.
+inline constexpr const char* state_ingest_min_entries = "state.backend.rocksdb.ingest.min-entries";
 inline constexpr const char* scheduler_threads = "spate.scheduler.threads";
 } // namespace options
 
