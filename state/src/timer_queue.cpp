@@ -239,7 +239,9 @@ void timer_queue::unindex(std::uint32_t id) {
 
 void timer_queue::rebuild_index(std::size_t needed) {
   std::size_t capacity = 16;
-  while (capacity * 3 < needed * 8) // at most 3/8 full after a rebuild
+  // At most half full after a rebuild: an index that reached 3/4 doubles, and
+  // one filled with tombstones keeps its size.
+  while (capacity < needed * 2)
     capacity *= 2;
   index_.assign(capacity, 0);
   const std::size_t mask = capacity - 1;

@@ -151,7 +151,9 @@ public:
 private:
   void rebuild(std::size_t needed) {
     std::size_t capacity = 16;
-    while (capacity * 3 < needed * 8) // at most 3/8 full after a rebuild
+    // At most half full after a rebuild: a table that reached 3/4 doubles, and
+    // one filled with tombstones (a full cache evicting) keeps its size.
+    while (capacity < needed * 2)
       capacity *= 2;
     std::vector<std::uint64_t> old_hashes = std::move(hashes_);
     std::vector<slot> old = std::move(slots_);
