@@ -38,6 +38,10 @@ rocksdb::ColumnFamilyOptions column_options() {
   o.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
                              rocksdb::kSnappyCompression};
   o.level0_file_num_compaction_trigger = 8;
+  // Levels sized from the last one up: ingested SST files then go to L0 or
+  // the base level, not one level higher each time (every level a file that
+  // every read probes, none large enough to compact).
+  o.level_compaction_dynamic_level_bytes = true;
   return o;
 }
 
@@ -97,6 +101,9 @@ keyed_state_backend::keyed_state_backend(state_backend_options options)
   ctx_.cache_max_entries = options_.cache_max_entries;
   ctx_.batch = batch_.get();
   ctx_.gate = &gate_;
+  ctx_.write_sorted = [this](const rocksdb::WriteBatch& b) {
+    write_sorted(b, column_ids_now(), "eviction write");
+  };
 }
 
 keyed_state_backend::~keyed_state_backend() {

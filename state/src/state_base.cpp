@@ -70,6 +70,13 @@ void state_base::write_back() {
   mark_clean();
 }
 
+void state_base::write_sorted(const rocksdb::WriteBatch& batch) {
+  if (batch.Count() == 0)
+    return;
+  ctx_->gate->wait();
+  ctx_->write_sorted(batch);
+}
+
 void state_base::write(rocksdb::WriteBatch& batch) {
   if (batch.Count() == 0)
     return;

@@ -3,6 +3,7 @@
 // forward-declared here so users of the state API do not compile rocksdb/db.h.
 #pragma once
 
+#include <functional>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -75,6 +76,9 @@ struct state_context {
   int key_group = -1;               //!< -1 until a key is set
   rocksdb::WriteBatch* batch = nullptr; //!< reused for write-backs (single-threaded)
   write_gate* gate = nullptr;
+  //! Writes a large batch in key order (the backend's write_sorted: an
+  //! ingested SST file from its threshold on).
+  std::function<void(const rocksdb::WriteBatch&)> write_sorted;
   //! Set while a state is created on a column family created for it.
   bool new_column = false;
 };
@@ -127,6 +131,9 @@ protected:
   rocksdb::WriteBatch& fresh_batch();
   //! Writes `batch` unless empty (WAL off). Throws errc::state naming directory and state.
   void write(rocksdb::WriteBatch& batch);
+  //! The same for a large batch in any order (an eviction's), through
+  //! state_context::write_sorted. Throws errc::state naming the directory.
+  void write_sorted(const rocksdb::WriteBatch& batch);
   [[noreturn]] void throw_no_key() const;
   [[noreturn]] void fail(const char* op, const std::string& status) const;
 

@@ -15,8 +15,8 @@
 // the previous sweep lose their referenced bit and stay (second chance), the
 // others are evicted; if more than half the cache is still hot, hot entries are
 // evicted too, in table order, until half is free, so each sweep is paid for by
-// max/2 misses. The dirty victims are written back in one WriteBatch before
-// they are erased; hot dirty entries stay dirty until flush() or their own
+// max/2 misses. The dirty victims are written back, sorted (an ingested SST
+// file when there are many), before they are erased; hot dirty entries stay dirty until flush() or their own
 // eviction. With cache_max_entries == 0 every read goes to RocksDB and every
 // write goes straight through.
 #pragma once
@@ -234,21 +234,15 @@ private:
       }
     });
     // Write the dirty victims before erasing anything: if the write throws, the
-    // cache still holds every value. In key order: RocksDB's memtable inserts
-    // several times faster along the previous insert's path than in hash order.
-    written_.clear();
+    // cache still holds every value. Sorted by the backend (an SST file when
+    // there are many).
+    auto& batch = fresh_batch();
     for (auto i : victims_)
       if (cache_.value_at(i).dirty)
-        written_.push_back(i);
-    std::sort(written_.begin(), written_.end(), [this](std::size_t a, std::size_t b) {
-      return cache_.key_at(a) < cache_.key_at(b);
-    });
-    auto& batch = fresh_batch();
-    for (auto i : written_)
-      add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
+        add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
     // The cache may stop being complete below: misses then read RocksDB.
     add_deletes(batch);
-    write(batch);
+    write_sorted(batch);
     clear_deletes();
     for (auto i : victims_) {
       const entry& e = cache_.value_at(i);
@@ -271,7 +265,6 @@ private:
   std::string delete_keys_;
   std::vector<std::size_t> delete_ends_;
   std::vector<std::size_t> victims_; //!< slot indices, reused by evict()
-  std::vector<std::size_t> written_; //!< the dirty victims, in key order
   std::string key_buf_;
   std::string read_buf_;
   std::string value_buf_;
