@@ -12,7 +12,11 @@
 #include <memory>
 #include <new>
 
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
+
 #include "spate/state/flat_table.hpp"
+#include "spate/state/key_filter.hpp"
 #include "state/state_test_util.hpp"
 
 using namespace spate;
@@ -452,28 +456,66 @@ BOOST_AUTO_TEST_CASE(a_dropped_prepared_flush_fails_every_later_write) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(a_new_state_answers_misses_without_rocksdb_until_it_evicts) {
-  // A new state's cache holds all it ever wrote, so a miss is absent without
-  // a read; once an entry with a value is evicted, misses read RocksDB again.
+namespace {
+
+//! RocksDB lookups this thread made while `f` ran.
+template <class F>
+std::uint64_t rocksdb_gets(F&& f) {
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  f();
+  auto n = rocksdb::get_perf_context()->get_from_memtable_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(key_filter_has_no_false_negatives_and_few_false_positives) {
+  const std::uint64_t seed = spate::test::test_seed();
+  BOOST_TEST_MESSAGE("key_filter seed=" << seed << " (rerun with SPATE_TEST_SEED)");
+  std::mt19937_64 rng(seed);
+  detail::key_filter f(1000); // grows to several parts
+  std::vector<std::uint64_t> added(20000);
+  for (auto& h : added) {
+    h = rng();
+    f.add(h);
+  }
+  BOOST_TEST(f.size() == added.size());
+  for (auto h : added)
+    BOOST_TEST_REQUIRE(f.may_contain(h));
+  int positives = 0;
+  for (int i = 0; i < 100000; ++i)
+    positives += f.may_contain(rng()) ? 1 : 0;
+  // About 1.5 % per part at 10 bits a key; five parts, some not yet full.
+  BOOST_TEST(positives < 100000 * 8 / 100, positives << " false positives in 100000");
+  BOOST_TEST(f.memory() < added.size() * 4); // bytes: well under 32 bits a key
+}
+
+BOOST_AUTO_TEST_CASE(a_new_state_answers_misses_without_rocksdb_unless_the_key_was_evicted) {
+  // A new state's cache holds all it wrote but what it evicted, whose keys a
+  // filter keeps: a miss on any other key is absent without a RocksDB read.
   temp_dir dir;
   auto opts = make_options(dir.path(), 4);
   {
     keyed_state_backend b(opts);
     auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
-    for (int k = 0; k < 4; ++k) {
-      b.set_current_key(k);
-      BOOST_TEST(v.get() == nullptr);
-      v.update(k);
-    }
-    for (int k = 4; k < 40; ++k) { // evictions from here on
-      b.set_current_key(k);
-      v.update(k);
-    }
-    for (int k = 0; k < 40; ++k) {
-      b.set_current_key(k);
-      BOOST_TEST_REQUIRE(v.get() != nullptr);
-      BOOST_TEST(*v.get() == k);
-    }
+    auto gets = rocksdb_gets([&] {
+      for (int k = 0; k < 40; ++k) { // evictions from the fifth on
+        b.set_current_key(k);
+        BOOST_TEST(v.get() == nullptr);
+        v.update(k);
+      }
+    });
+    BOOST_TEST(gets <= 2u, gets << " RocksDB reads for 40 new keys"); // false positives only
+    gets = rocksdb_gets([&] {
+      for (int k = 0; k < 40; ++k) {
+        b.set_current_key(k);
+        BOOST_TEST_REQUIRE(v.get() != nullptr);
+        BOOST_TEST(*v.get() == k);
+      }
+    });
+    BOOST_TEST(gets >= 30u); // the evicted ones come back from RocksDB
   }
   // Reopened: the column family exists, so misses read RocksDB.
   keyed_state_backend b(opts);
@@ -509,4 +551,60 @@ BOOST_AUTO_TEST_CASE(a_cleared_entry_set_again_stays_cleared_across_an_eviction)
   b.flush();
   BOOST_TEST(v.get() == nullptr); // not RocksDB's old 1
   BOOST_TEST(count_raw(b, "v") == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(an_evicted_key_read_back_and_cleared_is_deleted_from_rocksdb) {
+  // The filter says RocksDB may hold an evicted key, so clearing it once read
+  // back must write a Delete, and a miss on it must read RocksDB.
+  temp_dir dir;
+  auto opts = make_options(dir.path(), 4);
+  {
+    keyed_state_backend b(opts);
+    auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+    b.set_current_key(0);
+    v.update(7);
+    for (int k = 1; k <= 8; ++k) { // evicts key 0 (written to RocksDB)
+      b.set_current_key(k);
+      v.update(k);
+    }
+    b.set_current_key(0);
+    BOOST_TEST_REQUIRE(v.get() != nullptr);
+    BOOST_TEST(*v.get() == 7);
+    v.clear();
+    BOOST_TEST(v.get() == nullptr);
+    for (int k = 1; k <= 8; ++k) { // evicts key 0 again, as a Delete
+      b.set_current_key(k);
+      v.update(k + 1);
+    }
+    b.set_current_key(0);
+    BOOST_TEST(v.get() == nullptr);
+  }
+  keyed_state_backend b(opts);
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  b.set_current_key(0);
+  BOOST_TEST(v.get() == nullptr);
+  BOOST_TEST(count_raw(b, "v") == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(a_raw_put_after_a_listed_delete_survives_the_next_flush) {
+  // Clearing an entry RocksDB holds lists its Delete; a raw write of the same
+  // key afterwards (restore) must not be undone by that Delete.
+  temp_dir dir;
+  keyed_state_backend b(make_options(dir.path(), 16));
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  b.set_current_key(3);
+  v.update(1);
+  b.flush();
+  v.clear(); // listed
+  std::string key_rest;
+  encode(3, key_rest);
+  std::string value;
+  encode(9, value);
+  b.put_raw("v", key_group_for_hash(stable_hash<int>{}(3), 128), key_rest, value);
+  BOOST_TEST_REQUIRE(v.get() != nullptr);
+  BOOST_TEST(*v.get() == 9);
+  b.flush();
+  BOOST_TEST_REQUIRE(v.get() != nullptr);
+  BOOST_TEST(*v.get() == 9);
+  BOOST_TEST(count_raw(b, "v") == 1u);
 }

@@ -131,6 +131,7 @@ public:
     ++tombstones_;
   }
   std::string_view key_at(std::size_t index) const { return slots_[index].key.view(); }
+  std::uint64_t hash_at(std::size_t index) const { return hashes_[index]; }
   V& value_at(std::size_t index) { return slots_[index].value; }
 
   //! Removes every entry; keeps the slots.

@@ -6,7 +6,10 @@
 // a referenced bit. A lookup hashes the backend's current key buffer
 // directly, so a hit allocates nothing and usually touches one cache line. A miss reads
 // RocksDB, decodes and inserts (blind writes such as update() and clear()
-// skip the read). Writes only touch the cache. A cached "absent" that is dirty
+// skip the read), unless the state is new in this backend and its filter of
+// evicted keys (key_filter.hpp) rules the key out: then RocksDB cannot hold it
+// (a new key or window) and the miss is "absent" at once. Writes only touch
+// the cache. A cached "absent" that is dirty
 // is written back as a Delete, unless RocksDB is known not to hold the entry:
 // then clearing it just drops it from the cache, so short-lived state (a
 // window's contents) never reaches RocksDB between checkpoints.
@@ -16,7 +19,8 @@
 // others are evicted; if more than half the cache is still hot, hot entries are
 // evicted too, in table order, until half is free, so each sweep is paid for by
 // max/2 misses. The dirty victims are written back, sorted (an ingested SST
-// file when there are many), before they are erased; hot dirty entries stay dirty until flush() or their own
+// file when there are many), before they are erased, and their keys join the
+// filter; hot dirty entries stay dirty until flush() or their own
 // eviction. With cache_max_entries == 0 every read goes to RocksDB and every
 // write goes straight through.
 #pragma once
@@ -29,6 +33,7 @@
 
 #include "spate/core/codec.hpp"
 #include "spate/state/flat_table.hpp"
+#include "spate/state/key_filter.hpp"
 #include "spate/state/state_base.hpp"
 
 namespace spate::detail {
@@ -40,7 +45,7 @@ public:
   cached_state(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                const char* kind)
       : state_base(ctx, cf, std::move(name), kind), max_(ctx.cache_max_entries),
-        complete_(ctx.new_column && max_ != 0) {}
+        filtered_(ctx.new_column && max_ != 0), evicted_(max_) {}
 
   //! Number of entries currently cached (never above cache_max_entries, or 1 when that is 0).
   std::size_t cached_entries() const { return cache_.size(); }
@@ -87,15 +92,13 @@ public:
   }
 
   void invalidate(const std::string& key) override {
-    if (complete_ && !delete_ends_.empty()) {
-      // Misses will read RocksDB from now on: it must not hold what was cleared.
-      auto& batch = fresh_batch();
-      add_deletes(batch);
-      write(batch);
-      clear_deletes();
-    }
-    complete_ = false; // written into RocksDB behind the cache's back
     auto h = table::hash_of(key);
+    if (filtered_) {
+      // Written into RocksDB behind the cache's back: a miss must read it, and
+      // a Delete listed for it before must not follow the write.
+      evicted_.add(h);
+      drop_listed(key);
+    }
     entry* e = cache_.find(key, h);
     if (!e)
       return;
@@ -133,8 +136,8 @@ protected:
         evict();
     }
     entry e;
-    if (load && complete_) {
-      e.in_db = false; // the cache holds everything RocksDB holds: a miss is absent
+    if (load && filtered_ && !evicted_.may_contain(h)) {
+      e.in_db = false; // never handed to RocksDB: a miss is absent
     } else if (load) {
       e.in_db = db_get(key, read_buf_);
       if (e.in_db)
@@ -144,21 +147,25 @@ protected:
   }
 
   //! Empties `e` (the current entry). An entry RocksDB does not hold leaves
-  //! the cache with nothing to write. In a complete cache, any other leaves it
-  //! too, its Delete listed for the next flush (a miss means absent there, so
-  //! dead windows do not linger in the table until their Delete is written);
-  //! otherwise it becomes a dirty "absent".
+  //! the cache with nothing to write. So does one RocksDB holds whose key was
+  //! never evicted, in a filtered cache: its Delete is listed for the next
+  //! flush, and a miss on it before then is answered "absent" without RocksDB,
+  //! so dead windows do not linger in the table until their Delete is written.
+  //! Otherwise it becomes a dirty "absent".
   void clear_entry(entry& e) {
-    if (max_ != 0 && (!e.in_db || complete_)) {
-      if (e.dirty)
-        --dirty_;
+    if (max_ != 0) {
       const std::string& key = current_key();
-      if (e.in_db) {
-        delete_keys_.append(key);
-        delete_ends_.push_back(delete_keys_.size());
+      const std::uint64_t h = table::hash_of(key);
+      if (!e.in_db || (filtered_ && !evicted_.may_contain(h))) {
+        if (e.dirty)
+          --dirty_;
+        if (e.in_db) {
+          delete_keys_.append(key);
+          delete_ends_.push_back(delete_keys_.size());
+        }
+        cache_.erase(key, h);
+        return;
       }
-      cache_.erase(key, table::hash_of(key));
-      return;
     }
     e.value.reset();
     written(e);
@@ -215,6 +222,22 @@ private:
     delete_keys_.clear();
     delete_ends_.clear();
   }
+  //! Takes `key` off the listed Deletes.
+  void drop_listed(std::string_view key) {
+    std::string kept;
+    std::vector<std::size_t> ends;
+    std::size_t begin = 0;
+    for (std::size_t end : delete_ends_) {
+      std::string_view k(delete_keys_.data() + begin, end - begin);
+      begin = end;
+      if (k != key) {
+        kept.append(k);
+        ends.push_back(kept.size());
+      }
+    }
+    delete_keys_ = std::move(kept);
+    delete_ends_ = std::move(ends);
+  }
 
   void evict() {
     victims_.clear();
@@ -240,7 +263,7 @@ private:
     for (auto i : victims_)
       if (cache_.value_at(i).dirty)
         add_to_batch(batch, cache_.key_at(i), cache_.value_at(i));
-    // The cache may stop being complete below: misses then read RocksDB.
+    // The listed Deletes too, so the list stays short.
     add_deletes(batch);
     write_sorted(batch);
     clear_deletes();
@@ -248,19 +271,21 @@ private:
       const entry& e = cache_.value_at(i);
       if (e.dirty)
         --dirty_;
-      if (e.value || e.in_db)
-        complete_ = false; // RocksDB now holds what the cache does not
+      if (filtered_ && (e.value || e.in_db))
+        evicted_.add(cache_.hash_at(i)); // RocksDB may hold it now, the cache does not
       cache_.erase_at(i);
     }
   }
 
   std::size_t max_;
-  //! True while every entry RocksDB holds for this state is also cached (a
-  //! new state that never evicted one): a miss then needs no RocksDB read.
-  bool complete_;
+  //! True while every entry RocksDB holds for this state is cached or its key
+  //! is in evicted_ (a state new in this backend): a miss whose key evicted_
+  //! rules out then needs no RocksDB read.
+  bool filtered_;
+  key_filter evicted_;
   std::size_t stale_absent_ = 0;
   table cache_;
-  //! Keys (concatenated, with their ends) cleared from a complete cache whose
+  //! Keys (concatenated, with their ends) cleared from a filtered cache whose
   //! Delete RocksDB has not been given yet.
   std::string delete_keys_;
   std::vector<std::size_t> delete_ends_;
