@@ -1,5 +1,7 @@
 #include "spate/state/state_base.hpp"
 
+#include <memory>
+
 #include "rocksdb_util.hpp"
 #include "spate/core/error.hpp"
 
@@ -41,6 +43,19 @@ void state_base::db_delete(const std::string& key) {
   auto s = ctx_->db->Delete(write_options(), cf_, key);
   if (!s.ok())
     fail("delete", s.ToString());
+}
+
+bool state_base::for_each_stored_key(std::size_t limit,
+                                     const std::function<void(std::string_view)>& f) {
+  std::uint64_t estimate = 0;
+  if (!ctx_->db->GetIntProperty(cf_, "rocksdb.estimate-num-keys", &estimate) || estimate > limit)
+    return false;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(ctx_->db->NewIterator(ro, cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    f(view(it->key()));
+  return it->status().ok();
 }
 
 void state_base::batch_put(rocksdb::WriteBatch& batch, const std::string& key,

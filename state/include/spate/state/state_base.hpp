@@ -125,6 +125,9 @@ protected:
   void db_delete(const std::string& key);
   void batch_put(rocksdb::WriteBatch& batch, const std::string& key, std::string_view value);
   void batch_delete(rocksdb::WriteBatch& batch, const std::string& key);
+  //! Calls `f(key)` for every key RocksDB holds for this state, if there are
+  //! at most `limit` (RocksDB's estimate) and the scan succeeds; else false.
+  bool for_each_stored_key(std::size_t limit, const std::function<void(std::string_view)>& f);
   //! Writes this state's dirty entries in one WriteBatch, then marks them clean.
   void write_back();
   //! The backend's shared batch, emptied (single-threaded, so never in use twice).

@@ -45,10 +45,19 @@ public:
   cached_state(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                const char* kind)
       : state_base(ctx, cf, std::move(name), kind), max_(ctx.cache_max_entries),
-        filtered_(ctx.new_column && max_ != 0), evicted_(max_) {}
+        filtered_(ctx.new_column && max_ != 0), evicted_(max_) {
+    // A state RocksDB already holds (a restore): its keys go into the filter,
+    // one scan, unless there are too many to be worth it (16 per cache entry).
+    if (!filtered_ && max_ != 0)
+      filtered_ = for_each_stored_key(16 * max_, [this](std::string_view key) {
+        evicted_.add(table::hash_of(key));
+      });
+  }
 
   //! Number of entries currently cached (never above cache_max_entries, or 1 when that is 0).
   std::size_t cached_entries() const { return cache_.size(); }
+  //! Misses that read RocksDB so far.
+  std::size_t rocksdb_reads() const { return rocksdb_reads_; }
   std::size_t dirty_count() const override { return dirty_ + delete_ends_.size(); }
 
   void collect_dirty(rocksdb::WriteBatch& batch) override {
@@ -139,6 +148,7 @@ protected:
     if (load && filtered_ && !evicted_.may_contain(h)) {
       e.in_db = false; // never handed to RocksDB: a miss is absent
     } else if (load) {
+      ++rocksdb_reads_;
       e.in_db = db_get(key, read_buf_);
       if (e.in_db)
         e.value = decode<T>(read_buf_, label());
@@ -279,11 +289,13 @@ private:
 
   std::size_t max_;
   //! True while every entry RocksDB holds for this state is cached or its key
-  //! is in evicted_ (a state new in this backend): a miss whose key evicted_
-  //! rules out then needs no RocksDB read.
+  //! is in evicted_ (a state new in this backend, or one whose stored keys were
+  //! scanned into evicted_ when it was opened): a miss whose key evicted_ rules
+  //! out then needs no RocksDB read.
   bool filtered_;
   key_filter evicted_;
   std::size_t stale_absent_ = 0;
+  std::size_t rocksdb_reads_ = 0;
   table cache_;
   //! Keys (concatenated, with their ends) cleared from a filtered cache whose
   //! Delete RocksDB has not been given yet.
