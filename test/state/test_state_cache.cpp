@@ -35,8 +35,13 @@ void* operator new(std::size_t n) {
     return p;
   throw std::bad_alloc();
 }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { // std::stable_sort's buffer
+  ++thread_allocations;
+  return std::malloc(n ? n : 1);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 // Named (not anonymous): the data test case is a template whose lambdas capture these.
