@@ -6,9 +6,9 @@
 // a referenced bit. A lookup hashes the backend's current key buffer
 // directly, so a hit allocates nothing and usually touches one cache line. A miss reads
 // RocksDB, decodes and inserts (blind writes such as update() and clear()
-// skip the read), unless the state is new in this backend and its filter of
-// evicted keys (key_filter.hpp) rules the key out: then RocksDB cannot hold it
-// (a new key or window) and the miss is "absent" at once. Writes only touch
+// skip the read), unless its filter of the keys handed to RocksDB (evicted, or
+// scanned from a restored state; key_filter.hpp) rules the key out: then
+// RocksDB cannot hold it (a new key or window) and the miss is "absent" at once. Writes only touch
 // the cache. A cached "absent" that is dirty
 // is written back as a Delete, unless RocksDB is known not to hold the entry:
 // then clearing it just drops it from the cache, so short-lived state (a
