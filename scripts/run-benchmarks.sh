@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BUILD_DIR:-build}/bin
+# The allocator setting the cluster scripts give TaskManagers (cluster/scripts/common.sh).
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.tcache_count=4096}"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "date:    $(date -u +%Y-%m-%d)"
 echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "GLIBC_TUNABLES=$GLIBC_TUNABLES"
 echo
 
 run() {
