@@ -1,5 +1,6 @@
 #include "spate/actors/job_client.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "spate/checkpoints/storage.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/state/keyed_state_backend.hpp"
 #include "remote_internal.hpp"
 #include "task_actor.hpp"
 
@@ -475,15 +477,23 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
   rt.config = config;
   rt.graph = std::move(graph);
   rt.plan = make_plan(rt.graph, rt.config);
-  rt.batch_size = static_cast<std::size_t>(config.get_int(options::batch_size, 1024));
-  if (rt.batch_size < 1)
-    throw error(errc::invalid_argument, std::string("configuration '") + options::batch_size +
-                                            "' must be at least 1");
-  rt.credits_per_channel = static_cast<int>(config.get_int(options::buffers_per_channel, 4));
-  if (rt.credits_per_channel < 1)
-    throw error(errc::invalid_argument, std::string("configuration '") +
-                                            options::buffers_per_channel +
-                                            "' must be at least 1");
+  // Read as signed and checked before any cast: "-1" must not become 2^64 - 1.
+  auto at_least = [&config](const char* key, std::int64_t fallback, std::int64_t minimum) {
+    const std::int64_t v = config.get_int(key, fallback);
+    if (v < minimum)
+      throw error(errc::invalid_argument, std::string("configuration '") + key +
+                                              "' must be at least " + std::to_string(minimum) +
+                                              " (got " + std::to_string(v) + ")");
+    return v;
+  };
+  rt.batch_size = static_cast<std::size_t>(at_least(options::batch_size, 1024, 1));
+  rt.credits_per_channel = static_cast<int>(
+      std::min<std::int64_t>(at_least(options::buffers_per_channel, 4, 1), 1 << 20));
+  // Read by every keyed task when it starts; refused here, before any starts.
+  at_least(options::state_cache_entries,
+           static_cast<std::int64_t>(default_state_cache_entries), 0);
+  at_least(options::state_ingest_min_entries,
+           static_cast<std::int64_t>(default_ingest_min_entries), 1);
   rt.buffer_timeout = config.get_duration(options::buffer_timeout, std::chrono::milliseconds(100));
   rt.state_root = state_root;
   for (auto& c : rt.plan.chains) {

@@ -176,6 +176,44 @@ BOOST_AUTO_TEST_CASE(invalid_graphs_are_refused_with_names) {
   BOOST_CHECK_THROW(environment{bad}, error);
 }
 
+BOOST_AUTO_TEST_CASE(runtime_options_out_of_range_are_refused_naming_the_key) {
+  temp_dir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {options::batch_size, "0"},
+      {options::batch_size, "-1"}, // must not wrap around to a huge size
+      {options::buffers_per_channel, "0"},
+      {options::state_cache_entries, "-1"},
+      {options::state_ingest_min_entries, "0"},
+      {options::state_ingest_min_entries, "-4096"},
+  };
+  for (const auto& [key, value] : cases) {
+    configuration cfg = test_config(dir.str(), 1);
+    cfg.set(key, value);
+    environment env(cfg);
+    env.from_collection(std::vector<std::int64_t>{1, 2, 3})
+        .key_by([](std::int64_t x) { return x; })
+        .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
+        .add_sink(discard_sink<std::int64_t>());
+    try {
+      env.execute();
+      BOOST_ERROR(key << "=" << value << " was accepted");
+    } catch (const error& e) {
+      BOOST_TEST((e.code() == errc::invalid_argument), key << "=" << value);
+      BOOST_TEST(std::string(e.what()).find(key) != std::string::npos, e.what());
+    }
+  }
+  // The limits themselves are accepted: no cache at all, ingest from one write.
+  configuration cfg = test_config(dir.str(), 1);
+  cfg.set(options::state_cache_entries, "0");
+  cfg.set(options::state_ingest_min_entries, "1");
+  environment env(cfg);
+  env.from_collection(std::vector<std::int64_t>{1, 2, 3})
+      .key_by([](std::int64_t x) { return x % 2; })
+      .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
+      .add_sink(discard_sink<std::int64_t>());
+  BOOST_TEST((env.execute().status == job_status::finished));
+}
+
 BOOST_AUTO_TEST_CASE(bounded_job_reports_metrics_and_chains) {
   temp_dir dir;
   environment env(test_config(dir.str(), 2));
