@@ -55,13 +55,6 @@ bool same(const checkpoint_metadata& a, const checkpoint_metadata& b) {
   return encode_metadata(a) == encode_metadata(b);
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void expect_corrupt(const std::string& bytes, const std::string& fragment) {
   try {
     decode_metadata(bytes, "/x/chk-1/_metadata");
