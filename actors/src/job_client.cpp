@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -478,22 +479,26 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
   rt.graph = std::move(graph);
   rt.plan = make_plan(rt.graph, rt.config);
   // Read as signed and checked before any cast: "-1" must not become 2^64 - 1.
-  auto at_least = [&config](const char* key, std::int64_t fallback, std::int64_t minimum) {
+  auto in_range = [&config](const char* key, std::int64_t fallback, std::int64_t minimum,
+                            std::int64_t maximum) {
     const std::int64_t v = config.get_int(key, fallback);
-    if (v < minimum)
-      throw error(errc::invalid_argument, std::string("configuration '") + key +
-                                              "' must be at least " + std::to_string(minimum) +
-                                              " (got " + std::to_string(v) + ")");
+    if (v < minimum || v > maximum)
+      throw error(errc::invalid_argument,
+                  std::string("configuration '") + key + "' must be between " +
+                      std::to_string(minimum) + " and " + std::to_string(maximum) + " (got " +
+                      std::to_string(v) + ")");
     return v;
   };
-  rt.batch_size = static_cast<std::size_t>(at_least(options::batch_size, 1024, 1));
-  rt.credits_per_channel = static_cast<int>(
-      std::min<std::int64_t>(at_least(options::buffers_per_channel, 4, 1), 1 << 20));
+  constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max();
+  rt.batch_size = static_cast<std::size_t>(in_range(options::batch_size, 1024, 1, unbounded));
+  // Credits are batches each channel may buffer: beyond this, memory, not flow control.
+  rt.credits_per_channel =
+      static_cast<int>(in_range(options::buffers_per_channel, 4, 1, std::int64_t{1} << 20));
   // Read by every keyed task when it starts; refused here, before any starts.
-  at_least(options::state_cache_entries,
-           static_cast<std::int64_t>(default_state_cache_entries), 0);
-  at_least(options::state_ingest_min_entries,
-           static_cast<std::int64_t>(default_ingest_min_entries), 1);
+  in_range(options::state_cache_entries, static_cast<std::int64_t>(default_state_cache_entries),
+           0, unbounded);
+  in_range(options::state_ingest_min_entries,
+           static_cast<std::int64_t>(default_ingest_min_entries), 1, unbounded);
   rt.buffer_timeout = config.get_duration(options::buffer_timeout, std::chrono::milliseconds(100));
   rt.state_root = state_root;
   for (auto& c : rt.plan.chains) {

@@ -182,6 +182,7 @@ BOOST_AUTO_TEST_CASE(runtime_options_out_of_range_are_refused_naming_the_key) {
       {options::batch_size, "0"},
       {options::batch_size, "-1"}, // must not wrap around to a huge size
       {options::buffers_per_channel, "0"},
+      {options::buffers_per_channel, "4294967297"}, // must not wrap around an int
       {options::state_cache_entries, "-1"},
       {options::state_ingest_min_entries, "0"},
       {options::state_ingest_min_entries, "-4096"},

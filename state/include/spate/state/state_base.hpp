@@ -3,9 +3,9 @@
 // forward-declared here so users of the state API do not compile rocksdb/db.h.
 #pragma once
 
-#include <functional>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include <cstddef>
