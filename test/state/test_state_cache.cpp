@@ -354,6 +354,8 @@ BOOST_AUTO_TEST_CASE(flat_table_equals_a_reference_map) {
     std::string k = "k" + std::to_string(rng() % 3000);
     if (rng() % 4 == 0)
       k.append(40 + rng() % 30, 'x'); // longer than the inline capacity
+    else if (rng() % 3 == 0)
+      k.append(rng() % 36, 'y'); // on both sides of the inline capacity (31)
     return k;
   };
   for (int op = 0; op < 200000; ++op) {
