@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <msgpack.hpp>
 
@@ -27,14 +29,104 @@ void encode(const T& value, msgpack::sbuffer& out) {
   msgpack::pack(out, value);
 }
 
+namespace detail {
+
+//! The integer types msgpack-c packs as integers in their shortest form
+//! (not bool, the char types or wchar_t).
+template <class T>
+inline constexpr bool packs_as_integer_v =
+    std::is_same_v<T, short> || std::is_same_v<T, int> || std::is_same_v<T, long> ||
+    std::is_same_v<T, long long> || std::is_same_v<T, unsigned short> ||
+    std::is_same_v<T, unsigned int> || std::is_same_v<T, unsigned long> ||
+    std::is_same_v<T, unsigned long long>;
+
+inline void store_be(char* out, std::uint64_t v, int bytes) noexcept {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8)
+    out[i] = static_cast<char>(v & 0xff);
+}
+
+//! The bytes msgpack-c's packer writes for `d` (the shortest form); returns
+//! how many (at most 9).
+inline std::size_t pack_unsigned(std::uint64_t d, char* out) noexcept {
+  if (d < (1u << 7)) {
+    out[0] = static_cast<char>(d);
+    return 1;
+  }
+  if (d < (1u << 8)) {
+    out[0] = static_cast<char>(0xcc);
+    store_be(out + 1, d, 1);
+    return 2;
+  }
+  if (d < (1u << 16)) {
+    out[0] = static_cast<char>(0xcd);
+    store_be(out + 1, d, 2);
+    return 3;
+  }
+  if (d < (std::uint64_t{1} << 32)) {
+    out[0] = static_cast<char>(0xce);
+    store_be(out + 1, d, 4);
+    return 5;
+  }
+  out[0] = static_cast<char>(0xcf);
+  store_be(out + 1, d, 8);
+  return 9;
+}
+inline std::size_t pack_signed(std::int64_t d, char* out) noexcept {
+  if (d >= 0)
+    return pack_unsigned(static_cast<std::uint64_t>(d), out);
+  const auto u = static_cast<std::uint64_t>(d);
+  if (d >= -(1 << 5)) {
+    out[0] = static_cast<char>(u & 0xff); // negative fixint
+    return 1;
+  }
+  if (d >= -(1 << 7)) {
+    out[0] = static_cast<char>(0xd0);
+    store_be(out + 1, u, 1);
+    return 2;
+  }
+  if (d >= -(1 << 15)) {
+    out[0] = static_cast<char>(0xd1);
+    store_be(out + 1, u, 2);
+    return 3;
+  }
+  if (d >= -(std::int64_t{1} << 31)) {
+    out[0] = static_cast<char>(0xd2);
+    store_be(out + 1, u, 4);
+    return 5;
+  }
+  out[0] = static_cast<char>(0xd3);
+  store_be(out + 1, u, 8);
+  return 9;
+}
+
+//! Writes msgpack's encoding of integer `v` (packs_as_integer_v) to `out`,
+//! which has room for 9 bytes; returns how many it wrote.
+template <class T>
+std::size_t pack_integer(T v, char* out) noexcept {
+  static_assert(packs_as_integer_v<T>);
+  if constexpr (std::is_signed_v<T>)
+    return pack_signed(static_cast<std::int64_t>(v), out);
+  else
+    return pack_unsigned(static_cast<std::uint64_t>(v), out);
+}
+
+} // namespace detail
+
 //! Appends the encoding of `value` to a string (state keys and values).
+//! Integers (keys, mostly) are packed here, byte for byte as msgpack-c does,
+//! without its generic writer.
 template <class T>
 void encode(const T& value, std::string& out) {
-  struct string_writer {
-    std::string* s;
-    void write(const char* p, std::size_t n) { s->append(p, n); }
-  } w{&out};
-  msgpack::pack(w, value);
+  if constexpr (detail::packs_as_integer_v<T>) {
+    char buf[9];
+    out.append(buf, detail::pack_integer(value, buf));
+  } else {
+    struct string_writer {
+      std::string* s;
+      void write(const char* p, std::size_t n) { s->append(p, n); }
+    } w{&out};
+    msgpack::pack(w, value);
+  }
 }
 
 //! Limits for decoding `size` untrusted bytes: no array, map, string or

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,8 +84,25 @@ public:
     int kg = key_group_for_hash(stable_hash<K>{}(key), options_.max_parallelism);
     if (!options_.key_groups.contains(kg))
       throw_foreign_key_group(kg);
-    ctx_.current.resize(2);
-    encode(key, ctx_.current);
+    if constexpr (detail::packs_as_integer_v<K>) {
+      char bytes[9];
+      const std::size_t n = detail::pack_integer(key, bytes);
+      if (n == ctx_.key_size && ctx_.key_group >= 0) {
+        // As long as the previous key: overwritten in place, the namespace
+        // after it stays (no string call on the per-record path).
+        char* p = ctx_.current.data();
+        p[0] = static_cast<char>((kg >> 8) & 0xff);
+        p[1] = static_cast<char>(kg & 0xff);
+        std::memcpy(p + 2, bytes, n);
+        ctx_.key_group = kg;
+        return;
+      }
+      ctx_.current.resize(2);
+      ctx_.current.append(bytes, n);
+    } else {
+      ctx_.current.resize(2);
+      encode(key, ctx_.current);
+    }
     finish_key(kg);
   }
   //! Makes an already encoded key current (restore, timers). Same check.
