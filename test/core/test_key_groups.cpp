@@ -83,3 +83,23 @@ BOOST_AUTO_TEST_CASE(key_groups_spread_and_are_stable) {
   BOOST_TEST(stable_hash<std::string>{}("hello") != stable_hash<std::string>{}("hellp"));
   BOOST_TEST(stable_hash<int>{}(5) == stable_hash<long>{}(5L));
 }
+
+BOOST_AUTO_TEST_CASE(key_group_is_flinks_modulo_for_every_max_parallelism) {
+  // Powers of two take a mask and a shift instead of the divisions: the
+  // result must be Flink's formula (murmur % M, kg * p / M) either way.
+  auto seed = std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (int m : {1, 2, 7, 64, 100, 128, 1000, 4096, 32768}) {
+    for (int i = 0; i < 20000; ++i) {
+      std::uint64_t h = rng();
+      auto folded = static_cast<std::int32_t>(static_cast<std::uint32_t>(h ^ (h >> 32)));
+      int expected = reference_murmur(folded) % m;
+      BOOST_REQUIRE_MESSAGE(key_group_for_hash(h, m) == expected, "m " << m << " seed " << seed);
+      for (int p : {1, 2, 3, 5, 16, std::min(m, 77)})
+        if (p <= m)
+          BOOST_REQUIRE(subtask_for_key_group(expected, m, p) ==
+                        static_cast<int>(static_cast<std::int64_t>(expected) * p / m));
+    }
+  }
+}
