@@ -9,6 +9,7 @@
 #include "spate/api/detail/operators.hpp"
 #include "spate/api/detail/timers.hpp"
 #include "spate/api/window.hpp"
+#include "spate/core/bytes.hpp"
 
 namespace spate::detail {
 
@@ -135,10 +136,22 @@ public:
         ts = this->ctx_->time->now();
       const auto& key = key_(in.values[i]);
       backend_->set_current_key(key);
-      windows_.clear();
-      assigner_.assign(ts, windows_);
-      bool skipped = assigner_.is_merging() ? add_merging(key, in.values[i])
-                                            : add_windows(key, in.values[i]);
+      bool skipped;
+      if (assigner_.kind == window_assigner::tumbling) {
+        // One window, mostly the previous record's: no list, no division.
+        if (!(ts >= tumbling_.start && ts < tumbling_.end)) {
+          const timestamp start = window_start_with_offset(ts, assigner_.offset, assigner_.size);
+          tumbling_ = {start, start + assigner_.size};
+        }
+        skipped = add_windows(key, in.values[i], &tumbling_, &tumbling_ + 1);
+      } else {
+        windows_.clear();
+        assigner_.assign(ts, windows_);
+        skipped = assigner_.is_merging()
+                      ? add_merging(key, in.values[i])
+                      : add_windows(key, in.values[i], windows_.data(),
+                                    windows_.data() + windows_.size());
+      }
       if (skipped && assigner_.event_time &&
           (lateness_ <= max_watermark - ts ? ts + lateness_ : max_watermark) <= watermark_) {
         if (late_tag_) {
@@ -231,15 +244,19 @@ private:
       ns_bytes_.clear();
       encode(w, ns_bytes_);
     }
-    if (backend_->current_namespace_bytes() != ns_bytes_)
+    const std::string_view current = backend_->current_namespace_bytes();
+    if (current.size() != ns_bytes_.size() ||
+        !short_bytes_equal(current.data(), ns_bytes_.data(), current.size()))
       backend_->set_current_namespace_raw(ns_bytes_);
   }
 
   //! Returns true when every window of the record was late (skipped).
   template <class Key>
-  bool add_windows(const Key& key, const T& value) {
+  bool add_windows(const Key& key, const T& value, const time_window* begin,
+                   const time_window* end) {
     bool skipped = true;
-    for (const auto& w : windows_) {
+    for (const time_window* it = begin; it != end; ++it) {
+      const time_window& w = *it;
       if (is_late(w))
         continue;
       skipped = false;
@@ -365,6 +382,8 @@ private:
   internal_timer_service timers_;
   std::atomic<std::int64_t>* late_dropped_ = nullptr;
   std::vector<time_window> windows_;
+  //! The window of the last record of a tumbling assigner (empty at first).
+  time_window tumbling_{0, 0};
   time_window ns_window_;
   std::string ns_bytes_; //!< encoding of ns_window_
   std::vector<result_type> results_;
