@@ -107,6 +107,9 @@ void create_local_checkpoint(rocksdb::DB* db, const std::string& backend_dir,
 
 std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) {
   std::string payload;
+  // Flushed before the names are listed: the first flush creates the column
+  // of timers held back since they were registered, which would be missed.
+  b.flush();
   for (const auto& name : b.state_names()) {
     b.for_each_raw(name, b.key_groups(),
                    [&](int kg, std::string_view key, std::string_view value) {

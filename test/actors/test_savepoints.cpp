@@ -4,7 +4,11 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <iterator>
 #include <map>
+#include <mutex>
+#include <tuple>
 
 #include "spate/checkpoints/storage.hpp"
 #include "support/checkpointing.hpp"
@@ -236,4 +240,216 @@ BOOST_AUTO_TEST_CASE(max_parallelism_cannot_change_for_keyed_state) {
   } catch (const error& e) {
     BOOST_TEST(std::string(e.what()).find("max parallelism") != std::string::npos, e.what());
   }
+}
+
+namespace {
+
+using window_row = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+
+struct window_results {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<window_row> rows;
+  std::vector<window_row> snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    return rows;
+  }
+};
+
+//! Emits {i, i} for i from its position up to `limit`, 40 per poll; then
+//! idles (a first run, stopped with a savepoint) or ends. Parallelism 1.
+struct counting_source final : source_function<rec> {
+  std::int64_t limit;
+  bool end_at_limit;
+  std::int64_t next = 0;
+  counting_source(std::int64_t l, bool e) : limit(l), end_at_limit(e) {}
+  source_status poll(collector<rec>& out, std::size_t) override {
+    if (next >= limit)
+      return end_at_limit ? source_status::end() : source_status::wait_for(5ms);
+    for (int n = 0; n < 40 && next < limit; ++n, ++next)
+      out.collect({next, next});
+    return source_status::wait_for(1ms);
+  }
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string b;
+    encode(next, b);
+    w.put("next", b);
+  }
+  void initialize_state(const operator_state_reader& r) override {
+    if (auto p = r.own("next"))
+      next = decode<std::int64_t>(*p);
+  }
+};
+
+struct count_and_sum {
+  using accumulator_type = std::pair<std::int64_t, std::int64_t>;
+  using result_type = accumulator_type;
+  accumulator_type create_accumulator() const { return {0, 0}; }
+  accumulator_type add(const rec& r, accumulator_type a) const {
+    return {a.first + 1, a.second + r.second};
+  }
+  result_type get_result(const accumulator_type& a) const { return a; }
+  accumulator_type merge(accumulator_type a, accumulator_type b) const {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+
+//! Three windowed branches over records i at time i ms: (0) tumbling 10 ms
+//! by i % 7; (1) sessions with a 5 ms gap by i % 3 over the records with
+//! i % 40 < 30; (2) tumbling 20 ms by i % 5 with 15 ms allowed lateness.
+//! Each emits {branch, key, window end, count, sum}.
+job_client run_windows(const std::string& dir, int parallelism, std::int64_t limit,
+                       bool end_at_limit, std::shared_ptr<window_results> out,
+                       const start_options& opts) {
+  auto cfg = test_config(dir + "/state", parallelism);
+  cfg.set(options::checkpoints_dir, dir + "/checkpoints");
+  cfg.set(options::savepoints_dir, dir + "/savepoints");
+  environment env(cfg);
+  auto events =
+      env.add_source(source_spec<rec>{"counting",
+                                      [=] {
+                                        return std::make_unique<counting_source>(limit,
+                                                                                 end_at_limit);
+                                      },
+                                      false})
+          .uid("counting")
+          .assign_timestamps_and_watermarks(
+              watermark_strategy<rec>::for_monotonous_timestamps().with_timestamp_assigner(
+                  [](const rec& r) { return r.second; }))
+          .uid("timestamps");
+  auto emit = [](std::int64_t branch) {
+    return [branch](const std::int64_t& key, const time_window& w,
+                    const std::vector<std::pair<std::int64_t, std::int64_t>>& r,
+                    collector<window_row>& c) {
+      c.collect({branch, key, w.end, r.front().first, r.front().second});
+    };
+  };
+  auto tumbling = events.key_by([](const rec& r) { return r.first % 7; })
+                      .window(tumbling_event_time_windows::of(10ms))
+                      .aggregate(count_and_sum{}, emit(0))
+                      .uid("tumbling");
+  auto sessions = events.filter([](const rec& r) { return r.first % 40 < 30; })
+                      .uid("gaps")
+                      .key_by([](const rec& r) { return r.first % 3; })
+                      .window(event_time_session_windows::with_gap(5ms))
+                      .aggregate(count_and_sum{}, emit(1))
+                      .uid("sessions");
+  auto late = events.key_by([](const rec& r) { return r.first % 5; })
+                  .window(tumbling_event_time_windows::of(20ms))
+                  .allowed_lateness(15ms)
+                  .aggregate(count_and_sum{}, emit(2))
+                  .uid("lateness");
+  tumbling.union_with(sessions)
+      .union_with(late)
+      .add_sink(callback_sink<window_row>([out](const window_row& r) {
+        std::lock_guard<std::mutex> lock(out->mu);
+        out->rows.push_back(r);
+        out->cv.notify_all();
+      }))
+      .uid("sink");
+  return env.execute_async("windows", opts);
+}
+
+//! What the three branches emit for records 0 .. n-1, computed directly.
+std::vector<window_row> window_reference(std::int64_t n) {
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, std::pair<std::int64_t, std::int64_t>>
+      acc;
+  auto add = [&](std::int64_t branch, std::int64_t key, std::int64_t end, std::int64_t v) {
+    auto& a = acc[{branch, key, end}];
+    ++a.first;
+    a.second += v;
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    add(0, i % 7, (i / 10 + 1) * 10, i);
+    add(2, i % 5, (i / 20 + 1) * 20, i);
+  }
+  // Sessions: per key, consecutive records closer than the gap join.
+  for (std::int64_t key = 0; key < 3; ++key) {
+    std::int64_t last = -100, count = 0, sum = 0;
+    auto close = [&] {
+      if (count > 0)
+        acc[{1, key, last + 5}] = {count, sum};
+      count = sum = 0;
+    };
+    for (std::int64_t i = key; i < n; i += 3) {
+      if (i % 40 >= 30)
+        continue;
+      if (i > last + 5) // [i, i + 5) neither overlaps nor touches the session
+        close();
+      ++count;
+      sum += i;
+      last = i;
+    }
+    close();
+  }
+  std::vector<window_row> rows;
+  for (auto& [k, v] : acc)
+    rows.emplace_back(std::get<0>(k), std::get<1>(k), std::get<2>(k), v.first, v.second);
+  return rows;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(open_windows_fire_once_after_a_restore_at_another_parallelism) {
+  // Stopped with a savepoint while windows of every branch are open, then
+  // restored at parallelism 3: every window fires exactly once across both
+  // runs, with what the reference computes. (Until the export flushed before
+  // listing its states, a first savepoint lost every timer.)
+  constexpr std::int64_t n = 2000;
+  // Mid-way through a session stretch (i % 40 = 15) and through a window of
+  // each tumbling branch.
+  constexpr std::int64_t pause = 1015;
+  temp_dir dir;
+  auto first = std::make_shared<window_results>();
+  std::string savepoint;
+  {
+    auto client = run_windows(dir.str(), 2, pause, false, first, {});
+    // Stop once the watermark has passed the windows just before the pause.
+    std::unique_lock<std::mutex> lock(first->mu);
+    BOOST_REQUIRE(first->cv.wait_for(lock, 20s, [&] {
+      return std::any_of(first->rows.begin(), first->rows.end(), [](const window_row& r) {
+        return std::get<0>(r) == 0 && std::get<2>(r) == 1000;
+      });
+    }));
+    lock.unlock();
+    savepoint = client.stop("", false);
+    auto status = client.wait().status;
+    BOOST_TEST((status == job_status::finished || status == job_status::canceled));
+  }
+  auto second = std::make_shared<window_results>();
+  {
+    start_options opts;
+    opts.restore_path = savepoint;
+    auto client = run_windows(dir.str(), 3, n, true, second, opts);
+    auto result = client.wait();
+    BOOST_REQUIRE_MESSAGE(result.status == job_status::finished, result.failure_cause);
+  }
+  auto before = first->snapshot();
+  auto after = second->snapshot();
+  BOOST_TEST(!before.empty());
+  BOOST_TEST(!after.empty());
+  std::vector<window_row> all = before;
+  all.insert(all.end(), after.begin(), after.end());
+  std::sort(all.begin(), all.end());
+  auto expected = window_reference(n);
+  std::vector<window_row> missing, extra;
+  std::set_difference(expected.begin(), expected.end(), all.begin(), all.end(),
+                      std::back_inserter(missing));
+  std::set_difference(all.begin(), all.end(), expected.begin(), expected.end(),
+                      std::back_inserter(extra));
+  for (auto& r : missing)
+    BOOST_TEST_MESSAGE("missing " << std::get<0>(r) << " " << std::get<1>(r) << " "
+                                  << std::get<2>(r) << " " << std::get<3>(r));
+  for (auto& r : extra)
+    BOOST_TEST_MESSAGE("extra " << std::get<0>(r) << " " << std::get<1>(r) << " "
+                                << std::get<2>(r) << " " << std::get<3>(r));
+  BOOST_TEST(all.size() == expected.size());
+  BOOST_TEST((all == expected));
+  // Each branch had windows open at the savepoint that fired after it.
+  for (std::int64_t branch : {0, 1, 2})
+    BOOST_TEST(std::count_if(after.begin(), after.end(),
+                             [&](const window_row& r) {
+                               return std::get<0>(r) == branch && std::get<2>(r) <= pause + 20;
+                             }) > 0,
+               "branch " << branch);
 }
