@@ -36,8 +36,10 @@ std::uint64_t hash_of(std::string_view bytes) {
 
 } // namespace
 
-timer_queue::timer_queue(keyed_state_backend& backend, std::string name)
-    : backend_(backend), name_(std::move(name)) {
+timer_queue::timer_queue(keyed_state_backend& backend, std::string name, bool persisted)
+    : backend_(backend), name_(std::move(name)), persisted_(persisted), attached_(persisted) {
+  if (!persisted_)
+    return; // never flushed: nothing to register or load
   backend_.register_timer_queue(this);
   auto names = backend_.state_names();
   if (std::find(names.begin(), names.end(), name_) == names.end())
@@ -151,6 +153,8 @@ void timer_queue::release(std::uint32_t id) {
 }
 
 void timer_queue::note_changed(std::uint32_t id) {
+  if (!persisted_)
+    return; // in_db stays false: a released timer is forgotten at once
   record& r = records_[id];
   if (!r.changed) {
     r.changed = true;

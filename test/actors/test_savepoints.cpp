@@ -394,7 +394,9 @@ BOOST_AUTO_TEST_CASE(open_windows_fire_once_after_a_restore_at_another_paralleli
   // Stopped with a savepoint while windows of every branch are open, then
   // restored at parallelism 3: every window fires exactly once across both
   // runs, with what the reference computes. (Until the export flushed before
-  // listing its states, a first savepoint lost every timer.)
+  // listing its states, a first savepoint lost every timer.) The timers of
+  // windows without allowed lateness are not state: they come back from the
+  // contents; those of the lateness branch are restored as state.
   constexpr std::int64_t n = 2000;
   // Mid-way through a session stretch (i % 40 = 15) and through a window of
   // each tumbling branch.

@@ -96,6 +96,41 @@ BOOST_AUTO_TEST_CASE(timers_survive_a_restart_of_the_state_backend) {
   BOOST_TEST(q.pop_if_due(42)->time == 42);
 }
 
+BOOST_AUTO_TEST_CASE(timers_not_persisted_never_reach_rocksdb_and_are_not_loaded) {
+  // The window operator's timers without allowed lateness: kept in memory
+  // only (it registers them again from its contents when restored).
+  temp_dir dir;
+  state_backend_options so;
+  so.directory = dir.str() + "/db";
+  {
+    keyed_state_backend b(so);
+    timer_queue stored(b, "_timers_event");
+    b.set_current_key(std::string("x"));
+    BOOST_TEST(stored.add(7));
+    b.flush();
+  }
+  keyed_state_backend b(so);
+  timer_queue q(b, "_timers_event", false);
+  BOOST_TEST(q.size() == 0u); // the stored timer is not loaded
+  b.set_current_key(std::string("y"));
+  BOOST_TEST(q.add(42));
+  BOOST_TEST(!q.add(42));
+  BOOST_TEST(q.add(43));
+  BOOST_TEST(q.remove(43));
+  BOOST_TEST(q.pending_changes() == 0u);
+  b.flush();
+  std::size_t stored = 0;
+  b.for_each_raw("_timers_event", b.key_groups(),
+                 [&](int, std::string_view, std::string_view) { ++stored; });
+  BOOST_TEST(stored == 1u); // only the persisted queue's timer
+  BOOST_REQUIRE(q.size() == 1u);
+  auto e = q.pop_if_due(100);
+  BOOST_REQUIRE(e != nullptr);
+  BOOST_TEST(e->time == 42);
+  BOOST_TEST(decode<std::string>(e->key) == "y");
+  BOOST_TEST(q.pop_if_due(100) == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(bounded_out_of_orderness_per_record) {
   operator_harness<kv, kv> h(
       [](stream<kv> s) {

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "spate/actors/operator_state.hpp"
 #include "spate/actors/runtime_context.hpp"
@@ -90,6 +92,12 @@ public:
 
   //! Sources only: emits up to `max_records` records into the output.
   virtual source_status poll(std::size_t /*max_records*/) { return source_status::end(); }
+
+  //! Keyed operators with timers: how many are registered now (event time,
+  //! processing time), for tests and inspection; nullopt for the others.
+  virtual std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const {
+    return std::nullopt;
+  }
 
   runtime_context& context() { return *ctx_; }
   //! The last watermark this operator processed.

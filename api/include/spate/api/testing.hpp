@@ -177,8 +177,14 @@ public:
     return r;
   }
   //! Timers currently registered (event time / processing time).
-  std::size_t event_time_timers() { return count_raw("_timers_event"); }
-  std::size_t processing_time_timers() { return count_raw("_timers_processing"); }
+  std::size_t event_time_timers() const {
+    auto t = op_->registered_timers();
+    return t ? t->first : 0;
+  }
+  std::size_t processing_time_timers() const {
+    auto t = op_->registered_timers();
+    return t ? t->second : 0;
+  }
   //! An operator counter, e.g. "numLateRecordsDropped".
   std::int64_t counter(const std::string& name) const {
     return counters_.value(ctx_.task_name + "." + name);
@@ -192,19 +198,6 @@ private:
     void push_idle(bool) override {}
     std::vector<std::unique_ptr<any_batch>> batches;
   };
-
-  std::size_t count_raw(const std::string& name) {
-    if (!backend_)
-      return 0;
-    backend_->flush(); // timers reach RocksDB with a flush
-    auto names = backend_->state_names();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      return 0;
-    std::size_t n = 0;
-    backend_->for_each_raw(name, backend_->key_groups(),
-                           [&n](int, std::string_view, std::string_view) { ++n; });
-    return n;
-  }
 
   environment env_;
   std::string dir_;

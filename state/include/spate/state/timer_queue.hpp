@@ -38,8 +38,11 @@ struct timer_entry {
 class timer_queue {
 public:
   //! Binds to column family `name` of `backend` and loads the timers stored
-  //! there (a restart finds its timers again).
-  timer_queue(keyed_state_backend& backend, std::string name);
+  //! there (a restart finds its timers again). With `persisted` false the
+  //! timers live in memory only: nothing is loaded or written, and the owner
+  //! registers them again from its own state after a restore (the window
+  //! operator does, from its windows' contents).
+  timer_queue(keyed_state_backend& backend, std::string name, bool persisted = true);
   ~timer_queue();
   timer_queue(const timer_queue&) = delete;
   timer_queue& operator=(const timer_queue&) = delete;
@@ -135,7 +138,8 @@ private:
   std::uint64_t next_seq_ = 0;
   std::string probe_;
   timer_entry fired_;
-  bool attached_ = true;
+  bool persisted_;
+  bool attached_;
 };
 
 } // namespace spate

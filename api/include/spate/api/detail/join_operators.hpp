@@ -22,6 +22,9 @@ public:
   keyed_co_process_operator(KA ka, KB kb, F f)
       : ka_(std::move(ka)), kb_(std::move(kb)), f_(std::move(f)) {}
 
+  std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
+    return timers_.counts();
+  }
   void open() override {
     timers_.open(*this->ctx_->state, *this->ctx_->time, this);
     ctx_obj_.bind(&this->buf_, &this->side_, this->ctx_);
@@ -86,6 +89,9 @@ public:
   window_co_group_operator(KA ka, KB kb, window_assigner assigner, F f)
       : ka_(std::move(ka)), kb_(std::move(kb)), assigner_(assigner), f_(std::move(f)) {}
 
+  std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
+    return timers_.counts();
+  }
   void open() override {
     backend_ = this->ctx_->state;
     timers_.open(*backend_, *this->ctx_->time, this);
@@ -201,6 +207,9 @@ public:
   interval_join_operator(KA ka, KB kb, std::int64_t lower, std::int64_t upper, F f)
       : ka_(std::move(ka)), kb_(std::move(kb)), lower_(lower), upper_(upper), f_(std::move(f)) {}
 
+  std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
+    return timers_.counts();
+  }
   void open() override {
     backend_ = this->ctx_->state;
     timers_.open(*backend_, *this->ctx_->time, this);

@@ -176,6 +176,9 @@ template <class K, class In, class Out, class KeySel, class F>
 class keyed_process_operator final : public typed_operator<Out> {
 public:
   keyed_process_operator(KeySel key, F f) : key_(std::move(key)), f_(std::move(f)) {}
+  std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
+    return timers_.counts();
+  }
   void open() override {
     timers_.open(*this->ctx_->state, *this->ctx_->time, this);
     ctx_obj_.bind(&this->buf_, &this->side_, this->ctx_);

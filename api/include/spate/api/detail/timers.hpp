@@ -12,12 +12,16 @@ namespace spate::detail {
 
 class internal_timer_service {
 public:
-  void open(keyed_state_backend& backend, processing_time_service& time, stream_operator* op) {
+  //! With `persisted` false the timers are kept in memory only, never in
+  //! RocksDB or a checkpoint: the operator must register them again when it
+  //! opens on restored state (timer_queue).
+  void open(keyed_state_backend& backend, processing_time_service& time, stream_operator* op,
+            bool persisted = true) {
     backend_ = &backend;
     time_ = &time;
     op_ = op;
-    event_ = std::make_unique<timer_queue>(backend, "_timers_event");
-    proc_ = std::make_unique<timer_queue>(backend, "_timers_processing");
+    event_ = std::make_unique<timer_queue>(backend, "_timers_event", persisted);
+    proc_ = std::make_unique<timer_queue>(backend, "_timers_processing", persisted);
     request_earliest();
   }
 
@@ -35,6 +39,12 @@ public:
   timestamp current_processing_time() const { return time_->now(); }
   std::size_t event_time_timers() const { return event_->size(); }
   std::size_t processing_time_timers() const { return proc_->size(); }
+  //! Both counts, as stream_operator::registered_timers() reports them.
+  std::pair<std::size_t, std::size_t> counts() const {
+    if (!event_)
+      return {0, 0}; // not open yet
+    return {event_time_timers(), processing_time_timers()};
+  }
 
   //! Fires, in time order, every event-time timer at or before `wm` (also
   //! those registered while firing), with the backend set to its key and

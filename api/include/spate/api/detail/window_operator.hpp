@@ -1,8 +1,12 @@
 // Flink's WindowOperator with its default triggers (EventTimeTrigger,
 // ProcessingTimeTrigger): window contents in keyed state under the window as
-// namespace, one timer per window for firing and one for cleanup.
+// namespace, one timer per window for firing and one for cleanup (the same
+// timer without allowed lateness). Those timers are kept as state only with
+// allowed lateness; otherwise they are registered again from the contents
+// when the operator opens on restored state (open()).
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -37,6 +41,7 @@ struct reduce_contents {
       out.push_back(*v);
   }
   void clear() { st->clear(); }
+  const std::string& state_name() const { return st->name(); }
 };
 
 //! Contents kept as one accumulator of an aggregate function.
@@ -69,6 +74,7 @@ struct aggregate_contents {
       out.push_back(agg.get_result(*acc));
   }
   void clear() { st->clear(); }
+  const std::string& state_name() const { return st->name(); }
 };
 
 //! Contents kept as every element (process window functions).
@@ -92,6 +98,7 @@ struct list_contents {
     out.insert(out.end(), v.begin(), v.end());
   }
   void clear() { st->clear(); }
+  const std::string& state_name() const { return st->name(); }
 };
 
 //! Merging the contents of one window into another (sessions).
@@ -115,12 +122,20 @@ public:
 
   void open() override {
     backend_ = this->ctx_->state;
-    timers_.open(*backend_, *this->ctx_->time, this);
+    // Without allowed lateness (and for processing time) a window has its
+    // timer exactly while it has contents, at its max timestamp: the timers
+    // follow from the contents and are not written to RocksDB, which halves
+    // what a checkpoint writes. With lateness, a window that fired keeps its
+    // contents but not its trigger timer, so the timers are kept as state.
+    const bool derived = !assigner_.event_time || lateness_ == 0;
+    timers_.open(*backend_, *this->ctx_->time, this, !derived);
     contents_.open(*backend_);
     if (assigner_.is_merging())
       sessions_ = &backend_->get_value_state(
           value_state_descriptor<std::vector<time_window>>{"window-sessions"});
     late_dropped_ = &this->ctx_->counter("numLateRecordsDropped");
+    if (derived)
+      register_restored_timers();
   }
 
   void process_batch(int, any_batch& b) override {
@@ -182,6 +197,9 @@ public:
   }
 
   const internal_timer_service& timers() const { return timers_; }
+  std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
+    return timers_.counts();
+  }
 
   //! The current watermark is state: which records are late must not change
   //! because the job restarted.
@@ -205,6 +223,33 @@ public:
   }
 
 private:
+  //! Registers the timers of every window the restored contents hold (none
+  //! on a fresh start), in key group, key and window order.
+  void register_restored_timers() {
+    const std::string& name = contents_.state_name();
+    auto names = backend_->state_names();
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return;
+    backend_->for_each_raw(name, backend_->key_groups(),
+                           [&](int kg, std::string_view rest, std::string_view) {
+                             std::size_t key_end = 0;
+                             time_window w;
+                             try {
+                               unpack_checked(rest.data(), rest.size(), key_end);
+                               w = decode<time_window>(rest.substr(key_end), "window");
+                             } catch (const std::exception& e) {
+                               throw error(errc::corrupt,
+                                           "window operator '" + this->ctx_->task_name +
+                                               "': state '" + name +
+                                               "' holds an entry whose key or window cannot "
+                                               "be read: " + e.what());
+                             }
+                             backend_->set_current_key_raw(kg, rest.substr(0, key_end));
+                             backend_->set_current_namespace_raw(rest.substr(key_end));
+                             register_timers(w);
+                           });
+  }
+
   timestamp cleanup_time(const time_window& w) const {
     if (!assigner_.event_time)
       return w.max_timestamp();
