@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -112,10 +113,12 @@ private:
 };
 
 //! One subtask of generator_source(): calls `make` for each of its numbers.
-template <class T>
+//! `Make` is the callable's own type when generator_source() is given a
+//! lambda, so the call per record is inlined (no std::function).
+template <class T, class Make = std::function<T(std::uint64_t seq, record_rng& rng)>>
 class generator_source_function final : public source_function<T> {
 public:
-  using make_function = std::function<T(std::uint64_t seq, record_rng& rng)>;
+  using make_function = Make;
   //! Fills a default-constructed record in place (for large records).
   using fill_function = std::function<void(std::uint64_t seq, record_rng& rng, T& out)>;
 
@@ -141,7 +144,7 @@ public:
       if (fill_)
         fill_(seq, rng_, out.emplace());
       else
-        out.collect(make_(seq, rng_));
+        out.collect((*make_)(seq, rng_));
       cursor_.advance();
     }
     return source_status::has_more();
@@ -177,7 +180,7 @@ public:
 private:
   std::uint64_t seed_;
   generator_cursor cursor_;
-  make_function make_;
+  std::optional<make_function> make_; //!< a lambda need not be default-constructible
   fill_function fill_;
   record_rng rng_;
 };
@@ -188,14 +191,16 @@ private:
 //! emitted before it. Bounded when
 //! `options.count` is set; paced to `options.rate` records/s (over all
 //! subtasks) without ever sleeping. Errors in options are thrown by open().
-template <class T>
-source_spec<T> generator_source(generator_options options,
-                                std::function<T(std::uint64_t seq, record_rng& rng)> make,
+template <class T, class Make>
+source_spec<T> generator_source(generator_options options, Make make,
                                 std::string name = "generator") {
+  static_assert(std::is_convertible_v<std::invoke_result_t<Make&, std::uint64_t, record_rng&>, T>,
+                "generator_source: make(seq, rng) must return the record type");
+  using function = generator_source_function<T, std::decay_t<Make>>;
   source_spec<T> spec;
   spec.name = std::move(name);
   spec.factory = [options, make = std::move(make)]() -> std::unique_ptr<source_function<T>> {
-    return std::make_unique<generator_source_function<T>>(options, make);
+    return std::make_unique<function>(options, make);
   };
   return spec;
 }
