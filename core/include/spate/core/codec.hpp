@@ -40,36 +40,28 @@ inline constexpr bool packs_as_integer_v =
     std::is_same_v<T, unsigned int> || std::is_same_v<T, unsigned long> ||
     std::is_same_v<T, unsigned long long>;
 
-inline void store_be(char* out, std::uint64_t v, int bytes) noexcept {
-  for (int i = bytes - 1; i >= 0; --i, v >>= 8)
+//! Writes `tag`, then the low `bytes` bytes of `v` big endian; returns 1 + bytes.
+inline std::size_t put_tagged(char* out, unsigned char tag, std::uint64_t v, int bytes) noexcept {
+  out[0] = static_cast<char>(tag);
+  for (int i = bytes; i >= 1; --i, v >>= 8)
     out[i] = static_cast<char>(v & 0xff);
+  return 1 + static_cast<std::size_t>(bytes);
 }
 
 //! The bytes msgpack-c's packer writes for `d` (the shortest form); returns
 //! how many (at most 9).
 inline std::size_t pack_unsigned(std::uint64_t d, char* out) noexcept {
   if (d < (1u << 7)) {
-    out[0] = static_cast<char>(d);
+    out[0] = static_cast<char>(d); // positive fixint
     return 1;
   }
-  if (d < (1u << 8)) {
-    out[0] = static_cast<char>(0xcc);
-    store_be(out + 1, d, 1);
-    return 2;
-  }
-  if (d < (1u << 16)) {
-    out[0] = static_cast<char>(0xcd);
-    store_be(out + 1, d, 2);
-    return 3;
-  }
-  if (d < (std::uint64_t{1} << 32)) {
-    out[0] = static_cast<char>(0xce);
-    store_be(out + 1, d, 4);
-    return 5;
-  }
-  out[0] = static_cast<char>(0xcf);
-  store_be(out + 1, d, 8);
-  return 9;
+  if (d < (1u << 8))
+    return put_tagged(out, 0xcc, d, 1);
+  if (d < (1u << 16))
+    return put_tagged(out, 0xcd, d, 2);
+  if (d < (std::uint64_t{1} << 32))
+    return put_tagged(out, 0xce, d, 4);
+  return put_tagged(out, 0xcf, d, 8);
 }
 inline std::size_t pack_signed(std::int64_t d, char* out) noexcept {
   if (d >= 0)
@@ -79,24 +71,13 @@ inline std::size_t pack_signed(std::int64_t d, char* out) noexcept {
     out[0] = static_cast<char>(u & 0xff); // negative fixint
     return 1;
   }
-  if (d >= -(1 << 7)) {
-    out[0] = static_cast<char>(0xd0);
-    store_be(out + 1, u, 1);
-    return 2;
-  }
-  if (d >= -(1 << 15)) {
-    out[0] = static_cast<char>(0xd1);
-    store_be(out + 1, u, 2);
-    return 3;
-  }
-  if (d >= -(std::int64_t{1} << 31)) {
-    out[0] = static_cast<char>(0xd2);
-    store_be(out + 1, u, 4);
-    return 5;
-  }
-  out[0] = static_cast<char>(0xd3);
-  store_be(out + 1, u, 8);
-  return 9;
+  if (d >= -(1 << 7))
+    return put_tagged(out, 0xd0, u, 1);
+  if (d >= -(1 << 15))
+    return put_tagged(out, 0xd1, u, 2);
+  if (d >= -(std::int64_t{1} << 31))
+    return put_tagged(out, 0xd2, u, 4);
+  return put_tagged(out, 0xd3, u, 8);
 }
 
 //! Writes msgpack's encoding of integer `v` (packs_as_integer_v) to `out`,
