@@ -224,12 +224,10 @@ public:
 
 private:
   //! Registers the timers of every window the restored contents hold (none
-  //! on a fresh start), in key group, key and window order.
+  //! on a fresh start), in key group, key and window order. The contents'
+  //! column exists: contents_.open() created it if it was new.
   void register_restored_timers() {
     const std::string& name = contents_.state_name();
-    auto names = backend_->state_names();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      return;
     backend_->for_each_raw(name, backend_->key_groups(),
                            [&](int kg, std::string_view rest, std::string_view) {
                              std::size_t key_end = 0;
