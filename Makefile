@@ -16,6 +16,7 @@ demo: build
 	@$(BUILD_DIR)/bin/spate local trending_hashtags
 
 test: build
+	@bash scripts/kafka.sh fetch
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: build

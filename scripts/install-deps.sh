@@ -11,7 +11,8 @@ packages=(
   librocksdb-dev
   libboost-dev libboost-test-dev
   libhiredis-dev redis-server
-  librdkafka-dev
+  librdkafka-dev libsimdjson-dev kcat
+  openjdk-17-jre-headless maven
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev
 )
