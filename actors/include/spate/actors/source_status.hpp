@@ -10,10 +10,15 @@ struct source_status {
   kind_t kind = more;
   //! For idle: how long to wait before polling again.
   std::chrono::milliseconds wait{0};
+  //! For idle: the source has nothing to read at all (a Kafka subtask without
+  //! partitions), so its output is marked idle and stops holding back
+  //! watermarks downstream until it emits again (Flink's markIdle()).
+  bool no_input = false;
 
-  static source_status has_more() { return {more, {}}; }
-  static source_status wait_for(std::chrono::milliseconds d) { return {idle, d}; }
-  static source_status end() { return {finished, {}}; }
+  static source_status has_more() { return {more, {}, false}; }
+  static source_status wait_for(std::chrono::milliseconds d) { return {idle, d, false}; }
+  static source_status end() { return {finished, {}, false}; }
+  static source_status no_input_for(std::chrono::milliseconds d) { return {idle, d, true}; }
 };
 
 } // namespace spate

@@ -244,8 +244,15 @@ public:
     col_.reset(&buf_, no_timestamp);
     auto status = fn_->poll(col_, max_records);
     if (!buf_.empty()) {
+      if (idle_) {
+        idle_ = false;
+        out_->push_idle(false);
+      }
       out_->push(buf_);
       buf_.clear();
+    } else if (status.no_input && !idle_) {
+      idle_ = true;
+      out_->push_idle(true);
     }
     return status;
   }
@@ -261,6 +268,7 @@ private:
   std::unique_ptr<source_function<T>> fn_;
   typed_batch<T> buf_;
   collector<T> col_;
+  bool idle_ = false;
 };
 
 template <class T>
