@@ -107,6 +107,7 @@ std::string build_job(job_registry& jobs, const job_request& request, environmen
                   parse_output_spec(request.output.empty() ? job->default_output : request.output),
                   request.args};
   check_input(setup.input);
+  check_output(setup.output);
   job->build(setup);
   return name;
 }

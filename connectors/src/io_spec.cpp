@@ -4,8 +4,12 @@
 #include <cstdlib>
 
 #include "spate/connectors/file_sink.hpp"
+#include "spate/connectors/kafka_sink.hpp"
+#include "spate/connectors/kafka_source.hpp"
+#include "spate/connectors/uri.hpp"
 #include "spate/connectors/line_file_reader.hpp"
 #include "spate/connectors/print_sink.hpp"
+#include "spate/connectors/redis_sink.hpp"
 #include "spate/connectors/socket_source.hpp"
 #include "spate/connectors/text_file_source.hpp"
 #include "spate/core/error.hpp"
@@ -41,6 +45,11 @@ double parse_rate(const std::string& spec, const std::string& v) {
 input_spec parse_input_spec(const std::string& spec) {
   input_spec in;
   in.text = spec;
+  if (spec.rfind("kafka://", 0) == 0) {
+    in.kind = input_spec::kafka;
+    in.kafka_options = parse_kafka_source_config(parse_connector_uri(spec, "input"));
+    return in;
+  }
   auto colon = spec.find(':');
   std::string kind = spec.substr(0, colon);
   std::string rest = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
@@ -87,12 +96,24 @@ input_spec parse_input_spec(const std::string& spec) {
     in.port = static_cast<int>(port);
     return in;
   }
-  bad_spec("input", spec, "expected generator[:k=v,...], file:PATH or socket:HOST:PORT");
+  bad_spec("input", spec,
+           "expected generator[:k=v,...], file:PATH, socket:HOST:PORT or kafka://HOST:PORT/TOPIC");
 }
 
 output_spec parse_output_spec(const std::string& spec) {
   output_spec out;
   out.text = spec;
+  if (spec.rfind("kafka://", 0) == 0) {
+    out.kind = output_spec::kafka;
+    out.kafka_options = parse_kafka_sink_config(parse_connector_uri(spec, "output"));
+    return out;
+  }
+  if (spec.rfind("redis://", 0) == 0) {
+    out.kind = output_spec::redis;
+    out.redis_options = parse_redis_sink_config(parse_connector_uri(spec, "output"));
+    out.text = out.redis_options.spec; // the password masked
+    return out;
+  }
   auto colon = spec.find(':');
   std::string kind = spec.substr(0, colon);
   std::string rest = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
@@ -107,12 +128,22 @@ output_spec parse_output_spec(const std::string& spec) {
     out.path = rest;
     return out;
   }
-  bad_spec("output", spec, "expected print, file:PATH, files:DIR or discard");
+  bad_spec("output", spec,
+           "expected print, file:PATH, files:DIR, discard or kafka://HOST:PORT/TOPIC");
 }
 
 void check_input(const input_spec& in) {
   if (in.kind == input_spec::file)
     check_readable_input(in.path);
+  if (in.kind == input_spec::kafka)
+    check_kafka_topics(in.kafka_options.brokers, in.kafka_options.topics, in.kafka_options.properties, true,
+                       "kafka source " + in.text);
+}
+
+void check_output(const output_spec& out) {
+  if (out.kind == output_spec::kafka)
+    check_kafka_topics(out.kafka_options.brokers, {out.kafka_options.topic}, out.kafka_options.properties, false,
+                       "kafka sink " + out.text);
 }
 
 stream<std::string> read_lines(environment& env, const input_spec& in,
@@ -122,6 +153,8 @@ stream<std::string> read_lines(environment& env, const input_spec& in,
       return env.add_source(text_file_source(in.path));
     case input_spec::socket:
       return env.add_source(socket_text_source(in.host, in.port));
+    case input_spec::kafka:
+      return env.add_source(kafka_source(in.kafka_options));
     case input_spec::generator:
       break;
   }
@@ -141,6 +174,12 @@ void write_lines(stream<std::string> lines, const output_spec& out) {
       return;
     case output_spec::discard:
       lines.add_sink(discard_sink<std::string>());
+      return;
+    case output_spec::kafka:
+      lines.add_sink(kafka_sink(out.kafka_options));
+      return;
+    case output_spec::redis:
+      lines.add_sink(redis_sink(out.redis_options));
       return;
   }
 }

@@ -6,5 +6,6 @@
 #include "spate/connectors/generator_source.hpp"
 #include "spate/connectors/json_lines_source.hpp"
 #include "spate/connectors/print_sink.hpp"
+#include "spate/connectors/redis_sink.hpp"
 #include "spate/connectors/socket_source.hpp"
 #include "spate/connectors/text_file_source.hpp"

@@ -1,6 +1,9 @@
 // The --input and --output SPECs every job takes on the command line:
 //   input:  generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT
+//           | kafka://HOST:PORT[,...]/TOPIC[,...][?OPTIONS]
 //   output: print | file:PATH (one merged file) | files:DIR (one per subtask) | discard
+//           | kafka://HOST:PORT[,...]/TOPIC[?OPTIONS]
+//           | redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]?key=TEMPLATE[&OPTIONS]
 #pragma once
 
 #include <functional>
@@ -8,13 +11,16 @@
 
 #include "spate/api/stream.hpp"
 #include "spate/connectors/generator_source.hpp"
+#include "spate/connectors/kafka_config.hpp"
+#include "spate/connectors/redis_sink.hpp"
 
 namespace spate {
 
 struct input_spec {
-  enum kind_t { generator, file, socket };
+  enum kind_t { generator, file, socket, kafka };
   kind_t kind = generator;
   generator_options gen;
+  kafka_source_config kafka_options;
   std::string path;
   std::string host;
   int port = 0;
@@ -23,9 +29,11 @@ struct input_spec {
 };
 
 struct output_spec {
-  enum kind_t { print, file, files, discard };
+  enum kind_t { print, file, files, discard, kafka, redis };
   kind_t kind = print;
   std::string path;
+  kafka_sink_config kafka_options;
+  redis_sink_config redis_options;
   std::string text;
 };
 
@@ -35,8 +43,11 @@ input_spec parse_input_spec(const std::string& spec);
 //! Parses an output SPEC; throws as parse_input_spec().
 output_spec parse_output_spec(const std::string& spec);
 //! Checks what can be checked before running: an input file exists and is
-//! readable (throws errc::not_found / errc::io naming it).
+//! readable, Kafka brokers answer and the topics exist (throws
+//! errc::not_found / errc::io naming it).
 void check_input(const input_spec& in);
+//! Checks an output before running: Kafka brokers answer and the topic exists.
+void check_output(const output_spec& out);
 
 //! Makes a generator source for a job: the job decides what records look like.
 using line_generator = std::function<source_spec<std::string>(const generator_options&)>;

@@ -1,0 +1,222 @@
+// The Kafka sink against a real broker: what a read_committed consumer (kcat)
+// sees through the exactly-once cycle, after a crash between a completed
+// checkpoint and its commit, with a transaction a failed run left open, and
+// with at-least-once; and the errors that name what is wrong.
+#define BOOST_TEST_MODULE kafka_sink
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include "connectors/source_harness.hpp"
+#include "spate/connectors/io_spec.hpp"
+#include "spate/connectors/kafka_sink.hpp"
+#include "spate/connectors/uri.hpp"
+#include "spate/core/error.hpp"
+#include "support/kafka_broker.hpp"
+
+using namespace spate;
+using namespace spate::test;
+
+namespace {
+
+kafka_broker& broker() {
+  static kafka_broker b;
+  return b;
+}
+
+int topic_counter = 0;
+
+std::string new_topic(int partitions = 2) {
+  std::string topic = "sink-" + std::to_string(++topic_counter);
+  broker().create_topic(topic, partitions);
+  return topic;
+}
+
+kafka_sink_config config(const std::string& topic, const std::string& options) {
+  return parse_kafka_sink_config(parse_connector_uri(
+      "kafka://" + broker().bootstrap() + "/" + topic + "?" + options, "output"));
+}
+
+typed_batch<std::string> batch(const std::vector<std::string>& lines) {
+  typed_batch<std::string> b;
+  for (const auto& l : lines)
+    b.push(l, 1700000000000);
+  return b;
+}
+
+std::multiset<std::string> committed(const std::string& topic) {
+  auto v = broker().consume(topic);
+  return {v.begin(), v.end()};
+}
+
+std::multiset<std::string> set(std::initializer_list<std::string> l) { return l; }
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(specs_are_parsed_and_bad_ones_named) {
+  auto c = parse_kafka_sink_config(parse_connector_uri(
+      "kafka://h:1/out?sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=app&"
+      "key.field=user&properties.linger.ms=5",
+      "output"));
+  BOOST_TEST(c.topic == "out");
+  BOOST_TEST(std::string(to_string(c.guarantee)) == "exactly-once");
+  BOOST_TEST(c.transactional_id_prefix == "app");
+  BOOST_TEST(c.key_field == "user");
+  BOOST_TEST(c.properties.at("linger.ms") == "5");
+  auto fails = [](const std::string& spec, const std::string& needle) {
+    try {
+      parse_output_spec(spec);
+      BOOST_ERROR("accepted " << spec);
+    } catch (const error& e) {
+      BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos,
+                 e.what() << " does not name " << needle);
+    }
+  };
+  fails("kafka://h:1/out?sink.delivery-guarantee=exactly-once", "sink.transactional-id-prefix");
+  fails("kafka://h:1/a,b", "one topic");
+  fails("kafka://h:1/out?sink.delivery-guarantee=twice", "sink.delivery-guarantee");
+  fails("kafka://h:1/out?properties.transactional.id=x", "properties.transactional.id");
+  fails("kafka://h:1/out?sink.parallelism=3", "unknown option 'sink.parallelism'");
+}
+
+BOOST_AUTO_TEST_CASE(exactly_once_commits_a_checkpoint_s_records_when_it_completes) {
+  auto topic = new_topic();
+  kafka_sink_function s(
+      config(topic, "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=eo1"));
+  checkpointing_context ctx(0, 1);
+  s.open(ctx);
+  s.write(batch({"a1", "a2"}));
+  operator_state_writer w1;
+  s.snapshot_state(1, w1);
+  s.write(batch({"b1"}));
+  BOOST_TEST(committed(topic).empty()); // pre-committed only
+  s.notify_checkpoint_complete(1);
+  BOOST_TEST((committed(topic) == set({"a1", "a2"})));
+  s.write(batch({"b2"}));
+  operator_state_writer w2;
+  s.snapshot_state(2, w2);
+  s.notify_checkpoint_complete(2);
+  BOOST_TEST((committed(topic) == set({"a1", "a2", "b1", "b2"})));
+  s.write(batch({"c1"}));
+  s.close(); // cancelled: c1's transaction is aborted (a restore would replay it)
+  BOOST_TEST((committed(topic) == set({"a1", "a2", "b1", "b2"})));
+}
+
+BOOST_AUTO_TEST_CASE(a_restore_commits_what_its_checkpoint_covered_and_aborts_the_rest) {
+  auto topic = new_topic();
+  auto cfg = config(topic, "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=eo2");
+  std::vector<operator_state_writer> snap(1);
+  {
+    // A run that dies after checkpoint 1 completed but before the commit
+    // reached it, with records after the barrier in an open transaction. The
+    // process is gone without closing anything: the handles are leaked.
+    auto* s = new kafka_sink_function(cfg);
+    checkpointing_context ctx(0, 1);
+    s->open(ctx);
+    s->write(batch({"x1", "x2"}));
+    s->snapshot_state(1, snap[0]);
+    s->write(batch({"lost-after-barrier"}));
+    s->snapshot_state(2, *new operator_state_writer); // started, never completed
+    s->write(batch({"lost-after-barrier-2"}));
+    BOOST_TEST(committed(topic).empty());
+  }
+  kafka_sink_function s(cfg);
+  s.initialize_state(restore_reader(snap, 0, 1));
+  checkpointing_context ctx(0, 1);
+  s.open(ctx);
+  // Checkpoint 1's transaction is committed; the two later ones are aborted,
+  // so read_committed readers are not held up behind them.
+  BOOST_TEST((committed(topic) == set({"x1", "x2"})));
+  s.write(batch({"y1"}));
+  s.finish();
+  s.close();
+  BOOST_TEST((committed(topic) == set({"x1", "x2", "y1"})));
+  // A second restore from the same checkpoint commits nothing twice.
+  kafka_sink_function again(cfg);
+  again.initialize_state(restore_reader(snap, 0, 1));
+  checkpointing_context ctx2(0, 1);
+  again.open(ctx2);
+  again.close();
+  BOOST_TEST((committed(topic) == set({"x1", "x2", "y1"})));
+}
+
+BOOST_AUTO_TEST_CASE(a_rescaled_restore_commits_the_old_subtasks_transactions) {
+  auto topic = new_topic();
+  auto cfg = config(topic, "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=eo3");
+  std::vector<operator_state_writer> snap(3);
+  std::vector<kafka_sink_function*> leaked;
+  for (int i = 0; i < 3; ++i) {
+    auto* s = new kafka_sink_function(cfg);
+    checkpointing_context ctx(i, 3);
+    s->open(ctx);
+    s->write(batch({"from-" + std::to_string(i)}));
+    s->snapshot_state(5, snap[i]);
+    s->write(batch({"late-" + std::to_string(i)}));
+    leaked.push_back(s);
+  }
+  for (int i = 0; i < 2; ++i) {
+    kafka_sink_function s(cfg);
+    s.initialize_state(restore_reader(snap, i, 2));
+    checkpointing_context ctx(i, 2);
+    s.open(ctx);
+    s.close();
+  }
+  BOOST_TEST((committed(topic) == set({"from-0", "from-1", "from-2"})));
+}
+
+BOOST_AUTO_TEST_CASE(at_least_once_flushes_at_the_barrier_and_keys_partition) {
+  auto topic = new_topic(4);
+  kafka_sink_function s(config(topic, "sink.delivery-guarantee=at-least-once&key.field=user"));
+  checkpointing_context ctx(0, 1);
+  s.open(ctx);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 200; ++i)
+    lines.push_back("{\"user\":\"u" + std::to_string(i % 7) + "\",\"n\":" + std::to_string(i) +
+                    "}");
+  s.write(batch(lines));
+  operator_state_writer w;
+  s.snapshot_state(1, w); // returns once every record is acknowledged
+  auto got = broker().consume(topic);
+  BOOST_TEST((std::multiset<std::string>(got.begin(), got.end()) ==
+              std::multiset<std::string>(lines.begin(), lines.end())));
+  // Records of one user share a partition.
+  auto keyed = shell("kcat -C -b " + broker().bootstrap() + " -t " + topic +
+                     " -e -q -f '%k %p\\n'");
+  std::map<std::string, std::set<std::string>> partitions_of;
+  std::istringstream in(keyed);
+  for (std::string k, p; in >> k >> p;)
+    partitions_of[k].insert(p);
+  BOOST_TEST(partitions_of.size() == 7u);
+  for (auto& [k, ps] : partitions_of)
+    BOOST_TEST(ps.size() == 1u, k << " is in " << ps.size() << " partitions");
+  s.close();
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_timeout_below_the_checkpoint_interval_is_refused) {
+  auto topic = new_topic();
+  kafka_sink_function s(config(topic, "sink.delivery-guarantee=exactly-once&"
+                                      "sink.transactional-id-prefix=eo4&"
+                                      "properties.transaction.timeout.ms=500"));
+  checkpointing_context ctx(0, 1); // 1 s interval
+  try {
+    s.open(ctx);
+    BOOST_ERROR("a 500 ms transaction timeout was accepted with 1 s checkpoints");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::invalid_argument);
+    BOOST_TEST(std::string(e.what()).find("transaction.timeout.ms (500 ms) is shorter") !=
+                   std::string::npos,
+               e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_topic_is_named) {
+  kafka_sink_function s(config("no-such-output", "sink.delivery-guarantee=at-least-once"));
+  checkpointing_context ctx(0, 1);
+  try {
+    s.open(ctx);
+    BOOST_ERROR("a missing topic was accepted");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::not_found);
+    BOOST_TEST(std::string(e.what()).find("'no-such-output'") != std::string::npos, e.what());
+  }
+}
