@@ -30,7 +30,7 @@ struct local_options {
   int parallelism = 0;
   int max_parallelism = 0;
   std::string input;
-  std::string output;
+  std::vector<std::string> outputs;
   std::vector<std::string> config;
   std::string from_savepoint;
   bool allow_non_restored_state = false;
@@ -66,7 +66,10 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     environment env(cfg);
     job_request request = reference;
     request.input = o.input;
-    request.output = o.output;
+    if (!o.outputs.empty()) {
+      request.output = o.outputs.front();
+      request.extra_outputs.assign(o.outputs.begin() + 1, o.outputs.end());
+    }
     request.args = job_args;
     name = build_job(jobs, request, env);
     start_options so;
@@ -153,8 +156,11 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                     "Number of key groups: the upper bound for rescaling (default 128)")
       ->check(CLI::Range(1, upper_max_parallelism));
   local->add_option("--input", lo.input,
-                    "generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT");
-  local->add_option("--output", lo.output, "print | file:PATH | files:DIR | discard");
+                    "generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT | "
+                    "kafka://HOST:PORT/TOPIC[?OPTIONS]");
+  local->add_option("--output", lo.outputs,
+                    "print | file:PATH | files:DIR | discard | kafka://HOST:PORT/TOPIC[?OPTIONS] | "
+                    "redis://[:PASSWORD@]HOST:PORT[/DB]?OPTIONS (may be given several times)");
   local->add_option("-D", lo.config, "Configuration key=value (Flink's key names)");
   local->add_option("-s,--from-savepoint", lo.from_savepoint,
                     "Start from a savepoint or retained checkpoint (_metadata, chk-<n> or the "
@@ -187,8 +193,11 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
       ->check(CLI::Range(1, upper_max_parallelism));
   run_cmd->add_option("--max-parallelism", co.max_parallelism, "Number of key groups")
       ->check(CLI::Range(1, upper_max_parallelism));
-  run_cmd->add_option("--input", co.input, "generator[:...] | file:PATH | socket:HOST:PORT");
-  run_cmd->add_option("--output", co.output, "print | file:PATH | files:DIR | discard");
+  run_cmd->add_option("--input", co.input,
+                      "generator[:...] | file:PATH | socket:HOST:PORT | kafka://...");
+  run_cmd->add_option("--output", co.outputs,
+                      "print | file:PATH | files:DIR | discard | kafka://... | redis://... "
+                      "(may be given several times)");
   run_cmd->add_option("-D", co.config,
                       "Configuration key=value for this job (and over spate.yaml)");
   run_cmd->add_option("-s,--from-savepoint", co.from_savepoint, "Start from a savepoint or retained checkpoint");

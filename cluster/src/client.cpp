@@ -146,8 +146,11 @@ int run_client_command(const client_options& o) {
         body["library"] = ref.library;
       if (!o.input.empty())
         body["input"] = o.input;
-      if (!o.output.empty())
-        body["output"] = o.output;
+      if (!o.outputs.empty()) {
+        body["output"] = o.outputs.front();
+        if (o.outputs.size() > 1)
+          body["extraOutputs"] = std::vector<std::string>(o.outputs.begin() + 1, o.outputs.end());
+      }
       if (o.parallelism > 0)
         body["parallelism"] = o.parallelism;
       if (o.max_parallelism > 0)

@@ -23,7 +23,7 @@ struct client_options {
   int parallelism = 0;
   int max_parallelism = 0;
   std::string input;
-  std::string output;
+  std::vector<std::string> outputs;
   std::vector<std::string> config;
   std::string from_savepoint;
   bool allow_non_restored_state = false;

@@ -17,6 +17,7 @@ std::string job_request::to_json() const {
   j["library"] = library;
   j["input"] = input;
   j["output"] = output;
+  j["extraOutputs"] = extra_outputs;
   j["args"] = args;
   return j.dump();
 }
@@ -29,6 +30,7 @@ job_request job_request::from_json(const std::string& text) {
     r.library = j.value("library", "");
     r.input = j.value("input", "");
     r.output = j.value("output", "");
+    r.extra_outputs = j.value("extraOutputs", std::vector<std::string>{});
     r.args = j.value("args", std::vector<std::string>{});
     return r;
   } catch (const nlohmann::json::exception& e) {
@@ -106,8 +108,12 @@ std::string build_job(job_registry& jobs, const job_request& request, environmen
                   parse_input_spec(request.input.empty() ? job->default_input : request.input),
                   parse_output_spec(request.output.empty() ? job->default_output : request.output),
                   request.args};
+  for (const auto& extra : request.extra_outputs)
+    setup.extra_outputs.push_back(parse_output_spec(extra));
   check_input(setup.input);
   check_output(setup.output);
+  for (const auto& extra : setup.extra_outputs)
+    check_output(extra);
   job->build(setup);
   return name;
 }

@@ -260,6 +260,15 @@ void rest_server::impl::routes() {
                     "'job' (the name of a registered job) or 'library' is missing");
       r.input = str("input");
       r.output = str("output");
+      if (body.contains("extraOutputs")) {
+        if (!body["extraOutputs"].is_array())
+          throw error(errc::invalid_argument, "'extraOutputs' must be an array of strings");
+        for (auto& a : body["extraOutputs"]) {
+          if (!a.is_string())
+            throw error(errc::invalid_argument, "'extraOutputs' must be an array of strings");
+          r.extra_outputs.push_back(a.get<std::string>());
+        }
+      }
       if (body.contains("programArgsList")) {
         if (!body["programArgsList"].is_array())
           throw error(errc::invalid_argument, "'programArgsList' must be an array of strings");

@@ -20,6 +20,8 @@ struct job_request {
   std::string library;
   std::string input;  //!< --input; the job's default when empty
   std::string output; //!< --output; the job's default when empty
+  //! Further --output SPECs: the job's output goes to each as well.
+  std::vector<std::string> extra_outputs;
   std::vector<std::string> args;
 
   std::string to_json() const;

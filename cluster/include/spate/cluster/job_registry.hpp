@@ -21,14 +21,20 @@ struct job_setup {
   output_spec output;
   //! Arguments after `--`, for the job to interpret.
   std::vector<std::string> args;
+  //! The --output SPECs after the first: write_output() writes to them too.
+  std::vector<output_spec> extra_outputs = {};
 
   //! Lines from --input; `generator` makes the job's own records when the
   //! input is a generator.
   stream<std::string> input_lines(const line_generator& generator) const {
     return read_lines(env, input, generator);
   }
-  //! Sends lines to --output.
-  void write_output(stream<std::string> lines) const { write_lines(std::move(lines), output); }
+  //! Sends lines to --output (each of them, when given several times).
+  void write_output(stream<std::string> lines) const {
+    for (const auto& extra : extra_outputs)
+      write_lines(lines, extra);
+    write_lines(std::move(lines), output);
+  }
 };
 
 struct job_definition {
