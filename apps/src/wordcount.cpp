@@ -2,6 +2,7 @@
 
 #include "spate/apps/event_time_jobs.hpp"
 #include "spate/apps/jobs.hpp"
+#include "spate/apps/pipelines.hpp"
 #include "spate/apps/keyed_reduce.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/core/error.hpp"
@@ -58,6 +59,7 @@ void register_jobs(job_registry& registry) {
   register_stock_prices(registry);
   register_keyed_reduce(registry);
   register_nexmark(registry);
+  register_pipelines(registry);
 }
 
 } // namespace spate::apps
