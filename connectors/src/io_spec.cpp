@@ -10,6 +10,7 @@
 #include "spate/connectors/line_file_reader.hpp"
 #include "spate/connectors/print_sink.hpp"
 #include "spate/connectors/redis_sink.hpp"
+#include "redis_connection.hpp"
 #include "spate/connectors/socket_source.hpp"
 #include "spate/connectors/text_file_source.hpp"
 #include "spate/core/error.hpp"
@@ -141,6 +142,13 @@ void check_input(const input_spec& in) {
 }
 
 void check_output(const output_spec& out) {
+  if (out.kind == output_spec::redis) {
+    // Connect, authenticate, select the database and PING once: a wrong
+    // address or password is a usage error before the job starts.
+    detail::redis_connection probe(out.redis_options, nullptr);
+    probe.open();
+    probe.close();
+  }
   if (out.kind == output_spec::kafka)
     check_kafka_topics(out.kafka_options.brokers, {out.kafka_options.topic}, out.kafka_options.properties, false,
                        "kafka sink " + out.text);

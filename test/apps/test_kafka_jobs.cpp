@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(sensor_readings_from_kafka_become_redis_keys) {
 
   r = run_spate({"local", "sensor_to_redis", "--input", "generator:count=10", "--output",
                  "redis://:wrong@" + redis.address() + "?key=k{sensor_id}"});
-  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.exit_code == 2); // known before the job starts
   BOOST_TEST(r.err.find(redis.address()) != std::string::npos, r.err);
   BOOST_TEST(r.err.find("wrong") == std::string::npos, "the password is printed: " << r.err);
 }
