@@ -18,10 +18,12 @@ void log_line(const rd_kafka_t* rk, int level, const char* fac, const char* buf)
   if (ctx && ctx->hook)
     ctx->hook(fac, buf);
   const char* who = ctx ? ctx->who.c_str() : nullptr;
-  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  if (level <= 3)
+  // syslog levels: 0-2 critical, 3 error, 4 warning, 5-6 info, 7 debug.
+  // librdkafka's errors (3) are mostly a broker out of reach, which it
+  // retries: warnings; what fails for good reaches the job as an error.
+  if (level <= 2)
     log().error("{}: librdkafka {}: {}", who ? who : "kafka", fac, buf);
-  else if (level == 4)
+  else if (level <= 4)
     log().warn("{}: librdkafka {}: {}", who ? who : "kafka", fac, buf);
   else if (level <= 6)
     log().info("{}: librdkafka {}: {}", who ? who : "kafka", fac, buf);
