@@ -71,15 +71,37 @@ public:
     rk_ = kafka::create(RD_KAFKA_CONSUMER, props, who_);
     rd_kafka_poll_set_consumer(rk_.get());
     queue_ = rd_kafka_queue_get_consumer(rk_.get());
+    commits_ = rd_kafka_queue_new(rk_.get());
   }
   ~kafka_consumer() {
     stop_discovery();
+    // Offsets of the last completed checkpoint are on their way: give them a
+    // moment, so the group shows where the job stopped.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (commits_in_flight_ > 0 && std::chrono::steady_clock::now() < until)
+      rd_kafka_queue_poll_callback(commits_, 50);
+    rd_kafka_queue_destroy(commits_);
     if (queue_)
       rd_kafka_queue_destroy(queue_);
   }
 
   rd_kafka_t* rk() const { return rk_.get(); }
   rd_kafka_queue_t* queue() const { return queue_; }
+
+  //! Commits `offsets` to the group without waiting; a failure is logged.
+  void commit_async(rd_kafka_topic_partition_list_t* offsets) {
+    auto err = rd_kafka_commit_queue(rk_.get(), offsets, commits_, &kafka_consumer::committed, this);
+    if (err)
+      log().warn("{}: committing offsets to group '{}' failed: {}", who_, cfg_.group_id,
+                 kafka::message(err));
+    else
+      ++commits_in_flight_;
+  }
+  //! Serves the results of earlier commits (their callbacks), without waiting.
+  void serve_commits() {
+    if (commits_in_flight_ > 0)
+      rd_kafka_queue_poll_callback(commits_, 0);
+  }
 
   //! Starts fetching metadata every `interval` on a thread.
   void start_discovery(std::chrono::milliseconds interval) {
@@ -122,10 +144,21 @@ public:
   }
 
 private:
+  static void committed(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*,
+                        void* opaque) {
+    auto* self = static_cast<kafka_consumer*>(opaque);
+    --self->commits_in_flight_;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+      log().warn("{}: committing offsets to group '{}' failed: {}", self->who_,
+                 self->cfg_.group_id, kafka::message(err));
+  }
+
   const kafka_source_config& cfg_;
   std::string who_;
   kafka::handle rk_;
   rd_kafka_queue_t* queue_ = nullptr;
+  rd_kafka_queue_t* commits_ = nullptr;
+  int commits_in_flight_ = 0;
   std::thread discovery_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -319,6 +352,7 @@ bool kafka_source_function::all_done() const {
 source_status kafka_source_function::poll(collector<std::string>& out, std::size_t max_records) {
   if (!consumer_)
     throw error(errc::internal, "kafka source polled before open()");
+  consumer_->serve_commits();
   if (!cfg_.bounded_latest)
     discover();
   if (cfg_.bounded_latest && all_done())
@@ -422,13 +456,9 @@ void kafka_source_function::notify_checkpoint_complete(std::int64_t checkpoint_i
       if (o.offset >= 0)
         rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset =
             o.offset;
-    if (list->cnt > 0) {
-      // Asynchronous, for monitoring: a failed commit is only logged.
-      auto err = rd_kafka_commit(consumer_->rk(), list.get(), 1);
-      if (err)
-        log().warn("{}: committing offsets of checkpoint {} to group '{}' failed: {}",
-                   where(cfg_), checkpoint_id, cfg_.group_id, kafka::message(err));
-    }
+    // Asynchronous, for monitoring: a failed commit is only logged.
+    if (list->cnt > 0)
+      consumer_->commit_async(list.get());
   }
   pending_commits_.erase(std::remove_if(pending_commits_.begin(), pending_commits_.end(),
                                         [&](const auto& e) { return e.first <= checkpoint_id; }),

@@ -106,17 +106,21 @@ BOOST_AUTO_TEST_CASE(a_restore_commits_what_its_checkpoint_covered_and_aborts_th
   auto topic = new_topic();
   auto cfg = config(topic, "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=eo2");
   std::vector<operator_state_writer> snap(1);
+  std::unique_ptr<kafka_sink_function> dead;
   {
     // A run that dies after checkpoint 1 completed but before the commit
-    // reached it, with records after the barrier in an open transaction. The
-    // process is gone without closing anything: the handles are leaked.
+    // reached it, with records after the barrier in an open transaction. It
+    // is not closed before the restore (a dead process aborts nothing); it
+    // is deleted at the end, once the restore fenced its producers.
     auto* s = new kafka_sink_function(cfg);
+    dead.reset(s);
     checkpointing_context ctx(0, 1);
     s->open(ctx);
     s->write(batch({"x1", "x2"}));
     s->snapshot_state(1, snap[0]);
     s->write(batch({"lost-after-barrier"}));
-    s->snapshot_state(2, *new operator_state_writer); // started, never completed
+    operator_state_writer never_completed;
+    s->snapshot_state(2, never_completed);
     s->write(batch({"lost-after-barrier-2"}));
     BOOST_TEST(committed(topic).empty());
   }
@@ -144,15 +148,15 @@ BOOST_AUTO_TEST_CASE(a_rescaled_restore_commits_the_old_subtasks_transactions) {
   auto topic = new_topic();
   auto cfg = config(topic, "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=eo3");
   std::vector<operator_state_writer> snap(3);
-  std::vector<kafka_sink_function*> leaked;
+  std::vector<std::unique_ptr<kafka_sink_function>> dead; // closed only after the restore
   for (int i = 0; i < 3; ++i) {
-    auto* s = new kafka_sink_function(cfg);
+    dead.push_back(std::make_unique<kafka_sink_function>(cfg));
+    auto& s = dead.back();
     checkpointing_context ctx(i, 3);
     s->open(ctx);
     s->write(batch({"from-" + std::to_string(i)}));
     s->snapshot_state(5, snap[i]);
     s->write(batch({"late-" + std::to_string(i)}));
-    leaked.push_back(s);
   }
   for (int i = 0; i < 2; ++i) {
     kafka_sink_function s(cfg);
