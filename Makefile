@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test bench clean format
+.PHONY: deps build demo demo-kafka test bench clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,6 +14,9 @@ build: deps
 
 demo: build
 	@$(BUILD_DIR)/bin/spate local trending_hashtags
+
+demo-kafka: build
+	@SPATE_BIN=$(BUILD_DIR)/bin/spate bash scripts/demo-kafka.sh
 
 test: build
 	@bash scripts/kafka.sh fetch
