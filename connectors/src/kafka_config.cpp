@@ -27,10 +27,17 @@ std::vector<std::string> split_topics(const std::string& path, uri_options& o) {
   return out;
 }
 
-std::string brokers_of(const connector_uri& uri) {
-  // Validates every host:port; librdkafka takes the list as it is.
+//! The brokers (every host:port checked; librdkafka takes the list as it is)
+//! and topics of a kafka:// SPEC, which source and sink share.
+std::vector<std::string> brokers_and_topics(const connector_uri& uri, uri_options& o,
+                                            std::string& brokers, const char* expected) {
+  if (uri.has_userinfo)
+    o.fail("kafka:// takes no user info; give SASL settings as properties.sasl.*");
   parse_host_ports(uri.authority, 9092, uri.text);
-  return uri.authority;
+  brokers = uri.authority;
+  if (uri.path.empty())
+    o.fail(std::string("no topic: expected ") + expected);
+  return split_topics(uri.path, o);
 }
 
 void refuse_librdkafka_owned(uri_options& o, const std::map<std::string, std::string>& props,
@@ -65,12 +72,7 @@ kafka_source_config parse_kafka_source_config(const connector_uri& uri) {
   kafka_source_config c;
   c.text = uri.text;
   uri_options o(uri, "input");
-  if (uri.has_userinfo)
-    o.fail("kafka:// takes no user info; give SASL settings as properties.sasl.*");
-  c.brokers = brokers_of(uri);
-  if (uri.path.empty())
-    o.fail("no topic: expected kafka://HOST:PORT/TOPIC[,TOPIC...]");
-  c.topics = split_topics(uri.path, o);
+  c.topics = brokers_and_topics(uri, o, c.brokers, "kafka://HOST:PORT/TOPIC[,TOPIC...]");
   c.properties = o.with_prefix("properties.");
   if (auto g = c.properties.find("group.id"); g != c.properties.end()) {
     c.group_id = g->second;
@@ -114,12 +116,7 @@ kafka_sink_config parse_kafka_sink_config(const connector_uri& uri) {
   kafka_sink_config c;
   c.text = uri.text;
   uri_options o(uri, "output");
-  if (uri.has_userinfo)
-    o.fail("kafka:// takes no user info; give SASL settings as properties.sasl.*");
-  c.brokers = brokers_of(uri);
-  if (uri.path.empty())
-    o.fail("no topic: expected kafka://HOST:PORT/TOPIC");
-  auto topics = split_topics(uri.path, o);
+  auto topics = brokers_and_topics(uri, o, c.brokers, "kafka://HOST:PORT/TOPIC");
   if (topics.size() != 1)
     o.fail("a Kafka sink writes one topic, got " + std::to_string(topics.size()));
   c.topic = topics.front();
