@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -146,6 +147,33 @@ BOOST_AUTO_TEST_CASE(stop_with_savepoint_and_restore_at_another_parallelism) {
                       "--from-savepoint", savepoint});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err.substr(0, 4000));
   BOOST_TEST((committed("sp-out") == input));
+}
+
+// A source subtask without partitions marks its output idle: at -p 2 with a
+// one-partition topic, the windows of clicks_per_user still fire.
+BOOST_AUTO_TEST_CASE(a_subtask_without_partitions_does_not_stall_windows) {
+  temp_dir dir;
+  broker().create_topic("clicks", 1);
+  auto r = run_spate({"local", "produce_clicks", "--input", "generator:seed=2,count=2000",
+                      "--output", kafka("clicks")});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  child_process job(spate_args({"local", "clicks_per_user", "-p", "2", "--input", kafka("clicks"),
+                                "--output", "print", "-D",
+                                "pipeline.auto-watermark-interval=10 ms"}));
+  // Unbounded: only watermarks make windows fire, and subtask 2 reads
+  // nothing. A watchdog stops the job if no window ever comes.
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 300 && !done; ++i)
+      std::this_thread::sleep_for(100ms);
+    job.signal(SIGINT);
+  });
+  auto seen = job.read_until("\"clicks\"");
+  done = true;
+  watchdog.join();
+  auto j = job.finish();
+  BOOST_TEST(j.exit_code == 0);
+  BOOST_TEST(seen.find("\"clicks\"") != std::string::npos, "no window fired:\n" << j.err.substr(0, 2000));
 }
 
 // The trending hashtags job reading the same tweets from Kafka as from a
