@@ -22,6 +22,9 @@ public:
   void push(any_batch& b) override { next_->process_batch(0, b); }
   void push_watermark(timestamp wm) override { next_->process_watermark(wm); }
   void push_idle(bool idle) override { next_->process_idle(idle); }
+  void push_split(std::int32_t split, bool finished) override {
+    next_->process_split(split, finished);
+  }
 
 private:
   stream_operator* next_;
@@ -78,6 +81,10 @@ public:
   void push_idle(bool idle) override {
     for (auto* o : outs_)
       o->push_idle(idle);
+  }
+  void push_split(std::int32_t split, bool finished) override {
+    for (auto* o : outs_)
+      o->push_split(split, finished);
   }
 
 private:

@@ -175,6 +175,10 @@ struct kafka_source_function::partition_state {
   //! Bounded mode: the end offset at start; done once next reaches it.
   std::int64_t stop = -1;
   bool done = false;
+  //! Its split number downstream (its place in parts_), and whether the
+  //! watermark operator has been told about it.
+  std::int32_t split = 0;
+  bool announced = false;
   rd_kafka_topic_t* rkt = nullptr; // librdkafka's handle, learnt from the first record
 };
 
@@ -310,6 +314,7 @@ void kafka_source_function::assign(const std::vector<kafka_partition_offset>& st
     p->topic = o.topic;
     p->partition = o.partition;
     p->next = o.offset;
+    p->split = static_cast<std::int32_t>(parts_.size());
     parts_.push_back(std::move(p));
   }
   if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_->rk(), list.get())) {
@@ -359,6 +364,23 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
     return source_status::end();
   if (parts_.empty())
     return source_status::no_input_for(no_partition_wait);
+  // Per-partition watermarks downstream: every partition is announced once
+  // (it holds back the watermark until it has records or idles), and each
+  // run of records is preceded by its partition's marker.
+  for (auto& p : parts_)
+    if (!p->announced) {
+      p->announced = true;
+      if (p->done)
+        out.finish_split(p->split);
+      else
+        out.begin_split(p->split);
+    }
+  std::int32_t run = -1;
+  auto mark_done = [&](partition_state* p) {
+    p->done = true;
+    out.finish_split(p->split);
+    run = -1;
+  };
   rd_kafka_message_t* msgs[max_batch];
   auto n = rd_kafka_consume_batch_queue(consumer_->queue(), 0, msgs,
                                         std::min(max_records, max_batch));
@@ -377,8 +399,8 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && p) {
         if (p->next == kafka_earliest || m->offset > p->next)
           p->next = m->offset;
-        if (p->stop >= 0 && p->next >= p->stop)
-          p->done = true;
+        if (p->stop >= 0 && p->next >= p->stop && !p->done)
+          mark_done(p);
       } else if (transient(m->err)) {
         log().warn("{}: {} (librdkafka retries)", where(cfg_), rd_kafka_message_errstr(m));
       } else {
@@ -394,9 +416,13 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
       continue;
     }
     if (p->stop >= 0 && m->offset >= p->stop) {
-      p->done = true;
+      mark_done(p);
       rd_kafka_message_destroy(m);
       continue;
+    }
+    if (run != p->split) {
+      out.begin_split(p->split);
+      run = p->split;
     }
     if (!m->payload) {
       if (cfg_.malformed == kafka_malformed_policy::fail) {
@@ -419,7 +445,7 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
     }
     p->next = m->offset + 1;
     if (p->stop >= 0 && p->next >= p->stop)
-      p->done = true;
+      mark_done(p);
     rd_kafka_message_destroy(m);
   }
   if (failure)

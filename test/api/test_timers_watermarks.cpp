@@ -153,6 +153,72 @@ BOOST_AUTO_TEST_CASE(bounded_out_of_orderness_per_record) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(watermarks_per_split_are_the_minimum_of_the_splits) {
+  // A source reading two Kafka partitions: partition 0 is read far ahead of
+  // partition 1, whose records must not become late (Flink's per-split
+  // watermarks); a finished partition holds nothing back.
+  operator_harness<kv, kv> h(
+      [](stream<kv> s) {
+        return s.assign_timestamps_and_watermarks(
+            watermark_strategy<kv>::for_bounded_out_of_orderness(10ms).with_timestamp_assigner(
+                [](const kv& v) { return v.second; }));
+      },
+      per_record());
+  h.process_split(0);
+  h.process_split(1); // announced, no records yet: holds the watermark back
+  h.process_split(0);
+  h.process_element({"a", 100});
+  h.process_element({"a", 200});
+  BOOST_TEST(h.watermarks().empty());
+  h.process_split(1);
+  h.process_element({"b", 50});
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{39}));
+  h.process_split(0);
+  h.process_element({"a", 300});
+  BOOST_TEST(h.watermarks().size() == 1u);
+  h.process_split(1);
+  h.process_element({"b", 150});
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{39, 139}));
+  h.process_split(1, /*finished=*/true);
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{39, 139, 289}));
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_split_stops_holding_back_the_others) {
+  configuration c;
+  c.set(options::watermark_interval, "100 ms");
+  operator_harness<kv, kv> h(
+      [](stream<kv> s) {
+        return s.assign_timestamps_and_watermarks(
+            watermark_strategy<kv>::for_monotonous_timestamps()
+                .with_timestamp_assigner([](const kv& v) { return v.second; })
+                .with_idleness(500ms));
+      },
+      c);
+  h.process_split(1); // never has a record
+  h.process_split(0);
+  h.process_element({"a", 1000});
+  h.set_processing_time(100);
+  h.set_processing_time(200);
+  BOOST_TEST(h.watermarks().empty());
+  h.set_processing_time(400);
+  h.process_split(0);
+  h.process_element({"a", 1100});
+  h.set_processing_time(600); // split 1 silent for 500 ms: idle; split 0 is not
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{1099}));
+  h.set_processing_time(1000); // both idle: the highest, no new one
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{1099}));
+  h.process_split(1);
+  h.process_element({"b", 2000}); // split 1 active again; split 0 still idle
+  h.set_processing_time(1100);
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{1099, 1999}));
+  h.process_split(0);
+  h.process_element({"a", 1200}); // split 0 active again: it holds back again
+  h.process_split(1);
+  h.process_element({"b", 2500});
+  h.set_processing_time(1200);
+  BOOST_TEST(h.watermarks() == (std::vector<timestamp>{1099, 1999}));
+}
+
 BOOST_AUTO_TEST_CASE(periodic_watermarks_and_idleness) {
   configuration c;
   c.set(options::watermark_interval, "200 ms");

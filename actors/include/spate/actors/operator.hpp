@@ -30,6 +30,11 @@ public:
   //! Marks this output idle (it stops holding back downstream watermarks) or
   //! active again.
   virtual void push_idle(bool idle) = 0;
+  //! The records pushed next, until the next marker, come from `split` of a
+  //! source subtask that reads several (a Kafka partition); `finished`: that
+  //! split ended. Only operators chained with the source see these (Flink's
+  //! per-split watermarks); other outputs drop them.
+  virtual void push_split(std::int32_t /*split*/, bool /*finished*/) {}
 };
 
 //! An output that drops everything (an operator whose results nobody reads).
@@ -68,6 +73,13 @@ public:
     out_->push_idle(idle);
     for (auto& [tag, o] : side_)
       o->push_idle(idle);
+  }
+  //! Records that follow come from `split` of the source (see
+  //! output::push_split). The default forwards the marker.
+  virtual void process_split(std::int32_t split, bool finished) {
+    out_->push_split(split, finished);
+    for (auto& [tag, o] : side_)
+      o->push_split(split, finished);
   }
   //! The processing-time clock reached a time asked for with
   //! processing_time_service::request().

@@ -16,6 +16,13 @@
 
 namespace spate {
 
+//! Where a source's records of one split begin in its output batch.
+struct split_run {
+  std::size_t begin = 0;
+  std::int32_t split = 0;
+  bool finished = false;
+};
+
 //! Receives the records a function emits. The timestamp of an emitted record
 //! is that of the input record unless given.
 template <class T>
@@ -37,9 +44,27 @@ public:
   }
   void set_timestamp(timestamp ts) { ts_ = ts; }
 
+  //! Sources reading several splits (Kafka partitions): the records collected
+  //! next come from `split`, so that watermarks can be tracked per split
+  //! (Flink's per-split watermarks). A split announced without records is
+  //! registered: it holds back the watermark until it has records or idles.
+  //! No-op where nothing tracks splits.
+  void begin_split(std::int32_t split) {
+    if (runs_)
+      runs_->push_back({out_->size(), split, false});
+  }
+  //! `split` ended (a bounded partition): it holds back nothing any more.
+  void finish_split(std::int32_t split) {
+    if (runs_)
+      runs_->push_back({out_->size(), split, true});
+  }
+  //! Used by the runtime: where begin_split() records go.
+  void track_splits(std::vector<split_run>* runs) { runs_ = runs; }
+
 private:
   typed_batch<T>* out_;
   timestamp ts_ = no_timestamp;
+  std::vector<split_run>* runs_ = nullptr;
 };
 
 //! One parallel instance of a source. The runtime calls poll() repeatedly from

@@ -141,6 +141,10 @@ public:
     op_->process_batch(0, b);
   }
   void process_watermark(timestamp wm) { op_->process_watermark(wm); }
+  //! What a source reading several splits says before their records.
+  void process_split(std::int32_t split, bool finished = false) {
+    op_->process_split(split, finished);
+  }
   //! Moves the processing-time clock to `t`, firing what is due.
   void set_processing_time(timestamp t) { time_.advance_to(t); }
   //! Ends the input (a bounded job's end).

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 
 #include "spate/actors/operator.hpp"
@@ -65,6 +66,10 @@ namespace detail {
 
 //! Assigns timestamps and emits watermarks, periodically or after every
 //! record (interval 0). Upstream watermarks are ignored except the final one.
+//! Chained with a source that reads several splits (Kafka partitions), it
+//! keeps a watermark per split and emits their minimum over the splits that
+//! are not idle, as Flink's per-split watermarks do: a partition read ahead
+//! of the others does not make their records late.
 template <class T>
 class timestamps_watermarks_operator final : public stream_operator {
 public:
@@ -90,10 +95,32 @@ public:
     }
   }
 
+  void process_split(std::int32_t split, bool finished) override {
+    if (finished) {
+      auto it = splits_.find(split);
+      if (it != splits_.end()) {
+        if (current_ == &it->second)
+          current_ = nullptr;
+        splits_.erase(it);
+      }
+    } else {
+      auto it = splits_.find(split);
+      if (it == splits_.end())
+        it = splits_.emplace(split, split_clock{initial_max_ts(), ctx_->time->now(), false}).first;
+      current_ = &it->second;
+    }
+    if (interval_ == 0 || finished)
+      emit_current();
+  }
+
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<T>(b);
     if (in.empty())
       return;
+    if (current_) {
+      process_split_batch(in);
+      return;
+    }
     if (idle_after_ > 0) {
       last_activity_ = ctx_->time->now();
       if (idle_) {
@@ -134,9 +161,10 @@ public:
 
   //! The largest timestamp seen is state: after a restore, watermarks resume
   //! where they were instead of starting over (records are not late anew).
+  //! With splits, what the emitted watermark stands for.
   void snapshot_state(std::int64_t, operator_state_writer& w) override {
     std::string bytes;
-    encode(max_ts_, bytes);
+    encode(splits_.empty() ? max_ts_ : std::max(restored_max_ts_, emitted_ + bound_ + 1), bytes);
     w.put("max-timestamp", std::move(bytes));
   }
   void initialize_state(const operator_state_reader& r) override {
@@ -171,6 +199,14 @@ public:
       next_periodic_ = now + interval_;
       ctx_->time->request(this, next_periodic_);
     }
+    if (!splits_.empty() && idle_after_ > 0) {
+      // A split without records for the idleness timeout stops holding back
+      // the others (the whole output goes idle below when all do).
+      for (auto& [id, s] : splits_)
+        if (!s.idle && now - s.last_activity >= idle_after_)
+          s.idle = true;
+      emit_current();
+    }
     if (idle_check_pending_ && now >= idle_check_at_) {
       idle_check_pending_ = false;
       if (!idle_ && now - last_activity_ >= idle_after_) {
@@ -196,10 +232,76 @@ private:
       out_->push_idle(false);
     }
   }
+  struct split_clock {
+    timestamp max_ts;
+    timestamp last_activity;
+    bool idle;
+  };
+
+  timestamp initial_max_ts() const { return std::max(min_watermark + bound_ + 1, restored_max_ts_); }
+
+  //! The minimum of the active splits' watermarks; when every split is idle,
+  //! the highest (as a task whose inputs all went idle).
+  timestamp split_watermark() const {
+    timestamp low = max_watermark, high = min_watermark;
+    bool any = false;
+    for (const auto& [id, s] : splits_) {
+      high = std::max(high, s.max_ts - bound_ - 1);
+      if (!s.idle) {
+        low = std::min(low, s.max_ts - bound_ - 1);
+        any = true;
+      }
+    }
+    return any ? low : high;
+  }
+
+  void process_split_batch(typed_batch<T>& in) {
+    timestamp now = ctx_->time->now();
+    current_->last_activity = now;
+    if (current_->idle) {
+      current_->idle = false;
+    }
+    if (idle_after_ > 0) {
+      last_activity_ = now;
+      if (idle_) {
+        idle_ = false;
+        out_->push_idle(false);
+      }
+      if (!idle_check_pending_)
+        request_idle_check(last_activity_ + idle_after_);
+    }
+    const auto& assign = strategy_.assigner();
+    if (interval_ > 0) {
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        if (assign)
+          in.timestamps[i] = assign(in.values[i]);
+        current_->max_ts = std::max(current_->max_ts, in.timestamps[i]);
+      }
+      out_->push(in);
+      return;
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      timestamp ts = assign ? assign(in.values[i]) : in.timestamps[i];
+      buf_.push(std::move(in.values[i]), ts);
+      current_->max_ts = std::max(current_->max_ts, ts);
+      timestamp wm = split_watermark();
+      if (wm > emitted_) {
+        out_->push(buf_);
+        buf_.clear();
+        emitted_ = wm;
+        out_->push_watermark(wm);
+      }
+    }
+    if (!buf_.empty()) {
+      out_->push(buf_);
+      buf_.clear();
+    }
+  }
+
   void emit_current() {
     if (emitted_ == max_watermark)
       return;
-    timestamp wm = max_ts_ - bound_ - 1;
+    timestamp wm = splits_.empty() ? max_ts_ - bound_ - 1 : split_watermark();
     if (wm > emitted_) {
       emitted_ = wm;
       activate();
@@ -220,6 +322,9 @@ private:
   bool idle_ = false;
   bool idle_check_pending_ = false;
   timestamp idle_check_at_ = 0;
+  //! Per split of the source (Kafka partitions), once the source marks them.
+  std::map<std::int32_t, split_clock> splits_;
+  split_clock* current_ = nullptr;
 };
 
 } // namespace detail

@@ -242,15 +242,22 @@ public:
   void open() override { fn_->open(*ctx_); }
   source_status poll(std::size_t max_records) override {
     col_.reset(&buf_, no_timestamp);
+    col_.track_splits(&runs_);
     auto status = fn_->poll(col_, max_records);
     if (!buf_.empty()) {
       if (idle_) {
         idle_ = false;
         out_->push_idle(false);
       }
-      out_->push(buf_);
+      if (runs_.empty())
+        out_->push(buf_);
+      else
+        push_runs();
       buf_.clear();
-    } else if (status.no_input && !idle_) {
+    } else if (!runs_.empty()) {
+      push_runs();
+    }
+    if (buf_.empty() && status.no_input && !idle_) {
       idle_ = true;
       out_->push_idle(true);
     }
@@ -265,9 +272,36 @@ public:
   void notify_checkpoint_complete(std::int64_t id) override { fn_->notify_checkpoint_complete(id); }
 
 private:
+  //! Each split's records after its marker (records before the first marker
+  //! belong to no split).
+  void push_runs() {
+    std::size_t at = 0;
+    auto push_part = [&](std::size_t end) {
+      if (end <= at)
+        return;
+      if (at == 0 && end == buf_.size()) {
+        out_->push(buf_);
+      } else {
+        part_.clear();
+        for (std::size_t i = at; i < end; ++i)
+          part_.push(std::move(buf_.values[i]), buf_.timestamps[i]);
+        out_->push(part_);
+      }
+      at = end;
+    };
+    for (std::size_t r = 0; r < runs_.size(); ++r) {
+      push_part(runs_[r].begin);
+      out_->push_split(runs_[r].split, runs_[r].finished);
+    }
+    push_part(buf_.size());
+    runs_.clear();
+  }
+
   std::unique_ptr<source_function<T>> fn_;
   typed_batch<T> buf_;
+  typed_batch<T> part_;
   collector<T> col_;
+  std::vector<split_run> runs_;
   bool idle_ = false;
 };
 
