@@ -252,17 +252,17 @@ void kafka_sink_function::open_transaction() {
   active_ = std::move(p);
 }
 
-std::string kafka_sink_function::key_of(const std::string& record) {
+void kafka_sink_function::key_of(const std::string& record) {
   auto& k = *keys_;
   k.buffer.assign(record);
   k.buffer.append(simdjson::SIMDJSON_PADDING, '\0');
   k.key.clear();
   auto doc = k.parser.iterate(k.buffer.data(), record.size(), k.buffer.size());
   if (doc.error())
-    return k.key;
+    return;
   simdjson::ondemand::value v;
   if (doc.find_field_unordered(cfg_.key_field).get(v) != simdjson::SUCCESS)
-    return k.key;
+    return;
   std::string_view s;
   if (v.type() == simdjson::ondemand::json_type::string) {
     if (v.get_string().get(s) == simdjson::SUCCESS)
@@ -274,7 +274,6 @@ std::string kafka_sink_function::key_of(const std::string& record) {
       s.remove_suffix(1);
     k.key.assign(s);
   }
-  return k.key;
 }
 
 void kafka_sink_function::check_delivery() {

@@ -80,7 +80,8 @@ public:
 private:
   void open_transaction();
   void check_delivery();
-  std::string key_of(const std::string& record);
+  //! Leaves the key.field of `record` in keys_->key (empty: none).
+  void key_of(const std::string& record);
 
   kafka_sink_config cfg_;
   std::string who_;
