@@ -65,6 +65,12 @@ inline constexpr const char* state_cache_entries = "state.backend.cache.max-entr
 //! ingested SST file instead of through the memtable.
 inline constexpr const char* state_ingest_min_entries = "state.backend.rocksdb.ingest.min-entries";
 inline constexpr const char* scheduler_threads = "spate.scheduler.threads";
+//! Messages an actor handles before its scheduler thread serves others
+//! (CAF's scheduler.max-throughput). Bounded, so busy source tasks, which
+//! send themselves the next poll, cannot keep the checkpoint coordinator
+//! from running.
+inline constexpr const char* scheduler_max_throughput = "spate.scheduler.max-throughput";
+inline constexpr std::int64_t default_scheduler_max_throughput = 100;
 } // namespace options
 
 } // namespace spate
