@@ -658,14 +658,7 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
       config.get_int(options::scheduler_threads, opts.remote ? std::min(2u, hw) : hw));
   rt->system_config = std::make_unique<caf::actor_system_config>();
   rt->system_config->set("scheduler.max-threads", threads);
-  auto throughput = config.get_int(options::scheduler_max_throughput,
-                                   options::default_scheduler_max_throughput);
-  if (throughput < 1)
-    throw error(errc::invalid_argument, std::string("configuration '") +
-                                            options::scheduler_max_throughput +
-                                            "' must be at least 1, got " +
-                                            std::to_string(throughput));
-  rt->system_config->set("scheduler.max-throughput", static_cast<std::size_t>(throughput));
+  rt->system_config->set("scheduler.max-throughput", scheduler_max_throughput(config));
   rt->system = std::make_unique<caf::actor_system>(*rt->system_config);
   rt->coordinator = spawn_coordinator(*rt->system, rt.get());
   rt->master = rt->system->spawn(job_master, rt.get());

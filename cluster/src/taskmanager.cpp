@@ -65,14 +65,7 @@ public:
     unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     system_config_.set("scheduler.max-threads",
                        static_cast<std::size_t>(cfg.get_int(options::scheduler_threads, hw)));
-    auto throughput = cfg.get_int(options::scheduler_max_throughput,
-                                  options::default_scheduler_max_throughput);
-    if (throughput < 1)
-      throw error(errc::invalid_argument, std::string("configuration '") +
-                                              options::scheduler_max_throughput +
-                                              "' must be at least 1, got " +
-                                              std::to_string(throughput));
-    system_config_.set("scheduler.max-throughput", static_cast<std::size_t>(throughput));
+    system_config_.set("scheduler.max-throughput", scheduler_max_throughput(cfg));
     system_ = std::make_unique<caf::actor_system>(system_config_);
 
     auto bind = "tcp://" + cfg.get_string(options::taskmanager_host, "127.0.0.1") + ":" +

@@ -153,6 +153,16 @@ std::int64_t configuration::get_memory_size(const std::string& key, std::int64_t
   return parse_memory_size(*v, "configuration '" + key + "'");
 }
 
+std::size_t scheduler_max_throughput(const configuration& config) {
+  auto n = config.get_int(options::scheduler_max_throughput,
+                          options::default_scheduler_max_throughput);
+  if (n < 1)
+    throw error(errc::invalid_argument, std::string("configuration '") +
+                                            options::scheduler_max_throughput +
+                                            "' must be at least 1, got " + std::to_string(n));
+  return static_cast<std::size_t>(n);
+}
+
 void configuration::merge(const configuration& other) {
   for (auto& [k, v] : other.values_)
     values_[k] = v;

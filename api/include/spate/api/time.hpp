@@ -118,8 +118,8 @@ public:
     if (in.empty())
       return;
     if (current_) {
-      process_split_batch(in);
-      return;
+      current_->last_activity = ctx_->time->now();
+      current_->idle = false;
     }
     if (idle_after_ > 0) {
       last_activity_ = ctx_->time->now();
@@ -130,12 +130,14 @@ public:
       if (!idle_check_pending_)
         request_idle_check(last_activity_ + idle_after_);
     }
+    // The largest timestamp of the records' split, or of the whole input.
+    timestamp& max_ts = current_ ? current_->max_ts : max_ts_;
     const auto& assign = strategy_.assigner();
     if (interval_ > 0) {
       for (std::size_t i = 0; i < in.size(); ++i) {
         if (assign)
           in.timestamps[i] = assign(in.values[i]);
-        max_ts_ = std::max(max_ts_, in.timestamps[i]);
+        max_ts = std::max(max_ts, in.timestamps[i]);
       }
       out_->push(in);
       return;
@@ -144,8 +146,8 @@ public:
     for (std::size_t i = 0; i < in.size(); ++i) {
       timestamp ts = assign ? assign(in.values[i]) : in.timestamps[i];
       buf_.push(std::move(in.values[i]), ts);
-      max_ts_ = std::max(max_ts_, ts);
-      timestamp wm = max_ts_ - bound_ - 1;
+      max_ts = std::max(max_ts, ts);
+      timestamp wm = current_ ? split_watermark() : max_ts_ - bound_ - 1;
       if (wm > emitted_) {
         out_->push(buf_);
         buf_.clear();
@@ -253,49 +255,6 @@ private:
       }
     }
     return any ? low : high;
-  }
-
-  void process_split_batch(typed_batch<T>& in) {
-    timestamp now = ctx_->time->now();
-    current_->last_activity = now;
-    if (current_->idle) {
-      current_->idle = false;
-    }
-    if (idle_after_ > 0) {
-      last_activity_ = now;
-      if (idle_) {
-        idle_ = false;
-        out_->push_idle(false);
-      }
-      if (!idle_check_pending_)
-        request_idle_check(last_activity_ + idle_after_);
-    }
-    const auto& assign = strategy_.assigner();
-    if (interval_ > 0) {
-      for (std::size_t i = 0; i < in.size(); ++i) {
-        if (assign)
-          in.timestamps[i] = assign(in.values[i]);
-        current_->max_ts = std::max(current_->max_ts, in.timestamps[i]);
-      }
-      out_->push(in);
-      return;
-    }
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      timestamp ts = assign ? assign(in.values[i]) : in.timestamps[i];
-      buf_.push(std::move(in.values[i]), ts);
-      current_->max_ts = std::max(current_->max_ts, ts);
-      timestamp wm = split_watermark();
-      if (wm > emitted_) {
-        out_->push(buf_);
-        buf_.clear();
-        emitted_ = wm;
-        out_->push_watermark(wm);
-      }
-    }
-    if (!buf_.empty()) {
-      out_->push(buf_);
-      buf_.clear();
-    }
   }
 
   void emit_current() {

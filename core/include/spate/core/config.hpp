@@ -73,4 +73,8 @@ inline constexpr const char* scheduler_max_throughput = "spate.scheduler.max-thr
 inline constexpr std::int64_t default_scheduler_max_throughput = 100;
 } // namespace options
 
+//! options::scheduler_max_throughput of `config` (default 100); throws
+//! spate::error(errc::invalid_argument) naming the key when it is below 1.
+std::size_t scheduler_max_throughput(const configuration& config);
+
 } // namespace spate
