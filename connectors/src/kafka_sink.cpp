@@ -6,8 +6,7 @@
 #include <mutex>
 #include <optional>
 
-#include <simdjson.h>
-
+#include "json_template.hpp"
 #include "kafka_client.hpp"
 #include "kafka_txn.hpp"
 #include "spate/connectors/checkpointing.hpp"
@@ -112,9 +111,7 @@ private:
 };
 
 struct kafka_sink_function::key_parser {
-  simdjson::ondemand::parser parser;
-  std::string buffer;
-  std::string key;
+  detail::record_fields fields;
 };
 
 kafka_sink_function::kafka_sink_function(kafka_sink_config cfg) : cfg_(std::move(cfg)) {}
@@ -142,8 +139,10 @@ void kafka_sink_function::open(runtime_context& ctx) {
   subtask_ = ctx.subtask;
   who_ = "kafka sink " + cfg_.brokers + "/" + cfg_.topic + " (" + std::to_string(subtask_ + 1) +
          "/" + std::to_string(ctx.parallelism) + ")";
-  if (!cfg_.key_field.empty())
+  if (!cfg_.key_field.empty()) {
     keys_ = std::make_unique<key_parser>();
+    keys_->fields.add(cfg_.key_field, "key.field");
+  }
   auto props = cfg_.properties;
   if (cfg_.guarantee != kafka_delivery_guarantee::exactly_once) {
     if (cfg_.guarantee == kafka_delivery_guarantee::at_least_once)
@@ -252,30 +251,6 @@ void kafka_sink_function::open_transaction() {
   active_ = std::move(p);
 }
 
-void kafka_sink_function::key_of(const std::string& record) {
-  auto& k = *keys_;
-  k.buffer.assign(record);
-  k.buffer.append(simdjson::SIMDJSON_PADDING, '\0');
-  k.key.clear();
-  auto doc = k.parser.iterate(k.buffer.data(), record.size(), k.buffer.size());
-  if (doc.error())
-    return;
-  simdjson::ondemand::value v;
-  if (doc.find_field_unordered(cfg_.key_field).get(v) != simdjson::SUCCESS)
-    return;
-  std::string_view s;
-  if (v.type() == simdjson::ondemand::json_type::string) {
-    if (v.get_string().get(s) == simdjson::SUCCESS)
-      k.key.assign(s);
-  } else {
-    s = v.raw_json_token();
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' ||
-                          s.back() == '\r'))
-      s.remove_suffix(1);
-    k.key.assign(s);
-  }
-}
-
 void kafka_sink_function::check_delivery() {
   auto* d = active_->delivery();
   if (d->failed > 0)
@@ -287,18 +262,16 @@ void kafka_sink_function::write(const typed_batch<std::string>& batch) {
   rd_kafka_t* rk = active_->rk();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::string& v = batch.values[i];
-    const std::string* key = nullptr;
-    if (keys_) {
-      key_of(v);
-      if (!keys_->key.empty())
-        key = &keys_->key;
-    }
+    // A record that is not JSON or lacks the field has no key.
+    std::string_view key;
+    if (keys_ && keys_->fields.extract(v))
+      key = keys_->fields.value(0);
     timestamp ts = batch.timestamps[i];
     while (true) {
       auto err = rd_kafka_producev(
           rk, RD_KAFKA_V_RKT(active_->rkt()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-          RD_KAFKA_V_KEY(key ? key->data() : nullptr, key ? key->size() : 0),
+          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
           RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
           RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -185,7 +185,6 @@ struct kafka_source_function::partition_state {
   //! watermark operator has been told about it.
   std::int32_t split = 0;
   bool announced = false;
-  rd_kafka_topic_t* rkt = nullptr; // librdkafka's handle, learnt from the first record
 };
 
 // ---------------------------------------------------------------------------

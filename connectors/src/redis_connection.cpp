@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "redis_template.hpp"
+#include "json_template.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 

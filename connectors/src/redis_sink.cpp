@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "redis_connection.hpp"
-#include "redis_template.hpp"
+#include "json_template.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 

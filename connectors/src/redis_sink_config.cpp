@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "redis_template.hpp"
+#include "json_template.hpp"
 #include "spate/connectors/redis_sink.hpp"
 #include "spate/core/config.hpp"
 #include "spate/core/error.hpp"

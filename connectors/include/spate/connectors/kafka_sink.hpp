@@ -80,8 +80,6 @@ public:
 private:
   void open_transaction();
   void check_delivery();
-  //! Leaves the key.field of `record` in keys_->key (empty: none).
-  void key_of(const std::string& record);
 
   kafka_sink_config cfg_;
   std::string who_;

@@ -1,4 +1,4 @@
-#include "redis_template.hpp"
+#include "json_template.hpp"
 
 #include <algorithm>
 

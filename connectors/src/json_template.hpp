@@ -1,5 +1,5 @@
-// Private machinery of the Redis sink: key/value templates ("sensor_{id}") and
-// the top-level JSON fields of a record they refer to.
+// Templates over JSON records ("sensor_{id}") and the top-level fields they
+// read, shared by the Redis sink (keys, values) and the Kafka sink (key.field).
 #pragma once
 
 #include <cstddef>
