@@ -130,7 +130,8 @@ output_spec parse_output_spec(const std::string& spec) {
     return out;
   }
   bad_spec("output", spec,
-           "expected print, file:PATH, files:DIR, discard or kafka://HOST:PORT/TOPIC");
+           "expected print, file:PATH, files:DIR, discard, kafka://HOST:PORT/TOPIC or "
+           "redis://[:PASSWORD@]HOST:PORT[/DB]?key=...");
 }
 
 void check_input(const input_spec& in) {

@@ -179,6 +179,13 @@ void kafka_sink_function::open(runtime_context& ctx) {
   }
   props_ = props;
   txn_timeout_ms_ = static_cast<std::int32_t>(txn_timeout_ms);
+  {
+    // The same check for exactly-once, before any transaction is touched
+    // (after the timeout check: librdkafka refuses some timeouts itself).
+    kafka_producer probe(cfg_, who_, props, "");
+    kafka::partition_counts(probe.rk(), {cfg_.topic}, std::chrono::milliseconds(10'000), who_,
+                            cfg_.brokers);
+  }
 
   // 1. Transactions the restored checkpoint covers: commit what is not yet.
   for (const auto& t : to_commit_) {

@@ -214,13 +214,16 @@ BOOST_AUTO_TEST_CASE(a_transaction_timeout_below_the_checkpoint_interval_is_refu
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_topic_is_named) {
-  kafka_sink_function s(config("no-such-output", "sink.delivery-guarantee=at-least-once"));
-  checkpointing_context ctx(0, 1);
-  try {
-    s.open(ctx);
-    BOOST_ERROR("a missing topic was accepted");
-  } catch (const error& e) {
-    BOOST_TEST(e.code() == errc::not_found);
-    BOOST_TEST(std::string(e.what()).find("'no-such-output'") != std::string::npos, e.what());
+  for (auto guarantee : {"sink.delivery-guarantee=at-least-once",
+                         "sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=m"}) {
+    kafka_sink_function s(config("no-such-output", guarantee));
+    checkpointing_context ctx(0, 1);
+    try {
+      s.open(ctx);
+      BOOST_ERROR("a missing topic was accepted with " << guarantee);
+    } catch (const error& e) {
+      BOOST_TEST(e.code() == errc::not_found);
+      BOOST_TEST(std::string(e.what()).find("'no-such-output'") != std::string::npos, e.what());
+    }
   }
 }
