@@ -217,18 +217,31 @@ bool redis_connection::connect(std::string& why) {
   return setup({"PING"}, "PING failed");
 }
 
-bool redis_connection::round_trip(command_buffer& commands, std::size_t& acked, std::string& why) {
-  std::size_t n = commands.size();
-  for (std::size_t i = acked; i < n; ++i)
+bool redis_connection::write(const pending& p, std::string& why) {
+  command_buffer& commands = *p.commands;
+  for (std::size_t i = p.acked; i < commands.size(); ++i)
     if (redisAppendCommandArgv(ctx_, commands.argc(i), commands.argv(i), commands.argvlen(i)) !=
         REDIS_OK) {
       why = std::string("cannot buffer a command: ") + ctx_->errstr;
       close();
       return false;
     }
-  // The first redisGetReply writes the whole pipeline, then replies are read
-  // in order: one round trip for the lot.
-  for (std::size_t i = acked; i < n; ++i) {
+  // Redis buffers its replies for a client without limit (normal clients
+  // have no output-buffer limit by default), so writing a whole batch while
+  // the previous one's replies are unread cannot deadlock.
+  int done = 0;
+  while (!done)
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
+      why = std::string("cannot send: ") + ctx_->errstr;
+      close();
+      return false;
+    }
+  return true;
+}
+
+bool redis_connection::read_replies(pending& p, std::string& why) {
+  command_buffer& commands = *p.commands;
+  for (std::size_t i = p.acked; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK) {
       why = ctx_->errstr;
@@ -250,28 +263,50 @@ bool redis_connection::round_trip(command_buffer& commands, std::size_t& acked, 
            "' failed: " + text);
     }
     freeReplyObject(reply);
-    acked = i + 1;
+    p.acked = i + 1;
   }
   return true;
 }
 
-void redis_connection::execute(command_buffer& commands) {
+void redis_connection::send(command_buffer& commands) {
   if (commands.empty())
     return;
   commands.prepare();
+  pending_.push_back({&commands, 0});
+  if (!ctx_)
+    return; // await_oldest() reconnects
   sigpipe_guard guard;
-  std::size_t acked = 0;
-  std::string why = "not connected";
-  if (ctx_ && round_trip(commands, acked, why))
+  write(pending_.back(), why_);
+}
+
+void redis_connection::await_oldest() {
+  if (pending_.empty())
     return;
+  sigpipe_guard guard;
+  std::string why = why_.empty() ? "not connected" : why_;
+  if (ctx_ && read_replies(pending_.front(), why)) {
+    pending_.erase(pending_.begin());
+    return;
+  }
+  recover(std::move(why));
+  pending_.erase(pending_.begin());
+}
+
+void redis_connection::recover(std::string why) {
   using clock = std::chrono::steady_clock;
   const auto max_retry = std::chrono::milliseconds(cfg_.max_retry_ms);
   const auto max_backoff = std::chrono::milliseconds(2000);
   auto started = clock::now();
   auto deadline = started + max_retry;
   auto backoff = std::chrono::milliseconds(50);
-  log().warn("redis sink {}: {}; reconnecting for up to {} ms ({} of {} commands acknowledged)",
-             endpoint_, why, cfg_.max_retry_ms, acked, commands.size());
+  auto unacked = [&] {
+    std::size_t n = 0;
+    for (const auto& p : pending_)
+      n += p.commands->size() - p.acked;
+    return n;
+  };
+  log().warn("redis sink {}: {}; reconnecting for up to {} ms ({} commands unacknowledged)",
+             endpoint_, why, cfg_.max_retry_ms, unacked());
   for (;;) {
     auto now = clock::now();
     if (now >= deadline)
@@ -286,14 +321,22 @@ void redis_connection::execute(command_buffer& commands) {
       reconnects_->fetch_add(1, std::memory_order_relaxed);
     if (!connect(why))
       continue;
-    std::size_t before = acked;
-    if (round_trip(commands, acked, why)) {
+    // Everything not acknowledged goes again, in the order it was first sent.
+    bool sent = true;
+    for (const auto& p : pending_)
+      if (!(sent = write(p, why)))
+        break;
+    if (!sent)
+      continue;
+    std::size_t before = pending_.front().acked;
+    if (read_replies(pending_.front(), why)) {
+      why_.clear();
       log().info(
           "redis sink {}: reconnected after {} ms", endpoint_,
           std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count());
       return;
     }
-    if (acked > before) { // Redis is alive and took some: a fresh allowance
+    if (pending_.front().acked > before) { // Redis is alive and took some: a fresh allowance
       deadline = clock::now() + max_retry;
       backoff = std::chrono::milliseconds(50);
     }

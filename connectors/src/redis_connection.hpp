@@ -76,13 +76,31 @@ public:
   //! "redis sink HOST:PORT: <why>") when any of it fails; never shows the
   //! password.
   void open();
-  //! Sends every command of `commands` pipelined and reads every reply. A
-  //! lost connection (or a transient error reply: LOADING, BUSY, TRYAGAIN,
-  //! ...) drops the connection; it is reopened with exponential backoff and
-  //! the commands not yet acknowledged are sent again, for up to
-  //! cfg.max_retry_ms, then errc::io naming HOST:PORT and the last error. Any
-  //! other error reply throws errc::io naming the command and its key.
-  void execute(command_buffer& commands);
+  //! Sends every command of `commands` pipelined and returns without waiting
+  //! for the replies: Redis works on this batch while the caller builds the
+  //! next. `commands` must stay unchanged until await_oldest() has returned
+  //! for it. A connection lost while sending is noticed, and repaired, by
+  //! await_oldest().
+  void send(command_buffer& commands);
+  //! Reads the replies of the oldest batch sent. A lost connection (or a
+  //! transient error reply: LOADING, BUSY, TRYAGAIN, ...) drops the
+  //! connection; it is reopened with exponential backoff and every command
+  //! not yet acknowledged, of this batch and of those sent after it, is sent
+  //! again in order, for up to cfg.max_retry_ms, then errc::io naming
+  //! HOST:PORT and the last error. Any other error reply throws errc::io
+  //! naming the command and its key.
+  void await_oldest();
+  //! Batches sent and not yet acknowledged.
+  std::size_t in_flight() const { return pending_.size(); }
+  //! send() then await every batch in flight: nothing is left unacknowledged.
+  void execute(command_buffer& commands) {
+    send(commands);
+    drain();
+  }
+  void drain() {
+    while (!pending_.empty())
+      await_oldest();
+  }
   //! Frees the connection. Never throws.
   void close() noexcept;
 
@@ -93,15 +111,27 @@ private:
   //! Connects and authenticates; false with `why` set on a failure worth
   //! retrying, throws on one that is not (a refused AUTH or SELECT).
   bool connect(std::string& why);
-  //! Sends commands [acked, n) and reads their replies, advancing `acked`.
-  //! False with `why` set when the connection failed.
-  bool round_trip(command_buffer& commands, std::size_t& acked, std::string& why);
+  //! A batch sent; `acked` of its commands have their replies.
+  struct pending {
+    command_buffer* commands;
+    std::size_t acked;
+  };
+  //! Writes the commands of `p` not yet acknowledged. False with `why` set
+  //! when the connection failed.
+  bool write(const pending& p, std::string& why);
+  //! Reads the replies of `p`, advancing its `acked`. False with `why` set
+  //! when the connection failed or a transient error came back.
+  bool read_replies(pending& p, std::string& why);
+  //! Reconnects with backoff until the oldest batch is acknowledged.
+  void recover(std::string why);
   [[noreturn]] void fail(const std::string& why) const;
 
   const redis_sink_config& cfg_;
   std::atomic<std::int64_t>* reconnects_;
   std::string endpoint_;
   redisContext* ctx_ = nullptr;
+  std::vector<pending> pending_; // oldest first
+  std::string why_;              // why the connection was dropped while sending
 };
 
 } // namespace spate::detail

@@ -33,7 +33,8 @@ public:
 
   void open(runtime_context& ctx) override;
   void write(const typed_batch<std::string>& batch) override;
-  //! write() leaves nothing unacknowledged; this only makes sure of it.
+  //! A checkpoint covers only what Redis has acknowledged: everything in
+  //! flight is awaited first.
   void snapshot_state(std::int64_t, operator_state_writer&) override { flush(); }
   void finish() override { flush(); }
   void close() override;
@@ -45,6 +46,12 @@ private:
   void render(const detail::record_template& t, const std::string& record);
   void on_malformed(const std::string& record);
   void report_skipped();
+  //! Sends the batch being filled; Redis works on it while the next one is
+  //! built. The oldest batches are awaited here while more than
+  //! 2 x max_rows commands are unacknowledged.
+  void submit();
+  void await_oldest();
+  //! submit(), then await everything in flight.
   void flush();
 
   redis_sink_config cfg_;
@@ -54,7 +61,12 @@ private:
   bool parse_ = false;
   std::string ttl_text_;
   std::size_t commands_per_record_ = 1;
-  detail::command_buffer buffer_;
+  // Buffers are reused: after warm-up a batch allocates nothing.
+  std::vector<std::unique_ptr<detail::command_buffer>> pool_;
+  std::vector<detail::command_buffer*> free_;
+  detail::command_buffer* filling_ = nullptr;
+  std::vector<detail::command_buffer*> sent_; // in flight, oldest first
+  std::size_t unacked_ = 0;                   // commands in sent_
   std::unique_ptr<detail::redis_connection> conn_;
   std::string why_;
 
@@ -105,13 +117,15 @@ void redis_sink_function::open(runtime_context& ctx) {
     errors_ = &ctx.counter("numRecordsOutErrors");
     reconnects_ = &ctx.counter("numReconnectAttempts");
   }
+  pool_.push_back(std::make_unique<detail::command_buffer>());
+  filling_ = pool_.back().get();
   conn_ = std::make_unique<detail::redis_connection>(cfg_, reconnects_);
   conn_->open();
 }
 
 void redis_sink_function::render(const detail::record_template& t, const std::string& record) {
-  buffer_.arg();
-  detail::render_template(t, record, fields_, buffer_.arena());
+  filling_->arg();
+  detail::render_template(t, record, fields_, filling_->arena());
 }
 
 bool redis_sink_function::append(const std::string& record) {
@@ -119,15 +133,15 @@ bool redis_sink_function::append(const std::string& record) {
     why_ = fields_.why();
     return false;
   }
-  auto mark = buffer_.position();
-  buffer_.arg(to_string(cfg_.command));
+  auto mark = filling_->position();
+  filling_->arg(to_string(cfg_.command));
   render(key_, record);
   switch (cfg_.command) {
   case redis_command::set:
     render(value_, record);
     if (!ttl_text_.empty()) {
-      buffer_.arg("PX");
-      buffer_.arg(ttl_text_);
+      filling_->arg("PX");
+      filling_->arg(ttl_text_);
     }
     break;
   case redis_command::hset:
@@ -135,56 +149,83 @@ bool redis_sink_function::append(const std::string& record) {
     render(value_, record);
     break;
   case redis_command::zadd: {
-    std::size_t start = buffer_.arena().size();
+    std::size_t start = filling_->arena().size();
     render(score_, record);
-    std::string_view score(buffer_.arena().data() + start, buffer_.arena().size() - start);
+    std::string_view score(filling_->arena().data() + start, filling_->arena().size() - start);
     if (!is_score(score)) {
       why_ = "score '" + detail::excerpt(score, 40) + "' is not a number";
-      buffer_.rollback(mark);
+      filling_->rollback(mark);
       return false;
     }
     render(member_, record);
     break;
   }
   case redis_command::xadd:
-    buffer_.arg("*");
+    filling_->arg("*");
     if (stream_slots_.empty()) {
-      buffer_.arg("value");
+      filling_->arg("value");
       render(value_, record);
     }
     for (std::size_t i = 0; i < stream_slots_.size(); ++i) {
-      buffer_.arg(cfg_.stream_fields[i]);
-      buffer_.arg(fields_.value(stream_slots_[i]));
+      filling_->arg(cfg_.stream_fields[i]);
+      filling_->arg(fields_.value(stream_slots_[i]));
     }
     break;
   default: // SADD, LPUSH, RPUSH, PUBLISH: key (or channel) and value
     render(value_, record);
   }
-  buffer_.end_command();
+  filling_->end_command();
   if (!ttl_text_.empty() && cfg_.command != redis_command::set) {
-    buffer_.arg("PEXPIRE");
+    filling_->arg("PEXPIRE");
     render(key_, record);
-    buffer_.arg(ttl_text_);
-    buffer_.end_command();
+    filling_->arg(ttl_text_);
+    filling_->end_command();
   }
   return true;
 }
 
 void redis_sink_function::write(const typed_batch<std::string>& batch) {
   for (const std::string& record : batch.values) {
-    if (!buffer_.empty() && buffer_.size() + commands_per_record_ > cfg_.max_rows)
-      flush();
+    if (!filling_->empty() && filling_->size() + commands_per_record_ > cfg_.max_rows)
+      submit();
     if (!append(record))
       on_malformed(record);
   }
-  flush();
+  submit();
+}
+
+void redis_sink_function::submit() {
+  if (!conn_ || filling_->empty())
+    return;
+  conn_->send(*filling_);
+  sent_.push_back(filling_);
+  unacked_ += filling_->size();
+  // A batch cut short (the end of write()'s input, or a malformed record's
+  // rollback) must not make the full batch before it wait: the bound is on
+  // commands, so Redis always has up to 2 x max_rows queued.
+  while (unacked_ > 2 * cfg_.max_rows)
+    await_oldest();
+  if (free_.empty()) {
+    pool_.push_back(std::make_unique<detail::command_buffer>());
+    free_.push_back(pool_.back().get());
+  }
+  filling_ = free_.back();
+  free_.pop_back();
+}
+
+void redis_sink_function::await_oldest() {
+  conn_->await_oldest();
+  detail::command_buffer* done = sent_.front();
+  sent_.erase(sent_.begin());
+  unacked_ -= done->size();
+  done->clear();
+  free_.push_back(done);
 }
 
 void redis_sink_function::flush() {
-  if (buffer_.empty() || !conn_)
-    return;
-  conn_->execute(buffer_);
-  buffer_.clear();
+  submit();
+  while (!sent_.empty())
+    await_oldest();
 }
 
 void redis_sink_function::on_malformed(const std::string& record) {

@@ -60,15 +60,24 @@ struct sink_driver {
     sink->write(batch);
   }
   //! A checkpoint barrier: everything written must be acknowledged by now.
+  //! write() alone may return with its batch still in flight.
   void checkpoint(std::int64_t id) {
     operator_state_writer out;
     sink->snapshot_state(id, out);
     sink->notify_checkpoint_complete(id);
+    last_checkpoint = id;
+  }
+  void checkpoint() { checkpoint(last_checkpoint + 1); }
+  //! write() then a checkpoint: the records are in Redis when it returns.
+  void write_acked(const std::vector<std::string>& records) {
+    write(records);
+    checkpoint();
   }
 
   std::unique_ptr<sink_function<std::string>> sink;
   test_counters counters;
   runtime_context ctx;
+  std::int64_t last_checkpoint = 0;
 };
 
 // Runs `body`, expects spate::error with `code`, returns its message.
@@ -119,7 +128,7 @@ BOOST_AUTO_TEST_CASE(set_with_key_template_and_ttl) {
 
   sink_driver ms(server.uri("?key=k:{id}&value={temp}&ttl=1500%20ms"));
   ms.open();
-  ms.write({R"({"id":1,"temp":-4e2})"});
+  ms.write_acked({R"({"id":1,"temp":-4e2})"});
   BOOST_TEST(c.text({"GET", "k:1"}) == "-4e2");
   auto pttl = std::stoll(c.text({"PTTL", "k:1"}));
   BOOST_TEST((pttl > 0 && pttl <= 1500));
@@ -130,7 +139,7 @@ BOOST_AUTO_TEST_CASE(templates_take_fields_whole_records_and_literal_braces) {
   sink_driver d(server.uri("?key={{x}}_{name}_{ok}&value={tags}|{meta}|{}"));
   d.open();
   std::string record = R"({"name":"caf\u00e9 \"q\"","ok":true,"tags":[1, 2],"meta":{"a":null}})";
-  d.write({record});
+  d.write_acked({record});
   redis_client c(server.port(), server.password());
   BOOST_TEST(c.text({"GET", "{x}_caf\xc3\xa9 \"q\"_true"}) == R"([1, 2]|{"a":null}|)" + record);
 }
@@ -141,6 +150,7 @@ BOOST_AUTO_TEST_CASE(hset_writes_hash_fields) {
   d.open();
   d.write({R"({"id":1,"metric":"temp","v":20.5})", R"({"id":1,"metric":"hum","v":40})",
            R"({"id":2,"metric":"temp","v":19})", R"({"id":1,"metric":"temp","v":21})"});
+  d.checkpoint();
   redis_client c(server.port(), server.password());
   BOOST_TEST(c.text({"HGET", "sensor:1", "temp"}) == "21");
   BOOST_TEST(c.text({"HGET", "sensor:1", "hum"}) == "40");
@@ -156,6 +166,7 @@ BOOST_AUTO_TEST_CASE(zadd_keeps_a_ranking) {
   d.write({R"({"window":1,"word":"flink","count":3})", R"({"window":1,"word":"spate","count":5})",
            R"({"window":1,"word":"redis","count":4})"});
   d.write({R"({"window":1,"word":"flink","count":9})"}); // a later count replaces the earlier
+  d.checkpoint();
   redis_client c(server.port(), server.password());
   BOOST_TEST(c.text({"ZREVRANGE", "top:1", "0", "-1", "WITHSCORES"}) == "flink 9 spate 5 redis 4");
 }
@@ -167,7 +178,8 @@ BOOST_AUTO_TEST_CASE(xadd_appends_stream_entries) {
   fields.open();
   whole.open();
   fields.write({R"({"id":"a","t":1.5,"skipped":0})", R"({"t":2,"id":"b"})"});
-  whole.write({R"({"id":"a"})"});
+  whole.write_acked({R"({"id":"a"})"});
+  fields.checkpoint();
   redis_client c(server.port(), server.password());
   auto entries = c.list({"XRANGE", "events", "-", "+"});
   BOOST_TEST_REQUIRE(entries.size() == 10u); // two of: id, [id a t 1.5]
@@ -205,6 +217,8 @@ BOOST_AUTO_TEST_CASE(lists_and_sets) {
   l.write(records);
   s.write(records);
   s.write(records);
+  l.checkpoint();
+  s.checkpoint();
   redis_client c(server.port(), server.password());
   BOOST_TEST(c.text({"LRANGE", "log", "0", "-1"}) == "0 1 2");
   BOOST_TEST(c.text({"SCARD", "ids"}) == "3");
@@ -215,7 +229,7 @@ BOOST_AUTO_TEST_CASE(database_from_the_path) {
   redis_server server;
   sink_driver d(server.uri("/3?key=k{id}"));
   d.open();
-  d.write({R"({"id":1})"});
+  d.write_acked({R"({"id":1})"});
   redis_client db0(server.port(), server.password());
   redis_client db3(server.port(), server.password(), 3);
   BOOST_TEST(db0.text({"EXISTS", "k1"}) == "0");
@@ -261,13 +275,37 @@ BOOST_AUTO_TEST_CASE(unreachable_server_fails_at_open) {
              msg);
 }
 
+BOOST_AUTO_TEST_CASE(write_returns_while_redis_works_and_a_checkpoint_awaits_it) {
+  // With writes paused on the server, write() must still return (its batch
+  // in flight, one more may follow it) and only the checkpoint waits for the
+  // replies. A sink that awaited each batch in write() would block here for
+  // the whole pause and then find the keys already written.
+  redis_server server;
+  redis_client c(server.port(), server.password());
+  sink_driver d(server.uri("?key={id}&value={n}&sink.buffer-flush.max-rows=10"));
+  d.open();
+  BOOST_TEST_REQUIRE(c.text({"CLIENT", "PAUSE", "60000", "WRITE"}) == "OK");
+  d.write(numbered("p", 10));
+  BOOST_TEST(c.text({"DBSIZE"}) == "0"); // sent, not yet executed
+  std::atomic<bool> done{false};
+  std::thread checkpointer([&] {
+    d.checkpoint();
+    done = true;
+  });
+  BOOST_TEST(!done.load());
+  BOOST_TEST(c.text({"CLIENT", "UNPAUSE"}) == "OK");
+  checkpointer.join();
+  BOOST_TEST(c.text({"DBSIZE"}) == "10");
+  BOOST_TEST(c.text({"GET", "p9"}) == "9");
+}
+
 BOOST_AUTO_TEST_CASE(error_reply_fails_naming_command_and_key) {
   redis_server server;
   redis_client c(server.port(), server.password());
   c.text({"SET", "sensor:1", "a string"});
   sink_driver d(server.uri("?command=HSET&key=sensor:{id}&field=f"));
   d.open();
-  auto msg = error_of([&] { d.write({R"({"id":1})"}); }, errc::io);
+  auto msg = error_of([&] { d.write_acked({R"({"id":1})"}); }, errc::io);
   BOOST_TEST(
       contains(msg, "redis sink " + server.address() + ": HSET 'sensor:1' failed: WRONGTYPE"), msg);
 }
@@ -276,7 +314,7 @@ BOOST_AUTO_TEST_CASE(restart_while_writing_drops_nothing) {
   redis_server server;
   sink_driver d(server.uri("?key={id}&value={n}&sink.max-retry-time=20s"));
   d.open();
-  d.write(numbered("before", 10));
+  d.write_acked(numbered("before", 10));
   server.kill(); // no persistence: "before*" is gone with it
   std::exception_ptr failure;
   std::thread writer([&] {
@@ -319,7 +357,7 @@ BOOST_AUTO_TEST_CASE(only_unacknowledged_commands_are_sent_again) {
   });
   sink_driver d("redis://127.0.0.1:" + std::to_string(fake.port()) + "?key={id}");
   d.open();
-  d.write(numbered("r", 10));
+  d.write_acked(numbered("r", 10));
   BOOST_TEST(fake.connections() == 3);
   BOOST_TEST(fake.keys(1) == key_range("r", 3, 10));
   BOOST_TEST(fake.keys(2) == key_range("r", 5, 10));
@@ -333,7 +371,7 @@ BOOST_AUTO_TEST_CASE(error_reply_is_not_retried) {
   sink_driver d("redis://127.0.0.1:" + std::to_string(fake.port()) +
                 "?command=ZADD&key=z{id}&member=m&score=1");
   d.open();
-  auto msg = error_of([&] { d.write(numbered("k", 3)); }, errc::io);
+  auto msg = error_of([&] { d.write_acked(numbered("k", 3)); }, errc::io);
   BOOST_TEST(contains(msg, "ZADD 'zk1' failed: ERR value is not a valid float"), msg);
   BOOST_TEST(fake.connections() == 1);
 }
@@ -344,7 +382,7 @@ BOOST_AUTO_TEST_CASE(gives_up_after_max_retry_time) {
   d.open();
   server.kill();
   auto start = std::chrono::steady_clock::now();
-  auto msg = error_of([&] { d.write(numbered("x", 3)); }, errc::io);
+  auto msg = error_of([&] { d.write_acked(numbered("x", 3)); }, errc::io);
   auto took = std::chrono::steady_clock::now() - start;
   BOOST_TEST(contains(msg, "redis sink " + server.address() + ": gave up after"), msg);
   BOOST_TEST(contains(msg, "last error: cannot connect"), msg);
@@ -386,6 +424,7 @@ BOOST_AUTO_TEST_CASE(replay_after_restore_leaves_the_same_data_for_idempotent_co
     first.write(std::vector<std::string>(records.begin(), records.begin() + 120));
     first.checkpoint(1);
     first.write(std::vector<std::string>(records.begin() + 120, records.end()));
+    first.sink->finish();
   }
   auto before = dump();
   // A failure after checkpoint 1, then a restore: everything after it is
@@ -394,6 +433,7 @@ BOOST_AUTO_TEST_CASE(replay_after_restore_leaves_the_same_data_for_idempotent_co
     sink_driver replay(server.uri(spec));
     replay.open();
     replay.write(std::vector<std::string>(records.begin() + 120, records.end()));
+    replay.sink->finish();
   }
   BOOST_TEST(before.size() == 200u + 7 + 7 + 7);
   BOOST_TEST((dump() == before));
@@ -419,6 +459,7 @@ BOOST_AUTO_TEST_CASE(malformed_records_are_skipped_and_counted) {
   d.open();
   d.write({R"({"w":"a","c":1})", "[1,2]", R"({"w":"b"})", R"({"w":"c","c":"many"})",
            R"({"w":"d","c":"-inf"})", R"({"w":"e","c":2.5e1})", "{\"w\":"});
+  d.checkpoint();
   BOOST_TEST(d.counters.value("numRecordsOutErrors") == 4);
   redis_client c(server.port(), server.password());
   BOOST_TEST(c.text({"ZRANGE", "rank", "0", "-1", "WITHSCORES"}) == "d -inf a 1 e 25");

@@ -103,13 +103,16 @@ redis_sink_config parse_redis_sink_config(const connector_uri& uri);
 //! as `cfg` says. Each subtask holds one connection, opened in open(): an
 //! unreachable server or a refused AUTH/SELECT throws spate::error(errc::io,
 //! "redis sink HOST:PORT: ...") without the password. write() sends the batch
-//! pipelined (at most max_rows commands per round trip) and returns once Redis
-//! acknowledged every command; a lost connection is reopened with exponential
+//! pipelined (at most max_rows commands per round trip) and returns while Redis
+//! works on it: replies are awaited, oldest batch first, only while more than
+//! 2 x max_rows commands are unacknowledged, so building the next batch
+//! overlaps Redis running the previous ones. A lost connection is reopened with exponential
 //! backoff (50 ms doubling to 2 s) and the unacknowledged commands sent again,
 //! for up to max_retry_ms, then errc::io naming HOST:PORT and the last error.
 //! An error reply (e.g. WRONGTYPE) throws errc::io naming the command and the
 //! key; it is not retried. Checkpoints record no state: everything written
-//! before a barrier is acknowledged by then (at least once; effectively once
+//! before a barrier is awaited then, so a checkpoint covers only acknowledged
+//! writes (at least once; effectively once
 //! for idempotent commands). Counters: "numRecordsOutErrors" (skipped
 //! malformed records), "numReconnectAttempts".
 sink_spec<std::string> redis_sink(redis_sink_config cfg);
