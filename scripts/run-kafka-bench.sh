@@ -12,6 +12,8 @@
 #   RECORDS_EO [5000000]  100 B records per run of the delivery-guarantee group
 #   TWEETS [1000000]      generated tweets for trending_hashtags
 #   REDIS_RECORDS [2000000]
+#   ONLY [all]            a comma list of the groups to run: kafka, eo, trending, redis (e.g.
+#                         ONLY=redis needs no broker and takes a minute)
 #   QUIET_TIMEOUT [300]   seconds to wait, before each run, for the machine to be idle (another
 #                         build or test run distorts the figures); a run that started on a busy
 #                         machine is marked in the table
@@ -82,7 +84,7 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # user + system seconds of a process
-proc_cpu() { awk -v clk="$CLK" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+proc_cpu() { [[ -n "$1" ]] || { echo 0; return; }; awk -v clk="$CLK" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # busy and total jiffies of the machine
 machine_jiffies() { awk '/^cpu /{busy=$2+$3+$4+$7+$8+$9; print busy, busy+$5+$6}' /proc/stat; }
 
@@ -166,11 +168,18 @@ cli_result() {
 START_TIME=$(date -u +%H:%M)
 COMMIT_AT_START=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); commit $COMMIT_AT_START"
-log "starting a Kafka broker and a redis-server (work dir $work)"
+want() { [[ -z "${ONLY:-}" || ",$ONLY," == *",$1,"* ]]; }
+need_kafka=0
+for g in kafka eo trending; do if want "$g"; then need_kafka=1; fi; done
+B="" BROKER_PID=""
+if ((need_kafka)); then
+log "starting a Kafka broker (work dir $work)"
 bootstrap=$(bash scripts/kafka.sh start --port 0 --dir "$work/kafka" 2>"$work/kafka-start.err" | tail -1) ||
   { cat "$work/kafka-start.err" >&2; exit 1; }
 B=${bootstrap#bootstrap=}
 BROKER_PID=$(cat "$work/kafka/kafka.pid")
+fi
+log "starting a redis-server"
 mkdir -p "$work/redis"
 REDIS_PORT=$(free_port)
 REDIS_PW=bench
@@ -189,6 +198,7 @@ for p in "${QUEUE[@]}"; do
   SPATE_QUEUE+=(--source-option "properties.$p")
 done
 
+if ((need_kafka)); then
 # The input topics, filled once (these runs also warm the broker's JIT up; not recorded).
 log "filling the input topics"
 for t in in100 in1k in100eo tweets; do $K create-topic --brokers "$B" --topic "$t" --partitions 2; done
@@ -200,6 +210,7 @@ $K tweets --brokers "$B" --topic tweets --records "$NTWEETS" >/dev/null
 $K create-topic --brokers "$B" --topic warmup --partitions 2
 $K spate --brokers "$B" --topic in100 --out warmup --size 100 --parallelism 2 >/dev/null 2>&1
 $K delete-topic --brokers "$B" --topic warmup
+fi
 
 seq_no=0
 out_topic() { seq_no=$((seq_no + 1)); OUT="out-$seq_no"; $K create-topic --brokers "$B" --topic "$OUT" --partitions 2; }
@@ -295,15 +306,17 @@ for round in $(seq 1 "$RUNS"); do
     order=(pipe1 spate1 pipe1q spate1q pipe2 spate2 pipe2q spate2q consume produce)
   fi
   log "round $round of $RUNS"
-  for size in 100 1k; do
-    for w in "${order[@]}"; do kafka_run "$size" "$w"; done
-  done
+  if want kafka; then
+    for size in 100 1k; do
+      for w in "${order[@]}"; do kafka_run "$size" "$w"; done
+    done
+  fi
   if ((round % 2)); then g=(exactly-once raw-txn-fresh at-least-once raw-txn none raw-idem); else g=(raw-idem none raw-txn at-least-once raw-txn-fresh exactly-once); fi
-  for x in "${g[@]}"; do eo_run "$x"; done
+  if want eo; then for x in "${g[@]}"; do eo_run "$x"; done; fi
   if ((round % 2)); then t=(kafka2 gen2 kafka2q kafka1); else t=(gen2 kafka2 kafka1 kafka2q); fi
-  for x in "${t[@]}"; do trending_run "$x"; done
+  if want trending; then for x in "${t[@]}"; do trending_run "$x"; done; fi
   if ((round % 2)); then r=(spate1 bench50 spate2 bench1 discard); else r=(bench50 spate1 bench1 spate2 discard); fi
-  for x in "${r[@]}"; do redis_run "$x"; done
+  if want redis; then for x in "${r[@]}"; do redis_run "$x"; done; fi
 done
 
 # ---------------------------------------------------------------------------------------------
