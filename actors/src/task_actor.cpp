@@ -130,7 +130,7 @@ void task_actor::on_exit() {
   // keep terminated tasks (and their operators) alive.
   close_operators();
   pending_.clear();
-  blocked_.clear();
+  held_.clear();
   out_.clear();
   writers_.clear();
   channel_views_.clear();
@@ -185,10 +185,7 @@ caf::behavior task_actor::make_behavior() {
     },
     [this](abort_atom, std::int64_t id) {
       guarded([&] {
-        // Its barriers may still be on the way: they must not count for a later one.
-        last_barrier_ = std::max(last_barrier_, id);
-        if (aligning_ == id)
-          end_alignment();
+        apply(aligner_.on_abort(checkpoint_id{id}));
         for (auto& op : ops_)
           op->notify_checkpoint_aborted(id);
         if (stopping_ && stop_id_ == id) {
@@ -373,8 +370,11 @@ void task_actor::build() {
     }
   }
   open_channels_ = static_cast<int>(in_.size());
-  blocked_.resize(in_.size());
-  barrier_seen_.assign(in_.size(), 0);
+  held_.assign(in_.size(), {});
+  aligner_ = checkpoints::barrier_aligner(static_cast<int>(in_.size()),
+                                          rt_->checkpointing.exactly_once
+                                              ? checkpoints::barrier_aligner::mode::exactly_once
+                                              : checkpoints::barrier_aligner::mode::at_least_once);
 }
 
 void task_actor::start() {
@@ -402,9 +402,9 @@ void task_actor::on_data(data_msg& m) {
 
 void task_actor::dispatch(pending_input&& p) {
   int c = p.is_data ? p.data.channel : p.control.channel;
-  if (channel_blocked(c)) {
+  if (aligner_.blocked(c)) {
     // Exactly-once alignment: nothing behind a barrier passes before it.
-    blocked_[c].held.push_back(std::move(p));
+    held_[c].push_back(std::move(p));
     return;
   }
   if (p.is_data)
@@ -430,14 +430,14 @@ void task_actor::process_control(const control_msg& m) {
   } else if (m.kind == control_kind::idle_status) {
     ch.idle = m.value != 0;
   } else if (m.kind == control_kind::barrier) {
-    on_barrier(m.channel, m.barrier);
+    apply(aligner_.on_barrier(m.channel, checkpoint_id{m.barrier->id}), m.barrier);
     return;
   } else if (!ch.ended) {
     ch.ended = true;
     --open_channels_;
     if (--open_channels_per_input_[ch.input] == 0)
       head_->end_input(ch.input);
-    check_alignment(); // an ended channel has no barrier to wait for
+    apply(aligner_.on_end_of_channel(m.channel)); // it has no barrier to wait for
     if (done_)
       return;
   }
@@ -719,7 +719,7 @@ void task_actor::on_trigger(const trigger_msg& m) {
   auto info = std::make_shared<const trigger_msg>(m);
   if (m.drain)
     head_->process_watermark(max_watermark); // every window fires before the savepoint
-  last_barrier_ = m.id;
+  aligner_.on_triggered(checkpoint_id{m.id});
   alignment_start_ = std::chrono::steady_clock::now();
   if (take_snapshot(info) && m.stop) {
     stopping_ = true;
@@ -727,51 +727,29 @@ void task_actor::on_trigger(const trigger_msg& m) {
   }
 }
 
-void task_actor::on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info) {
-  std::int64_t id = info->id;
-  if (id <= last_barrier_ || (aligning_ != 0 && id < aligning_))
-    return; // of a checkpoint already taken, given up, or superseded here
-  if (aligning_ != 0 && id > aligning_)
-    end_alignment(); // a newer checkpoint supersedes the one being aligned
-  if (aligning_ == 0) {
-    aligning_ = id;
+void task_actor::apply(const checkpoints::alignment_step& step,
+                       const std::shared_ptr<const trigger_msg>& info) {
+  if (step.started) {
     aligning_info_ = info;
     alignment_start_ = std::chrono::steady_clock::now();
   }
-  if (!barrier_seen_[channel]) {
-    barrier_seen_[channel] = 1;
-    if (rt_->checkpointing.exactly_once)
-      blocked_[channel].active = true;
+  if (step.complete) {
+    auto taken = std::move(aligning_info_);
+    take_snapshot(taken);
   }
-  check_alignment();
+  if (step.released)
+    release_held();
+  if (!aligner_.aligning())
+    aligning_info_.reset();
 }
 
-void task_actor::check_alignment() {
-  if (aligning_ == 0)
-    return;
-  int ready = 0;
-  for (std::size_t c = 0; c < in_.size(); ++c)
-    if (barrier_seen_[c] || in_[c].ended)
-      ++ready;
-  if (ready < static_cast<int>(in_.size()))
-    return;
-  auto info = aligning_info_;
-  last_barrier_ = aligning_;
-  take_snapshot(info);
-  end_alignment();
-}
-
-void task_actor::end_alignment() {
-  aligning_ = 0;
-  aligning_info_.reset();
-  std::fill(barrier_seen_.begin(), barrier_seen_.end(), 0);
+void task_actor::release_held() {
   // What waited behind the barriers goes first, in its channel's order.
   std::deque<pending_input> released;
-  for (auto& b : blocked_) {
-    b.active = false;
-    for (auto& p : b.held)
+  for (auto& held : held_) {
+    for (auto& p : held)
       released.push_back(std::move(p));
-    b.held.clear();
+    held.clear();
   }
   pending_.insert(pending_.begin(), std::make_move_iterator(released.begin()),
                   std::make_move_iterator(released.end()));

@@ -13,6 +13,7 @@
 #include "runtime.hpp"
 #include "spate/actors/operator.hpp"
 #include "spate/actors/record_writer.hpp"
+#include "spate/checkpoints/barrier_aligner.hpp"
 
 namespace spate {
 class keyed_state_backend;
@@ -84,14 +85,15 @@ private:
   void on_processing_time_due(std::uint64_t token);
   void schedule_wakeup();
   void on_trigger(const trigger_msg& m);
-  void on_barrier(int channel, const std::shared_ptr<const trigger_msg>& info);
-  void check_alignment();
-  void end_alignment();
+  //! Acts on what the aligner decided: keep the checkpoint's details,
+  //! snapshot, release what blocked channels held.
+  void apply(const checkpoints::alignment_step& step,
+             const std::shared_ptr<const trigger_msg>& info = nullptr);
+  void release_held();
   //! Snapshots and forwards the barrier; false (and a decline) on failure.
   bool take_snapshot(const std::shared_ptr<const trigger_msg>& info);
   void snapshot_now(const std::shared_ptr<const trigger_msg>& info);
   void dispatch(pending_input&& p);
-  bool channel_blocked(int c) const { return !blocked_.empty() && blocked_[c].active; }
   void update_input_status();
   void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
   void process_control(const control_msg& m);
@@ -130,15 +132,10 @@ private:
   std::deque<pending_input> pending_;
   bool idle_ = false;
 
-  // Checkpoint barriers.
-  struct blocked_channel {
-    bool active = false;
-    std::deque<pending_input> held;
-  };
-  std::vector<blocked_channel> blocked_;
-  std::vector<char> barrier_seen_;
-  std::int64_t aligning_ = 0;
-  std::int64_t last_barrier_ = 0;
+  // Checkpoint barriers: the aligner decides, held_[c] keeps what a blocked
+  // channel delivered meanwhile.
+  checkpoints::barrier_aligner aligner_{0, checkpoints::barrier_aligner::mode::exactly_once};
+  std::vector<std::deque<pending_input>> held_;
   std::shared_ptr<const trigger_msg> aligning_info_;
   std::chrono::steady_clock::time_point alignment_start_;
   bool stopping_ = false;

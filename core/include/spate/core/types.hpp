@@ -36,6 +36,9 @@ public:
   friend constexpr bool operator==(strong_id a, strong_id b) { return a.value_ == b.value_; }
   friend constexpr bool operator!=(strong_id a, strong_id b) { return a.value_ != b.value_; }
   friend constexpr bool operator<(strong_id a, strong_id b) { return a.value_ < b.value_; }
+  friend constexpr bool operator<=(strong_id a, strong_id b) { return a.value_ <= b.value_; }
+  friend constexpr bool operator>(strong_id a, strong_id b) { return a.value_ > b.value_; }
+  friend constexpr bool operator>=(strong_id a, strong_id b) { return a.value_ >= b.value_; }
   friend std::ostream& operator<<(std::ostream& os, strong_id id) { return os << id.value_; }
 
 private:
