@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <random>
 
-#include "keyed_snapshot.hpp"
+#include "spate/checkpoints/keyed_snapshot.hpp"
 #include "spate/checkpoints/storage.hpp"
 #include "spate/core/key_group.hpp"
 #include "spate/core/log.hpp"
@@ -262,7 +262,7 @@ void task_actor::build() {
       std::filesystem::remove_all(so.directory, ec); // a restart starts clean
       auto known = std::make_shared<std::map<std::string, std::string>>();
       if (auto* snap = snapshot_of(pv.uid))
-        backends_.push_back(restore_keyed_backend(
+        backends_.push_back(checkpoints::restore_keyed_backend(
             so, *snap, restore->base_dir,
             rt_->state_root + "/restore/" + pv.uid + "_" + std::to_string(subtask_), *known));
       else
@@ -779,8 +779,8 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
   auto sync_start = clock::now();
   std::vector<std::pair<std::size_t, std::string>> local_dirs;
   // Shared: the uploader's closure is copied; the last copy drops what never ran.
-  auto prepared = std::make_shared<
-      std::vector<std::pair<std::unique_ptr<keyed_state_backend::prepared_flush>, std::string>>>();
+  auto prepared =
+      std::make_shared<std::vector<std::unique_ptr<keyed_state_backend::prepared_flush>>>();
   std::vector<std::pair<std::string, std::shared_ptr<const std::map<std::string, std::string>>>>
       upload_names;
   for (std::size_t k = 0; k < ops_.size(); ++k) {
@@ -804,7 +804,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
         h.key_group_start = b->key_groups().start;
         h.key_group_end = b->key_groups().end;
         h.format = "canonical";
-        auto size = export_canonical(*b, info->savepoint_dir + "/" + prefix + ".state");
+        auto size = checkpoints::export_canonical(*b, info->savepoint_dir + "/" + prefix + ".state");
         h.private_files.push_back({prefix + ".state", size});
         snap->bytes += size;
         os.keyed.push_back(std::move(h));
@@ -813,7 +813,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
                             std::to_string(info->id);
         // The writes and the RocksDB checkpoint happen on the uploader's
         // thread; this task goes on with the next records meanwhile.
-        prepared->emplace_back(b->prepare_flush(), b->options().directory);
+        prepared->push_back(b->prepare_flush());
         local_dirs.emplace_back(k, local);
         upload_names.emplace_back(incarnation_[k], restored_files_[k]);
       }
@@ -835,12 +835,8 @@ void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
                       subtask = subtask_] {
     auto start = std::chrono::steady_clock::now();
     try {
-      for (std::size_t i = 0; i < prepared->size(); ++i) {
-        auto& [flush, backend_dir] = (*prepared)[i];
-        const std::string& dir = local_dirs[i].second;
-        const std::string& from = backend_dir;
-        flush->apply([&](rocksdb::DB* db) { create_local_checkpoint(db, from, dir); });
-      }
+      for (std::size_t i = 0; i < prepared->size(); ++i)
+        (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
       checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
       for (std::size_t i = 0; i < local_dirs.size(); ++i) {
         auto& [k, dir] = local_dirs[i];

@@ -9,6 +9,7 @@
 #include "rocksdb_util.hpp"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include "spate/core/error.hpp"
@@ -226,6 +227,22 @@ void keyed_state_backend::prepared_flush::apply(const std::function<void(rocksdb
     throw;
   }
   backend_->gate_.open();
+}
+
+void keyed_state_backend::prepared_flush::apply_and_checkpoint(const std::string& dir) {
+  const std::string& from = backend_->options().directory;
+  apply([&](rocksdb::DB* db) {
+    std::filesystem::create_directories(std::filesystem::path(dir).parent_path());
+    rocksdb::Checkpoint* cp = nullptr;
+    auto s = rocksdb::Checkpoint::Create(db, &cp);
+    if (s.ok()) {
+      s = cp->CreateCheckpoint(dir);
+      delete cp;
+    }
+    if (!s.ok())
+      throw error(errc::state, "cannot checkpoint state backend '" + from + "' into '" + dir +
+                                   "': " + s.ToString());
+  });
 }
 
 namespace {

@@ -205,6 +205,11 @@ public:
     //! Sorts and writes the batch, calls `then(db)` (the RocksDB checkpoint),
     //! then lets the backend write again. Any thread, once. Throws errc::state.
     void apply(const std::function<void(rocksdb::DB*)>& then);
+    //! apply(), then a RocksDB checkpoint of the database (hard links of its
+    //! files) in `dir`, which must not exist; its parent is created. The
+    //! synchronous part of a checkpoint, done on the uploader's thread.
+    //! Throws errc::state naming the backend and `dir`.
+    void apply_and_checkpoint(const std::string& dir);
 
   private:
     keyed_state_backend* backend_;

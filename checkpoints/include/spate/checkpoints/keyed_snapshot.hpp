@@ -1,6 +1,8 @@
-// Keyed state in and out of snapshots: RocksDB checkpoints (hard links) for
-// checkpoints, a canonical entry file for savepoints, and restore into a new
-// backend with any key-group range (rescaling moves whole key groups).
+// Keyed state in and out of snapshots: a canonical entry file for savepoints,
+// and restore into a new backend with any key-group range (rescaling moves
+// whole key groups). A checkpoint's native part, the RocksDB checkpoint, is
+// taken by state/ (keyed_state_backend::prepared_flush::apply_and_checkpoint)
+// and stored by checkpoint_storage; nothing here calls RocksDB.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +13,7 @@
 #include "spate/checkpoints/metadata.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 
-namespace spate::detail {
-
-//! Flushes the cache and hard-links a RocksDB checkpoint of `b` into `dir`
-//! (which must not exist). The synchronous part of a checkpoint.
-void create_local_checkpoint(rocksdb::DB* db, const std::string& backend_dir,
-                             const std::string& dir);
+namespace spate::checkpoints {
 
 //! Writes every entry of every state of `b` to `file` in the canonical,
 //! relocatable format (savepoints). Returns the file size.
@@ -29,8 +26,8 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file);
 //! `known` receives, for a restore that reused the snapshot's files, each SST
 //! name mapped to its stored path (the next checkpoint references them).
 std::unique_ptr<keyed_state_backend> restore_keyed_backend(
-    const state_backend_options& so, const checkpoints::operator_snapshot& snap,
+    const state_backend_options& so, const operator_snapshot& snap,
     const std::string& base_dir, const std::string& scratch,
     std::map<std::string, std::string>& known);
 
-} // namespace spate::detail
+} // namespace spate::checkpoints

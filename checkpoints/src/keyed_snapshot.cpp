@@ -1,18 +1,15 @@
-#include "keyed_snapshot.hpp"
+#include "spate/checkpoints/keyed_snapshot.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tuple>
 
-#include <rocksdb/db.h>
-#include <rocksdb/utilities/checkpoint.h>
-
 #include "spate/core/error.hpp"
 
 namespace fs = std::filesystem;
 
-namespace spate::detail {
+namespace spate::checkpoints {
 
 namespace {
 
@@ -31,7 +28,7 @@ void link_or_copy(const fs::path& from, const fs::path& to) {
   }
 }
 
-std::string file_name_of(const checkpoints::file_handle& f) {
+std::string file_name_of(const file_handle& f) {
   // shared/<prefix>-<name>.sst -> <name>.sst; chk-n/<prefix>/<name> -> <name>
   std::string name = fs::path(f.path).filename().string();
   if (f.path.rfind("shared/", 0) == 0) {
@@ -42,7 +39,7 @@ std::string file_name_of(const checkpoints::file_handle& f) {
   return name;
 }
 
-void materialize(const checkpoints::keyed_state_handle& h, const std::string& base,
+void materialize(const keyed_state_handle& h, const std::string& base,
                  const fs::path& dir) {
   fs::create_directories(dir);
   for (auto* files : {&h.shared_files, &h.private_files})
@@ -70,7 +67,7 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
     crc |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[bytes.size() - 4 + i]))
            << (8 * i);
   std::string_view payload(bytes.data() + 8, bytes.size() - 12);
-  if (checkpoints::crc32c(payload.data(), payload.size()) != crc)
+  if (crc32c(payload.data(), payload.size()) != crc)
     throw error(errc::corrupt, "savepoint state file '" + file + "' fails its checksum");
   std::size_t offset = 0;
   auto range = target.key_groups();
@@ -91,20 +88,6 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
 
 } // namespace
 
-void create_local_checkpoint(rocksdb::DB* db, const std::string& backend_dir,
-                             const std::string& dir) {
-  fs::create_directories(fs::path(dir).parent_path());
-  rocksdb::Checkpoint* cp = nullptr;
-  auto s = rocksdb::Checkpoint::Create(db, &cp);
-  if (s.ok()) {
-    s = cp->CreateCheckpoint(dir);
-    delete cp;
-  }
-  if (!s.ok())
-    throw error(errc::state, "cannot checkpoint state backend '" + backend_dir + "' into '" +
-                                 dir + "': " + s.ToString());
-}
-
 std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) {
   std::string payload;
   // Flushed before the names are listed: the first flush creates the column
@@ -117,7 +100,7 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) 
                             payload);
                    });
   }
-  std::uint32_t crc = checkpoints::crc32c(payload.data(), payload.size());
+  std::uint32_t crc = crc32c(payload.data(), payload.size());
   fs::create_directories(fs::path(file).parent_path());
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out.write(canonical_magic, 8);
@@ -131,7 +114,7 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) 
 }
 
 std::unique_ptr<keyed_state_backend> restore_keyed_backend(
-    const state_backend_options& so, const checkpoints::operator_snapshot& snap,
+    const state_backend_options& so, const operator_snapshot& snap,
     const std::string& base_dir, const std::string& scratch,
     std::map<std::string, std::string>& known) {
   if (snap.max_parallelism != so.max_parallelism)
@@ -140,7 +123,7 @@ std::unique_ptr<keyed_state_backend> restore_keyed_backend(
                     std::to_string(snap.max_parallelism) + " but runs with " +
                     std::to_string(so.max_parallelism) +
                     "; key groups cannot be remapped (set the same max parallelism)");
-  std::vector<const checkpoints::keyed_state_handle*> parts;
+  std::vector<const keyed_state_handle*> parts;
   for (auto& h : snap.keyed) {
     key_group_range r{h.key_group_start, h.key_group_end};
     if (r.end >= so.key_groups.start && r.start <= so.key_groups.end)
@@ -187,4 +170,4 @@ std::unique_ptr<keyed_state_backend> restore_keyed_backend(
   return target;
 }
 
-} // namespace spate::detail
+} // namespace spate::checkpoints
