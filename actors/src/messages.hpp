@@ -10,6 +10,10 @@
 
 #include "spate/core/batch.hpp"
 
+namespace spate::checkpoints {
+struct checkpoint_trigger;
+}
+
 namespace spate::detail {
 
 //! A batch on input channel `channel` of the receiver; `sender_channel` is the
@@ -22,7 +26,6 @@ struct data_msg {
 
 enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status, barrier };
 
-struct trigger_msg;
 
 //! In-band control event on an input channel; never overtakes records.
 struct control_msg {
@@ -30,7 +33,7 @@ struct control_msg {
   control_kind kind = control_kind::watermark;
   std::int64_t value = 0;
   //! Barriers only: what the checkpoint is (savepoint, where its files go).
-  std::shared_ptr<const trigger_msg> barrier;
+  std::shared_ptr<const checkpoints::checkpoint_trigger> barrier;
 };
 
 //! One credit for the sender's output `channel`, with the emptied batch for reuse.

@@ -135,7 +135,7 @@ caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
     [command](cancel_atom) { command(task_command_kind::cancel, 0); },
     [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
     [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
-    [rt, attempt, chain, subtask, tm](const trigger_msg& m) {
+    [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
       rt->remote->sink().send(
           tm, encode_message(frame_type::trigger_checkpoint,
                              wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
@@ -236,7 +236,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     case frame_type::acknowledge_checkpoint: {
       auto m = transport::decode_payload<wire_ack>(f);
       check_task(m.chain, m.subtask);
-      auto snap = std::make_shared<task_snapshot>();
+      auto snap = std::make_shared<subtask_snapshot>();
       snap->chain = m.chain;
       snap->subtask = m.subtask;
       snap->id = m.id;
@@ -369,8 +369,8 @@ caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state
         }
         control_msg out{m.channel, static_cast<control_kind>(c.kind), c.value, nullptr};
         if (c.barrier)
-          out.barrier = std::make_shared<const trigger_msg>(
-              trigger_msg{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
+          out.barrier = std::make_shared<const checkpoint_trigger>(
+              checkpoint_trigger{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
         self->send(st.task, out);
         return;
       }
@@ -871,7 +871,7 @@ void task_host_impl::trigger(const frame& f) {
       return;
     task = t->second;
   }
-  caf::anon_send(task, trigger_msg{m.id, m.savepoint, m.stop, m.drain, m.savepoint_dir});
+  caf::anon_send(task, checkpoint_trigger{m.id, m.savepoint, m.stop, m.drain, m.savepoint_dir});
 }
 
 void task_host_impl::channel(const std::string& from, frame& f) {

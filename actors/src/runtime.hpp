@@ -13,7 +13,8 @@
 #include <caf/all.hpp>
 
 #include "plan.hpp"
-#include "spate/actors/checkpoint_config.hpp"
+#include "spate/actors/restart_config.hpp"
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/actors/job_client.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/checkpoints/metadata.hpp"

@@ -168,7 +168,7 @@ caf::behavior task_actor::make_behavior() {
         drain_pending();
       });
     },
-    [this](const trigger_msg& m) { guarded([&] { on_trigger(m); }); },
+    [this](const checkpoint_trigger& m) { guarded([&] { on_trigger(m); }); },
     [this](complete_atom, std::int64_t id) {
       guarded([&] {
         for (auto& op : ops_)
@@ -695,7 +695,7 @@ std::shared_ptr<any_batch> task_actor::take_buffer(int channel) {
 }
 
 void task_actor::send_control(int first, int count, control_kind kind, std::int64_t value,
-                              std::shared_ptr<const trigger_msg> barrier) {
+                              std::shared_ptr<const checkpoint_trigger> barrier) {
   for (int c = first; c < first + count; ++c) {
     auto& ch = out_[c];
     control_msg m{ch.target.channel, kind, value, barrier};
@@ -710,13 +710,13 @@ void task_actor::send_control(int first, int count, control_kind kind, std::int6
 
 namespace spate::detail {
 
-void task_actor::on_trigger(const trigger_msg& m) {
+void task_actor::on_trigger(const checkpoint_trigger& m) {
   if (finished_ || done_ || !started_ || stopping_) {
     send(rt_->coordinator,
          decline_msg{m.id, "task '" + plan_->name + "' is not running", false});
     return;
   }
-  auto info = std::make_shared<const trigger_msg>(m);
+  auto info = std::make_shared<const checkpoint_trigger>(m);
   if (m.drain)
     head_->process_watermark(max_watermark); // every window fires before the savepoint
   aligner_.on_triggered(checkpoint_id{m.id});
@@ -728,7 +728,7 @@ void task_actor::on_trigger(const trigger_msg& m) {
 }
 
 void task_actor::apply(const checkpoints::alignment_step& step,
-                       const std::shared_ptr<const trigger_msg>& info) {
+                       const std::shared_ptr<const checkpoint_trigger>& info) {
   if (step.started) {
     aligning_info_ = info;
     alignment_start_ = std::chrono::steady_clock::now();
@@ -755,7 +755,7 @@ void task_actor::release_held() {
                   std::make_move_iterator(released.end()));
 }
 
-bool task_actor::take_snapshot(const std::shared_ptr<const trigger_msg>& info) {
+bool task_actor::take_snapshot(const std::shared_ptr<const checkpoint_trigger>& info) {
   try {
     snapshot_now(info);
     return true;
@@ -768,11 +768,12 @@ bool task_actor::take_snapshot(const std::shared_ptr<const trigger_msg>& info) {
   }
 }
 
-void task_actor::snapshot_now(const std::shared_ptr<const trigger_msg>& info) {
+void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& info) {
   using clock = std::chrono::steady_clock;
-  auto snap = std::make_shared<task_snapshot>();
+  auto snap = std::make_shared<subtask_snapshot>();
   snap->chain = chain_;
   snap->subtask = subtask_;
+  snap->task_name = plan_->name;
   snap->id = info->id;
   snap->alignment_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_).count();

@@ -44,7 +44,7 @@ public:
   void send_batch(int channel, std::shared_ptr<any_batch> batch);
   std::shared_ptr<any_batch> take_buffer(int channel);
   void send_control(int first_channel, int count, control_kind kind, std::int64_t value,
-                    std::shared_ptr<const trigger_msg> barrier = nullptr);
+                    std::shared_ptr<const checkpoint_trigger> barrier = nullptr);
   void count_out(std::size_t n) { counters_->records_out.fetch_add(n, std::memory_order_relaxed); }
 
   // processing_time_service
@@ -84,15 +84,15 @@ private:
   void on_tick();
   void on_processing_time_due(std::uint64_t token);
   void schedule_wakeup();
-  void on_trigger(const trigger_msg& m);
+  void on_trigger(const checkpoint_trigger& m);
   //! Acts on what the aligner decided: keep the checkpoint's details,
   //! snapshot, release what blocked channels held.
   void apply(const checkpoints::alignment_step& step,
-             const std::shared_ptr<const trigger_msg>& info = nullptr);
+             const std::shared_ptr<const checkpoint_trigger>& info = nullptr);
   void release_held();
   //! Snapshots and forwards the barrier; false (and a decline) on failure.
-  bool take_snapshot(const std::shared_ptr<const trigger_msg>& info);
-  void snapshot_now(const std::shared_ptr<const trigger_msg>& info);
+  bool take_snapshot(const std::shared_ptr<const checkpoint_trigger>& info);
+  void snapshot_now(const std::shared_ptr<const checkpoint_trigger>& info);
   void dispatch(pending_input&& p);
   void update_input_status();
   void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
@@ -136,7 +136,7 @@ private:
   // channel delivered meanwhile.
   checkpoints::barrier_aligner aligner_{0, checkpoints::barrier_aligner::mode::exactly_once};
   std::vector<std::deque<pending_input>> held_;
-  std::shared_ptr<const trigger_msg> aligning_info_;
+  std::shared_ptr<const checkpoint_trigger> aligning_info_;
   std::chrono::steady_clock::time_point alignment_start_;
   bool stopping_ = false;
   std::int64_t stop_id_ = 0;

@@ -4,7 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "spate/actors/checkpoint_config.hpp"
+#include "spate/actors/restart_config.hpp"
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/core/config.hpp"
 #include "spate/core/error.hpp"
 #include "spate/nexmark/queries.hpp"

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "spate/actors/checkpoint_config.hpp"
+#include "spate/actors/restart_config.hpp"
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/actors/job_client.hpp"
 #include "spate/actors/job_graph.hpp"
 #include "spate/actors/record_writer.hpp"

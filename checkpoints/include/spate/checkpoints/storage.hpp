@@ -42,6 +42,7 @@ public:
   void write_metadata(const checkpoint_metadata& m);
 
   //! Deletes chk-<id> and every shared file no retained checkpoint uses.
+  //! Best effort: a file that cannot be removed stays (never throws).
   void discard(std::int64_t id);
 
   //! Shared files in use by a retained checkpoint (reference counts).

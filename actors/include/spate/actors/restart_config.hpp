@@ -1,0 +1,35 @@
+// Restart strategies of a job (the job master's), read from Flink's keys.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "spate/core/config.hpp"
+
+namespace spate {
+
+namespace options {
+inline constexpr const char* restart_strategy = "restart-strategy.type";
+} // namespace options
+
+//! Flink's restart strategies: none, fixed-delay, exponential-delay,
+//! failure-rate (restart-strategy.type, or the older key restart-strategy).
+struct restart_config {
+  enum kind_t { none, fixed_delay, exponential_delay, failure_rate };
+  kind_t kind = none;
+  std::int64_t attempts = 0;                 //!< fixed-delay
+  std::chrono::milliseconds delay{1000};     //!< fixed-delay, failure-rate
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{5 * 60 * 1000};
+  double multiplier = 2.0;
+  std::chrono::milliseconds reset_threshold{60 * 60 * 1000};
+  std::int64_t max_failures_per_interval = 1; //!< failure-rate
+  std::chrono::milliseconds failure_interval{60 * 1000};
+
+  //! Default: fixed-delay (unbounded attempts, 1 s) when checkpointing is on,
+  //! none otherwise (Flink's defaults).
+  static restart_config from(const configuration& c, bool checkpointing);
+  static const char* name(kind_t k);
+};
+
+} // namespace spate

@@ -1,0 +1,132 @@
+// The checkpoint coordinator of one job (Flink's CheckpointCoordinator):
+// triggers checkpoints at the sources on an interval, collects the subtasks'
+// acknowledgements, writes _metadata, notifies completion, retains and
+// discards, takes savepoints (and stops with them), and gives up on
+// checkpoints that time out or are declined.
+//
+// A plain class driven by events; what it asks of the job around it goes
+// through a coordinator_port, and time comes from an injected clock. In the
+// runtime an actor delivers the events and implements the port; tests call
+// it directly and advance a manual_clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spate/checkpoints/checkpoint_config.hpp"
+#include "spate/checkpoints/protocol.hpp"
+#include "spate/checkpoints/stats.hpp"
+#include "spate/checkpoints/storage.hpp"
+#include "spate/core/clock.hpp"
+
+namespace spate::checkpoints {
+
+//! What the coordinator asks of the job. Called on the coordinator's thread.
+class coordinator_port {
+public:
+  virtual ~coordinator_port() = default;
+  //! Start checkpoint `t.id` at every source task.
+  virtual void trigger_sources(const checkpoint_trigger& t) = 0;
+  //! Tell every task checkpoint `id` completed (two-phase-commit sinks commit).
+  virtual void notify_complete(std::int64_t id) = 0;
+  //! Tell every task checkpoint `id` was given up.
+  virtual void notify_aborted(std::int64_t id) = 0;
+  //! Call on_tick(generation) after `delay`.
+  virtual void schedule_tick(std::chrono::milliseconds delay, std::uint64_t generation) = 0;
+  //! Call on_timeout(id) after `delay`.
+  virtual void schedule_timeout(std::chrono::milliseconds delay, std::int64_t id) = 0;
+  //! Too many checkpoints failed in a row, or a draining stop failed: the
+  //! job must fail (and its restart strategy decide).
+  virtual void fail_job(const std::string& reason) = 0;
+  //! A stop-with-savepoint completed: the job stops now.
+  virtual void stopped() = 0;
+  //! A checkpoint (not a savepoint) completed: the job restarts from it.
+  virtual void restart_point(const checkpoint_metadata& meta, const std::string& base_dir,
+                             const std::string& metadata_path) = 0;
+  //! Statistics of every checkpoint and savepoint that ended.
+  virtual void record(checkpoint_stats stats) = 0;
+};
+
+//! Who the coordinator works for.
+struct coordinator_setup {
+  checkpoint_config config;
+  std::string job_id;
+  std::string job_name;
+  //! Where savepoints go when a request names no directory.
+  std::string savepoints_dir;
+  //! The first checkpoint id (after a restore: the restored one + 1).
+  std::int64_t first_id = 1;
+};
+
+class checkpoint_coordinator {
+public:
+  checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
+                         const clock& clk = system_clock::instance());
+
+  //! The job's tasks (`subtasks` of them) are running: checkpoint every
+  //! interval (when enabled) until pause().
+  void start(std::size_t subtasks);
+  //! The job is restarting or stopping: abort what is pending, fail queued
+  //! savepoints, trigger nothing until start() again.
+  void pause();
+  //! A task finished: later barriers could not pass it, so checkpointing
+  //! stops (the checkpoints-after-tasks-finish issue lifts this).
+  void task_finished();
+  //! The interval timer fired.
+  void on_tick(std::uint64_t generation);
+  //! The timeout of checkpoint `id` fired.
+  void on_timeout(std::int64_t id);
+  void request_savepoint(savepoint_request req);
+  //! A subtask stored its part of a checkpoint.
+  void acknowledge(std::shared_ptr<subtask_snapshot> snapshot);
+  //! A subtask cannot take checkpoint `id`; `counts` is false when it was not
+  //! ready (starting, finished): not a failure toward the tolerable ones.
+  void decline(std::int64_t id, const std::string& reason, bool counts);
+
+  bool active() const { return active_; }
+  //! The checkpoint under way, if any.
+  std::optional<std::int64_t> pending_id() const;
+  std::int64_t next_id() const { return next_id_; }
+
+private:
+  struct pending_checkpoint {
+    std::int64_t id = 0;
+    std::int64_t trigger_time = 0; // wall ms
+    std::int64_t started = 0;      // monotonic ms
+    savepoint_request request;     // dir empty and result null for checkpoints
+    bool savepoint = false;
+    std::vector<std::shared_ptr<subtask_snapshot>> acks;
+  };
+
+  void trigger(savepoint_request req, bool savepoint);
+  void start_queued();
+  //! `counts` is false when the job itself stopped it (restart, finish).
+  void abort_pending(const std::string& reason, bool counts = true);
+  void complete_pending();
+  checkpoint_metadata merge(const pending_checkpoint& p) const;
+  void record_stats(const pending_checkpoint& p, const std::string& status,
+                    const std::string& path, const std::string& failure);
+  void schedule_tick();
+  std::string savepoint_dir_for(const std::string& requested);
+
+  coordinator_setup setup_;
+  coordinator_port& port_;
+  const clock& clock_;
+  checkpoint_storage storage_;
+  std::size_t subtasks_ = 0;
+  bool active_ = false;
+  std::uint64_t generation_ = 0;
+  std::int64_t next_id_ = 1;
+  std::optional<pending_checkpoint> pending_;
+  std::deque<savepoint_request> queued_;
+  std::optional<std::int64_t> last_completed_; // monotonic ms
+  int consecutive_failures_ = 0;
+  std::deque<std::int64_t> retained_;
+};
+
+} // namespace spate::checkpoints

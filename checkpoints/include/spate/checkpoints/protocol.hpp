@@ -1,0 +1,57 @@
+// The values the checkpoint protocol passes between the coordinator, the
+// tasks and the clients, whatever carries them (actor messages inside a
+// process, frames between processes).
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spate/checkpoints/metadata.hpp"
+
+namespace spate::checkpoints {
+
+//! Coordinator -> source tasks: start checkpoint `id` (emit its barrier).
+//! Barriers carry it on to every task.
+struct checkpoint_trigger {
+  std::int64_t id = 0;
+  bool savepoint = false;
+  //! Stop with savepoint: sources stop after the barrier (drain: after the
+  //! maximum watermark).
+  bool stop = false;
+  bool drain = false;
+  //! For savepoints: where the canonical state files go.
+  std::string savepoint_dir;
+};
+
+//! What one subtask contributes to a checkpoint.
+struct subtask_snapshot {
+  int chain = 0;
+  int subtask = 0;
+  //! The chain's name, for statistics.
+  std::string task_name;
+  std::int64_t id = 0;
+  //! Per operator of the chain: uid, state handle (if keyed), operator state.
+  std::vector<operator_snapshot> operators;
+  std::int64_t sync_ms = 0;
+  std::int64_t async_ms = 0;
+  std::int64_t alignment_ms = 0;
+  std::uint64_t bytes = 0;
+};
+
+//! Client -> coordinator: take a savepoint into `dir` (empty: the configured
+//! directory); `result` gets its path or the reason it failed.
+struct savepoint_request {
+  std::string dir;
+  bool stop = false;
+  bool drain = false;
+  std::shared_ptr<std::promise<std::string>> result;
+};
+
+//! The id under which the end of a bounded job is "checkpointed": sinks
+//! commit what they staged at finish() when it completes.
+constexpr std::int64_t final_checkpoint_id = INT64_MAX;
+
+} // namespace spate::checkpoints

@@ -1,0 +1,49 @@
+#include "spate/checkpoints/checkpoint_config.hpp"
+
+#include <filesystem>
+
+#include "spate/core/error.hpp"
+
+namespace spate {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& why) {
+  throw error(errc::invalid_argument, "configuration '" + key + "': '" + value + "' " + why);
+}
+
+} // namespace
+
+checkpoint_config checkpoint_config::from(const configuration& c) {
+  checkpoint_config cc;
+  if (auto v = c.get(options::checkpoint_interval)) {
+    cc.interval = c.get_duration(options::checkpoint_interval, {});
+    if (cc.interval.count() < 0)
+      bad(options::checkpoint_interval, *v, "must not be negative");
+    cc.enabled = cc.interval.count() > 0;
+  }
+  cc.min_pause = c.get_duration(options::checkpoint_min_pause, cc.min_pause);
+  cc.timeout = c.get_duration(options::checkpoint_timeout, cc.timeout);
+  if (cc.timeout.count() <= 0)
+    bad(options::checkpoint_timeout, std::to_string(cc.timeout.count()), "must be positive");
+  auto mode = c.get_string(options::checkpoint_mode, "EXACTLY_ONCE");
+  if (mode == "EXACTLY_ONCE" || mode == "exactly_once")
+    cc.exactly_once = true;
+  else if (mode == "AT_LEAST_ONCE" || mode == "at_least_once")
+    cc.exactly_once = false;
+  else
+    bad(options::checkpoint_mode, mode, "is not EXACTLY_ONCE or AT_LEAST_ONCE");
+  cc.tolerable_failures =
+      static_cast<int>(c.get_int(options::tolerable_failed_checkpoints, cc.tolerable_failures));
+  if (cc.tolerable_failures < 0)
+    bad(options::tolerable_failed_checkpoints, std::to_string(cc.tolerable_failures),
+        "must not be negative");
+  cc.retained = static_cast<int>(c.get_int(options::checkpoints_retained, cc.retained));
+  if (cc.retained < 1)
+    bad(options::checkpoints_retained, std::to_string(cc.retained), "must be at least 1");
+  cc.dir = c.get_string(options::checkpoints_dir,
+                        (std::filesystem::temp_directory_path() / "spate-checkpoints").string());
+  return cc;
+}
+
+} // namespace spate

@@ -1,0 +1,279 @@
+#include "spate/checkpoints/coordinator.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
+
+namespace spate::checkpoints {
+
+namespace {
+
+std::exception_ptr failure(errc code, const std::string& what) {
+  return std::make_exception_ptr(error(code, what));
+}
+
+} // namespace
+
+checkpoint_coordinator::checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
+                                               const clock& clk)
+    : setup_(std::move(setup)),
+      port_(port),
+      clock_(clk),
+      storage_(setup_.config.dir, setup_.job_id),
+      next_id_(setup_.first_id) {}
+
+std::optional<std::int64_t> checkpoint_coordinator::pending_id() const {
+  if (!pending_)
+    return std::nullopt;
+  return pending_->id;
+}
+
+void checkpoint_coordinator::start(std::size_t subtasks) {
+  subtasks_ = subtasks;
+  active_ = true;
+  ++generation_;
+  schedule_tick();
+}
+
+void checkpoint_coordinator::pause() {
+  active_ = false;
+  ++generation_;
+  abort_pending("the job is restarting or stopping", false);
+  for (auto& q : queued_)
+    if (q.result)
+      q.result->set_exception(
+          failure(errc::internal, "savepoint failed: the job is restarting or stopping"));
+  queued_.clear();
+}
+
+void checkpoint_coordinator::task_finished() {
+  active_ = false;
+  abort_pending("a task finished before the checkpoint completed", false);
+  start_queued();
+}
+
+void checkpoint_coordinator::on_tick(std::uint64_t generation) {
+  if (generation != generation_ || !active_)
+    return;
+  bool paused = last_completed_ &&
+                clock_.monotonic_ms() - *last_completed_ < setup_.config.min_pause.count();
+  if (!pending_ && !paused)
+    trigger({}, false);
+  schedule_tick();
+}
+
+void checkpoint_coordinator::on_timeout(std::int64_t id) {
+  if (pending_ && pending_->id == id)
+    abort_pending("checkpoint expired before completing (timeout " +
+                  std::to_string(setup_.config.timeout.count()) + " ms)");
+}
+
+void checkpoint_coordinator::request_savepoint(savepoint_request req) {
+  if (!active_) {
+    if (req.result)
+      req.result->set_exception(
+          failure(errc::invalid_argument, "the job is not running; no savepoint taken"));
+    return;
+  }
+  if (pending_)
+    queued_.push_back(std::move(req));
+  else
+    trigger(std::move(req), true);
+}
+
+void checkpoint_coordinator::acknowledge(std::shared_ptr<subtask_snapshot> snapshot) {
+  if (!pending_ || pending_->id != snapshot->id)
+    return; // late ack of an aborted checkpoint
+  pending_->acks.push_back(std::move(snapshot));
+  if (pending_->acks.size() == subtasks_)
+    complete_pending();
+}
+
+void checkpoint_coordinator::decline(std::int64_t id, const std::string& reason, bool counts) {
+  if (pending_ && pending_->id == id)
+    abort_pending(reason, counts);
+}
+
+void checkpoint_coordinator::schedule_tick() {
+  if (setup_.config.enabled)
+    port_.schedule_tick(setup_.config.interval, generation_);
+}
+
+std::string checkpoint_coordinator::savepoint_dir_for(const std::string& requested) {
+  std::string base = requested.empty() ? setup_.savepoints_dir : requested;
+  std::mt19937_64 rng(std::random_device{}());
+  char suffix[13];
+  std::snprintf(suffix, sizeof suffix, "%012llx",
+                static_cast<unsigned long long>(rng() & 0xffffffffffffull));
+  return base + "/savepoint-" + setup_.job_id.substr(0, 6) + "-" + suffix;
+}
+
+void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
+  pending_checkpoint p;
+  p.id = next_id_++;
+  p.trigger_time = clock_.wall_ms();
+  p.started = clock_.monotonic_ms();
+  p.savepoint = savepoint;
+  if (savepoint) {
+    req.dir = savepoint_dir_for(req.dir);
+    std::error_code ec;
+    std::filesystem::create_directories(req.dir, ec);
+    if (ec) {
+      if (req.result)
+        req.result->set_exception(failure(
+            errc::io, "cannot create savepoint directory '" + req.dir + "': " + ec.message()));
+      return;
+    }
+  }
+  p.request = req;
+  checkpoint_trigger t{p.id, savepoint, req.stop, req.drain, req.dir};
+  pending_ = std::move(p);
+  port_.trigger_sources(t);
+  port_.schedule_timeout(setup_.config.timeout, t.id);
+}
+
+void checkpoint_coordinator::start_queued() {
+  if (pending_ || queued_.empty())
+    return;
+  if (!active_) {
+    for (auto& q : queued_)
+      if (q.result)
+        q.result->set_exception(
+            failure(errc::internal, "savepoint not taken: the job is not running"));
+    queued_.clear();
+    return;
+  }
+  auto next = std::move(queued_.front());
+  queued_.pop_front();
+  trigger(std::move(next), true);
+}
+
+void checkpoint_coordinator::record_stats(const pending_checkpoint& p, const std::string& status,
+                                          const std::string& path, const std::string& failure) {
+  checkpoint_stats st;
+  st.id = p.id;
+  st.status = status;
+  st.savepoint = p.savepoint;
+  st.trigger_timestamp = p.trigger_time;
+  st.end_to_end_duration = clock_.monotonic_ms() - p.started;
+  for (auto& a : p.acks) {
+    st.subtasks.push_back(
+        {a->task_name, a->subtask, a->sync_ms, a->async_ms, a->alignment_ms, a->bytes});
+    st.sync_duration = std::max(st.sync_duration, a->sync_ms);
+    st.async_duration = std::max(st.async_duration, a->async_ms);
+    st.alignment_duration = std::max(st.alignment_duration, a->alignment_ms);
+    st.state_size += a->bytes;
+  }
+  st.num_acknowledged_subtasks = static_cast<int>(p.acks.size());
+  st.num_subtasks = static_cast<int>(subtasks_);
+  st.external_path = path;
+  st.failure_message = failure;
+  port_.record(std::move(st));
+}
+
+void checkpoint_coordinator::abort_pending(const std::string& reason, bool counts) {
+  if (!pending_)
+    return;
+  auto p = std::move(*pending_);
+  pending_.reset();
+  log().warn("checkpoint {} of job {} aborted: {}", p.id, setup_.job_name, reason);
+  port_.notify_aborted(p.id);
+  record_stats(p, "FAILED", "", reason);
+  if (!p.savepoint)
+    storage_.discard(p.id);
+  if (p.request.result)
+    p.request.result->set_exception(
+        failure(errc::internal, (p.savepoint ? "savepoint " : "checkpoint ") +
+                                    std::to_string(p.id) + " failed: " + reason));
+  if (counts && !p.savepoint && ++consecutive_failures_ > setup_.config.tolerable_failures) {
+    consecutive_failures_ = 0;
+    port_.fail_job("exceeded checkpoint tolerable failure threshold (" +
+                   std::to_string(setup_.config.tolerable_failures) + "): " + reason);
+  }
+  if (p.request.stop && p.request.drain)
+    // The sources already emitted the final watermark: windows fired. Only a
+    // restart from the last checkpoint undoes that.
+    port_.fail_job("stop-with-savepoint (drain) failed: " + reason);
+  start_queued();
+}
+
+checkpoint_metadata checkpoint_coordinator::merge(const pending_checkpoint& p) const {
+  checkpoint_metadata meta;
+  meta.job_id = setup_.job_id;
+  meta.checkpoint_id = p.id;
+  meta.trigger_time = p.trigger_time;
+  meta.savepoint = p.savepoint;
+  std::map<std::string, std::size_t> index;
+  for (auto& ack : p.acks)
+    for (auto& op : ack->operators) {
+      auto it = index.find(op.uid);
+      if (it == index.end()) {
+        index[op.uid] = meta.operators.size();
+        meta.operators.push_back(op);
+        continue;
+      }
+      auto& dst = meta.operators[it->second];
+      dst.keyed.insert(dst.keyed.end(), op.keyed.begin(), op.keyed.end());
+      dst.operator_state.insert(dst.operator_state.end(), op.operator_state.begin(),
+                                op.operator_state.end());
+    }
+  // Stateless operators need no uid match on restore: leave them out.
+  meta.operators.erase(std::remove_if(meta.operators.begin(), meta.operators.end(),
+                                      [](const operator_snapshot& op) {
+                                        return op.keyed.empty() && op.operator_state.empty();
+                                      }),
+                       meta.operators.end());
+  return meta;
+}
+
+void checkpoint_coordinator::complete_pending() {
+  auto meta = merge(*pending_);
+  std::string path;
+  try {
+    if (pending_->savepoint) {
+      path = pending_->request.dir + "/_metadata";
+      write_file_atomically(path, encode_metadata(meta));
+    } else {
+      storage_.write_metadata(meta);
+      path = storage_.checkpoint_dir(pending_->id) + "/_metadata";
+    }
+  } catch (const std::exception& e) {
+    abort_pending(std::string("cannot write _metadata: ") + e.what());
+    return;
+  }
+  auto p = std::move(*pending_);
+  pending_.reset();
+  consecutive_failures_ = 0;
+  last_completed_ = clock_.monotonic_ms();
+  record_stats(p, "COMPLETED", p.savepoint ? p.request.dir : storage_.checkpoint_dir(p.id), "");
+  if (!p.savepoint)
+    port_.restart_point(meta, storage_.job_dir(), path);
+  // A savepoint in between does not commit sinks (failover restores from
+  // checkpoints, which would take that output back); a stop-savepoint does.
+  if (!p.savepoint || p.request.stop)
+    port_.notify_complete(p.id);
+  if (!p.savepoint) {
+    retained_.push_back(p.id);
+    while (static_cast<int>(retained_.size()) > setup_.config.retained) {
+      storage_.discard(retained_.front());
+      retained_.pop_front();
+    }
+  }
+  log().debug("{} {} of job {} completed in {} ms", p.savepoint ? "savepoint" : "checkpoint", p.id,
+              setup_.job_name, clock_.monotonic_ms() - p.started);
+  if (p.request.result)
+    p.request.result->set_value(p.savepoint ? p.request.dir : path);
+  if (p.request.stop) {
+    active_ = false;
+    port_.stopped();
+    return;
+  }
+  start_queued();
+}
+
+} // namespace spate::checkpoints

@@ -1,0 +1,297 @@
+// The checkpoint coordinator on its own: a recording port stands in for the
+// tasks and the master, and a manual clock for time, so intervals, pauses and
+// timeouts are driven by hand.
+#define BOOST_TEST_MODULE checkpoint_coordinator
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <future>
+
+#include "spate/checkpoints/coordinator.hpp"
+#include "spate/core/error.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace spate;
+using namespace spate::checkpoints;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct recording_port final : coordinator_port {
+  std::vector<checkpoint_trigger> triggers;
+  std::vector<std::int64_t> completed, aborted;
+  std::vector<std::pair<std::chrono::milliseconds, std::uint64_t>> ticks;
+  std::vector<std::pair<std::chrono::milliseconds, std::int64_t>> timeouts;
+  std::vector<std::string> failures;
+  int stops = 0;
+  std::vector<std::string> restart_points;
+  std::vector<checkpoint_stats> stats;
+
+  void trigger_sources(const checkpoint_trigger& t) override { triggers.push_back(t); }
+  void notify_complete(std::int64_t id) override { completed.push_back(id); }
+  void notify_aborted(std::int64_t id) override { aborted.push_back(id); }
+  void schedule_tick(std::chrono::milliseconds d, std::uint64_t g) override {
+    ticks.emplace_back(d, g);
+  }
+  void schedule_timeout(std::chrono::milliseconds d, std::int64_t id) override {
+    timeouts.emplace_back(d, id);
+  }
+  void fail_job(const std::string& reason) override { failures.push_back(reason); }
+  void stopped() override { ++stops; }
+  void restart_point(const checkpoint_metadata& meta, const std::string&,
+                     const std::string& path) override {
+    BOOST_TEST(fs::exists(path));
+    BOOST_TEST(load_metadata(path).checkpoint_id == meta.checkpoint_id);
+    restart_points.push_back(path);
+  }
+  void record(checkpoint_stats s) override { stats.push_back(std::move(s)); }
+};
+
+struct fixture {
+  test::temp_dir dir;
+  manual_clock clock;
+  recording_port port;
+  std::unique_ptr<checkpoint_coordinator> c;
+
+  explicit fixture(int tolerable = 0, int retained = 1, std::chrono::milliseconds min_pause = 0ms) {
+    coordinator_setup s;
+    s.config.enabled = true;
+    s.config.interval = 1000ms;
+    s.config.min_pause = min_pause;
+    s.config.timeout = 5000ms;
+    s.config.tolerable_failures = tolerable;
+    s.config.retained = retained;
+    s.config.dir = dir.str() + "/ck";
+    s.job_id = "0123456789abcdef0123456789abcdef";
+    s.job_name = "test job";
+    s.savepoints_dir = dir.str() + "/sp";
+    c = std::make_unique<checkpoint_coordinator>(s, port, clock);
+  }
+  //! Fires the latest scheduled tick.
+  void tick() { c->on_tick(port.ticks.back().second); }
+  std::shared_ptr<subtask_snapshot> ack(std::int64_t id, int subtask, std::uint64_t bytes = 10) {
+    auto s = std::make_shared<subtask_snapshot>();
+    s->id = id;
+    s->subtask = subtask;
+    s->task_name = "Source -> Map";
+    s->bytes = bytes;
+    s->sync_ms = 1 + subtask;
+    operator_snapshot op;
+    op.uid = "map";
+    op.parallelism = 2;
+    op.max_parallelism = 128;
+    op.operator_state.push_back({subtask, "pos", "x" + std::to_string(subtask)});
+    s->operators.push_back(op);
+    return s;
+  }
+  void ack_all(std::int64_t id, int subtasks = 2) {
+    for (int i = 0; i < subtasks; ++i)
+      c->acknowledge(ack(id, i));
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_interval_tick_triggers_and_all_acks_complete) {
+  fixture f;
+  f.c->start(2);
+  BOOST_TEST_REQUIRE(f.port.ticks.size() == 1u);
+  BOOST_TEST(f.port.ticks.back().first.count() == 1000);
+  f.tick();
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  BOOST_TEST(f.port.triggers[0].id == 1);
+  BOOST_TEST(!f.port.triggers[0].savepoint);
+  BOOST_TEST(f.port.timeouts.back().second == 1);
+  BOOST_TEST(f.port.ticks.size() == 2u); // the next interval is scheduled
+  f.clock.advance(250ms);
+  f.c->acknowledge(f.ack(1, 0, 100));
+  BOOST_TEST(f.port.completed.empty()); // one of two
+  f.c->acknowledge(f.ack(1, 1, 50));
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST_REQUIRE(f.port.restart_points.size() == 1u);
+  BOOST_TEST_REQUIRE(f.port.stats.size() == 1u);
+  const auto& st = f.port.stats[0];
+  BOOST_TEST(st.status == "COMPLETED");
+  BOOST_TEST(st.end_to_end_duration == 250);
+  BOOST_TEST(st.state_size == 150u);
+  BOOST_TEST(st.sync_duration == 2);
+  BOOST_TEST(st.num_acknowledged_subtasks == 2);
+  BOOST_TEST(st.trigger_timestamp == f.clock.wall_ms() - 250);
+  // Both subtasks' operator state is merged under the one uid.
+  auto meta = load_metadata(f.port.restart_points[0]);
+  BOOST_TEST_REQUIRE(meta.operators.size() == 1u);
+  BOOST_TEST(meta.operators[0].operator_state.size() == 2u);
+  BOOST_TEST(!f.c->pending_id());
+}
+
+BOOST_AUTO_TEST_CASE(one_checkpoint_at_a_time_and_min_pause_between) {
+  fixture f(0, 1, 500ms);
+  f.c->start(1);
+  f.tick();
+  f.tick(); // still pending: no second trigger
+  BOOST_TEST(f.port.triggers.size() == 1u);
+  f.ack_all(1, 1);
+  f.clock.advance(100ms);
+  f.tick(); // 100 ms after completing, min pause 500 ms
+  BOOST_TEST(f.port.triggers.size() == 1u);
+  f.clock.advance(400ms);
+  f.tick();
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
+  BOOST_TEST(f.port.triggers[1].id == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failures) {
+  fixture f(1);
+  f.c->start(2);
+  f.tick();
+  f.c->acknowledge(f.ack(1, 0));
+  f.c->on_timeout(1);
+  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
+  BOOST_TEST_REQUIRE(f.port.stats.size() == 1u);
+  BOOST_TEST(f.port.stats[0].status == "FAILED");
+  BOOST_TEST(f.port.stats[0].failure_message.find("expired") != std::string::npos);
+  BOOST_TEST(f.port.failures.empty()); // one failure tolerated
+  f.c->acknowledge(f.ack(1, 1));       // late: ignored
+  BOOST_TEST(f.port.completed.empty());
+  f.tick();
+  f.c->decline(2, "disk full", true);
+  BOOST_TEST_REQUIRE(f.port.failures.size() == 1u);
+  BOOST_TEST(f.port.failures[0].find("tolerable failure threshold (1): disk full") !=
+             std::string::npos);
+  // A timeout of a checkpoint no longer pending does nothing.
+  f.c->on_timeout(1);
+  BOOST_TEST(f.port.aborted.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
+  fixture f;
+  f.c->start(1);
+  for (int i = 1; i <= 3; ++i) {
+    f.tick();
+    f.c->decline(i, "task 'x' is not running", false);
+  }
+  BOOST_TEST(f.port.aborted.size() == 3u);
+  BOOST_TEST(f.port.failures.empty());
+  // A completed checkpoint resets the count of consecutive failures.
+  fixture g(1);
+  g.c->start(1);
+  g.tick();
+  g.c->decline(1, "a", true);
+  g.tick();
+  g.ack_all(2, 1);
+  g.tick();
+  g.c->decline(3, "b", true);
+  BOOST_TEST(g.port.failures.empty());
+}
+
+BOOST_AUTO_TEST_CASE(savepoints_queue_behind_a_checkpoint_and_do_not_commit) {
+  fixture f;
+  f.c->start(1);
+  f.tick();
+  savepoint_request req;
+  req.result = std::make_shared<std::promise<std::string>>();
+  auto path = req.result->get_future();
+  f.c->request_savepoint(req);
+  BOOST_TEST(f.port.triggers.size() == 1u); // queued
+  f.ack_all(1, 1);
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
+  const auto& t = f.port.triggers[1];
+  BOOST_TEST(t.savepoint);
+  BOOST_TEST(t.savepoint_dir.rfind(f.dir.str() + "/sp/savepoint-012345-", 0) == 0);
+  BOOST_TEST(fs::is_directory(t.savepoint_dir));
+  f.ack_all(2, 1);
+  BOOST_TEST(path.get() == t.savepoint_dir);
+  BOOST_TEST(fs::exists(t.savepoint_dir + "/_metadata"));
+  // Only the checkpoint committed sinks, and only it is a restart point.
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.restart_points.size() == 1u);
+  BOOST_TEST(f.c->active());
+}
+
+BOOST_AUTO_TEST_CASE(stop_with_savepoint_commits_and_stops) {
+  fixture f;
+  f.c->start(1);
+  savepoint_request req;
+  req.stop = true;
+  req.dir = f.dir.str() + "/mine";
+  f.c->request_savepoint(req);
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  BOOST_TEST(f.port.triggers[0].stop);
+  f.ack_all(1, 1);
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.stops == 1);
+  BOOST_TEST(!f.c->active());
+  f.tick();
+  BOOST_TEST(f.port.triggers.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_draining_stop_fails_the_job) {
+  fixture f(5);
+  f.c->start(1);
+  savepoint_request req;
+  req.stop = true;
+  req.drain = true;
+  f.c->request_savepoint(req);
+  f.c->decline(1, "sink refused", true);
+  BOOST_TEST_REQUIRE(f.port.failures.size() == 1u);
+  BOOST_TEST(f.port.failures[0] == "stop-with-savepoint (drain) failed: sink refused");
+}
+
+BOOST_AUTO_TEST_CASE(pause_aborts_without_counting_and_fails_queued_savepoints) {
+  fixture f;
+  f.c->start(1);
+  f.tick();
+  savepoint_request req;
+  req.result = std::make_shared<std::promise<std::string>>();
+  auto result = req.result->get_future();
+  f.c->request_savepoint(req);
+  auto generation = f.port.ticks.back().second;
+  f.c->pause();
+  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.failures.empty());
+  BOOST_CHECK_THROW(result.get(), error);
+  f.c->on_tick(generation); // a tick of before the pause
+  BOOST_TEST(f.port.triggers.size() == 1u);
+  // Inactive: a savepoint request fails at once.
+  savepoint_request late;
+  late.result = std::make_shared<std::promise<std::string>>();
+  auto refused = late.result->get_future();
+  f.c->request_savepoint(late);
+  try {
+    refused.get();
+    BOOST_FAIL("no error");
+  } catch (const error& e) {
+    BOOST_TEST(std::string(e.what()).find("not running") != std::string::npos);
+  }
+  // start() again resumes with the next id.
+  f.c->start(1);
+  f.tick();
+  BOOST_TEST(f.port.triggers.back().id == 2);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_retained_checkpoints_stay_on_disk) {
+  fixture f(0, 2);
+  f.c->start(1);
+  for (int id = 1; id <= 4; ++id) {
+    f.tick();
+    f.ack_all(id, 1);
+  }
+  auto job = f.dir.path / "ck" / "0123456789abcdef0123456789abcdef";
+  BOOST_TEST(!fs::exists(job / "chk-1"));
+  BOOST_TEST(!fs::exists(job / "chk-2"));
+  BOOST_TEST(fs::exists(job / "chk-3" / "_metadata"));
+  BOOST_TEST(fs::exists(job / "chk-4" / "_metadata"));
+}
+
+BOOST_AUTO_TEST_CASE(a_task_finishing_stops_checkpointing) {
+  fixture f;
+  f.c->start(2);
+  f.tick();
+  f.c->task_finished();
+  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.failures.empty());
+  BOOST_TEST(!f.c->active());
+  f.tick();
+  BOOST_TEST(f.port.triggers.size() == 1u);
+}
