@@ -1,0 +1,339 @@
+// The REST API's job resources: /jobs (list, submit), /jobs/overview,
+// /jobs/:jobid (detail, cancel), /jobs/:jobid/exceptions and
+// /jobs/:jobid/vertices/:vertexid.
+#include <cctype>
+#include <cstdio>
+
+#include "rest_routes.hpp"
+#include "spate/cluster/config_file.hpp"
+#include "spate/core/error.hpp"
+
+namespace spate::cluster_detail::rest_api {
+
+namespace {
+
+//! A 32-hex-digit id for task (chain) `index` of a job, stable per job.
+std::string vertex_id(const std::string& job_id, std::size_t index) {
+  std::uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 31;
+  auto feed = [&](char c) {
+    h1 = (h1 ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    h2 = (h2 ^ static_cast<unsigned char>(c)) * 1469598103934665603ull + 7;
+  };
+  for (char c : job_id)
+    feed(c);
+  for (char c : std::to_string(index))
+    feed(c);
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
+                static_cast<unsigned long long>(h2));
+  return buf;
+}
+
+json task_counts(const std::string& state, int n) {
+  json t = {{"CREATED", 0},     {"SCHEDULED", 0}, {"DEPLOYING", 0},    {"RUNNING", 0},
+            {"FINISHED", 0},    {"CANCELING", 0}, {"CANCELED", 0},     {"FAILED", 0},
+            {"RECONCILING", 0}, {"INITIALIZING", 0}};
+  std::string s = state == "RESTARTING" || state == "FAILING" ? "CANCELING" : state;
+  if (t.contains(s))
+    t[s] = n;
+  return t;
+}
+
+json lower_counts(const json& upper) {
+  json out;
+  for (auto& [k, v] : upper.items()) {
+    std::string key = k;
+    for (auto& c : key)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[key] = v;
+  }
+  return out;
+}
+
+json job_overview(const job_client& c) {
+  auto now = now_ms();
+  auto end = c.end_time();
+  auto state = state_of(c);
+  int total = 0;
+  for (auto& [p, m] : c.task_parallelism())
+    total += p;
+  return {{"jid", c.job_id()},
+          {"name", c.job_name()},
+          {"state", state},
+          {"start-time", c.start_time()},
+          {"end-time", end == 0 ? -1 : end},
+          {"duration", (end == 0 ? now : end) - c.start_time()},
+          {"last-modification", end == 0 ? c.start_time() : end},
+          {"tasks", lower_counts(task_counts(state, total))}};
+}
+
+//! The I/O metrics of a vertex or subtask (records only; bytes are 0).
+json io_metrics(std::int64_t in, std::int64_t out) {
+  return {{"read-bytes", 0},
+          {"read-bytes-complete", true},
+          {"write-bytes", 0},
+          {"write-bytes-complete", true},
+          {"read-records", in},
+          {"read-records-complete", true},
+          {"write-records", out},
+          {"write-records-complete", true}};
+}
+
+// The fields of a submission (POST /jobs).
+
+std::string string_field(const json& body, const char* key) {
+  if (!body.contains(key))
+    return std::string();
+  if (!body[key].is_string())
+    throw error(errc::invalid_argument, std::string("'") + key + "' must be a string");
+  return body[key].get<std::string>();
+}
+
+void string_list(const json& body, const char* key, std::vector<std::string>& out) {
+  if (!body.contains(key))
+    return;
+  auto bad = std::string("'") + key + "' must be an array of strings";
+  if (!body[key].is_array())
+    throw error(errc::invalid_argument, bad);
+  for (auto& a : body[key]) {
+    if (!a.is_string())
+      throw error(errc::invalid_argument, bad);
+    out.push_back(a.get<std::string>());
+  }
+}
+
+job_request request_of(const json& body) {
+  job_request r;
+  r.job = string_field(body, "job");
+  r.library = string_field(body, "library");
+  if (r.job.empty() && r.library.empty())
+    throw error(errc::invalid_argument,
+                "'job' (the name of a registered job) or 'library' is missing");
+  r.input = string_field(body, "input");
+  r.output = string_field(body, "output");
+  string_list(body, "extraOutputs", r.extra_outputs);
+  string_list(body, "programArgsList", r.args);
+  return r;
+}
+
+configuration overrides_of(const json& body) {
+  configuration overrides;
+  if (body.contains("config")) {
+    if (!body["config"].is_object())
+      throw error(errc::invalid_argument, "'config' must be an object of strings");
+    for (auto& [k, v] : body["config"].items())
+      overrides.set(k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  for (auto [key, option] : {std::pair{"parallelism", options::parallelism},
+                             std::pair{"maxParallelism", options::max_parallelism}}) {
+    if (!body.contains(key) || body[key].is_null())
+      continue;
+    if (!body[key].is_number_integer() || body[key].get<std::int64_t>() < 1)
+      throw error(errc::invalid_argument, std::string("'") + key + "' must be a positive integer");
+    overrides.set(option, std::to_string(body[key].get<std::int64_t>()));
+  }
+  return overrides;
+}
+
+//! The vertices and plan nodes of GET /jobs/:jobid; returns the job's total
+//! parallelism.
+int job_vertices(const job_client& job, const std::string& state, std::int64_t now,
+                 std::int64_t end, json& vertices, json& nodes) {
+  auto metrics = job.metrics();
+  auto names = job.task_names();
+  auto par = job.task_parallelism();
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    std::int64_t in = 0, out = 0;
+    for (auto& m : metrics)
+      if (m.task_name == names[c]) {
+        in += m.records_in;
+        out += m.records_out;
+      }
+    auto vid = vertex_id(job.job_id(), c);
+    vertices.push_back({{"id", vid},
+                        {"name", names[c]},
+                        {"maxParallelism", par[c].second},
+                        {"parallelism", par[c].first},
+                        {"status", state},
+                        {"start-time", job.start_time()},
+                        {"end-time", end == 0 ? -1 : end},
+                        {"duration", (end == 0 ? now : end) - job.start_time()},
+                        {"tasks", task_counts(state, par[c].first)},
+                        {"metrics", io_metrics(in, out)}});
+    nodes.push_back({{"id", vid},
+                     {"parallelism", par[c].first},
+                     {"operator", ""},
+                     {"operator_strategy", ""},
+                     {"description", names[c]}});
+  }
+  int total = 0;
+  for (auto& p : par)
+    total += p.first;
+  return total;
+}
+
+} // namespace
+
+void list_jobs(jobmanager& jm, const httplib::Request&, httplib::Response& res) {
+  json jobs = json::array();
+  for (auto& j : jm.overview().jobs)
+    jobs.push_back({{"id", j->job_id()}, {"status", state_of(*j)}});
+  reply(res, 200, {{"jobs", jobs}});
+}
+
+void jobs_overview(jobmanager& jm, const httplib::Request&, httplib::Response& res) {
+  json jobs = json::array();
+  for (auto& j : jm.overview().jobs)
+    jobs.push_back(job_overview(*j));
+  reply(res, 200, {{"jobs", jobs}});
+}
+
+// Submission: {"job": NAME, "input", "output", "programArgsList": [...],
+// "parallelism", "maxParallelism", "config": {k: v}, "savepointPath",
+// "allowNonRestoredState", "library"}.
+void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
+  try {
+    auto body = parse_body(req);
+    auto r = request_of(body);
+    auto overrides = overrides_of(body);
+    bool allow = body.value("allowNonRestoredState", false);
+    auto id = jm.submit(r, overrides, string_field(body, "savepointPath"), allow);
+    reply(res, 202, {{"jobid", id}});
+  } catch (const error& e) {
+    fail(res, e.code() == errc::internal ? 500 : 400, e.what());
+  } catch (const std::exception& e) {
+    fail(res, 400, e.what());
+  }
+}
+
+void job_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
+  auto job = job_of(jm, req, res);
+  if (!job)
+    return;
+  auto state = state_of(*job);
+  auto now = now_ms();
+  auto end = job->end_time();
+  json vertices = json::array();
+  json nodes = json::array();
+  int total = job_vertices(*job, state, now, end, vertices, nodes);
+  json body = {{"jid", job->job_id()},
+               {"name", job->job_name()},
+               {"isStoppable", false},
+               {"state", state},
+               {"job-type", "STREAMING"},
+               {"start-time", job->start_time()},
+               {"end-time", end == 0 ? -1 : end},
+               {"duration", (end == 0 ? now : end) - job->start_time()},
+               {"maxParallelism", -1},
+               {"now", now},
+               {"timestamps", {{"CREATED", job->start_time()}, {state, end == 0 ? now : end}}},
+               {"vertices", vertices},
+               {"status-counts", task_counts(state, total)},
+               {"plan", {{"jid", job->job_id()}, {"name", job->job_name()},
+                         {"type", "STREAMING"}, {"nodes", nodes}}}};
+  auto detail = job->status_detail();
+  if (!detail.empty())
+    body["status-detail"] = detail;
+  reply(res, 200, body);
+}
+
+void cancel_job(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
+  auto job = job_of(jm, req, res);
+  if (!job)
+    return;
+  auto mode = req.has_param("mode") ? req.get_param_value("mode") : std::string("cancel");
+  if (mode != "cancel") {
+    fail(res, 400, "Unsupported mode '" + mode + "': only mode=cancel is supported");
+    return;
+  }
+  if (is_terminal(job->status())) {
+    fail(res, 409, "Job " + job->job_id() + " is already " + state_of(*job));
+    return;
+  }
+  job->cancel();
+  reply(res, 202, json::object());
+}
+
+void job_exceptions(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
+  auto job = job_of(jm, req, res);
+  if (!job)
+    return;
+  auto ex = job->exceptions();
+  json entries = json::array();
+  json all = json::array();
+  for (auto it = ex.rbegin(); it != ex.rend(); ++it) {
+    entries.push_back({{"exceptionName", "spate.error"},
+                       {"stacktrace", it->second},
+                       {"timestamp", it->first},
+                       {"taskName", nullptr},
+                       {"endpoint", nullptr},
+                       {"taskManagerId", nullptr},
+                       {"failureLabels", json::object()},
+                       {"concurrentExceptions", json::array()}});
+    all.push_back({{"exception", it->second}, {"timestamp", it->first}});
+  }
+  json body = {{"root-exception", ex.empty() ? json(nullptr) : json(ex.back().second)},
+               {"timestamp", ex.empty() ? json(nullptr) : json(ex.back().first)},
+               {"all-exceptions", all},
+               {"truncated", false},
+               {"exceptionHistory", {{"entries", entries}, {"truncated", false}}}};
+  reply(res, 200, body);
+}
+
+void vertex_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
+  auto job = job_of(jm, req, res);
+  if (!job)
+    return;
+  std::string vid = req.matches[2];
+  auto names = job->task_names();
+  std::size_t c = 0;
+  while (c < names.size() && vertex_id(job->job_id(), c) != vid)
+    ++c;
+  if (c == names.size()) {
+    fail(res, 404, "Vertex " + vid + " not found in job " + job->job_id());
+    return;
+  }
+  auto par = job->task_parallelism();
+  auto placement = job->placement();
+  auto metrics = job->metrics();
+  auto state = state_of(*job);
+  auto now = now_ms();
+  auto end = job->end_time();
+  auto tms = jm.overview().taskmanagers;
+  json subtasks = json::array();
+  for (int s = 0; s < par[c].first; ++s) {
+    std::int64_t in = 0, out = 0;
+    for (auto& m : metrics)
+      if (m.task_name == names[c] && m.subtask == s) {
+        in = m.records_in;
+        out = m.records_out;
+      }
+    std::string tm = c < placement.size() && s < static_cast<int>(placement[c].size())
+                         ? placement[c][s]
+                         : std::string();
+    std::string endpoint;
+    for (auto& t : tms)
+      if (t.id == tm)
+        endpoint = t.address;
+    subtasks.push_back({{"subtask", s},
+                        {"status", state},
+                        {"attempt", job->full_restarts()},
+                        {"host", tm},
+                        {"endpoint", endpoint},
+                        {"taskmanager-id", tm},
+                        {"start-time", job->start_time()},
+                        {"start_time", job->start_time()},
+                        {"end-time", end == 0 ? -1 : end},
+                        {"duration", (end == 0 ? now : end) - job->start_time()},
+                        {"metrics", io_metrics(in, out)}});
+  }
+  reply(res, 200,
+        {{"id", vid},
+         {"name", names[c]},
+         {"parallelism", par[c].first},
+         {"maxParallelism", par[c].second},
+         {"now", now},
+         {"subtasks", subtasks}});
+}
+
+} // namespace spate::cluster_detail::rest_api

@@ -1,0 +1,75 @@
+// The REST API's route handlers, one group per resource (private to the
+// cluster library). rest.cpp owns the server, the dispatch table that maps
+// Flink's v1 paths onto these handlers, and the helpers they share.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "jobmanager.hpp"
+
+namespace spate::cluster_detail::rest_api {
+
+using json = nlohmann::json;
+
+//! Every handler: the JobManager, the request (path captures in
+//! `req.matches`), the response to fill.
+using handler = void (*)(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
+// Shared helpers (rest.cpp).
+
+void reply(httplib::Response& res, int status, const json& body);
+//! Flink's error shape: `{"errors": [message]}`.
+void fail(httplib::Response& res, int status, const std::string& message);
+//! The request body as a JSON object (empty body: {}). Throws spate::error.
+json parse_body(const httplib::Request& req);
+std::string state_of(const job_client& c);
+//! The job of `req.matches[1]`, or an error reply (400 or 404) and nullptr.
+std::shared_ptr<job_client> job_of(jobmanager& jm, const httplib::Request& req,
+                                   httplib::Response& res);
+
+// Jobs (rest_jobs.cpp).
+
+//! GET /jobs
+void list_jobs(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/overview
+void jobs_overview(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! POST /jobs
+void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid
+void job_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! PATCH /jobs/:jobid?mode=cancel
+void cancel_job(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/exceptions
+void job_exceptions(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid
+void vertex_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
+// Checkpoints and savepoints (rest_checkpoints.cpp).
+
+//! GET /jobs/:jobid/checkpoints
+void job_checkpoints(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/checkpoints/config
+void checkpoint_config(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! POST /jobs/:jobid/savepoints
+void trigger_savepoint(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! POST /jobs/:jobid/stop
+void stop_with_savepoint(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/savepoints/:triggerid
+void savepoint_status(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
+// The cluster (rest_cluster.cpp).
+
+//! GET /overview
+void cluster_status(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /config
+void web_config(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobmanager/config
+void jobmanager_config(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /taskmanagers
+void list_taskmanagers(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
+} // namespace spate::cluster_detail::rest_api
