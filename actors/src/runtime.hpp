@@ -47,6 +47,13 @@ struct restore_point {
 std::shared_ptr<restore_point> make_restore_point(const std::string& path);
 
 struct job_runtime;
+//! make_restore_point(), then checks the snapshot fits the job of `rt`: every
+//! stateful operator in it has a uid in the job (unless non-restored state
+//! is allowed), and keyed operators keep their max parallelism. Throws
+//! spate::error naming what does not fit.
+std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const std::string& path);
+
+struct job_runtime;
 //! Fills the runtime of a job from its graph and configuration: plan,
 //! batching, credits, state directory, counters, checkpoint and restart
 //! configuration. Throws spate::error for an invalid graph or configuration.
