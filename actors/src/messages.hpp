@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "spate/core/batch.hpp"
+#include "spate/transport/channel.hpp"
 
 namespace spate::checkpoints {
 struct checkpoint_trigger;
@@ -24,7 +25,8 @@ struct data_msg {
   std::shared_ptr<any_batch> batch;
 };
 
-enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status, barrier };
+//! The in-band events of a channel (the same kinds cross processes).
+using transport::control_kind;
 
 
 //! In-band control event on an input channel; never overtakes records.

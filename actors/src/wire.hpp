@@ -111,35 +111,4 @@ struct wire_release {
   SPATE_FIELDS(job_id);
 };
 
-//! The head of data, control and credit frames: which channel of which
-//! attempt. For credit, `from` is the receiving task and `to` the sender.
-struct wire_channel {
-  std::string job_id;
-  std::int32_t attempt = 0;
-  std::int32_t from_chain = 0;
-  std::int32_t from_subtask = 0;
-  std::int32_t to_chain = 0;
-  std::int32_t to_subtask = 0;
-  std::int32_t channel = 0;
-  std::int32_t sender_channel = 0;
-  //! Frames of one direction between two tasks are numbered from 0: a gap
-  //! (a frame lost with a broken connection) fails the receiving task.
-  std::uint64_t seq = 0;
-  SPATE_FIELDS(job_id, attempt, from_chain, from_subtask, to_chain, to_subtask, channel,
-               sender_channel, seq);
-};
-
-//! What follows the head of a control frame.
-struct wire_control {
-  std::int32_t kind = 0;
-  std::int64_t value = 0;
-  bool barrier = false;
-  std::int64_t id = 0;
-  bool savepoint = false;
-  bool stop = false;
-  bool drain = false;
-  std::string savepoint_dir;
-  SPATE_FIELDS(kind, value, barrier, id, savepoint, stop, drain, savepoint_dir);
-};
-
 } // namespace spate::detail

@@ -1,11 +1,14 @@
-// Tasks in other processes: the JobManager's proxies, the TaskManager's
-// task host, and the proxies that carry channels between TaskManagers.
+// Tasks in other processes, the TaskManager side: task_host deploys the
+// tasks a JobManager assigns here, stands in for their master and
+// coordinator (the host actor), and connects their channels to other
+// TaskManagers through the channel proxies.
 #include "spate/actors/remote.hpp"
 
 #include <array>
 #include <filesystem>
 #include <set>
 
+#include "channel_proxies.hpp"
 #include "checkpoint_messages.hpp"
 #include "messages.hpp"
 #include "remote_internal.hpp"
@@ -17,24 +20,11 @@
 
 namespace spate::detail {
 
-//! A frame's payload handed from the I/O thread to a channel proxy.
-struct wire_in_msg {
-  bool is_data = true;
-  std::shared_ptr<const std::string> payload;
-  std::size_t offset = 0; //!< where the batch (or control body) starts
-  std::int32_t channel = 0;
-  std::int32_t sender_channel = 0;
-  std::uint64_t seq = 0;
-};
-
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
-using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
 } // namespace spate::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::wire_in_msg)
 
 namespace spate {
 
@@ -42,464 +32,9 @@ using transport::encode_message;
 using transport::frame;
 using transport::frame_type;
 
-namespace {
-
-bool job_scoped(frame_type t) {
-  switch (t) {
-    case frame_type::deploy:
-    case frame_type::task_command:
-    case frame_type::trigger_checkpoint:
-    case frame_type::acknowledge_checkpoint:
-    case frame_type::decline_checkpoint:
-    case frame_type::task_finished:
-    case frame_type::task_exited:
-    case frame_type::metrics:
-    case frame_type::release_job:
-    case frame_type::data:
-    case frame_type::credit:
-    case frame_type::control:
-      return true;
-    default:
-      return false;
-  }
-}
-
-//! Decodes the head of a data, control or credit frame; `offset` is where
-//! the rest starts.
-detail::wire_channel decode_head(const frame& f, std::size_t& offset) {
-  try {
-    offset = 0;
-    auto oh = unpack_checked(f.payload.data(), f.payload.size(), offset);
-    return oh.get().as<detail::wire_channel>();
-  } catch (const std::exception& e) {
-    throw error(errc::codec, std::string("cannot decode the channel of a ") +
-                                 transport::to_string(f.type) + " frame: " + e.what());
-  }
-}
-
-} // namespace
-
-std::string frame_job_id(const frame& f) {
-  if (!job_scoped(f.type))
-    return {};
-  try {
-    std::size_t offset = 0;
-    auto oh = unpack_checked(f.payload.data(), f.payload.size(), offset);
-    const auto& o = oh.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size == 0 ||
-        o.via.array.ptr[0].type != msgpack::type::STR)
-      return {};
-    return o.via.array.ptr[0].as<std::string>();
-  } catch (const std::exception&) {
-    return {};
-  }
-}
-
-namespace detail {
-
-void check_network_edges(const job_runtime& rt) {
-  const auto& g = rt.graph;
-  for (std::size_t e = 0; e < g.edges().size(); ++e) {
-    if (rt.plan.edges[e].chained)
-      continue;
-    const auto& edge = g.edges()[e];
-    auto where = "the edge from '" + g.vertex(edge.from).name + "' to '" +
-                 g.vertex(edge.to).name + "'";
-    if (!edge.make_batch)
-      throw error(errc::invalid_argument, where + " has no record type for the network");
-    try {
-      std::string probe;
-      edge.make_batch()->encode_to(probe);
-    } catch (const error& x) {
-      throw error(errc::invalid_argument, where + " crosses processes, but " + x.what());
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// JobManager side
-
-namespace {
-
-caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
-                                std::int32_t attempt, std::int32_t chain, std::int32_t subtask,
-                                std::string tm) {
-  auto command = [rt, attempt, chain, subtask, tm](task_command_kind k, std::int64_t id) {
-    rt->remote->sink().send(
-        tm, encode_message(frame_type::task_command,
-                           wire_task_command{rt->job_id, attempt, chain, subtask,
-                                             static_cast<std::int32_t>(k), id}));
-  };
-  return {
-    [command](start_atom) { command(task_command_kind::start, 0); },
-    [command](cancel_atom) { command(task_command_kind::cancel, 0); },
-    [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
-    [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
-    [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
-      rt->remote->sink().send(
-          tm, encode_message(frame_type::trigger_checkpoint,
-                             wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
-                                          m.stop, m.drain, m.savepoint_dir}));
-    },
-    [self](exited_atom, bool abnormal, const std::string& reason) {
-      if (abnormal)
-        self->quit(caf::make_error(caf::sec::runtime_error, reason));
-      else
-        self->quit();
-    },
-  };
-}
-
-} // namespace
-
-std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_runtime* rt,
-                                                   const task_assignment& placed) {
-  std::int32_t attempt;
-  std::vector<std::vector<caf::actor>> proxies(rt->plan.chains.size());
-  {
-    // The proxies exist before any frame of the attempt can come back.
-    std::lock_guard<std::mutex> lock(rt->mu);
-    attempt = ++rt->attempt;
-    rt->assignment = placed;
-    for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
-      for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
-        proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt,
-                                       static_cast<std::int32_t>(c), s,
-                                       placed.taskmanager.at(c).at(s)));
-    rt->proxies = proxies;
-  }
-  auto restore = rt->restore_from();
-  wire_deploy d{rt->job_id,
-                attempt,
-                rt->job_name,
-                rt->remote->job_spec(),
-                rt->config.entries(),
-                restore ? restore->path : std::string(),
-                placed.taskmanager,
-                placed.addresses};
-  auto bytes = encode_message(frame_type::deploy, d);
-  std::set<std::string> used;
-  for (auto& chain : placed.taskmanager)
-    used.insert(chain.begin(), chain.end());
-  auto& sink = rt->remote->sink();
-  for (auto& tm : used) {
-    sink.connect(tm, placed.addresses.at(tm));
-    sink.send(tm, bytes);
-  }
-  spate::log().info("job {} ({}) attempt {} deployed on {} TaskManager(s)", rt->job_name,
-                    rt->job_id, attempt, used.size());
-  return proxies;
-}
-
-void forget_attempt(job_runtime* rt) {
-  std::lock_guard<std::mutex> lock(rt->mu);
-  rt->proxies.clear(); // the assignment stays: the REST API shows where tasks ran
-}
-
-} // namespace detail
-
-void job_client::deliver(const std::string& taskmanager, const frame& f) {
-  using namespace detail;
-  auto& rt = *rt_;
-  auto current = [&](std::int32_t attempt) {
-    std::lock_guard<std::mutex> lock(rt.mu);
-    return attempt == rt.attempt;
-  };
-  auto check_task = [&](std::int32_t chain, std::int32_t subtask) {
-    if (chain < 0 || chain >= static_cast<std::int32_t>(rt.plan.chains.size()) || subtask < 0 ||
-        subtask >= rt.plan.chains[chain].parallelism)
-      throw error(errc::codec, "TaskManager '" + taskmanager + "' named task " +
-                                   std::to_string(chain) + "/" + std::to_string(subtask) +
-                                   " that job " + rt.job_id + " does not have");
-  };
-  switch (f.type) {
-    case frame_type::task_finished: {
-      auto m = transport::decode_payload<wire_task_finished>(f);
-      check_task(m.chain, m.subtask);
-      if (current(m.attempt))
-        caf::anon_send(rt.master, task_done_msg{m.chain, m.subtask, m.failed, m.cause});
-      return;
-    }
-    case frame_type::task_exited: {
-      auto m = transport::decode_payload<wire_task_exited>(f);
-      check_task(m.chain, m.subtask);
-      caf::actor proxy;
-      {
-        std::lock_guard<std::mutex> lock(rt.mu);
-        if (m.attempt != rt.attempt || rt.proxies.size() <= static_cast<std::size_t>(m.chain))
-          return;
-        proxy = rt.proxies[m.chain][m.subtask];
-      }
-      caf::anon_send(proxy, exited_atom::value, m.abnormal, m.reason);
-      return;
-    }
-    case frame_type::acknowledge_checkpoint: {
-      auto m = transport::decode_payload<wire_ack>(f);
-      check_task(m.chain, m.subtask);
-      auto snap = std::make_shared<subtask_snapshot>();
-      snap->chain = m.chain;
-      snap->subtask = m.subtask;
-      snap->id = m.id;
-      snap->operators = std::move(m.operators);
-      snap->sync_ms = m.sync_ms;
-      snap->async_ms = m.async_ms;
-      snap->alignment_ms = m.alignment_ms;
-      snap->bytes = m.bytes;
-      if (current(m.attempt))
-        caf::anon_send(rt.coordinator, ack_msg{std::move(snap)});
-      return;
-    }
-    case frame_type::decline_checkpoint: {
-      auto m = transport::decode_payload<wire_decline>(f);
-      if (current(m.attempt))
-        caf::anon_send(rt.coordinator, decline_msg{m.id, m.reason, m.counts});
-      return;
-    }
-    case frame_type::metrics: {
-      auto m = transport::decode_payload<wire_metrics>(f);
-      if (!current(m.attempt))
-        return; // a previous attempt's tasks
-      for (auto& [chain, subtask, in, out] : m.tasks) {
-        check_task(chain, subtask);
-        rt.counters[chain][subtask]->records_in.store(in, std::memory_order_relaxed);
-        rt.counters[chain][subtask]->records_out.store(out, std::memory_order_relaxed);
-      }
-      std::lock_guard<std::mutex> lock(rt.counters_mu);
-      rt.remote_counters[taskmanager] = std::move(m.counters);
-      return;
-    }
-    default:
-      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
-                                   " frame is not for a job's JobManager");
-  }
-}
-
-void job_client::taskmanager_lost(const std::string& taskmanager, const std::string& reason) {
-  using namespace detail;
-  std::vector<caf::actor> lost;
-  {
-    std::lock_guard<std::mutex> lock(rt_->mu);
-    for (std::size_t c = 0; c < rt_->assignment.taskmanager.size() && c < rt_->proxies.size(); ++c)
-      for (std::size_t s = 0; s < rt_->assignment.taskmanager[c].size(); ++s)
-        if (rt_->assignment.taskmanager[c][s] == taskmanager)
-          lost.push_back(rt_->proxies[c][s]);
-  }
-  if (lost.empty())
-    return;
-  caf::anon_send(rt_->master, fail_atom::value, reason);
-  for (auto& p : lost)
-    caf::anon_send(p, exited_atom::value, true, reason);
-}
-
-// ---------------------------------------------------------------------------
-// TaskManager side
-
 namespace detail {
 
 namespace {
-
-//! Receives channels from one task on another TaskManager for one local task.
-struct in_proxy_state {
-  caf::actor task;
-  caf::actor host;
-  std::vector<batch_factory> factories; //!< by input channel
-  std::vector<const std::type_info*> types; //!< by input channel
-  //! Emptied batches the task returned, for reuse.
-  std::vector<std::shared_ptr<any_batch>> free;
-  transport::frame_sink* sink = nullptr;
-  std::string upstream_tm;
-  wire_channel credit_head; //!< from = the local task, to = the remote sender
-  std::int32_t chain = 0, subtask = 0;
-  std::uint64_t expected = 0; //!< the next frame's sequence number
-  bool broken = false;
-};
-
-//! Fails the task behind a proxy: what it receives can no longer be trusted.
-template <class Self>
-void fail_channel(Self* self, const caf::actor& host, std::int32_t chain, std::int32_t subtask,
-                  const std::string& why) {
-  self->send(host, task_done_msg{chain, subtask, true, why});
-}
-
-caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state init) {
-  self->state = std::move(init);
-  for (auto& f : self->state.factories)
-    self->state.types.push_back(f ? &f()->record_type() : nullptr);
-  return {
-    [self](wire_in_msg& m) {
-      auto& st = self->state;
-      if (st.broken)
-        return;
-      if (m.seq != st.expected) {
-        st.broken = true;
-        fail_channel(self, st.host, st.chain, st.subtask,
-                     "frames from TaskManager '" + st.upstream_tm + "' were lost (expected #" +
-                         std::to_string(st.expected) + ", got #" + std::to_string(m.seq) + ")");
-        return;
-      }
-      ++st.expected;
-      const char* data = m.payload->data() + m.offset;
-      std::size_t size = m.payload->size() - m.offset;
-      if (m.channel < 0 || m.channel >= static_cast<std::int32_t>(st.factories.size()) ||
-          !st.factories[m.channel]) {
-        st.broken = true;
-        fail_channel(self, st.host, st.chain, st.subtask,
-                     "TaskManager '" + st.upstream_tm + "' sent a frame for channel " +
-                         std::to_string(m.channel) + " that the task does not have");
-        return;
-      }
-      if (!m.is_data) {
-        wire_control c;
-        try {
-          c = decode<wire_control>(data, size, "control frame");
-        } catch (const std::exception& e) {
-          self->send(st.host, task_done_msg{st.chain, st.subtask, true,
-                                            std::string("bad control frame from TaskManager '") +
-                                                st.upstream_tm + "': " + e.what()});
-          return;
-        }
-        if (c.kind < static_cast<std::int32_t>(control_kind::watermark) ||
-            c.kind > static_cast<std::int32_t>(control_kind::barrier) ||
-            (c.kind == static_cast<std::int32_t>(control_kind::barrier)) != c.barrier) {
-          st.broken = true;
-          fail_channel(self, st.host, st.chain, st.subtask,
-                       "TaskManager '" + st.upstream_tm + "' sent a control event of unknown kind " +
-                           std::to_string(c.kind));
-          return;
-        }
-        control_msg out{m.channel, static_cast<control_kind>(c.kind), c.value, nullptr};
-        if (c.barrier)
-          out.barrier = std::make_shared<const checkpoint_trigger>(
-              checkpoint_trigger{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
-        self->send(st.task, out);
-        return;
-      }
-      std::shared_ptr<any_batch> batch;
-      for (auto it = st.free.rbegin(); it != st.free.rend(); ++it)
-        if ((*it)->record_type() == *st.types[m.channel]) {
-          batch = std::move(*it);
-          st.free.erase(std::next(it).base());
-          break;
-        }
-      if (!batch)
-        batch = st.factories[m.channel]();
-      try {
-        batch->decode_from(data, size);
-      } catch (const std::exception& e) {
-        self->send(st.host, task_done_msg{st.chain, st.subtask, true,
-                                          "bad batch from TaskManager '" + st.upstream_tm +
-                                              "': " + e.what()});
-        return;
-      }
-      self->send(st.task, data_msg{m.channel, m.sender_channel, std::move(batch)});
-    },
-    [self](credit_msg& m) {
-      auto& st = self->state;
-      if (m.recycled && st.free.size() < 16)
-        st.free.push_back(std::move(m.recycled));
-      st.credit_head.channel = m.channel;
-      std::string frame;
-      transport::begin_frame(frame, frame_type::credit);
-      encode(st.credit_head, frame);
-      transport::finish_frame(frame);
-      ++st.credit_head.seq;
-      st.sink->send(st.upstream_tm, std::move(frame));
-    },
-  };
-}
-
-//! Sends one local task's channels to one task on another TaskManager.
-struct out_proxy_state {
-  caf::actor task;
-  caf::actor host;
-  transport::frame_sink* sink = nullptr;
-  std::string target_tm;
-  wire_channel head; //!< from = the local task, to = the remote receiver
-  //! Encoded batches to return with credits, per output channel of the task
-  //! (channels of different edges may carry different record types).
-  std::map<std::int32_t, std::vector<std::shared_ptr<any_batch>>> free;
-  //! The largest frame so far: what the next one reserves.
-  std::size_t frame_capacity = 256;
-  std::uint64_t expected_credit = 0;
-  bool broken = false;
-};
-
-using task_atom = caf::atom_constant<caf::atom("task")>;
-
-caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_state init) {
-  self->state = std::move(init);
-  return {
-    [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
-    [self](data_msg& m) {
-      auto& st = self->state;
-      st.head.channel = m.channel;
-      st.head.sender_channel = m.sender_channel;
-      // The frame is built in place and moved to the endpoint: no copies.
-      std::string frame;
-      frame.reserve(st.frame_capacity);
-      transport::begin_frame(frame, frame_type::data);
-      encode(st.head, frame);
-      try {
-        m.batch->encode_to(frame);
-        transport::finish_frame(frame);
-      } catch (const std::exception& e) {
-        self->send(st.host, task_done_msg{st.head.from_chain, st.head.from_subtask, true,
-                                          e.what()});
-        return;
-      }
-      st.frame_capacity = std::max(st.frame_capacity, frame.size());
-      ++st.head.seq;
-      st.sink->send(st.target_tm, std::move(frame));
-      m.batch->clear();
-      auto& pool = st.free[m.sender_channel];
-      if (pool.size() < 16)
-        pool.push_back(std::move(m.batch));
-    },
-    [self](const control_msg& m) {
-      auto& st = self->state;
-      st.head.channel = m.channel;
-      std::string frame;
-      transport::begin_frame(frame, frame_type::control);
-      encode(st.head, frame);
-      wire_control c;
-      c.kind = static_cast<std::int32_t>(m.kind);
-      c.value = m.value;
-      if (m.barrier) {
-        c.barrier = true;
-        c.id = m.barrier->id;
-        c.savepoint = m.barrier->savepoint;
-        c.stop = m.barrier->stop;
-        c.drain = m.barrier->drain;
-        c.savepoint_dir = m.barrier->savepoint_dir;
-      }
-      encode(c, frame);
-      transport::finish_frame(frame);
-      ++st.head.seq;
-      st.sink->send(st.target_tm, std::move(frame));
-    },
-    [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
-      auto& st = self->state;
-      if (st.broken)
-        return;
-      if (seq != st.expected_credit) {
-        st.broken = true;
-        fail_channel(self, st.host, st.head.from_chain, st.head.from_subtask,
-                     "credits from TaskManager '" + st.target_tm + "' were lost (expected #" +
-                         std::to_string(st.expected_credit) + ", got #" + std::to_string(seq) +
-                         ")");
-        return;
-      }
-      ++st.expected_credit;
-      std::shared_ptr<any_batch> recycled;
-      auto& pool = st.free[channel];
-      if (!pool.empty()) {
-        recycled = std::move(pool.back());
-        pool.pop_back();
-      }
-      self->send(st.task, credit_msg{channel, std::move(recycled)});
-    },
-  };
-}
 
 //! Stands in for the job's master and coordinator on a TaskManager: what
 //! the tasks report goes to the JobManager.
@@ -755,12 +290,11 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       auto it = job.out_proxies.find(k);
       if (it != job.out_proxies.end())
         return it->second;
-      out_proxy_state init;
-      init.host = job.host;
-      init.sink = &sink;
-      init.target_tm = d.placement[tc][ts];
-      init.head = wire_channel{d.job_id, d.attempt, c, s, tc, ts, 0, 0};
-      auto a = sys.spawn(out_proxy, std::move(init));
+      const auto& peer = d.placement[tc][ts];
+      auto a = spawn_out_proxy(
+          sys, job.host, sink, peer,
+          transport::channel_sender(transport::channel_head{d.job_id, d.attempt, c, s, tc, ts, 0, 0},
+                                    peer));
       job.out_proxies[k] = a;
       return a;
     };
@@ -876,7 +410,7 @@ void task_host_impl::trigger(const frame& f) {
 
 void task_host_impl::channel(const std::string& from, frame& f) {
   std::size_t offset = 0;
-  auto head = decode_head(f, offset);
+  auto head = transport::decode_channel_head(f, offset);
   if (!is_job_id(head.job_id))
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                  from + "' names job '" + head.job_id +
@@ -931,23 +465,21 @@ void task_host_impl::channel(const std::string& from, frame& f) {
     auto task = job.tasks.find({head.to_chain, head.to_subtask});
     if (task == job.tasks.end())
       return;
-    in_proxy_state init;
-    init.task = task->second;
-    init.host = job.host;
-    init.sink = &sink;
-    init.upstream_tm = job.placement[head.from_chain][head.from_subtask];
-    init.credit_head = wire_channel{head.job_id,         head.attempt,        head.to_chain,
-                                    head.to_subtask,     head.from_chain,     head.from_subtask,
-                                    0,                   0};
-    init.chain = head.to_chain;
-    init.subtask = head.to_subtask;
+    const auto& peer = job.placement[head.from_chain][head.from_subtask];
+    std::vector<batch_factory> factories;
     const auto& edges = job.rt->graph.edges();
     for (int e : job.channel_edge[head.to_chain])
-      init.factories.push_back(e >= 0 ? edges[e].make_batch : batch_factory());
-    auto a = sys.spawn(in_proxy, std::move(init));
+      factories.push_back(e >= 0 ? edges[e].make_batch : batch_factory());
+    auto a = spawn_in_proxy(
+        sys, task->second, job.host, sink, peer,
+        transport::channel_receiver(transport::channel_head{head.job_id, head.attempt,
+                                                            head.to_chain, head.to_subtask,
+                                                            head.from_chain, head.from_subtask, 0,
+                                                            0},
+                                    std::move(factories), peer));
     it = job.in_proxies.emplace(k, a).first;
   }
-  wire_in_msg m;
+  channel_frame_msg m;
   m.is_data = f.type == frame_type::data;
   m.payload = std::make_shared<const std::string>(std::move(f.payload));
   m.offset = offset;
