@@ -35,6 +35,47 @@ void fail_channel(caf::event_based_actor* self, State& st, const transport::chan
   self->send(st.host, task_done_msg{local.from_chain, local.from_subtask, true, why});
 }
 
+using transport::control_kind;
+
+//! A control event as a frame carries it, and back.
+transport::control_payload to_payload(const control_event& e) {
+  transport::control_payload c;
+  if (auto* w = std::get_if<watermark_event>(&e)) {
+    c.kind = static_cast<std::int32_t>(control_kind::watermark);
+    c.value = w->watermark;
+  } else if (auto* i = std::get_if<idle_event>(&e)) {
+    c.kind = static_cast<std::int32_t>(control_kind::idle_status);
+    c.value = i->idle ? 1 : 0;
+  } else if (auto* b = std::get_if<barrier_event>(&e)) {
+    c.kind = static_cast<std::int32_t>(control_kind::barrier);
+    c.barrier = true;
+    c.id = b->checkpoint->id;
+    c.savepoint = b->checkpoint->savepoint;
+    c.stop = b->checkpoint->stop;
+    c.drain = b->checkpoint->drain;
+    c.savepoint_dir = b->checkpoint->savepoint_dir;
+  } else {
+    c.kind = static_cast<std::int32_t>(control_kind::end_of_stream);
+  }
+  return c;
+}
+
+//! `c` was checked by channel_receiver::decode_control: a known kind.
+control_event to_event(const transport::control_payload& c) {
+  switch (static_cast<control_kind>(c.kind)) {
+    case control_kind::watermark:
+      return watermark_event{c.value};
+    case control_kind::idle_status:
+      return idle_event{c.value != 0};
+    case control_kind::barrier:
+      return barrier_event{std::make_shared<const checkpoints::checkpoint_trigger>(
+          checkpoints::checkpoint_trigger{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir})};
+    case control_kind::end_of_stream:
+      break;
+  }
+  return end_of_stream_event{};
+}
+
 void receive(caf::event_based_actor* self, in_proxy_state& st, channel_frame_msg& m) {
   auto& r = *st.receiver;
   if (auto why = r.accept(m.seq, m.channel); !why.empty())
@@ -44,11 +85,7 @@ void receive(caf::event_based_actor* self, in_proxy_state& st, channel_frame_msg
   try {
     if (!m.is_data) {
       auto c = r.decode_control(data, size);
-      control_msg out{m.channel, static_cast<control_kind>(c.kind), c.value, nullptr};
-      if (c.barrier)
-        out.barrier = std::make_shared<const checkpoints::checkpoint_trigger>(
-            checkpoints::checkpoint_trigger{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir});
-      self->send(st.task, out);
+      self->send(st.task, control_msg{m.channel, to_event(c)});
       return;
     }
     self->send(st.task,
@@ -88,18 +125,7 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
     },
     [self](const control_msg& m) {
       auto& st = self->state;
-      transport::control_event c;
-      c.kind = static_cast<std::int32_t>(m.kind);
-      c.value = m.value;
-      if (m.barrier) {
-        c.barrier = true;
-        c.id = m.barrier->id;
-        c.savepoint = m.barrier->savepoint;
-        c.stop = m.barrier->stop;
-        c.drain = m.barrier->drain;
-        c.savepoint_dir = m.barrier->savepoint_dir;
-      }
-      st.sink->send(st.peer, st.sender->control_frame(m.channel, c));
+      st.sink->send(st.peer, st.sender->control_frame(m.channel, to_payload(m.event)));
     },
     [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
       auto& st = self->state;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include <caf/all.hpp>
 
@@ -25,17 +26,27 @@ struct data_msg {
   std::shared_ptr<any_batch> batch;
 };
 
-//! The in-band events of a channel (the same kinds cross processes).
-using transport::control_kind;
 
+//! The in-band events of a channel; they never overtake records.
+struct watermark_event {
+  timestamp watermark = min_watermark;
+};
+//! The sender's output became idle (no records for now) or active again.
+struct idle_event {
+  bool idle = false;
+};
+//! The checkpoint barrier: what the checkpoint is (savepoint, where its files go).
+struct barrier_event {
+  std::shared_ptr<const checkpoints::checkpoint_trigger> checkpoint;
+};
+//! The sender finished: nothing more comes on this channel.
+struct end_of_stream_event {};
+using control_event = std::variant<watermark_event, idle_event, barrier_event, end_of_stream_event>;
 
-//! In-band control event on an input channel; never overtakes records.
+//! A control event on input channel `channel` of the receiver.
 struct control_msg {
   std::int32_t channel = 0;
-  control_kind kind = control_kind::watermark;
-  std::int64_t value = 0;
-  //! Barriers only: what the checkpoint is (savepoint, where its files go).
-  std::shared_ptr<const checkpoints::checkpoint_trigger> barrier;
+  control_event event;
 };
 
 //! One credit for the sender's output `channel`, with the emptied batch for reuse.

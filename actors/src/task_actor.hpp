@@ -1,4 +1,10 @@
-// One subtask of a chain of operators, as a CAF actor.
+// One subtask of a chain of operators, as a CAF actor (Flink's StreamTask).
+// Its code is split along its seams:
+//   task_actor.cpp      lifecycle, messages, credits and backlogs, source ticks
+//   task_wiring.cpp     building the chain: operators, state, outputs, writers
+//   task_input.cpp      input channels: the watermark valve, alignment holds,
+//                       processing time
+//   task_checkpoint.cpp the checkpoint steps: trigger, barriers, snapshot
 #pragma once
 
 #include <deque>
@@ -14,6 +20,7 @@
 #include "spate/actors/operator.hpp"
 #include "spate/actors/record_writer.hpp"
 #include "spate/checkpoints/barrier_aligner.hpp"
+#include "watermark_valve.hpp"
 
 namespace spate {
 class keyed_state_backend;
@@ -26,6 +33,21 @@ struct channel_target {
   caf::actor actor;
   std::int32_t channel = 0;
 };
+
+//! Where a task is in its life. The transitions:
+//!
+//!   created --start--> running --all input ended / source finished--> finished
+//!   running --stop-with-savepoint taken at this source--> stopping
+//!   stopping --that savepoint aborted--> running
+//!   finished --no backlog left; reported to the master--> reported
+//!   reported --the job's final checkpoint completed--> done
+//!   any --failure or cancel--> done
+//!
+//! Only running tasks take checkpoints; a stopping source polls no more and
+//! waits for cancel; a reported task waits for the job's final commit (a
+//! failure elsewhere before it restarts this task too).
+enum class task_state { created, running, stopping, finished, reported, done };
+const char* to_string(task_state s);
 
 class task_actor : public caf::event_based_actor,
                    public processing_time_service,
@@ -43,8 +65,7 @@ public:
   // Used by the outputs and writers of this task.
   void send_batch(int channel, std::shared_ptr<any_batch> batch);
   std::shared_ptr<any_batch> take_buffer(int channel);
-  void send_control(int first_channel, int count, control_kind kind, std::int64_t value,
-                    std::shared_ptr<const checkpoint_trigger> barrier = nullptr);
+  void send_control(int first_channel, int count, const control_event& event);
   void count_out(std::size_t n) { counters_->records_out.fetch_add(n, std::memory_order_relaxed); }
 
   // processing_time_service
@@ -65,9 +86,7 @@ private:
   };
   struct in_channel {
     int input = 0;
-    timestamp watermark = min_watermark;
     bool ended = false;
-    bool idle = false;
   };
   struct pending_input {
     caf::strong_actor_ptr sender;
@@ -76,8 +95,16 @@ private:
     control_msg control;
   };
 
+  //! Moves to `to`; a transition not listed above is a bug (errc::internal).
+  void set_state(task_state to);
+  //! Started and not yet finished: records and time flow.
+  bool live() const { return state_ == task_state::running || state_ == task_state::stopping; }
   void build();
   void start();
+  void on_checkpoint_complete(std::int64_t id);
+  void on_checkpoint_aborted(std::int64_t id);
+  //! Forwards what the watermark valve decided to the head of the chain.
+  void forward(const valve_output& out);
   void on_data(data_msg& m);
   void on_control(const control_msg& m);
   void on_credit(credit_msg& m);
@@ -94,7 +121,6 @@ private:
   bool take_snapshot(const std::shared_ptr<const checkpoint_trigger>& info);
   void snapshot_now(const std::shared_ptr<const checkpoint_trigger>& info);
   void dispatch(pending_input&& p);
-  void update_input_status();
   void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
   void process_control(const control_msg& m);
   void drain(out_channel& ch);
@@ -127,10 +153,8 @@ private:
   int backlogged_ = 0;
   std::vector<in_channel> in_;
   std::vector<int> open_channels_per_input_;
-  int open_channels_ = 0;
-  timestamp watermark_ = min_watermark;
+  watermark_valve valve_{0};
   std::deque<pending_input> pending_;
-  bool idle_ = false;
 
   // Checkpoint barriers: the aligner decides, held_[c] keeps what a blocked
   // channel delivered meanwhile.
@@ -138,7 +162,7 @@ private:
   std::vector<std::deque<pending_input>> held_;
   std::shared_ptr<const checkpoint_trigger> aligning_info_;
   std::chrono::steady_clock::time_point alignment_start_;
-  bool stopping_ = false;
+  //! The stop-with-savepoint this source took (stopping).
   std::int64_t stop_id_ = 0;
   //! The keyed backend of each operator (nullptr when not keyed).
   std::vector<keyed_state_backend*> op_backend_;
@@ -157,14 +181,12 @@ private:
   std::uint64_t time_token_ = 0;
   bool firing_timers_ = false;
 
-  bool started_ = false;
+  task_state state_ = task_state::created;
   bool source_ = false;
+  // Scheduling: one tick and one flush outstanding at most.
   bool tick_scheduled_ = false;
   bool flush_scheduled_ = false;
-  bool finished_ = false;
-  bool done_ = false;
-  //! Finished and reported; waits for the job's final commit to quit.
-  bool reported_ = false;
+  //! close_operators() ran (it runs once, from whichever end came first).
   bool closed_ = false;
 };
 

@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(batches_and_control_events_cross_in_order) {
   auto& values = batch_cast<std::string>(*got).values;
   BOOST_TEST((values == std::vector<std::string>{"a", "bb"}));
 
-  control_event barrier;
+  control_payload barrier;
   barrier.kind = static_cast<std::int32_t>(control_kind::barrier);
   barrier.barrier = true;
   barrier.id = 7;
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_codec_errors_naming_the_peer) {
   }
   // A control event of an unknown kind, and a barrier flag on a watermark.
   for (auto [kind, barrier] : {std::pair{9, false}, std::pair{-1, false}, std::pair{0, true}}) {
-    control_event c;
+    control_payload c;
     c.kind = kind;
     c.barrier = barrier;
     std::string body;

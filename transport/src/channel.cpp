@@ -46,7 +46,7 @@ std::string channel_sender::data_frame(std::int32_t channel, std::int32_t sender
   return frame;
 }
 
-std::string channel_sender::control_frame(std::int32_t channel, const control_event& event) {
+std::string channel_sender::control_frame(std::int32_t channel, const control_payload& event) {
   head_.channel = channel;
   std::string frame;
   begin_frame(frame, frame_type::control);
@@ -122,10 +122,10 @@ std::shared_ptr<any_batch> channel_receiver::decode_batch(std::int32_t channel, 
   return batch;
 }
 
-control_event channel_receiver::decode_control(const char* data, std::size_t size) {
-  control_event c;
+control_payload channel_receiver::decode_control(const char* data, std::size_t size) {
+  control_payload c;
   try {
-    c = decode<control_event>(data, size, "control frame");
+    c = decode<control_payload>(data, size, "control frame");
   } catch (const std::exception& e) {
     throw error(errc::codec,
                 "bad control frame from TaskManager '" + peer_ + "': " + e.what());

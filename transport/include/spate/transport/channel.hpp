@@ -47,7 +47,7 @@ struct channel_head {
 enum class control_kind : std::int32_t { watermark, end_of_stream, idle_status, barrier };
 
 //! What follows the head of a control frame.
-struct control_event {
+struct control_payload {
   std::int32_t kind = 0;
   //! The watermark, or 1/0 for idle/active.
   std::int64_t value = 0;
@@ -78,7 +78,7 @@ public:
   std::string data_frame(std::int32_t channel, std::int32_t sender_channel,
                          std::shared_ptr<any_batch> batch);
   //! A control frame on input `channel` of the receiver.
-  std::string control_frame(std::int32_t channel, const control_event& event);
+  std::string control_frame(std::int32_t channel, const control_payload& event);
   //! A credit with sequence number `seq` came back for the sender's output
   //! `channel`. Empty when it is the next one expected, else why the channel
   //! can no longer be trusted (it stays broken).
@@ -119,7 +119,7 @@ public:
                                           std::size_t size);
   //! Decodes and checks the body of a control frame. Throws
   //! spate::error(errc::codec) naming an unknown kind or a malformed body.
-  control_event decode_control(const char* data, std::size_t size);
+  control_payload decode_control(const char* data, std::size_t size);
   //! A credit frame for the sender's output `channel`; the task returned
   //! `recycled` (may be null), kept for reuse.
   std::string credit_frame(std::int32_t channel, std::shared_ptr<any_batch> recycled);
