@@ -25,11 +25,8 @@ struct master_state {
   bool restarting = false;
   bool stopping = false;
   std::string cause;
-  // Restart strategy bookkeeping.
-  std::int64_t attempts = 0;
-  std::chrono::milliseconds backoff{0};
-  std::chrono::steady_clock::time_point last_failure{};
-  std::deque<std::chrono::steady_clock::time_point> failures;
+  //! The restart strategy's bookkeeping (set when the master starts).
+  std::unique_ptr<restart_tracker> restarts;
   std::chrono::milliseconds restart_delay{0};
   std::chrono::steady_clock::time_point down_since{};
   //! Remote jobs: waiting for free slots since `waiting_since`.
@@ -129,41 +126,6 @@ void deploy(master_actor* self, job_runtime* rt) {
     self->send(a, start_atom::value);
 }
 
-//! Whether the restart strategy allows another attempt, and after how long.
-bool next_restart(master_state& st, const restart_config& r, std::chrono::milliseconds& delay) {
-  auto now = std::chrono::steady_clock::now();
-  switch (r.kind) {
-    case restart_config::none:
-      return false;
-    case restart_config::fixed_delay:
-      if (st.attempts >= r.attempts)
-        return false;
-      delay = r.delay;
-      return true;
-    case restart_config::exponential_delay:
-      if (st.backoff.count() == 0 ||
-          (st.last_failure != std::chrono::steady_clock::time_point{} &&
-           now - st.last_failure > r.reset_threshold))
-        st.backoff = r.initial_backoff;
-      else
-        st.backoff = std::min(r.max_backoff, std::chrono::milliseconds(static_cast<std::int64_t>(
-                                                 static_cast<double>(st.backoff.count()) *
-                                                 r.multiplier)));
-      st.last_failure = now;
-      delay = st.backoff;
-      return true;
-    case restart_config::failure_rate:
-      st.failures.push_back(now);
-      while (!st.failures.empty() && now - st.failures.front() > r.failure_interval)
-        st.failures.pop_front();
-      if (static_cast<std::int64_t>(st.failures.size()) > r.max_failures_per_interval)
-        return false;
-      delay = r.delay;
-      return true;
-  }
-  return false;
-}
-
 void cancel_tasks(master_actor* self) {
   for (auto& t : self->state.tasks)
     self->send(t, cancel_atom::value);
@@ -177,16 +139,14 @@ void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
     return;
   record_exception(rt, cause);
   self->send(rt->coordinator, pause_atom::value);
-  std::chrono::milliseconds delay{0};
-  if (next_restart(st, rt->restart, delay)) {
-    ++st.attempts;
+  if (auto delay = st.restarts->on_failure()) {
     st.restarting = true;
     st.cause = cause;
     spate::log().warn("job {} restarts ({} strategy, attempt {}) after: {}", rt->job_name,
-                      restart_config::name(rt->restart.kind), st.attempts, cause);
+                      restart_config::name(rt->restart.kind), st.restarts->attempts(), cause);
     rt->set_status(job_status::restarting, cause);
     st.down_since = std::chrono::steady_clock::now();
-    st.restart_delay = delay; // once every task is down
+    st.restart_delay = *delay; // once every task is down
     cancel_tasks(self);
     return;
   }
@@ -204,6 +164,7 @@ void record_exception(job_runtime* rt, const std::string& cause) {
 }
 
 caf::behavior job_master(master_actor* self, job_runtime* rt) {
+  self->state.restarts = std::make_unique<restart_tracker>(rt->restart);
   self->set_down_handler([self, rt](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.reason && !st.failing && !st.cancelling && !st.restarting && !st.stopping)

@@ -71,4 +71,42 @@ restart_config restart_config::from(const configuration& c, bool checkpointing) 
   return r;
 }
 
+restart_tracker::restart_tracker(restart_config config, const clock& clk)
+    : config_(config), clock_(clk) {}
+
+std::optional<std::chrono::milliseconds> restart_tracker::on_failure() {
+  const auto& r = config_;
+  const std::int64_t now = clock_.monotonic_ms();
+  std::optional<std::chrono::milliseconds> delay;
+  switch (r.kind) {
+    case restart_config::none:
+      break;
+    case restart_config::fixed_delay:
+      if (attempts_ < r.attempts)
+        delay = r.delay;
+      break;
+    case restart_config::exponential_delay:
+      // Back to the initial backoff after a quiet spell of reset_threshold.
+      if (backoff_.count() == 0 || (last_failure_ && now - *last_failure_ > r.reset_threshold.count()))
+        backoff_ = r.initial_backoff;
+      else
+        backoff_ = std::min(r.max_backoff,
+                            std::chrono::milliseconds(static_cast<std::int64_t>(
+                                static_cast<double>(backoff_.count()) * r.multiplier)));
+      last_failure_ = now;
+      delay = backoff_;
+      break;
+    case restart_config::failure_rate:
+      failures_.push_back(now);
+      while (!failures_.empty() && now - failures_.front() > r.failure_interval.count())
+        failures_.pop_front();
+      if (static_cast<std::int64_t>(failures_.size()) <= r.max_failures_per_interval)
+        delay = r.delay;
+      break;
+  }
+  if (delay)
+    ++attempts_;
+  return delay;
+}
+
 } // namespace spate

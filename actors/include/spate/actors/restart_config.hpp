@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <optional>
 
+#include "spate/core/clock.hpp"
 #include "spate/core/config.hpp"
 
 namespace spate {
@@ -30,6 +33,27 @@ struct restart_config {
   //! none otherwise (Flink's defaults).
   static restart_config from(const configuration& c, bool checkpointing);
   static const char* name(kind_t k);
+};
+
+//! Applies a restart strategy failure after failure (the job master's):
+//! whether the job restarts and after how long. Time comes from `clk`.
+class restart_tracker {
+public:
+  explicit restart_tracker(restart_config config, const clock& clk = system_clock::instance());
+  //! A failure now: the delay before the next attempt (which is counted), or
+  //! nullopt when the strategy allows no more.
+  std::optional<std::chrono::milliseconds> on_failure();
+  //! Restarts granted so far.
+  std::int64_t attempts() const { return attempts_; }
+  const restart_config& config() const { return config_; }
+
+private:
+  restart_config config_;
+  const clock& clock_;
+  std::int64_t attempts_ = 0;
+  std::chrono::milliseconds backoff_{0}; //!< exponential-delay: the last delay
+  std::optional<std::int64_t> last_failure_; //!< exponential-delay, monotonic ms
+  std::deque<std::int64_t> failures_;        //!< failure-rate, monotonic ms
 };
 
 } // namespace spate
