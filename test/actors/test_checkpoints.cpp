@@ -7,6 +7,7 @@
 
 #include "spate/checkpoints/storage.hpp"
 #include "support/checkpointing.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -47,8 +48,7 @@ void check_exactly_once(const std::vector<rec>& committed, std::int64_t n, int k
 } // namespace
 
 BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_once) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("failures_at_random_records_keep_committed_output_exactly_once");
   std::mt19937_64 rng(seed);
   for (int parallelism : {1, 3}) {
     temp_dir dir;

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "support/collect.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace std::chrono_literals;
@@ -42,12 +43,6 @@ stream<rec> timed(environment& env, std::vector<rec> items) {
 
 auto key_of = [](const rec& r) { return r.key; };
 
-std::uint32_t fresh_seed() {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
-  return seed;
-}
-
 template <class T>
 std::vector<T> sorted(std::vector<T> v) {
   std::sort(v.begin(), v.end());
@@ -79,7 +74,7 @@ struct latest_left_join final : keyed_co_process_function<std::int64_t, rec, rec
 } // namespace
 
 BOOST_AUTO_TEST_CASE(window_join_equals_the_pairs_of_each_key_and_window) {
-  auto seed = fresh_seed();
+  const auto seed = spate::test::test_seed("window_join_equals_the_pairs_of_each_key_and_window");
   std::mt19937 rng(seed);
   for (int parallelism : {1, 3}) {
     auto left = make_side(rng, 400, 7, 0);
@@ -109,7 +104,7 @@ BOOST_AUTO_TEST_CASE(window_join_equals_the_pairs_of_each_key_and_window) {
 }
 
 BOOST_AUTO_TEST_CASE(co_group_sees_every_key_and_window_once_with_both_sides) {
-  auto seed = fresh_seed();
+  const auto seed = spate::test::test_seed("co_group_sees_every_key_and_window_once_with_both_sides");
   std::mt19937 rng(seed);
   auto left = make_side(rng, 300, 5, 0);
   auto right = make_side(rng, 200, 5, 100000);
@@ -152,7 +147,7 @@ BOOST_AUTO_TEST_CASE(co_group_sees_every_key_and_window_once_with_both_sides) {
 }
 
 BOOST_AUTO_TEST_CASE(interval_join_equals_a_nested_loop_over_the_bounds) {
-  auto seed = fresh_seed();
+  const auto seed = spate::test::test_seed("interval_join_equals_a_nested_loop_over_the_bounds");
   std::mt19937 rng(seed);
   struct bounds {
     std::int64_t lower, upper;
@@ -202,7 +197,7 @@ BOOST_AUTO_TEST_CASE(keyed_co_process_shares_state_between_the_inputs) {
   // Left records come first in event time; every right record of a key with a
   // left record pairs with the latest left record of its key before it, in
   // processing order. With one left record per key the answer is unique.
-  auto seed = fresh_seed();
+  const auto seed = spate::test::test_seed("keyed_co_process_shares_state_between_the_inputs");
   std::mt19937 rng(seed);
   std::vector<rec> left;
   for (int k = 0; k < 20; ++k)

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "support/collect.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -12,8 +13,7 @@ using namespace spate::test;
 // Results must not depend on parallelism: the same pipeline run with random
 // parallelism 1..4 per operator gives what a plain loop computes.
 BOOST_AUTO_TEST_CASE(keyed_reduce_unchanged_under_random_parallelism) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("keyed_reduce_unchanged_under_random_parallelism");
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> par(1, 4);
 

@@ -8,6 +8,7 @@
 
 #include "spate/api/testing.hpp"
 #include "support/collect.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::testing;
@@ -345,8 +346,7 @@ BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_
   // reopened now and then: the reopened queue must hold exactly the timers of
   // a plain reference set (changes held back in memory reach RocksDB with a
   // flush or when the queue or backend closes).
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("timers_held_back_until_flush_equal_a_reference_after_every_reopen");
   std::mt19937 rng(seed);
   temp_dir dir;
   state_backend_options so;

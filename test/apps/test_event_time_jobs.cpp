@@ -24,6 +24,7 @@
 #include "support/collect.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -200,12 +201,6 @@ reference_result reference(const std::vector<event>& events, const wspec& w) {
   }
   fire_due(LLONG_MAX);
   return out;
-}
-
-unsigned logged_seed() {
-  unsigned seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
-  return seed;
 }
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
@@ -692,7 +687,7 @@ std::vector<row> random_stock(std::mt19937& rng) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(trending_hashtags_unchanged_under_random_parallelism) {
-  unsigned seed = logged_seed();
+  const auto seed = spate::test::test_seed("trending_hashtags_unchanged_under_random_parallelism");
   std::mt19937 rng(seed);
   temp_dir dir;
   auto rows = random_trending(rng);
@@ -717,7 +712,7 @@ BOOST_AUTO_TEST_CASE(trending_hashtags_unchanged_under_random_parallelism) {
 }
 
 BOOST_AUTO_TEST_CASE(clicks_per_user_unchanged_under_random_parallelism) {
-  unsigned seed = logged_seed();
+  const auto seed = spate::test::test_seed("clicks_per_user_unchanged_under_random_parallelism");
   std::mt19937 rng(seed);
   temp_dir dir;
   auto rows = random_clicks(rng);
@@ -737,7 +732,7 @@ BOOST_AUTO_TEST_CASE(clicks_per_user_unchanged_under_random_parallelism) {
 }
 
 BOOST_AUTO_TEST_CASE(stock_prices_unchanged_under_random_parallelism) {
-  unsigned seed = logged_seed();
+  const auto seed = spate::test::test_seed("stock_prices_unchanged_under_random_parallelism");
   std::mt19937 rng(seed);
   temp_dir dir;
   auto rows = random_stock(rng);
@@ -803,7 +798,7 @@ BOOST_AUTO_TEST_CASE(iso8601_parses_to_epoch_milliseconds) {
 }
 
 BOOST_AUTO_TEST_CASE(iso8601_formats_what_libc_formats) {
-  unsigned seed = logged_seed();
+  const auto seed = spate::test::test_seed("iso8601_formats_what_libc_formats");
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 2000; ++i) {
     // Years 1019 to 9987 (strftime pads years to four digits only from 1000).

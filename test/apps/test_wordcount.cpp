@@ -9,6 +9,7 @@
 
 #include "spate/apps/jobs.hpp"
 #include "support/collect.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -42,8 +43,7 @@ std::map<std::string, std::int64_t> final_counts(const std::vector<std::string>&
 } // namespace
 
 BOOST_AUTO_TEST_CASE(counts_unchanged_under_random_parallelism) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("counts_unchanged_under_random_parallelism");
   std::mt19937 rng(seed);
   std::vector<std::string> words{"alpha", "beta", "gamma", "delta", "épsilon", "\"q\"", "x"};
   std::vector<std::string> lines;

@@ -13,6 +13,7 @@
 #include "spate/core/error.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 #include "support/temp_dir.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::checkpoints;
@@ -69,8 +70,7 @@ void expect_corrupt(const std::string& bytes, const std::string& fragment) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(metadata_round_trip_property) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("metadata_round_trip_property");
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 200; ++i) {
     auto m = sample(rng, i);

@@ -11,6 +11,7 @@
 
 #include "spate/transport/frame.hpp"
 #include "support/cluster.hpp"
+#include "support/seed.hpp"
 
 using namespace spate::test;
 using spate::transport::encode_frame;
@@ -99,8 +100,7 @@ BOOST_AUTO_TEST_CASE(random_frames_on_both_sockets_crash_nothing) {
   BOOST_REQUIRE(tms.size() == 2u);
   std::string tm_address = tms[0]["path"].get<std::string>();
 
-  std::uint64_t seed = std::random_device{}();
-  std::cout << "mesh_fuzz seed " << seed << std::endl;
+  const auto seed = spate::test::test_seed("random_frames_on_both_sockets_crash_nothing");
   std::mt19937_64 rng(seed);
   zmq::context_t ctx;
   fuzz(ctx, "tcp://127.0.0.1:" + std::to_string(c.rpc_port()), rng, 3000);

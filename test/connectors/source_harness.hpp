@@ -126,19 +126,6 @@ bool poll_records(source_function<T>& source, std::size_t n, std::vector<T>& out
   return false;
 }
 
-//! The seed of a randomized test: $SPATE_TEST_SEED when set, else random.
-//! Printed on stdout (under the test case's name in the log) so a failure can
-//! be replayed with SPATE_TEST_SEED=<seed>.
-inline std::uint64_t test_seed() {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("SPATE_TEST_SEED"))
-    seed = std::strtoull(env, nullptr, 10);
-  std::printf("test seed %llu (replay with SPATE_TEST_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  std::fflush(stdout);
-  return seed;
-}
-
 //! A fresh directory under $TMPDIR, removed with everything in it on scope exit.
 class temp_dir {
 public:

@@ -17,6 +17,7 @@
 #include "spate/connectors/file_sink.hpp"
 #include "spate/connectors/text_file_source.hpp"
 #include "spate/core/error.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -93,14 +94,14 @@ static void crash_and_restore(file_sink_mode mode, std::uint64_t seed) {
 }
 
 BOOST_AUTO_TEST_CASE(per_subtask_crash_and_restore) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("per_subtask_crash_and_restore");
   for (int round = 0; round < 40; ++round)
     BOOST_TEST_CONTEXT("round seed " << seed + round)
   crash_and_restore(file_sink_mode::per_subtask, seed + round);
 }
 
 BOOST_AUTO_TEST_CASE(merged_crash_and_restore) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("merged_crash_and_restore");
   for (int round = 0; round < 40; ++round)
     BOOST_TEST_CONTEXT("round seed " << seed + round)
   crash_and_restore(file_sink_mode::merged, seed + round);
@@ -176,7 +177,7 @@ static void rescale(int from, int to, std::uint64_t seed) {
 }
 
 BOOST_AUTO_TEST_CASE(per_subtask_restore_at_another_parallelism) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("per_subtask_restore_at_another_parallelism");
   for (int round = 0; round < 5; ++round)
     BOOST_TEST_CONTEXT("round seed " << seed + round) {
       rescale(2, 3, seed + round);

@@ -16,6 +16,7 @@
 #include "spate/connectors/uri.hpp"
 #include "spate/core/error.hpp"
 #include "support/kafka_broker.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::test;
@@ -151,7 +152,7 @@ BOOST_AUTO_TEST_CASE(bounded_mode_reads_every_partition_once_and_finishes) {
 }
 
 BOOST_AUTO_TEST_CASE(offsets_restore_exactly_at_another_parallelism) {
-  auto seed = test_seed();
+  auto seed = test_seed("offsets_restore_exactly_at_another_parallelism");
   std::mt19937_64 rng(seed);
   std::vector<std::string> all;
   auto topic = make_topic(4, 120, &all);

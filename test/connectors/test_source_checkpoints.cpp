@@ -19,6 +19,7 @@
 #include "spate/connectors/text_file_source.hpp"
 #include "spate/core/codec.hpp"
 #include "spate/core/error.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using lines = std::vector<std::string>;
@@ -141,7 +142,7 @@ lines make_input(const test::temp_dir& dir, std::mt19937_64& rng, int files) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(generator_resumes_after_the_snapshot) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("generator_resumes_after_the_snapshot");
   std::mt19937_64 rng(seed);
   const std::size_t count = 3000;
   auto expected = reference(count);
@@ -154,7 +155,7 @@ BOOST_AUTO_TEST_CASE(generator_resumes_after_the_snapshot) {
 }
 
 BOOST_AUTO_TEST_CASE(generator_rescales) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("generator_rescales");
   std::mt19937_64 rng(seed);
   const std::size_t count = 5000;
   auto expected = reference(count);
@@ -169,7 +170,7 @@ BOOST_AUTO_TEST_CASE(generator_rescales) {
 BOOST_AUTO_TEST_CASE(unbounded_generator_rescales_without_gaps) {
   // Each subtask emits its numbers in increasing order, so after the restore
   // every number below the smallest last one emitted must have come exactly once.
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("unbounded_generator_rescales_without_gaps");
   std::mt19937_64 rng(seed);
   auto spec = numbered(std::nullopt);
   for (auto [from, to] : {std::pair{1, 3}, {4, 2}}) {
@@ -241,7 +242,7 @@ BOOST_AUTO_TEST_CASE(corrupt_generator_state_is_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(text_file_source_resumes_after_the_snapshot) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("text_file_source_resumes_after_the_snapshot");
   std::mt19937_64 rng(seed);
   test::temp_dir dir;
   lines all_lines = make_input(dir, rng, 7);
@@ -273,7 +274,7 @@ BOOST_AUTO_TEST_CASE(text_file_source_resumes_after_the_snapshot) {
 }
 
 BOOST_AUTO_TEST_CASE(text_file_source_rescales) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("text_file_source_rescales");
   std::mt19937_64 rng(seed);
   test::temp_dir dir;
   lines expected = sorted(make_input(dir, rng, 9));
@@ -289,7 +290,7 @@ BOOST_AUTO_TEST_CASE(text_file_source_rescales) {
 BOOST_AUTO_TEST_CASE(text_file_source_restores_twice_across_rescales) {
   // 2 -> 3 -> 1: the second snapshot must carry the progress of files the
   // 3 subtasks had not reached yet.
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("text_file_source_restores_twice_across_rescales");
   std::mt19937_64 rng(seed);
   test::temp_dir dir;
   lines expected = sorted(make_input(dir, rng, 8));
@@ -334,7 +335,7 @@ BOOST_AUTO_TEST_CASE(single_file_moves_to_subtask_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(json_lines_source_resumes_after_the_snapshot) {
-  std::uint64_t seed = test::test_seed();
+  std::uint64_t seed = test::test_seed("json_lines_source_resumes_after_the_snapshot");
   std::mt19937_64 rng(seed);
   test::temp_dir dir;
   for (int f = 0; f < 3; ++f) {

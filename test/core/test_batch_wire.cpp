@@ -6,6 +6,7 @@
 
 #include "spate/core/batch.hpp"
 #include "spate/core/codec.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 
@@ -100,8 +101,7 @@ BOOST_AUTO_TEST_CASE(bad_bytes_are_rejected_and_leave_the_batch_as_it_was) {
   std::string bytes;
   b.encode_to(bytes);
 
-  std::uint64_t seed = std::random_device{}();
-  std::cout << "bad_bytes seed " << seed << "\n";
+  const auto seed = spate::test::test_seed("bad_bytes_are_rejected_and_leave_the_batch_as_it_was");
   std::mt19937_64 rng(seed);
   int rejected = 0;
   for (int round = 0; round < 2000; ++round) {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "spate/core/codec.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 
@@ -62,8 +63,7 @@ record random_record(std::mt19937_64& rng) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(round_trip_property) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("round_trip_property");
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 5000; ++i) {
     auto r = random_record(rng);
@@ -131,8 +131,7 @@ BOOST_AUTO_TEST_CASE(integers_encode_byte_for_byte_as_msgpack_packs_them) {
   }
   edges.push_back(std::numeric_limits<std::int64_t>::min());
   edges.push_back(std::numeric_limits<std::int64_t>::max());
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("integers_encode_byte_for_byte_as_msgpack_packs_them");
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 20000; ++i)
     edges.push_back(static_cast<std::int64_t>(rng() >> (rng() % 64)) * (rng() % 2 ? 1 : -1));

@@ -6,6 +6,7 @@
 
 #include "spate/core/hash.hpp"
 #include "spate/core/key_group.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 
@@ -87,8 +88,7 @@ BOOST_AUTO_TEST_CASE(key_groups_spread_and_are_stable) {
 BOOST_AUTO_TEST_CASE(key_group_is_flinks_modulo_for_every_max_parallelism) {
   // Powers of two take a mask and a shift instead of the divisions: the
   // result must be Flink's formula (murmur % M, kg * p / M) either way.
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("key_group_is_flinks_modulo_for_every_max_parallelism");
   std::mt19937_64 rng(seed);
   for (int m : {1, 2, 7, 64, 100, 128, 1000, 4096, 32768}) {
     for (int i = 0; i < 20000; ++i) {

@@ -33,6 +33,7 @@
 #include "spate/nexmark/generator.hpp"
 #include "spate/nexmark/queries.hpp"
 #include "support/collect.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::nexmark;
@@ -41,15 +42,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::int64_t ms_per_day = 86'400'000;
-
-std::uint64_t test_seed() {
-  std::random_device rd;
-  std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  if (const char* env = std::getenv("SPATE_TEST_SEED"))
-    seed = std::strtoull(env, nullptr, 10);
-  BOOST_TEST_MESSAGE("seed " << seed << " (replay with SPATE_TEST_SEED=" << seed << ")");
-  return seed;
-}
 
 generator_config config_with(std::uint64_t seed, double events_per_second) {
   generator_config c;
@@ -301,7 +293,7 @@ std::function<bool(const error&)> names(std::string what) {
 // ---- Stateless queries -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(q0_passes_every_bid_through) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q0_passes_every_bid_through");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 30000;
   const auto g = generate(c, count);
@@ -318,7 +310,7 @@ BOOST_AUTO_TEST_CASE(q0_passes_every_bid_through) {
 }
 
 BOOST_AUTO_TEST_CASE(q1_converts_prices_to_euros) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q1_converts_prices_to_euros");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 30000;
   const auto g = generate(c, count);
@@ -336,7 +328,7 @@ BOOST_AUTO_TEST_CASE(q1_converts_prices_to_euros) {
 }
 
 BOOST_AUTO_TEST_CASE(q2_selects_bids_on_auctions_divisible_by_123) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q2_selects_bids_on_auctions_divisible_by_123");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 40000;
   const auto g = generate(c, count);
@@ -355,7 +347,7 @@ BOOST_AUTO_TEST_CASE(q2_selects_bids_on_auctions_divisible_by_123) {
 }
 
 BOOST_AUTO_TEST_CASE(q14_filters_prices_and_classifies_the_time_of_day) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q14_filters_prices_and_classifies_the_time_of_day");
   // Two seconds of event time per event: 40 000 events span about 22 hours,
   // so every part of the day appears.
   const auto c = config_with(seed, 0.5);
@@ -393,7 +385,7 @@ BOOST_AUTO_TEST_CASE(q14_filters_prices_and_classifies_the_time_of_day) {
 }
 
 BOOST_AUTO_TEST_CASE(q21_extracts_the_channel_id) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q21_extracts_the_channel_id");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 30000;
   const auto g = generate(c, count);
@@ -436,7 +428,7 @@ BOOST_AUTO_TEST_CASE(q21_extracts_the_channel_id) {
 }
 
 BOOST_AUTO_TEST_CASE(q22_splits_the_url_into_directories) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q22_splits_the_url_into_directories");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 30000;
   const auto g = generate(c, count);
@@ -553,7 +545,7 @@ BOOST_AUTO_TEST_CASE(shared_helpers_on_known_values) {
 // ---- Joins -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(q3_joins_category_10_auctions_with_local_sellers) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q3_joins_category_10_auctions_with_local_sellers");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 50000;
   const auto g = generate(c, count);
@@ -577,7 +569,7 @@ BOOST_AUTO_TEST_CASE(q3_joins_category_10_auctions_with_local_sellers) {
 }
 
 BOOST_AUTO_TEST_CASE(q9_emits_each_auction_with_its_winning_bid) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q9_emits_each_auction_with_its_winning_bid");
   // At 10 events per ms, a bid may share its auction's date_time and still
   // arrive before it (bids name auctions up to 10 ids ahead): valid then.
   // Out-of-order groups (100 ms at 1000 events/s, well within the 4 s of
@@ -607,7 +599,7 @@ BOOST_AUTO_TEST_CASE(q9_emits_each_auction_with_its_winning_bid) {
 }
 
 BOOST_AUTO_TEST_CASE(q4_averages_the_winning_prices_per_category) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q4_averages_the_winning_prices_per_category");
   const auto c = config_with(seed, 1000);
   const std::int64_t count = 40000;
   const auto g = generate(c, count);
@@ -649,7 +641,7 @@ BOOST_AUTO_TEST_CASE(q4_averages_the_winning_prices_per_category) {
 }
 
 BOOST_AUTO_TEST_CASE(q20_joins_bids_with_their_category_10_auction) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q20_joins_bids_with_their_category_10_auction");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 40000;
   const auto g = generate(c, count);
@@ -681,7 +673,7 @@ BOOST_AUTO_TEST_CASE(q20_joins_bids_with_their_category_10_auction) {
 // ---- Event-time windows -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(q5_finds_the_hottest_auctions_per_sliding_window) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q5_finds_the_hottest_auctions_per_sliding_window");
   // One ms per event: 40 000 events cover 40 s, about 24 windows.
   const auto c = config_with(seed, 1000);
   const std::int64_t count = 40000;
@@ -714,7 +706,7 @@ BOOST_AUTO_TEST_CASE(q5_finds_the_hottest_auctions_per_sliding_window) {
 }
 
 BOOST_AUTO_TEST_CASE(q7_finds_the_highest_bids_per_tumbling_window) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q7_finds_the_highest_bids_per_tumbling_window");
   // 5 ms per event: 40 000 events cover 200 s, 20 windows.
   const auto c = config_with(seed, 200);
   const std::int64_t count = 40000;
@@ -742,7 +734,7 @@ BOOST_AUTO_TEST_CASE(q7_finds_the_highest_bids_per_tumbling_window) {
 }
 
 BOOST_AUTO_TEST_CASE(q8_finds_new_people_selling_in_the_same_window) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q8_finds_new_people_selling_in_the_same_window");
   const auto c = config_with(seed, 1000);
   const std::int64_t count = 60000;
   const auto g = generate(c, count);
@@ -767,7 +759,7 @@ BOOST_AUTO_TEST_CASE(q8_finds_new_people_selling_in_the_same_window) {
 }
 
 BOOST_AUTO_TEST_CASE(q11_counts_bids_per_bidder_session) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q11_counts_bids_per_bidder_session");
   // Out of order within groups of 100 events (100 ms): sessions merge windows
   // that arrive out of order.
   auto c = config_with(seed, 1000);
@@ -810,7 +802,7 @@ BOOST_AUTO_TEST_CASE(q11_counts_bids_per_bidder_session) {
 }
 
 BOOST_AUTO_TEST_CASE(q15_q16_q17_report_daily_statistics) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q15_q16_q17_report_daily_statistics");
   // Five seconds per event: 40 000 events cover about 2.3 days (3 UTC days).
   const auto c = config_with(seed, 0.2);
   const std::int64_t count = 40000;
@@ -888,7 +880,7 @@ BOOST_AUTO_TEST_CASE(q12_counts_bids_per_bidder_per_processing_time_window) {
   // the operator harness on a manual clock: bid i is processed at time
   // 2 * date_time. Even times never equal a window's last ms (odd for even
   // sizes), so a window fires before any bid of the next one is processed.
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q12_counts_bids_per_bidder_per_processing_time_window");
   const auto c = config_with(seed, 1000);
   const auto g = generate(c, 30000);
   for (std::int64_t size : {10000, 4000}) {
@@ -939,7 +931,7 @@ BOOST_AUTO_TEST_CASE(q12_counts_bids_per_bidder_per_processing_time_window) {
 // ---- Deduplication and Top-N ----------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(q18_keeps_the_latest_bid_per_bidder_and_auction) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q18_keeps_the_latest_bid_per_bidder_and_auction");
   // In order, every bid is the latest of its pair so far: out-of-order
   // groups of 100 events (10 ms) make some bids older than an earlier one.
   auto c = config_with(seed, 10000);
@@ -990,7 +982,7 @@ BOOST_AUTO_TEST_CASE(q18_keeps_the_latest_bid_per_bidder_and_auction) {
 }
 
 BOOST_AUTO_TEST_CASE(q19_emits_bids_entering_the_top_10_of_their_auction) {
-  const auto seed = test_seed();
+  const auto seed = spate::test::test_seed("q19_emits_bids_entering_the_top_10_of_their_auction");
   const auto c = config_with(seed, 10000);
   const std::int64_t count = 40000;
   const auto g = generate(c, count);
@@ -1073,7 +1065,7 @@ BOOST_AUTO_TEST_CASE(every_query_builds_and_finishes) {
   const auto& all = query_names();
   BOOST_TEST(all.size() == 20u);
   generator_config c;
-  c.seed = test_seed();
+  c.seed = spate::test::test_seed("every_query_builds_and_finishes");
   for (const auto& q : all) {
     test::temp_dir dir;
     environment env(test::test_config(dir.path.string(), 2));

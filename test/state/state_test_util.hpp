@@ -58,13 +58,6 @@ inline state_backend_options make_options(const std::string& dir, std::size_t ca
   return o;
 }
 
-//! The seed of a randomized test: SPATE_TEST_SEED if set, else a random one.
-inline std::uint64_t test_seed() {
-  if (const char* s = std::getenv("SPATE_TEST_SEED"))
-    return std::stoull(s);
-  return std::random_device{}();
-}
-
 //! A predicate for BOOST_CHECK_EXCEPTION: spate::error with `code` whose
 //! message contains `needle` (the message is logged when it does not match).
 inline auto error_is(errc code, std::string needle) {

@@ -15,6 +15,7 @@
 #include "spate/state/flat_table.hpp"
 #include "spate/state/key_filter.hpp"
 #include "state/state_test_util.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using spate::test::make_options;
@@ -133,10 +134,9 @@ BOOST_DATA_TEST_CASE(randomized_against_model,
                                   std::size_t{1} << 16}) *
                          bdata::make({std::size_t{1}, default_ingest_min_entries}),
                      cache, ingest) {
-  const std::uint64_t seed = spate::test::test_seed();
-  BOOST_TEST_MESSAGE("randomized_against_model cache=" << cache << " ingest=" << ingest
-                                                       << " seed=" << seed
-                                                       << " (rerun with SPATE_TEST_SEED)");
+  const std::uint64_t seed = spate::test::test_seed("randomized_against_model cache=" +
+                                                     std::to_string(cache) +
+                                                     " ingest=" + std::to_string(ingest));
   std::mt19937_64 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
   temp_dir dir;
@@ -345,8 +345,7 @@ BOOST_AUTO_TEST_CASE(flat_table_equals_a_reference_map) {
   // Random inserts, finds, erases (by key and by slot), clears and
   // iterations, keys short (inline) and long (on the heap), against
   // std::map; tombstones and rebuilds happen along the way.
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("flat_table_equals_a_reference_map");
   std::mt19937 rng(seed);
   detail::flat_table<int> table;
   std::map<std::string, int> reference;
@@ -473,8 +472,8 @@ std::size_t rocksdb_gets(const S& state, F&& f) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(key_filter_has_no_false_negatives_and_few_false_positives) {
-  const std::uint64_t seed = spate::test::test_seed();
-  BOOST_TEST_MESSAGE("key_filter seed=" << seed << " (rerun with SPATE_TEST_SEED)");
+  const std::uint64_t seed =
+      spate::test::test_seed("key_filter_has_no_false_negatives_and_few_false_positives");
   std::mt19937_64 rng(seed);
   detail::key_filter f(1000); // grows to several parts
   std::vector<std::uint64_t> added(20000);

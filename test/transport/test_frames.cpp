@@ -9,6 +9,7 @@
 #include "spate/core/crc32c.hpp"
 #include "spate/core/error.hpp"
 #include "spate/transport/frame.hpp"
+#include "support/seed.hpp"
 
 using namespace spate;
 using namespace spate::transport;
@@ -76,8 +77,7 @@ BOOST_AUTO_TEST_CASE(malformed_frames_are_rejected_with_a_reason) {
 // Fuzz: random bytes, random truncations and bit flips of valid frames never
 // crash the decoder; whatever is accepted decodes to a valid frame.
 BOOST_AUTO_TEST_CASE(fuzzed_frames_never_crash_the_decoder) {
-  auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
+  const auto seed = spate::test::test_seed("fuzzed_frames_never_crash_the_decoder");
   std::mt19937_64 rng(seed);
   auto good = encode_message(frame_type::data, heartbeat_msg{"tm-7", 9, {1, 2, 3, 4}});
   int accepted = 0, rejected = 0;
@@ -164,8 +164,7 @@ BOOST_AUTO_TEST_CASE(frames_over_zeromq_and_foreign_peers) {
 BOOST_AUTO_TEST_CASE(crc32c_hardware_and_table_paths_agree) {
   BOOST_TEST(spate::crc32c("123456789", 9) == 0xe3069283u);
   BOOST_TEST(spate::detail::crc32c_portable("123456789", 9) == 0xe3069283u);
-  std::uint64_t seed = std::random_device{}();
-  std::cout << "crc32c seed " << seed << "\n";
+  const auto seed = spate::test::test_seed("crc32c_hardware_and_table_paths_agree");
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 500; ++round) {
     std::string s(rng() % 3000, '\0');
