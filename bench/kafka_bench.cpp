@@ -602,6 +602,7 @@ void run_spate(const std::string& brokers, const std::string& topic, const std::
     }
     if (debug && !durations.empty())
       std::fprintf(stderr, "checkpoints:%s\n", durations.c_str());
+    // The benchmark's scratch checkpoints: a leftover is harmless.
     std::error_code ec;
     std::filesystem::remove_all(ck_dir, ec);
   }

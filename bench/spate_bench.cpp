@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
                   static_cast<long long>(sync / n), static_cast<long long>(async / n),
                   static_cast<long long>(align / n));
     std::printf("checkpoint size %.1f KiB (last)\n", static_cast<double>(size) / 1024.0);
+    // The benchmark's scratch checkpoints: a leftover is harmless.
     std::error_code ec;
     std::filesystem::remove_all(checkpoint_dir, ec);
   }

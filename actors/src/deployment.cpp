@@ -53,6 +53,8 @@ std::string frame_job_id(const frame& f) {
       return {};
     return o.via.array.ptr[0].as<std::string>();
   } catch (const std::exception&) {
+    // Undecodable: "" as documented, and the caller refuses the frame as
+    // errc::codec, naming its type and sender.
     return {};
   }
 }

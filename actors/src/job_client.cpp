@@ -146,9 +146,9 @@ std::string request_savepoint(detail::job_runtime& rt, const std::string& dir, b
   auto future = promise->get_future();
   caf::anon_send(rt.coordinator, detail::savepoint_request{dir, stop, drain, promise});
   if (future.wait_for(timeout) != std::future_status::ready)
-    throw error(errc::internal, std::string(stop ? "stop-with-savepoint" : "savepoint") +
-                                    " did not complete within " +
-                                    std::to_string(timeout.count()) + " ms");
+    throw error(errc::timeout, std::string(stop ? "stop-with-savepoint" : "savepoint") +
+                                   " did not complete within " +
+                                   std::to_string(timeout.count()) + " ms");
   return future.get();
 }
 

@@ -50,8 +50,12 @@ job_runtime::~job_runtime() {
     coordinator = nullptr;
   }
   if (!state_root.empty()) {
+    // The job is over; a directory left behind only takes space.
     std::error_code ec;
     std::filesystem::remove_all(state_root, ec);
+    if (ec)
+      spate::log().warn("job '{}': cannot remove its local state directory '{}': {}", job_name,
+                 state_root, ec.message());
   }
 }
 

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "spate/core/log.hpp"
+
 namespace spate::detail {
 
 class uploader {
@@ -51,7 +53,18 @@ private:
         work = std::move(queue_.front());
         queue_.pop_front();
       }
-      work();
+      // A work item that throws must not end the thread (an exception leaving
+      // it calls std::terminate) nor the items queued behind it. Items report
+      // their own failures (a snapshot declines its checkpoint); what still
+      // escapes is logged here.
+      try {
+        work();
+      } catch (const std::exception& e) {
+        spate::log().warn("uploader: a background snapshot task failed: {}", e.what());
+      } catch (...) {
+        spate::log().warn("uploader: a background snapshot task failed with an exception "
+                          "that is not a std::exception");
+      }
     }
   }
 

@@ -43,17 +43,17 @@ void checkpoint_coordinator::start(std::size_t subtasks) {
 void checkpoint_coordinator::pause() {
   active_ = false;
   ++generation_;
-  abort_pending("the job is restarting or stopping", false);
+  abort_pending(errc::unavailable, "the job is restarting or stopping", false);
   for (auto& q : queued_)
     if (q.result)
       q.result->set_exception(
-          failure(errc::internal, "savepoint failed: the job is restarting or stopping"));
+          failure(errc::unavailable, "savepoint failed: the job is restarting or stopping"));
   queued_.clear();
 }
 
 void checkpoint_coordinator::task_finished() {
   active_ = false;
-  abort_pending("a task finished before the checkpoint completed", false);
+  abort_pending(errc::unavailable, "a task finished before the checkpoint completed", false);
   start_queued();
 }
 
@@ -69,7 +69,7 @@ void checkpoint_coordinator::on_tick(std::uint64_t generation) {
 
 void checkpoint_coordinator::on_timeout(std::int64_t id) {
   if (pending_ && pending_->id == id)
-    abort_pending("checkpoint expired before completing (timeout " +
+    abort_pending(errc::timeout, "checkpoint expired before completing (timeout " +
                   std::to_string(setup_.config.timeout.count()) + " ms)");
 }
 
@@ -77,7 +77,7 @@ void checkpoint_coordinator::request_savepoint(savepoint_request req) {
   if (!active_) {
     if (req.result)
       req.result->set_exception(
-          failure(errc::invalid_argument, "the job is not running; no savepoint taken"));
+          failure(errc::unavailable, "the job is not running; no savepoint taken"));
     return;
   }
   if (pending_)
@@ -95,8 +95,9 @@ void checkpoint_coordinator::acknowledge(std::shared_ptr<subtask_snapshot> snaps
 }
 
 void checkpoint_coordinator::decline(std::int64_t id, const std::string& reason, bool counts) {
+  // The task's reason names the cause; its error code does not travel with it.
   if (pending_ && pending_->id == id)
-    abort_pending(reason, counts);
+    abort_pending(errc::unavailable, reason, counts);
 }
 
 void checkpoint_coordinator::schedule_tick() {
@@ -144,7 +145,7 @@ void checkpoint_coordinator::start_queued() {
     for (auto& q : queued_)
       if (q.result)
         q.result->set_exception(
-            failure(errc::internal, "savepoint not taken: the job is not running"));
+            failure(errc::unavailable, "savepoint not taken: the job is not running"));
     queued_.clear();
     return;
   }
@@ -176,7 +177,7 @@ void checkpoint_coordinator::record_stats(const pending_checkpoint& p, const std
   port_.record(std::move(st));
 }
 
-void checkpoint_coordinator::abort_pending(const std::string& reason, bool counts) {
+void checkpoint_coordinator::abort_pending(errc code, const std::string& reason, bool counts) {
   if (!pending_)
     return;
   auto p = std::move(*pending_);
@@ -188,8 +189,8 @@ void checkpoint_coordinator::abort_pending(const std::string& reason, bool count
     storage_.discard(p.id);
   if (p.request.result)
     p.request.result->set_exception(
-        failure(errc::internal, (p.savepoint ? "savepoint " : "checkpoint ") +
-                                    std::to_string(p.id) + " failed: " + reason));
+        failure(code, (p.savepoint ? "savepoint " : "checkpoint ") + std::to_string(p.id) +
+                          " failed: " + reason));
   if (counts && !p.savepoint && ++consecutive_failures_ > setup_.config.tolerable_failures) {
     consecutive_failures_ = 0;
     port_.fail_job("exceeded checkpoint tolerable failure threshold (" +
@@ -242,8 +243,11 @@ void checkpoint_coordinator::complete_pending() {
       storage_.write_metadata(meta);
       path = storage_.checkpoint_dir(pending_->id) + "/_metadata";
     }
-  } catch (const std::exception& e) {
-    abort_pending(std::string("cannot write _metadata: ") + e.what());
+  } catch (const error& e) {
+    abort_pending(e.code(), std::string("cannot write _metadata: ") + e.what());
+    return;
+  } catch (const std::exception& e) { // std::filesystem_error and the like
+    abort_pending(errc::io, std::string("cannot write _metadata: ") + e.what());
     return;
   }
   auto p = std::move(*pending_);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -69,6 +70,9 @@ keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
   keyed_state_handle h;
   std::error_code ec;
   fs::create_directories(shared_dir(), ec);
+  if (ec)
+    throw error(errc::io, "cannot create checkpoint directory '" + shared_dir() +
+                              "': " + ec.message());
   fs::path private_dir = fs::path(checkpoint_dir(id)) / prefix;
   fs::create_directories(private_dir, ec);
   if (ec)
@@ -125,8 +129,11 @@ void checkpoint_storage::retain(const checkpoint_metadata& m) {
 }
 
 void checkpoint_storage::discard(std::int64_t id) {
+  // A directory or file left behind only takes space: warn, and go on.
   std::error_code ec;
   fs::remove_all(checkpoint_dir(id), ec);
+  if (ec)
+    log().warn("cannot remove checkpoint directory '{}': {}", checkpoint_dir(id), ec.message());
   auto it = checkpoint_files_.find(id);
   if (it == checkpoint_files_.end())
     return;
@@ -137,6 +144,9 @@ void checkpoint_storage::discard(std::int64_t id) {
     ref->second.erase(id);
     if (ref->second.empty()) {
       fs::remove(fs::path(job_dir_) / path, ec);
+      if (ec)
+        log().warn("cannot remove shared checkpoint file '{}': {}",
+                   (fs::path(job_dir_) / path).string(), ec.message());
       shared_refs_.erase(ref);
     }
   }
@@ -179,15 +189,24 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 std::string resolve_metadata_path(const std::string& path) {
   fs::path p(path);
   std::error_code ec;
-  if (fs::is_regular_file(p, ec))
+  auto st = fs::status(p, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw error(errc::io, "checkpoint or savepoint '" + path + "' cannot be read: " +
+                              ec.message());
+  if (fs::is_regular_file(st))
     return p.string();
-  if (!fs::is_directory(p, ec))
+  if (!fs::is_directory(st))
     throw error(errc::not_found, "checkpoint or savepoint '" + path + "' does not exist");
+  // Below, an entry whose status cannot be read counts as absent: no _metadata
+  // there means no complete checkpoint, which the not_found error says.
   if (fs::is_regular_file(p / "_metadata", ec))
     return (p / "_metadata").string();
   // A job's checkpoint directory: the newest chk-<n> with a _metadata.
   std::int64_t best = -1;
-  for (const auto& e : fs::directory_iterator(p, ec)) {
+  fs::directory_iterator it(p, ec);
+  if (ec)
+    throw error(errc::io, "cannot list checkpoint directory '" + path + "': " + ec.message());
+  for (const auto& e : it) {
     auto n = checkpoint_number(e.path().filename().string());
     if (n > best && fs::is_regular_file(e.path() / "_metadata", ec))
       best = n;

@@ -48,7 +48,13 @@ int list_jobs(const job_registry& jobs) {
 
 int run_local(const local_options& o, const std::vector<std::string>& job_args,
               job_registry& jobs) {
-  auto reference = parse_job_reference(o.job);
+  job_request reference;
+  try {
+    reference = parse_job_reference(o.job);
+  } catch (const error& e) { // the working directory is gone
+    std::cerr << "spate: " << e.what() << "\n";
+    return exit_failed;
+  }
   if (reference.library.empty() && !jobs.find(o.job)) {
     std::cerr << "spate: unknown job '" << o.job << "' (spate jobs lists them)\n";
     return exit_usage;

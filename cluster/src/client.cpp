@@ -156,8 +156,13 @@ int run_client_command(const client_options& o) {
       if (o.max_parallelism > 0)
         body["maxParallelism"] = o.max_parallelism;
       if (!o.from_savepoint.empty()) {
+        // The JobManager resolves the path in its own working directory.
         std::error_code ec;
-        body["savepointPath"] = std::filesystem::absolute(o.from_savepoint, ec).string();
+        auto absolute = std::filesystem::absolute(o.from_savepoint, ec);
+        if (ec)
+          throw error(errc::io, "savepoint path '" + o.from_savepoint +
+                                    "' cannot be made absolute: " + ec.message());
+        body["savepointPath"] = absolute.string();
       }
       body["allowNonRestoredState"] = o.allow_non_restored_state;
       body["programArgsList"] = o.job_args;

@@ -52,7 +52,11 @@ job_request parse_job_reference(const std::string& reference) {
     r.job = reference.substr(so + 4);
   }
   std::error_code ec;
-  r.library = std::filesystem::absolute(path, ec).lexically_normal().string();
+  auto absolute = std::filesystem::absolute(path, ec);
+  if (ec)
+    throw error(errc::io,
+                "job library path '" + path + "' cannot be made absolute: " + ec.message());
+  r.library = absolute.lexically_normal().string();
   return r;
 }
 

@@ -22,6 +22,30 @@ void fail(httplib::Response& res, int status, const std::string& message) {
   reply(res, status, json{{"errors", json::array({message})}});
 }
 
+int http_status(errc code) {
+  switch (code) {
+    case errc::invalid_argument:
+    case errc::codec:
+    case errc::user_function:
+    case errc::nondeterministic:
+    case errc::failed_precondition:
+      return 400;
+    case errc::not_found:
+      return 404;
+    case errc::timeout:
+      return 408; // as Flink answers a timed-out job cancellation
+    case errc::unavailable:
+    case errc::cancelled:
+      return 409; // as Flink (and spate) answer an operation on a job not running
+    case errc::io:
+    case errc::state:
+    case errc::corrupt:
+    case errc::internal:
+      return 500;
+  }
+  return 500;
+}
+
 std::string state_of(const job_client& c) {
   return to_string(c.status());
 }
@@ -112,6 +136,10 @@ void add_fallbacks(httplib::Server& http) {
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         try {
           std::rethrow_exception(ep);
+        } catch (const error& e) {
+          int status = http_status(e.code());
+          fail(res, status,
+               status == 500 ? std::string("Internal server error: ") + e.what() : e.what());
         } catch (const std::exception& e) {
           fail(res, 500, std::string("Internal server error: ") + e.what());
         } catch (...) {

@@ -104,6 +104,8 @@ void begin_savepoint(jobmanager& jm, const httplib::Request& req, httplib::Respo
     reply(res, 202,
           {{"request-id", stop ? jm.start_savepoint(job, dir, true, flag, false)
                                : jm.start_savepoint(job, dir, false, false, flag)}});
+  } catch (const error& e) {
+    fail(res, http_status(e.code()), e.what());
   } catch (const std::exception& e) {
     fail(res, 400, e.what());
   }

@@ -200,7 +200,12 @@ void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& 
     auto id = jm.submit(r, overrides, string_field(body, "savepointPath"), allow);
     reply(res, 202, {{"jobid", id}});
   } catch (const error& e) {
-    fail(res, e.code() == errc::internal ? 500 : 400, e.what());
+    // A job, library, input or savepoint that the body names and that is
+    // missing or unreadable is a bad request (Flink answers 400 for a missing
+    // jar), as the local CLI exits with its usage code for these.
+    bool named_in_body =
+        e.code() == errc::not_found || e.code() == errc::io || e.code() == errc::corrupt;
+    fail(res, named_in_body ? 400 : http_status(e.code()), e.what());
   } catch (const std::exception& e) {
     fail(res, 400, e.what());
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jobmanager.hpp"
+#include "spate/core/error.hpp"
 
 namespace spate::cluster_detail::rest_api {
 
@@ -24,6 +25,13 @@ using handler = void (*)(jobmanager& jm, const httplib::Request& req, httplib::R
 void reply(httplib::Response& res, int status, const json& body);
 //! Flink's error shape: `{"errors": [message]}`.
 void fail(httplib::Response& res, int status, const std::string& message);
+//! The HTTP status of a request that failed with a spate::error of `code`:
+//! 400 for a bad request (bad input, undecodable bytes, a failing or
+//! non-deterministic user function, a call not allowed), 404 not found, 408 a
+//! timeout, 409 when the job cannot do it now (not running, restarting,
+//! cancelled), 500 for a failure of the server (i/o, state backend, corrupt
+//! stored data, a bug in spate).
+int http_status(errc code);
 //! The request body as a JSON object (empty body: {}). Throws spate::error.
 json parse_body(const httplib::Request& req);
 std::string state_of(const job_client& c);

@@ -92,8 +92,12 @@ public:
     ep_->stop(); // no frame reaches the host any more
     host_.reset(); // cancels what still runs; its actors quit
     system_.reset();
+    // Shutting down: a state directory left behind only takes space.
     std::error_code ec;
     std::filesystem::remove_all(state_dir_, ec);
+    if (ec)
+      spate::log().warn("TaskManager {}: cannot remove its state directory '{}': {}", id_,
+                        state_dir_, ec.message());
   }
 
   int run() {

@@ -53,6 +53,8 @@ std::vector<std::string> input_files_for_subtask(const std::string& path, int su
                                                  int parallelism) {
   check_readable_input(path);
   namespace fs = std::filesystem;
+  // check_readable_input just succeeded; should the status fail now, the path
+  // is read as a file, and opening it reports the cause.
   std::error_code ec;
   if (!fs::is_directory(path, ec))
     return subtask == 0 ? std::vector<std::string>{path} : std::vector<std::string>{};
@@ -60,9 +62,15 @@ std::vector<std::string> input_files_for_subtask(const std::string& path, int su
   fs::directory_iterator it(path, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
+    if (hidden(name))
+      continue;
     std::error_code type_ec;
-    if (!hidden(name) && it->is_regular_file(type_ec))
+    if (it->is_regular_file(type_ec))
       all.push_back(it->path().string());
+    else if (type_ec && type_ec != std::errc::no_such_file_or_directory)
+      // Not a dangling link or a file removed meanwhile: an input file that
+      // cannot be read must not be skipped silently.
+      throw input_error(it->path().string(), "cannot be read", type_ec.value());
   }
   if (ec)
     throw input_error(path, "cannot be listed", ec.value());

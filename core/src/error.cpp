@@ -20,6 +20,14 @@ const char* to_string(errc code) {
       return "user function failed";
     case errc::cancelled:
       return "cancelled";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::timeout:
+      return "timed out";
+    case errc::nondeterministic:
+      return "non-deterministic user function";
+    case errc::failed_precondition:
+      return "failed precondition";
     case errc::internal:
       return "internal error";
   }

@@ -141,8 +141,12 @@ void keyed_state_backend::close() noexcept {
   states_.clear();
   if (!db_)
     return;
-  for (auto& [name, handle] : columns_)
-    db_->DestroyColumnFamilyHandle(handle);
+  for (auto& [name, handle] : columns_) {
+    auto destroyed = db_->DestroyColumnFamilyHandle(handle);
+    if (!destroyed.ok())
+      log().warn("state backend '{}': releasing the handle of state '{}' failed: {}",
+                 options_.directory, name, destroyed.ToString());
+  }
   columns_.clear();
   // Close() flushes the memtables: with the WAL off they hold the only copy.
   auto s = db_->Close();
@@ -164,13 +168,18 @@ void keyed_state_backend::collect_all() {
       std::string& key = timer_key_buf_;
       key = detail::key_group_prefix(kg); // two bytes: kept in the buffer, no allocation
       key.append(rest);
+      rocksdb::Status s;
       if (put) {
         char value[4];
         std::memcpy(value, &key_size, 4);
-        batch_->Put(cf, key, rocksdb::Slice(value, 4));
+        s = batch_->Put(cf, key, rocksdb::Slice(value, 4));
       } else {
-        batch_->Delete(cf, key);
+        s = batch_->Delete(cf, key);
       }
+      if (!s.ok())
+        throw error(errc::state, "state backend '" + options_.directory + "', timer state '" +
+                                     q->name_ + "': batching a timer change failed: " +
+                                     s.ToString());
     });
   }
 }
@@ -350,8 +359,12 @@ void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch,
       io.move_files = true;
       s = db_->IngestExternalFile(cf, {file}, io);
     }
+    // Moved into the database when ingested; left over only on failure.
     std::error_code ec;
     fs::remove(file, ec);
+    if (ec)
+      log().warn("state backend '{}': cannot remove the ingest file '{}': {}",
+                 options_.directory, file, ec.message());
     if (!s.ok())
       fail("'" + file + "': " + s.ToString());
   }
@@ -478,12 +491,16 @@ rocksdb::ColumnFamilyHandle* keyed_state_backend::column(const std::string& name
   return handle;
 }
 
-void keyed_state_backend::throw_foreign_key_group(int kg) const {
-  throw error(errc::internal,
-              "state backend '" + options_.directory + "': key group " + std::to_string(kg) +
-                  " of the key is outside this backend's key groups [" +
-                  std::to_string(options_.key_groups.start) + ", " +
-                  std::to_string(options_.key_groups.end) + "]");
+void keyed_state_backend::throw_foreign_key_group(int kg, bool from_key) const {
+  std::string what = "state backend '" + options_.directory + "': key group " +
+                     std::to_string(kg) + " of the key is outside this backend's key groups [" +
+                     std::to_string(options_.key_groups.start) + ", " +
+                     std::to_string(options_.key_groups.end) + "]";
+  if (!from_key) // a key group spate stored itself (timers, restored state)
+    throw error(errc::internal, what);
+  throw error(errc::nondeterministic,
+              what + "; the record was routed by another key, so the key selector (or the "
+                     "key's hash) is most likely not deterministic");
 }
 
 void keyed_state_backend::throw_missing_function(const std::string& name, const char* fn) {

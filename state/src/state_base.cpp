@@ -4,6 +4,7 @@
 
 #include "rocksdb_util.hpp"
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 
 namespace spate::detail {
 
@@ -47,6 +48,8 @@ void state_base::db_delete(const std::string& key) {
 
 bool state_base::for_each_stored_key(std::size_t limit,
                                      const std::function<void(std::string_view)>& f) {
+  // Without the estimate there is no scan: false is the documented answer,
+  // and the caller then does without (it reads RocksDB on every miss).
   std::uint64_t estimate = 0;
   if (!ctx_->db->GetIntProperty(cf_, "rocksdb.estimate-num-keys", &estimate) || estimate > limit)
     return false;
@@ -55,7 +58,13 @@ bool state_base::for_each_stored_key(std::size_t limit,
   std::unique_ptr<rocksdb::Iterator> it(ctx_->db->NewIterator(ro, cf_));
   for (it->SeekToFirst(); it->Valid(); it->Next())
     f(view(it->key()));
-  return it->status().ok();
+  if (!it->status().ok()) {
+    log().warn("state backend '{}', {}: scanning the stored keys failed, so every cache miss "
+               "reads RocksDB: {}",
+               ctx_->directory, label_, it->status().ToString());
+    return false;
+  }
+  return true;
 }
 
 void state_base::batch_put(rocksdb::WriteBatch& batch, const std::string& key,
@@ -102,7 +111,9 @@ void state_base::write(rocksdb::WriteBatch& batch) {
 }
 
 void state_base::throw_no_key() const {
-  throw error(errc::internal, label_ + ": accessed before a current key was set");
+  throw error(errc::failed_precondition,
+              label_ + ": accessed before a current key was set (keyed state is only "
+                       "available while processing a record or a timer of a key)");
 }
 
 void state_base::fail(const char* op, const std::string& status) const {

@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(registry_returns_same_object_and_rejects_other_types) {
   BOOST_CHECK_EXCEPTION(b.get_value_state(value_state_descriptor<int>{""}), spate::error,
                         error_is(errc::invalid_argument, "''"));
   // Access before any key is set is a programming error, not a crash.
-  BOOST_CHECK_EXCEPTION(a.value(), spate::error, error_is(errc::internal, "'counter'"));
+  BOOST_CHECK_EXCEPTION(a.value(), spate::error, error_is(errc::failed_precondition, "'counter'"));
   BOOST_TEST(b.state_names() == (std::vector<std::string>{"counter"}));
 }
 
@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(key_group_assignment_and_range_check) {
   auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
   v.update(1);
   BOOST_CHECK_EXCEPTION(b.set_current_key(outside), spate::error,
-                        error_is(errc::internal, "outside"));
+                        error_is(errc::nondeterministic, "outside"));
   BOOST_CHECK_EXCEPTION(b.set_current_key_raw(64, "\x01"), spate::error,
                         error_is(errc::internal, "64"));
   BOOST_TEST(b.current_key_group() == key_group_for_hash(stable_hash<int>{}(inside), 128));

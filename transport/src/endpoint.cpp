@@ -71,6 +71,7 @@ void endpoint::enqueue(command c) {
   bool was_empty = impl_->queue.empty();
   impl_->queue.push_back(std::move(c));
   if (was_empty) {
+    // Fails only when the pipe is full, and then a wake-up is already pending.
     zmq::message_t token(static_cast<std::size_t>(0));
     (void)impl_->wake_out.send(token, zmq::send_flags::dontwait);
   }
@@ -101,6 +102,7 @@ void endpoint::stop() {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (!impl_->stopped) {
       impl_->queue.push_back({command::stop_io, {}, {}});
+      // Fails only when the pipe is full, and then a wake-up is already pending.
       zmq::message_t token(static_cast<std::size_t>(0));
       (void)impl_->wake_out.send(token, zmq::send_flags::dontwait);
     }
@@ -135,6 +137,8 @@ void endpoint::run() {
           body = std::move(identity); // cannot happen on a ROUTER; be safe
           from = "(unknown)";
         } else {
+          // ZeroMQ delivers a message's parts together: once the first is
+          // here, these blocking reads of the rest return at once.
           (void)im.router.recv(body, zmq::recv_flags::none);
           while (im.router.get(zmq::sockopt::rcvmore)) {
             zmq::message_t rest;

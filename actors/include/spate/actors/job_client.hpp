@@ -77,7 +77,9 @@ public:
   //! Records in and out per subtask of every task, read while running.
   std::vector<subtask_metrics> metrics() const;
   //! Takes a savepoint into `dir` (state.savepoints.dir when empty) and
-  //! returns its path. Throws spate::error when it fails or `timeout` passes.
+  //! returns its path. Throws spate::error when it fails (errc::unavailable
+  //! when the job is not running or restarts meanwhile) or errc::timeout when
+  //! `timeout` passes.
   std::string trigger_savepoint(const std::string& dir,
                                 std::chrono::milliseconds timeout = std::chrono::minutes(10));
   //! Stop with savepoint: with `drain`, sources first emit the maximum

@@ -130,6 +130,8 @@ public:
     op_.reset();
     backend_.reset();
     if (!dir_.empty()) {
+      // A test's scratch directory under the temp dir: a leftover is harmless,
+      // and a destructor must not throw.
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);
     }

@@ -23,6 +23,7 @@
 #include "spate/checkpoints/stats.hpp"
 #include "spate/checkpoints/storage.hpp"
 #include "spate/core/clock.hpp"
+#include "spate/core/error.hpp"
 
 namespace spate::checkpoints {
 
@@ -106,7 +107,8 @@ private:
   void trigger(savepoint_request req, bool savepoint);
   void start_queued();
   //! `counts` is false when the job itself stopped it (restart, finish).
-  void abort_pending(const std::string& reason, bool counts = true);
+  //! A waiting savepoint request fails with `code`.
+  void abort_pending(errc code, const std::string& reason, bool counts = true);
   void complete_pending();
   checkpoint_metadata merge(const pending_checkpoint& p) const;
   void record_stats(const pending_checkpoint& p, const std::string& status,

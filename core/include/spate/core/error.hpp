@@ -17,7 +17,26 @@ enum class errc {
   corrupt,          //!< stored data failed a consistency check
   user_function,    //!< a user function threw
   cancelled,        //!< the operation was cancelled
-  internal,         //!< a bug in spate
+  //! The job cannot do this now, though it may later: it is restarting,
+  //! stopping or not running, so a savepoint or checkpoint is not taken or
+  //! is aborted (also when a task declines it). Retrying may succeed.
+  unavailable,
+  //! Spate waited for its own work past a deadline (a savepoint that did not
+  //! complete in time, an expired checkpoint). A connector's network timeout
+  //! stays `io`.
+  timeout,
+  //! User code gave two answers for one input: a key selector (or a key's
+  //! hash) that is not deterministic, seen as a key whose key group is not
+  //! the subtask's the record was routed to.
+  nondeterministic,
+  //! The call is not allowed in the caller's current context, and retrying
+  //! will not help: e.g. keyed state read or written outside a keyed context
+  //! (before any key is set, such as in open()).
+  failed_precondition,
+  //! A bug in spate, and nothing else: one of its own invariants is broken.
+  //! Anything a user, the environment or the job's state can cause has
+  //! another code.
+  internal,
 };
 
 const char* to_string(errc code);

@@ -75,15 +75,16 @@ public:
   keyed_state_backend& operator=(const keyed_state_backend&) = delete;
 
   //! Makes `key` current: encodes it and computes its key group. Throws
-  //! errc::internal if the group is outside key_groups() (the current key is
-  //! then unchanged).
+  //! errc::nondeterministic if the group is outside key_groups(): the record
+  //! was routed here by another key, so the key selector (or the key's hash)
+  //! is not deterministic. The current key is then unchanged.
   template <class K>
   void set_current_key(const K& key) {
     static_assert(!std::is_pointer_v<K> && !std::is_array_v<K>,
                   "pass string keys as std::string: a char array hashes differently");
     int kg = key_group_for_hash(stable_hash<K>{}(key), options_.max_parallelism);
     if (!options_.key_groups.contains(kg))
-      throw_foreign_key_group(kg);
+      throw_foreign_key_group(kg, true);
     if constexpr (detail::packs_as_integer_v<K>) {
       char bytes[9];
       const std::size_t n = detail::pack_integer(key, bytes);
@@ -105,10 +106,12 @@ public:
     }
     finish_key(kg);
   }
-  //! Makes an already encoded key current (restore, timers). Same check.
+  //! Makes an already encoded key current (restore, timers). Same check, but
+  //! the key group comes from spate's own state here, so a foreign one is
+  //! errc::internal.
   void set_current_key_raw(int key_group, std::string_view encoded_key) {
     if (!options_.key_groups.contains(key_group))
-      throw_foreign_key_group(key_group);
+      throw_foreign_key_group(key_group, false);
     ctx_.current.resize(2);
     ctx_.current.append(encoded_key);
     finish_key(key_group);
@@ -279,7 +282,8 @@ private:
                                  const char* kind) const;
   //! The column family of `name`, created if missing.
   rocksdb::ColumnFamilyHandle* column(const std::string& name);
-  [[noreturn]] void throw_foreign_key_group(int kg) const;
+  //! `from_key`: the group was computed from a user key (set_current_key).
+  [[noreturn]] void throw_foreign_key_group(int kg, bool from_key) const;
   [[noreturn]] static void throw_missing_function(const std::string& name, const char* fn);
   void close() noexcept;
   using column_ids = std::vector<std::pair<std::uint32_t, rocksdb::ColumnFamilyHandle*>>;

@@ -110,7 +110,8 @@ public:
   virtual void invalidate(const std::string& key) = 0;
 
 protected:
-  //! The current composite prefix; throws errc::internal if no key is set.
+  //! The current composite prefix; throws errc::failed_precondition if no
+  //! key is set (state used outside a keyed context).
   const std::string& current_key() const {
     if (ctx_->key_group < 0)
       throw_no_key();
