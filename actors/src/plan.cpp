@@ -65,6 +65,14 @@ execution_plan make_plan(job_graph& graph, const configuration& config) {
   std::set<std::string> uids;
   std::vector<std::vector<int>> inputs(vs.size()), outputs(vs.size());
   for (std::size_t i = 0; i < es.size(); ++i) {
+    // Vertices are numbered as they are added, and an edge can only name
+    // vertices that exist: one that does not lead forward would be a cycle.
+    if (es[i].from.value() < 0 || es[i].to.value() >= static_cast<int>(vs.size()) ||
+        es[i].from.value() >= es[i].to.value())
+      throw error(errc::invalid_argument,
+                  "the edge from vertex " + std::to_string(es[i].from.value()) + " to vertex " +
+                      std::to_string(es[i].to.value()) +
+                      " does not lead forward: job graphs must not have cycles");
     inputs[es[i].to.value()].push_back(static_cast<int>(i));
     outputs[es[i].from.value()].push_back(static_cast<int>(i));
   }

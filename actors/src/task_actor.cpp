@@ -271,6 +271,9 @@ void task_actor::close_operators() noexcept {
     } catch (const std::exception& e) {
       spate::log().warn("closing an operator of '{}' failed: {}", plan_->name, e.what());
     } catch (...) {
+      spate::log().warn("closing an operator of '{}' failed with an exception that is not a "
+                        "std::exception",
+                        plan_->name);
     }
   }
   // The working state of an ended task is never read again (a restart

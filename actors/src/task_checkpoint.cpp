@@ -182,8 +182,12 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
           for (auto& f : *files)
             snap->bytes += f.size;
         os.keyed.push_back(std::move(h));
+        // The local RocksDB checkpoint is uploaded: only disk space is at stake.
         std::error_code ec;
         std::filesystem::remove_all(dir, ec);
+        if (ec)
+          spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
+                            ec.message());
       }
       snap->async_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - start)

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "spate/checkpoints/keyed_snapshot.hpp"
+#include "spate/core/error.hpp"
 #include "spate/core/key_group.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 #include "task_actor.hpp"
@@ -150,8 +151,12 @@ void task_actor::build() {
           rt_->config.get_int(options::state_cache_entries, default_state_cache_entries));
       so.ingest_min_entries = static_cast<std::size_t>(
           rt_->config.get_int(options::state_ingest_min_entries, default_ingest_min_entries));
+      // A restart starts clean: a leftover database would be opened as live state.
       std::error_code ec;
-      std::filesystem::remove_all(so.directory, ec); // a restart starts clean
+      std::filesystem::remove_all(so.directory, ec);
+      if (ec)
+        throw error(errc::io, "cannot clear the state directory '" + so.directory +
+                                  "': " + ec.message());
       auto known = std::make_shared<std::map<std::string, std::string>>();
       if (auto* snap = snapshot_of(pv.uid))
         backends_.push_back(checkpoints::restore_keyed_backend(

@@ -482,3 +482,19 @@ BOOST_AUTO_TEST_CASE(sources_without_inputs_and_others_with_them) {
                           error_is(errc::internal, "operator 'second' has inconsistent inputs"));
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_cycle_or_an_edge_to_a_missing_vertex_is_rejected) {
+  auto back = pipeline(1);
+  connect(back, 2, 1); // Print -> Map: a cycle
+  BOOST_CHECK_EXCEPTION(make_plan(back, configuration{}), spate::error,
+                        error_is(errc::invalid_argument,
+                                 "the edge from vertex 2 to vertex 1 does not lead forward"));
+  auto self = pipeline(1);
+  connect(self, 1, 1);
+  BOOST_CHECK_EXCEPTION(make_plan(self, configuration{}), spate::error,
+                        error_is(errc::invalid_argument, "must not have cycles"));
+  auto missing = pipeline(1);
+  connect(missing, 1, 7);
+  BOOST_CHECK_EXCEPTION(make_plan(missing, configuration{}), spate::error,
+                        error_is(errc::invalid_argument, "from vertex 1 to vertex 7"));
+}
