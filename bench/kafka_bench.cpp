@@ -691,12 +691,12 @@ int main(int argc, char** argv) {
                  "K=V on top of the raw producers' settings (to try what bounds them)");
   app.add_option("--consumer-property", cprops, "K=V on top of the raw consumers' settings");
   CLI11_PARSE(app, argc, argv);
-  auto split_props = [](const std::vector<std::string>& in, std::map<std::string, std::string>& out) {
+  auto split_props = [](const std::vector<std::string>& in, std::map<std::string, std::string>& props) {
     for (const auto& kv : in) {
       auto eq = kv.find('=');
       if (eq == std::string::npos)
         die("expected K=V, got " + kv);
-      out[kv.substr(0, eq)] = kv.substr(eq + 1);
+      props[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
   };
   split_props(pprops, extra_producer_props);

@@ -121,7 +121,7 @@ private:
   bool take_snapshot(const std::shared_ptr<const checkpoint_trigger>& info);
   void snapshot_now(const std::shared_ptr<const checkpoint_trigger>& info);
   void dispatch(pending_input&& p);
-  void process_data(data_msg& m, const caf::strong_actor_ptr& sender);
+  void process_data(data_msg& m, const caf::strong_actor_ptr& from);
   void process_control(const control_msg& m);
   void drain(out_channel& ch);
   void drain_pending();

@@ -24,14 +24,14 @@ void task_actor::dispatch(pending_input&& p) {
     process_control(p.control);
 }
 
-void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& sender) {
+void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& from) {
   auto& ch = in_.at(m.channel);
   auto n = m.batch->size();
   head_->process_batch(ch.input, *m.batch);
   counters_->records_in.fetch_add(n, std::memory_order_relaxed);
   m.batch->clear();
-  if (sender)
-    send(caf::actor_cast<caf::actor>(sender), credit_msg{m.sender_channel, std::move(m.batch)});
+  if (from)
+    send(caf::actor_cast<caf::actor>(from), credit_msg{m.sender_channel, std::move(m.batch)});
 }
 
 void task_actor::process_control(const control_msg& m) {

@@ -73,26 +73,26 @@ void file_sink_function::write(const typed_batch<std::string>& batch) {
   }
 }
 
-void file_sink_function::snapshot_state(std::int64_t checkpoint_id, operator_state_writer& out) {
+void file_sink_function::snapshot_state(std::int64_t checkpoint, operator_state_writer& out) {
   if (two_phase_ && parts_)
-    parts_->snapshot(checkpoint_id, out);
+    parts_->snapshot(checkpoint, out);
   else if (two_phase_ && merged_)
-    merged_->snapshot(checkpoint_id, out);
+    merged_->snapshot(checkpoint, out);
   else if (plain_ && plain_->is_open())
     plain_->sync(); // a savepoint without checkpointing: durable, not staged
 }
 
-void file_sink_function::notify_checkpoint_complete(std::int64_t checkpoint_id) {
+void file_sink_function::notify_checkpoint_complete(std::int64_t checkpoint) {
   if (two_phase_ && parts_)
-    parts_->commit_up_to(checkpoint_id);
+    parts_->commit_up_to(checkpoint);
   else if (two_phase_ && merged_)
-    merged_->commit_up_to(checkpoint_id);
+    merged_->commit_up_to(checkpoint);
 }
 
-void file_sink_function::notify_checkpoint_aborted(std::int64_t checkpoint_id) {
+void file_sink_function::notify_checkpoint_aborted(std::int64_t checkpoint) {
   if (two_phase_)
     log().debug("file sink '{}': checkpoint {} aborted; its output stays pending", path_,
-                checkpoint_id);
+                checkpoint);
 }
 
 void file_sink_function::finish() {

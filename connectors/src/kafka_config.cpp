@@ -54,7 +54,7 @@ const char* to_string(kafka_startup_mode m) {
     case kafka_startup_mode::earliest_offset: return "earliest-offset";
     case kafka_startup_mode::latest_offset: return "latest-offset";
     case kafka_startup_mode::group_offsets: return "group-offsets";
-    case kafka_startup_mode::timestamp: return "timestamp";
+    case kafka_startup_mode::from_timestamp: return "timestamp";
   }
   return "?";
 }
@@ -90,11 +90,11 @@ kafka_source_config parse_kafka_source_config(const connector_uri& uri) {
   else if (mode == "group-offsets")
     c.startup = kafka_startup_mode::group_offsets;
   else
-    c.startup = kafka_startup_mode::timestamp;
+    c.startup = kafka_startup_mode::from_timestamp;
   if (c.startup == kafka_startup_mode::group_offsets && c.group_id.empty())
     o.fail("scan.startup.mode=group-offsets needs properties.group.id");
   auto ts = o.get("scan.startup.timestamp-millis");
-  if (c.startup == kafka_startup_mode::timestamp) {
+  if (c.startup == kafka_startup_mode::from_timestamp) {
     if (!ts)
       o.fail("scan.startup.mode=timestamp needs scan.startup.timestamp-millis");
     c.startup_timestamp_ms = o.get_int("scan.startup.timestamp-millis", 0, 0, INT64_MAX);

@@ -293,14 +293,14 @@ void kafka_sink_function::write(const typed_batch<std::string>& batch) {
   check_delivery();
 }
 
-void kafka_sink_function::snapshot_state(std::int64_t checkpoint_id, operator_state_writer& w) {
+void kafka_sink_function::snapshot_state(std::int64_t checkpoint, operator_state_writer& w) {
   if (!active_ || cfg_.guarantee == kafka_delivery_guarantee::none)
     return;
   active_->flush();
   check_delivery();
   if (cfg_.guarantee == kafka_delivery_guarantee::at_least_once)
     return;
-  active_->checkpoint_id = checkpoint_id;
+  active_->checkpoint_id = checkpoint;
   pending_.push_back(std::move(active_));
   open_transaction();
   kafka_sink_state s;
@@ -313,8 +313,8 @@ void kafka_sink_function::snapshot_state(std::int64_t checkpoint_id, operator_st
   w.put("kafka-sink", encode_kafka_sink_state(s));
 }
 
-void kafka_sink_function::notify_checkpoint_complete(std::int64_t checkpoint_id) {
-  while (!pending_.empty() && pending_.front()->checkpoint_id <= checkpoint_id) {
+void kafka_sink_function::notify_checkpoint_complete(std::int64_t checkpoint) {
+  while (!pending_.empty() && pending_.front()->checkpoint_id <= checkpoint) {
     auto& p = pending_.front();
     if (rd_kafka_error_t* e =
             rd_kafka_commit_transaction(p->rk(), static_cast<int>(txn_timeout.count())))

@@ -255,13 +255,13 @@ void kafka_source_function::open(runtime_context& ctx) {
     if (cfg_.startup == kafka_startup_mode::latest_offset) {
       for (auto& o : start)
         o.offset = high(o);
-    } else if (cfg_.startup == kafka_startup_mode::timestamp ||
+    } else if (cfg_.startup == kafka_startup_mode::from_timestamp ||
                cfg_.startup == kafka_startup_mode::group_offsets) {
       auto list = kafka::new_list(static_cast<int>(start.size()));
       for (auto& o : start)
         rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset =
             cfg_.startup_timestamp_ms;
-      auto err = cfg_.startup == kafka_startup_mode::timestamp
+      auto err = cfg_.startup == kafka_startup_mode::from_timestamp
                      ? rd_kafka_offsets_for_times(rk, list.get(),
                                                   static_cast<int>(request_timeout.count()))
                      : rd_kafka_committed(rk, list.get(),
@@ -276,7 +276,7 @@ void kafka_source_function::open(runtime_context& ctx) {
         auto* e = rd_kafka_topic_partition_list_find(list.get(), o.topic.c_str(), o.partition);
         if (e && e->err == RD_KAFKA_RESP_ERR_NO_ERROR && e->offset >= 0)
           o.offset = e->offset;
-        else if (cfg_.startup == kafka_startup_mode::timestamp)
+        else if (cfg_.startup == kafka_startup_mode::from_timestamp)
           o.offset = high(o); // no record at or after the timestamp yet
         else if (reset == "latest" || reset == "largest" || reset == "end")
           o.offset = high(o);
@@ -469,17 +469,17 @@ std::vector<kafka_partition_offset> kafka_source_function::positions() const {
   return out;
 }
 
-void kafka_source_function::snapshot_state(std::int64_t checkpoint_id, operator_state_writer& w) {
+void kafka_source_function::snapshot_state(std::int64_t checkpoint, operator_state_writer& w) {
   auto pos = positions();
   w.put("kafka-source", encode_kafka_source_state(pos));
   if (!cfg_.group_id.empty())
-    pending_commits_.emplace_back(checkpoint_id, std::move(pos));
+    pending_commits_.emplace_back(checkpoint, std::move(pos));
 }
 
-void kafka_source_function::notify_checkpoint_complete(std::int64_t checkpoint_id) {
+void kafka_source_function::notify_checkpoint_complete(std::int64_t checkpoint) {
   const std::vector<kafka_partition_offset>* latest = nullptr;
   for (const auto& [id, pos] : pending_commits_)
-    if (id <= checkpoint_id)
+    if (id <= checkpoint)
       latest = &pos;
   if (latest && consumer_) {
     auto list = kafka::new_list(static_cast<int>(latest->size()));
@@ -492,7 +492,7 @@ void kafka_source_function::notify_checkpoint_complete(std::int64_t checkpoint_i
       consumer_->commit_async(list.get());
   }
   pending_commits_.erase(std::remove_if(pending_commits_.begin(), pending_commits_.end(),
-                                        [&](const auto& e) { return e.first <= checkpoint_id; }),
+                                        [&](const auto& e) { return e.first <= checkpoint; }),
                          pending_commits_.end());
 }
 

@@ -14,7 +14,7 @@
 namespace spate {
 
 //! Where a Kafka source starts when no checkpoint says otherwise.
-enum class kafka_startup_mode { earliest_offset, latest_offset, group_offsets, timestamp };
+enum class kafka_startup_mode { earliest_offset, latest_offset, group_offsets, from_timestamp };
 
 //! What a source does with a record it cannot turn into a line (a null value).
 enum class kafka_malformed_policy { fail, skip };
