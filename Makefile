@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo demo-kafka test bench clean format
+.PHONY: deps build demo demo-kafka test bench clean format format-check
 
 deps:
 	@bash scripts/install-deps.sh
@@ -18,7 +18,7 @@ demo: build
 demo-kafka: build
 	@SPATE_BIN=$(BUILD_DIR)/bin/spate bash scripts/demo-kafka.sh
 
-test: build
+test: format-check build
 	@bash scripts/kafka.sh fetch
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
@@ -27,6 +27,10 @@ bench: build
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Every file follows .clang-format (CI runs this through `make test`).
+format-check: deps
+	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	@rm -rf $(BUILD_DIR)

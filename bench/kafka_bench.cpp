@@ -78,9 +78,9 @@ void report(const std::string& mode, std::int64_t records, std::int64_t bytes, d
             double cpu, const std::string& extra = "", const std::string& more = "") {
   std::printf("%-10s %lld records, %.1f MB in %.3f s: %.0f records/s, %.1f MB/s; "
               "%.2f CPU s (%.0f records/s per core)%s%s\n",
-              mode.c_str(), static_cast<long long>(records), static_cast<double>(bytes) / 1e6,
-              secs, static_cast<double>(records) / secs, static_cast<double>(bytes) / 1e6 / secs,
-              cpu, static_cast<double>(records) / cpu, extra.empty() ? "" : "; ", extra.c_str());
+              mode.c_str(), static_cast<long long>(records), static_cast<double>(bytes) / 1e6, secs,
+              static_cast<double>(records) / secs, static_cast<double>(bytes) / 1e6 / secs, cpu,
+              static_cast<double>(records) / cpu, extra.empty() ? "" : "; ", extra.c_str());
   std::printf("result mode=%s records=%lld bytes=%lld seconds=%.4f cpu=%.3f%s%s\n", mode.c_str(),
               static_cast<long long>(records), static_cast<long long>(bytes), secs, cpu,
               more.empty() ? "" : " ", more.c_str());
@@ -125,13 +125,11 @@ std::map<std::string, std::string> producer_props(const std::string& brokers) {
 
 // The properties kafka_consumer sets (connectors/src/kafka_source.cpp).
 std::map<std::string, std::string> consumer_props(const std::string& brokers) {
-  std::map<std::string, std::string> p = {{"bootstrap.servers", brokers},
-          {"enable.auto.commit", "false"},
-          {"enable.auto.offset.store", "false"},
-          {"enable.partition.eof", "true"},
-          {"auto.offset.reset", "earliest"},
-          {"isolation.level", "read_committed"},
-          {"group.id", "spate-unused-group"}};
+  std::map<std::string, std::string> p = {
+      {"bootstrap.servers", brokers},        {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "true"},
+      {"auto.offset.reset", "earliest"},     {"isolation.level", "read_committed"},
+      {"group.id", "spate-unused-group"}};
   for (const auto& [k, v] : extra_consumer_props)
     p[k] = v;
   return p;
@@ -374,10 +372,10 @@ void run_produce_txn(const std::string& brokers, const std::string& topic, std::
   double secs = seconds_since(t0);
   double cpu = spate::process_cpu_seconds() - cpu0;
   char extra[256];
-  std::snprintf(extra, sizeof extra,
-                "%d transactions, %s producer; init_transactions %.1f ms, commit %.1f ms on average",
-                txns, fresh ? "a new" : "one", 1000 * init_s / (fresh ? txns : 1),
-                1000 * commit_s / txns);
+  std::snprintf(
+      extra, sizeof extra,
+      "%d transactions, %s producer; init_transactions %.1f ms, commit %.1f ms on average", txns,
+      fresh ? "a new" : "one", 1000 * init_s / (fresh ? txns : 1), 1000 * commit_s / txns);
   report(fresh ? "produce-txn-fresh" : "produce-txn", records,
          records * static_cast<std::int64_t>(maker.size()), secs, cpu, extra,
          "checkpoints=" + std::to_string(txns));
@@ -448,9 +446,10 @@ consumed consume_partitions(const std::string& brokers, const std::string& topic
     }
   }
   if (debug)
-    std::fprintf(stderr, "consumer %d: %lld batches (%.0f records each), %.3f s in "
-                 "rd_kafka_consume_batch_queue, %lld queue-full waits so far\n", t,
-                 static_cast<long long>(batches), static_cast<double>(c.records) / batches,
+    std::fprintf(stderr,
+                 "consumer %d: %lld batches (%.0f records each), %.3f s in "
+                 "rd_kafka_consume_batch_queue, %lld queue-full waits so far\n",
+                 t, static_cast<long long>(batches), static_cast<double>(c.records) / batches,
                  waited, static_cast<long long>(queue_full_waits.load()));
   rd_kafka_queue_destroy(q);
   rd_kafka_consumer_close(rk.get());
@@ -589,9 +588,9 @@ void run_spate(const std::string& brokers, const std::string& topic, const std::
   if (checkpoint_ms > 0) {
     auto totals = client.checkpoint_totals();
     more = "checkpoints=" + std::to_string(totals.completed);
-    extra += ", checkpoints every " + std::to_string(checkpoint_ms) + " ms: " +
-             std::to_string(totals.completed) + " completed, " + std::to_string(totals.failed) +
-             " failed";
+    extra += ", checkpoints every " + std::to_string(checkpoint_ms) +
+             " ms: " + std::to_string(totals.completed) + " completed, " +
+             std::to_string(totals.failed) + " failed";
     std::string durations;
     for (const auto& c : client.checkpoint_history()) {
       if (c.status == "COMPLETED")
@@ -633,8 +632,8 @@ void run_redis(const std::string& uri, std::int64_t records, std::size_t size, i
   if (sink == "discard")
     lines.add_sink(spate::discard_sink<std::string>());
   else
-    lines.add_sink(
-        spate::redis_sink(spate::parse_redis_sink_config(spate::parse_connector_uri(uri, "output"))));
+    lines.add_sink(spate::redis_sink(
+        spate::parse_redis_sink_config(spate::parse_connector_uri(uri, "output"))));
   double cpu0 = spate::process_cpu_seconds();
   auto t0 = clock_type::now();
   auto result = env.execute("spate-kafka-bench redis");
@@ -650,14 +649,15 @@ void run_redis(const std::string& uri, std::int64_t records, std::size_t size, i
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string mode, brokers = "127.0.0.1:9092", topic, out, guarantee = "at-least-once",
-                    redis_uri, sink = "redis";
+  std::string mode, brokers = "127.0.0.1:9092", topic, out, guarantee = "at-least-once", redis_uri,
+                    sink = "redis";
   std::int64_t records = 1'000'000, checkpoint_ms = 0;
   std::size_t size = 100;
   int partitions = 2, threads = 1, parallelism = 1;
   CLI::App app{"spate-kafka-bench: the Kafka and Redis connectors against the raw clients"};
-  app.add_option("mode", mode, "create-topic, delete-topic, produce, consume, pipe, spate, "
-                               "tweets, redis")
+  app.add_option("mode", mode,
+                 "create-topic, delete-topic, produce, consume, pipe, spate, "
+                 "tweets, redis")
       ->required()
       ->check(CLI::IsMember({"create-topic", "delete-topic", "produce", "produce-txn", "consume",
                              "pipe", "spate", "tweets", "redis"}));
@@ -666,7 +666,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "The topic pipe and spate write");
   app.add_option("--records", records, "Records to produce or generate")
       ->check(CLI::PositiveNumber);
-  app.add_option("--size", size, "Bytes per record (at least 24); spate: the input's record size, for MB/s");
+  app.add_option("--size", size,
+                 "Bytes per record (at least 24); spate: the input's record size, for MB/s");
   app.add_option("--partitions", partitions, "Partitions of a new topic");
   app.add_option("--threads", threads, "Raw clients in parallel (each its own thread)")
       ->check(CLI::Range(1, 64));
@@ -684,14 +685,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"redis", "discard"}));
   std::vector<std::string> pprops, cprops, source_options, sink_options, config;
   app.add_option("-D,--config", config, "spate: a configuration key=value (Flink's keys)");
-  app.add_option("--source-option", source_options,
-                 "spate: K=V appended to the kafka:// input SPEC (e.g. properties.queued.min.messages=N)");
+  app.add_option(
+      "--source-option", source_options,
+      "spate: K=V appended to the kafka:// input SPEC (e.g. properties.queued.min.messages=N)");
   app.add_option("--sink-option", sink_options, "spate: K=V appended to the kafka:// output SPEC");
   app.add_option("--producer-property", pprops,
                  "K=V on top of the raw producers' settings (to try what bounds them)");
   app.add_option("--consumer-property", cprops, "K=V on top of the raw consumers' settings");
   CLI11_PARSE(app, argc, argv);
-  auto split_props = [](const std::vector<std::string>& in, std::map<std::string, std::string>& props) {
+  auto split_props = [](const std::vector<std::string>& in,
+                        std::map<std::string, std::string>& props) {
     for (const auto& kv : in) {
       auto eq = kv.find('=');
       if (eq == std::string::npos)

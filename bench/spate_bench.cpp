@@ -16,7 +16,6 @@
 #include "spate/core/process_stats.hpp"
 #include "spate/spate.hpp"
 
-
 int main(int argc, char** argv) {
   std::int64_t events = 20'000'000;
   std::int64_t keys = 10'000;
@@ -55,12 +54,15 @@ int main(int argc, char** argv) {
   gen.count = events;
   const std::int64_t k = keys;
   if (pipeline == "trending_hashtags") {
-    spate::apps::trending_hashtags(env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
+    spate::apps::trending_hashtags(
+        env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
         .add_sink(spate::discard_sink<std::string>());
   } else if (pipeline == "window") {
-    spate::apps::keyed_window(env, gen, k).add_sink(spate::discard_sink<spate::apps::window_count>());
+    spate::apps::keyed_window(env, gen, k)
+        .add_sink(spate::discard_sink<spate::apps::window_count>());
   } else {
-    spate::apps::keyed_reduce(env, gen, k).add_sink(spate::discard_sink<spate::apps::keyed_event>());
+    spate::apps::keyed_reduce(env, gen, k)
+        .add_sink(spate::discard_sink<spate::apps::keyed_event>());
   }
 
   double cpu0 = spate::process_cpu_seconds();
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
   if (pipeline == "trending_hashtags")
     std::printf("pipeline        trending_hashtags (JSON parse, 60 s event-time windows)\n");
   else if (pipeline == "window")
-    std::printf("pipeline        generator -> key_by -> 1 s tumbling window (count, sum) -> discard\n");
+    std::printf(
+        "pipeline        generator -> key_by -> 1 s tumbling window (count, sum) -> discard\n");
   else
     std::printf("pipeline        generator -> map -> key_by -> reduce -> discard\n");
   std::printf("events          %lld\n", static_cast<long long>(events));
@@ -99,7 +102,8 @@ int main(int argc, char** argv) {
       }
     std::sort(durations.begin(), durations.end());
     auto pct = [&](double q) {
-      return durations.empty() ? 0 : durations[static_cast<std::size_t>(q * (durations.size() - 1))];
+      return durations.empty() ? 0
+                               : durations[static_cast<std::size_t>(q * (durations.size() - 1))];
     };
     auto totals = client.checkpoint_totals();
     std::printf("checkpoints     every %lld ms: %lld completed, %lld failed\n",
@@ -116,9 +120,10 @@ int main(int argc, char** argv) {
         ++n;
       }
     if (n > 0)
-      std::printf("checkpoint mean sync %lld ms, async %lld ms, alignment %lld ms (slowest subtask)\n",
-                  static_cast<long long>(sync / n), static_cast<long long>(async / n),
-                  static_cast<long long>(align / n));
+      std::printf(
+          "checkpoint mean sync %lld ms, async %lld ms, alignment %lld ms (slowest subtask)\n",
+          static_cast<long long>(sync / n), static_cast<long long>(async / n),
+          static_cast<long long>(align / n));
     std::printf("checkpoint size %.1f KiB (last)\n", static_cast<double>(size) / 1024.0);
     // The benchmark's scratch checkpoints: a leftover is harmless.
     std::error_code ec;

@@ -14,8 +14,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& a : args)
     if (a == "-h" || a == "--help") {
-      std::cout << "usage: spate-nexmark --query qN --events N [--parallelism P] "
-                   "[--checkpoint-interval MS] [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S]\n";
+      std::cout
+          << "usage: spate-nexmark --query qN --events N [--parallelism P] "
+             "[--checkpoint-interval MS] [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S]\n";
       return 0;
     }
   nexmark::benchmark_options o;

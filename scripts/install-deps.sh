@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config clang-format
   libcaf-dev
   libzmq3-dev cppzmq-dev
   libmsgpack-cxx-dev

@@ -98,43 +98,43 @@ void receive(caf::event_based_actor* self, in_proxy_state& st, channel_frame_msg
 caf::behavior in_proxy(caf::stateful_actor<in_proxy_state>* self, in_proxy_state init) {
   self->state = std::move(init);
   return {
-    [self](channel_frame_msg& m) {
-      if (!self->state.failed)
-        receive(self, self->state, m);
-    },
-    [self](credit_msg& m) {
-      auto& st = self->state;
-      st.sink->send(st.peer, st.receiver->credit_frame(m.channel, std::move(m.recycled)));
-    },
+      [self](channel_frame_msg& m) {
+        if (!self->state.failed)
+          receive(self, self->state, m);
+      },
+      [self](credit_msg& m) {
+        auto& st = self->state;
+        st.sink->send(st.peer, st.receiver->credit_frame(m.channel, std::move(m.recycled)));
+      },
   };
 }
 
 caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_state init) {
   self->state = std::move(init);
   return {
-    [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
-    [self](data_msg& m) {
-      auto& st = self->state;
-      std::string frame;
-      try {
-        frame = st.sender->data_frame(m.channel, m.sender_channel, std::move(m.batch));
-      } catch (const std::exception& e) {
-        return fail_channel(self, st, st.sender->head(), e.what());
-      }
-      st.sink->send(st.peer, std::move(frame));
-    },
-    [self](const control_msg& m) {
-      auto& st = self->state;
-      st.sink->send(st.peer, st.sender->control_frame(m.channel, to_payload(m.event)));
-    },
-    [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
-      auto& st = self->state;
-      if (st.failed)
-        return;
-      if (auto why = st.sender->accept_credit(seq); !why.empty())
-        return fail_channel(self, st, st.sender->head(), why);
-      self->send(st.task, credit_msg{channel, st.sender->recycled(channel)});
-    },
+      [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
+      [self](data_msg& m) {
+        auto& st = self->state;
+        std::string frame;
+        try {
+          frame = st.sender->data_frame(m.channel, m.sender_channel, std::move(m.batch));
+        } catch (const std::exception& e) {
+          return fail_channel(self, st, st.sender->head(), e.what());
+        }
+        st.sink->send(st.peer, std::move(frame));
+      },
+      [self](const control_msg& m) {
+        auto& st = self->state;
+        st.sink->send(st.peer, st.sender->control_frame(m.channel, to_payload(m.event)));
+      },
+      [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
+        auto& st = self->state;
+        if (st.failed)
+          return;
+        if (auto why = st.sender->accept_credit(seq); !why.empty())
+          return fail_channel(self, st, st.sender->head(), why);
+        self->send(st.task, credit_msg{channel, st.sender->recycled(channel)});
+      },
   };
 }
 

@@ -86,18 +86,18 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
       std::make_unique<checkpoints::checkpoint_coordinator>(std::move(setup), *self->state.port);
   auto* c = self->state.coordinator.get();
   return {
-    [self, c](start_atom, std::vector<caf::actor>& tasks, std::vector<caf::actor>& sources) {
-      self->state.tasks = std::move(tasks);
-      self->state.sources = std::move(sources);
-      c->start(self->state.tasks.size());
-    },
-    [c](pause_atom) { c->pause(); },
-    [c](finished_atom) { c->task_finished(); },
-    [c](trigger_atom, std::uint64_t generation) { c->on_tick(generation); },
-    [c](checkpoints::savepoint_request& req) { c->request_savepoint(std::move(req)); },
-    [c](ack_msg& m) { c->acknowledge(std::move(m.snapshot)); },
-    [c](const decline_msg& m) { c->decline(m.id, m.reason, m.counts); },
-    [c](timeout_atom, std::int64_t id) { c->on_timeout(id); },
+      [self, c](start_atom, std::vector<caf::actor>& tasks, std::vector<caf::actor>& sources) {
+        self->state.tasks = std::move(tasks);
+        self->state.sources = std::move(sources);
+        c->start(self->state.tasks.size());
+      },
+      [c](pause_atom) { c->pause(); },
+      [c](finished_atom) { c->task_finished(); },
+      [c](trigger_atom, std::uint64_t generation) { c->on_tick(generation); },
+      [c](checkpoints::savepoint_request& req) { c->request_savepoint(std::move(req)); },
+      [c](ack_msg& m) { c->acknowledge(std::move(m.snapshot)); },
+      [c](const decline_msg& m) { c->decline(m.id, m.reason, m.counts); },
+      [c](timeout_atom, std::int64_t id) { c->on_timeout(id); },
   };
 }
 

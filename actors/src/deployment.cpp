@@ -67,8 +67,8 @@ void check_network_edges(const job_runtime& rt) {
     if (rt.plan.edges[e].chained)
       continue;
     const auto& edge = g.edges()[e];
-    auto where = "the edge from '" + g.vertex(edge.from).name + "' to '" +
-                 g.vertex(edge.to).name + "'";
+    auto where =
+        "the edge from '" + g.vertex(edge.from).name + "' to '" + g.vertex(edge.to).name + "'";
     if (!edge.make_batch)
       throw error(errc::invalid_argument, where + " has no record type for the network");
     try {
@@ -85,32 +85,31 @@ void check_network_edges(const job_runtime& rt) {
 
 namespace {
 
-caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
-                                std::int32_t attempt, std::int32_t chain, std::int32_t subtask,
-                                std::string tm) {
+caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt, std::int32_t attempt,
+                                std::int32_t chain, std::int32_t subtask, std::string tm) {
   auto command = [rt, attempt, chain, subtask, tm](task_command_kind k, std::int64_t id) {
-    rt->remote->sink().send(
-        tm, encode_message(frame_type::task_command,
-                           wire_task_command{rt->job_id, attempt, chain, subtask,
-                                             static_cast<std::int32_t>(k), id}));
+    rt->remote->sink().send(tm,
+                            encode_message(frame_type::task_command,
+                                           wire_task_command{rt->job_id, attempt, chain, subtask,
+                                                             static_cast<std::int32_t>(k), id}));
   };
   return {
-    [command](start_atom) { command(task_command_kind::start, 0); },
-    [command](cancel_atom) { command(task_command_kind::cancel, 0); },
-    [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
-    [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
-    [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
-      rt->remote->sink().send(
-          tm, encode_message(frame_type::trigger_checkpoint,
-                             wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
-                                          m.stop, m.drain, m.savepoint_dir}));
-    },
-    [self](exited_atom, bool abnormal, const std::string& reason) {
-      if (abnormal)
-        self->quit(caf::make_error(caf::sec::runtime_error, reason));
-      else
-        self->quit();
-    },
+      [command](start_atom) { command(task_command_kind::start, 0); },
+      [command](cancel_atom) { command(task_command_kind::cancel, 0); },
+      [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
+      [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
+      [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
+        rt->remote->sink().send(
+            tm, encode_message(frame_type::trigger_checkpoint,
+                               wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
+                                            m.stop, m.drain, m.savepoint_dir}));
+      },
+      [self](exited_atom, bool abnormal, const std::string& reason) {
+        if (abnormal)
+          self->quit(caf::make_error(caf::sec::runtime_error, reason));
+        else
+          self->quit();
+      },
   };
 }
 
@@ -127,20 +126,15 @@ std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_r
     rt->assignment = placed;
     for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
       for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
-        proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt,
-                                       static_cast<std::int32_t>(c), s,
-                                       placed.taskmanager.at(c).at(s)));
+        proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt, static_cast<std::int32_t>(c),
+                                       s, placed.taskmanager.at(c).at(s)));
     rt->proxies = proxies;
   }
   auto restore = rt->restore_from();
-  wire_deploy d{rt->job_id,
-                attempt,
-                rt->job_name,
-                rt->remote->job_spec(),
-                rt->config.entries(),
-                restore ? restore->path : std::string(),
-                placed.taskmanager,
-                placed.addresses};
+  wire_deploy d{rt->job_id,           attempt,
+                rt->job_name,         rt->remote->job_spec(),
+                rt->config.entries(), restore ? restore->path : std::string(),
+                placed.taskmanager,   placed.addresses};
   auto bytes = encode_message(frame_type::deploy, d);
   std::set<std::string> used;
   for (auto& chain : placed.taskmanager)

@@ -47,9 +47,9 @@ bool is_terminal(job_status s) {
 
 std::string new_job_id() {
   std::random_device rd;
-  std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-                      static_cast<std::uint64_t>(
-                          std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::mt19937_64 gen(
+      (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   std::ostringstream os;
   os << std::hex;
   os.width(16);
@@ -71,13 +71,9 @@ bool is_job_id(const std::string& id) {
 
 job_client::job_client(std::shared_ptr<detail::job_runtime> rt) : rt_(std::move(rt)) {}
 
-const std::string& job_client::job_id() const {
-  return rt_->job_id;
-}
+const std::string& job_client::job_id() const { return rt_->job_id; }
 
-const std::string& job_client::job_name() const {
-  return rt_->job_name;
-}
+const std::string& job_client::job_name() const { return rt_->job_name; }
 
 job_status job_client::status() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
@@ -91,8 +87,7 @@ job_result job_client::wait() {
   r.job_id = rt_->job_id;
   r.status = rt_->status;
   r.failure_cause = rt_->failure_cause;
-  r.net_runtime =
-      std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started);
+  r.net_runtime = std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started);
   return r;
 }
 
@@ -101,9 +96,7 @@ bool job_client::wait_for(std::chrono::milliseconds timeout) {
   return rt_->cv.wait_for(lock, timeout, [this] { return is_terminal(rt_->status); });
 }
 
-void job_client::cancel() {
-  caf::anon_send(rt_->master, detail::cancel_atom::value);
-}
+void job_client::cancel() { caf::anon_send(rt_->master, detail::cancel_atom::value); }
 
 std::string job_client::failure_cause() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
@@ -147,8 +140,8 @@ std::string request_savepoint(detail::job_runtime& rt, const std::string& dir, b
   caf::anon_send(rt.coordinator, detail::savepoint_request{dir, stop, drain, promise});
   if (future.wait_for(timeout) != std::future_status::ready)
     throw error(errc::timeout, std::string(stop ? "stop-with-savepoint" : "savepoint") +
-                                   " did not complete within " +
-                                   std::to_string(timeout.count()) + " ms");
+                                   " did not complete within " + std::to_string(timeout.count()) +
+                                   " ms");
   return future.get();
 }
 
@@ -193,8 +186,8 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
   using namespace detail;
   auto rt = std::make_shared<job_runtime>();
   rt->job_id = opts.job_id.empty() ? new_job_id() : opts.job_id;
-  auto state_dir = config.get_string(options::state_dir,
-                                     std::filesystem::temp_directory_path().string());
+  auto state_dir =
+      config.get_string(options::state_dir, std::filesystem::temp_directory_path().string());
   init_runtime(*rt, std::move(graph), config, job_name, state_dir + "/spate-" + rt->job_id);
   rt->allow_non_restored_state = opts.allow_non_restored_state;
   rt->remote = opts.remote;
@@ -238,9 +231,7 @@ std::vector<std::pair<std::int64_t, std::string>> job_client::exceptions() const
   return rt_->exceptions;
 }
 
-std::int64_t job_client::start_time() const {
-  return rt_->start_wall_ms;
-}
+std::int64_t job_client::start_time() const { return rt_->start_wall_ms; }
 
 std::int64_t job_client::end_time() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
@@ -250,9 +241,7 @@ std::int64_t job_client::end_time() const {
          std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started).count();
 }
 
-const configuration& job_client::config() const {
-  return rt_->config;
-}
+const configuration& job_client::config() const { return rt_->config; }
 
 std::vector<std::vector<std::string>> job_client::placement() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
@@ -266,8 +255,6 @@ std::vector<std::pair<int, int>> job_client::task_parallelism() const {
   return out;
 }
 
-const checkpoint_config& job_client::checkpointing() const {
-  return rt_->checkpointing;
-}
+const checkpoint_config& job_client::checkpointing() const { return rt_->checkpointing; }
 
 } // namespace spate

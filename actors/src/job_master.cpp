@@ -197,61 +197,61 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
     self->quit();
   });
   return {
-    [self, rt](start_atom) {
-      auto& st = self->state;
-      if (st.cancelling || st.failing || (st.alive > 0))
-        return; // a retry of a deployment that is no longer wanted
-      deploy(self, rt);
-    },
-    [self, rt](const task_done_msg& m) {
-      auto& st = self->state;
-      if (!m.failed) {
-        if (++st.finished == 1)
-          self->send(rt->coordinator, finished_atom::value);
-        if (st.finished == st.tasks.size() && !st.failing && !st.cancelling && !st.restarting)
-          for (auto& t : st.tasks)
-            self->send(t, complete_atom::value, final_checkpoint_id);
-        return;
-      }
-      on_failure(self, rt, m.cause);
-    },
-    [self, rt](fail_atom, const std::string& cause) { on_failure(self, rt, cause); },
-    [self, rt](restart_atom) {
-      auto& st = self->state;
-      if (!st.restarting || st.cancelling)
-        return;
-      st.restarting = false;
-      {
-        std::lock_guard<std::mutex> lock(rt->mu);
-        ++rt->full_restarts;
-        rt->downtime += std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - st.down_since);
-      }
-      rt->set_status(job_status::running);
-      deploy(self, rt);
-    },
-    [self, rt](cancel_atom) {
-      auto& st = self->state;
-      if (st.failing || st.cancelling || st.stopping)
-        return;
-      st.cancelling = true;
-      self->send(rt->coordinator, pause_atom::value);
-      rt->set_status(job_status::cancelling);
-      if (st.alive == 0 && (st.restarting || st.waiting)) {
-        self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
-        rt->set_status(job_status::canceled);
-        self->quit();
-        return;
-      }
-      cancel_tasks(self);
-    },
-    [self, rt](stopped_atom) {
-      auto& st = self->state;
-      if (st.failing || st.cancelling || st.restarting)
-        return;
-      st.stopping = true;
-      cancel_tasks(self);
-    },
+      [self, rt](start_atom) {
+        auto& st = self->state;
+        if (st.cancelling || st.failing || (st.alive > 0))
+          return; // a retry of a deployment that is no longer wanted
+        deploy(self, rt);
+      },
+      [self, rt](const task_done_msg& m) {
+        auto& st = self->state;
+        if (!m.failed) {
+          if (++st.finished == 1)
+            self->send(rt->coordinator, finished_atom::value);
+          if (st.finished == st.tasks.size() && !st.failing && !st.cancelling && !st.restarting)
+            for (auto& t : st.tasks)
+              self->send(t, complete_atom::value, final_checkpoint_id);
+          return;
+        }
+        on_failure(self, rt, m.cause);
+      },
+      [self, rt](fail_atom, const std::string& cause) { on_failure(self, rt, cause); },
+      [self, rt](restart_atom) {
+        auto& st = self->state;
+        if (!st.restarting || st.cancelling)
+          return;
+        st.restarting = false;
+        {
+          std::lock_guard<std::mutex> lock(rt->mu);
+          ++rt->full_restarts;
+          rt->downtime += std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - st.down_since);
+        }
+        rt->set_status(job_status::running);
+        deploy(self, rt);
+      },
+      [self, rt](cancel_atom) {
+        auto& st = self->state;
+        if (st.failing || st.cancelling || st.stopping)
+          return;
+        st.cancelling = true;
+        self->send(rt->coordinator, pause_atom::value);
+        rt->set_status(job_status::cancelling);
+        if (st.alive == 0 && (st.restarting || st.waiting)) {
+          self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
+          rt->set_status(job_status::canceled);
+          self->quit();
+          return;
+        }
+        cancel_tasks(self);
+      },
+      [self, rt](stopped_atom) {
+        auto& st = self->state;
+        if (st.failing || st.cancelling || st.restarting)
+          return;
+        st.stopping = true;
+        cancel_tasks(self);
+      },
   };
 }
 

@@ -55,7 +55,7 @@ job_runtime::~job_runtime() {
     std::filesystem::remove_all(state_root, ec);
     if (ec)
       spate::log().warn("job '{}': cannot remove its local state directory '{}': {}", job_name,
-                 state_root, ec.message());
+                        state_root, ec.message());
   }
 }
 
@@ -70,10 +70,10 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
                             std::int64_t maximum) {
     const std::int64_t v = config.get_int(key, fallback);
     if (v < minimum || v > maximum)
-      throw error(errc::invalid_argument,
-                  std::string("configuration '") + key + "' must be between " +
-                      std::to_string(minimum) + " and " + std::to_string(maximum) + " (got " +
-                      std::to_string(v) + ")");
+      throw error(errc::invalid_argument, std::string("configuration '") + key +
+                                              "' must be between " + std::to_string(minimum) +
+                                              " and " + std::to_string(maximum) + " (got " +
+                                              std::to_string(v) + ")");
     return v;
   };
   constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max();
@@ -82,10 +82,10 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
   rt.credits_per_channel =
       static_cast<int>(in_range(options::buffers_per_channel, 4, 1, std::int64_t{1} << 20));
   // Read by every keyed task when it starts; refused here, before any starts.
-  in_range(options::state_cache_entries, static_cast<std::int64_t>(default_state_cache_entries),
-           0, unbounded);
-  in_range(options::state_ingest_min_entries,
-           static_cast<std::int64_t>(default_ingest_min_entries), 1, unbounded);
+  in_range(options::state_cache_entries, static_cast<std::int64_t>(default_state_cache_entries), 0,
+           unbounded);
+  in_range(options::state_ingest_min_entries, static_cast<std::int64_t>(default_ingest_min_entries),
+           1, unbounded);
   rt.buffer_timeout = config.get_duration(options::buffer_timeout, std::chrono::milliseconds(100));
   rt.state_root = state_root;
   for (auto& c : rt.plan.chains) {
@@ -140,16 +140,18 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
       if (rt.allow_non_restored_state)
         continue;
       throw error(errc::invalid_argument,
-                  "the snapshot '" + rp->path + "' has state of operator '" + op.name +
-                      "' (uid '" + op.uid +
+                  "the snapshot '" + rp->path + "' has state of operator '" + op.name + "' (uid '" +
+                      op.uid +
                       "') that matches no operator of the job; give the operator that uid, or "
                       "allow non-restored state to skip it");
     }
     if (!op.keyed.empty() && vertex_of[op.uid]->keyed &&
         it->second->max_parallelism != op.max_parallelism)
       throw error(errc::invalid_argument,
-                  "operator '" + op.name + "' (uid '" + op.uid + "') was snapshotted with max "
-                  "parallelism " + std::to_string(op.max_parallelism) + " but the job runs it with " +
+                  "operator '" + op.name + "' (uid '" + op.uid +
+                      "') was snapshotted with max "
+                      "parallelism " +
+                      std::to_string(op.max_parallelism) + " but the job runs it with " +
                       std::to_string(it->second->max_parallelism) +
                       "; the max parallelism of a stateful operator cannot change");
     if (it->second->parallelism > op.max_parallelism)

@@ -26,7 +26,6 @@ struct data_msg {
   std::shared_ptr<any_batch> batch;
 };
 
-
 //! The in-band events of a channel; they never overtake records.
 struct watermark_event {
   timestamp watermark = min_watermark;

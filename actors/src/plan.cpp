@@ -45,8 +45,8 @@ int execution_plan::input_channels(const job_graph& g, int chain) const {
 
 execution_plan make_plan(job_graph& graph, const configuration& config) {
   const int default_par = static_cast<int>(config.get_int(options::parallelism, 1));
-  const int default_max = static_cast<int>(
-      config.get_int(options::max_parallelism, default_max_parallelism));
+  const int default_max =
+      static_cast<int>(config.get_int(options::max_parallelism, default_max_parallelism));
   if (default_max < 1 || default_max > upper_max_parallelism)
     throw error(errc::invalid_argument, "max parallelism " + std::to_string(default_max) +
                                             " is outside 1.." +
@@ -82,8 +82,7 @@ execution_plan make_plan(job_graph& graph, const configuration& config) {
     pv.max_parallelism = jv.max_parallelism > 0 ? jv.max_parallelism : default_max;
     if (pv.max_parallelism > upper_max_parallelism)
       throw error(errc::invalid_argument, "operator '" + jv.name + "': max parallelism " +
-                                              std::to_string(pv.max_parallelism) +
-                                              " is above " +
+                                              std::to_string(pv.max_parallelism) + " is above " +
                                               std::to_string(upper_max_parallelism));
     pv.parallelism = jv.single_instance ? 1 : (jv.parallelism > 0 ? jv.parallelism : default_par);
     if (jv.parallelism > 1 && jv.single_instance)
@@ -121,12 +120,11 @@ execution_plan make_plan(job_graph& graph, const configuration& config) {
     if (part == partitioning::forward && pf != pt)
       throw error(errc::invalid_argument,
                   "forward partitioning from '" + vs[e.from.value()].name + "' (parallelism " +
-                      std::to_string(pf) + ") to '" + vs[e.to.value()].name +
-                      "' (parallelism " + std::to_string(pt) +
-                      ") does not allow a change of parallelism");
+                      std::to_string(pf) + ") to '" + vs[e.to.value()].name + "' (parallelism " +
+                      std::to_string(pt) + ") does not allow a change of parallelism");
     if (vs[e.to.value()].keyed && part != partitioning::hash)
-      throw error(errc::internal, "keyed operator '" + vs[e.to.value()].name +
-                                      "' must be fed by a keyed stream");
+      throw error(errc::internal,
+                  "keyed operator '" + vs[e.to.value()].name + "' must be fed by a keyed stream");
     plan.edges[i].part = part;
   }
 
@@ -137,8 +135,8 @@ execution_plan make_plan(job_graph& graph, const configuration& config) {
     if (inputs[v].size() == 1) {
       int e = inputs[v][0];
       int from = es[e].from.value();
-      if (plan.edges[e].part == partitioning::forward && vs[v].chainable &&
-          vs[from].chainable && !vs[v].keyed) {
+      if (plan.edges[e].part == partitioning::forward && vs[v].chainable && vs[from].chainable &&
+          !vs[v].keyed) {
         plan.edges[e].chained = true;
         pv.chain = plan.vertices[from].chain;
         plan.chains[pv.chain].members.push_back(static_cast<int>(v));

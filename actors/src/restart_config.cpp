@@ -47,10 +47,11 @@ restart_config restart_config::from(const configuration& c, bool checkpointing) 
     r.kind = failure_rate;
   else
     bad(key, t, "is not none, fixed-delay, exponential-delay or failure-rate");
-  r.attempts = c.get_int("restart-strategy.fixed-delay.attempts",
-                         std::numeric_limits<std::int32_t>::max());
+  r.attempts =
+      c.get_int("restart-strategy.fixed-delay.attempts", std::numeric_limits<std::int32_t>::max());
   if (r.attempts < 0)
-    bad("restart-strategy.fixed-delay.attempts", std::to_string(r.attempts), "must not be negative");
+    bad("restart-strategy.fixed-delay.attempts", std::to_string(r.attempts),
+        "must not be negative");
   if (r.kind == failure_rate)
     r.delay = c.get_duration("restart-strategy.failure-rate.delay", r.delay);
   else
@@ -58,12 +59,13 @@ restart_config restart_config::from(const configuration& c, bool checkpointing) 
   r.initial_backoff =
       c.get_duration("restart-strategy.exponential-delay.initial-backoff", r.initial_backoff);
   r.max_backoff = c.get_duration("restart-strategy.exponential-delay.max-backoff", r.max_backoff);
-  r.multiplier = c.get_double("restart-strategy.exponential-delay.backoff-multiplier", r.multiplier);
+  r.multiplier =
+      c.get_double("restart-strategy.exponential-delay.backoff-multiplier", r.multiplier);
   if (r.multiplier < 1.0)
     bad("restart-strategy.exponential-delay.backoff-multiplier", std::to_string(r.multiplier),
         "must be at least 1");
-  r.reset_threshold =
-      c.get_duration("restart-strategy.exponential-delay.reset-backoff-threshold", r.reset_threshold);
+  r.reset_threshold = c.get_duration("restart-strategy.exponential-delay.reset-backoff-threshold",
+                                     r.reset_threshold);
   r.max_failures_per_interval = c.get_int("restart-strategy.failure-rate.max-failures-per-interval",
                                           r.max_failures_per_interval);
   r.failure_interval =
@@ -87,12 +89,13 @@ std::optional<std::chrono::milliseconds> restart_tracker::on_failure() {
       break;
     case restart_config::exponential_delay:
       // Back to the initial backoff after a quiet spell of reset_threshold.
-      if (backoff_.count() == 0 || (last_failure_ && now - *last_failure_ > r.reset_threshold.count()))
+      if (backoff_.count() == 0 ||
+          (last_failure_ && now - *last_failure_ > r.reset_threshold.count()))
         backoff_ = r.initial_backoff;
       else
-        backoff_ = std::min(r.max_backoff,
-                            std::chrono::milliseconds(static_cast<std::int64_t>(
-                                static_cast<double>(backoff_.count()) * r.multiplier)));
+        backoff_ =
+            std::min(r.max_backoff, std::chrono::milliseconds(static_cast<std::int64_t>(
+                                        static_cast<double>(backoff_.count()) * r.multiplier)));
       last_failure_ = now;
       delay = backoff_;
       break;

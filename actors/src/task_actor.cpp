@@ -28,12 +28,11 @@ const char* to_string(task_state s) {
 
 void task_actor::set_state(task_state to) {
   auto from = state_;
-  bool ok = to == task_state::done ||
-            (from == task_state::created && to == task_state::running) ||
-            (from == task_state::running &&
-             (to == task_state::stopping || to == task_state::finished)) ||
-            (from == task_state::stopping && to == task_state::running) ||
-            (from == task_state::finished && to == task_state::reported);
+  bool ok =
+      to == task_state::done || (from == task_state::created && to == task_state::running) ||
+      (from == task_state::running && (to == task_state::stopping || to == task_state::finished)) ||
+      (from == task_state::stopping && to == task_state::running) ||
+      (from == task_state::finished && to == task_state::reported);
   if (!ok)
     throw error(errc::internal, std::string("task '") + plan_->name + "' cannot go from " +
                                     to_string(from) + " to " + to_string(to));
@@ -42,17 +41,11 @@ void task_actor::set_state(task_state to) {
 
 task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
                        std::vector<std::vector<channel_target>> targets)
-    : caf::event_based_actor(cfg),
-      rt_(rt),
-      chain_(chain),
-      subtask_(subtask),
-      plan_(&rt->plan.chains[chain]),
-      counters_(rt->counters[chain][subtask].get()),
+    : caf::event_based_actor(cfg), rt_(rt), chain_(chain), subtask_(subtask),
+      plan_(&rt->plan.chains[chain]), counters_(rt->counters[chain][subtask].get()),
       targets_(std::move(targets)) {}
 
-task_actor::~task_actor() {
-  close_operators();
-}
+task_actor::~task_actor() { close_operators(); }
 
 void task_actor::on_exit() {
   // Tear down on the actor's own thread: queued input holds strong references
@@ -88,36 +81,36 @@ void task_actor::guarded(F&& f) {
 
 caf::behavior task_actor::make_behavior() {
   return {
-    [this](start_atom) { guarded([&] { start(); }); },
-    [this](data_msg& m) { guarded([&] { on_data(m); }); },
-    [this](const control_msg& m) {
-      guarded([&] {
-        // Through the queue: it holds what waits for credit and what an
-        // alignment released, which must go first.
-        pending_.push_back({current_sender(), false, {}, m});
-        drain_pending();
-      });
-    },
-    [this](const checkpoint_trigger& m) { guarded([&] { on_trigger(m); }); },
-    [this](complete_atom, std::int64_t id) { guarded([&] { on_checkpoint_complete(id); }); },
-    [this](abort_atom, std::int64_t id) { guarded([&] { on_checkpoint_aborted(id); }); },
-    [this](credit_msg& m) { guarded([&] { on_credit(m); }); },
-    [this](tick_atom) { guarded([&] { on_tick(); }); },
-    [this](flush_atom) {
-      guarded([&] {
-        flush_scheduled_ = false;
-        for (auto& w : writers_)
-          w->flush();
-      });
-    },
-    [this](proc_time_atom, std::uint64_t token) {
-      guarded([&] { on_processing_time_due(token); });
-    },
-    [this](cancel_atom) {
-      state_ = task_state::done;
-      close_operators();
-      quit();
-    },
+      [this](start_atom) { guarded([&] { start(); }); },
+      [this](data_msg& m) { guarded([&] { on_data(m); }); },
+      [this](const control_msg& m) {
+        guarded([&] {
+          // Through the queue: it holds what waits for credit and what an
+          // alignment released, which must go first.
+          pending_.push_back({current_sender(), false, {}, m});
+          drain_pending();
+        });
+      },
+      [this](const checkpoint_trigger& m) { guarded([&] { on_trigger(m); }); },
+      [this](complete_atom, std::int64_t id) { guarded([&] { on_checkpoint_complete(id); }); },
+      [this](abort_atom, std::int64_t id) { guarded([&] { on_checkpoint_aborted(id); }); },
+      [this](credit_msg& m) { guarded([&] { on_credit(m); }); },
+      [this](tick_atom) { guarded([&] { on_tick(); }); },
+      [this](flush_atom) {
+        guarded([&] {
+          flush_scheduled_ = false;
+          for (auto& w : writers_)
+            w->flush();
+        });
+      },
+      [this](proc_time_atom, std::uint64_t token) {
+        guarded([&] { on_processing_time_due(token); });
+      },
+      [this](cancel_atom) {
+        state_ = task_state::done;
+        close_operators();
+        quit();
+      },
   };
 }
 

@@ -42,8 +42,7 @@ void task_actor::on_checkpoint_aborted(std::int64_t id) {
 
 void task_actor::on_trigger(const checkpoint_trigger& m) {
   if (state_ != task_state::running) {
-    send(rt_->coordinator,
-         decline_msg{m.id, "task '" + plan_->name + "' is not running", false});
+    send(rt_->coordinator, decline_msg{m.id, "task '" + plan_->name + "' is not running", false});
     return;
   }
   auto info = std::make_shared<const checkpoint_trigger>(m);
@@ -106,7 +105,8 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
   snap->task_name = plan_->name;
   snap->id = info->id;
   snap->alignment_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_)
+          .count();
   auto sync_start = clock::now();
   std::vector<std::pair<std::size_t, std::string>> local_dirs;
   // Shared: the uploader's closure is copied; the last copy drops what never ran.
@@ -135,13 +135,14 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
         h.key_group_start = b->key_groups().start;
         h.key_group_end = b->key_groups().end;
         h.format = "canonical";
-        auto size = checkpoints::export_canonical(*b, info->savepoint_dir + "/" + prefix + ".state");
+        auto size =
+            checkpoints::export_canonical(*b, info->savepoint_dir + "/" + prefix + ".state");
         h.private_files.push_back({prefix + ".state", size});
         snap->bytes += size;
         os.keyed.push_back(std::move(h));
       } else {
-        std::string local = rt_->state_root + "/snapshots/" + prefix + "/chk-" +
-                            std::to_string(info->id);
+        std::string local =
+            rt_->state_root + "/snapshots/" + prefix + "/chk-" + std::to_string(info->id);
         // The writes and the RocksDB checkpoint happen on the uploader's
         // thread; this task goes on with the next records meanwhile.
         prepared->push_back(b->prepare_flush());
@@ -162,41 +163,41 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
     return;
   }
   auto* rt = rt_;
-  rt_->upload.submit([rt, snap, local_dirs, upload_names, prepared, id = info->id,
-                      subtask = subtask_] {
-    auto start = std::chrono::steady_clock::now();
-    try {
-      for (std::size_t i = 0; i < prepared->size(); ++i)
-        (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
-      checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
-      for (std::size_t i = 0; i < local_dirs.size(); ++i) {
-        auto& [k, dir] = local_dirs[i];
-        auto& os = snap->operators[k];
-        auto h = storage.upload_rocksdb_checkpoint(dir, id, upload_names[i].first,
-                                                   *upload_names[i].second);
-        h.subtask = subtask;
-        auto range = key_group_range_for_subtask(os.max_parallelism, os.parallelism, subtask);
-        h.key_group_start = range.start;
-        h.key_group_end = range.end;
-        for (auto* files : {&h.shared_files, &h.private_files})
-          for (auto& f : *files)
-            snap->bytes += f.size;
-        os.keyed.push_back(std::move(h));
-        // The local RocksDB checkpoint is uploaded: only disk space is at stake.
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-        if (ec)
-          spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
-                            ec.message());
-      }
-      snap->async_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
-      caf::anon_send(rt->coordinator, ack_msg{snap});
-    } catch (const std::exception& e) {
-      caf::anon_send(rt->coordinator, decline_msg{id, e.what()});
-    }
-  });
+  rt_->upload.submit(
+      [rt, snap, local_dirs, upload_names, prepared, id = info->id, subtask = subtask_] {
+        auto start = std::chrono::steady_clock::now();
+        try {
+          for (std::size_t i = 0; i < prepared->size(); ++i)
+            (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
+          checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
+          for (std::size_t i = 0; i < local_dirs.size(); ++i) {
+            auto& [k, dir] = local_dirs[i];
+            auto& os = snap->operators[k];
+            auto h = storage.upload_rocksdb_checkpoint(dir, id, upload_names[i].first,
+                                                       *upload_names[i].second);
+            h.subtask = subtask;
+            auto range = key_group_range_for_subtask(os.max_parallelism, os.parallelism, subtask);
+            h.key_group_start = range.start;
+            h.key_group_end = range.end;
+            for (auto* files : {&h.shared_files, &h.private_files})
+              for (auto& f : *files)
+                snap->bytes += f.size;
+            os.keyed.push_back(std::move(h));
+            // The local RocksDB checkpoint is uploaded: only disk space is at stake.
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+            if (ec)
+              spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
+                                ec.message());
+          }
+          snap->async_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+          caf::anon_send(rt->coordinator, ack_msg{snap});
+        } catch (const std::exception& e) {
+          caf::anon_send(rt->coordinator, decline_msg{id, e.what()});
+        }
+      });
 }
 
 } // namespace spate::detail

@@ -75,53 +75,52 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
       self->quit();
   });
   return {
-    [self](attempt_atom, std::int32_t attempt) {
-      self->state.attempt = attempt;
-      self->state.cancel_reason.clear();
-    },
-    [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask,
-           std::int32_t attempt) {
-      self->state.watched[task.address()] = {chain, subtask, attempt};
-      self->monitor(task);
-    },
-    [self](fail_atom, const std::string& reason) { self->state.cancel_reason = reason; },
-    [self](const task_done_msg& m) {
-      auto& st = self->state;
-      // Stamped with the attempt of the task that sent it (a proxy of this
-      // attempt when a channel failed).
-      std::int32_t attempt = st.attempt;
-      auto it = st.watched.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (it != st.watched.end())
-        attempt = it->second.attempt;
-      st.sink->send(st.jm, encode_message(frame_type::task_finished,
-                                          wire_task_finished{st.rt->job_id, attempt, m.chain,
-                                                             m.subtask, m.failed, m.cause}));
-    },
-    [self](const ack_msg& m) {
-      auto& st = self->state;
-      auto& s = *m.snapshot;
-      st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
-                                          wire_ack{st.rt->job_id, st.attempt, s.chain,
-                                                   s.subtask, s.id, s.operators, s.sync_ms,
-                                                   s.async_ms, s.alignment_ms, s.bytes}));
-    },
-    [self](const decline_msg& m) {
-      auto& st = self->state;
-      st.sink->send(st.jm, encode_message(frame_type::decline_checkpoint,
-                                          wire_decline{st.rt->job_id, st.attempt, m.id,
-                                                       m.reason, m.counts}));
-    },
-    [self](release_atom) {
-      auto& st = self->state;
-      st.released = true;
-      if (st.watched.empty())
-        self->quit();
-    },
+      [self](attempt_atom, std::int32_t attempt) {
+        self->state.attempt = attempt;
+        self->state.cancel_reason.clear();
+      },
+      [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask,
+             std::int32_t attempt) {
+        self->state.watched[task.address()] = {chain, subtask, attempt};
+        self->monitor(task);
+      },
+      [self](fail_atom, const std::string& reason) { self->state.cancel_reason = reason; },
+      [self](const task_done_msg& m) {
+        auto& st = self->state;
+        // Stamped with the attempt of the task that sent it (a proxy of this
+        // attempt when a channel failed).
+        std::int32_t attempt = st.attempt;
+        auto it = st.watched.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+        if (it != st.watched.end())
+          attempt = it->second.attempt;
+        st.sink->send(st.jm, encode_message(frame_type::task_finished,
+                                            wire_task_finished{st.rt->job_id, attempt, m.chain,
+                                                               m.subtask, m.failed, m.cause}));
+      },
+      [self](const ack_msg& m) {
+        auto& st = self->state;
+        auto& s = *m.snapshot;
+        st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
+                                            wire_ack{st.rt->job_id, st.attempt, s.chain, s.subtask,
+                                                     s.id, s.operators, s.sync_ms, s.async_ms,
+                                                     s.alignment_ms, s.bytes}));
+      },
+      [self](const decline_msg& m) {
+        auto& st = self->state;
+        st.sink->send(st.jm, encode_message(frame_type::decline_checkpoint,
+                                            wire_decline{st.rt->job_id, st.attempt, m.id, m.reason,
+                                                         m.counts}));
+      },
+      [self](release_atom) {
+        auto& st = self->state;
+        st.released = true;
+        if (st.watched.empty())
+          self->quit();
+      },
   };
 }
 
 using key4 = std::array<std::int32_t, 4>;
-
 
 } // namespace
 
@@ -189,17 +188,17 @@ void task_host_impl::fail_deploy(const wire_deploy& d, const std::string& why) {
                                      wire_task_finished{d.job_id, d.attempt, chain, subtask, true,
                                                         "TaskManager '" + self_id +
                                                             "' cannot deploy the task: " + why}));
-        sink.send(jm, encode_message(frame_type::task_exited,
-                                     wire_task_exited{d.job_id, d.attempt, chain, subtask, false,
-                                                      {}}));
+        sink.send(jm,
+                  encode_message(frame_type::task_exited,
+                                 wire_task_exited{d.job_id, d.attempt, chain, subtask, false, {}}));
       }
 }
 
 void task_host_impl::deploy(const frame& f) {
   auto d = transport::decode_payload<wire_deploy>(f);
   if (!is_job_id(d.job_id))
-    throw error(errc::codec, "a deploy frame names job '" + d.job_id +
-                                 "', not 32 hexadecimal digits");
+    throw error(errc::codec,
+                "a deploy frame names job '" + d.job_id + "', not 32 hexadecimal digits");
   std::vector<std::pair<std::string, frame>> early;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -234,8 +233,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       auto graph = build(d.job_spec, cfg);
       auto rt = std::make_shared<job_runtime>();
       rt->job_id = d.job_id;
-      init_runtime(*rt, std::move(graph), cfg, d.job_name,
-                   state_dir + "/job-" + d.job_id);
+      init_runtime(*rt, std::move(graph), cfg, d.job_name, state_dir + "/job-" + d.job_id);
       job.rt = std::move(rt);
       auto& plan = job.rt->plan;
       const auto& g = job.rt->graph;
@@ -268,8 +266,8 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
                       " (do both run the same build of the job?)");
     for (std::size_t c = 0; c < d.placement.size(); ++c)
       if (static_cast<int>(d.placement[c].size()) != rt.plan.chains[c].parallelism)
-        throw error(errc::invalid_argument, "task '" + rt.plan.chains[c].name +
-                                                "' has another parallelism here");
+        throw error(errc::invalid_argument,
+                    "task '" + rt.plan.chains[c].name + "' has another parallelism here");
     // The previous attempt's tasks are gone (the JobManager waited for them).
     stop_proxies(job);
     job.attempt = d.attempt;
@@ -293,8 +291,8 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       const auto& peer = d.placement[tc][ts];
       auto a = spawn_out_proxy(
           sys, job.host, sink, peer,
-          transport::channel_sender(transport::channel_head{d.job_id, d.attempt, c, s, tc, ts, 0, 0},
-                                    peer));
+          transport::channel_sender(
+              transport::channel_head{d.job_id, d.attempt, c, s, tc, ts, 0, 0}, peer));
       job.out_proxies[k] = a;
       return a;
     };
@@ -369,9 +367,9 @@ void task_host_impl::command(const frame& f) {
   if (!task) {
     // A task this TaskManager does not run (its deployment failed): it is gone.
     if (kind == task_command_kind::cancel)
-      sink.send(jm, encode_message(frame_type::task_exited,
-                                   wire_task_exited{m.job_id, m.attempt, m.chain, m.subtask,
-                                                    false, {}}));
+      sink.send(
+          jm, encode_message(frame_type::task_exited,
+                             wire_task_exited{m.job_id, m.attempt, m.chain, m.subtask, false, {}}));
     return;
   }
   switch (kind) {
@@ -440,14 +438,13 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   };
   if (!valid(head.from_chain, head.from_subtask) || !valid(head.to_chain, head.to_subtask))
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
-                                 from + "' names a task job " + head.job_id +
-                                 " does not have");
+                                 from + "' names a task job " + head.job_id + " does not have");
   // Only the TaskManager that runs the sending task may speak for it.
   const auto& sender_tm = job.placement[head.from_chain][head.from_subtask];
   if (from != sender_tm)
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
-                                 from + "' claims to come from a task that runs on '" +
-                                 sender_tm + "'");
+                                 from + "' claims to come from a task that runs on '" + sender_tm +
+                                 "'");
   if (f.type == frame_type::credit) {
     // from = the receiving task over there, to = our sender.
     auto it = job.out_proxies.find(
@@ -472,11 +469,10 @@ void task_host_impl::channel(const std::string& from, frame& f) {
       factories.push_back(e >= 0 ? edges[e].make_batch : batch_factory());
     auto a = spawn_in_proxy(
         sys, task->second, job.host, sink, peer,
-        transport::channel_receiver(transport::channel_head{head.job_id, head.attempt,
-                                                            head.to_chain, head.to_subtask,
-                                                            head.from_chain, head.from_subtask, 0,
-                                                            0},
-                                    std::move(factories), peer));
+        transport::channel_receiver(
+            transport::channel_head{head.job_id, head.attempt, head.to_chain, head.to_subtask,
+                                    head.from_chain, head.from_subtask, 0, 0},
+            std::move(factories), peer));
     it = job.in_proxies.emplace(k, a).first;
   }
   channel_frame_msg m;
@@ -511,8 +507,15 @@ void task_host_impl::release(const frame& f) {
 
 task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std::string self_id,
                      std::string jobmanager_id, std::string state_dir, graph_builder build)
-    : impl_(new detail::task_host_impl{system, sink, std::move(self_id), std::move(jobmanager_id),
-                                       std::move(state_dir), std::move(build), {}, {}, {}}) {}
+    : impl_(new detail::task_host_impl{system,
+                                       sink,
+                                       std::move(self_id),
+                                       std::move(jobmanager_id),
+                                       std::move(state_dir),
+                                       std::move(build),
+                                       {},
+                                       {},
+                                       {}}) {}
 
 task_host::~task_host() {
   // Every job is over for this process: its actors quit once their tasks did.
@@ -610,6 +613,5 @@ int task_host::running_tasks() const {
     n += job.live->load();
   return n;
 }
-
 
 } // namespace spate

@@ -155,8 +155,8 @@ void task_actor::build() {
       std::error_code ec;
       std::filesystem::remove_all(so.directory, ec);
       if (ec)
-        throw error(errc::io, "cannot clear the state directory '" + so.directory +
-                                  "': " + ec.message());
+        throw error(errc::io,
+                    "cannot clear the state directory '" + so.directory + "': " + ec.message());
       auto known = std::make_shared<std::map<std::string, std::string>>();
       if (auto* snap = snapshot_of(pv.uid))
         backends_.push_back(checkpoints::restore_keyed_backend(
@@ -178,7 +178,8 @@ void task_actor::build() {
     contexts_[k] = std::move(ctx);
     ops_[k] = v.make_operator();
     if (auto* snap = snapshot_of(pv.uid)) {
-      std::vector<std::map<std::string, std::string>> old(static_cast<std::size_t>(snap->parallelism));
+      std::vector<std::map<std::string, std::string>> old(
+          static_cast<std::size_t>(snap->parallelism));
       for (auto& e : snap->operator_state)
         if (e.subtask >= 0 && e.subtask < snap->parallelism)
           old[e.subtask][e.name] = e.bytes;
@@ -208,7 +209,8 @@ void task_actor::build() {
     params.max_parallelism = rt_->plan.vertices[edge.to.value()].max_parallelism;
     params.target_parallelism = rt_->plan.vertices[edge.to.value()].parallelism;
     params.subtask = subtask_;
-    writers_.push_back(edge.make_writer(rt_->plan.edges[e].part, channel_views_.back().get(), params));
+    writers_.push_back(
+        edge.make_writer(rt_->plan.edges[e].part, channel_views_.back().get(), params));
     writer_refs.push_back({writers_.back().get(), first, count});
   }
 

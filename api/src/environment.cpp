@@ -14,8 +14,7 @@ environment::environment(configuration config) : config_(std::move(config)) {
 
 environment& environment::set_parallelism(int p) {
   if (p < 1)
-    throw error(errc::invalid_argument,
-                "parallelism must be at least 1, got " + std::to_string(p));
+    throw error(errc::invalid_argument, "parallelism must be at least 1, got " + std::to_string(p));
   config_.set(options::parallelism, std::to_string(p));
   return *this;
 }

@@ -58,14 +58,14 @@ harness_snapshot harness_snapshot::combine(const std::vector<harness_snapshot>& 
         m.max_parallelism != first.max_parallelism)
       throw error(errc::invalid_argument,
                   "harness_snapshot::combine: operator '" + m.uid + "' at parallelism " +
-                      std::to_string(m.parallelism) + " (max " +
-                      std::to_string(m.max_parallelism) + ") does not go with operator '" +
-                      first.uid + "' at parallelism " + std::to_string(first.parallelism) +
-                      " (max " + std::to_string(first.max_parallelism) + ")");
+                      std::to_string(m.parallelism) + " (max " + std::to_string(m.max_parallelism) +
+                      ") does not go with operator '" + first.uid + "' at parallelism " +
+                      std::to_string(first.parallelism) + " (max " +
+                      std::to_string(first.max_parallelism) + ")");
     for (int s : p.subtasks_)
       if (!seen.insert(s).second)
-        throw error(errc::invalid_argument, "harness_snapshot::combine: subtask " +
-                                                std::to_string(s) + " is given twice");
+        throw error(errc::invalid_argument,
+                    "harness_snapshot::combine: subtask " + std::to_string(s) + " is given twice");
     r.meta_.keyed.insert(r.meta_.keyed.end(), m.keyed.begin(), m.keyed.end());
     r.meta_.operator_state.insert(r.meta_.operator_state.end(), m.operator_state.begin(),
                                   m.operator_state.end());

@@ -11,10 +11,9 @@ namespace {
 stream<keyed_event> keyed_events(environment& env, const generator_options& gen,
                                  std::int64_t keys) {
   const auto k = static_cast<std::uint64_t>(keys);
-  return env.add_source(generator_source<keyed_event>(
-      gen, [k](std::uint64_t seq, record_rng& rng) {
-        return keyed_event{static_cast<std::int64_t>(rng() % k), static_cast<std::int64_t>(seq)};
-      }));
+  return env.add_source(generator_source<keyed_event>(gen, [k](std::uint64_t seq, record_rng& rng) {
+    return keyed_event{static_cast<std::int64_t>(rng() % k), static_cast<std::int64_t>(seq)};
+  }));
 }
 
 } // namespace

@@ -96,15 +96,15 @@ stock_prices_options parse_stock_prices_args(const std::vector<std::string>& arg
 stream<std::string> stock_prices(stream<std::string> lines, const stock_prices_options& o) {
   window_assigner windows;
   switch (o.window) {
-  case stock_window::tumbling:
-    windows = tumbling_event_time_windows::of(o.size);
-    break;
-  case stock_window::sliding:
-    windows = sliding_event_time_windows::of(o.size, o.slide);
-    break;
-  case stock_window::session:
-    windows = event_time_session_windows::with_gap(o.gap);
-    break;
+    case stock_window::tumbling:
+      windows = tumbling_event_time_windows::of(o.size);
+      break;
+    case stock_window::sliding:
+      windows = sliding_event_time_windows::of(o.size, o.slide);
+      break;
+    case stock_window::session:
+      windows = event_time_session_windows::with_gap(o.gap);
+      break;
   }
   auto ticks = parse_json_records<stock_tick>(lines, job_name, parse_tick, o.malformed);
   int p = explicit_parallelism(ticks);

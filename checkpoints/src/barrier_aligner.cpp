@@ -7,10 +7,8 @@
 namespace spate::checkpoints {
 
 barrier_aligner::barrier_aligner(int channels, mode m)
-    : mode_(m),
-      seen_(static_cast<std::size_t>(std::max(channels, 0)), 0),
-      blocked_(seen_.size(), 0),
-      ended_(seen_.size(), 0) {
+    : mode_(m), seen_(static_cast<std::size_t>(std::max(channels, 0)), 0),
+      blocked_(seen_.size(), 0), ended_(seen_.size(), 0) {
   if (channels < 0)
     throw error(errc::internal, "barrier_aligner: negative channel count");
 }
@@ -59,9 +57,7 @@ alignment_step barrier_aligner::on_abort(checkpoint_id id) {
   return step;
 }
 
-void barrier_aligner::on_triggered(checkpoint_id id) {
-  last_ = std::max(last_, id);
-}
+void barrier_aligner::on_triggered(checkpoint_id id) { last_ = std::max(last_, id); }
 
 int barrier_aligner::awaited() const {
   if (!aligning())

@@ -21,11 +21,8 @@ std::exception_ptr failure(errc code, const std::string& what) {
 
 checkpoint_coordinator::checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
                                                const clock& clk)
-    : setup_(std::move(setup)),
-      port_(port),
-      clock_(clk),
-      storage_(setup_.config.dir, setup_.job_id),
-      next_id_(setup_.first_id) {}
+    : setup_(std::move(setup)), port_(port), clock_(clk),
+      storage_(setup_.config.dir, setup_.job_id), next_id_(setup_.first_id) {}
 
 std::optional<std::int64_t> checkpoint_coordinator::pending_id() const {
   if (!pending_)
@@ -60,8 +57,8 @@ void checkpoint_coordinator::task_finished() {
 void checkpoint_coordinator::on_tick(std::uint64_t generation) {
   if (generation != generation_ || !active_)
     return;
-  bool paused = last_completed_ &&
-                clock_.monotonic_ms() - *last_completed_ < setup_.config.min_pause.count();
+  bool paused =
+      last_completed_ && clock_.monotonic_ms() - *last_completed_ < setup_.config.min_pause.count();
   if (!pending_ && !paused)
     trigger({}, false);
   schedule_tick();
@@ -70,7 +67,7 @@ void checkpoint_coordinator::on_tick(std::uint64_t generation) {
 void checkpoint_coordinator::on_timeout(std::int64_t id) {
   if (pending_ && pending_->id == id)
     abort_pending(errc::timeout, "checkpoint expired before completing (timeout " +
-                  std::to_string(setup_.config.timeout.count()) + " ms)");
+                                     std::to_string(setup_.config.timeout.count()) + " ms)");
 }
 
 void checkpoint_coordinator::request_savepoint(savepoint_request req) {
@@ -126,8 +123,8 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
     std::filesystem::create_directories(req.dir, ec);
     if (ec) {
       if (req.result)
-        req.result->set_exception(failure(
-            errc::io, "cannot create savepoint directory '" + req.dir + "': " + ec.message()));
+        req.result->set_exception(failure(errc::io, "cannot create savepoint directory '" +
+                                                        req.dir + "': " + ec.message()));
       return;
     }
   }
@@ -188,9 +185,8 @@ void checkpoint_coordinator::abort_pending(errc code, const std::string& reason,
   if (!p.savepoint)
     storage_.discard(p.id);
   if (p.request.result)
-    p.request.result->set_exception(
-        failure(code, (p.savepoint ? "savepoint " : "checkpoint ") + std::to_string(p.id) +
-                          " failed: " + reason));
+    p.request.result->set_exception(failure(code, (p.savepoint ? "savepoint " : "checkpoint ") +
+                                                      std::to_string(p.id) + " failed: " + reason));
   if (counts && !p.savepoint && ++consecutive_failures_ > setup_.config.tolerable_failures) {
     consecutive_failures_ = 0;
     port_.fail_job("exceeded checkpoint tolerable failure threshold (" +

@@ -39,8 +39,7 @@ std::string file_name_of(const file_handle& f) {
   return name;
 }
 
-void materialize(const keyed_state_handle& h, const std::string& base,
-                 const fs::path& dir) {
+void materialize(const keyed_state_handle& h, const std::string& base, const fs::path& dir) {
   fs::create_directories(dir);
   for (auto* files : {&h.shared_files, &h.private_files})
     for (auto& f : *files) {
@@ -81,8 +80,8 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
   } catch (const spate::error&) {
     throw;
   } catch (const std::exception& ex) {
-    throw error(errc::corrupt, "savepoint state file '" + file + "' cannot be decoded: " +
-                                   ex.what());
+    throw error(errc::corrupt,
+                "savepoint state file '" + file + "' cannot be decoded: " + ex.what());
   }
 }
 
@@ -94,11 +93,9 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) 
   // of timers held back since they were registered, which would be missed.
   b.flush();
   for (const auto& name : b.state_names()) {
-    b.for_each_raw(name, b.key_groups(),
-                   [&](int kg, std::string_view key, std::string_view value) {
-                     encode(canonical_entry{name, kg, std::string(key), std::string(value)},
-                            payload);
-                   });
+    b.for_each_raw(name, b.key_groups(), [&](int kg, std::string_view key, std::string_view value) {
+      encode(canonical_entry{name, kg, std::string(key), std::string(value)}, payload);
+    });
   }
   std::uint32_t crc = crc32c(payload.data(), payload.size());
   fs::create_directories(fs::path(file).parent_path());
@@ -113,10 +110,10 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) 
   return payload.size() + 12;
 }
 
-std::unique_ptr<keyed_state_backend> restore_keyed_backend(
-    const state_backend_options& so, const operator_snapshot& snap,
-    const std::string& base_dir, const std::string& scratch,
-    std::map<std::string, std::string>& known) {
+std::unique_ptr<keyed_state_backend>
+restore_keyed_backend(const state_backend_options& so, const operator_snapshot& snap,
+                      const std::string& base_dir, const std::string& scratch,
+                      std::map<std::string, std::string>& known) {
   if (snap.max_parallelism != so.max_parallelism)
     throw error(errc::invalid_argument,
                 "operator '" + snap.uid + "' was snapshotted with max parallelism " +

@@ -38,8 +38,8 @@ void copy_one(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
   if (ec)
-    throw error(errc::io, "cannot copy '" + from.string() + "' to '" + to.string() +
-                              "': " + ec.message());
+    throw error(errc::io,
+                "cannot copy '" + from.string() + "' to '" + to.string() + "': " + ec.message());
 }
 
 std::int64_t checkpoint_number(const std::string& name) {
@@ -60,19 +60,18 @@ std::string checkpoint_storage::checkpoint_dir(std::int64_t id) const {
   return job_dir_ + "/chk-" + std::to_string(id);
 }
 
-std::string checkpoint_storage::shared_dir() const {
-  return job_dir_ + "/shared";
-}
+std::string checkpoint_storage::shared_dir() const { return job_dir_ + "/shared"; }
 
-keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
-    const std::string& local_dir, std::int64_t id, const std::string& prefix,
-    const std::map<std::string, std::string>& known) {
+keyed_state_handle
+checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
+                                              const std::string& prefix,
+                                              const std::map<std::string, std::string>& known) {
   keyed_state_handle h;
   std::error_code ec;
   fs::create_directories(shared_dir(), ec);
   if (ec)
-    throw error(errc::io, "cannot create checkpoint directory '" + shared_dir() +
-                              "': " + ec.message());
+    throw error(errc::io,
+                "cannot create checkpoint directory '" + shared_dir() + "': " + ec.message());
   fs::path private_dir = fs::path(checkpoint_dir(id)) / prefix;
   fs::create_directories(private_dir, ec);
   if (ec)
@@ -191,8 +190,7 @@ std::string resolve_metadata_path(const std::string& path) {
   std::error_code ec;
   auto st = fs::status(p, ec);
   if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-    throw error(errc::io, "checkpoint or savepoint '" + path + "' cannot be read: " +
-                              ec.message());
+    throw error(errc::io, "checkpoint or savepoint '" + path + "' cannot be read: " + ec.message());
   if (fs::is_regular_file(st))
     return p.string();
   if (!fs::is_directory(st))

@@ -21,9 +21,7 @@ using cluster_detail::exit_usage;
 
 std::atomic<int> stop_signal{0};
 
-extern "C" void on_stop_signal(int sig) {
-  stop_signal.store(sig);
-}
+extern "C" void on_stop_signal(int sig) { stop_signal.store(sig); }
 
 struct local_options {
   std::string job;
@@ -125,12 +123,11 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
       spate::log().info("job {} ({}) FINISHED in {} ms", name, r.job_id, r.net_runtime.count());
       return exit_ok;
     case job_status::canceled:
-      spate::log().info("job {} ({}) CANCELED after {} ms", name, r.job_id,
-                        r.net_runtime.count());
+      spate::log().info("job {} ({}) CANCELED after {} ms", name, r.job_id, r.net_runtime.count());
       return exit_ok;
     default:
-      std::cerr << "spate: job " << name << " (" << r.job_id << ") " << to_string(r.status)
-                << ": " << r.failure_cause << "\n";
+      std::cerr << "spate: job " << name << " (" << r.job_id << ") " << to_string(r.status) << ": "
+                << r.failure_cause << "\n";
       return exit_failed;
   }
 }
@@ -154,12 +151,15 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   auto* jobs_cmd = app.add_subcommand("jobs", "List the registered jobs");
   local_options lo;
   auto* local = app.add_subcommand("local", "Run a registered job in this process");
-  local->add_option("job", lo.job, "Registered job (spate jobs lists them), or a job library: PATH.so[:job]")
+  local
+      ->add_option("job", lo.job,
+                   "Registered job (spate jobs lists them), or a job library: PATH.so[:job]")
       ->required();
   local->add_option("-p,--parallelism", lo.parallelism, "Default parallelism of every operator")
       ->check(CLI::Range(1, upper_max_parallelism));
-  local->add_option("--max-parallelism", lo.max_parallelism,
-                    "Number of key groups: the upper bound for rescaling (default 128)")
+  local
+      ->add_option("--max-parallelism", lo.max_parallelism,
+                   "Number of key groups: the upper bound for rescaling (default 128)")
       ->check(CLI::Range(1, upper_max_parallelism));
   local->add_option("--input", lo.input,
                     "generator[:seed=N,count=N,rate=R] | file:PATH | socket:HOST:PORT | "
@@ -182,13 +182,15 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   auto* jm_cmd = app.add_subcommand("jobmanager", "Run a JobManager (REST API, job masters)");
   auto* tm_cmd = app.add_subcommand("taskmanager", "Run a TaskManager (task slots)");
   for (auto* c : {jm_cmd, tm_cmd}) {
-    c->add_option("--config-dir", config_dir, "Directory of spate.yaml (default: $SPATE_CONF_DIR or ./conf)");
+    c->add_option("--config-dir", config_dir,
+                  "Directory of spate.yaml (default: $SPATE_CONF_DIR or ./conf)");
     c->add_option("-D", process_config, "Configuration key=value over spate.yaml");
   }
   cluster_detail::client_options co;
   auto add_target = [&](CLI::App* c) {
     c->add_option("-m,--jobmanager", co.jobmanager, "REST address of the JobManager, host:port");
-    c->add_option("--config-dir", co.config_dir, "Directory of spate.yaml (rest.address, rest.port)");
+    c->add_option("--config-dir", co.config_dir,
+                  "Directory of spate.yaml (rest.address, rest.port)");
     if (c->get_name() != "run")
       c->add_option("-D", co.config, "Configuration key=value over spate.yaml");
   };
@@ -206,7 +208,8 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                       "(may be given several times)");
   run_cmd->add_option("-D", co.config,
                       "Configuration key=value for this job (and over spate.yaml)");
-  run_cmd->add_option("-s,--from-savepoint", co.from_savepoint, "Start from a savepoint or retained checkpoint");
+  run_cmd->add_option("-s,--from-savepoint", co.from_savepoint,
+                      "Start from a savepoint or retained checkpoint");
   run_cmd->add_flag("-n,--allow-non-restored-state", co.allow_non_restored_state,
                     "Skip snapshot state that matches no operator of the job");
   run_cmd->add_flag("-d,--detached", co.detached, "Return once the job is submitted");
@@ -221,21 +224,24 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   auto* savepoint_cmd = app.add_subcommand("savepoint", "Take a savepoint of a running job");
   add_target(savepoint_cmd);
   savepoint_cmd->add_option("jobid", co.job_id, "Job id")->required();
-  savepoint_cmd->add_option("dir", co.savepoint_dir, "Target directory (default: state.savepoints.dir)");
+  savepoint_cmd->add_option("dir", co.savepoint_dir,
+                            "Target directory (default: state.savepoints.dir)");
   auto* stop_cmd = app.add_subcommand("stop", "Stop a job with a savepoint");
   add_target(stop_cmd);
   stop_cmd->add_option("jobid", co.job_id, "Job id")->required();
-  stop_cmd->add_option("-p,--savepoint-path", co.savepoint_dir, "Target directory (default: state.savepoints.dir)");
-  stop_cmd->add_flag("-d,--drain", co.drain, "Emit the maximum watermark first (every window fires)");
+  stop_cmd->add_option("-p,--savepoint-path", co.savepoint_dir,
+                       "Target directory (default: state.savepoints.dir)");
+  stop_cmd->add_flag("-d,--drain", co.drain,
+                     "Emit the maximum watermark first (every window fires)");
   auto* overview_cmd = app.add_subcommand("overview", "Show the cluster overview (JSON)");
   add_target(overview_cmd);
   overview_cmd->add_option("--wait-taskmanagers", co.wait_taskmanagers,
                            "Wait until this many TaskManagers registered");
   overview_cmd->add_option("--timeout", co.timeout_seconds, "Seconds to wait (default 30)");
 
-  static const std::vector<std::string> commands = {"jobs", "local", "jobmanager", "taskmanager",
-                                                    "run", "list", "info", "cancel",
-                                                    "savepoint", "stop", "overview"};
+  static const std::vector<std::string> commands = {
+      "jobs", "local",  "jobmanager", "taskmanager", "run",     "list",
+      "info", "cancel", "savepoint",  "stop",        "overview"};
   if (!args.empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
     std::cerr << "spate: unknown command '" << args[0]

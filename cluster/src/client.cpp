@@ -59,8 +59,7 @@ private:
       if (!body.is_discarded() && body.contains("errors"))
         for (auto& e : body["errors"])
           msg += (msg.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
-      throw rest_error(r->status, msg.empty() ? path + ": HTTP " + std::to_string(r->status)
-                                              : msg);
+      throw rest_error(r->status, msg.empty() ? path + ": HTTP " + std::to_string(r->status) : msg);
     }
     if (body.is_discarded())
       throw rest_error(500, path + ": the JobManager answered with malformed JSON");

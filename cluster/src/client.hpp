@@ -15,7 +15,7 @@ constexpr int exit_usage = 2;
 constexpr int exit_unreachable = 3;
 
 struct client_options {
-  std::string command; //!< run, list, info, cancel, savepoint, stop, overview
+  std::string command;    //!< run, list, info, cancel, savepoint, stop, overview
   std::string jobmanager; //!< host:port of the REST API
   std::string config_dir;
   // run

@@ -66,8 +66,7 @@ configuration parse_config_text(const std::string& text, const std::string& sour
            body[colon + 1] != '\t')
       colon = body.find(':', colon + 1); // "host:port" inside a key is not the separator
     if (colon == std::string::npos || colon == 0)
-      throw error(errc::invalid_argument,
-                  where + ": expected 'key: value', got '" + body + "'");
+      throw error(errc::invalid_argument, where + ": expected 'key: value', got '" + body + "'");
     std::string key = trim(body.substr(0, colon));
     std::string rest = body.substr(colon + 1);
     while (!open.empty() && open.back().first >= indent)
@@ -88,9 +87,9 @@ heartbeat_settings read_heartbeat(const configuration& config) {
   h.interval = config.get_duration(options::heartbeat_interval, std::chrono::seconds(1));
   h.timeout = config.get_duration(options::heartbeat_timeout, std::chrono::seconds(5));
   if (h.interval.count() <= 0 || h.timeout <= h.interval)
-    throw error(errc::invalid_argument,
-                std::string("'") + options::heartbeat_timeout + "' must exceed '" +
-                    options::heartbeat_interval + "', and both be positive");
+    throw error(errc::invalid_argument, std::string("'") + options::heartbeat_timeout +
+                                            "' must exceed '" + options::heartbeat_interval +
+                                            "', and both be positive");
   return h;
 }
 
@@ -113,8 +112,8 @@ configuration load_cluster_config(const std::string& dir,
     cfg = load_config_file(path);
   } else {
     const char* env = std::getenv("SPATE_CONF_DIR");
-    std::string path = env ? (std::filesystem::path(env) / "spate.yaml").string()
-                           : std::string("conf/spate.yaml");
+    std::string path =
+        env ? (std::filesystem::path(env) / "spate.yaml").string() : std::string("conf/spate.yaml");
     if (std::filesystem::exists(path))
       cfg = load_config_file(path);
   }

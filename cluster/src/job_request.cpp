@@ -97,10 +97,9 @@ std::string build_job(job_registry& jobs, const job_request& request, environmen
         std::string list;
         for (auto& n : names)
           list += (list.empty() ? "" : ", ") + n;
-        throw error(errc::invalid_argument,
-                    "job library '" + request.library + "' registers " +
-                        std::to_string(names.size()) + " jobs (" + list +
-                        "): name one as PATH.so:JOB");
+        throw error(errc::invalid_argument, "job library '" + request.library + "' registers " +
+                                                std::to_string(names.size()) + " jobs (" + list +
+                                                "): name one as PATH.so:JOB");
       }
       name = names.front();
     }
@@ -108,8 +107,7 @@ std::string build_job(job_registry& jobs, const job_request& request, environmen
   const auto* job = jobs.find(name);
   if (!job)
     throw error(errc::not_found, "unknown job '" + name + "' (spate jobs lists them)");
-  job_setup setup{env,
-                  parse_input_spec(request.input.empty() ? job->default_input : request.input),
+  job_setup setup{env, parse_input_spec(request.input.empty() ? job->default_input : request.input),
                   parse_output_spec(request.output.empty() ? job->default_output : request.output),
                   request.args};
   for (const auto& extra : request.extra_outputs)

@@ -27,12 +27,9 @@ namespace cluster_detail {
 namespace {
 
 std::atomic<int> jm_signal{0};
-extern "C" void on_jm_signal(int sig) {
-  jm_signal.store(sig);
-}
+extern "C" void on_jm_signal(int sig) { jm_signal.store(sig); }
 
 } // namespace
-
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -45,9 +42,8 @@ class cluster_deployment final : public remote_deployment {
 public:
   cluster_deployment(jobmanager* jm, std::string spec) : jm_(jm), spec_(std::move(spec)) {}
   transport::frame_sink& sink() override { return jm_->endpoint(); }
-  std::optional<task_assignment> place(const std::string& job_id,
-                                       const std::vector<int>& parallelism,
-                                       std::string& why) override {
+  std::optional<task_assignment>
+  place(const std::string& job_id, const std::vector<int>& parallelism, std::string& why) override {
     return jm_->place(job_id, parallelism, why);
   }
   void release(const std::string& job_id) override { jm_->release(job_id); }
@@ -74,9 +70,7 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry)
   ready_.store(true, std::memory_order_release);
 }
 
-jobmanager::~jobmanager() {
-  shutdown();
-}
+jobmanager::~jobmanager() { shutdown(); }
 
 std::optional<task_assignment> jobmanager::place(const std::string& job_id,
                                                  const std::vector<int>& parallelism,
@@ -153,15 +147,16 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
     case frame_type::register_taskmanager: {
       auto m = transport::decode_payload<wire_register>(f);
       if (m.id != from || m.slots < 1 || m.address.empty()) {
-        spate::log().warn("JobManager: refused a registration from '{}' (id '{}', {} slots)",
-                          from, m.id, m.slots);
+        spate::log().warn("JobManager: refused a registration from '{}' (id '{}', {} slots)", from,
+                          m.id, m.slots);
         return;
       }
       bool restarted;
       {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = taskmanagers_.find(m.id);
-        restarted = it != taskmanagers_.end() && (it->second.pid != m.pid || it->second.address != m.address);
+        restarted = it != taskmanagers_.end() &&
+                    (it->second.pid != m.pid || it->second.address != m.address);
       }
       if (restarted) // the same id, another process: the old one's tasks are gone
         lose(m.id, "TaskManager '" + m.id + "' registered again from another process");
@@ -224,9 +219,8 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
     std::lock_guard<std::mutex> lock(mu_);
     auto tm = taskmanagers_.find(from);
     if (tm == taskmanagers_.end())
-      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
-                                   " frame from '" + from +
-                                   "', which is not a registered TaskManager");
+      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                   from + "', which is not a registered TaskManager");
     tm->second.last_seen = std::chrono::steady_clock::now();
     auto it = jobs_.find(job_id);
     if (it == jobs_.end())
@@ -266,8 +260,7 @@ void jobmanager::tick() {
   for (auto& p : peers) {
     ep_->send(p, beat);
     for (auto& j : released)
-      ep_->send(p, transport::encode_message(transport::frame_type::release_job,
-                                             wire_release{j}));
+      ep_->send(p, transport::encode_message(transport::frame_type::release_job, wire_release{j}));
   }
   for (auto& id : lost)
     lose(id, "TaskManager '" + id + "' is lost: no heartbeat for " +
@@ -297,8 +290,8 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
   }
   std::shared_ptr<job_client> client;
   try {
-    client = std::make_shared<job_client>(
-        start_job(std::move(env.graph()), env.config(), name, so));
+    client =
+        std::make_shared<job_client>(start_job(std::move(env.graph()), env.config(), name, so));
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.erase(so.job_id);

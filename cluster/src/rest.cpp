@@ -46,9 +46,7 @@ int http_status(errc code) {
   return 500;
 }
 
-std::string state_of(const job_client& c) {
-  return to_string(c.status());
-}
+std::string state_of(const job_client& c) { return to_string(c.status()); }
 
 json parse_body(const httplib::Request& req) {
   if (req.body.empty())
@@ -112,12 +110,18 @@ const route route_table[] = {
 // Everything else: Flink's error shape, 405 for a known path with another
 // method, 404 otherwise.
 void unknown(const httplib::Request& req, httplib::Response& res) {
-  static const std::vector<std::regex> known = {
-      std::regex("/overview"), std::regex("/config"), std::regex("/jobmanager/config"),
-      std::regex("/jobs"), std::regex("/jobs/overview"), std::regex("/jobs/[^/]+"),
-      std::regex("/jobs/[^/]+/checkpoints(/config)?"), std::regex("/jobs/[^/]+/savepoints(/[^/]+)?"),
-      std::regex("/jobs/[^/]+/stop"), std::regex("/jobs/[^/]+/exceptions"),
-      std::regex("/jobs/[^/]+/vertices/[^/]+"), std::regex("/taskmanagers")};
+  static const std::vector<std::regex> known = {std::regex("/overview"),
+                                                std::regex("/config"),
+                                                std::regex("/jobmanager/config"),
+                                                std::regex("/jobs"),
+                                                std::regex("/jobs/overview"),
+                                                std::regex("/jobs/[^/]+"),
+                                                std::regex("/jobs/[^/]+/checkpoints(/config)?"),
+                                                std::regex("/jobs/[^/]+/savepoints(/[^/]+)?"),
+                                                std::regex("/jobs/[^/]+/stop"),
+                                                std::regex("/jobs/[^/]+/exceptions"),
+                                                std::regex("/jobs/[^/]+/vertices/[^/]+"),
+                                                std::regex("/taskmanagers")};
   for (auto& r : known)
     if (std::regex_match(req.path, r)) {
       fail(res, 405, "Request method " + req.method + " is not allowed for " + req.path);
@@ -200,9 +204,7 @@ rest_server::rest_server(jobmanager& jm, const configuration& cfg)
   impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
 }
 
-rest_server::~rest_server() {
-  stop();
-}
+rest_server::~rest_server() { stop(); }
 
 void rest_server::stop() {
   if (impl_->thread.joinable()) {

@@ -16,9 +16,8 @@ namespace {
 
 json checkpoint_json(const checkpoint_stats& s) {
   json j = {{"className", s.status == "COMPLETED" ? ".CompletedCheckpointStatistics"
-                                                   : s.status == "FAILED"
-                                                         ? ".FailedCheckpointStatistics"
-                                                         : ".PendingCheckpointStatistics"},
+                          : s.status == "FAILED"  ? ".FailedCheckpointStatistics"
+                                                  : ".PendingCheckpointStatistics"},
             {"id", s.id},
             {"status", s.status},
             {"is_savepoint", s.savepoint},
@@ -48,8 +47,8 @@ json checkpoint_json(const checkpoint_stats& s) {
 
 json minmax(const std::vector<std::int64_t>& v) {
   if (v.empty())
-    return {{"min", 0}, {"max", 0}, {"avg", 0}, {"p50", 0}, {"p90", 0}, {"p95", 0},
-            {"p99", 0}, {"p999", 0}};
+    return {{"min", 0}, {"max", 0}, {"avg", 0}, {"p50", 0},
+            {"p90", 0}, {"p95", 0}, {"p99", 0}, {"p999", 0}};
   auto sorted = v;
   std::sort(sorted.begin(), sorted.end());
   auto pct = [&](double p) {
@@ -80,9 +79,8 @@ std::string savepoint_dir(jobmanager& jm, const json& body, const char* key) {
   if (dir.empty())
     dir = jm.config().get_string(options::savepoints_dir, "");
   if (dir.empty())
-    throw error(errc::invalid_argument,
-                std::string("no savepoint directory: give '") + key + "' or configure " +
-                    options::savepoints_dir);
+    throw error(errc::invalid_argument, std::string("no savepoint directory: give '") + key +
+                                            "' or configure " + options::savepoints_dir);
   return dir;
 }
 
@@ -138,8 +136,10 @@ void job_checkpoints(jobmanager& jm, const httplib::Request& req, httplib::Respo
     hist.push_back(checkpoint_json(*it));
   json restored = nullptr;
   if (totals.restored > 0)
-    restored = {{"id", 0}, {"restore_timestamp", job->start_time()},
-                {"is_savepoint", true}, {"external_path", ""}};
+    restored = {{"id", 0},
+                {"restore_timestamp", job->start_time()},
+                {"is_savepoint", true},
+                {"external_path", ""}};
   reply(res, 200,
         {{"counts",
           {{"restored", totals.restored},
@@ -202,8 +202,9 @@ void savepoint_status(jobmanager& jm, const httplib::Request& req, httplib::Resp
     return;
   auto op = jm.find_operation(req.matches[2]);
   if (!op || op->job_id != job->job_id()) {
-    fail(res, 404, "There is no savepoint operation with trigger id " +
-                       std::string(req.matches[2]) + " for job " + job->job_id());
+    fail(res, 404,
+         "There is no savepoint operation with trigger id " + std::string(req.matches[2]) +
+             " for job " + job->job_id());
     return;
   }
   if (op->result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
@@ -218,7 +219,8 @@ void savepoint_status(jobmanager& jm, const httplib::Request& req, httplib::Resp
           {{"status", {{"id", "COMPLETED"}}},
            {"operation",
             {{"failure-cause",
-              {{"class", "spate.error"}, {"stack-trace", e.what()},
+              {{"class", "spate.error"},
+               {"stack-trace", e.what()},
                {"serialized-throwable", e.what()}}}}}});
   }
 }

@@ -36,9 +36,14 @@ void cluster_status(jobmanager& jm, const httplib::Request&, httplib::Response& 
     }
   }
   reply(res, 200,
-        {{"taskmanagers", o.taskmanagers.size()}, {"slots-total", total},
-         {"slots-available", free}, {"jobs-running", running}, {"jobs-finished", finished},
-         {"jobs-cancelled", cancelled}, {"jobs-failed", failed}, {"flink-version", version},
+        {{"taskmanagers", o.taskmanagers.size()},
+         {"slots-total", total},
+         {"slots-available", free},
+         {"jobs-running", running},
+         {"jobs-finished", finished},
+         {"jobs-cancelled", cancelled},
+         {"jobs-failed", failed},
+         {"flink-version", version},
          {"flink-commit", ""}});
 }
 
@@ -65,21 +70,21 @@ void list_taskmanagers(jobmanager& jm, const httplib::Request&, httplib::Respons
   for (auto& tm : jm.overview().taskmanagers) {
     auto colon = tm.address.rfind(':');
     int port = colon == std::string::npos ? 0 : std::atoi(tm.address.c_str() + colon + 1);
-    out.push_back({{"id", tm.id},
-                   {"path", tm.address},
-                   {"dataPort", port},
-                   {"jmxPort", -1},
-                   {"timeSinceLastHeartbeat", tm.last_heartbeat_ms},
-                   {"slotsNumber", tm.slots},
-                   {"freeSlots", tm.free_slots},
-                   {"totalResource", json::object()},
-                   {"freeResource", json::object()},
-                   {"hardware",
-                    {{"cpuCores", cores}, {"physicalMemory", -1}, {"freeMemory", -1},
-                     {"managedMemory", -1}}},
-                   {"memoryConfiguration", json::object()},
-                   {"host", tm.host},
-                   {"pid", tm.pid}});
+    out.push_back(
+        {{"id", tm.id},
+         {"path", tm.address},
+         {"dataPort", port},
+         {"jmxPort", -1},
+         {"timeSinceLastHeartbeat", tm.last_heartbeat_ms},
+         {"slotsNumber", tm.slots},
+         {"freeSlots", tm.free_slots},
+         {"totalResource", json::object()},
+         {"freeResource", json::object()},
+         {"hardware",
+          {{"cpuCores", cores}, {"physicalMemory", -1}, {"freeMemory", -1}, {"managedMemory", -1}}},
+         {"memoryConfiguration", json::object()},
+         {"host", tm.host},
+         {"pid", tm.pid}});
   }
   reply(res, 200, {{"taskmanagers", out}});
 }

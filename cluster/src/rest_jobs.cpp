@@ -30,8 +30,8 @@ std::string vertex_id(const std::string& job_id, std::size_t index) {
 }
 
 json task_counts(const std::string& state, int n) {
-  json t = {{"CREATED", 0},     {"SCHEDULED", 0}, {"DEPLOYING", 0},    {"RUNNING", 0},
-            {"FINISHED", 0},    {"CANCELING", 0}, {"CANCELED", 0},     {"FAILED", 0},
+  json t = {{"CREATED", 0},     {"SCHEDULED", 0},   {"DEPLOYING", 0}, {"RUNNING", 0},
+            {"FINISHED", 0},    {"CANCELING", 0},   {"CANCELED", 0},  {"FAILED", 0},
             {"RECONCILING", 0}, {"INITIALIZING", 0}};
   std::string s = state == "RESTARTING" || state == "FAILING" ? "CANCELING" : state;
   if (t.contains(s))
@@ -69,14 +69,10 @@ json job_overview(const job_client& c) {
 
 //! The I/O metrics of a vertex or subtask (records only; bytes are 0).
 json io_metrics(std::int64_t in, std::int64_t out) {
-  return {{"read-bytes", 0},
-          {"read-bytes-complete", true},
-          {"write-bytes", 0},
-          {"write-bytes-complete", true},
-          {"read-records", in},
-          {"read-records-complete", true},
-          {"write-records", out},
-          {"write-records-complete", true}};
+  return {{"read-bytes", 0},      {"read-bytes-complete", true},
+          {"write-bytes", 0},     {"write-bytes-complete", true},
+          {"read-records", in},   {"read-records-complete", true},
+          {"write-records", out}, {"write-records-complete", true}};
 }
 
 // The fields of a submission (POST /jobs).
@@ -234,8 +230,11 @@ void job_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& 
                {"timestamps", {{"CREATED", job->start_time()}, {state, end == 0 ? now : end}}},
                {"vertices", vertices},
                {"status-counts", task_counts(state, total)},
-               {"plan", {{"jid", job->job_id()}, {"name", job->job_name()},
-                         {"type", "STREAMING"}, {"nodes", nodes}}}};
+               {"plan",
+                {{"jid", job->job_id()},
+                 {"name", job->job_name()},
+                 {"type", "STREAMING"},
+                 {"nodes", nodes}}}};
   auto detail = job->status_detail();
   if (!detail.empty())
     body["status-detail"] = detail;

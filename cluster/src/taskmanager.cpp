@@ -26,9 +26,7 @@ using namespace cluster_detail;
 using transport::frame_type;
 
 std::atomic<int> tm_signal{0};
-extern "C" void on_tm_signal(int sig) {
-  tm_signal.store(sig);
-}
+extern "C" void on_tm_signal(int sig) { tm_signal.store(sig); }
 
 std::string random_id() {
   std::random_device rd;
@@ -58,8 +56,8 @@ public:
     timeout_ = heartbeat.timeout;
     jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
-    auto state_base = cfg.get_string(options::state_dir,
-                                     std::filesystem::temp_directory_path().string());
+    auto state_base =
+        cfg.get_string(options::state_dir, std::filesystem::temp_directory_path().string());
     state_dir_ = state_base + "/spate-" + id_;
 
     unsigned hw = std::max(1u, std::thread::hardware_concurrency());
@@ -75,21 +73,21 @@ public:
           if (ready_.load(std::memory_order_acquire))
             on_frame(from, std::move(f));
         });
-    host_ = std::make_unique<task_host>(
-        *system_, *ep_, id_, jobmanager_id, state_dir_,
-        [this](const std::string& spec, const configuration& config) {
-          auto request = job_request::from_json(spec);
-          std::lock_guard<std::mutex> lock(registry_mu_);
-          environment env(config);
-          build_job(registry_, request, env);
-          return std::move(env.graph());
-        });
+    host_ =
+        std::make_unique<task_host>(*system_, *ep_, id_, jobmanager_id, state_dir_,
+                                    [this](const std::string& spec, const configuration& config) {
+                                      auto request = job_request::from_json(spec);
+                                      std::lock_guard<std::mutex> lock(registry_mu_);
+                                      environment env(config);
+                                      build_job(registry_, request, env);
+                                      return std::move(env.graph());
+                                    });
     ready_.store(true, std::memory_order_release);
     ep_->connect(jobmanager_id, jm_address_);
   }
 
   ~taskmanager() {
-    ep_->stop(); // no frame reaches the host any more
+    ep_->stop();   // no frame reaches the host any more
     host_.reset(); // cancels what still runs; its actors quit
     system_.reset();
     // Shutting down: a state directory left behind only takes space.
@@ -106,8 +104,8 @@ public:
     std::printf("TaskManager %s started: data %s, %d slot(s), JobManager %s\n", id_.c_str(),
                 ep_->address().c_str(), slots_, jm_address_.c_str());
     std::fflush(stdout);
-    spate::log().info("TaskManager {} at {} with {} slot(s); JobManager at {}", id_,
-                      ep_->address(), slots_, jm_address_);
+    spate::log().info("TaskManager {} at {} with {} slot(s); JobManager at {}", id_, ep_->address(),
+                      slots_, jm_address_);
     while (tm_signal.load() == 0) {
       tick();
       auto wake = std::chrono::steady_clock::now() + interval_;
@@ -115,8 +113,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
-    ep_->send(jobmanager_id, transport::encode_message(frame_type::disconnect,
-                                                       wire_heartbeat{id_, now_ms(), {}}));
+    ep_->send(jobmanager_id,
+              transport::encode_message(frame_type::disconnect, wire_heartbeat{id_, now_ms(), {}}));
     host_->cancel_all("the TaskManager stops");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (host_->running_tasks() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -143,15 +141,15 @@ private:
     }
     if (!registered) {
       ep_->send(jobmanager_id,
-                transport::encode_message(
-                    frame_type::register_taskmanager,
-                    wire_register{id_, ep_->address(), slots_, static_cast<std::int64_t>(getpid()),
-                                  host_name()}));
+                transport::encode_message(frame_type::register_taskmanager,
+                                          wire_register{id_, ep_->address(), slots_,
+                                                        static_cast<std::int64_t>(getpid()),
+                                                        host_name()}));
       return;
     }
-    ep_->send(jobmanager_id, transport::encode_message(frame_type::heartbeat,
-                                                       wire_heartbeat{id_, now_ms(),
-                                                                      ep_->address()}));
+    ep_->send(jobmanager_id,
+              transport::encode_message(frame_type::heartbeat,
+                                        wire_heartbeat{id_, now_ms(), ep_->address()}));
     host_->report_metrics();
   }
 
@@ -194,10 +192,9 @@ private:
       }
     }
     // Other TaskManagers only send channel frames.
-    if (f.type != frame_type::data && f.type != frame_type::control &&
-        f.type != frame_type::credit)
-      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
-                                   " frame from '" + from + "' is not for a TaskManager");
+    if (f.type != frame_type::data && f.type != frame_type::control && f.type != frame_type::credit)
+      throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                   from + "' is not for a TaskManager");
     host_->on_frame(from, f);
   }
 

@@ -14,9 +14,7 @@ namespace spate {
 file_sink_function::file_sink_function(std::string path, file_sink_mode mode)
     : path_(std::move(path)), mode_(mode) {}
 
-file_sink_function::~file_sink_function() {
-  close();
-}
+file_sink_function::~file_sink_function() { close(); }
 
 void file_sink_function::initialize_state(const operator_state_reader& state) {
   if (state.restored())

@@ -59,7 +59,8 @@ input_spec parse_input_spec(const std::string& spec) {
     std::size_t pos = 0;
     while (colon != std::string::npos && pos <= rest.size()) {
       auto comma = rest.find(',', pos);
-      std::string item = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      std::string item =
+          rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       pos = comma == std::string::npos ? rest.size() + 1 : comma + 1;
       if (item.empty())
         bad_spec("input", spec, "empty option (expected key=value)");
@@ -138,8 +139,8 @@ void check_input(const input_spec& in) {
   if (in.kind == input_spec::file)
     check_readable_input(in.path);
   if (in.kind == input_spec::kafka)
-    check_kafka_topics(in.kafka_options.brokers, in.kafka_options.topics, in.kafka_options.properties, true,
-                       "kafka source " + in.text);
+    check_kafka_topics(in.kafka_options.brokers, in.kafka_options.topics,
+                       in.kafka_options.properties, true, "kafka source " + in.text);
 }
 
 void check_output(const output_spec& out) {
@@ -151,8 +152,8 @@ void check_output(const output_spec& out) {
     probe.close();
   }
   if (out.kind == output_spec::kafka)
-    check_kafka_topics(out.kafka_options.brokers, {out.kafka_options.topic}, out.kafka_options.properties, false,
-                       "kafka sink " + out.text);
+    check_kafka_topics(out.kafka_options.brokers, {out.kafka_options.topic},
+                       out.kafka_options.properties, false, "kafka sink " + out.text);
 }
 
 stream<std::string> read_lines(environment& env, const input_spec& in,

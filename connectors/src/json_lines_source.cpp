@@ -17,9 +17,7 @@ bool blank(const std::string& line) {
 
 } // namespace
 
-std::int64_t json_malformed_records() {
-  return malformed_total.load(std::memory_order_relaxed);
-}
+std::int64_t json_malformed_records() { return malformed_total.load(std::memory_order_relaxed); }
 
 void json_lines_source_function::open(runtime_context& ctx) {
   reader_.open(ctx.subtask, ctx.parallelism);

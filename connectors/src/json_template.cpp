@@ -127,29 +127,29 @@ bool record_fields::extract(const std::string& record) {
     std::string_view text;
     error_code err = SUCCESS;
     switch (type) {
-    case ondemand::json_type::string:
-      err = v.get_string().get(text);
-      break;
-    case ondemand::json_type::number:
-    case ondemand::json_type::boolean:
-      text = trim_right(v.raw_json_token());
-      break;
-    case ondemand::json_type::object: {
-      ondemand::object o;
-      err = v.get_object().get(o);
-      if (!err)
-        err = o.raw_json().get(text);
-      break;
-    }
-    case ondemand::json_type::array: {
-      ondemand::array a;
-      err = v.get_array().get(a);
-      if (!err)
-        err = a.raw_json().get(text);
-      break;
-    }
-    case ondemand::json_type::null:
-      return fail("field '" + names_[slot] + "' (used by '" + options_[slot] + "') is null");
+      case ondemand::json_type::string:
+        err = v.get_string().get(text);
+        break;
+      case ondemand::json_type::number:
+      case ondemand::json_type::boolean:
+        text = trim_right(v.raw_json_token());
+        break;
+      case ondemand::json_type::object: {
+        ondemand::object o;
+        err = v.get_object().get(o);
+        if (!err)
+          err = o.raw_json().get(text);
+        break;
+      }
+      case ondemand::json_type::array: {
+        ondemand::array a;
+        err = v.get_array().get(a);
+        if (!err)
+          err = a.raw_json().get(text);
+        break;
+      }
+      case ondemand::json_type::null:
+        return fail("field '" + names_[slot] + "' (used by '" + options_[slot] + "') is null");
     }
     if (err)
       return fail("the record is not valid JSON");
@@ -168,15 +168,15 @@ void render_template(const record_template& t, const std::string& record,
                      const record_fields& fields, std::string& out) {
   for (const auto& p : t.parts) {
     switch (p.kind) {
-    case template_part::literal:
-      out += p.text;
-      break;
-    case template_part::field:
-      out += fields.value(p.slot);
-      break;
-    case template_part::whole:
-      out += record;
-      break;
+      case template_part::literal:
+        out += p.text;
+        break;
+      case template_part::field:
+        out += fields.value(p.slot);
+        break;
+      case template_part::whole:
+        out += record;
+        break;
     }
   }
 }

@@ -51,19 +51,26 @@ void refuse_librdkafka_owned(uri_options& o, const std::map<std::string, std::st
 
 const char* to_string(kafka_startup_mode m) {
   switch (m) {
-    case kafka_startup_mode::earliest_offset: return "earliest-offset";
-    case kafka_startup_mode::latest_offset: return "latest-offset";
-    case kafka_startup_mode::group_offsets: return "group-offsets";
-    case kafka_startup_mode::from_timestamp: return "timestamp";
+    case kafka_startup_mode::earliest_offset:
+      return "earliest-offset";
+    case kafka_startup_mode::latest_offset:
+      return "latest-offset";
+    case kafka_startup_mode::group_offsets:
+      return "group-offsets";
+    case kafka_startup_mode::from_timestamp:
+      return "timestamp";
   }
   return "?";
 }
 
 const char* to_string(kafka_delivery_guarantee g) {
   switch (g) {
-    case kafka_delivery_guarantee::exactly_once: return "exactly-once";
-    case kafka_delivery_guarantee::at_least_once: return "at-least-once";
-    case kafka_delivery_guarantee::none: return "none";
+    case kafka_delivery_guarantee::exactly_once:
+      return "exactly-once";
+    case kafka_delivery_guarantee::at_least_once:
+      return "at-least-once";
+    case kafka_delivery_guarantee::none:
+      return "none";
   }
   return "?";
 }
@@ -103,8 +110,8 @@ kafka_source_config parse_kafka_source_config(const connector_uri& uri) {
   }
   auto bounded = o.get_enum("scan.bounded.mode", {"unbounded", "latest-offset"}, "unbounded");
   c.bounded_latest = bounded == "latest-offset";
-  c.discovery_interval_ms = o.get_millis("scan.topic-partition-discovery.interval",
-                                         c.discovery_interval_ms);
+  c.discovery_interval_ms =
+      o.get_millis("scan.topic-partition-discovery.interval", c.discovery_interval_ms);
   c.malformed = o.get_enum("scan.malformed", {"fail", "skip"}, "fail") == "fail"
                     ? kafka_malformed_policy::fail
                     : kafka_malformed_policy::skip;

@@ -158,9 +158,10 @@ void kafka_sink_function::open(runtime_context& ctx) {
   try {
     txn_timeout_ms = std::stoll(props["transaction.timeout.ms"]);
   } catch (const std::exception&) {
-    throw error(errc::invalid_argument, who_ + ": properties.transaction.timeout.ms must be a "
-                                               "number of milliseconds, got '" +
-                                               props["transaction.timeout.ms"] + "'");
+    throw error(errc::invalid_argument, who_ +
+                                            ": properties.transaction.timeout.ms must be a "
+                                            "number of milliseconds, got '" +
+                                            props["transaction.timeout.ms"] + "'");
   }
   if (checkpointing_enabled(ctx)) {
     auto interval =
@@ -194,8 +195,7 @@ void kafka_sink_function::open(runtime_context& ctx) {
     if (outcome == kafka::end_txn_outcome::done)
       log().info("{}: committed transaction {} of checkpoint {} on restore (or found it "
                  "committed: the coordinator answers a repeated commit alike)",
-                 who_,
-                 t.transactional_id, t.checkpoint_id);
+                 who_, t.transactional_id, t.checkpoint_id);
     else
       log().info("{}: transaction {} of checkpoint {} was completed before ({})", who_,
                  t.transactional_id, t.checkpoint_id,
@@ -209,10 +209,9 @@ void kafka_sink_function::open(runtime_context& ctx) {
   for (const auto& [old_subtask, from] : to_abort_) {
     std::int64_t seq = from;
     for (int n = 0; n < max_probes; ++n, ++seq) {
-      auto id = kafka::init_producer_id(cfg_.brokers,
-                                        kafka_transactional_id(cfg_.transactional_id_prefix,
-                                                               old_subtask, seq),
-                                        txn_timeout_ms_, txn_timeout);
+      auto id = kafka::init_producer_id(
+          cfg_.brokers, kafka_transactional_id(cfg_.transactional_id_prefix, old_subtask, seq),
+          txn_timeout_ms_, txn_timeout);
       if (id.epoch == 0)
         break;
     }
@@ -244,15 +243,16 @@ void kafka_sink_function::open_transaction() {
   auto p = std::make_unique<kafka_producer>(
       cfg_, who_, props_,
       kafka_transactional_id(cfg_.transactional_id_prefix, subtask_, next_sequence_));
-  if (rd_kafka_error_t* e = rd_kafka_init_transactions(p->rk(), static_cast<int>(txn_timeout.count())))
-    throw error(errc::io, who_ + ": cannot initialise transactions for " +
-                              p->transactional_id() + ": " + error_text(e));
-  if (p->identity().id < 0)
-    throw error(errc::internal, who_ + ": librdkafka did not log the producer id of " +
-                                    p->transactional_id());
-  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(p->rk()))
-    throw error(errc::io, who_ + ": cannot begin a transaction on " + p->transactional_id() +
+  if (rd_kafka_error_t* e =
+          rd_kafka_init_transactions(p->rk(), static_cast<int>(txn_timeout.count())))
+    throw error(errc::io, who_ + ": cannot initialise transactions for " + p->transactional_id() +
                               ": " + error_text(e));
+  if (p->identity().id < 0)
+    throw error(errc::internal,
+                who_ + ": librdkafka did not log the producer id of " + p->transactional_id());
+  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(p->rk()))
+    throw error(errc::io, who_ + ": cannot begin a transaction on " + p->transactional_id() + ": " +
+                              error_text(e));
   p->in_transaction = true;
   active_sequence_ = next_sequence_++;
   active_ = std::move(p);
@@ -275,12 +275,12 @@ void kafka_sink_function::write(const typed_batch<std::string>& batch) {
       key = keys_->fields.value(0);
     timestamp ts = batch.timestamps[i];
     while (true) {
-      auto err = rd_kafka_producev(
-          rk, RD_KAFKA_V_RKT(active_->rkt()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-          RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
-          RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
+      auto err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(active_->rkt()),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                   RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                                   RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
+                                   RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
+                                   RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -54,8 +54,7 @@ bool transient(rd_kafka_resp_err_t err) {
 
 class kafka_consumer {
 public:
-  kafka_consumer(const kafka_source_config& cfg, const std::string& who)
-      : cfg_(cfg), who_(who) {
+  kafka_consumer(const kafka_source_config& cfg, const std::string& who) : cfg_(cfg), who_(who) {
     std::map<std::string, std::string> props = cfg.properties;
     props["bootstrap.servers"] = cfg.brokers;
     props["enable.auto.commit"] = "false";
@@ -96,7 +95,8 @@ public:
 
   //! Commits `offsets` to the group without waiting; a failure is logged.
   void commit_async(rd_kafka_topic_partition_list_t* offsets) {
-    auto err = rd_kafka_commit_queue(rk_.get(), offsets, commits_, &kafka_consumer::committed, this);
+    auto err =
+        rd_kafka_commit_queue(rk_.get(), offsets, commits_, &kafka_consumer::committed, this);
     if (err)
       log().warn("{}: committing offsets to group '{}' failed: {}", who_, cfg_.group_id,
                  kafka::message(err));
@@ -118,8 +118,8 @@ public:
           break;
         lock.unlock();
         try {
-          auto counts = kafka::partition_counts(rk_.get(), cfg_.topics, request_timeout, who_,
-                                                cfg_.brokers);
+          auto counts =
+              kafka::partition_counts(rk_.get(), cfg_.topics, request_timeout, who_, cfg_.brokers);
           lock.lock();
           discovered_ = std::move(counts);
           fresh_ = true;
@@ -155,8 +155,8 @@ private:
     auto* self = static_cast<kafka_consumer*>(opaque);
     --self->commits_in_flight_;
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-      log().warn("{}: committing offsets to group '{}' failed: {}", self->who_,
-                 self->cfg_.group_id, kafka::message(err));
+      log().warn("{}: committing offsets to group '{}' failed: {}", self->who_, self->cfg_.group_id,
+                 kafka::message(err));
   }
 
   const kafka_source_config& cfg_;
@@ -219,8 +219,8 @@ void kafka_source_function::initialize_state(const operator_state_reader& r) {
 void kafka_source_function::open(runtime_context& ctx) {
   subtask_ = ctx.subtask;
   parallelism_ = ctx.parallelism;
-  std::string who = where(cfg_) + " (" + std::to_string(subtask_ + 1) + "/" +
-                    std::to_string(parallelism_) + ")";
+  std::string who =
+      where(cfg_) + " (" + std::to_string(subtask_ + 1) + "/" + std::to_string(parallelism_) + ")";
   if (ctx.counters)
     malformed_counter_ = &ctx.counter("numRecordsInErrors");
   consumer_ = std::make_unique<kafka_consumer>(cfg_, who);
@@ -261,14 +261,14 @@ void kafka_source_function::open(runtime_context& ctx) {
       for (auto& o : start)
         rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset =
             cfg_.startup_timestamp_ms;
-      auto err = cfg_.startup == kafka_startup_mode::from_timestamp
-                     ? rd_kafka_offsets_for_times(rk, list.get(),
-                                                  static_cast<int>(request_timeout.count()))
-                     : rd_kafka_committed(rk, list.get(),
-                                          static_cast<int>(request_timeout.count()));
+      auto err =
+          cfg_.startup == kafka_startup_mode::from_timestamp
+              ? rd_kafka_offsets_for_times(rk, list.get(),
+                                           static_cast<int>(request_timeout.count()))
+              : rd_kafka_committed(rk, list.get(), static_cast<int>(request_timeout.count()));
       if (err)
-        throw error(errc::io, who + ": cannot read the start offsets (" +
-                                  to_string(cfg_.startup) + "): " + kafka::message(err));
+        throw error(errc::io, who + ": cannot read the start offsets (" + to_string(cfg_.startup) +
+                                  "): " + kafka::message(err));
       std::string reset = "earliest";
       if (auto r = cfg_.properties.find("auto.offset.reset"); r != cfg_.properties.end())
         reset = r->second;
@@ -346,7 +346,7 @@ void kafka_source_function::discover() {
 }
 
 kafka_source_function::partition_state* kafka_source_function::find(const char* topic,
-                                                                     std::int32_t partition) {
+                                                                    std::int32_t partition) {
   if (last_ && last_->partition == partition && last_->topic == topic)
     return last_;
   for (auto& p : parts_)
@@ -387,8 +387,8 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
     run = -1;
   };
   rd_kafka_message_t* msgs[max_batch];
-  auto n = rd_kafka_consume_batch_queue(consumer_->queue(), 0, msgs,
-                                        std::min(max_records, max_batch));
+  auto n =
+      rd_kafka_consume_batch_queue(consumer_->queue(), 0, msgs, std::min(max_records, max_batch));
   if (n < 0)
     throw error(errc::io, where(cfg_) + ": " + kafka::message(rd_kafka_last_error()));
   std::size_t emitted = 0;

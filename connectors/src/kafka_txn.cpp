@@ -184,8 +184,8 @@ std::string round_trip(const std::string& host, int port, std::int16_t api, std:
       reader r(in);
       auto len = r.i32();
       if (len < 4 || len > (1 << 20))
-        throw error(errc::codec, "Kafka broker " + where + ": bad response length " +
-                                     std::to_string(len));
+        throw error(errc::codec,
+                    "Kafka broker " + where + ": bad response length " + std::to_string(len));
       need = 4 + static_cast<std::size_t>(len);
     }
   }
@@ -277,8 +277,7 @@ end_txn_outcome end_transaction(const std::string& brokers, const std::string& t
   }
 }
 
-producer_identity init_producer_id(const std::string& brokers,
-                                   const std::string& transactional_id,
+producer_identity init_producer_id(const std::string& brokers, const std::string& transactional_id,
                                    std::int32_t transaction_timeout_ms,
                                    std::chrono::milliseconds timeout) {
   auto deadline = clock::now() + timeout;

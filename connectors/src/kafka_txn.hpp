@@ -24,9 +24,9 @@ std::optional<producer_identity> parse_producer_identity(const std::string& text
 
 //! Outcome of end_transaction().
 enum class end_txn_outcome {
-  done,    //!< committed (or aborted) now, or it had been already with this epoch
-  fenced,  //!< the coordinator knows a newer epoch of the id: the transaction
-           //!< was completed before (or expired and was aborted)
+  done,           //!< committed (or aborted) now, or it had been already with this epoch
+  fenced,         //!< the coordinator knows a newer epoch of the id: the transaction
+                  //!< was completed before (or expired and was aborted)
   no_transaction, //!< nothing was open under the id (completed before)
 };
 
@@ -40,8 +40,7 @@ end_txn_outcome end_transaction(const std::string& brokers, const std::string& t
 
 //! InitProducerId for `transactional_id`: aborts whatever it left open and
 //! returns its new identity; epoch 0 means the id was never used before.
-producer_identity init_producer_id(const std::string& brokers,
-                                   const std::string& transactional_id,
+producer_identity init_producer_id(const std::string& brokers, const std::string& transactional_id,
                                    std::int32_t transaction_timeout_ms,
                                    std::chrono::milliseconds timeout);
 

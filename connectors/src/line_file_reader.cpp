@@ -26,9 +26,7 @@ error input_error(const std::string& path, const std::string& what, int err) {
 }
 
 // Flink's default filter: files starting with '.' or '_' are not input.
-bool hidden(const std::string& name) {
-  return !name.empty() && (name[0] == '.' || name[0] == '_');
-}
+bool hidden(const std::string& name) { return !name.empty() && (name[0] == '.' || name[0] == '_'); }
 
 } // namespace
 
@@ -82,9 +80,7 @@ std::vector<std::string> input_files_for_subtask(const std::string& path, int su
   return mine;
 }
 
-line_file_reader::~line_file_reader() {
-  close();
-}
+line_file_reader::~line_file_reader() { close(); }
 
 void line_file_reader::open(int subtask, int parallelism) {
   files_ = input_files_for_subtask(path_, subtask, parallelism);

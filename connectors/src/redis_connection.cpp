@@ -73,13 +73,9 @@ bool transient_reply(const std::string& text) {
 
 } // namespace
 
-void command_buffer::arg_start() {
-  arg_begin_.push_back(arena_.size());
-}
+void command_buffer::arg_start() { arg_begin_.push_back(arena_.size()); }
 
-void command_buffer::end_command() {
-  command_end_.push_back(arg_begin_.size());
-}
+void command_buffer::end_command() { command_end_.push_back(arg_begin_.size()); }
 
 command_buffer::mark command_buffer::position() const {
   return {arena_.size(), arg_begin_.size(), command_end_.size()};
@@ -112,9 +108,7 @@ int command_buffer::argc(std::size_t command) const {
   return static_cast<int>(command_end_[command] - first_arg(command));
 }
 
-const char** command_buffer::argv(std::size_t command) {
-  return argv_.data() + first_arg(command);
-}
+const char** command_buffer::argv(std::size_t command) { return argv_.data() + first_arg(command); }
 
 const std::size_t* command_buffer::argvlen(std::size_t command) {
   return argvlen_.data() + first_arg(command);
@@ -134,9 +128,7 @@ redis_connection::redis_connection(const redis_sink_config& cfg,
   endpoint_ = (v6 ? "[" + cfg.host + "]" : cfg.host) + ":" + std::to_string(cfg.port);
 }
 
-redis_connection::~redis_connection() {
-  close();
-}
+redis_connection::~redis_connection() { close(); }
 
 void redis_connection::fail(const std::string& why) const {
   throw error(errc::io, "redis sink " + endpoint_ + ": " + why);

@@ -86,22 +86,22 @@ void redis_sink_function::compile() {
   };
   bind(key_, cfg_.key, "key");
   switch (cfg_.command) {
-  case redis_command::hset:
-    bind(field_, cfg_.field, "field");
-    bind(value_, cfg_.value, "value");
-    break;
-  case redis_command::zadd:
-    bind(score_, cfg_.score, "score");
-    bind(member_, cfg_.member, "member");
-    break;
-  case redis_command::xadd:
-    for (const auto& name : cfg_.stream_fields)
-      stream_slots_.push_back(fields_.add(name, "fields"));
-    if (cfg_.stream_fields.empty())
+    case redis_command::hset:
+      bind(field_, cfg_.field, "field");
       bind(value_, cfg_.value, "value");
-    break;
-  default:
-    bind(value_, cfg_.value, "value");
+      break;
+    case redis_command::zadd:
+      bind(score_, cfg_.score, "score");
+      bind(member_, cfg_.member, "member");
+      break;
+    case redis_command::xadd:
+      for (const auto& name : cfg_.stream_fields)
+        stream_slots_.push_back(fields_.add(name, "fields"));
+      if (cfg_.stream_fields.empty())
+        bind(value_, cfg_.value, "value");
+      break;
+    default:
+      bind(value_, cfg_.value, "value");
   }
   parse_ = !fields_.empty();
   if (cfg_.ttl_ms > 0) {
@@ -137,42 +137,42 @@ bool redis_sink_function::append(const std::string& record) {
   filling_->arg(to_string(cfg_.command));
   render(key_, record);
   switch (cfg_.command) {
-  case redis_command::set:
-    render(value_, record);
-    if (!ttl_text_.empty()) {
-      filling_->arg("PX");
-      filling_->arg(ttl_text_);
-    }
-    break;
-  case redis_command::hset:
-    render(field_, record);
-    render(value_, record);
-    break;
-  case redis_command::zadd: {
-    std::size_t start = filling_->arena().size();
-    render(score_, record);
-    std::string_view score(filling_->arena().data() + start, filling_->arena().size() - start);
-    if (!is_score(score)) {
-      why_ = "score '" + detail::excerpt(score, 40) + "' is not a number";
-      filling_->rollback(mark);
-      return false;
-    }
-    render(member_, record);
-    break;
-  }
-  case redis_command::xadd:
-    filling_->arg("*");
-    if (stream_slots_.empty()) {
-      filling_->arg("value");
+    case redis_command::set:
       render(value_, record);
+      if (!ttl_text_.empty()) {
+        filling_->arg("PX");
+        filling_->arg(ttl_text_);
+      }
+      break;
+    case redis_command::hset:
+      render(field_, record);
+      render(value_, record);
+      break;
+    case redis_command::zadd: {
+      std::size_t start = filling_->arena().size();
+      render(score_, record);
+      std::string_view score(filling_->arena().data() + start, filling_->arena().size() - start);
+      if (!is_score(score)) {
+        why_ = "score '" + detail::excerpt(score, 40) + "' is not a number";
+        filling_->rollback(mark);
+        return false;
+      }
+      render(member_, record);
+      break;
     }
-    for (std::size_t i = 0; i < stream_slots_.size(); ++i) {
-      filling_->arg(cfg_.stream_fields[i]);
-      filling_->arg(fields_.value(stream_slots_[i]));
-    }
-    break;
-  default: // SADD, LPUSH, RPUSH, PUBLISH: key (or channel) and value
-    render(value_, record);
+    case redis_command::xadd:
+      filling_->arg("*");
+      if (stream_slots_.empty()) {
+        filling_->arg("value");
+        render(value_, record);
+      }
+      for (std::size_t i = 0; i < stream_slots_.size(); ++i) {
+        filling_->arg(cfg_.stream_fields[i]);
+        filling_->arg(fields_.value(stream_slots_[i]));
+      }
+      break;
+    default: // SADD, LPUSH, RPUSH, PUBLISH: key (or channel) and value
+      render(value_, record);
   }
   filling_->end_command();
   if (!ttl_text_.empty() && cfg_.command != redis_command::set) {

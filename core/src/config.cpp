@@ -135,8 +135,8 @@ bool configuration::get_bool(const std::string& key, bool fallback) const {
     return true;
   if (t == "false" || t == "0" || t == "no" || t == "off")
     return false;
-  throw error(errc::invalid_argument, "configuration '" + key + "': '" + *v +
-                                          "' is not a boolean (true or false)");
+  throw error(errc::invalid_argument,
+              "configuration '" + key + "': '" + *v + "' is not a boolean (true or false)");
 }
 
 duration configuration::get_duration(const std::string& key, duration fallback) const {
@@ -154,8 +154,8 @@ std::int64_t configuration::get_memory_size(const std::string& key, std::int64_t
 }
 
 std::size_t scheduler_max_throughput(const configuration& config) {
-  auto n = config.get_int(options::scheduler_max_throughput,
-                          options::default_scheduler_max_throughput);
+  auto n =
+      config.get_int(options::scheduler_max_throughput, options::default_scheduler_max_throughput);
   if (n < 1)
     throw error(errc::invalid_argument, std::string("configuration '") +
                                             options::scheduler_max_throughput +

@@ -32,8 +32,7 @@ std::uint32_t crc32c_table(const unsigned char* p, std::size_t size, std::uint32
 #if defined(__x86_64__)
 // The CRC32 instruction of SSE 4.2 computes exactly CRC-32C, 8 bytes a step.
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const unsigned char* p,
-                                                            std::size_t size,
-                                                            std::uint32_t crc) {
+                                                             std::size_t size, std::uint32_t crc) {
   std::uint64_t c = crc;
   while (size >= 8) {
     std::uint64_t word;

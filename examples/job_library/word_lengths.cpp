@@ -45,7 +45,8 @@ spate::stream<std::string> word_lengths(spate::stream<std::string> lines) {
 
 } // namespace
 
-extern "C" __attribute__((visibility("default"))) void spate_register_jobs(spate::job_registry& registry) {
+extern "C" __attribute__((visibility("default"))) void
+spate_register_jobs(spate::job_registry& registry) {
   spate::job_definition job;
   job.name = "word_lengths";
   job.description = "running count of words per word length (from a job library)";

@@ -44,8 +44,7 @@ double parse_positive(const std::string& flag, const std::string& value) {
 
 } // namespace
 
-benchmark_options parse_benchmark_args(const std::vector<std::string>& args,
-                                       benchmark_options o) {
+benchmark_options parse_benchmark_args(const std::vector<std::string>& args, benchmark_options o) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     auto value = [&]() -> const std::string& {

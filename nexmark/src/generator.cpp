@@ -84,9 +84,7 @@ std::string_view pick(record_rng& rng, const std::string_view (&from)[N]) {
   return from[below(rng, static_cast<std::int64_t>(N))];
 }
 
-void append(std::string& out, std::string_view s) {
-  out.append(s.data(), s.size());
-}
+void append(std::string& out, std::string_view s) { out.append(s.data(), s.size()); }
 
 void append_number(std::string& out, std::int64_t v) {
   char buf[24];
@@ -172,9 +170,7 @@ std::int64_t next_price(record_rng& rng) {
       std::floor(std::exp2(rng.uniform() * (6.0 * log2_of_10)) * 100.0 + 0.5));
 }
 
-std::int64_t total_of(const generator_config& c) {
-  return c.total_proportion();
-}
+std::int64_t total_of(const generator_config& c) { return c.total_proportion(); }
 
 // The last person id (base 0) generated at or before event id `id`: the
 // current one when `id` is a person event.
@@ -563,7 +559,8 @@ source_spec<event> nexmark_source(generator_config c, std::optional<std::int64_t
   options.rate = wall_rate;
   event_generator gen(c);
   return generator_source_in_place<event>(
-      options, [gen](std::uint64_t seq, record_rng& rng, event& out) { gen.fill_in(seq, rng, out); },
+      options,
+      [gen](std::uint64_t seq, record_rng& rng, event& out) { gen.fill_in(seq, rng, out); },
       "Nexmark Source");
 }
 

@@ -190,7 +190,9 @@ struct auction_brief {
 } // namespace
 
 stream<bid_brief> project_bids(stream<bid> bids) {
-  return bids.map([](const bid& b) { return bid_brief{b.auction, b.bidder, b.price, b.date_time}; })
+  return bids.map([](const bid& b) {
+               return bid_brief{b.auction, b.bidder, b.price, b.date_time};
+             })
       .name("Project Bids");
 }
 
@@ -210,7 +212,9 @@ stream<q1_result> q1(stream<bid> bids) {
 stream<q2_result> q2(stream<bid> bids) {
   return bids.filter([](const bid& b) { return b.auction % 123 == 0; })
       .name("q2: Selection")
-      .map([](bid b) { return q2_result{b.auction, b.price}; });
+      .map([](bid b) {
+        return q2_result{b.auction, b.price};
+      });
 }
 
 stream<q14_result> q14(stream<bid> bids) {
@@ -225,9 +229,9 @@ stream<q14_result> q14(stream<bid> bids) {
         r.auction = b.auction;
         r.bidder = b.bidder;
         r.price = 0.908 * static_cast<double>(b.price);
-        std::int64_t hour = (b.date_time - floor_div(b.date_time, ms_per_day) * ms_per_day) /
-                            3'600'000;
-        r.bid_time_type = hour >= 8 && hour <= 18  ? "dayTime"
+        std::int64_t hour =
+            (b.date_time - floor_div(b.date_time, ms_per_day) * ms_per_day) / 3'600'000;
+        r.bid_time_type = hour >= 8 && hour <= 18   ? "dayTime"
                           : hour <= 6 || hour >= 20 ? "nightTime"
                                                     : "otherTime";
         r.date_time = b.date_time;
@@ -238,25 +242,32 @@ stream<q14_result> q14(stream<bid> bids) {
 }
 
 stream<q21_result> q21(stream<bid> bids) {
-  return bids.process([](const bid& b, process_context<q21_result>& ctx) {
-    const char* known = equals_ignore_case(b.channel, "apple")      ? "0"
-                        : equals_ignore_case(b.channel, "google")   ? "1"
-                        : equals_ignore_case(b.channel, "facebook") ? "2"
-                        : equals_ignore_case(b.channel, "baidu")    ? "3"
-                                                                    : nullptr;
-    if (known) {
-      ctx.output({b.auction, b.bidder, b.price, b.channel, known});
-    } else if (auto id = extract_channel_id(b.url)) {
-      ctx.output({b.auction, b.bidder, b.price, b.channel, std::move(*id)});
-    }
-  }).name("q21: Channel Id");
+  return bids
+      .process([](const bid& b, process_context<q21_result>& ctx) {
+        const char* known = equals_ignore_case(b.channel, "apple")      ? "0"
+                            : equals_ignore_case(b.channel, "google")   ? "1"
+                            : equals_ignore_case(b.channel, "facebook") ? "2"
+                            : equals_ignore_case(b.channel, "baidu")    ? "3"
+                                                                        : nullptr;
+        if (known) {
+          ctx.output({b.auction, b.bidder, b.price, b.channel, known});
+        } else if (auto id = extract_channel_id(b.url)) {
+          ctx.output({b.auction, b.bidder, b.price, b.channel, std::move(*id)});
+        }
+      })
+      .name("q21: Channel Id");
 }
 
 stream<q22_result> q22(stream<bid> bids) {
   return bids
       .map([](bid b) {
-        return q22_result{b.auction, b.bidder, b.price, std::move(b.channel),
-                          split_index(b.url, 3), split_index(b.url, 4), split_index(b.url, 5)};
+        return q22_result{b.auction,
+                          b.bidder,
+                          b.price,
+                          std::move(b.channel),
+                          split_index(b.url, 3),
+                          split_index(b.url, 4),
+                          split_index(b.url, 5)};
       })
       .name("q22: Url Directories");
 }
@@ -266,8 +277,7 @@ stream<q22_result> q22(stream<bid> bids) {
 namespace {
 
 //! q3: auctions (first input) by seller, people (second) by id.
-struct local_item_join final
-    : keyed_co_process_function<std::int64_t, auction, person, q3_result> {
+struct local_item_join final : keyed_co_process_function<std::int64_t, auction, person, q3_result> {
   value_state<q3_result>* seller_ = nullptr;
   list_state<std::int64_t>* waiting_ = nullptr;
   void open(runtime_context& rc) override {
@@ -428,8 +438,7 @@ struct brief_winning_bid {
   SPATE_FIELDS(item, winner);
 };
 
-struct running_average final
-    : keyed_process_function<std::int64_t, brief_winning_bid, q4_result> {
+struct running_average final : keyed_process_function<std::int64_t, brief_winning_bid, q4_result> {
   value_state<std::pair<std::int64_t, std::int64_t>>* sum_count_ = nullptr;
   void open(runtime_context& rc) override {
     sum_count_ = &rc.state->get_value_state(
@@ -444,7 +453,8 @@ struct running_average final
       sc->first += w.winner.price;
       sc->second += 1;
     }
-    ctx.output({ctx.current_key(), static_cast<double>(sc->first) / static_cast<double>(sc->second)});
+    ctx.output(
+        {ctx.current_key(), static_cast<double>(sc->first) / static_cast<double>(sc->second)});
   }
 };
 
@@ -491,9 +501,8 @@ auto bid_auction = [](const bid& b) { return b.auction; };
 } // namespace
 
 stream<q3_result> q3(stream<auction> auctions, stream<person> persons) {
-  auto sellers = persons.filter([](const person& p) {
-    return p.state == "OR" || p.state == "ID" || p.state == "CA";
-  });
+  auto sellers = persons.filter(
+      [](const person& p) { return p.state == "OR" || p.state == "ID" || p.state == "CA"; });
   return auctions.filter([](const auction& a) { return a.category == 10; })
       .key_by([](const auction& a) { return a.seller; })
       .connect(sellers.key_by([](const person& p) { return p.id; }))
@@ -509,9 +518,11 @@ stream<winning_bid> winning_bids(stream<auction> auctions, stream<bid> bids) {
 }
 
 stream<q4_result> q4(stream<auction> auctions, stream<bid> bids) {
-  auto briefs = auctions.map([](const auction& a) {
-                          return auction_brief{a.id, a.category, a.date_time, a.expires};
-                        }).name("Project Auctions");
+  auto briefs = auctions
+                    .map([](const auction& a) {
+                      return auction_brief{a.id, a.category, a.date_time, a.expires};
+                    })
+                    .name("Project Auctions");
   return briefs.key_by([](const auction_brief& a) { return a.id; })
       .connect(project_bids(std::move(bids)).key_by([](const bid_brief& b) { return b.auction; }))
       .process(winning_bid_function<auction_brief, bid_brief, brief_winning_bid>{})
@@ -634,8 +645,7 @@ struct merge_max_bids {
 };
 
 auto emit_bidder_count = [](const std::int64_t& bidder, const time_window& w,
-                            const std::vector<std::int64_t>& counts,
-                            collector<bidder_count>& out) {
+                            const std::vector<std::int64_t>& counts, collector<bidder_count>& out) {
   out.collect({bidder, counts.front(), w.start, w.end});
 };
 
@@ -688,9 +698,10 @@ public:
   void msgpack_object(msgpack::object* o, msgpack::zone& z) const {
     o->type = msgpack::type::ARRAY;
     o->via.array.size = static_cast<std::uint32_t>(size_);
-    o->via.array.ptr = size_ == 0 ? nullptr
-                                  : static_cast<msgpack::object*>(z.allocate_align(
-                                        sizeof(msgpack::object) * size_, MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+    o->via.array.ptr =
+        size_ == 0 ? nullptr
+                   : static_cast<msgpack::object*>(z.allocate_align(
+                         sizeof(msgpack::object) * size_, MSGPACK_ZONE_ALIGNOF(msgpack::object)));
     std::size_t n = 0;
     for (std::int64_t id : slots_)
       if (id != empty)
@@ -911,8 +922,7 @@ stream<q17_result> q17(stream<bid> bids) {
 
 namespace {
 
-struct latest_bid final
-    : keyed_process_function<std::pair<std::int64_t, std::int64_t>, bid, bid> {
+struct latest_bid final : keyed_process_function<std::pair<std::int64_t, std::int64_t>, bid, bid> {
   value_state<timestamp>* latest_ = nullptr;
   void open(runtime_context& rc) override {
     latest_ = &rc.state->get_value_state(value_state_descriptor<timestamp>{"latest"});
@@ -935,8 +945,8 @@ struct top_bids final : keyed_process_function<std::int64_t, bid, q19_result> {
   static constexpr std::size_t n = 10;
   value_state<std::vector<std::int64_t>>* prices_ = nullptr; // descending
   void open(runtime_context& rc) override {
-    prices_ = &rc.state->get_value_state(
-        value_state_descriptor<std::vector<std::int64_t>>{"top-prices"});
+    prices_ =
+        &rc.state->get_value_state(value_state_descriptor<std::vector<std::int64_t>>{"top-prices"});
   }
   void process_element(const bid& b, context& ctx) override {
     auto* prices = prices_->mutate();
@@ -993,7 +1003,8 @@ void build_query(environment& env, const std::string& query, const generator_con
     std::string list;
     for (const auto& n : names)
       list += (list.empty() ? "" : ", ") + n;
-    throw error(errc::invalid_argument, "unknown Nexmark query '" + query + "' (queries: " + list + ")");
+    throw error(errc::invalid_argument,
+                "unknown Nexmark query '" + query + "' (queries: " + list + ")");
   }
   auto in = split(events(env, config, count, wall_rate));
   if (query == "q0")

@@ -55,8 +55,7 @@ void validate(const state_backend_options& o) {
   if (o.max_parallelism < 1 || o.max_parallelism > upper_max_parallelism)
     bad("max parallelism " + std::to_string(o.max_parallelism) + " is outside [1, " +
         std::to_string(upper_max_parallelism) + "]");
-  if (o.key_groups.empty() || o.key_groups.start < 0 ||
-      o.key_groups.end >= o.max_parallelism)
+  if (o.key_groups.empty() || o.key_groups.start < 0 || o.key_groups.end >= o.max_parallelism)
     bad("key group range [" + std::to_string(o.key_groups.start) + ", " +
         std::to_string(o.key_groups.end) + "] is empty or outside [0, " +
         std::to_string(o.max_parallelism - 1) + "]");
@@ -178,8 +177,8 @@ void keyed_state_backend::collect_all() {
       }
       if (!s.ok())
         throw error(errc::state, "state backend '" + options_.directory + "', timer state '" +
-                                     q->name_ + "': batching a timer change failed: " +
-                                     s.ToString());
+                                     q->name_ +
+                                     "': batching a timer change failed: " + s.ToString());
     });
   }
 }
@@ -290,8 +289,8 @@ keyed_state_backend::column_ids keyed_state_backend::column_ids_now() const {
   return ids;
 }
 
-void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch,
-                                       const column_ids& columns, const char* what) {
+void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch, const column_ids& columns,
+                                       const char* what) {
   auto fail = [&](const std::string& why) {
     throw error(errc::state,
                 "state backend '" + options_.directory + "': " + what + " failed: " + why);
@@ -317,8 +316,8 @@ void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch,
     end = begin;
     while (end < entries.size() && entries[end].cf == id)
       ++end;
-    auto col = std::find_if(columns.begin(), columns.end(),
-                            [&](const auto& c) { return c.first == id; });
+    auto col =
+        std::find_if(columns.begin(), columns.end(), [&](const auto& c) { return c.first == id; });
     if (col == columns.end())
       fail("a write to unknown column family " + std::to_string(id));
     rocksdb::ColumnFamilyHandle* cf = col->second;
@@ -363,8 +362,8 @@ void keyed_state_backend::write_sorted(const rocksdb::WriteBatch& batch,
     std::error_code ec;
     fs::remove(file, ec);
     if (ec)
-      log().warn("state backend '{}': cannot remove the ingest file '{}': {}",
-                 options_.directory, file, ec.message());
+      log().warn("state backend '{}': cannot remove the ingest file '{}': {}", options_.directory,
+                 file, ec.message());
     if (!s.ok())
       fail("'" + file + "': " + s.ToString());
   }
@@ -424,11 +423,11 @@ void keyed_state_backend::for_each_raw(
 void keyed_state_backend::put_raw(const std::string& state, int key_group,
                                   std::string_view key_rest, std::string_view value) {
   if (!options_.key_groups.contains(key_group))
-    throw error(errc::invalid_argument,
-                "state backend '" + options_.directory + "', state '" + state + "': key group " +
-                    std::to_string(key_group) + " is outside this backend's key groups [" +
-                    std::to_string(options_.key_groups.start) + ", " +
-                    std::to_string(options_.key_groups.end) + "]");
+    throw error(errc::invalid_argument, "state backend '" + options_.directory + "', state '" +
+                                            state + "': key group " + std::to_string(key_group) +
+                                            " is outside this backend's key groups [" +
+                                            std::to_string(options_.key_groups.start) + ", " +
+                                            std::to_string(options_.key_groups.end) + "]");
   gate_.wait();
   auto* cf = column(state);
   std::string key = detail::key_group_prefix(key_group);
@@ -469,18 +468,17 @@ detail::state_base* keyed_state_backend::find_state(const std::string& name,
   if (s->type() == type)
     return s;
   std::string existing = s->kind();
-  throw error(errc::invalid_argument,
-              "state '" + name + "' is already declared as " + existing + " state" +
-                  (existing == kind ? " with other types" : "") + "; cannot get it as " +
-                  kind + " state with these types");
+  throw error(errc::invalid_argument, "state '" + name + "' is already declared as " + existing +
+                                          " state" + (existing == kind ? " with other types" : "") +
+                                          "; cannot get it as " + kind + " state with these types");
 }
 
 rocksdb::ColumnFamilyHandle* keyed_state_backend::column(const std::string& name) {
   if (auto it = columns_.find(name); it != columns_.end() && name != default_column)
     return it->second;
   if (name.empty() || name == default_column)
-    throw error(errc::invalid_argument, "state name '" + name +
-                                            "' is not allowed (empty or reserved by RocksDB)");
+    throw error(errc::invalid_argument,
+                "state name '" + name + "' is not allowed (empty or reserved by RocksDB)");
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   auto s = db_->CreateColumnFamily(column_options(), name, &handle);
   if (!s.ok())
@@ -492,8 +490,8 @@ rocksdb::ColumnFamilyHandle* keyed_state_backend::column(const std::string& name
 }
 
 void keyed_state_backend::throw_foreign_key_group(int kg, bool from_key) const {
-  std::string what = "state backend '" + options_.directory + "': key group " +
-                     std::to_string(kg) + " of the key is outside this backend's key groups [" +
+  std::string what = "state backend '" + options_.directory + "': key group " + std::to_string(kg) +
+                     " of the key is outside this backend's key groups [" +
                      std::to_string(options_.key_groups.start) + ", " +
                      std::to_string(options_.key_groups.end) + "]";
   if (!from_key) // a key group spate stored itself (timers, restored state)

@@ -21,8 +21,7 @@ bool is_one_object(std::string_view bytes) {
 
 } // namespace
 
-void map_state_base::scan(
-    const std::function<bool(std::string_view, std::string_view)>& visit) {
+void map_state_base::scan(const std::function<bool(std::string_view, std::string_view)>& visit) {
   const std::string& prefix = current_key();
   std::string upper = prefix_successor(prefix);
   rocksdb::Slice upper_slice(upper);

@@ -13,13 +13,13 @@ void write_gate::wait_slow() {
   cv_.wait(lock, [this] { return !busy_; });
   if (!error_.empty())
     throw error(errc::state, "a checkpoint's writes failed, so the state cache no longer "
-                             "matches RocksDB: " + error_);
+                             "matches RocksDB: " +
+                                 error_);
 }
 
 state_base::state_base(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                        const char* kind)
-    : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind),
-      label_("state '" + name_ + "'") {}
+    : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind), label_("state '" + name_ + "'") {}
 
 state_base::~state_base() = default;
 

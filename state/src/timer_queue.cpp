@@ -44,22 +44,20 @@ timer_queue::timer_queue(keyed_state_backend& backend, std::string name, bool pe
   auto names = backend_.state_names();
   if (std::find(names.begin(), names.end(), name_) == names.end())
     return;
-  backend_.for_each_raw(name_, backend_.key_groups(),
-                        [this](int kg, std::string_view rest, std::string_view value) {
-                          std::uint32_t key_size = 0;
-                          if (rest.size() < 8 || value.size() != 4)
-                            throw error(errc::corrupt, "timer state '" + name_ +
-                                                           "' holds a malformed entry");
-                          std::memcpy(&key_size, value.data(), 4);
-                          if (key_size > rest.size() - 8)
-                            throw error(errc::corrupt, "timer state '" + name_ +
-                                                           "' holds a malformed entry");
-                          auto h = hash_of(rest);
-                          if (find(rest, h) != none)
-                            return;
-                          auto id = insert_record(kg, rest, key_size, h, true);
-                          heap_push(id, get_time(rest));
-                        });
+  backend_.for_each_raw(
+      name_, backend_.key_groups(), [this](int kg, std::string_view rest, std::string_view value) {
+        std::uint32_t key_size = 0;
+        if (rest.size() < 8 || value.size() != 4)
+          throw error(errc::corrupt, "timer state '" + name_ + "' holds a malformed entry");
+        std::memcpy(&key_size, value.data(), 4);
+        if (key_size > rest.size() - 8)
+          throw error(errc::corrupt, "timer state '" + name_ + "' holds a malformed entry");
+        auto h = hash_of(rest);
+        if (find(rest, h) != none)
+          return;
+        auto id = insert_record(kg, rest, key_size, h, true);
+        heap_push(id, get_time(rest));
+      });
 }
 
 timer_queue::~timer_queue() {
@@ -131,8 +129,8 @@ std::vector<timer_entry> timer_queue::entries() const {
   out.reserve(order.size());
   for (const auto& n : order) {
     const record& r = records_[n.id];
-    out.push_back({n.time, r.key_group, r.bytes.substr(8, r.key_size),
-                   r.bytes.substr(8 + r.key_size)});
+    out.push_back(
+        {n.time, r.key_group, r.bytes.substr(8, r.key_size), r.bytes.substr(8 + r.key_size)});
   }
   return out;
 }

@@ -16,7 +16,8 @@ using rec = std::pair<std::int64_t, std::int64_t>;
 
 namespace {
 
-configuration checkpointed(const std::string& dir, int parallelism, const char* interval = "20 ms") {
+configuration checkpointed(const std::string& dir, int parallelism,
+                           const char* interval = "20 ms") {
   auto c = test_config(dir + "/state", parallelism);
   c.set(options::checkpoint_interval, interval);
   c.set(options::checkpoints_dir, dir + "/checkpoints");
@@ -48,7 +49,8 @@ void check_exactly_once(const std::vector<rec>& committed, std::int64_t n, int k
 } // namespace
 
 BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_once) {
-  const auto seed = spate::test::test_seed("failures_at_random_records_keep_committed_output_exactly_once");
+  const auto seed =
+      spate::test::test_seed("failures_at_random_records_keep_committed_output_exactly_once");
   std::mt19937_64 rng(seed);
   for (int parallelism : {1, 3}) {
     temp_dir dir;
@@ -58,9 +60,8 @@ BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_on
     std::set<std::int64_t> fail_at;
     while (fail_at.size() < 3)
       fail_at.insert(static_cast<std::int64_t>(rng() % n));
-    BOOST_TEST_MESSAGE("parallelism " << parallelism << ", failures at " << *fail_at.begin()
-                                      << ", " << *std::next(fail_at.begin()) << ", "
-                                      << *fail_at.rbegin());
+    BOOST_TEST_MESSAGE("parallelism " << parallelism << ", failures at " << *fail_at.begin() << ", "
+                                      << *std::next(fail_at.begin()) << ", " << *fail_at.rbegin());
     environment env(checkpointed(dir.str(), parallelism));
     auto store = std::make_shared<committed_store<rec>>();
     env.add_source(paced(0, n, 40, 1ms))
@@ -74,7 +75,9 @@ BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_on
           return rec{r.second % keys, r.second + 1};
         })
         .key_by([](const rec& r) { return r.first; })
-        .reduce([](const rec& a, rec b) { return rec{a.first, a.second + b.second}; })
+        .reduce([](const rec& a, rec b) {
+          return rec{a.first, a.second + b.second};
+        })
         .uid("sums")
         .add_sink(two_phase(store))
         .uid("sink")
@@ -177,8 +180,10 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_times_out_is_aborted_and_the_next_complet
   cfg.set(options::tolerable_failed_checkpoints, "5");
   environment env(cfg);
   auto snapshots = std::make_shared<std::atomic<int>>(0);
-  env.add_source(paced(0, 3000, 10, 1ms)).uid("src").add_sink(
-      {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
+  env.add_source(paced(0, 3000, 10, 1ms))
+      .uid("src")
+      .add_sink(
+          {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
   auto client = env.execute_async("timeout");
   auto r = client.wait();
   BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
@@ -203,8 +208,10 @@ BOOST_AUTO_TEST_CASE(too_many_failed_checkpoints_fail_the_job_without_restarts) 
   cfg.set(options::restart_strategy, "none");
   environment env(cfg);
   auto snapshots = std::make_shared<std::atomic<int>>(0);
-  env.add_source(paced(0, 100000, 10, 1ms)).uid("src").add_sink(
-      {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
+  env.add_source(paced(0, 100000, 10, 1ms))
+      .uid("src")
+      .add_sink(
+          {"slow", [snapshots] { return std::make_unique<slow_snapshot_sink>(snapshots); }, false});
   auto r = env.execute("intolerant");
   BOOST_TEST(r.status == job_status::failed);
   BOOST_TEST(r.failure_cause.find("tolerable failure threshold") != std::string::npos,
@@ -241,14 +248,18 @@ BOOST_AUTO_TEST_CASE(at_least_once_mode_loses_nothing) {
   environment env(cfg);
   auto store = std::make_shared<committed_store<rec>>();
   auto failed = std::make_shared<std::atomic<bool>>(false);
-  env.add_source(paced(0, 6000, 40, 1ms)).uid("a").set_parallelism(1)
+  env.add_source(paced(0, 6000, 40, 1ms))
+      .uid("a")
+      .set_parallelism(1)
       .union_with(env.add_source(paced(1, 6000, 40, 1ms)).uid("b").set_parallelism(1))
       .map([failed](rec r) {
         if (r.second == 3000 && r.first == 0 && !failed->exchange(true))
           throw std::runtime_error("injected");
         return r;
       })
-      .add_sink(two_phase(store)).uid("sink").set_parallelism(1);
+      .add_sink(two_phase(store))
+      .uid("sink")
+      .set_parallelism(1);
   auto client = env.execute_async("at least once");
   auto r = client.wait();
   BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);

@@ -80,8 +80,10 @@ BOOST_AUTO_TEST_CASE(rebalance_is_round_robin_from_the_subtask_index) {
              boost::test_tools::per_element());
   BOOST_TEST(ch.sent[3] == (std::vector<std::string>{"w1", "w5", "w9"}),
              boost::test_tools::per_element());
-  BOOST_TEST(ch.sent[0] == (std::vector<std::string>{"w2", "w6"}), boost::test_tools::per_element());
-  BOOST_TEST(ch.sent[1] == (std::vector<std::string>{"w3", "w7"}), boost::test_tools::per_element());
+  BOOST_TEST(ch.sent[0] == (std::vector<std::string>{"w2", "w6"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(ch.sent[1] == (std::vector<std::string>{"w3", "w7"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(broadcast_and_forward) {
@@ -121,8 +123,10 @@ BOOST_AUTO_TEST_CASE(keyed_records_reach_the_subtask_owning_their_key_group) {
     for (int i = 0; i < 500; ++i)
       keys.push_back("key" + std::to_string(i % 123));
     auto out = std::make_shared<collected<std::pair<std::string, int>>>();
-    env.from_collection(keys).key_by([](const std::string& s) { return s; })
-        .process(where_am_i{}).add_sink(collect_into(out));
+    env.from_collection(keys)
+        .key_by([](const std::string& s) { return s; })
+        .process(where_am_i{})
+        .add_sink(collect_into(out));
     BOOST_REQUIRE(env.execute().status == job_status::finished);
     auto got = out->snapshot();
     BOOST_TEST(got.size() == 500u);

@@ -272,8 +272,8 @@ BOOST_AUTO_TEST_CASE(union_of_three_inputs_sums_their_channels) {
   int b = add_source(g, "b", 1);
   int c = add_source(g, "c", 4);
   int u = add(g, "Union", 4);
-  int ea = connect(g, a, u);                         // forward: 1
-  int eb = connect(g, b, u);                         // rebalance from 1: 1
+  int ea = connect(g, a, u);                          // forward: 1
+  int eb = connect(g, b, u);                          // rebalance from 1: 1
   int ec = connect(g, c, u, partitioning::broadcast); // 4
   auto plan = make_plan(g, configuration{});
   int uc = plan.vertices[u].chain;
@@ -389,8 +389,7 @@ BOOST_AUTO_TEST_CASE(bad_configuration_is_rejected) {
                         error_is(errc::invalid_argument, "parallelism 0 must be at least 1"));
   BOOST_CHECK_EXCEPTION(make_plan(g, config_with(options::max_parallelism, "0")), spate::error,
                         error_is(errc::invalid_argument, "max parallelism 0 is outside 1..32768"));
-  BOOST_CHECK_EXCEPTION(make_plan(g, config_with(options::max_parallelism, "32769")),
-                        spate::error,
+  BOOST_CHECK_EXCEPTION(make_plan(g, config_with(options::max_parallelism, "32769")), spate::error,
                         error_is(errc::invalid_argument, "max parallelism 32769 is outside"));
 }
 
@@ -398,17 +397,16 @@ BOOST_AUTO_TEST_CASE(bad_parallelism_names_the_operator) {
   {
     auto g = pipeline(5);
     g.vertices()[1].max_parallelism = 4;
-    BOOST_CHECK_EXCEPTION(
-        make_plan(g, configuration{}), spate::error,
-        error_is(errc::invalid_argument,
-                 "operator 'Map': parallelism 5 is above its max parallelism 4"));
+    BOOST_CHECK_EXCEPTION(make_plan(g, configuration{}), spate::error,
+                          error_is(errc::invalid_argument,
+                                   "operator 'Map': parallelism 5 is above its max parallelism 4"));
   }
   {
     auto g = pipeline(2);
     g.vertices()[2].max_parallelism = 40000;
-    BOOST_CHECK_EXCEPTION(make_plan(g, configuration{}), spate::error,
-                          error_is(errc::invalid_argument,
-                                   "operator 'Print': max parallelism 40000 is above 32768"));
+    BOOST_CHECK_EXCEPTION(
+        make_plan(g, configuration{}), spate::error,
+        error_is(errc::invalid_argument, "operator 'Print': max parallelism 40000 is above 32768"));
   }
   {
     // The default parallelism is checked against each vertex's max too.
@@ -486,9 +484,9 @@ BOOST_AUTO_TEST_CASE(sources_without_inputs_and_others_with_them) {
 BOOST_AUTO_TEST_CASE(a_cycle_or_an_edge_to_a_missing_vertex_is_rejected) {
   auto back = pipeline(1);
   connect(back, 2, 1); // Print -> Map: a cycle
-  BOOST_CHECK_EXCEPTION(make_plan(back, configuration{}), spate::error,
-                        error_is(errc::invalid_argument,
-                                 "the edge from vertex 2 to vertex 1 does not lead forward"));
+  BOOST_CHECK_EXCEPTION(
+      make_plan(back, configuration{}), spate::error,
+      error_is(errc::invalid_argument, "the edge from vertex 2 to vertex 1 does not lead forward"));
   auto self = pipeline(1);
   connect(self, 1, 1);
   BOOST_CHECK_EXCEPTION(make_plan(self, configuration{}), spate::error,

@@ -17,9 +17,7 @@ restart_config from(std::initializer_list<std::pair<const char*, const char*>> k
     c.set(k, v);
   return restart_config::from(c, checkpointing);
 }
-std::int64_t ms(std::optional<std::chrono::milliseconds> d) {
-  return d ? d->count() : -1;
-}
+std::int64_t ms(std::optional<std::chrono::milliseconds> d) { return d ? d->count() : -1; }
 } // namespace
 
 BOOST_AUTO_TEST_CASE(defaults_follow_flink) {
@@ -45,13 +43,12 @@ BOOST_AUTO_TEST_CASE(fixed_delay_counts_attempts) {
 
 BOOST_AUTO_TEST_CASE(exponential_delay_grows_caps_and_resets_after_a_quiet_spell) {
   manual_clock clock;
-  restart_tracker t(
-      from({{"restart-strategy.type", "exponential-delay"},
-            {"restart-strategy.exponential-delay.initial-backoff", "100 ms"},
-            {"restart-strategy.exponential-delay.max-backoff", "1 s"},
-            {"restart-strategy.exponential-delay.backoff-multiplier", "3"},
-            {"restart-strategy.exponential-delay.reset-backoff-threshold", "10 s"}}),
-      clock);
+  restart_tracker t(from({{"restart-strategy.type", "exponential-delay"},
+                          {"restart-strategy.exponential-delay.initial-backoff", "100 ms"},
+                          {"restart-strategy.exponential-delay.max-backoff", "1 s"},
+                          {"restart-strategy.exponential-delay.backoff-multiplier", "3"},
+                          {"restart-strategy.exponential-delay.reset-backoff-threshold", "10 s"}}),
+                    clock);
   BOOST_TEST(ms(t.on_failure()) == 100);
   clock.advance(1s);
   BOOST_TEST(ms(t.on_failure()) == 300);
@@ -68,12 +65,11 @@ BOOST_AUTO_TEST_CASE(exponential_delay_grows_caps_and_resets_after_a_quiet_spell
 
 BOOST_AUTO_TEST_CASE(failure_rate_gives_up_past_the_rate_in_its_window) {
   manual_clock clock;
-  restart_tracker t(
-      from({{"restart-strategy.type", "failure-rate"},
-            {"restart-strategy.failure-rate.max-failures-per-interval", "2"},
-            {"restart-strategy.failure-rate.failure-rate-interval", "60 s"},
-            {"restart-strategy.failure-rate.delay", "500 ms"}}),
-      clock);
+  restart_tracker t(from({{"restart-strategy.type", "failure-rate"},
+                          {"restart-strategy.failure-rate.max-failures-per-interval", "2"},
+                          {"restart-strategy.failure-rate.failure-rate-interval", "60 s"},
+                          {"restart-strategy.failure-rate.delay", "500 ms"}}),
+                    clock);
   BOOST_TEST(ms(t.on_failure()) == 500);
   clock.advance(30s);
   BOOST_TEST(ms(t.on_failure()) == 500);
@@ -86,9 +82,11 @@ BOOST_AUTO_TEST_CASE(failure_rate_gives_up_past_the_rate_in_its_window) {
 
 BOOST_AUTO_TEST_CASE(bad_keys_are_refused_by_name) {
   try {
-    from({{"restart-strategy.type", "fixed-delay"}, {"restart-strategy.fixed-delay.attempts", "-1"}});
+    from({{"restart-strategy.type", "fixed-delay"},
+          {"restart-strategy.fixed-delay.attempts", "-1"}});
     BOOST_FAIL("no error");
   } catch (const error& e) {
-    BOOST_TEST(std::string(e.what()).find("restart-strategy.fixed-delay.attempts") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("restart-strategy.fixed-delay.attempts") !=
+               std::string::npos);
   }
 }

@@ -72,10 +72,10 @@ job_client run(const std::string& dir, int parallelism, bool with_probes,
         return source_status::has_more();
       }
     };
-    in = in.union_with(env.add_source<rec>(
-                              {"probes",
-                               [probes] { return std::make_unique<probe_source>(probes); }, false})
-                           .uid("probes"));
+    in = in.union_with(
+        env.add_source<rec>(
+               {"probes", [probes] { return std::make_unique<probe_source>(probes); }, false})
+            .uid("probes"));
   }
   in.key_by([](const rec& r) { return r.first; })
       .process(counter{})
@@ -227,10 +227,15 @@ BOOST_AUTO_TEST_CASE(max_parallelism_cannot_change_for_keyed_state) {
   auto cfg = test_config(dir.str() + "/state", 2);
   cfg.set(options::max_parallelism, "64");
   environment env(cfg);
-  env.add_source(paced(0, 10, 10, 1ms, false)).uid("src")
-      .map([](rec r) { return rec{r.second % keys, r.second}; }).uid("to-key")
+  env.add_source(paced(0, 10, 10, 1ms, false))
+      .uid("src")
+      .map([](rec r) {
+        return rec{r.second % keys, r.second};
+      })
+      .uid("to-key")
       .key_by([](const rec& r) { return r.first; })
-      .process(counter{}).uid("counter")
+      .process(counter{})
+      .uid("counter")
       .add_sink(discard_sink<rec>());
   start_options opts;
   opts.restore_path = savepoint;
@@ -306,12 +311,10 @@ job_client run_windows(const std::string& dir, int parallelism, std::int64_t lim
   cfg.set(options::savepoints_dir, dir + "/savepoints");
   environment env(cfg);
   auto events =
-      env.add_source(source_spec<rec>{"counting",
-                                      [=] {
-                                        return std::make_unique<counting_source>(limit,
-                                                                                 end_at_limit);
-                                      },
-                                      false})
+      env
+          .add_source(source_spec<rec>{
+              "counting", [=] { return std::make_unique<counting_source>(limit, end_at_limit); },
+              false})
           .uid("counting")
           .assign_timestamps_and_watermarks(
               watermark_strategy<rec>::for_monotonous_timestamps().with_timestamp_assigner(
@@ -352,7 +355,8 @@ job_client run_windows(const std::string& dir, int parallelism, std::int64_t lim
 
 //! What the three branches emit for records 0 .. n-1, computed directly.
 std::vector<window_row> window_reference(std::int64_t n) {
-  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, std::pair<std::int64_t, std::int64_t>>
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>,
+           std::pair<std::int64_t, std::int64_t>>
       acc;
   auto add = [&](std::int64_t branch, std::int64_t key, std::int64_t end, std::int64_t v) {
     auto& a = acc[{branch, key, end}];
@@ -443,8 +447,8 @@ BOOST_AUTO_TEST_CASE(open_windows_fire_once_after_a_restore_at_another_paralleli
     BOOST_TEST_MESSAGE("missing " << std::get<0>(r) << " " << std::get<1>(r) << " "
                                   << std::get<2>(r) << " " << std::get<3>(r));
   for (auto& r : extra)
-    BOOST_TEST_MESSAGE("extra " << std::get<0>(r) << " " << std::get<1>(r) << " "
-                                << std::get<2>(r) << " " << std::get<3>(r));
+    BOOST_TEST_MESSAGE("extra " << std::get<0>(r) << " " << std::get<1>(r) << " " << std::get<2>(r)
+                                << " " << std::get<3>(r));
   BOOST_TEST(all.size() == expected.size());
   BOOST_TEST((all == expected));
   // Each branch had windows open at the savepoint that fired after it.

@@ -108,8 +108,7 @@ public:
     out.put("staged", std::move(bytes));
   }
   void notify_checkpoint_complete(std::int64_t id) override {
-    for (auto it = staged_.begin(); it != staged_.end() && it->first <= id;
-         it = staged_.erase(it))
+    for (auto it = staged_.begin(); it != staged_.end() && it->first <= id; it = staged_.erase(it))
       log_->committed.insert(log_->committed.end(), it->second.begin(), it->second.end());
   }
   void notify_checkpoint_aborted(std::int64_t id) override { log_->aborted.push_back(id); }
@@ -135,8 +134,8 @@ private:
   std::map<std::int64_t, std::vector<std::string>> staged_;
 };
 
-const results window_before = {{{"a", 1}, 1}, {{"b", 2}, 3}, {{"a", 4}, 7},
-                               {{"a", 8}, 12}, {{"c", 16}, 5}};
+const results window_before = {
+    {{"a", 1}, 1}, {{"b", 2}, 3}, {{"a", 4}, 7}, {{"a", 8}, 12}, {{"c", 16}, 5}};
 const results window_after = {{{"a", 32}, 8}, {{"b", 64}, 9}, {{"c", 128}, 15}};
 
 } // namespace
@@ -267,8 +266,7 @@ BOOST_AUTO_TEST_CASE(keyed_value_state_and_timers_survive_a_restore) {
       const auto expected = run_rest(reference);
       BOOST_TEST(expected[0] == (lines{{"a@11=13", 11}, {"b@12=2", 12}}));
       BOOST_TEST(expected[1] == (lines{{"a@15=13", 15}, {"a@30=13", 30}}));
-      BOOST_TEST(expected[2] ==
-                 (lines{{"a~1000=13", no_timestamp}, {"b~1000=2", no_timestamp}}));
+      BOOST_TEST(expected[2] == (lines{{"a~1000=13", no_timestamp}, {"b~1000=2", no_timestamp}}));
 
       // The snapshot outlives the harness it was taken from.
       std::optional<harness_snapshot> snap;

@@ -35,8 +35,9 @@ std::vector<rec> make_side(std::mt19937& rng, int n, int keys, std::int64_t firs
 
 stream<rec> timed(environment& env, std::vector<rec> items) {
   return env.from_collection(std::move(items))
-      .assign_timestamps_and_watermarks(watermark_strategy<rec>::for_monotonous_timestamps()
-                                            .with_timestamp_assigner([](const rec& r) { return r.ts; }))
+      .assign_timestamps_and_watermarks(
+          watermark_strategy<rec>::for_monotonous_timestamps().with_timestamp_assigner(
+              [](const rec& r) { return r.ts; }))
       .rebalance()
       .map([](rec r) { return r; });
 }
@@ -87,7 +88,9 @@ BOOST_AUTO_TEST_CASE(window_join_equals_the_pairs_of_each_key_and_window) {
         .where(key_of)
         .equal_to(key_of)
         .window(tumbling_event_time_windows::of(25ms))
-        .apply([](const rec& l, const rec& r) { return pair_out{l.id, r.id, 0}; })
+        .apply([](const rec& l, const rec& r) {
+          return pair_out{l.id, r.id, 0};
+        })
         .map([](pair_out p) { return p; })
         .add_sink(test::collect_into(out));
     BOOST_REQUIRE(env.execute("window join").status == job_status::finished);
@@ -104,7 +107,8 @@ BOOST_AUTO_TEST_CASE(window_join_equals_the_pairs_of_each_key_and_window) {
 }
 
 BOOST_AUTO_TEST_CASE(co_group_sees_every_key_and_window_once_with_both_sides) {
-  const auto seed = spate::test::test_seed("co_group_sees_every_key_and_window_once_with_both_sides");
+  const auto seed =
+      spate::test::test_seed("co_group_sees_every_key_and_window_once_with_both_sides");
   std::mt19937 rng(seed);
   auto left = make_side(rng, 300, 5, 0);
   auto right = make_side(rng, 200, 5, 100000);
@@ -153,16 +157,14 @@ BOOST_AUTO_TEST_CASE(interval_join_equals_a_nested_loop_over_the_bounds) {
     std::int64_t lower, upper;
     bool lower_open, upper_open;
   };
-  for (auto b : {bounds{-5, 3, false, false}, bounds{2, 9, true, false}, bounds{-8, -1, false, true},
-                 bounds{0, 0, false, false}}) {
+  for (auto b : {bounds{-5, 3, false, false}, bounds{2, 9, true, false},
+                 bounds{-8, -1, false, true}, bounds{0, 0, false, false}}) {
     auto left = make_side(rng, 300, 6, 0);
     auto right = make_side(rng, 300, 6, 100000);
     test::temp_dir dir;
     environment env(test::test_config(dir.path.string(), 2));
     auto out = std::make_shared<test::collected<pair_out>>();
-    auto join = timed(env, left)
-                    .key_by(key_of)
-                    .interval_join(timed(env, right).key_by(key_of));
+    auto join = timed(env, left).key_by(key_of).interval_join(timed(env, right).key_by(key_of));
     join.between(std::chrono::milliseconds(b.lower), std::chrono::milliseconds(b.upper));
     if (b.lower_open)
       join.lower_bound_exclusive();

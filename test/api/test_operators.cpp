@@ -68,8 +68,9 @@ BOOST_AUTO_TEST_CASE(process_with_side_output) {
   auto evens = std::make_shared<collected<std::int64_t>>();
   auto odds = std::make_shared<collected<std::string>>();
   auto processed =
-      env.from_collection(range(500)).rebalance().process(
-          [odd_tag](const std::int64_t& x, process_context<std::int64_t>& ctx) {
+      env.from_collection(range(500))
+          .rebalance()
+          .process([odd_tag](const std::int64_t& x, process_context<std::int64_t>& ctx) {
             if (x % 2 == 0)
               ctx.output(x);
             else
@@ -91,11 +92,16 @@ BOOST_AUTO_TEST_CASE(union_broadcast_and_rebalance) {
   auto a = env.from_collection(range(100));
   auto b = env.from_collection(std::vector<std::int64_t>{1000, 1001});
   auto out = std::make_shared<collected<std::int64_t>>();
-  a.union_with(b).rebalance().map([](std::int64_t x) { return x; }).set_parallelism(3)
+  a.union_with(b)
+      .rebalance()
+      .map([](std::int64_t x) { return x; })
+      .set_parallelism(3)
       .add_sink(collect_into(out));
   auto bc = std::make_shared<collected<std::int64_t>>();
-  env.from_collection(std::vector<std::int64_t>{7, 8}).broadcast()
-      .map([](std::int64_t x) { return x; }).set_parallelism(4)
+  env.from_collection(std::vector<std::int64_t>{7, 8})
+      .broadcast()
+      .map([](std::int64_t x) { return x; })
+      .set_parallelism(4)
       .add_sink(collect_into(bc));
   auto r = env.execute();
   BOOST_TEST(r.status == job_status::finished, r.failure_cause);
@@ -130,8 +136,10 @@ BOOST_AUTO_TEST_CASE(keyed_reduce_and_aggregations) {
   std::map<std::string, double> min_rating, max_rating;
   for (auto& s : sales) {
     total[s.shop] += s.amount;
-    min_rating[s.shop] = min_rating.count(s.shop) ? std::min(min_rating[s.shop], s.rating) : s.rating;
-    max_rating[s.shop] = max_rating.count(s.shop) ? std::max(max_rating[s.shop], s.rating) : s.rating;
+    min_rating[s.shop] =
+        min_rating.count(s.shop) ? std::min(min_rating[s.shop], s.rating) : s.rating;
+    max_rating[s.shop] =
+        max_rating.count(s.shop) ? std::max(max_rating[s.shop], s.rating) : s.rating;
   }
   // Every record produces one running update; the largest per shop is final.
   BOOST_TEST(sums->size() == sales.size());
@@ -173,8 +181,10 @@ BOOST_AUTO_TEST_CASE(keyed_process_with_state) {
   for (int i = 0; i < 90; ++i)
     words.push_back("w" + std::to_string(i % 5));
   auto out = std::make_shared<collected<std::string>>();
-  env.from_collection(words).key_by([](const std::string& w) { return w; })
-      .process(every_third{}).add_sink(collect_into(out));
+  env.from_collection(words)
+      .key_by([](const std::string& w) { return w; })
+      .process(every_third{})
+      .add_sink(collect_into(out));
   auto r = env.execute();
   BOOST_TEST(r.status == job_status::finished, r.failure_cause);
   std::vector<std::string> expected;
@@ -225,8 +235,10 @@ BOOST_AUTO_TEST_CASE(a_keyed_process_function_can_take_its_records) {
     words.push_back(w);
   }
   auto out = std::make_shared<collected<std::string>>();
-  env.from_collection(words).key_by([](const std::string& w) { return w[0]; })
-      .process(odd_ones{}).add_sink(collect_into(out));
+  env.from_collection(words)
+      .key_by([](const std::string& w) { return w[0]; })
+      .process(odd_ones{})
+      .add_sink(collect_into(out));
   taken = copied = 0;
   auto r = env.execute();
   BOOST_TEST(r.status == job_status::finished, r.failure_cause);

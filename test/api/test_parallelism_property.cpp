@@ -35,11 +35,15 @@ BOOST_AUTO_TEST_CASE(keyed_reduce_unchanged_under_random_parallelism) {
     auto out = std::make_shared<collected<std::pair<std::string, std::int64_t>>>();
     using rec = std::pair<std::string, std::int64_t>;
     env.from_collection(input)
-        .map([](rec r) { return rec{r.first, r.second * 2}; })
+        .map([](rec r) {
+          return rec{r.first, r.second * 2};
+        })
         .set_parallelism(p_map)
         .filter([](const rec& r) { return r.second > 10; })
         .key_by([](const rec& r) { return r.first; })
-        .reduce([](const rec& a, rec b) { return rec{a.first, a.second + b.second}; })
+        .reduce([](const rec& a, rec b) {
+          return rec{a.first, a.second + b.second};
+        })
         .set_parallelism(p_reduce)
         .add_sink(collect_into(out))
         .set_parallelism(p_sink);

@@ -154,8 +154,11 @@ BOOST_AUTO_TEST_CASE(invalid_graphs_are_refused_with_names) {
   temp_dir dir;
   environment env(test_config(dir.str(), 1));
   env.set_max_parallelism(4);
-  env.from_collection(std::vector<int>{1}).map([](int x) { return x; }).name("too wide")
-      .set_parallelism(8).add_sink(discard_sink<int>());
+  env.from_collection(std::vector<int>{1})
+      .map([](int x) { return x; })
+      .name("too wide")
+      .set_parallelism(8)
+      .add_sink(discard_sink<int>());
   try {
     env.execute();
     BOOST_FAIL("no error");
@@ -167,8 +170,11 @@ BOOST_AUTO_TEST_CASE(invalid_graphs_are_refused_with_names) {
   BOOST_CHECK_THROW(env.execute(), error); // empty graph
 
   environment env2(test_config(dir.str(), 2));
-  env2.from_collection(std::vector<int>{1}).forward().map([](int x) { return x; })
-      .set_parallelism(3).add_sink(discard_sink<int>());
+  env2.from_collection(std::vector<int>{1})
+      .forward()
+      .map([](int x) { return x; })
+      .set_parallelism(3)
+      .add_sink(discard_sink<int>());
   BOOST_CHECK_THROW(env2.execute(), error);
 
   configuration bad = test_config(dir.str(), 1);

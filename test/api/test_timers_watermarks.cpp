@@ -46,11 +46,11 @@ BOOST_AUTO_TEST_CASE(keyed_timers_fire_in_order_once_per_key_and_time) {
   operator_harness<kv, std::string> h([](stream<kv> s) {
     return s.key_by([](const kv& v) { return v.first; }).process(timer_fn{});
   });
-  h.process_element({"b", 0}, 5);  // event timer 15
-  h.process_element({"a", 0}, 1);  // event timer 11
-  h.process_element({"a", 0}, 1);  // same timer again: deduplicated
-  h.process_element({"c", 0}, 2);  // 12
-  h.process_element({"c", -1}, 2); // deletes c's timer at 12
+  h.process_element({"b", 0}, 5);   // event timer 15
+  h.process_element({"a", 0}, 1);   // event timer 11
+  h.process_element({"a", 0}, 1);   // same timer again: deduplicated
+  h.process_element({"c", 0}, 2);   // 12
+  h.process_element({"c", -1}, 2);  // deletes c's timer at 12
   h.process_element({"a", 500}, 3); // event 13, processing 500
   BOOST_TEST(h.event_time_timers() == 3u);
   BOOST_TEST(h.processing_time_timers() == 1u);
@@ -61,11 +61,11 @@ BOOST_AUTO_TEST_CASE(keyed_timers_fire_in_order_once_per_key_and_time) {
   h.set_processing_time(499);
   BOOST_TEST(h.extract_output().empty());
   h.set_processing_time(600);
-  BOOST_TEST((h.extract_output() == std::vector<std::pair<std::string, timestamp>>{
-                                        {"a:proc:500", no_timestamp}}));
+  BOOST_TEST((h.extract_output() ==
+              std::vector<std::pair<std::string, timestamp>>{{"a:proc:500", no_timestamp}}));
   h.process_watermark(100);
-  BOOST_TEST((h.extract_output() == std::vector<std::pair<std::string, timestamp>>{
-                                        {"b:event:15", 15}}));
+  BOOST_TEST(
+      (h.extract_output() == std::vector<std::pair<std::string, timestamp>>{{"b:event:15", 15}}));
   BOOST_TEST(h.event_time_timers() == 0u);
 }
 
@@ -143,12 +143,11 @@ BOOST_AUTO_TEST_CASE(bounded_out_of_orderness_per_record) {
   h.process_element({"a", 100});
   h.process_element({"a", 95}); // behind: no new watermark
   h.process_element({"a", 120});
-  h.process_watermark(50);          // upstream watermarks are ignored...
+  h.process_watermark(50);            // upstream watermarks are ignored...
   h.process_watermark(max_watermark); // ...except the end of input
   std::vector<std::string> trace;
   for (auto& e : h.output_events())
-    trace.push_back(e.is_watermark ? "wm" + std::to_string(e.time)
-                                   : "r" + std::to_string(e.time));
+    trace.push_back(e.is_watermark ? "wm" + std::to_string(e.time) : "r" + std::to_string(e.time));
   BOOST_TEST(trace == (std::vector<std::string>{"r100", "wm89", "r95", "r120", "wm109",
                                                 "wm" + std::to_string(max_watermark)}),
              boost::test_tools::per_element());
@@ -269,8 +268,8 @@ struct then_idle final : source_function<kv> {
 namespace {
 
 struct idle_run {
-  bool fired = false;         //!< nine windows fired within the wait
-  std::vector<kv> windows;    //!< what fired, in order
+  bool fired = false;      //!< nine windows fired within the wait
+  std::vector<kv> windows; //!< what fired, in order
 };
 
 //! An "active" input (100 records at 0, 10, ..., 990 ms, then idle forever)
@@ -283,8 +282,9 @@ idle_run run_active_and_silent(const watermark_strategy<kv>& active_strategy,
   auto cfg = test_config(dir.str(), 2);
   cfg.set(options::watermark_interval, interval);
   environment env(cfg);
-  auto active = env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
-                    .assign_timestamps_and_watermarks(active_strategy);
+  auto active =
+      env.add_source<kv>({"active", [] { return std::make_unique<then_idle>(100); }, false})
+          .assign_timestamps_and_watermarks(active_strategy);
   auto silent = env.add_source<kv>({"silent", [] { return std::make_unique<then_idle>(0); }, false})
                     .assign_timestamps_and_watermarks(silent_strategy);
   auto out = std::make_shared<collected<kv>>();
@@ -292,7 +292,9 @@ idle_run run_active_and_silent(const watermark_strategy<kv>& active_strategy,
   active.union_with(silent)
       .key_by([](const kv& v) { return v.first; })
       .window(tumbling_event_time_windows::of(100ms))
-      .reduce([](const kv& a, kv b) { return kv{a.first, a.second + b.second}; })
+      .reduce([](const kv& a, kv b) {
+        return kv{a.first, a.second + b.second};
+      })
       .add_sink(callback_sink<kv>([out, &cv](const kv& v) {
         {
           std::lock_guard<std::mutex> lock(out->mu);
@@ -346,7 +348,8 @@ BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_
   // reopened now and then: the reopened queue must hold exactly the timers of
   // a plain reference set (changes held back in memory reach RocksDB with a
   // flush or when the queue or backend closes).
-  const auto seed = spate::test::test_seed("timers_held_back_until_flush_equal_a_reference_after_every_reopen");
+  const auto seed =
+      spate::test::test_seed("timers_held_back_until_flush_equal_a_reference_after_every_reopen");
   std::mt19937 rng(seed);
   temp_dir dir;
   state_backend_options so;
@@ -357,9 +360,9 @@ BOOST_AUTO_TEST_CASE(timers_held_back_until_flush_equal_a_reference_after_every_
     timer_queue q(b, "_timers_event");
     BOOST_REQUIRE_MESSAGE(q.size() == reference.size(), "seed " << seed << " round " << round);
     for (const auto& e : q.entries())
-      BOOST_REQUIRE_MESSAGE(reference.count({e.time, decode<std::string>(e.key),
-                                             decode<std::int64_t>(e.ns)}) == 1,
-                            "seed " << seed << " round " << round);
+      BOOST_REQUIRE_MESSAGE(
+          reference.count({e.time, decode<std::string>(e.key), decode<std::int64_t>(e.ns)}) == 1,
+          "seed " << seed << " round " << round);
     for (int op = 0; op < 400; ++op) {
       std::string key = "k" + std::to_string(rng() % 5);
       std::int64_t ns = static_cast<std::int64_t>(rng() % 3);

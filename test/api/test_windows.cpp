@@ -73,8 +73,8 @@ BOOST_AUTO_TEST_CASE(tumbling_offset_and_negative_timestamps) {
   operator_harness<kv, kv> h([](stream<kv> s) {
     return s.key_by(key_of).window(tumbling_event_time_windows::of(10ms, 5ms)).reduce(sum_values);
   });
-  h.process_element({"a", 1}, 4);  // [-5, 5)
-  h.process_element({"a", 2}, 5);  // [5, 15)
+  h.process_element({"a", 1}, 4); // [-5, 5)
+  h.process_element({"a", 2}, 5); // [5, 15)
   h.process_watermark(14);
   BOOST_TEST(h.extract_output() == (results{{{"a", 1}, 4}, {{"a", 2}, 14}}));
 }
@@ -83,24 +83,24 @@ BOOST_AUTO_TEST_CASE(sliding_puts_each_record_in_size_over_slide_windows) {
   operator_harness<kv, kv> h([](stream<kv> s) {
     return s.key_by(key_of).window(sliding_event_time_windows::of(10ms, 5ms)).reduce(sum_values);
   });
-  h.process_element({"a", 1}, 7);  // [0,10) [5,15)
+  h.process_element({"a", 1}, 7);   // [0,10) [5,15)
   h.process_element({"a", 10}, 12); // [5,15) [10,20)
   h.process_watermark(30);
-  BOOST_TEST(h.extract_output() ==
-             (results{{{"a", 1}, 9}, {{"a", 11}, 14}, {{"a", 10}, 19}}));
+  BOOST_TEST(h.extract_output() == (results{{{"a", 1}, 9}, {{"a", 11}, 14}, {{"a", 10}, 19}}));
 }
 
 BOOST_AUTO_TEST_CASE(sessions_merge_when_they_touch_or_overlap) {
   operator_harness<kv, kv> h([](stream<kv> s) {
     return s.key_by(key_of).window(event_time_session_windows::with_gap(10ms)).reduce(sum_values);
   });
-  h.process_element({"a", 1}, 0);   // [0, 10)
-  h.process_element({"a", 2}, 30);  // [30, 40)
-  h.process_element({"a", 4}, 20);  // [20, 30) touches [30, 40): one session [20, 40)
-  h.process_element({"b", 8}, 5);   // another key
+  h.process_element({"a", 1}, 0);  // [0, 10)
+  h.process_element({"a", 2}, 30); // [30, 40)
+  h.process_element({"a", 4}, 20); // [20, 30) touches [30, 40): one session [20, 40)
+  h.process_element({"b", 8}, 5);  // another key
   h.process_watermark(9);
   BOOST_TEST(sorted(h.extract_output()) == (results{{{"a", 1}, 9}}));
-  h.process_element({"a", 16}, 12); // [12, 22) bridges nothing before (session [0,10) fired) but merges [20, 40)
+  h.process_element(
+      {"a", 16}, 12); // [12, 22) bridges nothing before (session [0,10) fired) but merges [20, 40)
   h.process_watermark(14);
   BOOST_TEST(sorted(h.extract_output()) == (results{{{"b", 8}, 14}}));
   h.process_watermark(50);
@@ -156,7 +156,9 @@ BOOST_AUTO_TEST_CASE(allowed_lateness_refires_then_drops) {
 BOOST_AUTO_TEST_CASE(aggregate_process_and_aggregate_with_window_function) {
   using agg_out = count_min_max::result_type;
   operator_harness<kv, agg_out> a([](stream<kv> s) {
-    return s.key_by(key_of).window(tumbling_event_time_windows::of(10ms)).aggregate(count_min_max{});
+    return s.key_by(key_of)
+        .window(tumbling_event_time_windows::of(10ms))
+        .aggregate(count_min_max{});
   });
   for (std::int64_t v : {5, -3, 9})
     a.process_element({"k", v}, 1);
@@ -166,7 +168,8 @@ BOOST_AUTO_TEST_CASE(aggregate_process_and_aggregate_with_window_function) {
   BOOST_TEST((out[0].first == agg_out{3, -3, 9}));
 
   operator_harness<kv, std::string> p([](stream<kv> s) {
-    return s.key_by(key_of).window(tumbling_event_time_windows::of(10ms))
+    return s.key_by(key_of)
+        .window(tumbling_event_time_windows::of(10ms))
         .process([](const std::string& key, const time_window& w, const std::vector<kv>& all,
                     collector<std::string>& c) {
           std::string text = key + "@" + std::to_string(w.start) + ":";
@@ -183,7 +186,8 @@ BOOST_AUTO_TEST_CASE(aggregate_process_and_aggregate_with_window_function) {
               std::vector<std::pair<std::string, timestamp>>{{"k@0:1,2,", 9}, {"k@10:3,", 19}}));
 
   operator_harness<kv, std::string> aw([](stream<kv> s) {
-    return s.key_by(key_of).window(event_time_session_windows::with_gap(5ms))
+    return s.key_by(key_of)
+        .window(event_time_session_windows::with_gap(5ms))
         .aggregate(count_min_max{}, [](const std::string& key, const time_window& w,
                                        const std::vector<agg_out>& r, collector<std::string>& c) {
           c.collect(key + " [" + std::to_string(w.start) + "," + std::to_string(w.end) +
@@ -229,7 +233,8 @@ BOOST_AUTO_TEST_CASE(records_without_timestamps_are_an_error_naming_the_operator
     BOOST_FAIL("no error");
   } catch (const error& e) {
     BOOST_TEST(std::string(e.what()).find("Window(TumblingEventTimeWindows(10)") !=
-               std::string::npos, e.what());
+                   std::string::npos,
+               e.what());
   }
   BOOST_CHECK_THROW(tumbling_event_time_windows::of(0ms), error);
   BOOST_CHECK_THROW(sliding_event_time_windows::of(10ms, 0ms), error);

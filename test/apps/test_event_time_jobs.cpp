@@ -55,15 +55,9 @@ struct row {
 row rec(std::string line, std::string key, timestamp ts, double price = 0) {
   return {std::move(line), kind::record, {std::move(key), ts, price}};
 }
-row filtered(std::string line) {
-  return {std::move(line), kind::filtered, {}};
-}
-row malformed(std::string line) {
-  return {std::move(line), kind::malformed, {}};
-}
-row blank() {
-  return {"", kind::blank, {}};
-}
+row filtered(std::string line) { return {std::move(line), kind::filtered, {}}; }
+row malformed(std::string line) { return {std::move(line), kind::malformed, {}}; }
+row blank() { return {"", kind::blank, {}}; }
 
 std::vector<event> events_of(const std::vector<row>& rows) {
   std::vector<event> out;
@@ -432,15 +426,9 @@ std::vector<row> stock_rows() {
   };
 }
 
-wspec trending_spec(timestamp bound = 60000) {
-  return {wkind::tumbling, 60000, 0, 0, bound};
-}
-wspec clicks_spec() {
-  return {wkind::tumbling, 10000, 0, 0, 5000};
-}
-wspec stock_spec(wkind k) {
-  return {k, 10000, 5000, 10000, 5000};
-}
+wspec trending_spec(timestamp bound = 60000) { return {wkind::tumbling, 60000, 0, 0, bound}; }
+wspec clicks_spec() { return {wkind::tumbling, 10000, 0, 0, 5000}; }
+wspec stock_spec(wkind k) { return {k, 10000, 5000, 10000, 5000}; }
 
 apps::stock_prices_options stock_options(wkind k) {
   apps::stock_prices_options o;

@@ -50,10 +50,9 @@ job_result run(job which, int parallelism, const fs::path& out, const std::strin
   g.seed = 17;
   g.count = which == job::wordcount ? 3000 : 6000;
   g.rate = 6000;
-  auto lines =
-      which == job::wordcount
-          ? env.add_source(text_line_generator(g))
-          : env.add_source(apps::trending_hashtags_generator(g, 100)).set_parallelism(1);
+  auto lines = which == job::wordcount
+                   ? env.add_source(text_line_generator(g))
+                   : env.add_source(apps::trending_hashtags_generator(g, 100)).set_parallelism(1);
   auto seen = std::make_shared<std::atomic<std::int64_t>>(0);
   auto failing = lines.map([seen, fail_after](std::string l) {
     auto n = seen->fetch_add(1);
@@ -61,8 +60,8 @@ job_result run(job which, int parallelism, const fs::path& out, const std::strin
       throw std::runtime_error("injected failure after " + std::to_string(n) + " records");
     return l;
   });
-  auto results = which == job::wordcount ? apps::wordcount(failing)
-                                         : apps::trending_hashtags(failing);
+  auto results =
+      which == job::wordcount ? apps::wordcount(failing) : apps::trending_hashtags(failing);
   results.add_sink(file_sink(out.string(), file_sink_mode::per_subtask));
   auto client = env.execute_async("exactly-once");
   auto r = client.wait();

@@ -82,20 +82,22 @@ BOOST_AUTO_TEST_CASE(exactly_once_kafka_to_kafka_across_sigkill_and_resume) {
   broker().create_topic("rep-in", 4);
   broker().create_topic("rep-out", 3);
   auto ck = dir.path / "ck";
-  std::vector<std::string> common = {
-      "--output", kafka("rep-out", "sink.delivery-guarantee=exactly-once&"
-                                   "sink.transactional-id-prefix=rep"),
-      "-D", "execution.checkpointing.interval=100 ms", "-D",
-      "state.checkpoints.dir=" + ck.string()};
+  std::vector<std::string> common = {"--output",
+                                     kafka("rep-out", "sink.delivery-guarantee=exactly-once&"
+                                                      "sink.transactional-id-prefix=rep"),
+                                     "-D",
+                                     "execution.checkpointing.interval=100 ms",
+                                     "-D",
+                                     "state.checkpoints.dir=" + ck.string()};
   fs::path job_dir;
   std::size_t before = 0;
   {
     auto args = spate_args({"local", "kafka_replicate", "-p", "2", "--input", kafka("rep-in")});
     args.insert(args.end(), common.begin(), common.end());
     child_process job(args);
-    child_process producer(spate_args({"local", "produce_clicks", "--input",
-                                       "generator:seed=4,count=150000,rate=50000", "--output",
-                                       kafka("rep-in")}));
+    child_process producer(
+        spate_args({"local", "produce_clicks", "--input",
+                    "generator:seed=4,count=150000,rate=50000", "--output", kafka("rep-in")}));
     job_dir = await_checkpoint(ck, 30s);
     BOOST_REQUIRE_MESSAGE(!job_dir.empty(), "no checkpoint completed");
     auto until = std::chrono::steady_clock::now() + 20s;
@@ -133,11 +135,11 @@ BOOST_AUTO_TEST_CASE(stop_with_savepoint_and_restore_at_another_parallelism) {
                                 "sink.transactional-id-prefix=sp");
   std::string savepoint;
   {
-    child_process p(spate_args({"local", "kafka_replicate", "-p", "2", "--input", kafka("sp-in"),
-                                "--output", output, "--savepoint-on-exit",
-                                (dir.path / "sp").string(), "-D",
-                                "execution.checkpointing.interval=100 ms", "-D",
-                                "state.checkpoints.dir=" + (dir.path / "ck").string()}));
+    child_process p(
+        spate_args({"local", "kafka_replicate", "-p", "2", "--input", kafka("sp-in"), "--output",
+                    output, "--savepoint-on-exit", (dir.path / "sp").string(), "-D",
+                    "execution.checkpointing.interval=100 ms", "-D",
+                    "state.checkpoints.dir=" + (dir.path / "ck").string()}));
     BOOST_REQUIRE(!await_checkpoint(dir.path / "ck", 30s).empty());
     p.signal(SIGINT);
     auto r = p.finish();
@@ -161,9 +163,9 @@ BOOST_AUTO_TEST_CASE(a_subtask_without_partitions_does_not_stall_windows) {
   auto r = run_spate({"local", "produce_clicks", "--input", "generator:seed=2,count=2000",
                       "--output", kafka("clicks")});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  child_process job(spate_args({"local", "clicks_per_user", "-p", "2", "--input", kafka("clicks"),
-                                "--output", "print", "-D",
-                                "pipeline.auto-watermark-interval=10 ms"}));
+  child_process job(
+      spate_args({"local", "clicks_per_user", "-p", "2", "--input", kafka("clicks"), "--output",
+                  "print", "-D", "pipeline.auto-watermark-interval=10 ms"}));
   // Unbounded: only watermarks make windows fire, and subtask 2 reads
   // nothing. A watchdog stops the job if no window ever comes.
   std::atomic<bool> done{false};
@@ -177,7 +179,8 @@ BOOST_AUTO_TEST_CASE(a_subtask_without_partitions_does_not_stall_windows) {
   watchdog.join();
   auto j = job.finish();
   BOOST_TEST(j.exit_code == 0);
-  BOOST_TEST(seen.find("\"clicks\"") != std::string::npos, "no window fired:\n" << j.err.substr(0, 2000));
+  BOOST_TEST(seen.find("\"clicks\"") != std::string::npos, "no window fired:\n"
+                                                               << j.err.substr(0, 2000));
 }
 
 //! The offset group `group` committed for partition 0 of `topic` (-1: none).
@@ -249,7 +252,7 @@ BOOST_AUTO_TEST_CASE(a_partition_read_ahead_makes_no_other_partition_late) {
   }
   BOOST_TEST(late_windows == 0); // partition 0's windows wait for partition 1
   BOOST_TEST(early == 490, "clicks counted in [0 s, 490 s): " << early << "\n"
-                                                                 << r.err.substr(0, 2000));
+                                                              << r.err.substr(0, 2000));
 }
 
 // The trending hashtags job reading the same tweets from Kafka as from a
@@ -321,8 +324,8 @@ BOOST_AUTO_TEST_CASE(sensor_readings_from_kafka_become_redis_keys) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_broker_or_missing_topic_exits_2_naming_it) {
-  auto r = run_spate({"local", "kafka_replicate", "--input", kafka("no-such-topic"), "--output",
-                      "discard"});
+  auto r = run_spate(
+      {"local", "kafka_replicate", "--input", kafka("no-such-topic"), "--output", "discard"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("'no-such-topic' does not exist") != std::string::npos, r.err);
   r = run_spate({"local", "kafka_replicate", "--input", "generator:count=1", "--output",

@@ -64,8 +64,9 @@ BOOST_AUTO_TEST_CASE(counts_unchanged_under_random_parallelism) {
     temp_dir dir;
     environment env(test_config(dir.str(), p));
     auto out = std::make_shared<collected<std::string>>();
-    apps::wordcount(env.from_collection(lines).rebalance().map([](std::string s) { return s; }))
-        .add_sink(collect_into(out));
+    apps::wordcount(env.from_collection(lines).rebalance().map([](std::string s) {
+      return s;
+    })).add_sink(collect_into(out));
     auto r = env.execute();
     BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
     std::size_t occurrences = 0;

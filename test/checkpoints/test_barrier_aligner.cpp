@@ -15,9 +15,7 @@ using namespace spate::checkpoints;
 using mode = barrier_aligner::mode;
 
 namespace {
-checkpoint_id cp(std::int64_t id) {
-  return checkpoint_id{id};
-}
+checkpoint_id cp(std::int64_t id) { return checkpoint_id{id}; }
 } // namespace
 
 BOOST_AUTO_TEST_CASE(exactly_once_blocks_each_channel_until_the_last_barrier) {

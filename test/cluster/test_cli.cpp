@@ -36,7 +36,8 @@ BOOST_AUTO_TEST_CASE(jobs_lists_one_line_per_job) {
   for (std::size_t pos = 0; pos < r.out.size();) {
     auto nl = r.out.find('\n', pos);
     BOOST_REQUIRE(nl != std::string::npos);
-    BOOST_TEST(r.out.find("  ", pos) < nl, "line without a description: " << r.out.substr(pos, nl - pos));
+    BOOST_TEST(r.out.find("  ", pos) < nl,
+               "line without a description: " << r.out.substr(pos, nl - pos));
     pos = nl + 1;
   }
 }
@@ -50,7 +51,8 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_2_with_a_message_naming_it) {
   expect_usage_error({"local", "wordcount", "--parallelism", "0"}, "parallelism");
   expect_usage_error({"local", "wordcount", "--parallelism", "two"}, "two");
   expect_usage_error({"local", "wordcount", "--max-parallelism", "99999"}, "max-parallelism");
-  expect_usage_error({"local", "wordcount", "-p", "8", "--max-parallelism", "4"}, "max parallelism");
+  expect_usage_error({"local", "wordcount", "-p", "8", "--max-parallelism", "4"},
+                     "max parallelism");
   expect_usage_error({"local", "wordcount", "--input", "kafka:topic"}, "kafka:topic");
   expect_usage_error({"local", "wordcount", "--input", "generator:count=-1"}, "count");
   expect_usage_error({"local", "wordcount", "--input", "generator:rate=fast"}, "fast");
@@ -71,8 +73,8 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_2_with_a_message_naming_it) {
 
 BOOST_AUTO_TEST_CASE(unreachable_socket_fails_the_job_naming_it) {
   // Find a closed port: bind one, then release it.
-  auto r = run_spate({"local", "wordcount", "--input", "socket:127.0.0.1:1", "--output",
-                      "discard"});
+  auto r =
+      run_spate({"local", "wordcount", "--input", "socket:127.0.0.1:1", "--output", "discard"});
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(r.err.find("127.0.0.1:1") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("FAILED") != std::string::npos, r.err);
@@ -86,14 +88,14 @@ BOOST_AUTO_TEST_CASE(file_in_file_out_matches_a_reference) {
     f << "the quick brown fox\n  jumps over\tthe lazy dog \n\nthe end\n\"quoted\" word";
   }
   auto out = dir.path / "out" / "counts.jsonl";
-  auto r = run_spate({"local", "wordcount", "-p", "3", "--input", "file:" + in.string(),
-                      "--output", "file:" + out.string()});
+  auto r = run_spate({"local", "wordcount", "-p", "3", "--input", "file:" + in.string(), "--output",
+                      "file:" + out.string()});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.empty());
   // Reference: final count per word, and one output line per occurrence.
   std::map<std::string, std::int64_t> expected{
-      {"the", 3}, {"quick", 1}, {"brown", 1}, {"fox", 1}, {"jumps", 1}, {"over", 1},
-      {"lazy", 1}, {"dog", 1},  {"end", 1},   {"\"quoted\"", 1}, {"word", 1}};
+      {"the", 3},  {"quick", 1}, {"brown", 1}, {"fox", 1},        {"jumps", 1}, {"over", 1},
+      {"lazy", 1}, {"dog", 1},   {"end", 1},   {"\"quoted\"", 1}, {"word", 1}};
   std::map<std::string, std::int64_t> final_counts;
   std::ifstream f(out);
   std::string line;
@@ -109,8 +111,8 @@ BOOST_AUTO_TEST_CASE(file_in_file_out_matches_a_reference) {
 }
 
 BOOST_AUTO_TEST_CASE(sigint_stops_an_unbounded_job_cleanly) {
-  child_process p({bin_dir() + "/spate", "local", "wordcount", "--input",
-                   "generator:rate=1000", "-p", "2"});
+  child_process p(
+      {bin_dir() + "/spate", "local", "wordcount", "--input", "generator:rate=1000", "-p", "2"});
   auto seen = p.read_until("\"count\"");
   BOOST_REQUIRE(seen.find("\"count\"") != std::string::npos);
   p.signal(SIGINT);

@@ -13,8 +13,8 @@ namespace {
 //! The committed output of `spate local JOB -p P --input IN --output files:DIR`.
 std::vector<std::string> local_output(const std::string& job, int p, const std::string& input,
                                       const std::string& dir) {
-  auto r = run_spate({"local", job, "-p", std::to_string(p), "--input", input, "--output",
-                      "files:" + dir});
+  auto r = run_spate(
+      {"local", job, "-p", std::to_string(p), "--input", input, "--output", "files:" + dir});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   return committed_lines(dir);
 }
@@ -56,8 +56,8 @@ BOOST_AUTO_TEST_CASE(trending_hashtags_across_two_taskmanagers_equals_local) {
   c.start(2);
   auto out = c.dir() + "/out";
   auto input = "generator:seed=11,count=20000";
-  auto r = c.spate({"run", "trending_hashtags", "-p", "4", "--input", input, "--output",
-                    "files:" + out});
+  auto r = c.spate(
+      {"run", "trending_hashtags", "-p", "4", "--input", input, "--output", "files:" + out});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
   expect_same(committed_lines(out),
               local_output("trending_hashtags", 2, input, c.dir() + "/local"));
@@ -67,8 +67,8 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanager_is_replaced_and_nothing_is_lost) {
   test_cluster c({"execution.checkpointing.interval=200ms"});
   c.start(2);
   auto out = c.dir() + "/out";
-  auto id = c.submit({"wordcount", "-p", "4", "--input", "generator:seed=5,count=400000,rate=100000",
-                      "--output", "files:" + out});
+  auto id = c.submit({"wordcount", "-p", "4", "--input",
+                      "generator:seed=5,count=400000,rate=100000", "--output", "files:" + out});
   BOOST_REQUIRE(!id.empty());
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
   BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 2; }));
@@ -124,28 +124,29 @@ BOOST_AUTO_TEST_CASE(savepoint_cancel_and_restore_at_another_parallelism) {
 BOOST_AUTO_TEST_CASE(stop_with_savepoint_finishes_the_job) {
   test_cluster c;
   c.start(2);
-  auto id = c.submit({"wordcount", "-p", "2", "--input", "generator:seed=1,rate=20000",
-                      "--output", "discard"});
+  auto id = c.submit(
+      {"wordcount", "-p", "2", "--input", "generator:seed=1,rate=20000", "--output", "discard"});
   BOOST_REQUIRE(!id.empty());
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
   auto r = c.spate({"stop", id, "--savepoint-path", c.dir() + "/stopped", "--drain"});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
-  BOOST_TEST(r.out.find("Savepoint completed. Path: " + c.dir() + "/stopped") !=
-             std::string::npos);
+  BOOST_TEST(r.out.find("Savepoint completed. Path: " + c.dir() + "/stopped") != std::string::npos);
   BOOST_TEST(c.job_state(id) == "FINISHED");
 }
 
 BOOST_AUTO_TEST_CASE(a_job_waits_for_slots_then_fails_after_the_timeout) {
   test_cluster c({"slot.request.timeout=1500ms"});
   c.start(1); // 2 slots
-  auto id = c.submit({"wordcount", "-p", "3", "--input", "generator:count=10", "--output",
-                      "discard"});
+  auto id =
+      c.submit({"wordcount", "-p", "3", "--input", "generator:count=10", "--output", "discard"});
   BOOST_REQUIRE(!id.empty());
   auto j = c.get("/jobs/" + id);
   BOOST_TEST(j.body["state"] == "CREATED");
   BOOST_REQUIRE(await([&] { return c.get("/jobs/" + id).body.contains("status-detail"); }));
-  BOOST_TEST(c.get("/jobs/" + id).body["status-detail"].get<std::string>().find(
-                 "waiting for 3 task slot(s), 2 free") != std::string::npos);
+  BOOST_TEST(c.get("/jobs/" + id)
+                 .body["status-detail"]
+                 .get<std::string>()
+                 .find("waiting for 3 task slot(s), 2 free") != std::string::npos);
   BOOST_REQUIRE(c.await_state(id, "FAILED"));
   auto ex = c.get("/jobs/" + id + "/exceptions");
   BOOST_TEST(ex.body["root-exception"].get<std::string>().find("NoResourceAvailable") !=
@@ -154,8 +155,8 @@ BOOST_AUTO_TEST_CASE(a_job_waits_for_slots_then_fails_after_the_timeout) {
   // With a second TaskManager it runs.
   c.start_taskmanager();
   BOOST_REQUIRE(c.await_taskmanagers(2));
-  auto r = c.spate({"run", "wordcount", "-p", "3", "--input", "generator:count=1000", "--output",
-                    "discard"});
+  auto r = c.spate(
+      {"run", "wordcount", "-p", "3", "--input", "generator:count=1000", "--output", "discard"});
   BOOST_TEST(r.exit_code == 0, r.out + r.err);
 }
 
@@ -198,8 +199,8 @@ BOOST_AUTO_TEST_CASE(a_job_library_runs_on_the_cluster_and_locally) {
   BOOST_REQUIRE(std::filesystem::exists(lib));
   auto input = "generator:seed=4,count=20000";
   auto out = c.dir() + "/out";
-  auto r = c.spate({"run", lib + ":word_lengths", "-p", "4", "--input", input, "--output",
-                    "files:" + out});
+  auto r = c.spate(
+      {"run", lib + ":word_lengths", "-p", "4", "--input", input, "--output", "files:" + out});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err + c.jobmanager().log());
   // The library registers one job: its name may be left out.
   auto l = run_spate({"local", lib, "--input", input, "--output", "files:" + c.dir() + "/local"});
@@ -219,8 +220,8 @@ BOOST_AUTO_TEST_CASE(a_job_library_runs_on_the_cluster_and_locally) {
 BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_and_join_a_new_one) {
   test_cluster c({"execution.checkpointing.interval=200ms"});
   c.start(2);
-  auto id = c.submit({"wordcount", "-p", "4", "--input", "generator:rate=20000", "--output",
-                      "discard"});
+  auto id =
+      c.submit({"wordcount", "-p", "4", "--input", "generator:rate=20000", "--output", "discard"});
   BOOST_REQUIRE(!id.empty());
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
   BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 1; }));
@@ -228,10 +229,10 @@ BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_an
   // After heartbeat.timeout each TaskManager gives up on the JobManager.
   for (std::size_t t = 0; t < 2; ++t)
     BOOST_REQUIRE_MESSAGE(await([&] {
-      auto log = c.taskmanager(t).log();
-      return log.find("is unreachable") != std::string::npos &&
-             log.find("cancelled 4 task(s)") != std::string::npos;
-    }),
+                            auto log = c.taskmanager(t).log();
+                            return log.find("is unreachable") != std::string::npos &&
+                                   log.find("cancelled 4 task(s)") != std::string::npos;
+                          }),
                           c.taskmanager(t).log());
   BOOST_TEST(c.taskmanager(0).alive());
   BOOST_TEST(c.taskmanager(1).alive());
@@ -242,8 +243,8 @@ BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_an
   c.start_jobmanager();
   BOOST_REQUIRE(c.await_taskmanagers(2));
   BOOST_TEST(c.get("/jobs").body["jobs"].empty());
-  auto r = c.spate({"run", "wordcount", "-p", "4", "--input", "generator:count=5000", "--output",
-                    "discard"});
+  auto r = c.spate(
+      {"run", "wordcount", "-p", "4", "--input", "generator:count=5000", "--output", "discard"});
   BOOST_TEST(r.exit_code == 0, r.out + r.err);
 }
 
@@ -266,8 +267,10 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanagers_tasks_restart_on_the_slots_that_remai
     for (auto& s : vertex["subtasks"])
       BOOST_TEST(s["taskmanager-id"] == vertex["subtasks"][0]["taskmanager-id"]);
   }
-  BOOST_TEST(c.get("/jobs/" + id + "/exceptions").body["root-exception"].get<std::string>().find(
-                 "is lost") != std::string::npos);
+  BOOST_TEST(c.get("/jobs/" + id + "/exceptions")
+                 .body["root-exception"]
+                 .get<std::string>()
+                 .find("is lost") != std::string::npos);
   expect_same(committed_lines(out),
               local_output("wordcount", 1, "generator:seed=6,count=200000", c.dir() + "/local"));
 }

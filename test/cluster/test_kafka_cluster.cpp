@@ -37,9 +37,9 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanager_loses_and_repeats_no_kafka_record) {
   c.start_taskmanager();
   // Every record committed (or more, which fails below), then a few more
   // checkpoints to show nothing else is committed.
-  BOOST_REQUIRE_MESSAGE(await([&] { return broker.consume("out").size() >= lines.size(); },
-                              std::chrono::seconds(90)),
-                        c.job_state(id) + "\n" + c.jobmanager().log());
+  BOOST_REQUIRE_MESSAGE(
+      await([&] { return broker.consume("out").size() >= lines.size(); }, std::chrono::seconds(90)),
+      c.job_state(id) + "\n" + c.jobmanager().log());
   auto done = c.completed_checkpoints(id);
   BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= done + 3; }));
   BOOST_TEST(c.spate({"cancel", id}).exit_code == 0);

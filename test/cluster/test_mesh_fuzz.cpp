@@ -37,14 +37,13 @@ std::string random_payload(std::mt19937_64& rng) {
       spate::encode(std::vector<std::int64_t>{static_cast<std::int64_t>(rng()), -1, 7}, out);
       break;
     case 2: // a job-scoped head with a bogus job and indices
-      spate::encode(std::make_tuple(std::string("0123456789abcdef0123456789abcdef"),
-                                    static_cast<std::int32_t>(rng() % 3),
-                                    static_cast<std::int32_t>(rng() % 5) - 1,
-                                    static_cast<std::int32_t>(rng() % 5) - 1,
-                                    static_cast<std::int32_t>(rng() % 5) - 1,
-                                    static_cast<std::int32_t>(rng() % 5) - 1,
-                                    static_cast<std::int32_t>(rng() % 9) - 1, 0),
-                    out);
+      spate::encode(
+          std::make_tuple(
+              std::string("0123456789abcdef0123456789abcdef"), static_cast<std::int32_t>(rng() % 3),
+              static_cast<std::int32_t>(rng() % 5) - 1, static_cast<std::int32_t>(rng() % 5) - 1,
+              static_cast<std::int32_t>(rng() % 5) - 1, static_cast<std::int32_t>(rng() % 5) - 1,
+              static_cast<std::int32_t>(rng() % 9) - 1, 0),
+          out);
       out += random_bytes(rng, rng() % 64);
       break;
     case 3:
@@ -179,8 +178,8 @@ BOOST_AUTO_TEST_CASE(channel_frames_from_the_wrong_process_or_out_of_line_are_re
   test_cluster c({"restart-strategy.type=none"});
   c.start(2);
   // A process that does not run the sending task: refused, the job runs on.
-  auto id = c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output",
-                      "discard"});
+  auto id =
+      c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output", "discard"});
   BOOST_REQUIRE(!id.empty());
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
   auto [tm, address] = task_place(c, id, 1);
@@ -195,9 +194,10 @@ BOOST_AUTO_TEST_CASE(channel_frames_from_the_wrong_process_or_out_of_line_are_re
   // In the name of the right process but out of line: the receiving task fails.
   for (auto [type, channel, seq, expect] :
        {std::make_tuple(frame_type::control, 0x7fffffff, 0ull, std::string("does not have")),
-        std::make_tuple(frame_type::data, 0, 5ull, std::string("were lost (expected #0, got #5)"))}) {
-    auto job = c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output",
-                         "discard"});
+        std::make_tuple(frame_type::data, 0, 5ull,
+                        std::string("were lost (expected #0, got #5)"))}) {
+    auto job =
+        c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output", "discard"});
     BOOST_REQUIRE(!job.empty());
     BOOST_REQUIRE(c.await_state(job, "RUNNING"));
     auto sender = task_place(c, job, 0).first; // runs subtask 0 of the first task

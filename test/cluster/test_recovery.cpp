@@ -59,8 +59,15 @@ fs::path await_checkpoint(const fs::path& dir, std::chrono::seconds timeout) {
 
 std::vector<std::string> wordcount_args(const std::string& input, const std::string& output,
                                         int parallelism) {
-  return {bin_dir() + "/spate", "local", "wordcount", "-p", std::to_string(parallelism),
-          "--input", input, "--output", output};
+  return {bin_dir() + "/spate",
+          "local",
+          "wordcount",
+          "-p",
+          std::to_string(parallelism),
+          "--input",
+          input,
+          "--output",
+          output};
 }
 
 } // namespace
@@ -70,9 +77,9 @@ std::vector<std::string> wordcount_args(const std::string& input, const std::str
 BOOST_AUTO_TEST_CASE(sigkill_then_resume_from_the_retained_checkpoint) {
   temp_dir dir;
   const std::string input = "generator:seed=11,count=3000,rate=1500";
-  auto reference = run_spate({"local", "wordcount", "-p", "2", "--input",
-                              "generator:seed=11,count=3000", "--output",
-                              "files:" + (dir.path / "reference").string()});
+  auto reference =
+      run_spate({"local", "wordcount", "-p", "2", "--input", "generator:seed=11,count=3000",
+                 "--output", "files:" + (dir.path / "reference").string()});
   BOOST_REQUIRE_MESSAGE(reference.exit_code == 0, reference.err);
 
   auto out = dir.path / "out";

@@ -32,23 +32,23 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
 
   auto overview = c.get("/overview");
   BOOST_TEST(overview.status == 200);
-  has(overview.body, {"taskmanagers", "slots-total", "slots-available", "jobs-running",
-                      "jobs-finished", "jobs-cancelled", "jobs-failed", "flink-version"},
+  has(overview.body,
+      {"taskmanagers", "slots-total", "slots-available", "jobs-running", "jobs-finished",
+       "jobs-cancelled", "jobs-failed", "flink-version"},
       "/overview");
   BOOST_TEST(overview.body["slots-total"] == 2);
 
   auto config = c.get("/config");
   BOOST_TEST(config.status == 200);
-  has(config.body, {"refresh-interval", "timezone-name", "timezone-offset", "flink-version",
-                    "features"},
+  has(config.body,
+      {"refresh-interval", "timezone-name", "timezone-offset", "flink-version", "features"},
       "/config");
 
   auto tms = c.get("/taskmanagers");
   BOOST_TEST(tms.status == 200);
   BOOST_REQUIRE(tms.body["taskmanagers"].size() == 1u);
   has(tms.body["taskmanagers"][0],
-      {"id", "path", "dataPort", "timeSinceLastHeartbeat", "slotsNumber", "freeSlots",
-       "hardware"},
+      {"id", "path", "dataPort", "timeSinceLastHeartbeat", "slotsNumber", "freeSlots", "hardware"},
       "/taskmanagers");
   BOOST_TEST(tms.body["taskmanagers"][0]["slotsNumber"] == 2);
 
@@ -84,13 +84,14 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
 
   auto job = c.get("/jobs/" + id);
   BOOST_TEST(job.status == 200);
-  has(job.body, {"jid", "name", "isStoppable", "state", "start-time", "end-time", "duration",
-                 "now", "timestamps", "vertices", "status-counts", "plan"},
+  has(job.body,
+      {"jid", "name", "isStoppable", "state", "start-time", "end-time", "duration", "now",
+       "timestamps", "vertices", "status-counts", "plan"},
       "/jobs/:jobid");
   BOOST_REQUIRE(job.body["vertices"].size() >= 2u);
   for (auto& v : job.body["vertices"]) {
-    has(v, {"id", "name", "parallelism", "maxParallelism", "status", "start-time", "tasks",
-            "metrics"},
+    has(v,
+        {"id", "name", "parallelism", "maxParallelism", "status", "start-time", "tasks", "metrics"},
         "vertex");
     BOOST_TEST(v["id"].get<std::string>().size() == 32u);
     BOOST_TEST(v["parallelism"] == 2);
@@ -117,9 +118,10 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
   has(cps.body["counts"], {"restored", "total", "in_progress", "completed", "failed"}, "counts");
   has(cps.body["latest"], {"completed", "savepoint", "failed", "restored"}, "latest");
   auto& latest = cps.body["latest"]["completed"];
-  has(latest, {"id", "status", "is_savepoint", "trigger_timestamp", "latest_ack_timestamp",
-               "state_size", "end_to_end_duration", "num_subtasks", "num_acknowledged_subtasks",
-               "external_path", "checkpoint_type"},
+  has(latest,
+      {"id", "status", "is_savepoint", "trigger_timestamp", "latest_ack_timestamp", "state_size",
+       "end_to_end_duration", "num_subtasks", "num_acknowledged_subtasks", "external_path",
+       "checkpoint_type"},
       "latest completed");
   BOOST_TEST(latest["status"] == "COMPLETED");
   BOOST_TEST(latest["num_acknowledged_subtasks"] == latest["num_subtasks"]);
@@ -128,8 +130,9 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
 
   auto cfg = c.get("/jobs/" + id + "/checkpoints/config");
   BOOST_TEST(cfg.status == 200);
-  has(cfg.body, {"mode", "interval", "timeout", "min_pause", "max_concurrent", "externalization",
-                 "state_backend", "tolerable_failed_checkpoints"},
+  has(cfg.body,
+      {"mode", "interval", "timeout", "min_pause", "max_concurrent", "externalization",
+       "state_backend", "tolerable_failed_checkpoints"},
       "/checkpoints/config");
   BOOST_TEST(cfg.body["mode"] == "exactly_once");
   BOOST_TEST(cfg.body["interval"] == 100);
@@ -140,8 +143,9 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
       "/exceptions");
   BOOST_TEST(ex.body["root-exception"].is_null());
 
-  auto trigger = c.request("POST", "/jobs/" + id + "/savepoints",
-                           json{{"target-directory", c.dir() + "/sp"}, {"cancel-job", false}}.dump());
+  auto trigger =
+      c.request("POST", "/jobs/" + id + "/savepoints",
+                json{{"target-directory", c.dir() + "/sp"}, {"cancel-job", false}}.dump());
   BOOST_REQUIRE(trigger.status == 202);
   auto request = trigger.body["request-id"].get<std::string>();
   json done;
@@ -163,10 +167,9 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
   BOOST_TEST(c.get("/overview").body["jobs-cancelled"] == 1);
 
   // Stop with savepoint through POST /jobs/:jobid/stop.
-  auto second = c.request("POST", "/jobs",
-                          json{{"job", "wordcount"}, {"input", "generator:rate=10000"},
-                               {"output", "discard"}}
-                              .dump());
+  auto second = c.request(
+      "POST", "/jobs",
+      json{{"job", "wordcount"}, {"input", "generator:rate=10000"}, {"output", "discard"}}.dump());
   BOOST_REQUIRE(second.status == 202);
   auto id2 = second.body["jobid"].get<std::string>();
   BOOST_REQUIRE(c.await_state(id2, "RUNNING"));
@@ -199,12 +202,13 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_flinks_error_shape_and_status) {
                "bogus");
   expect_error(c.request("POST", "/jobs", R"({"job": "wordcount", "programArgsList": "x"})"), 400,
                "programArgsList");
-  expect_error(c.request("POST", "/jobs",
-                         R"({"job": "wordcount", "savepointPath": "/nonexistent/sp"})"),
-               400, "/nonexistent/sp");
+  expect_error(
+      c.request("POST", "/jobs", R"({"job": "wordcount", "savepointPath": "/nonexistent/sp"})"),
+      400, "/nonexistent/sp");
 
-  auto ok = c.request("POST", "/jobs",
-                      R"({"job": "wordcount", "input": "generator:rate=1000", "output": "discard"})");
+  auto ok =
+      c.request("POST", "/jobs",
+                R"({"job": "wordcount", "input": "generator:rate=1000", "output": "discard"})");
   BOOST_REQUIRE(ok.status == 202);
   auto id = ok.body["jobid"].get<std::string>();
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
@@ -213,8 +217,8 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_flinks_error_shape_and_status) {
   expect_error(c.get("/jobs/" + id + "/savepoints/abc"), 404, "trigger id abc");
   expect_error(c.get("/jobs/" + id + "/checkpoints/config"), 404, "not enabled");
   expect_error(c.request("POST", "/jobs/" + id + "/savepoints", "{]"), 400, "not valid JSON");
-  expect_error(c.request("POST", "/jobs/" + id + "/savepoints", R"({"target-directory": 5})"),
-               400, "target-directory");
+  expect_error(c.request("POST", "/jobs/" + id + "/savepoints", R"({"target-directory": 5})"), 400,
+               "target-directory");
   BOOST_TEST(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
   BOOST_REQUIRE(c.await_state(id, "CANCELED"));
   expect_error(c.request("POST", "/jobs/" + id + "/savepoints", "{}"), 409, "CANCELED");

@@ -46,8 +46,9 @@ BOOST_AUTO_TEST_CASE(start_twice_add_remove_and_stop) {
   auto logs = tmp.str() + "/log";
   int rest = free_port();
   int rpc = free_port();
-  std::string opts = "-D rest.port=" + std::to_string(rest) + " -D jobmanager.rpc.port=" +
-                     std::to_string(rpc) + " -D heartbeat.interval=100ms -D heartbeat.timeout=1s";
+  std::string opts = "-D rest.port=" + std::to_string(rest) +
+                     " -D jobmanager.rpc.port=" + std::to_string(rpc) +
+                     " -D heartbeat.interval=100ms -D heartbeat.timeout=1s";
   ::setenv("SPATE_BIN", (bin_dir() + "/spate").c_str(), 1);
   ::setenv("SPATE_LOG_DIR", logs.c_str(), 1);
   ::setenv("SPATE_OPTS", opts.c_str(), 1);
@@ -91,7 +92,8 @@ BOOST_AUTO_TEST_CASE(start_twice_add_remove_and_stop) {
   BOOST_TEST(!fs::exists(logs + "/taskmanager-3.pid"));
   BOOST_TEST(::kill(tm3, 0) != 0);
   // A TaskManager that stops says so: the JobManager drops it at once.
-  BOOST_TEST(await([&] { return overview()["taskmanagers"] == 2; }, std::chrono::milliseconds(900)));
+  BOOST_TEST(
+      await([&] { return overview()["taskmanagers"] == 2; }, std::chrono::milliseconds(900)));
 
   auto bad = script("taskmanager.sh", {"restart"});
   BOOST_TEST(bad.exit_code == 2);

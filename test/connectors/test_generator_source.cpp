@@ -172,13 +172,9 @@ static void check_rate(int parallelism, double rate) {
   BOOST_TEST(static_cast<double>(batch.size()) >= per_subtask * seconds * 0.5);
 }
 
-BOOST_AUTO_TEST_CASE(rate_is_not_exceeded) {
-  check_rate(1, 2000);
-}
+BOOST_AUTO_TEST_CASE(rate_is_not_exceeded) { check_rate(1, 2000); }
 
-BOOST_AUTO_TEST_CASE(rate_is_shared_by_subtasks) {
-  check_rate(4, 2000);
-}
+BOOST_AUTO_TEST_CASE(rate_is_shared_by_subtasks) { check_rate(4, 2000); }
 
 BOOST_AUTO_TEST_CASE(text_lines_are_deterministic) {
   generator_options options;

@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(moving_leaders_and_a_broker_down_lose_and_repeat_nothing) {
     m.produce("t", p, l);
     all.insert(all.end(), l.begin(), l.end());
   }
-  auto cfg = parse_kafka_source_config(
-      parse_connector_uri("kafka://" + m.bootstraps + "/t", "input"));
+  auto cfg =
+      parse_kafka_source_config(parse_connector_uri("kafka://" + m.bootstraps + "/t", "input"));
   kafka_source_function s(cfg);
   runtime_context ctx;
   s.open(ctx);

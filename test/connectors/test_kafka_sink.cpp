@@ -184,8 +184,8 @@ BOOST_AUTO_TEST_CASE(at_least_once_flushes_at_the_barrier_and_keys_partition) {
   BOOST_TEST((std::multiset<std::string>(got.begin(), got.end()) ==
               std::multiset<std::string>(lines.begin(), lines.end())));
   // Records of one user share a partition.
-  auto keyed = shell("kcat -C -b " + broker().bootstrap() + " -t " + topic +
-                     " -e -q -f '%k %p\\n'");
+  auto keyed =
+      shell("kcat -C -b " + broker().bootstrap() + " -t " + topic + " -e -q -f '%k %p\\n'");
   std::map<std::string, std::set<std::string>> partitions_of;
   std::istringstream in(keyed);
   for (std::string k, p; in >> k >> p;)

@@ -130,9 +130,8 @@ BOOST_AUTO_TEST_CASE(partitions_are_owned_as_flink_assigns_them) {
     std::vector<int> per(n);
     for (int p = 0; p < 20; ++p)
       ++per[kafka_partition_owner("topic-x", p, n)];
-    BOOST_TEST(*std::max_element(per.begin(), per.end()) -
-                   *std::min_element(per.begin(), per.end()) <=
-               1);
+    BOOST_TEST(
+        *std::max_element(per.begin(), per.end()) - *std::min_element(per.begin(), per.end()) <= 1);
   }
 }
 
@@ -224,8 +223,7 @@ BOOST_AUTO_TEST_CASE(records_without_value_fail_naming_them_or_are_skipped_and_c
   auto topic = make_topic(1, 0, nullptr);
   broker().produce(topic, {"a"}, 0);
   // kcat -Z sends an empty value as NULL (a tombstone): key "k", no value.
-  shell("printf 'k:\\n' | kcat -P -Z -K: -b " + broker().bootstrap() + " -t " + topic +
-        " -p 0");
+  shell("printf 'k:\\n' | kcat -P -Z -K: -b " + broker().bootstrap() + " -t " + topic + " -p 0");
   broker().produce(topic, {"b"}, 0);
   {
     kafka_source_function s(config(topic, "scan.bounded.mode=latest-offset"));
@@ -237,8 +235,7 @@ BOOST_AUTO_TEST_CASE(records_without_value_fail_naming_them_or_are_skipped_and_c
       BOOST_ERROR("a record without value was accepted");
     } catch (const error& e) {
       BOOST_TEST(e.code() == errc::codec);
-      BOOST_TEST(std::string(e.what()).find(topic + "-0 offset 1") != std::string::npos,
-                 e.what());
+      BOOST_TEST(std::string(e.what()).find(topic + "-0 offset 1") != std::string::npos, e.what());
     }
     s.close();
   }
@@ -286,7 +283,8 @@ BOOST_AUTO_TEST_CASE(startup_modes_latest_and_group_offsets) {
   auto deadline = std::chrono::steady_clock::now() + 10s;
   do {
     got.clear();
-    kafka_source_function s(config(topic, "properties.group.id=g1&scan.bounded.mode=latest-offset"));
+    kafka_source_function s(
+        config(topic, "properties.group.id=g1&scan.bounded.mode=latest-offset"));
     checkpointing_context ctx(0, 1);
     s.open(ctx);
     poll_for(s, SIZE_MAX, got);

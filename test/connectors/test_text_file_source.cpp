@@ -40,9 +40,7 @@ BOOST_AUTO_TEST_CASE(crlf_and_empty_lines) {
   BOOST_TEST((read_lines("last\r") == lines{"last"}));
 }
 
-BOOST_AUTO_TEST_CASE(empty_file_has_no_records) {
-  BOOST_TEST(read_lines("").empty());
-}
+BOOST_AUTO_TEST_CASE(empty_file_has_no_records) { BOOST_TEST(read_lines("").empty()); }
 
 BOOST_AUTO_TEST_CASE(long_lines_and_many_polls) {
   // Lines longer than the 64 KiB read buffer, and more lines than one poll takes.

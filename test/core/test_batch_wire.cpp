@@ -142,9 +142,9 @@ BOOST_AUTO_TEST_CASE(bad_bytes_are_rejected_and_leave_the_batch_as_it_was) {
 BOOST_AUTO_TEST_CASE(forged_lengths_are_refused_without_allocating_them) {
   // An array32 header claiming 4 billion elements, a map32 claiming as many
   // pairs, a str32 claiming 4 GiB: each in a few bytes.
-  for (std::string bytes : {std::string("\x92\xdd\xff\xff\xff\xff", 6),
-                            std::string("\x92\xdf\xff\xff\xff\xff", 6),
-                            std::string("\x92\x91\xdb\xff\xff\xff\xff", 7)}) {
+  for (std::string bytes :
+       {std::string("\x92\xdd\xff\xff\xff\xff", 6), std::string("\x92\xdf\xff\xff\xff\xff", 6),
+        std::string("\x92\x91\xdb\xff\xff\xff\xff", 7)}) {
     typed_batch<std::string> b;
     BOOST_CHECK_THROW(b.decode_from(bytes.data(), bytes.size()), error);
     BOOST_TEST(b.size() == 0u);

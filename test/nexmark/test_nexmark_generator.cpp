@@ -39,28 +39,28 @@ bool same(const event& a, const event& b) {
 // The record's size as the spec counts it (8 bytes per number), extra included.
 std::size_t record_size(const event& e) {
   switch (e.type) {
-  case event_type::person: {
-    const person& p = e.new_person;
-    return 8 + p.name.size() + p.email_address.size() + p.credit_card.size() + p.city.size() +
-           p.state.size() + p.extra.size();
-  }
-  case event_type::auction: {
-    const auction& a = e.new_auction;
-    return 8 + a.item_name.size() + a.description.size() + 5 * 8 + a.extra.size();
-  }
-  default:
-    return 4 * 8 + e.new_bid.extra.size();
+    case event_type::person: {
+      const person& p = e.new_person;
+      return 8 + p.name.size() + p.email_address.size() + p.credit_card.size() + p.city.size() +
+             p.state.size() + p.extra.size();
+    }
+    case event_type::auction: {
+      const auction& a = e.new_auction;
+      return 8 + a.item_name.size() + a.description.size() + 5 * 8 + a.extra.size();
+    }
+    default:
+      return 4 * 8 + e.new_bid.extra.size();
   }
 }
 
 const std::string& extra_of(const event& e) {
   switch (e.type) {
-  case event_type::person:
-    return e.new_person.extra;
-  case event_type::auction:
-    return e.new_auction.extra;
-  default:
-    return e.new_bid.extra;
+    case event_type::person:
+      return e.new_person.extra;
+    case event_type::auction:
+      return e.new_auction.extra;
+    default:
+      return e.new_bid.extra;
   }
 }
 
@@ -318,8 +318,8 @@ BOOST_AUTO_TEST_CASE(the_source_generator_makes_the_events_make_event_makes) {
   // from it; make_event draws them every time.
   for (std::int64_t group : {1, 7}) {
     generator_config c;
-    c.seed = spate::test::test_seed("the_source_generator_makes_the_events_make_event_makes group " +
-                                     std::to_string(group));
+    c.seed = spate::test::test_seed(
+        "the_source_generator_makes_the_events_make_event_makes group " + std::to_string(group));
     c.out_of_order_group_size = group;
     event_generator gen(c);
     for (std::uint64_t n = 0; n < 50000; ++n) {

@@ -68,15 +68,15 @@ generated generate(const generator_config& c, std::int64_t count) {
     record_rng rng(generator_record_seed(c.seed, n));
     event e = make_event(c, n, rng);
     switch (e.type) {
-    case event_type::person:
-      g.persons.push_back(std::move(e.new_person));
-      break;
-    case event_type::auction:
-      g.auctions.push_back(std::move(e.new_auction));
-      break;
-    case event_type::bid:
-      g.bids.push_back(std::move(e.new_bid));
-      break;
+      case event_type::person:
+        g.persons.push_back(std::move(e.new_person));
+        break;
+      case event_type::auction:
+        g.auctions.push_back(std::move(e.new_auction));
+        break;
+      case event_type::bid:
+        g.bids.push_back(std::move(e.new_bid));
+        break;
     }
   }
   return g;
@@ -177,14 +177,10 @@ bid_row row_of(const bid& b) {
 
 //! (auction, bidder, price, date_time)
 using short_bid_row = std::tuple<std::int64_t, std::int64_t, std::int64_t, timestamp>;
-short_bid_row short_row(const bid& b) {
-  return {b.auction, b.bidder, b.price, b.date_time};
-}
+short_bid_row short_row(const bid& b) { return {b.auction, b.bidder, b.price, b.date_time}; }
 
 //! Prices in thousandths of a euro cent: 0.908 * price * 1000 = 908 * price.
-std::int64_t milli(double euros) {
-  return std::llround(euros * 1000.0);
-}
+std::int64_t milli(double euros) { return std::llround(euros * 1000.0); }
 
 using daily_row = std::tuple<std::string, std::string, std::string, std::int64_t, std::int64_t,
                              std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,

@@ -27,9 +27,15 @@ void set_ns(keyed_state_backend& b, int ns) {
 
 using avg_acc = std::pair<std::int64_t, std::int64_t>; // sum, count
 aggregating_state_descriptor<int, avg_acc, double> average_descriptor() {
-  return {"avg", [] { return avg_acc{0, 0}; },
-          [](const int& v, avg_acc a) { return avg_acc{a.first + v, a.second + 1}; },
-          [](const avg_acc& a) { return double(a.first) / double(a.second); }, {}};
+  return {"avg",
+          [] {
+            return avg_acc{0, 0};
+          },
+          [](const int& v, avg_acc a) {
+            return avg_acc{a.first + v, a.second + 1};
+          },
+          [](const avg_acc& a) { return double(a.first) / double(a.second); },
+          {}};
 }
 
 } // namespace
@@ -217,10 +223,10 @@ BOOST_AUTO_TEST_CASE(registry_returns_same_object_and_rejects_other_types) {
                         spate::error, error_is(errc::invalid_argument, "'counter'"));
   BOOST_CHECK_EXCEPTION(b.get_list_state(list_state_descriptor<int>{"counter"}), spate::error,
                         error_is(errc::invalid_argument, "'counter'"));
-  BOOST_CHECK_EXCEPTION((b.get_map_state(map_state_descriptor<int, int>{"counter"})),
-                        spate::error, error_is(errc::invalid_argument, "value state"));
-  BOOST_CHECK_EXCEPTION(b.get_reducing_state(reducing_state_descriptor<int>{"r", {}}),
-                        spate::error, error_is(errc::invalid_argument, "'r'"));
+  BOOST_CHECK_EXCEPTION((b.get_map_state(map_state_descriptor<int, int>{"counter"})), spate::error,
+                        error_is(errc::invalid_argument, "value state"));
+  BOOST_CHECK_EXCEPTION(b.get_reducing_state(reducing_state_descriptor<int>{"r", {}}), spate::error,
+                        error_is(errc::invalid_argument, "'r'"));
   BOOST_CHECK_EXCEPTION(b.get_value_state(value_state_descriptor<int>{"default"}), spate::error,
                         error_is(errc::invalid_argument, "'default'"));
   BOOST_CHECK_EXCEPTION(b.get_value_state(value_state_descriptor<int>{""}), spate::error,

@@ -75,9 +75,15 @@ struct system_under_test {
     r = &b->get_reducing_state(reducing_state_descriptor<std::int64_t>{
         "r", [](const std::int64_t& x, const std::int64_t& y) { return x + y; }});
     a = &b->get_aggregating_state(aggregating_state_descriptor<int, avg_acc, double>{
-        "a", [] { return avg_acc{0, 0}; },
-        [](const int& x, avg_acc acc) { return avg_acc{acc.first + x, acc.second + 1}; },
-        [](const avg_acc& acc) { return double(acc.first) / double(acc.second); }, {}});
+        "a",
+        [] {
+          return avg_acc{0, 0};
+        },
+        [](const int& x, avg_acc acc) {
+          return avg_acc{acc.first + x, acc.second + 1};
+        },
+        [](const avg_acc& acc) { return double(acc.first) / double(acc.second); },
+        {}});
   }
   void select(slot s) {
     b->set_current_key(s.first);
@@ -134,9 +140,9 @@ BOOST_DATA_TEST_CASE(randomized_against_model,
                                   std::size_t{1} << 16}) *
                          bdata::make({std::size_t{1}, default_ingest_min_entries}),
                      cache, ingest) {
-  const std::uint64_t seed = spate::test::test_seed("randomized_against_model cache=" +
-                                                     std::to_string(cache) +
-                                                     " ingest=" + std::to_string(ingest));
+  const std::uint64_t seed =
+      spate::test::test_seed("randomized_against_model cache=" + std::to_string(cache) +
+                             " ingest=" + std::to_string(ingest));
   std::mt19937_64 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
   temp_dir dir;
@@ -151,8 +157,14 @@ BOOST_DATA_TEST_CASE(randomized_against_model,
     t.select(s);
     int x = pick(1000);
     switch (pick(20)) {
-      case 0: t.v->update("s" + std::to_string(x)); md.v[s] = "s" + std::to_string(x); break;
-      case 1: t.v->clear(); md.v.erase(s); break;
+      case 0:
+        t.v->update("s" + std::to_string(x));
+        md.v[s] = "s" + std::to_string(x);
+        break;
+      case 1:
+        t.v->clear();
+        md.v.erase(s);
+        break;
       case 2:
         if (std::string* p = t.v->mutate()) {
           BOOST_REQUIRE(md.v.count(s));
@@ -162,29 +174,60 @@ BOOST_DATA_TEST_CASE(randomized_against_model,
           BOOST_TEST(!md.v.count(s));
         }
         break;
-      case 3: t.l->add(x); md.l[s].push_back(x); break;
-      case 4: t.l->add_all({x, x + 1}); md.l[s].insert(md.l[s].end(), {x, x + 1}); break;
-      case 5: t.l->update({x}); md.l[s] = {x}; break;
-      case 6: t.l->clear(); md.l.erase(s); break;
-      case 7: t.m->put(x % 10, x); md.m[s][x % 10] = x; break;
+      case 3:
+        t.l->add(x);
+        md.l[s].push_back(x);
+        break;
+      case 4:
+        t.l->add_all({x, x + 1});
+        md.l[s].insert(md.l[s].end(), {x, x + 1});
+        break;
+      case 5:
+        t.l->update({x});
+        md.l[s] = {x};
+        break;
+      case 6:
+        t.l->clear();
+        md.l.erase(s);
+        break;
+      case 7:
+        t.m->put(x % 10, x);
+        md.m[s][x % 10] = x;
+        break;
       case 8:
         t.m->remove(x % 10);
         if (md.m.count(s))
           md.m[s].erase(x % 10);
         break;
-      case 9: t.m->clear(); md.m.erase(s); break;
+      case 9:
+        t.m->clear();
+        md.m.erase(s);
+        break;
       case 10: {
         auto it = md.m.find(s);
         bool has = it != md.m.end() && it->second.count(x % 10);
         BOOST_TEST(t.m->contains(x % 10) == has);
-        BOOST_TEST(t.m->get(x % 10) == (has ? std::optional<int>(it->second.at(x % 10))
-                                            : std::nullopt));
+        BOOST_TEST(t.m->get(x % 10) ==
+                   (has ? std::optional<int>(it->second.at(x % 10)) : std::nullopt));
         break;
       }
-      case 11: t.r->add(x); md.r[s] += x; break;
-      case 12: t.r->clear(); md.r.erase(s); break;
-      case 13: t.a->add(x); md.a[s].first += x; md.a[s].second += 1; break;
-      case 14: t.a->clear(); md.a.erase(s); break;
+      case 11:
+        t.r->add(x);
+        md.r[s] += x;
+        break;
+      case 12:
+        t.r->clear();
+        md.r.erase(s);
+        break;
+      case 13:
+        t.a->add(x);
+        md.a[s].first += x;
+        md.a[s].second += 1;
+        break;
+      case 14:
+        t.a->clear();
+        md.a.erase(s);
+        break;
       case 15:
         if (pick(2) == 0)
           t.b->flush();
@@ -197,7 +240,9 @@ BOOST_DATA_TEST_CASE(randomized_against_model,
           break;
         }
         [[fallthrough]];
-      default: check_slot(t, md, s); break;
+      default:
+        check_slot(t, md, s);
+        break;
     }
     BOOST_TEST(t.v->cached_entries() <= bound);
     BOOST_TEST(t.l->cached_entries() <= bound);
@@ -249,7 +294,7 @@ BOOST_AUTO_TEST_CASE(clearing_what_rocksdb_never_held_writes_nothing) {
   b.set_current_key(1);
   BOOST_TEST(v.get() == nullptr); // read: RocksDB has no entry
   v.update(10);
-  BOOST_TEST(l.add(1));           // the list was empty
+  BOOST_TEST(l.add(1)); // the list was empty
   BOOST_TEST(!l.add(2));
   v.clear();
   l.clear();
@@ -310,9 +355,15 @@ BOOST_AUTO_TEST_CASE(warm_cache_hits_do_not_allocate) {
   auto& r = b.get_reducing_state(reducing_state_descriptor<std::int64_t>{
       "r", [](const std::int64_t& x, const std::int64_t& y) { return x + y; }});
   auto& a = b.get_aggregating_state(aggregating_state_descriptor<int, avg_acc, double>{
-      "a", [] { return avg_acc{0, 0}; },
-      [](const int& x, avg_acc acc) { return avg_acc{acc.first + x, acc.second + 1}; },
-      [](const avg_acc& acc) { return double(acc.first) / double(acc.second); }, {}});
+      "a",
+      [] {
+        return avg_acc{0, 0};
+      },
+      [](const int& x, avg_acc acc) {
+        return avg_acc{acc.first + x, acc.second + 1};
+      },
+      [](const avg_acc& acc) { return double(acc.first) / double(acc.second); },
+      {}});
   std::vector<std::string> keys; // longer than the small-string buffer
   for (int k = 0; k < 16; ++k)
     keys.push_back("customer-00000000000" + std::to_string(k));
@@ -430,9 +481,7 @@ BOOST_AUTO_TEST_CASE(a_prepared_flush_lands_on_another_thread_and_holds_writes_b
     BOOST_TEST(*v.get() == 3);
     v.clear(); // cached: no write yet
     bool landed = false;
-    std::thread writer([&] {
-      prepared->apply([&](rocksdb::DB*) { landed = true; });
-    });
+    std::thread writer([&] { prepared->apply([&](rocksdb::DB*) { landed = true; }); });
     writer.join();
     BOOST_TEST(landed);
     BOOST_TEST(count_raw(b, "v") == 9u); // the flush waits for nothing now; key 3 deleted
@@ -548,8 +597,8 @@ BOOST_AUTO_TEST_CASE(a_cleared_entry_set_again_stays_cleared_across_an_eviction)
   auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
   b.set_current_key(0);
   v.update(1);
-  b.flush(); // RocksDB holds 1
-  v.clear(); // listed Delete
+  b.flush();                      // RocksDB holds 1
+  v.clear();                      // listed Delete
   BOOST_TEST(v.get() == nullptr); // a miss: cached as absent, RocksDB "known" not to hold it
   v.update(2);
   BOOST_TEST(*v.get() == 2); // referenced: survives the eviction below

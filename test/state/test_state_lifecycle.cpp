@@ -20,17 +20,23 @@ const std::vector<std::size_t> cache_sizes{1 << 16, 0, 4};
 
 using avg_acc = std::pair<std::int64_t, std::int64_t>; // sum, count
 aggregating_state_descriptor<int, avg_acc, double> average_descriptor() {
-  return {"avg", [] { return avg_acc{0, 0}; },
-          [](const int& v, avg_acc a) { return avg_acc{a.first + v, a.second + 1}; },
-          [](const avg_acc& a) { return double(a.first) / double(a.second); }, {}};
+  return {"avg",
+          [] {
+            return avg_acc{0, 0};
+          },
+          [](const int& v, avg_acc a) {
+            return avg_acc{a.first + v, a.second + 1};
+          },
+          [](const avg_acc& a) { return double(a.first) / double(a.second); },
+          {}};
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(bad_options_and_locked_directory) {
   temp_dir dir;
-  BOOST_CHECK_EXCEPTION(keyed_state_backend(make_options(dir.path(), 16, {0, 128})),
-                        spate::error, error_is(errc::invalid_argument, "[0, 128]"));
+  BOOST_CHECK_EXCEPTION(keyed_state_backend(make_options(dir.path(), 16, {0, 128})), spate::error,
+                        error_is(errc::invalid_argument, "[0, 128]"));
   BOOST_CHECK_EXCEPTION(keyed_state_backend(make_options("", 16)), spate::error,
                         error_is(errc::invalid_argument, "directory"));
   keyed_state_backend first(make_options(dir.sub("a/b/c"), 16)); // parents created

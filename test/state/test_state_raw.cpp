@@ -58,7 +58,8 @@ BOOST_AUTO_TEST_CASE(rescale_one_backend_into_two) {
   BOOST_TEST(in_range == expected);
 
   keyed_state_backend low(make_options(dir.sub("low"), 16, key_group_range_for_subtask(128, 2, 0)));
-  keyed_state_backend high(make_options(dir.sub("high"), 0, key_group_range_for_subtask(128, 2, 1)));
+  keyed_state_backend high(
+      make_options(dir.sub("high"), 0, key_group_range_for_subtask(128, 2, 1)));
   BOOST_TEST(low.key_groups() == (key_group_range{0, 63}));
   for (auto* target : {&low, &high})
     for (const auto& name : source.state_names())
@@ -67,10 +68,12 @@ BOOST_AUTO_TEST_CASE(rescale_one_backend_into_two) {
   for (int k = 0; k < 500; ++k) {
     keyed_state_backend& owner = group_of(k) < 64 ? low : high;
     keyed_state_backend& other = group_of(k) < 64 ? high : low;
-    BOOST_CHECK_EXCEPTION(other.set_current_key(k), spate::error, error_is(errc::nondeterministic, "key group"));
+    BOOST_CHECK_EXCEPTION(other.set_current_key(k), spate::error,
+                          error_is(errc::nondeterministic, "key group"));
     owner.set_current_key(k);
     BOOST_TEST(owner.get_value_state(vd).value().value_or(-1) == k * 7);
-    BOOST_TEST(owner.get_list_state(ld).get() == (std::vector<std::string>{"n" + std::to_string(k)}));
+    BOOST_TEST(owner.get_list_state(ld).get() ==
+               (std::vector<std::string>{"n" + std::to_string(k)}));
     auto& pairs = owner.get_map_state(md);
     BOOST_TEST(pairs.is_empty()); // the map entries live in namespace k % 3
     owner.set_current_namespace(k % 3);

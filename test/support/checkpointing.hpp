@@ -69,11 +69,10 @@ struct paced_source final : source_function<std::pair<std::int64_t, std::int64_t
 inline source_spec<std::pair<std::int64_t, std::int64_t>>
 paced(std::int64_t origin, std::int64_t count, std::size_t per_poll,
       std::chrono::milliseconds pause, bool end_when_done = true) {
-  return {"paced-" + std::to_string(origin),
-          [=] {
-            return std::make_unique<paced_source>(origin, count, per_poll, pause, end_when_done);
-          },
-          true};
+  return {
+      "paced-" + std::to_string(origin),
+      [=] { return std::make_unique<paced_source>(origin, count, per_poll, pause, end_when_done); },
+      true};
 }
 
 //! What a two-phase-commit sink made visible, shared by its instances.

@@ -161,8 +161,8 @@ public:
   const std::vector<std::string>& options() const { return options_; }
 
   daemon_process& start_jobmanager() {
-    jobmanager_ = std::make_unique<daemon_process>(command("jobmanager"),
-                                                   dir_.str() + "/jobmanager.log");
+    jobmanager_ =
+        std::make_unique<daemon_process>(command("jobmanager"), dir_.str() + "/jobmanager.log");
     return *jobmanager_;
   }
   daemon_process& start_taskmanager() {

@@ -28,8 +28,8 @@ inline std::string shell(const std::string& command) {
     out.append(buf, n);
   int status = ::pclose(p);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command +
-                             "\n" + out);
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" +
+                             out);
   return out;
 }
 

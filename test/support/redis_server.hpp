@@ -120,21 +120,21 @@ private:
   }
   static void flatten(const redisReply* r, std::vector<std::string>& out, std::string& error) {
     switch (r->type) {
-    case REDIS_REPLY_ARRAY:
-      for (std::size_t i = 0; i < r->elements; ++i)
-        flatten(r->element[i], out, error);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.push_back(std::to_string(r->integer));
-      break;
-    case REDIS_REPLY_NIL:
-      out.push_back("(nil)");
-      break;
-    case REDIS_REPLY_ERROR:
-      error.assign(r->str, r->len);
-      break;
-    default:
-      out.emplace_back(r->str, r->len);
+      case REDIS_REPLY_ARRAY:
+        for (std::size_t i = 0; i < r->elements; ++i)
+          flatten(r->element[i], out, error);
+        break;
+      case REDIS_REPLY_INTEGER:
+        out.push_back(std::to_string(r->integer));
+        break;
+      case REDIS_REPLY_NIL:
+        out.push_back("(nil)");
+        break;
+      case REDIS_REPLY_ERROR:
+        error.assign(r->str, r->len);
+        break;
+      default:
+        out.emplace_back(r->str, r->len);
     }
   }
 

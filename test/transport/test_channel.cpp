@@ -18,10 +18,10 @@ const std::string job = "0123456789abcdef0123456789abcdef";
 struct ends {
   // Task (chain 0, subtask 1) here sends to task (chain 2, subtask 0) there.
   channel_sender sender{channel_head{job, 3, 0, 1, 2, 0, 0, 0}, "tm-b"};
-  channel_receiver receiver{channel_head{job, 3, 2, 0, 0, 1, 0, 0},
-                            {make_batch_factory<std::string>(), nullptr,
-                             make_batch_factory<std::int64_t>()},
-                            "tm-a"};
+  channel_receiver receiver{
+      channel_head{job, 3, 2, 0, 0, 1, 0, 0},
+      {make_batch_factory<std::string>(), nullptr, make_batch_factory<std::int64_t>()},
+      "tm-a"};
 };
 
 //! Decodes a frame as the receiving process does: the frame, then its head.
@@ -57,8 +57,8 @@ BOOST_AUTO_TEST_CASE(batches_and_control_events_cross_in_order) {
   BOOST_TEST(head.sender_channel == 5);
   BOOST_TEST(head.seq == 0u);
   BOOST_TEST(e.receiver.accept(head.seq, head.channel).empty());
-  auto got = e.receiver.decode_batch(head.channel, f.payload.data() + offset,
-                                     f.payload.size() - offset);
+  auto got =
+      e.receiver.decode_batch(head.channel, f.payload.data() + offset, f.payload.size() - offset);
   auto& values = batch_cast<std::string>(*got).values;
   BOOST_TEST((values == std::vector<std::string>{"a", "bb"}));
 
@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_codec_errors_naming_the_peer) {
     BOOST_FAIL("no error");
   } catch (const error& x) {
     BOOST_TEST(x.code() == errc::codec);
-    BOOST_TEST(std::string(x.what()).find("bad batch from TaskManager 'tm-a'") != std::string::npos);
+    BOOST_TEST(std::string(x.what()).find("bad batch from TaskManager 'tm-a'") !=
+               std::string::npos);
   }
   // A control event of an unknown kind, and a barrier flag on a watermark.
   for (auto [kind, barrier] : {std::pair{9, false}, std::pair{-1, false}, std::pair{0, true}}) {

@@ -114,7 +114,8 @@ BOOST_AUTO_TEST_CASE(bad_frames_and_handler_errors_are_dropped_and_counted) {
   auto good = encode_frame(frame_type::heartbeat, "ok");
   auto bad = good;
   bad[bad.size() - 1] ^= 1; // checksum
-  for (auto& m : {std::string("junk"), bad, good.substr(0, 5), encode_frame(frame_type::data, "throw"), good}) {
+  for (auto& m : {std::string("junk"), bad, good.substr(0, 5),
+                  encode_frame(frame_type::data, "throw"), good}) {
     zmq::message_t msg(m.data(), m.size());
     raw.send(msg, zmq::send_flags::none);
   }

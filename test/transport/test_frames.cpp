@@ -175,8 +175,8 @@ BOOST_AUTO_TEST_CASE(crc32c_hardware_and_table_paths_agree) {
     BOOST_TEST(whole == spate::detail::crc32c_portable(s.data() + off, s.size() - off));
     // Chained: the CRC of a prefix continues into the rest.
     std::size_t cut = off + (s.size() - off) / 3;
-    auto chained = spate::crc32c(s.data() + cut, s.size() - cut,
-                                 spate::crc32c(s.data() + off, cut - off));
+    auto chained =
+        spate::crc32c(s.data() + cut, s.size() - cut, spate::crc32c(s.data() + off, cut - off));
     BOOST_TEST(chained == whole);
   }
 }

@@ -80,7 +80,8 @@ std::shared_ptr<any_batch> channel_sender::recycled(std::int32_t channel) {
 
 channel_receiver::channel_receiver(channel_head credit_head, std::vector<batch_factory> factories,
                                    std::string peer)
-    : credit_head_(std::move(credit_head)), factories_(std::move(factories)), peer_(std::move(peer)) {
+    : credit_head_(std::move(credit_head)), factories_(std::move(factories)),
+      peer_(std::move(peer)) {
   for (auto& f : factories_)
     types_.push_back(f ? &f()->record_type() : nullptr);
 }
@@ -127,8 +128,7 @@ control_payload channel_receiver::decode_control(const char* data, std::size_t s
   try {
     c = decode<control_payload>(data, size, "control frame");
   } catch (const std::exception& e) {
-    throw error(errc::codec,
-                "bad control frame from TaskManager '" + peer_ + "': " + e.what());
+    throw error(errc::codec, "bad control frame from TaskManager '" + peer_ + "': " + e.what());
   }
   if (c.kind < static_cast<std::int32_t>(control_kind::watermark) ||
       c.kind > static_cast<std::int32_t>(control_kind::barrier) ||

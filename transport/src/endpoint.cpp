@@ -27,8 +27,7 @@ struct endpoint::impl {
   // Owned by the I/O thread.
   std::map<std::string, std::unique_ptr<zmq::socket_t>> peers;
   std::map<std::string, std::string> addresses;
-  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0},
-      rejected{0};
+  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0};
 };
 
 namespace {
@@ -55,9 +54,7 @@ endpoint::endpoint(std::string id, const std::string& bind, handler on_frame)
   thread_ = std::thread([this] { run(); });
 }
 
-endpoint::~endpoint() {
-  stop();
-}
+endpoint::~endpoint() { stop(); }
 
 int endpoint::port() const {
   auto colon = address_.rfind(':');
@@ -181,60 +178,60 @@ void endpoint::run() {
       }
       for (auto& c : work) {
         try {
-        switch (c.kind) {
-          case command::stop_io: {
-            std::lock_guard<std::mutex> lock(im.mu);
-            im.stopped = true;
-            im.queue.clear();
-            im.peers.clear();
-            im.router.close();
-            return;
-          }
-          case command::connect_peer: {
-            auto& a = im.addresses[c.peer];
-            if (a == c.data && im.peers.count(c.peer))
-              break;
-            a = c.data;
-            auto s = std::make_unique<zmq::socket_t>(im.ctx, zmq::socket_type::dealer);
-            s->set(zmq::sockopt::linger, 0);
-            s->set(zmq::sockopt::sndhwm, 0);
-            s->set(zmq::sockopt::routing_id, id_);
-            s->set(zmq::sockopt::reconnect_ivl, 100);
-            s->set(zmq::sockopt::reconnect_ivl_max, 1000);
-            try {
-              s->connect(c.data);
-            } catch (const zmq::error_t& e) {
-              spate::log().warn("endpoint {}: cannot connect to '{}' at '{}': {}", id_, c.peer,
-                                c.data, e.what());
-              break;
+          switch (c.kind) {
+            case command::stop_io: {
+              std::lock_guard<std::mutex> lock(im.mu);
+              im.stopped = true;
+              im.queue.clear();
+              im.peers.clear();
+              im.router.close();
+              return;
             }
-            im.peers[c.peer] = std::move(s);
-            break;
-          }
-          case command::disconnect_peer:
-            im.peers.erase(c.peer);
-            im.addresses.erase(c.peer);
-            break;
-          case command::send_frame: {
-            auto it = im.peers.find(c.peer);
-            if (it == im.peers.end()) {
-              spate::log().debug("endpoint {}: dropped a frame for unknown peer '{}'", id_,
-                                 c.peer);
+            case command::connect_peer: {
+              auto& a = im.addresses[c.peer];
+              if (a == c.data && im.peers.count(c.peer))
+                break;
+              a = c.data;
+              auto s = std::make_unique<zmq::socket_t>(im.ctx, zmq::socket_type::dealer);
+              s->set(zmq::sockopt::linger, 0);
+              s->set(zmq::sockopt::sndhwm, 0);
+              s->set(zmq::sockopt::routing_id, id_);
+              s->set(zmq::sockopt::reconnect_ivl, 100);
+              s->set(zmq::sockopt::reconnect_ivl_max, 1000);
+              try {
+                s->connect(c.data);
+              } catch (const zmq::error_t& e) {
+                spate::log().warn("endpoint {}: cannot connect to '{}' at '{}': {}", id_, c.peer,
+                                  c.data, e.what());
+                break;
+              }
+              im.peers[c.peer] = std::move(s);
               break;
             }
-            std::size_t n = c.data.size();
-            // The frame's bytes go to ZeroMQ without a copy; it frees them.
-            auto* owned = new std::string(std::move(c.data));
-            zmq::message_t msg(
-                owned->data(), n,
-                [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
-            if (it->second->send(msg, zmq::send_flags::dontwait)) {
-              ++im.frames_out;
-              im.bytes_out += n;
+            case command::disconnect_peer:
+              im.peers.erase(c.peer);
+              im.addresses.erase(c.peer);
+              break;
+            case command::send_frame: {
+              auto it = im.peers.find(c.peer);
+              if (it == im.peers.end()) {
+                spate::log().debug("endpoint {}: dropped a frame for unknown peer '{}'", id_,
+                                   c.peer);
+                break;
+              }
+              std::size_t n = c.data.size();
+              // The frame's bytes go to ZeroMQ without a copy; it frees them.
+              auto* owned = new std::string(std::move(c.data));
+              zmq::message_t msg(
+                  owned->data(), n,
+                  [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
+              if (it->second->send(msg, zmq::send_flags::dontwait)) {
+                ++im.frames_out;
+                im.bytes_out += n;
+              }
+              break;
             }
-            break;
           }
-        }
         } catch (const zmq::error_t& e) {
           // Out of sockets or memory: this command fails, the endpoint goes on.
           spate::log().error("endpoint {}: cannot {} '{}': {}", id_,

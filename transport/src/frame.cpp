@@ -69,8 +69,7 @@ namespace {
 void check_size(frame_type type, std::size_t size) {
   if (size > max_payload)
     throw error(errc::invalid_argument, std::string(to_string(type)) + " frame payload of " +
-                                            std::to_string(size) +
-                                            " bytes exceeds the limit of " +
+                                            std::to_string(size) + " bytes exceeds the limit of " +
                                             std::to_string(max_payload));
 }
 

@@ -18,7 +18,16 @@
 namespace spate {
 
 //! Flink's job states (the subset a mini cluster goes through).
-enum class job_status { created, running, failing, failed, cancelling, canceled, finished, restarting };
+enum class job_status {
+  created,
+  running,
+  failing,
+  failed,
+  cancelling,
+  canceled,
+  finished,
+  restarting
+};
 
 //! Flink's spelling: "RUNNING", "FINISHED", ...
 const char* to_string(job_status s);

@@ -55,8 +55,8 @@ public:
 };
 
 //! Creates the writer of an edge once the partitioning is resolved.
-using writer_factory = std::function<std::unique_ptr<record_writer>(
-    partitioning, channel_set*, const writer_params&)>;
+using writer_factory =
+    std::function<std::unique_ptr<record_writer>(partitioning, channel_set*, const writer_params&)>;
 
 namespace detail {
 

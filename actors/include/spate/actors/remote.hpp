@@ -38,9 +38,8 @@ public:
   //! Slots for an attempt with these parallelisms per chain (slot sharing:
   //! subtask i of every chain shares a slot). nullopt and `why` when the free
   //! slots do not suffice now.
-  virtual std::optional<task_assignment> place(const std::string& job_id,
-                                               const std::vector<int>& parallelism,
-                                               std::string& why) = 0;
+  virtual std::optional<task_assignment>
+  place(const std::string& job_id, const std::vector<int>& parallelism, std::string& why) = 0;
   //! Every task of the attempt is gone: its slots are free again.
   virtual void release(const std::string& job_id) = 0;
   //! What a TaskManager needs to build the same graph (opaque here).

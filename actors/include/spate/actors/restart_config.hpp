@@ -20,8 +20,8 @@ inline constexpr const char* restart_strategy = "restart-strategy.type";
 struct restart_config {
   enum kind_t { none, fixed_delay, exponential_delay, failure_rate };
   kind_t kind = none;
-  std::int64_t attempts = 0;                 //!< fixed-delay
-  std::chrono::milliseconds delay{1000};     //!< fixed-delay, failure-rate
+  std::int64_t attempts = 0;             //!< fixed-delay
+  std::chrono::milliseconds delay{1000}; //!< fixed-delay, failure-rate
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5 * 60 * 1000};
   double multiplier = 2.0;
@@ -51,7 +51,7 @@ private:
   restart_config config_;
   const clock& clock_;
   std::int64_t attempts_ = 0;
-  std::chrono::milliseconds backoff_{0}; //!< exponential-delay: the last delay
+  std::chrono::milliseconds backoff_{0};     //!< exponential-delay: the last delay
   std::optional<std::int64_t> last_failure_; //!< exponential-delay, monotonic ms
   std::deque<std::int64_t> failures_;        //!< failure-rate, monotonic ms
 };

@@ -63,8 +63,7 @@ public:
 
   //! "name (i/p)" as Flink prints subtasks, 1-based.
   std::string subtask_name() const {
-    return task_name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(parallelism) +
-           ")";
+    return task_name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(parallelism) + ")";
   }
 };
 

@@ -123,8 +123,8 @@ public:
   auto map(F f) {
     using Out = std::decay_t<std::invoke_result_t<F&, T&&>>;
     return detail::add_one_input<Out>(
-        this->env_, "Map",
-        [f] { return std::make_unique<detail::map_operator<T, Out, F>>(f); }, inputs_, false);
+        this->env_, "Map", [f] { return std::make_unique<detail::map_operator<T, Out, F>>(f); },
+        inputs_, false);
   }
 
   //! Keeps the records for which `f(const T&)` is true.
@@ -141,8 +141,7 @@ public:
     using Out = typename detail::inner_type<detail::arg_t<F, 1>>::type;
     return detail::add_one_input<Out>(
         this->env_, "Flat Map",
-        [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); }, inputs_,
-        false);
+        [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); }, inputs_, false);
   }
 
   //! A process_function<T, R> subclass, or a lambda
@@ -152,8 +151,7 @@ public:
     using Out = typename out_of_process<F>::type;
     return detail::add_one_input<Out>(
         this->env_, "Process",
-        [f] { return std::make_unique<detail::process_operator<T, Out, F>>(f); }, inputs_,
-        false);
+        [f] { return std::make_unique<detail::process_operator<T, Out, F>>(f); }, inputs_, false);
   }
 
   //! Sets event timestamps and emits watermarks (Flink's
@@ -161,7 +159,9 @@ public:
   stream<T> assign_timestamps_and_watermarks(watermark_strategy<T> strategy) {
     return detail::add_one_input<T>(
         this->env_, "Timestamps/Watermarks",
-        [strategy] { return std::make_unique<detail::timestamps_watermarks_operator<T>>(strategy); },
+        [strategy] {
+          return std::make_unique<detail::timestamps_watermarks_operator<T>>(strategy);
+        },
         inputs_, false);
   }
 
@@ -209,8 +209,8 @@ public:
   template <class X>
   stream<X> side_output(const output_tag<X>& tag) {
     auto& v = this->vertex("side_output");
-    return stream<X>(this->env_, {{v.id, tag.id, partitioning::automatic,
-                                   make_writer_factory<X>(), make_batch_factory<X>()}});
+    return stream<X>(this->env_, {{v.id, tag.id, partitioning::automatic, make_writer_factory<X>(),
+                                   make_batch_factory<X>()}});
   }
 
   //! Adds a sink; returns a handle to name it or set its parallelism.
@@ -347,7 +347,8 @@ public:
   //! Joins each record of this stream with the records of `other` whose
   //! timestamps lie within bounds of its own (Flink's intervalJoin).
   template <class B, class KB>
-  interval_join_builder<K, T, B, KeySel, KB> interval_join(const keyed_stream<K, B, KB>& other) const {
+  interval_join_builder<K, T, B, KeySel, KB>
+  interval_join(const keyed_stream<K, B, KB>& other) const {
     return interval_join_builder<K, T, B, KeySel, KB>(env_, inputs_, other.inputs(), key_,
                                                       other.key_selector());
   }
@@ -487,7 +488,7 @@ public:
     v.keyed = true;
     v.make_operator = [ka, kb, f] {
       return std::make_unique<detail::keyed_co_process_operator<K, A, B, Out, KA, KB, F>>(ka, kb,
-                                                                                         f);
+                                                                                          f);
     };
     return stream<Out>(env_, env_->add_two_input_operator(std::move(v), a_, b_));
   }

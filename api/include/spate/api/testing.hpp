@@ -233,9 +233,9 @@ public:
                       std::to_string(ctx_.max_parallelism));
     const harness_snapshot* restore = options.restore ? &*options.restore : nullptr;
     if (restore && restore->metadata().uid != ctx_.operator_uid)
-      throw error(errc::invalid_argument,
-                  "operator_harness: the snapshot is of operator '" + restore->metadata().uid +
-                      "', this harness runs '" + ctx_.operator_uid + "' (give both the same uid)");
+      throw error(errc::invalid_argument, "operator_harness: the snapshot is of operator '" +
+                                              restore->metadata().uid + "', this harness runs '" +
+                                              ctx_.operator_uid + "' (give both the same uid)");
     ctx_.subtask = options.subtask;
     ctx_.parallelism = options.parallelism;
     ctx_.config = &env_.config();

@@ -76,9 +76,9 @@ public:
   explicit timestamps_watermarks_operator(watermark_strategy<T> s) : strategy_(std::move(s)) {}
 
   void open() override {
-    interval_ = ctx_->config->get_duration(options::watermark_interval,
-                                           std::chrono::milliseconds(200))
-                    .count();
+    interval_ =
+        ctx_->config->get_duration(options::watermark_interval, std::chrono::milliseconds(200))
+            .count();
     if (interval_ < 0)
       throw error(errc::invalid_argument, std::string("configuration '") +
                                               options::watermark_interval +
@@ -240,7 +240,9 @@ private:
     bool idle;
   };
 
-  timestamp initial_max_ts() const { return std::max(min_watermark + bound_ + 1, restored_max_ts_); }
+  timestamp initial_max_ts() const {
+    return std::max(min_watermark + bound_ + 1, restored_max_ts_);
+  }
 
   //! The minimum of the active splits' watermarks; when every split is idle,
   //! the highest (as a task whose inputs all went idle).

@@ -92,8 +92,8 @@ namespace detail {
 
 inline void check_positive(std::chrono::milliseconds d, const char* what) {
   if (d.count() <= 0)
-    throw error(errc::invalid_argument, std::string(what) + " must be positive, got " +
-                                            std::to_string(d.count()) + " ms");
+    throw error(errc::invalid_argument,
+                std::string(what) + " must be positive, got " + std::to_string(d.count()) + " ms");
 }
 
 inline window_assigner make_tumbling(bool event_time, std::chrono::milliseconds size,

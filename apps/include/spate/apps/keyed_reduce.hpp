@@ -18,8 +18,7 @@ struct keyed_event {
 };
 
 //! generator -> map -> key_by -> reduce (the running sum of values per key).
-stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen,
-                                 std::int64_t keys);
+stream<keyed_event> keyed_reduce(environment& env, const generator_options& gen, std::int64_t keys);
 
 //! Count and sum of one key in one window (the keyed-window benchmark).
 struct window_count {

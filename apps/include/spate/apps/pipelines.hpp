@@ -26,9 +26,9 @@ source_spec<std::string> sensor_generator(generator_options g, double events_per
 //! Sensor readings (JSON lines) to {"sensor_id", "status": "CLUSTER_ACTIVE",
 //! "temperature", "timestamp"}: what sensor_to_redis writes. Malformed lines
 //! are skipped and counted (numMalformedRecords).
-stream<std::string> sensor_status(stream<std::string> readings,
-                                  std::shared_ptr<malformed_counter> malformed =
-                                      std::make_shared<malformed_counter>());
+stream<std::string>
+sensor_status(stream<std::string> readings,
+              std::shared_ptr<malformed_counter> malformed = std::make_shared<malformed_counter>());
 
 //! produce_tweets, produce_clicks, produce_stock_prices, produce_sensors,
 //! kafka_replicate and sensor_to_redis.

@@ -111,8 +111,8 @@ private:
   void abort_pending(errc code, const std::string& reason, bool counts = true);
   void complete_pending();
   checkpoint_metadata merge(const pending_checkpoint& p) const;
-  void record_stats(const pending_checkpoint& p, const std::string& status,
-                    const std::string& path, const std::string& failure);
+  void record_stats(const pending_checkpoint& p, const std::string& status, const std::string& path,
+                    const std::string& failure);
   void schedule_tick();
   std::string savepoint_dir_for(const std::string& requested);
 

@@ -25,9 +25,9 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file);
 //! naming a missing or damaged file.
 //! `known` receives, for a restore that reused the snapshot's files, each SST
 //! name mapped to its stored path (the next checkpoint references them).
-std::unique_ptr<keyed_state_backend> restore_keyed_backend(
-    const state_backend_options& so, const operator_snapshot& snap,
-    const std::string& base_dir, const std::string& scratch,
-    std::map<std::string, std::string>& known);
+std::unique_ptr<keyed_state_backend>
+restore_keyed_backend(const state_backend_options& so, const operator_snapshot& snap,
+                      const std::string& base_dir, const std::string& scratch,
+                      std::map<std::string, std::string>& known);
 
 } // namespace spate::checkpoints

@@ -34,9 +34,10 @@ public:
   //! stored paths, so they are referenced, not copied again. `prefix` must
   //! be unique per database incarnation: RocksDB reuses file numbers after a
   //! restore. Returns the handles. Throws errc::io naming the failed file.
-  keyed_state_handle upload_rocksdb_checkpoint(
-      const std::string& local_dir, std::int64_t id, const std::string& prefix,
-      const std::map<std::string, std::string>& known = {});
+  keyed_state_handle
+  upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
+                            const std::string& prefix,
+                            const std::map<std::string, std::string>& known = {});
 
   //! Writes chk-<id>/_metadata atomically; the checkpoint is complete after.
   void write_metadata(const checkpoint_metadata& m);

@@ -208,9 +208,10 @@ source_spec<T> generator_source(generator_options options, Make make,
 //! generator_source() for large records: `fill(i, rng, out)` fills record i in
 //! place (a default-constructed T), with the same guarantees.
 template <class T>
-source_spec<T> generator_source_in_place(
-    generator_options options, std::function<void(std::uint64_t seq, record_rng& rng, T& out)> fill,
-    std::string name = "generator") {
+source_spec<T>
+generator_source_in_place(generator_options options,
+                          std::function<void(std::uint64_t seq, record_rng& rng, T& out)> fill,
+                          std::string name = "generator") {
   source_spec<T> spec;
   spec.name = std::move(name);
   spec.factory = [options, fill = std::move(fill)]() -> std::unique_ptr<source_function<T>> {

@@ -120,7 +120,7 @@ public:
       try {
         std::size_t offset = 0;
         auto oh = msgpack::unpack(data, size, offset, nullptr, nullptr,
-                                 msgpack::unpack_limit(size, size, size, size, size, 64));
+                                  msgpack::unpack_limit(size, size, size, size, size, 64));
         if (offset != size)
           detail::throw_bad_batch("trailing bytes");
         const auto& o = oh.get();

@@ -45,8 +45,7 @@ inline std::ostream& operator<<(std::ostream& os, errc code) { return os << to_s
 //! The exception spate throws; `code()` tells the kind, `what()` names the input.
 class error : public std::runtime_error {
 public:
-  error(errc code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
   errc code() const noexcept { return code_; }
 
 private:

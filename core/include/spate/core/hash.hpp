@@ -86,9 +86,11 @@ template <class... Ts>
 struct stable_hash<std::tuple<Ts...>> {
   std::uint64_t operator()(const std::tuple<Ts...>& t) const noexcept {
     std::uint64_t h = 17;
-    std::apply([&h](const auto&... x) {
-      ((h = mix64(h * 31 + stable_hash<std::decay_t<decltype(x)>>{}(x))), ...);
-    }, t);
+    std::apply(
+        [&h](const auto&... x) {
+          ((h = mix64(h * 31 + stable_hash<std::decay_t<decltype(x)>>{}(x))), ...);
+        },
+        t);
     return h;
   }
 };

@@ -33,16 +33,14 @@ namespace detail {
 template <class T, class = void>
 struct has_spate_fields : std::false_type {};
 template <class T>
-struct has_spate_fields<
-    T, std::void_t<decltype(std::declval<T&>().msgpack_unpack(std::declval<const msgpack::object&>()))>>
-    : std::true_type {};
+struct has_spate_fields<T, std::void_t<decltype(std::declval<T&>().msgpack_unpack(
+                               std::declval<const msgpack::object&>()))>> : std::true_type {};
 } // namespace detail
 
 //! True when records of type T can be sent between processes.
 template <class T, class = void>
-struct wire_serializable
-    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
-                         detail::has_spate_fields<T>::value> {};
+struct wire_serializable : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+                                              detail::has_spate_fields<T>::value> {};
 
 template <>
 struct wire_serializable<std::string> : std::true_type {};

@@ -43,9 +43,9 @@ struct auction {
                category, extra);
   friend bool operator==(const auction& a, const auction& b) {
     return a.id == b.id && a.item_name == b.item_name && a.description == b.description &&
-           a.initial_bid == b.initial_bid && a.reserve == b.reserve &&
-           a.date_time == b.date_time && a.expires == b.expires && a.seller == b.seller &&
-           a.category == b.category && a.extra == b.extra;
+           a.initial_bid == b.initial_bid && a.reserve == b.reserve && a.date_time == b.date_time &&
+           a.expires == b.expires && a.seller == b.seller && a.category == b.category &&
+           a.extra == b.extra;
   }
 };
 
@@ -80,12 +80,12 @@ struct event {
   //! The event's date_time, whichever kind it is.
   timestamp date_time() const {
     switch (type) {
-    case event_type::person:
-      return new_person.date_time;
-    case event_type::auction:
-      return new_auction.date_time;
-    default:
-      return new_bid.date_time;
+      case event_type::person:
+        return new_person.date_time;
+      case event_type::auction:
+        return new_auction.date_time;
+      default:
+        return new_bid.date_time;
     }
   }
   SPATE_FIELDS(type, new_person, new_auction, new_bid);

@@ -89,8 +89,8 @@ struct winning_bid {
 
 struct q5_result {
   std::int64_t auction = 0;
-  std::int64_t num = 0;           //!< bids in the window
-  timestamp window_start = 0;     //!< the sliding window [start, start + 10 s)
+  std::int64_t num = 0;       //!< bids in the window
+  timestamp window_start = 0; //!< the sliding window [start, start + 10 s)
   SPATE_FIELDS(auction, num, window_start);
 };
 

@@ -55,8 +55,7 @@ private:
 
   struct part {
     explicit part(std::size_t keys)
-        : capacity(keys),
-          blocks((keys * bits_per_key + block_words * 64 - 1) / (block_words * 64)),
+        : capacity(keys), blocks((keys * bits_per_key + block_words * 64 - 1) / (block_words * 64)),
           words(blocks * block_words, 0) {}
 
     std::size_t block_of(std::uint64_t hash) const {

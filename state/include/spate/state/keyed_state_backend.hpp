@@ -46,7 +46,7 @@ constexpr std::size_t default_ingest_min_entries = 4096;
 struct state_backend_options {
   std::string directory; //!< RocksDB dir of this subtask; created if missing (parents too)
   int max_parallelism = default_max_parallelism;
-  key_group_range key_groups{0, default_max_parallelism - 1}; //!< groups this subtask owns
+  key_group_range key_groups{0, default_max_parallelism - 1};  //!< groups this subtask owns
   std::size_t cache_max_entries = default_state_cache_entries; //!< per state; 0 = no cache
   //! A flush or checkpoint writes a state's changes, sorted, into an SST file
   //! that RocksDB ingests when there are at least this many; fewer go through
@@ -149,29 +149,25 @@ public:
   // lives as long as the backend.
   template <class V>
   value_state<V>& get_value_state(const value_state_descriptor<V>& d) {
-    return get_or_create<value_state<V>>(d.name, [&](auto* cf) {
-      return std::make_unique<value_state<V>>(ctx_, cf, d.name);
-    });
+    return get_or_create<value_state<V>>(
+        d.name, [&](auto* cf) { return std::make_unique<value_state<V>>(ctx_, cf, d.name); });
   }
   template <class V>
   list_state<V>& get_list_state(const list_state_descriptor<V>& d) {
-    return get_or_create<list_state<V>>(d.name, [&](auto* cf) {
-      return std::make_unique<list_state<V>>(ctx_, cf, d.name);
-    });
+    return get_or_create<list_state<V>>(
+        d.name, [&](auto* cf) { return std::make_unique<list_state<V>>(ctx_, cf, d.name); });
   }
   template <class UK, class UV>
   map_state<UK, UV>& get_map_state(const map_state_descriptor<UK, UV>& d) {
-    return get_or_create<map_state<UK, UV>>(d.name, [&](auto* cf) {
-      return std::make_unique<map_state<UK, UV>>(ctx_, cf, d.name);
-    });
+    return get_or_create<map_state<UK, UV>>(
+        d.name, [&](auto* cf) { return std::make_unique<map_state<UK, UV>>(ctx_, cf, d.name); });
   }
   template <class V>
   reducing_state<V>& get_reducing_state(const reducing_state_descriptor<V>& d) {
     if (!d.reduce)
       throw_missing_function(d.name, "reduce");
-    return get_or_create<reducing_state<V>>(d.name, [&](auto* cf) {
-      return std::make_unique<reducing_state<V>>(ctx_, cf, d);
-    });
+    return get_or_create<reducing_state<V>>(
+        d.name, [&](auto* cf) { return std::make_unique<reducing_state<V>>(ctx_, cf, d); });
   }
   template <class IN, class ACC, class OUT>
   aggregating_state<IN, ACC, OUT>&
@@ -292,8 +288,7 @@ private:
   //! winning: per column family as an ingested SST file from
   //! ingest_min_entries writes on, else in one WriteBatch. Touches nothing of
   //! the task's (any thread). Throws errc::state naming `what`.
-  void write_sorted(const rocksdb::WriteBatch& batch, const column_ids& columns,
-                    const char* what);
+  void write_sorted(const rocksdb::WriteBatch& batch, const column_ids& columns, const char* what);
   //! Adds every dirty entry and timer change to batch_.
   void collect_all();
 

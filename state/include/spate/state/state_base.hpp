@@ -71,9 +71,9 @@ struct state_context {
   std::size_t cache_max_entries = 0;
   //! The current composite prefix: key group (2 bytes, big endian) + key + namespace.
   std::string current;
-  std::size_t key_size = 0;         //!< bytes of the encoded key within `current`
-  std::string ns;                   //!< namespace bytes; empty = default namespace
-  int key_group = -1;               //!< -1 until a key is set
+  std::size_t key_size = 0;             //!< bytes of the encoded key within `current`
+  std::string ns;                       //!< namespace bytes; empty = default namespace
+  int key_group = -1;                   //!< -1 until a key is set
   rocksdb::WriteBatch* batch = nullptr; //!< reused for write-backs (single-threaded)
   write_gate* gate = nullptr;
   //! Writes a large batch in key order (the backend's write_sorted: an

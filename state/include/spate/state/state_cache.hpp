@@ -49,9 +49,8 @@ public:
     // A state RocksDB already holds (a restore): its keys go into the filter,
     // one scan, unless there are too many to be worth it (16 per cache entry).
     if (!filtered_ && max_ != 0)
-      filtered_ = for_each_stored_key(16 * max_, [this](std::string_view key) {
-        evicted_.add(table::hash_of(key));
-      });
+      filtered_ = for_each_stored_key(
+          16 * max_, [this](std::string_view key) { evicted_.add(table::hash_of(key)); });
   }
 
   //! Number of entries currently cached (never above cache_max_entries, or 1 when that is 0).

@@ -115,8 +115,7 @@ public:
   std::string accept(std::uint64_t seq, std::int32_t channel);
   //! Decodes the batch of a data frame on `channel` (accepted), reusing a
   //! batch the task returned. Throws spate::error(errc::codec).
-  std::shared_ptr<any_batch> decode_batch(std::int32_t channel, const char* data,
-                                          std::size_t size);
+  std::shared_ptr<any_batch> decode_batch(std::int32_t channel, const char* data, std::size_t size);
   //! Decodes and checks the body of a control frame. Throws
   //! spate::error(errc::codec) naming an unknown kind or a malformed body.
   control_payload decode_control(const char* data, std::size_t size);

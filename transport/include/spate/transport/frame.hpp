@@ -27,18 +27,18 @@ enum class frame_type : std::uint8_t {
   registered = 2,           //!< JobManager -> TaskManager: accepted (or refused, with why)
   heartbeat = 3,            //!< both ways
   deploy = 4,               //!< JobManager -> TaskManager: the tasks of one attempt of a job
-  task_command = 5,         //!< JobManager -> TaskManager: start/cancel a task, complete/abort a checkpoint
-  trigger_checkpoint = 6,   //!< JobManager -> TaskManager: a source task emits a barrier
+  task_command = 5, //!< JobManager -> TaskManager: start/cancel a task, complete/abort a checkpoint
+  trigger_checkpoint = 6,     //!< JobManager -> TaskManager: a source task emits a barrier
   acknowledge_checkpoint = 7, //!< TaskManager -> JobManager: a task's snapshot is stored
-  decline_checkpoint = 8,   //!< TaskManager -> JobManager: a task cannot take the snapshot
-  task_finished = 9,        //!< TaskManager -> JobManager: a task finished or failed (cause)
-  task_exited = 10,         //!< TaskManager -> JobManager: a task's actor is gone
-  metrics = 11,             //!< TaskManager -> JobManager: records in/out per task
-  release_job = 12,         //!< JobManager -> TaskManager: the job ended; drop its runtime
+  decline_checkpoint = 8,     //!< TaskManager -> JobManager: a task cannot take the snapshot
+  task_finished = 9,          //!< TaskManager -> JobManager: a task finished or failed (cause)
+  task_exited = 10,           //!< TaskManager -> JobManager: a task's actor is gone
+  metrics = 11,               //!< TaskManager -> JobManager: records in/out per task
+  release_job = 12,           //!< JobManager -> TaskManager: the job ended; drop its runtime
   // Data plane: TaskManager <-> TaskManager.
-  data = 13,    //!< a batch on a channel
-  credit = 14,  //!< the receiver returns credit for a channel
-  control = 15, //!< watermark, idleness, barrier, end of stream on a channel
+  data = 13,       //!< a batch on a channel
+  credit = 14,     //!< the receiver returns credit for a channel
+  control = 15,    //!< watermark, idleness, barrier, end of stream on a channel
   disconnect = 16, //!< TaskManager -> JobManager: shutting down
 };
 

@@ -44,8 +44,7 @@ public:
     stream_operator::process_watermark(wm);
   }
   void on_processing_time(timestamp now) override {
-    timers_.advance_processing_time(now,
-                                    [this](const timer_entry& e) { fire(e, no_timestamp); });
+    timers_.advance_processing_time(now, [this](const timer_entry& e) { fire(e, no_timestamp); });
     this->emit_buffer();
   }
   void close() override { f_.close(); }
@@ -294,9 +293,9 @@ private:
     if (std::none_of(all.begin(), all.end(), [&](const auto& e) { return expired(e.first); }))
       return;
     auto kept = all;
-    kept.erase(std::remove_if(kept.begin(), kept.end(),
-                              [&](const auto& e) { return expired(e.first); }),
-               kept.end());
+    kept.erase(
+        std::remove_if(kept.begin(), kept.end(), [&](const auto& e) { return expired(e.first); }),
+        kept.end());
     st.update(std::move(kept));
   }
 

@@ -207,8 +207,7 @@ public:
   }
   void on_processing_time(timestamp now) override {
     // Output of processing-time timers carries no event timestamp (as Flink).
-    timers_.advance_processing_time(now,
-                                    [this](const timer_entry& e) { fire(e, no_timestamp); });
+    timers_.advance_processing_time(now, [this](const timer_entry& e) { fire(e, no_timestamp); });
     this->emit_buffer();
   }
   void close() override {

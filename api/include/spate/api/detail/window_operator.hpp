@@ -162,10 +162,9 @@ public:
       } else {
         windows_.clear();
         assigner_.assign(ts, windows_);
-        skipped = assigner_.is_merging()
-                      ? add_merging(key, in.values[i])
-                      : add_windows(key, in.values[i], windows_.data(),
-                                    windows_.data() + windows_.size());
+        skipped = assigner_.is_merging() ? add_merging(key, in.values[i])
+                                         : add_windows(key, in.values[i], windows_.data(),
+                                                       windows_.data() + windows_.size());
       }
       if (skipped && assigner_.event_time &&
           (lateness_ <= max_watermark - ts ? ts + lateness_ : max_watermark) <= watermark_) {
@@ -228,24 +227,24 @@ private:
   //! column exists: contents_.open() created it if it was new.
   void register_restored_timers() {
     const std::string& name = contents_.state_name();
-    backend_->for_each_raw(name, backend_->key_groups(),
-                           [&](int kg, std::string_view rest, std::string_view) {
-                             std::size_t key_end = 0;
-                             time_window w;
-                             try {
-                               unpack_checked(rest.data(), rest.size(), key_end);
-                               w = decode<time_window>(rest.substr(key_end), "window");
-                             } catch (const std::exception& e) {
-                               throw error(errc::corrupt,
-                                           "window operator '" + this->ctx_->task_name +
-                                               "': state '" + name +
-                                               "' holds an entry whose key or window cannot "
-                                               "be read: " + e.what());
-                             }
-                             backend_->set_current_key_raw(kg, rest.substr(0, key_end));
-                             backend_->set_current_namespace_raw(rest.substr(key_end));
-                             register_timers(w);
-                           });
+    backend_->for_each_raw(
+        name, backend_->key_groups(), [&](int kg, std::string_view rest, std::string_view) {
+          std::size_t key_end = 0;
+          time_window w;
+          try {
+            unpack_checked(rest.data(), rest.size(), key_end);
+            w = decode<time_window>(rest.substr(key_end), "window");
+          } catch (const std::exception& e) {
+            throw error(errc::corrupt, "window operator '" + this->ctx_->task_name + "': state '" +
+                                           name +
+                                           "' holds an entry whose key or window cannot "
+                                           "be read: " +
+                                           e.what());
+          }
+          backend_->set_current_key_raw(kg, rest.substr(0, key_end));
+          backend_->set_current_namespace_raw(rest.substr(key_end));
+          register_timers(w);
+        });
   }
 
   timestamp cleanup_time(const time_window& w) const {
