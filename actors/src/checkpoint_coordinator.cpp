@@ -30,18 +30,18 @@ public:
     for (auto& s : self_->state.sources)
       self_->send(s, t);
   }
-  void notify_complete(std::int64_t id) override {
+  void notify_complete(checkpoint_id id) override {
     for (auto& t : self_->state.tasks)
       self_->send(t, complete_atom::value, id);
   }
-  void notify_aborted(std::int64_t id) override {
+  void notify_aborted(checkpoint_id id) override {
     for (auto& t : self_->state.tasks)
       self_->send(t, abort_atom::value, id);
   }
   void schedule_tick(std::chrono::milliseconds delay, std::uint64_t generation) override {
     self_->delayed_send(self_, delay, trigger_atom::value, generation);
   }
-  void schedule_timeout(std::chrono::milliseconds delay, std::int64_t id) override {
+  void schedule_timeout(std::chrono::milliseconds delay, checkpoint_id id) override {
     self_->delayed_send(self_, delay, timeout_atom::value, id);
   }
   void fail_job(const std::string& reason) override {
@@ -80,7 +80,7 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
   setup.job_name = rt->job_name;
   setup.savepoints_dir = rt->config.get_string(options::savepoints_dir, rt->checkpointing.dir);
   if (auto rp = rt->restore_from())
-    setup.first_id = rp->meta.checkpoint_id + 1;
+    setup.first_id = checkpoint_id{rp->meta.checkpoint_id + 1};
   self->state.port = std::make_unique<actor_port>(self, rt);
   self->state.coordinator =
       std::make_unique<checkpoints::checkpoint_coordinator>(std::move(setup), *self->state.port);
@@ -97,7 +97,7 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
       [c](checkpoints::savepoint_request& req) { c->request_savepoint(std::move(req)); },
       [c](ack_msg& m) { c->acknowledge(std::move(m.snapshot)); },
       [c](const decline_msg& m) { c->decline(m.id, m.reason, m.counts); },
-      [c](timeout_atom, std::int64_t id) { c->on_timeout(id); },
+      [c](timeout_atom, checkpoint_id id) { c->on_timeout(id); },
   };
 }
 

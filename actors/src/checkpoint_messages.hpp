@@ -25,7 +25,7 @@ struct ack_msg {
 
 //! Task -> coordinator: checkpoint `id` cannot complete here.
 struct decline_msg {
-  std::int64_t id = 0;
+  checkpoint_id id{0};
   std::string reason;
   //! False when the task was not ready (starting, finished): not a failure
   //! of the checkpoint that counts toward the tolerable failures.
@@ -47,4 +47,6 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::checkpoints::checkpoint_trigger)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::ack_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::decline_msg)
+// (complete_atom | abort_atom | timeout_atom, checkpoint_id): inside one process only.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::checkpoint_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::checkpoints::savepoint_request)

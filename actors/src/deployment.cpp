@@ -96,13 +96,15 @@ caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt, s
   return {
       [command](start_atom) { command(task_command_kind::start, 0); },
       [command](cancel_atom) { command(task_command_kind::cancel, 0); },
-      [command](complete_atom, std::int64_t id) { command(task_command_kind::complete, id); },
-      [command](abort_atom, std::int64_t id) { command(task_command_kind::abort, id); },
+      [command](complete_atom, checkpoint_id id) {
+        command(task_command_kind::complete, id.value());
+      },
+      [command](abort_atom, checkpoint_id id) { command(task_command_kind::abort, id.value()); },
       [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
         rt->remote->sink().send(
             tm, encode_message(frame_type::trigger_checkpoint,
-                               wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
-                                            m.stop, m.drain, m.savepoint_dir}));
+                               wire_trigger{rt->job_id, attempt, chain, subtask, m.id.value(),
+                                            m.savepoint, m.stop, m.drain, m.savepoint_dir}));
       },
       [self](exited_atom, bool abnormal, const std::string& reason) {
         if (abnormal)
@@ -197,7 +199,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
       auto snap = std::make_shared<subtask_snapshot>();
       snap->chain = m.chain;
       snap->subtask = m.subtask;
-      snap->id = m.id;
+      snap->id = checkpoint_id{m.id};
       snap->operators = std::move(m.operators);
       snap->sync_ms = m.sync_ms;
       snap->async_ms = m.async_ms;
@@ -210,7 +212,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     case frame_type::decline_checkpoint: {
       auto m = transport::decode_payload<wire_decline>(f);
       if (current(m.attempt))
-        caf::anon_send(rt.coordinator, decline_msg{m.id, m.reason, m.counts});
+        caf::anon_send(rt.coordinator, decline_msg{checkpoint_id{m.id}, m.reason, m.counts});
       return;
     }
     case frame_type::metrics: {

@@ -80,14 +80,14 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
         auto& s = *m.snapshot;
         st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
                                             wire_ack{st.rt->job_id, st.attempt, s.chain, s.subtask,
-                                                     s.id, s.operators, s.sync_ms, s.async_ms,
-                                                     s.alignment_ms, s.bytes}));
+                                                     s.id.value(), s.operators, s.sync_ms,
+                                                     s.async_ms, s.alignment_ms, s.bytes}));
       },
       [self](const decline_msg& m) {
         auto& st = self->state;
         st.sink->send(st.jm, encode_message(frame_type::decline_checkpoint,
-                                            wire_decline{st.rt->job_id, st.attempt, m.id, m.reason,
-                                                         m.counts}));
+                                            wire_decline{st.rt->job_id, st.attempt, m.id.value(),
+                                                         m.reason, m.counts}));
       },
       [self](release_atom) {
         auto& st = self->state;

@@ -92,8 +92,8 @@ caf::behavior task_actor::make_behavior() {
         });
       },
       [this](const checkpoint_trigger& m) { guarded([&] { on_trigger(m); }); },
-      [this](complete_atom, std::int64_t id) { guarded([&] { on_checkpoint_complete(id); }); },
-      [this](abort_atom, std::int64_t id) { guarded([&] { on_checkpoint_aborted(id); }); },
+      [this](complete_atom, checkpoint_id id) { guarded([&] { on_checkpoint_complete(id); }); },
+      [this](abort_atom, checkpoint_id id) { guarded([&] { on_checkpoint_aborted(id); }); },
       [this](credit_msg& m) { guarded([&] { on_credit(m); }); },
       [this](tick_atom) { guarded([&] { on_tick(); }); },
       [this](flush_atom) {

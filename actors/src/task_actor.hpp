@@ -101,8 +101,8 @@ private:
   bool live() const { return state_ == task_state::running || state_ == task_state::stopping; }
   void build();
   void start();
-  void on_checkpoint_complete(std::int64_t id);
-  void on_checkpoint_aborted(std::int64_t id);
+  void on_checkpoint_complete(checkpoint_id id);
+  void on_checkpoint_aborted(checkpoint_id id);
   //! Forwards what the watermark valve decided to the head of the chain.
   void forward(const valve_output& out);
   void on_data(data_msg& m);
@@ -163,7 +163,7 @@ private:
   std::shared_ptr<const checkpoint_trigger> aligning_info_;
   std::chrono::steady_clock::time_point alignment_start_;
   //! The stop-with-savepoint this source took (stopping).
-  std::int64_t stop_id_ = 0;
+  checkpoint_id stop_id_{0};
   //! The keyed backend of each operator (nullptr when not keyed).
   std::vector<keyed_state_backend*> op_backend_;
   //! Per operator: a name unique to this incarnation of its database, and

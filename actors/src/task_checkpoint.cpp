@@ -13,9 +13,9 @@
 
 namespace spate::detail {
 
-void task_actor::on_checkpoint_complete(std::int64_t id) {
+void task_actor::on_checkpoint_complete(checkpoint_id id) {
   for (auto& op : ops_)
-    op->notify_checkpoint_complete(id);
+    op->notify_checkpoint_complete(id.value());
   if (id == final_checkpoint_id && state_ == task_state::reported) {
     // Every task of the job finished: what sinks staged is committed.
     set_state(task_state::done);
@@ -26,10 +26,10 @@ void task_actor::on_checkpoint_complete(std::int64_t id) {
   after_work();
 }
 
-void task_actor::on_checkpoint_aborted(std::int64_t id) {
-  apply(aligner_.on_abort(checkpoint_id{id}));
+void task_actor::on_checkpoint_aborted(checkpoint_id id) {
+  apply(aligner_.on_abort(id));
   for (auto& op : ops_)
-    op->notify_checkpoint_aborted(id);
+    op->notify_checkpoint_aborted(id.value());
   if (state_ == task_state::stopping && stop_id_ == id) {
     set_state(task_state::running); // the stop failed: keep running
     if (source_ && !tick_scheduled_) {
@@ -48,7 +48,7 @@ void task_actor::on_trigger(const checkpoint_trigger& m) {
   auto info = std::make_shared<const checkpoint_trigger>(m);
   if (m.drain)
     head_->process_watermark(max_watermark); // every window fires before the savepoint
-  aligner_.on_triggered(checkpoint_id{m.id});
+  aligner_.on_triggered(m.id);
   alignment_start_ = std::chrono::steady_clock::now();
   if (take_snapshot(info) && m.stop) {
     set_state(task_state::stopping);
@@ -91,7 +91,7 @@ bool task_actor::take_snapshot(const std::shared_ptr<const checkpoint_trigger>& 
   } catch (const std::exception& e) {
     // A snapshot that cannot be written fails the checkpoint, not the job.
     spate::log().warn("task '{}' ({}/{}) declines checkpoint {}: {}", plan_->name, subtask_ + 1,
-                      plan_->parallelism, info->id, e.what());
+                      plan_->parallelism, info->id.value(), e.what());
     send(rt_->coordinator, decline_msg{info->id, e.what(), !info->savepoint});
     return false;
   }
@@ -117,7 +117,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
   for (std::size_t k = 0; k < ops_.size(); ++k) {
     const auto& pv = rt_->plan.vertices[plan_->members[k]];
     operator_state_writer w;
-    ops_[k]->snapshot_state(info->id, w);
+    ops_[k]->snapshot_state(info->id.value(), w);
     checkpoints::operator_snapshot os;
     os.uid = pv.uid;
     os.name = contexts_[k]->task_name;
@@ -142,7 +142,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
         os.keyed.push_back(std::move(h));
       } else {
         std::string local =
-            rt_->state_root + "/snapshots/" + prefix + "/chk-" + std::to_string(info->id);
+            rt_->state_root + "/snapshots/" + prefix + "/chk-" + std::to_string(info->id.value());
         // The writes and the RocksDB checkpoint happen on the uploader's
         // thread; this task goes on with the next records meanwhile.
         prepared->push_back(b->prepare_flush());

@@ -49,10 +49,10 @@ void task_host_impl::command(const frame& f) {
       caf::anon_send(task, cancel_atom::value);
       break;
     case task_command_kind::complete:
-      caf::anon_send(task, complete_atom::value, m.checkpoint_id);
+      caf::anon_send(task, complete_atom::value, checkpoint_id{m.checkpoint_id});
       break;
     case task_command_kind::abort:
-      caf::anon_send(task, abort_atom::value, m.checkpoint_id);
+      caf::anon_send(task, abort_atom::value, checkpoint_id{m.checkpoint_id});
       break;
     default:
       throw error(errc::codec, "unknown task command " + std::to_string(m.kind));
@@ -72,7 +72,8 @@ void task_host_impl::trigger(const frame& f) {
       return;
     task = t->second;
   }
-  caf::anon_send(task, checkpoint_trigger{m.id, m.savepoint, m.stop, m.drain, m.savepoint_dir});
+  caf::anon_send(
+      task, checkpoint_trigger{checkpoint_id{m.id}, m.savepoint, m.stop, m.drain, m.savepoint_dir});
 }
 
 void task_host_impl::channel(const std::string& from, frame& f) {

@@ -41,7 +41,7 @@ void task_actor::process_control(const control_msg& m) {
   } else if (auto* i = std::get_if<idle_event>(&m.event)) {
     forward(valve_.on_idle(m.channel, i->idle));
   } else if (auto* b = std::get_if<barrier_event>(&m.event)) {
-    apply(aligner_.on_barrier(m.channel, checkpoint_id{b->checkpoint->id}), b->checkpoint);
+    apply(aligner_.on_barrier(m.channel, b->checkpoint->id), b->checkpoint);
   } else if (!ch.ended) { // end of stream
     ch.ended = true;
     if (--open_channels_per_input_[ch.input] == 0)

@@ -24,7 +24,7 @@ checkpoint_coordinator::checkpoint_coordinator(coordinator_setup setup, coordina
     : setup_(std::move(setup)), port_(port), clock_(clk),
       storage_(setup_.config.dir, setup_.job_id), next_id_(setup_.first_id) {}
 
-std::optional<std::int64_t> checkpoint_coordinator::pending_id() const {
+std::optional<checkpoint_id> checkpoint_coordinator::pending_id() const {
   if (!pending_)
     return std::nullopt;
   return pending_->id;
@@ -64,7 +64,7 @@ void checkpoint_coordinator::on_tick(std::uint64_t generation) {
   schedule_tick();
 }
 
-void checkpoint_coordinator::on_timeout(std::int64_t id) {
+void checkpoint_coordinator::on_timeout(checkpoint_id id) {
   if (pending_ && pending_->id == id)
     abort_pending(errc::timeout, "checkpoint expired before completing (timeout " +
                                      std::to_string(setup_.config.timeout.count()) + " ms)");
@@ -91,7 +91,7 @@ void checkpoint_coordinator::acknowledge(std::shared_ptr<subtask_snapshot> snaps
     complete_pending();
 }
 
-void checkpoint_coordinator::decline(std::int64_t id, const std::string& reason, bool counts) {
+void checkpoint_coordinator::decline(checkpoint_id id, const std::string& reason, bool counts) {
   // The task's reason names the cause; its error code does not travel with it.
   if (pending_ && pending_->id == id)
     abort_pending(errc::unavailable, reason, counts);
@@ -113,7 +113,8 @@ std::string checkpoint_coordinator::savepoint_dir_for(const std::string& request
 
 void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
   pending_checkpoint p;
-  p.id = next_id_++;
+  p.id = next_id_;
+  next_id_ = checkpoint_id{next_id_.value() + 1};
   p.trigger_time = clock_.wall_ms();
   p.started = clock_.monotonic_ms();
   p.savepoint = savepoint;
@@ -154,7 +155,7 @@ void checkpoint_coordinator::start_queued() {
 void checkpoint_coordinator::record_stats(const pending_checkpoint& p, const std::string& status,
                                           const std::string& path, const std::string& failure) {
   checkpoint_stats st;
-  st.id = p.id;
+  st.id = p.id.value();
   st.status = status;
   st.savepoint = p.savepoint;
   st.trigger_timestamp = p.trigger_time;
@@ -179,14 +180,15 @@ void checkpoint_coordinator::abort_pending(errc code, const std::string& reason,
     return;
   auto p = std::move(*pending_);
   pending_.reset();
-  log().warn("checkpoint {} of job {} aborted: {}", p.id, setup_.job_name, reason);
+  log().warn("checkpoint {} of job {} aborted: {}", p.id.value(), setup_.job_name, reason);
   port_.notify_aborted(p.id);
   record_stats(p, "FAILED", "", reason);
   if (!p.savepoint)
     storage_.discard(p.id);
   if (p.request.result)
     p.request.result->set_exception(failure(code, (p.savepoint ? "savepoint " : "checkpoint ") +
-                                                      std::to_string(p.id) + " failed: " + reason));
+                                                      std::to_string(p.id.value()) +
+                                                      " failed: " + reason));
   if (counts && !p.savepoint && ++consecutive_failures_ > setup_.config.tolerable_failures) {
     consecutive_failures_ = 0;
     port_.fail_job("exceeded checkpoint tolerable failure threshold (" +
@@ -202,7 +204,7 @@ void checkpoint_coordinator::abort_pending(errc code, const std::string& reason,
 checkpoint_metadata checkpoint_coordinator::merge(const pending_checkpoint& p) const {
   checkpoint_metadata meta;
   meta.job_id = setup_.job_id;
-  meta.checkpoint_id = p.id;
+  meta.checkpoint_id = p.id.value();
   meta.trigger_time = p.trigger_time;
   meta.savepoint = p.savepoint;
   std::map<std::string, std::size_t> index;
@@ -264,8 +266,8 @@ void checkpoint_coordinator::complete_pending() {
       retained_.pop_front();
     }
   }
-  log().debug("{} {} of job {} completed in {} ms", p.savepoint ? "savepoint" : "checkpoint", p.id,
-              setup_.job_name, clock_.monotonic_ms() - p.started);
+  log().debug("{} {} of job {} completed in {} ms", p.savepoint ? "savepoint" : "checkpoint",
+              p.id.value(), setup_.job_name, clock_.monotonic_ms() - p.started);
   if (p.request.result)
     p.request.result->set_value(p.savepoint ? p.request.dir : path);
   if (p.request.stop) {

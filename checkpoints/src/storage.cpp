@@ -56,14 +56,14 @@ std::int64_t checkpoint_number(const std::string& name) {
 checkpoint_storage::checkpoint_storage(std::string base_dir, std::string job_id)
     : base_(std::move(base_dir)), job_dir_(base_ + "/" + job_id) {}
 
-std::string checkpoint_storage::checkpoint_dir(std::int64_t id) const {
-  return job_dir_ + "/chk-" + std::to_string(id);
+std::string checkpoint_storage::checkpoint_dir(checkpoint_id id) const {
+  return job_dir_ + "/chk-" + std::to_string(id.value());
 }
 
 std::string checkpoint_storage::shared_dir() const { return job_dir_ + "/shared"; }
 
 keyed_state_handle
-checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
+checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, checkpoint_id id,
                                               const std::string& prefix,
                                               const std::map<std::string, std::string>& known) {
   keyed_state_handle h;
@@ -99,7 +99,7 @@ checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, std:
       }
       h.shared_files.push_back({rel, size});
     } else {
-      std::string rel = "chk-" + std::to_string(id) + "/" + prefix + "/" + name;
+      std::string rel = "chk-" + std::to_string(id.value()) + "/" + prefix + "/" + name;
       copy_one(entry.path(), fs::path(job_dir_) / rel);
       h.private_files.push_back({rel, size});
     }
@@ -108,7 +108,7 @@ checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, std:
 }
 
 void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
-  std::string dir = checkpoint_dir(m.checkpoint_id);
+  std::string dir = checkpoint_dir(checkpoint_id{m.checkpoint_id});
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -118,16 +118,16 @@ void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
 }
 
 void checkpoint_storage::retain(const checkpoint_metadata& m) {
-  auto& files = checkpoint_files_[m.checkpoint_id];
+  auto& files = checkpoint_files_[checkpoint_id{m.checkpoint_id}];
   for (auto& op : m.operators)
     for (auto& k : op.keyed)
       for (auto& f : k.shared_files) {
-        shared_refs_[f.path].insert(m.checkpoint_id);
+        shared_refs_[f.path].insert(checkpoint_id{m.checkpoint_id});
         files.push_back(f.path);
       }
 }
 
-void checkpoint_storage::discard(std::int64_t id) {
+void checkpoint_storage::discard(checkpoint_id id) {
   // A directory or file left behind only takes space: warn, and go on.
   std::error_code ec;
   fs::remove_all(checkpoint_dir(id), ec);

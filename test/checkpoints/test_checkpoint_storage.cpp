@@ -105,15 +105,16 @@ BOOST_AUTO_TEST_CASE(metadata_is_written_atomically_and_resolved_from_paths) {
   for (std::int64_t id : {3, 12}) {
     auto m = sample(rng, id);
     st.write_metadata(m);
-    BOOST_TEST(fs::exists(st.checkpoint_dir(id) + "/_metadata"));
-    BOOST_TEST(!fs::exists(st.checkpoint_dir(id) + "/_metadata.inprogress"));
-    BOOST_TEST(same(load_metadata(st.checkpoint_dir(id)), m));
+    BOOST_TEST(fs::exists(st.checkpoint_dir(checkpoint_id{id}) + "/_metadata"));
+    BOOST_TEST(!fs::exists(st.checkpoint_dir(checkpoint_id{id}) + "/_metadata.inprogress"));
+    BOOST_TEST(same(load_metadata(st.checkpoint_dir(checkpoint_id{id})), m));
   }
   // A directory without _metadata (a checkpoint in progress) is never chosen.
   fs::create_directories(st.job_dir() + "/chk-40");
-  BOOST_TEST(resolve_metadata_path(st.job_dir()) == st.checkpoint_dir(12) + "/_metadata");
-  BOOST_TEST(resolve_metadata_path(st.checkpoint_dir(3) + "/_metadata") ==
-             st.checkpoint_dir(3) + "/_metadata");
+  BOOST_TEST(resolve_metadata_path(st.job_dir()) ==
+             st.checkpoint_dir(checkpoint_id{12}) + "/_metadata");
+  BOOST_TEST(resolve_metadata_path(st.checkpoint_dir(checkpoint_id{3}) + "/_metadata") ==
+             st.checkpoint_dir(checkpoint_id{3}) + "/_metadata");
   try {
     load_metadata(dir.str() + "/nope");
     BOOST_FAIL("no error");
@@ -124,11 +125,11 @@ BOOST_AUTO_TEST_CASE(metadata_is_written_atomically_and_resolved_from_paths) {
   BOOST_CHECK_THROW(load_metadata(st.job_dir() + "/chk-40"), error);
   // A corrupt file on disk names its path.
   {
-    std::ofstream f(st.checkpoint_dir(12) + "/_metadata", std::ios::trunc);
+    std::ofstream f(st.checkpoint_dir(checkpoint_id{12}) + "/_metadata", std::ios::trunc);
     f << "garbage";
   }
   try {
-    load_metadata(st.checkpoint_dir(12));
+    load_metadata(st.checkpoint_dir(checkpoint_id{12}));
     BOOST_FAIL("no error");
   } catch (const error& e) {
     BOOST_TEST(e.code() == errc::corrupt);
@@ -153,7 +154,7 @@ BOOST_AUTO_TEST_CASE(incremental_upload_shares_sst_files_with_reference_counts) 
     std::string local = dir.str() + "/local-" + std::to_string(id);
     BOOST_REQUIRE(cp->CreateCheckpoint(local).ok());
     delete cp;
-    auto h = storage.upload_rocksdb_checkpoint(local, id, "uid_0");
+    auto h = storage.upload_rocksdb_checkpoint(local, checkpoint_id{id}, "uid_0");
     checkpoint_metadata m;
     m.job_id = "job";
     m.checkpoint_id = id;
@@ -185,11 +186,11 @@ BOOST_AUTO_TEST_CASE(incremental_upload_shares_sst_files_with_reference_counts) 
   for (auto& f : h2.shared_files)
     BOOST_TEST(fs::file_size(storage.job_dir() + "/" + f.path) == f.size);
 
-  storage.discard(1);
-  BOOST_TEST(!fs::exists(storage.checkpoint_dir(1)));
+  storage.discard(checkpoint_id{1});
+  BOOST_TEST(!fs::exists(storage.checkpoint_dir(checkpoint_id{1})));
   for (auto& f : h2.shared_files)
     BOOST_TEST(fs::exists(storage.job_dir() + "/" + f.path), f.path << " still needed by chk-2");
-  storage.discard(2);
+  storage.discard(checkpoint_id{2});
   for (auto& f : h2.shared_files)
     BOOST_TEST(!fs::exists(storage.job_dir() + "/" + f.path));
 }

@@ -29,13 +29,13 @@ struct recording_port final : coordinator_port {
   std::vector<checkpoint_stats> stats;
 
   void trigger_sources(const checkpoint_trigger& t) override { triggers.push_back(t); }
-  void notify_complete(std::int64_t id) override { completed.push_back(id); }
-  void notify_aborted(std::int64_t id) override { aborted.push_back(id); }
+  void notify_complete(checkpoint_id id) override { completed.push_back(id.value()); }
+  void notify_aborted(checkpoint_id id) override { aborted.push_back(id.value()); }
   void schedule_tick(std::chrono::milliseconds d, std::uint64_t g) override {
     ticks.emplace_back(d, g);
   }
-  void schedule_timeout(std::chrono::milliseconds d, std::int64_t id) override {
-    timeouts.emplace_back(d, id);
+  void schedule_timeout(std::chrono::milliseconds d, checkpoint_id id) override {
+    timeouts.emplace_back(d, id.value());
   }
   void fail_job(const std::string& reason) override { failures.push_back(reason); }
   void stopped() override { ++stops; }
@@ -72,7 +72,7 @@ struct fixture {
   void tick() { c->on_tick(port.ticks.back().second); }
   std::shared_ptr<subtask_snapshot> ack(std::int64_t id, int subtask, std::uint64_t bytes = 10) {
     auto s = std::make_shared<subtask_snapshot>();
-    s->id = id;
+    s->id = checkpoint_id{id};
     s->subtask = subtask;
     s->task_name = "Source -> Map";
     s->bytes = bytes;
@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(an_interval_tick_triggers_and_all_acks_complete) {
   BOOST_TEST(f.port.ticks.back().first.count() == 1000);
   f.tick();
   BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
-  BOOST_TEST(f.port.triggers[0].id == 1);
+  BOOST_TEST(f.port.triggers[0].id.value() == 1);
   BOOST_TEST(!f.port.triggers[0].savepoint);
   BOOST_TEST(f.port.timeouts.back().second == 1);
   BOOST_TEST(f.port.ticks.size() == 2u); // the next interval is scheduled
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(one_checkpoint_at_a_time_and_min_pause_between) {
   f.clock.advance(400ms);
   f.tick();
   BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
-  BOOST_TEST(f.port.triggers[1].id == 2);
+  BOOST_TEST(f.port.triggers[1].id.value() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failures) {
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failu
   f.c->start(2);
   f.tick();
   f.c->acknowledge(f.ack(1, 0));
-  f.c->on_timeout(1);
+  f.c->on_timeout(checkpoint_id{1});
   BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
   BOOST_TEST_REQUIRE(f.port.stats.size() == 1u);
   BOOST_TEST(f.port.stats[0].status == "FAILED");
@@ -155,12 +155,12 @@ BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failu
   f.c->acknowledge(f.ack(1, 1));       // late: ignored
   BOOST_TEST(f.port.completed.empty());
   f.tick();
-  f.c->decline(2, "disk full", true);
+  f.c->decline(checkpoint_id{2}, "disk full", true);
   BOOST_TEST_REQUIRE(f.port.failures.size() == 1u);
   BOOST_TEST(f.port.failures[0].find("tolerable failure threshold (1): disk full") !=
              std::string::npos);
   // A timeout of a checkpoint no longer pending does nothing.
-  f.c->on_timeout(1);
+  f.c->on_timeout(checkpoint_id{1});
   BOOST_TEST(f.port.aborted.size() == 2u);
 }
 
@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
   f.c->start(1);
   for (int i = 1; i <= 3; ++i) {
     f.tick();
-    f.c->decline(i, "task 'x' is not running", false);
+    f.c->decline(checkpoint_id{i}, "task 'x' is not running", false);
   }
   BOOST_TEST(f.port.aborted.size() == 3u);
   BOOST_TEST(f.port.failures.empty());
@@ -177,11 +177,11 @@ BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
   fixture g(1);
   g.c->start(1);
   g.tick();
-  g.c->decline(1, "a", true);
+  g.c->decline(checkpoint_id{1}, "a", true);
   g.tick();
   g.ack_all(2, 1);
   g.tick();
-  g.c->decline(3, "b", true);
+  g.c->decline(checkpoint_id{3}, "b", true);
   BOOST_TEST(g.port.failures.empty());
 }
 
@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_failed_draining_stop_fails_the_job) {
   req.stop = true;
   req.drain = true;
   f.c->request_savepoint(req);
-  f.c->decline(1, "sink refused", true);
+  f.c->decline(checkpoint_id{1}, "sink refused", true);
   BOOST_TEST_REQUIRE(f.port.failures.size() == 1u);
   BOOST_TEST(f.port.failures[0] == "stop-with-savepoint (drain) failed: sink refused");
 }
@@ -267,7 +267,7 @@ BOOST_AUTO_TEST_CASE(pause_aborts_without_counting_and_fails_queued_savepoints) 
   // start() again resumes with the next id.
   f.c->start(1);
   f.tick();
-  BOOST_TEST(f.port.triggers.back().id == 2);
+  BOOST_TEST(f.port.triggers.back().id.value() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_retained_checkpoints_stay_on_disk) {

@@ -34,13 +34,13 @@ public:
   //! Start checkpoint `t.id` at every source task.
   virtual void trigger_sources(const checkpoint_trigger& t) = 0;
   //! Tell every task checkpoint `id` completed (two-phase-commit sinks commit).
-  virtual void notify_complete(std::int64_t id) = 0;
+  virtual void notify_complete(checkpoint_id id) = 0;
   //! Tell every task checkpoint `id` was given up.
-  virtual void notify_aborted(std::int64_t id) = 0;
+  virtual void notify_aborted(checkpoint_id id) = 0;
   //! Call on_tick(generation) after `delay`.
   virtual void schedule_tick(std::chrono::milliseconds delay, std::uint64_t generation) = 0;
   //! Call on_timeout(id) after `delay`.
-  virtual void schedule_timeout(std::chrono::milliseconds delay, std::int64_t id) = 0;
+  virtual void schedule_timeout(std::chrono::milliseconds delay, checkpoint_id id) = 0;
   //! Too many checkpoints failed in a row, or a draining stop failed: the
   //! job must fail (and its restart strategy decide).
   virtual void fail_job(const std::string& reason) = 0;
@@ -61,7 +61,7 @@ struct coordinator_setup {
   //! Where savepoints go when a request names no directory.
   std::string savepoints_dir;
   //! The first checkpoint id (after a restore: the restored one + 1).
-  std::int64_t first_id = 1;
+  checkpoint_id first_id{1};
 };
 
 class checkpoint_coordinator {
@@ -81,22 +81,22 @@ public:
   //! The interval timer fired.
   void on_tick(std::uint64_t generation);
   //! The timeout of checkpoint `id` fired.
-  void on_timeout(std::int64_t id);
+  void on_timeout(checkpoint_id id);
   void request_savepoint(savepoint_request req);
   //! A subtask stored its part of a checkpoint.
   void acknowledge(std::shared_ptr<subtask_snapshot> snapshot);
   //! A subtask cannot take checkpoint `id`; `counts` is false when it was not
   //! ready (starting, finished): not a failure toward the tolerable ones.
-  void decline(std::int64_t id, const std::string& reason, bool counts);
+  void decline(checkpoint_id id, const std::string& reason, bool counts);
 
   bool active() const { return active_; }
   //! The checkpoint under way, if any.
-  std::optional<std::int64_t> pending_id() const;
-  std::int64_t next_id() const { return next_id_; }
+  std::optional<checkpoint_id> pending_id() const;
+  checkpoint_id next_id() const { return next_id_; }
 
 private:
   struct pending_checkpoint {
-    std::int64_t id = 0;
+    checkpoint_id id{0};
     std::int64_t trigger_time = 0; // wall ms
     std::int64_t started = 0;      // monotonic ms
     savepoint_request request;     // dir empty and result null for checkpoints
@@ -123,12 +123,12 @@ private:
   std::size_t subtasks_ = 0;
   bool active_ = false;
   std::uint64_t generation_ = 0;
-  std::int64_t next_id_ = 1;
+  checkpoint_id next_id_{1};
   std::optional<pending_checkpoint> pending_;
   std::deque<savepoint_request> queued_;
   std::optional<std::int64_t> last_completed_; // monotonic ms
   int consecutive_failures_ = 0;
-  std::deque<std::int64_t> retained_;
+  std::deque<checkpoint_id> retained_;
 };
 
 } // namespace spate::checkpoints

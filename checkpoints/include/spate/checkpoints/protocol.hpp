@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "spate/checkpoints/metadata.hpp"
+#include "spate/core/types.hpp"
 
 namespace spate::checkpoints {
 
 //! Coordinator -> source tasks: start checkpoint `id` (emit its barrier).
 //! Barriers carry it on to every task.
 struct checkpoint_trigger {
-  std::int64_t id = 0;
+  checkpoint_id id{0};
   bool savepoint = false;
   //! Stop with savepoint: sources stop after the barrier (drain: after the
   //! maximum watermark).
@@ -32,7 +33,7 @@ struct subtask_snapshot {
   int subtask = 0;
   //! The chain's name, for statistics.
   std::string task_name;
-  std::int64_t id = 0;
+  checkpoint_id id{0};
   //! Per operator of the chain: uid, state handle (if keyed), operator state.
   std::vector<operator_snapshot> operators;
   std::int64_t sync_ms = 0;
@@ -52,6 +53,6 @@ struct savepoint_request {
 
 //! The id under which the end of a bounded job is "checkpointed": sinks
 //! commit what they staged at finish() when it completes.
-constexpr std::int64_t final_checkpoint_id = INT64_MAX;
+constexpr checkpoint_id final_checkpoint_id{INT64_MAX};
 
 } // namespace spate::checkpoints

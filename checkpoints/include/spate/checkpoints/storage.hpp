@@ -23,7 +23,7 @@ public:
   //! <base>/<job-id>
   const std::string& job_dir() const { return job_dir_; }
   //! <base>/<job-id>/chk-<id>
-  std::string checkpoint_dir(std::int64_t id) const;
+  std::string checkpoint_dir(checkpoint_id id) const;
   //! <base>/<job-id>/shared
   std::string shared_dir() const;
 
@@ -35,7 +35,7 @@ public:
   //! be unique per database incarnation: RocksDB reuses file numbers after a
   //! restore. Returns the handles. Throws errc::io naming the failed file.
   keyed_state_handle
-  upload_rocksdb_checkpoint(const std::string& local_dir, std::int64_t id,
+  upload_rocksdb_checkpoint(const std::string& local_dir, checkpoint_id id,
                             const std::string& prefix,
                             const std::map<std::string, std::string>& known = {});
 
@@ -44,7 +44,7 @@ public:
 
   //! Deletes chk-<id> and every shared file no retained checkpoint uses.
   //! Best effort: a file that cannot be removed stays (never throws).
-  void discard(std::int64_t id);
+  void discard(checkpoint_id id);
 
   //! Shared files in use by a retained checkpoint (reference counts).
   std::size_t shared_references(const std::string& path) const;
@@ -56,8 +56,8 @@ private:
   std::string base_;
   std::string job_dir_;
   //! shared file (relative path) -> checkpoints that reference it
-  std::map<std::string, std::set<std::int64_t>> shared_refs_;
-  std::map<std::int64_t, std::vector<std::string>> checkpoint_files_;
+  std::map<std::string, std::set<checkpoint_id>> shared_refs_;
+  std::map<checkpoint_id, std::vector<std::string>> checkpoint_files_;
 };
 
 //! Finds the `_metadata` a user means: a `_metadata` file, a `chk-<n>` or

@@ -17,6 +17,39 @@
 #include <msgpack.hpp>
 
 #include "spate/core/error.hpp"
+#include "spate/core/types.hpp"
+
+// A strong_id (checkpoint_id, subtask_index, ...) is encoded as its integer:
+// the same bytes as the plain integer it replaced.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <class Tag, class Rep>
+  struct convert<spate::strong_id<Tag, Rep>> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      spate::strong_id<Tag, Rep>& v) const {
+      v = spate::strong_id<Tag, Rep>(o.as<Rep>());
+      return o;
+    }
+  };
+  template <class Tag, class Rep>
+  struct pack<spate::strong_id<Tag, Rep>> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        const spate::strong_id<Tag, Rep>& v) const {
+      o.pack(v.value());
+      return o;
+    }
+  };
+  template <class Tag, class Rep>
+  struct object_with_zone<spate::strong_id<Tag, Rep>> {
+    void operator()(msgpack::object::with_zone& o, const spate::strong_id<Tag, Rep>& v) const {
+      o << v.value();
+    }
+  };
+  } // namespace adaptor
+} // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+} // namespace msgpack
 
 //! Declares the serialized fields of a user record type, in order.
 #define SPATE_FIELDS(...) MSGPACK_DEFINE(__VA_ARGS__)
