@@ -118,13 +118,12 @@ void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
 }
 
 void checkpoint_storage::retain(const checkpoint_metadata& m) {
-  auto& files = checkpoint_files_[checkpoint_id{m.checkpoint_id}];
+  std::vector<std::string> paths;
   for (auto& op : m.operators)
     for (auto& k : op.keyed)
-      for (auto& f : k.shared_files) {
-        shared_refs_[f.path].insert(checkpoint_id{m.checkpoint_id});
-        files.push_back(f.path);
-      }
+      for (auto& f : k.shared_files)
+        paths.push_back(f.path);
+  shared_.retain(checkpoint_id{m.checkpoint_id}, paths);
 }
 
 void checkpoint_storage::discard(checkpoint_id id) {
@@ -133,28 +132,16 @@ void checkpoint_storage::discard(checkpoint_id id) {
   fs::remove_all(checkpoint_dir(id), ec);
   if (ec)
     log().warn("cannot remove checkpoint directory '{}': {}", checkpoint_dir(id), ec.message());
-  auto it = checkpoint_files_.find(id);
-  if (it == checkpoint_files_.end())
-    return;
-  for (auto& path : it->second) {
-    auto ref = shared_refs_.find(path);
-    if (ref == shared_refs_.end())
-      continue;
-    ref->second.erase(id);
-    if (ref->second.empty()) {
-      fs::remove(fs::path(job_dir_) / path, ec);
-      if (ec)
-        log().warn("cannot remove shared checkpoint file '{}': {}",
-                   (fs::path(job_dir_) / path).string(), ec.message());
-      shared_refs_.erase(ref);
-    }
+  for (const auto& path : shared_.release(id)) {
+    fs::remove(fs::path(job_dir_) / path, ec);
+    if (ec)
+      log().warn("cannot remove shared checkpoint file '{}': {}",
+                 (fs::path(job_dir_) / path).string(), ec.message());
   }
-  checkpoint_files_.erase(it);
 }
 
 std::size_t checkpoint_storage::shared_references(const std::string& path) const {
-  auto it = shared_refs_.find(path);
-  return it == shared_refs_.end() ? 0 : it->second.size();
+  return shared_.references(path);
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {

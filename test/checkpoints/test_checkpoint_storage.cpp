@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE checkpoint_storage
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -193,4 +194,21 @@ BOOST_AUTO_TEST_CASE(incremental_upload_shares_sst_files_with_reference_counts) 
   storage.discard(checkpoint_id{2});
   for (auto& f : h2.shared_files)
     BOOST_TEST(!fs::exists(storage.job_dir() + "/" + f.path));
+}
+
+BOOST_AUTO_TEST_CASE(the_registry_frees_a_file_with_its_last_user) {
+  shared_file_registry r;
+  r.retain(checkpoint_id{1}, {"shared/a", "shared/b"});
+  r.retain(checkpoint_id{2}, {"shared/b", "shared/c", "shared/c"}); // a repeat counts once
+  BOOST_TEST(r.references("shared/b") == 2u);
+  BOOST_TEST(r.references("shared/c") == 1u);
+  BOOST_TEST(r.references("shared/z") == 0u);
+  BOOST_TEST((r.release(checkpoint_id{1}) == std::vector<std::string>{"shared/a"}));
+  BOOST_TEST(r.references("shared/b") == 1u);
+  BOOST_TEST(r.release(checkpoint_id{1}).empty()); // twice, or unknown: nothing
+  BOOST_TEST(r.release(checkpoint_id{9}).empty());
+  auto last = r.release(checkpoint_id{2});
+  std::sort(last.begin(), last.end());
+  BOOST_TEST((last == std::vector<std::string>{"shared/b", "shared/c"}));
+  BOOST_TEST(r.checkpoints() == 0u);
 }

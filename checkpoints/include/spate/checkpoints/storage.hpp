@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "spate/checkpoints/metadata.hpp"
+#include "spate/checkpoints/shared_file_registry.hpp"
 
 namespace spate::checkpoints {
 
@@ -55,9 +56,8 @@ public:
 private:
   std::string base_;
   std::string job_dir_;
-  //! shared file (relative path) -> checkpoints that reference it
-  std::map<std::string, std::set<checkpoint_id>> shared_refs_;
-  std::map<checkpoint_id, std::vector<std::string>> checkpoint_files_;
+  //! Which retained checkpoints use each shared file.
+  shared_file_registry shared_;
 };
 
 //! Finds the `_metadata` a user means: a `_metadata` file, a `chk-<n>` or
