@@ -92,15 +92,6 @@ public:
   void await_oldest();
   //! Batches sent and not yet acknowledged.
   std::size_t in_flight() const { return pending_.size(); }
-  //! send() then await every batch in flight: nothing is left unacknowledged.
-  void execute(command_buffer& commands) {
-    send(commands);
-    drain();
-  }
-  void drain() {
-    while (!pending_.empty())
-      await_oldest();
-  }
   //! Frees the connection. Never throws.
   void close() noexcept;
 

@@ -125,9 +125,10 @@ BOOST_AUTO_TEST_CASE(integers_encode_byte_for_byte_as_msgpack_packs_them) {
   // change with the fast path.
   std::vector<std::int64_t> edges{0, 1, -1};
   for (int bits = 1; bits < 64; ++bits) {
-    std::int64_t p = std::int64_t{1} << bits;
-    for (std::int64_t d : {p - 1, p, p + 1, -p - 1, -p, -p + 1})
-      edges.push_back(d);
+    // Wrapping arithmetic on uint64 (2^63 is INT64_MIN as int64): no signed overflow.
+    std::uint64_t p = std::uint64_t{1} << bits;
+    for (std::uint64_t d : {p - 1, p, p + 1, -p - 1, -p, -p + 1})
+      edges.push_back(static_cast<std::int64_t>(d));
   }
   edges.push_back(std::numeric_limits<std::int64_t>::min());
   edges.push_back(std::numeric_limits<std::int64_t>::max());

@@ -45,7 +45,6 @@ public:
   std::optional<std::chrono::milliseconds> on_failure();
   //! Restarts granted so far.
   std::int64_t attempts() const { return attempts_; }
-  const restart_config& config() const { return config_; }
 
 private:
   restart_config config_;
