@@ -82,8 +82,8 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
   if (auto rp = rt->restore_from())
     setup.first_id = checkpoint_id{rp->meta.checkpoint_id + 1};
   self->state.port = std::make_unique<actor_port>(self, rt);
-  self->state.coordinator =
-      std::make_unique<checkpoints::checkpoint_coordinator>(std::move(setup), *self->state.port);
+  self->state.coordinator = std::make_unique<checkpoints::checkpoint_coordinator>(
+      std::move(setup), *self->state.port, *rt->clk);
   auto* c = self->state.coordinator.get();
   return {
       [self, c](start_atom, std::vector<caf::actor>& tasks, std::vector<caf::actor>& sources) {

@@ -87,7 +87,7 @@ job_result job_client::wait() {
   r.job_id = rt_->job_id;
   r.status = rt_->status;
   r.failure_cause = rt_->failure_cause;
-  r.net_runtime = std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started);
+  r.net_runtime = std::chrono::milliseconds(rt_->ended_ms - rt_->started_ms);
   return r;
 }
 
@@ -186,6 +186,8 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
   using namespace detail;
   auto rt = std::make_shared<job_runtime>();
   rt->job_id = opts.job_id.empty() ? new_job_id() : opts.job_id;
+  if (opts.job_clock)
+    rt->clk = opts.job_clock;
   auto state_dir =
       config.get_string(options::state_dir, std::filesystem::temp_directory_path().string());
   init_runtime(*rt, std::move(graph), config, job_name, state_dir + "/spate-" + rt->job_id);
@@ -207,8 +209,8 @@ job_client start_job(job_graph graph, const configuration& config, const std::st
   rt->system = std::make_unique<caf::actor_system>(*rt->system_config);
   rt->coordinator = spawn_coordinator(*rt->system, rt.get());
   rt->master = spawn_job_master(*rt->system, rt.get());
-  rt->started = std::chrono::steady_clock::now();
-  rt->start_wall_ms = wall_clock_ms();
+  rt->started_ms = rt->clk->monotonic_ms();
+  rt->start_wall_ms = rt->clk->wall_ms();
   // A remote job runs once its tasks are deployed.
   rt->set_status(rt->remote ? job_status::created : job_status::running);
   caf::anon_send(rt->master, start_atom::value);
@@ -237,8 +239,7 @@ std::int64_t job_client::end_time() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
   if (!is_terminal(rt_->status))
     return 0;
-  return rt_->start_wall_ms +
-         std::chrono::duration_cast<std::chrono::milliseconds>(rt_->ended - rt_->started).count();
+  return rt_->start_wall_ms + (rt_->ended_ms - rt_->started_ms);
 }
 
 const configuration& job_client::config() const { return rt_->config; }

@@ -28,10 +28,11 @@ struct master_state {
   //! The restart strategy's bookkeeping (set when the master starts).
   std::unique_ptr<restart_tracker> restarts;
   std::chrono::milliseconds restart_delay{0};
-  std::chrono::steady_clock::time_point down_since{};
+  //! rt->clk's monotonic ms when the job went down for a restart.
+  std::int64_t down_since_ms = 0;
   //! Remote jobs: waiting for free slots since `waiting_since`.
   bool waiting = false;
-  std::chrono::steady_clock::time_point waiting_since{};
+  std::int64_t waiting_since_ms = 0;
 };
 
 using master_actor = caf::stateful_actor<master_state>;
@@ -50,20 +51,20 @@ void deploy(master_actor* self, job_runtime* rt) {
       parallelism.push_back(c.parallelism);
     std::string why;
     auto placed = rt->remote->place(rt->job_id, parallelism, why);
-    auto now = std::chrono::steady_clock::now();
+    auto now = rt->clk->monotonic_ms();
     if (!placed) {
       if (!st.waiting) {
         st.waiting = true;
-        st.waiting_since = now;
+        st.waiting_since_ms = now;
         spate::log().info("job {} ({}) waits: {}", rt->job_name, rt->job_id, why);
       }
-      if (now - st.waiting_since >= rt->slot_timeout) {
+      if (now - st.waiting_since_ms >= rt->slot_timeout.count()) {
         st.waiting = false;
         auto cause = "NoResourceAvailableException: " + why + " after waiting " +
                      std::to_string(rt->slot_timeout.count()) + " ms (slot.request.timeout)";
         {
           std::lock_guard<std::mutex> lock(rt->mu);
-          rt->exceptions.emplace_back(wall_clock_ms(), cause);
+          rt->exceptions.emplace_back(rt->clk->wall_ms(), cause);
           rt->status_detail.clear();
         }
         self->send_exit(rt->coordinator, caf::exit_reason::user_shutdown);
@@ -145,7 +146,7 @@ void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
     spate::log().warn("job {} restarts ({} strategy, attempt {}) after: {}", rt->job_name,
                       restart_config::name(rt->restart.kind), st.restarts->attempts(), cause);
     rt->set_status(job_status::restarting, cause);
-    st.down_since = std::chrono::steady_clock::now();
+    st.down_since_ms = rt->clk->monotonic_ms();
     st.restart_delay = *delay; // once every task is down
     cancel_tasks(self);
     return;
@@ -158,13 +159,13 @@ void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
 
 void record_exception(job_runtime* rt, const std::string& cause) {
   std::lock_guard<std::mutex> lock(rt->mu);
-  rt->exceptions.emplace_back(wall_clock_ms(), cause);
+  rt->exceptions.emplace_back(rt->clk->wall_ms(), cause);
   if (rt->exceptions.size() > 16)
     rt->exceptions.erase(rt->exceptions.begin());
 }
 
 caf::behavior job_master(master_actor* self, job_runtime* rt) {
-  self->state.restarts = std::make_unique<restart_tracker>(rt->restart);
+  self->state.restarts = std::make_unique<restart_tracker>(rt->restart, *rt->clk);
   self->set_down_handler([self, rt](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.reason && !st.failing && !st.cancelling && !st.restarting && !st.stopping)
@@ -224,8 +225,7 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
         {
           std::lock_guard<std::mutex> lock(rt->mu);
           ++rt->full_restarts;
-          rt->downtime += std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - st.down_since);
+          rt->downtime += std::chrono::milliseconds(rt->clk->monotonic_ms() - st.down_since_ms);
         }
         rt->set_status(job_status::running);
         deploy(self, rt);

@@ -19,7 +19,7 @@ void job_runtime::set_status(job_status s, const std::string& cause) {
     if (!cause.empty() && failure_cause.empty())
       failure_cause = cause;
     if (is_terminal(s))
-      ended = std::chrono::steady_clock::now();
+      ended_ms = clk->monotonic_ms();
   }
   cv.notify_all();
 }

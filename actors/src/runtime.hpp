@@ -18,15 +18,10 @@
 #include "spate/actors/job_client.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/checkpoints/metadata.hpp"
+#include "spate/core/clock.hpp"
 #include "uploader.hpp"
 
 namespace spate::detail {
-
-inline std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct task_counters {
   std::atomic<std::int64_t> records_in{0};
@@ -64,6 +59,9 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
 struct job_runtime {
   std::string job_id;
   std::string job_name;
+  //! Where the job's time comes from: processing time, restart delays and
+  //! downtime, checkpoint timing. The machine's clock unless a test gives one.
+  std::shared_ptr<const clock> clk = system_clock::shared();
   configuration config;
   job_graph graph;
   execution_plan plan;
@@ -81,8 +79,9 @@ struct job_runtime {
   std::condition_variable cv;
   job_status status = job_status::created;
   std::string failure_cause;
-  std::chrono::steady_clock::time_point started;
-  std::chrono::steady_clock::time_point ended;
+  //! clk's monotonic ms at the start and when the job turned terminal.
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
 
   checkpoint_config checkpointing;
   restart_config restart;

@@ -115,6 +115,10 @@ caf::behavior task_actor::make_behavior() {
 }
 
 void task_actor::start() {
+  clock_by_hand_ = rt_->clk->on_advance([weak = caf::actor_cast<caf::weak_actor_ptr>(this)] {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), proc_time_atom::value, clock_moved_token);
+  });
   build();
   for (auto& [k, reader] : pending_restore_)
     ops_[k]->initialize_state(reader);

@@ -161,7 +161,8 @@ private:
   checkpoints::barrier_aligner aligner_{0, checkpoints::barrier_aligner::mode::exactly_once};
   std::vector<std::deque<pending_input>> held_;
   std::shared_ptr<const checkpoint_trigger> aligning_info_;
-  std::chrono::steady_clock::time_point alignment_start_;
+  //! rt_->clk's monotonic ms when this task's alignment (or snapshot) began.
+  std::int64_t alignment_start_ms_ = 0;
   //! The stop-with-savepoint this source took (stopping).
   checkpoint_id stop_id_{0};
   //! The keyed backend of each operator (nullptr when not keyed).
@@ -179,6 +180,11 @@ private:
   timestamp time_scheduled_ = max_watermark;
   //! Identifies the one outstanding wake-up message; older ones are ignored.
   std::uint64_t time_token_ = 0;
+  //! The token of the wake-up a clock moved by hand sends (time_token_ starts at 1).
+  static constexpr std::uint64_t clock_moved_token = 0;
+  //! The job's clock moves by hand (tests): it wakes the task when it moves,
+  //! instead of a wake-up scheduled in real time.
+  bool clock_by_hand_ = false;
   bool firing_timers_ = false;
 
   task_state state_ = task_state::created;

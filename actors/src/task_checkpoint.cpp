@@ -49,7 +49,7 @@ void task_actor::on_trigger(const checkpoint_trigger& m) {
   if (m.drain)
     head_->process_watermark(max_watermark); // every window fires before the savepoint
   aligner_.on_triggered(m.id);
-  alignment_start_ = std::chrono::steady_clock::now();
+  alignment_start_ms_ = rt_->clk->monotonic_ms();
   if (take_snapshot(info) && m.stop) {
     set_state(task_state::stopping);
     stop_id_ = m.id;
@@ -60,7 +60,7 @@ void task_actor::apply(const checkpoints::alignment_step& step,
                        const std::shared_ptr<const checkpoint_trigger>& info) {
   if (step.started) {
     aligning_info_ = info;
-    alignment_start_ = std::chrono::steady_clock::now();
+    alignment_start_ms_ = rt_->clk->monotonic_ms();
   }
   if (step.complete) {
     auto taken = std::move(aligning_info_);
@@ -98,16 +98,13 @@ bool task_actor::take_snapshot(const std::shared_ptr<const checkpoint_trigger>& 
 }
 
 void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& info) {
-  using clock = std::chrono::steady_clock;
   auto snap = std::make_shared<subtask_snapshot>();
   snap->chain = chain_;
   snap->subtask = subtask_;
   snap->task_name = plan_->name;
   snap->id = info->id;
-  snap->alignment_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - alignment_start_)
-          .count();
-  auto sync_start = clock::now();
+  snap->alignment_ms = rt_->clk->monotonic_ms() - alignment_start_ms_;
+  auto sync_start = rt_->clk->monotonic_ms();
   std::vector<std::pair<std::size_t, std::string>> local_dirs;
   // Shared: the uploader's closure is copied; the last copy drops what never ran.
   auto prepared =
@@ -152,8 +149,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
     }
     snap->operators.push_back(std::move(os));
   }
-  snap->sync_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - sync_start).count();
+  snap->sync_ms = rt_->clk->monotonic_ms() - sync_start;
   // The barrier follows every record emitted before the snapshot.
   for (auto& w : writers_)
     w->flush();
@@ -165,7 +161,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
   auto* rt = rt_;
   rt_->upload.submit(
       [rt, snap, local_dirs, upload_names, prepared, id = info->id, subtask = subtask_] {
-        auto start = std::chrono::steady_clock::now();
+        auto start = rt->clk->monotonic_ms();
         try {
           for (std::size_t i = 0; i < prepared->size(); ++i)
             (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
@@ -190,9 +186,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
               spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
                                 ec.message());
           }
-          snap->async_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
+          snap->async_ms = rt->clk->monotonic_ms() - start;
           caf::anon_send(rt->coordinator, ack_msg{snap});
         } catch (const std::exception& e) {
           caf::anon_send(rt->coordinator, decline_msg{id, e.what()});

@@ -65,11 +65,7 @@ void task_actor::forward(const valve_output& out) {
     head_->process_idle(true);
 }
 
-timestamp task_actor::now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+timestamp task_actor::now() const { return rt_->clk->wall_ms(); }
 
 void task_actor::request(stream_operator* op, timestamp t) {
   time_requests_.push({t, op});
@@ -81,13 +77,19 @@ void task_actor::schedule_wakeup() {
   // Exactly one wake-up is outstanding: for the earliest request.
   time_scheduled_ = time_requests_.top().first;
   ++time_token_;
+  if (clock_by_hand_)
+    return; // the clock wakes the task when it moves
   auto delay = std::max<timestamp>(0, time_scheduled_ - now());
   delayed_send(this, std::chrono::milliseconds(delay), proc_time_atom::value, time_token_);
 }
 
 void task_actor::on_processing_time_due(std::uint64_t token) {
-  if (token != time_token_ || !live())
+  if (token == clock_moved_token) {
+    if (!live() || time_requests_.empty() || time_requests_.top().first > now())
+      return;
+  } else if (token != time_token_ || !live()) {
     return;
+  }
   time_scheduled_ = max_watermark;
   timestamp t = now();
   firing_timers_ = true;

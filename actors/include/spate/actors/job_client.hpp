@@ -13,6 +13,7 @@
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/checkpoints/stats.hpp"
 #include "spate/actors/job_graph.hpp"
+#include "spate/core/clock.hpp"
 #include "spate/core/config.hpp"
 
 namespace spate {
@@ -153,6 +154,9 @@ struct start_options {
   std::string restore_path;
   //! Skip state in the snapshot whose operator uid is not in the job.
   bool allow_non_restored_state = false;
+  //! The job's time (processing time, restart delays, checkpoint timing); the
+  //! machine's clock when null. Tests pass a manual_clock and advance it.
+  std::shared_ptr<const clock> job_clock;
 };
 
 //! Plans `graph` into chained tasks, spawns one actor per subtask and starts

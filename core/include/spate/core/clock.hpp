@@ -5,6 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 namespace spate {
 
@@ -16,6 +20,13 @@ public:
   virtual std::int64_t monotonic_ms() const = 0;
   //! Milliseconds since the Unix epoch (what is shown and stored).
   virtual std::int64_t wall_ms() const = 0;
+  //! A clock that moves by hand calls `moved` after each move, so timers armed
+  //! on it look again (a task's processing-time timers); it returns true. A
+  //! clock that moves by itself returns false: its timers wait in real time.
+  virtual bool on_advance(std::function<void()> moved) const {
+    (void)moved;
+    return false;
+  }
 };
 
 //! The machine's clocks: steady_clock and system_clock.
@@ -36,6 +47,10 @@ public:
     static const system_clock c;
     return c;
   }
+  //! instance(), for holders of a shared_ptr (nothing is freed).
+  static std::shared_ptr<const clock> shared() {
+    return std::shared_ptr<const clock>(&instance(), [](const clock*) {});
+  }
 };
 
 //! A clock that moves only when told to: both readings advance together.
@@ -45,11 +60,28 @@ public:
       : wall_offset_(wall_start_ms) {}
   std::int64_t monotonic_ms() const override { return now_.load(); }
   std::int64_t wall_ms() const override { return wall_offset_ + now_.load(); }
-  void advance(std::chrono::milliseconds d) { now_ += d.count(); }
+  bool on_advance(std::function<void()> moved) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    listeners_.push_back(std::move(moved));
+    return true;
+  }
+  //! Moves both readings forward, then tells every listener.
+  void advance(std::chrono::milliseconds d) {
+    now_ += d.count();
+    std::vector<std::function<void()>> listeners;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      listeners = listeners_;
+    }
+    for (auto& f : listeners)
+      f();
+  }
 
 private:
   std::int64_t wall_offset_;
   std::atomic<std::int64_t> now_{0};
+  mutable std::mutex mu_;
+  mutable std::vector<std::function<void()>> listeners_;
 };
 
 } // namespace spate
