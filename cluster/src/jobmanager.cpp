@@ -1,6 +1,7 @@
-// The JobManager: registers TaskManagers and their slots, runs each job's
-// master and checkpoint coordinator with its tasks on TaskManagers, watches
-// heartbeats, and serves the REST API.
+// The JobManager: runs each job's master and checkpoint coordinator with its
+// tasks on TaskManagers, routes the jobs' frames, and serves the REST API.
+// Its TaskManagers (registrations, heartbeats, slots) are in
+// jobmanager_taskmanagers.cpp.
 #include <unistd.h>
 
 #include <atomic>
@@ -54,11 +55,10 @@ private:
   std::string spec_;
 };
 
-jobmanager::jobmanager(configuration cfg, job_registry& registry)
-    : cfg_(std::move(cfg)), registry_(registry) {
-  auto heartbeat = read_heartbeat(cfg_);
-  heartbeat_interval_ = heartbeat.interval;
-  heartbeat_timeout_ = heartbeat.timeout;
+jobmanager::jobmanager(configuration cfg, job_registry& registry, const spate::clock& clk)
+    : cfg_(std::move(cfg)), registry_(registry), clock_(clk),
+      heartbeat_interval_(read_heartbeat(cfg_).interval),
+      heartbeats_(read_heartbeat(cfg_).timeout, clk) {
   auto address = cfg_.get_string(options::jobmanager_address, "127.0.0.1");
   auto port = cfg_.get_int(options::jobmanager_port, 6123);
   ep_ = std::make_unique<transport::endpoint>(
@@ -72,144 +72,7 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry)
 
 jobmanager::~jobmanager() { shutdown(); }
 
-std::optional<task_assignment> jobmanager::place(const std::string& job_id,
-                                                 const std::vector<int>& parallelism,
-                                                 std::string& why) {
-  int need = 0;
-  for (int p : parallelism)
-    need = std::max(need, p);
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::pair<std::string, int>> free;
-  int total = 0;
-  for (auto& [id, tm] : taskmanagers_) {
-    int used = 0;
-    for (auto& [job, n] : tm.used)
-      used += n;
-    if (tm.slots - used > 0) {
-      free.emplace_back(id, tm.slots - used);
-      total += tm.slots - used;
-    }
-  }
-  if (total < need) {
-    why = "waiting for " + std::to_string(need) + " task slot(s), " + std::to_string(total) +
-          " free on " + std::to_string(taskmanagers_.size()) + " TaskManager(s)";
-    return std::nullopt;
-  }
-  // Spread subtasks over TaskManagers, one slot each, round robin.
-  std::vector<std::string> slot_of(need);
-  std::size_t next = 0;
-  for (int s = 0; s < need; ++s) {
-    while (free[next % free.size()].second == 0)
-      ++next;
-    auto& f = free[next % free.size()];
-    slot_of[s] = f.first;
-    --f.second;
-    ++taskmanagers_[f.first].used[job_id];
-    ++next;
-  }
-  task_assignment a;
-  for (int p : parallelism) {
-    std::vector<std::string> row;
-    for (int s = 0; s < p; ++s) {
-      row.push_back(slot_of[s]);
-      a.addresses[slot_of[s]] = taskmanagers_[slot_of[s]].address;
-    }
-    a.taskmanager.push_back(std::move(row));
-  }
-  return a;
-}
-
-void jobmanager::release(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, tm] : taskmanagers_)
-    tm.used.erase(job_id);
-}
-
-void jobmanager::lose(const std::string& tm, const std::string& reason) {
-  std::vector<std::shared_ptr<job_client>> affected;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!taskmanagers_.erase(tm))
-      return;
-    for (auto& [id, job] : jobs_)
-      if (job.client)
-        affected.push_back(job.client);
-  }
-  spate::log().warn("{}", reason);
-  ep_->disconnect(tm);
-  for (auto& c : affected)
-    c->taskmanager_lost(tm, reason);
-}
-
-void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
-  using transport::frame_type;
-  switch (f.type) {
-    case frame_type::register_taskmanager: {
-      auto m = transport::decode_payload<wire_register>(f);
-      if (m.id != from || m.slots < 1 || m.address.empty()) {
-        spate::log().warn("JobManager: refused a registration from '{}' (id '{}', {} slots)", from,
-                          m.id, m.slots);
-        return;
-      }
-      bool restarted;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = taskmanagers_.find(m.id);
-        restarted = it != taskmanagers_.end() &&
-                    (it->second.pid != m.pid || it->second.address != m.address);
-      }
-      if (restarted) // the same id, another process: the old one's tasks are gone
-        lose(m.id, "TaskManager '" + m.id + "' registered again from another process");
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto& tm = taskmanagers_[m.id];
-        bool again = !tm.id.empty();
-        tm.id = m.id;
-        tm.address = m.address;
-        tm.host = m.host;
-        tm.pid = m.pid;
-        tm.slots = m.slots;
-        tm.last_seen = std::chrono::steady_clock::now();
-        tm.last_heartbeat_ms = now_ms();
-        if (!again)
-          tm.registered_ms = now_ms();
-      }
-      ep_->connect(m.id, m.address);
-      ep_->send(m.id, transport::encode_message(frame_type::registered, wire_registered{true, {}}));
-      spate::log().info("TaskManager {} registered from {} with {} slot(s)", m.id, m.address,
-                        m.slots);
-      return;
-    }
-    case frame_type::heartbeat: {
-      bool known;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = taskmanagers_.find(from);
-        known = it != taskmanagers_.end();
-        if (known) {
-          it->second.last_seen = std::chrono::steady_clock::now();
-          it->second.last_heartbeat_ms = now_ms();
-        }
-      }
-      if (!known) {
-        // A TaskManager this JobManager declared lost (or never met): its
-        // tasks count as failed; it cancels them and registers again.
-        auto m = transport::decode_payload<wire_heartbeat>(f);
-        if (!m.address.empty()) {
-          ep_->connect(from, m.address);
-          ep_->send(from, transport::encode_message(
-                              frame_type::registered,
-                              wire_registered{false, "unknown TaskManager: register again"}));
-        }
-      }
-      return;
-    }
-    case frame_type::disconnect:
-      lose(from, "TaskManager '" + from + "' shut down");
-      return;
-    default:
-      break;
-  }
+void jobmanager::on_job_frame(const std::string& from, transport::frame&& f) {
   auto job_id = frame_job_id(f);
   if (job_id.empty())
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
@@ -217,11 +80,10 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
   std::shared_ptr<job_client> client;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto tm = taskmanagers_.find(from);
-    if (tm == taskmanagers_.end())
+    if (!taskmanagers_.count(from))
       throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                    from + "', which is not a registered TaskManager");
-    tm->second.last_seen = std::chrono::steady_clock::now();
+    heartbeats_.heard_from(from);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end())
       return; // a job that ended and was forgotten
@@ -234,37 +96,6 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
     client = it->second.client;
   }
   client->deliver(from, f);
-}
-
-void jobmanager::tick() {
-  auto now = std::chrono::steady_clock::now();
-  std::vector<std::string> lost;
-  std::vector<std::string> peers;
-  std::vector<std::string> released;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, tm] : taskmanagers_) {
-      if (now - tm.last_seen > heartbeat_timeout_)
-        lost.push_back(id);
-      else
-        peers.push_back(id);
-    }
-    for (auto& [id, job] : jobs_)
-      if (job.client && !job.released && is_terminal(job.client->status())) {
-        job.released = true;
-        released.push_back(id);
-      }
-  }
-  auto beat = transport::encode_message(transport::frame_type::heartbeat,
-                                        wire_heartbeat{jobmanager_id, now_ms(), {}});
-  for (auto& p : peers) {
-    ep_->send(p, beat);
-    for (auto& j : released)
-      ep_->send(p, transport::encode_message(transport::frame_type::release_job, wire_release{j}));
-  }
-  for (auto& id : lost)
-    lose(id, "TaskManager '" + id + "' is lost: no heartbeat for " +
-                 std::to_string(heartbeat_timeout_.count()) + " ms (heartbeat.timeout)");
 }
 
 std::string jobmanager::submit(const job_request& request, const configuration& overrides,
@@ -378,22 +209,6 @@ std::shared_ptr<savepoint_operation> jobmanager::find_operation(const std::strin
   std::lock_guard<std::mutex> lock(mu_);
   auto it = operations_.find(trigger);
   return it == operations_.end() ? nullptr : it->second;
-}
-
-cluster_overview jobmanager::overview() {
-  cluster_overview o;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, tm] : taskmanagers_) {
-    int used = 0;
-    for (auto& [job, n] : tm.used)
-      used += n;
-    o.taskmanagers.push_back({tm.id, tm.address, tm.host, tm.slots, tm.slots - used,
-                              tm.last_heartbeat_ms, tm.registered_ms, tm.pid});
-  }
-  for (auto& id : order_)
-    if (jobs_[id].client)
-      o.jobs.push_back(jobs_[id].client);
-  return o;
 }
 
 void jobmanager::shutdown() {

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat_monitor.hpp"
 #include "spate/actors/job_client.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/cluster/cluster.hpp"
+#include "spate/core/clock.hpp"
 #include "spate/transport/endpoint.hpp"
 
 namespace spate::cluster_detail {
@@ -44,7 +46,9 @@ struct cluster_overview {
 
 class jobmanager {
 public:
-  jobmanager(configuration cfg, job_registry& registry);
+  //! Heartbeats expire on `clk`'s time (the run loop still waits in real time).
+  jobmanager(configuration cfg, job_registry& registry,
+             const spate::clock& clk = system_clock::instance());
   ~jobmanager();
 
   //! Serves until SIGINT/SIGTERM; returns the exit code.
@@ -76,7 +80,7 @@ private:
     std::string host;
     std::int64_t pid = 0;
     int slots = 0;
-    std::chrono::steady_clock::time_point last_seen;
+    //! Wall time, for the REST API (expiry is heartbeats_' business).
     std::int64_t last_heartbeat_ms = 0;
     std::int64_t registered_ms = 0;
     //! Slots in use per job.
@@ -91,9 +95,16 @@ private:
     std::vector<std::pair<std::string, transport::frame>> early;
   };
 
+  // jobmanager_taskmanagers.cpp: registrations, heartbeats, the slot pool.
   void on_frame(const std::string& from, transport::frame&& f);
+  void on_register(const std::string& from, const transport::frame& f);
+  void on_heartbeat(const std::string& from, const transport::frame& f);
+  //! Sends heartbeats and releases of ended jobs; declares silent TaskManagers lost.
   void tick();
   void lose(const std::string& tm, const std::string& reason);
+  // jobmanager.cpp: jobs.
+  //! A frame from a registered TaskManager for one of the jobs.
+  void on_job_frame(const std::string& from, transport::frame&& f);
   void shutdown();
   //! Forgets the oldest ended jobs beyond jobstore.max-capacity.
   void prune();
@@ -102,10 +113,12 @@ private:
   job_registry& registry_;
   std::mutex registry_mu_;
   std::atomic<bool> ready_{false};
+  const spate::clock& clock_;
   std::chrono::milliseconds heartbeat_interval_;
-  std::chrono::milliseconds heartbeat_timeout_;
   std::mutex mu_;
+  //! The registered TaskManagers; heartbeats_ watches exactly these (under mu_).
   std::map<std::string, tm_record> taskmanagers_;
+  spate::cluster::heartbeat_monitor heartbeats_;
   std::map<std::string, job_entry> jobs_;
   std::vector<std::string> order_;
   std::map<std::string, std::shared_ptr<savepoint_operation>> operations_;

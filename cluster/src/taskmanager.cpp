@@ -11,10 +11,12 @@
 
 #include <caf/all.hpp>
 
+#include "heartbeat_monitor.hpp"
 #include "jobmanager.hpp"
 #include "messages.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/cluster/config_file.hpp"
+#include "spate/core/clock.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 
@@ -41,19 +43,25 @@ std::string host_name() {
   return buf;
 }
 
+int task_slots(const configuration& cfg) {
+  auto slots = static_cast<int>(cfg.get_int(options::task_slots, 1));
+  if (slots < 1)
+    throw error(errc::invalid_argument,
+                std::string("'") + options::task_slots + "' must be at least 1");
+  return slots;
+}
+
 class taskmanager {
 public:
-  taskmanager(const configuration& cfg, job_registry& registry) : cfg_(cfg), registry_(registry) {
+  //! The JobManager's heartbeats expire on `clk`'s time (the run loop still
+  //! waits in real time).
+  taskmanager(const configuration& cfg, job_registry& registry,
+              const spate::clock& clk = system_clock::instance())
+      : cfg_(cfg), registry_(registry), slots_(task_slots(cfg)), clock_(clk),
+        interval_(read_heartbeat(cfg).interval), jm_heartbeats_(read_heartbeat(cfg).timeout, clk) {
     id_ = cfg.get_string(options::taskmanager_resource_id, "");
     if (id_.empty())
       id_ = random_id();
-    slots_ = static_cast<int>(cfg.get_int(options::task_slots, 1));
-    if (slots_ < 1)
-      throw error(errc::invalid_argument,
-                  std::string("'") + options::task_slots + "' must be at least 1");
-    auto heartbeat = read_heartbeat(cfg);
-    interval_ = heartbeat.interval;
-    timeout_ = heartbeat.timeout;
     jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
     auto state_base =
@@ -113,8 +121,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
-    ep_->send(jobmanager_id,
-              transport::encode_message(frame_type::disconnect, wire_heartbeat{id_, now_ms(), {}}));
+    ep_->send(jobmanager_id, transport::encode_message(frame_type::disconnect,
+                                                       wire_heartbeat{id_, clock_.wall_ms(), {}}));
     host_->cancel_all("the TaskManager stops");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (host_->running_tasks() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -126,15 +134,14 @@ public:
 
 private:
   void tick() {
-    auto now = std::chrono::steady_clock::now();
     bool registered;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (registered_ && now - last_jm_ > timeout_) {
+      if (registered_ && jm_heartbeats_.has_expired(jobmanager_id)) {
         registered_ = false;
         spate::log().warn("TaskManager {}: the JobManager at {} is unreachable (no heartbeat for "
                           "{} ms); cancelling tasks and registering again",
-                          id_, jm_address_, timeout_.count());
+                          id_, jm_address_, jm_heartbeats_.timeout().count());
         host_->cancel_all("the JobManager is unreachable");
       }
       registered = registered_;
@@ -149,7 +156,7 @@ private:
     }
     ep_->send(jobmanager_id,
               transport::encode_message(frame_type::heartbeat,
-                                        wire_heartbeat{id_, now_ms(), ep_->address()}));
+                                        wire_heartbeat{id_, clock_.wall_ms(), ep_->address()}));
     host_->report_metrics();
   }
 
@@ -165,7 +172,7 @@ private:
               host_->forget_idle_jobs(); // of a JobManager this one may not know
             }
             registered_ = true;
-            last_jm_ = std::chrono::steady_clock::now();
+            jm_heartbeats_.heard_from(jobmanager_id);
           } else {
             spate::log().warn("TaskManager {}: the JobManager says: {}", id_, m.reason);
             if (registered_)
@@ -176,13 +183,13 @@ private:
         }
         case frame_type::heartbeat: {
           std::lock_guard<std::mutex> lock(mu_);
-          last_jm_ = std::chrono::steady_clock::now();
+          jm_heartbeats_.heard_from(jobmanager_id);
           return;
         }
         default: {
           {
             std::lock_guard<std::mutex> lock(mu_);
-            last_jm_ = std::chrono::steady_clock::now();
+            jm_heartbeats_.heard_from(jobmanager_id);
           }
           if (!host_->on_frame(from, f))
             throw error(errc::codec, std::string("unexpected ") + transport::to_string(f.type) +
@@ -202,9 +209,9 @@ private:
   job_registry& registry_;
   std::mutex registry_mu_;
   std::string id_;
-  int slots_ = 1;
-  std::chrono::milliseconds interval_{1000};
-  std::chrono::milliseconds timeout_{5000};
+  int slots_;
+  const spate::clock& clock_;
+  std::chrono::milliseconds interval_;
   std::string jm_address_;
   std::string state_dir_;
   caf::actor_system_config system_config_;
@@ -214,7 +221,8 @@ private:
   std::atomic<bool> ready_{false};
   std::mutex mu_;
   bool registered_ = false;
-  std::chrono::steady_clock::time_point last_jm_{};
+  //! When the JobManager was last heard from (under mu_).
+  spate::cluster::heartbeat_monitor jm_heartbeats_;
 };
 
 } // namespace
