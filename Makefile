@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo demo-kafka test bench clean format format-check
+.PHONY: deps build demo demo-kafka test test-sanitize bench clean format format-check
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,6 +22,11 @@ test: format-check build
 	@bash scripts/kafka.sh fetch
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The unit-level suites under ASan + UBSan in build-sanitize/ (CI runs it after `test`).
+test-sanitize: deps
+	@bash scripts/kafka.sh fetch
+	@JOBS=$(JOBS) bash scripts/sanitize.sh
+
 bench: build
 	@bash scripts/run-benchmarks.sh
 
@@ -33,4 +38,4 @@ format-check: deps
 	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	@rm -rf $(BUILD_DIR)
+	@rm -rf $(BUILD_DIR) build-sanitize
