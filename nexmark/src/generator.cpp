@@ -4,20 +4,19 @@
 #include "spate/nexmark/generator.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <climits>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
-#include "spate/connectors/generator_source.hpp"
-#include "spate/core/error.hpp"
-#include "spate/core/hash.hpp"
+#include "generator_common.hpp"
+#include "url_table.hpp"
 
 namespace spate::nexmark {
+
+using namespace generator_detail;
 
 namespace {
 
@@ -29,13 +28,8 @@ constexpr std::int64_t auction_id_lead = 10;
 constexpr std::int64_t hot_block = 100;
 // Half of the bids come through one of the hot channels.
 constexpr std::int64_t hot_channel_ratio = 2;
-constexpr std::int64_t num_channels = 10000;
-// One channel url in this many has no channel_id parameter.
-constexpr std::int64_t channel_without_id_ratio = 10;
 // Random words are at least this long (before trimming spaces).
 constexpr std::int64_t min_word_length = 3;
-// Beam's out-of-order shuffle multiplies by this prime.
-constexpr std::uint64_t shuffle_prime = 953;
 
 // Field sizes the spec counts as 8 bytes each (ids, prices, times).
 constexpr int long_size = 8;
@@ -48,54 +42,17 @@ constexpr std::string_view first_names[] = {"Peter", "Paul",  "Luke",  "John",  
                                             "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
 constexpr std::string_view last_names[] = {"Shultz", "Abrams", "Spencer", "White", "Bartels",
                                            "Walton", "Smith",  "Jones",   "Noris"};
-constexpr std::string_view hot_channels[] = {"Google", "Facebook", "Baidu", "Apple"};
-constexpr std::string_view url_prefix = "https://www.nexmark.com/";
-constexpr std::string_view url_suffix = "item.htm?query=1";
-constexpr std::string_view channel_id_parameter = "&channel_id=";
 constexpr std::string_view channel_prefix = "channel-";
-
-template <class T, std::size_t N>
-constexpr std::int64_t size_of(const T (&)[N]) {
-  return static_cast<std::int64_t>(N);
-}
-
-// Salts that keep the engines of hot urls and channel urls apart from the
-// per-event engines.
-constexpr std::uint64_t hot_url_salt = 0x6e65786d61726b31ull;
-constexpr std::uint64_t channel_url_salt = 0x6e65786d61726b32ull;
-
-// A uniform integer in [0, n), n > 0 (Lemire's multiply-and-reject).
-std::int64_t below(record_rng& rng, std::int64_t n) {
-  const auto range = static_cast<std::uint64_t>(n);
-  unsigned __int128 m = static_cast<unsigned __int128>(rng()) * range;
-  auto low = static_cast<std::uint64_t>(m);
-  if (low < range) {
-    const std::uint64_t threshold = (0 - range) % range;
-    while (low < threshold) {
-      m = static_cast<unsigned __int128>(rng()) * range;
-      low = static_cast<std::uint64_t>(m);
-    }
-  }
-  return static_cast<std::int64_t>(m >> 64);
-}
 
 template <std::size_t N>
 std::string_view pick(record_rng& rng, const std::string_view (&from)[N]) {
   return from[below(rng, static_cast<std::int64_t>(N))];
 }
 
-void append(std::string& out, std::string_view s) { out.append(s.data(), s.size()); }
+} // namespace
 
-void append_number(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
-}
-
-// Appends a word of min_word_length to max_length - 1 characters: lowercase
-// letters with one in 13 replaced by `special`; a space special is trimmed
-// from both ends of the word (StringsGenerator.nextString).
-void append_word(record_rng& engine, std::int64_t max_length, char special, std::string& out) {
+void generator_detail::append_word(record_rng& engine, std::int64_t max_length, char special,
+                                   std::string& out) {
   const std::size_t start = out.size();
   const auto len =
       static_cast<std::size_t>(min_word_length + below(engine, max_length - min_word_length));
@@ -125,6 +82,8 @@ void append_word(record_rng& engine, std::int64_t max_length, char special, std:
   if (first > start)
     out.erase(start, first - start);
 }
+
+namespace {
 
 // Overwrites `out` with exactly `length` random lowercase letters. Each
 // letter is (w * 26) >> 16 for a random 16-bit w, four to a 64-bit draw (a
@@ -233,48 +192,6 @@ std::int64_t auction_length_ms(const generator_config& c, std::int64_t id, times
   return 1 + below(rng, std::max<std::int64_t>(horizon * 2, 1));
 }
 
-// Java's Math.abs(Integer.reverse(v)) (Integer.MIN_VALUE stays negative).
-std::int64_t reversed_channel_id(std::int64_t channel) {
-  auto v = static_cast<std::uint32_t>(channel);
-  v = ((v >> 1) & 0x55555555u) | ((v & 0x55555555u) << 1);
-  v = ((v >> 2) & 0x33333333u) | ((v & 0x33333333u) << 2);
-  v = ((v >> 4) & 0x0f0f0f0fu) | ((v & 0x0f0f0f0fu) << 4);
-  v = ((v >> 8) & 0x00ff00ffu) | ((v & 0x00ff00ffu) << 8);
-  v = (v >> 16) | (v << 16);
-  const auto s = static_cast<std::int32_t>(v);
-  if (s == INT32_MIN)
-    return s;
-  return s < 0 ? -static_cast<std::int64_t>(s) : s;
-}
-
-// "https://www.nexmark.com/<w>/<w>/<w>/item.htm?query=1" with words drawn from `rng`.
-void fill_base_url(record_rng& rng, std::string& out) {
-  out.reserve(url_prefix.size() + 3 * 5 + url_suffix.size() + channel_id_parameter.size() + 11);
-  append(out, url_prefix);
-  for (int k = 0; k < 3; ++k) {
-    append_word(rng, 5, '_', out);
-    out.push_back('/');
-  }
-  append(out, url_suffix);
-}
-
-// The url of hot channel `index`: fixed for a seed.
-void fill_hot_url(std::uint64_t seed, std::int64_t index, std::string& out) {
-  record_rng rng(mix64(seed ^ hot_url_salt ^ mix64(static_cast<std::uint64_t>(index))));
-  fill_base_url(rng, out);
-}
-
-// The url of "channel-<channel>": fixed for a seed; nine in ten carry the
-// channel id as a parameter.
-void fill_channel_url(std::uint64_t seed, std::int64_t channel, std::string& out) {
-  record_rng rng(mix64(seed ^ channel_url_salt ^ mix64(static_cast<std::uint64_t>(channel))));
-  fill_base_url(rng, out);
-  if (below(rng, channel_without_id_ratio) > 0) {
-    append(out, channel_id_parameter);
-    append_number(out, reversed_channel_id(channel));
-  }
-}
-
 void fill_person(const generator_config& c, std::int64_t id, timestamp now, record_rng& rng,
                  person& p) {
   p.id = first_person_id + last_base0_person_id(c, id);
@@ -333,89 +250,6 @@ void fill_auction(const generator_config& c, std::int64_t id, timestamp now, rec
   fill_extra(rng, size, c.avg_auction_byte_size, a.extra);
 }
 
-} // namespace
-
-//! The url of every hot channel and of every "channel-N", built once per seed
-//! (each is a function of the seed and the channel only). A channel url keeps
-//! only what varies, its three words, in 16 bytes (160 KiB for all of them,
-//! which stays in a core's L2 cache; whole strings missed it on most bids),
-//! and is put back together in a buffer on the stack.
-class url_table {
-public:
-  explicit url_table(std::uint64_t seed) {
-    hot_.resize(static_cast<std::size_t>(size_of(hot_channels)));
-    for (std::size_t i = 0; i < hot_.size(); ++i)
-      fill_hot_url(seed, static_cast<std::int64_t>(i), hot_[i]);
-    channels_.resize(static_cast<std::size_t>(num_channels));
-    std::string url;
-    for (std::size_t i = 0; i < channels_.size(); ++i) {
-      url.clear();
-      fill_channel_url(seed, static_cast<std::int64_t>(i), url);
-      channels_[i] = pack(url);
-    }
-  }
-  const std::string& hot(std::int64_t i) const { return hot_[static_cast<std::size_t>(i)]; }
-  //! Starts loading the entry of "channel-<channel>" into the cache.
-  void prefetch(std::int64_t channel) const {
-    __builtin_prefetch(&channels_[static_cast<std::size_t>(channel)]);
-  }
-  //! Overwrites `out` with the url of "channel-<channel>".
-  void channel(std::int64_t channel, std::string& out) const {
-    const packed& c = channels_[static_cast<std::size_t>(channel)];
-    char buf[max_url];
-    char* p = buf;
-    auto put = [&p](const char* s, std::size_t n) {
-      std::memcpy(p, s, n);
-      p += n;
-    };
-    put(url_prefix.data(), url_prefix.size());
-    for (int w = 0; w < words; ++w) {
-      put(c.letters + w * max_word, c.lengths[w]);
-      *p++ = '/';
-    }
-    put(url_suffix.data(), url_suffix.size());
-    if (c.with_id) {
-      put(channel_id_parameter.data(), channel_id_parameter.size());
-      p = std::to_chars(p, buf + max_url, reversed_channel_id(channel)).ptr;
-    }
-    out.assign(buf, static_cast<std::size_t>(p - buf));
-  }
-
-private:
-  static constexpr int words = 3;
-  static constexpr std::size_t max_word = 4; // append_word(rng, 5, ...) is 3-4 letters
-  struct packed {
-    char letters[words * max_word];
-    std::uint8_t lengths[words];
-    bool with_id;
-  };
-  static_assert(sizeof(packed) == 16);
-  static constexpr std::size_t max_url = url_prefix.size() + words * (max_word + 1) +
-                                         url_suffix.size() + channel_id_parameter.size() + 12;
-
-  // Takes the words out of a url that fill_channel_url built.
-  static packed pack(const std::string& url) {
-    packed c{};
-    std::size_t pos = url_prefix.size();
-    for (int w = 0; w < words; ++w) {
-      const std::size_t slash = url.find('/', pos);
-      const std::size_t n = slash - pos;
-      if (slash == std::string::npos || n > max_word)
-        throw error(errc::internal, "nexmark generator: unexpected channel url " + url);
-      std::memcpy(c.letters + w * max_word, url.data() + pos, n);
-      c.lengths[w] = static_cast<std::uint8_t>(n);
-      pos = slash + 1;
-    }
-    c.with_id = url.size() > pos + url_suffix.size();
-    return c;
-  }
-
-  std::vector<std::string> hot_;
-  std::vector<packed> channels_;
-};
-
-namespace {
-
 void fill_bid(const generator_config& c, std::int64_t id, timestamp now, record_rng& rng,
               const url_table* urls, bid& b) {
   // The channel is drawn first, so that its url's entry in the table is on
@@ -459,44 +293,7 @@ void fill_bid(const generator_config& c, std::int64_t id, timestamp now, record_
   fill_extra(rng, 4 * long_size, c.avg_bid_byte_size, b.extra);
 }
 
-[[noreturn]] void invalid(const char* field, const std::string& rule, const std::string& got) {
-  throw error(errc::invalid_argument,
-              std::string("nexmark generator: ") + field + " " + rule + " (got " + got + ")");
-}
-
-void require_at_least(const char* field, std::int64_t value, std::int64_t minimum) {
-  if (value < minimum)
-    invalid(field, "must be at least " + std::to_string(minimum), std::to_string(value));
-}
-
 } // namespace
-
-void generator_config::validate() const {
-  if (!(events_per_second > 0) || !std::isfinite(events_per_second))
-    invalid("events_per_second", "must be a positive number", std::to_string(events_per_second));
-  require_at_least("out_of_order_group_size", out_of_order_group_size, 1);
-  if (out_of_order_group_size % static_cast<std::int64_t>(shuffle_prime) == 0)
-    invalid("out_of_order_group_size", "must not be a multiple of 953 (its shuffle degenerates)",
-            std::to_string(out_of_order_group_size));
-  require_at_least("person_proportion", person_proportion, 0);
-  require_at_least("auction_proportion", auction_proportion, 0);
-  require_at_least("bid_proportion", bid_proportion, 0);
-  const std::int64_t total =
-      static_cast<std::int64_t>(person_proportion) + auction_proportion + bid_proportion;
-  if (total == 0)
-    invalid("person_proportion + auction_proportion + bid_proportion", "must be positive", "0");
-  if (total > INT_MAX)
-    invalid("person_proportion + auction_proportion + bid_proportion", "is too large",
-            std::to_string(total));
-  require_at_least("num_active_people", num_active_people, 1);
-  require_at_least("num_in_flight_auctions", num_in_flight_auctions, 1);
-  require_at_least("hot_auction_ratio", hot_auction_ratio, 1);
-  require_at_least("hot_seller_ratio", hot_seller_ratio, 1);
-  require_at_least("hot_bidder_ratio", hot_bidder_ratio, 1);
-  require_at_least("avg_person_byte_size", avg_person_byte_size, 0);
-  require_at_least("avg_auction_byte_size", avg_auction_byte_size, 0);
-  require_at_least("avg_bid_byte_size", avg_bid_byte_size, 0);
-}
 
 std::uint64_t adjusted_event_number(const generator_config& c, std::uint64_t n) {
   const auto group = static_cast<std::uint64_t>(c.out_of_order_group_size);
@@ -544,24 +341,6 @@ event_generator::event_generator(generator_config c)
 
 void event_generator::fill_in(std::uint64_t n, record_rng& rng, event& out) const {
   fill(config_, n, rng, urls_.get(), out);
-}
-
-source_spec<event> nexmark_source(generator_config c, std::optional<std::int64_t> count,
-                                  double wall_rate) {
-  c.validate();
-  if (count && *count < 0)
-    invalid("count", "must not be negative", std::to_string(*count));
-  if (!(wall_rate >= 0) || !std::isfinite(wall_rate))
-    invalid("wall_rate", "must be 0 (unlimited) or a positive number", std::to_string(wall_rate));
-  generator_options options;
-  options.seed = c.seed;
-  options.count = count;
-  options.rate = wall_rate;
-  event_generator gen(c);
-  return generator_source_in_place<event>(
-      options,
-      [gen](std::uint64_t seq, record_rng& rng, event& out) { gen.fill_in(seq, rng, out); },
-      "Nexmark Source");
 }
 
 } // namespace spate::nexmark

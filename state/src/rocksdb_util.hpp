@@ -9,6 +9,9 @@
 
 namespace spate::detail {
 
+//! RocksDB's own column family, which holds no state.
+inline constexpr const char* default_column = "default";
+
 //! Writes never go to the WAL: durability comes from checkpoints.
 inline rocksdb::WriteOptions write_options() {
   rocksdb::WriteOptions w;

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "spate/api/functions.hpp"
 #include "spate/connectors/kafka_config.hpp"
+
+struct rd_kafka_message_s; // librdkafka's rd_kafka_message_t
 
 namespace spate {
 
@@ -72,6 +75,14 @@ private:
   void discover();
   partition_state* find(const char* topic, std::int32_t partition);
   bool all_done() const;
+  //! Tells downstream about partitions it has not heard of (begin or finish).
+  void announce(collector<std::string>& out);
+  //! One fetched message (poll() frees it): emits its record, or marks its
+  //! partition done at its end; an error that must fail poll() goes to
+  //! `failure`. `run` is the split whose records `out` receives now. True if
+  //! a record was emitted.
+  bool take(const rd_kafka_message_s& m, collector<std::string>& out, std::int32_t& run,
+            std::exception_ptr& failure);
 
   kafka_source_config cfg_;
   std::unique_ptr<kafka_consumer> consumer_;
