@@ -49,7 +49,7 @@ transport::control_payload to_payload(const control_event& e) {
   } else if (auto* b = std::get_if<barrier_event>(&e)) {
     c.kind = static_cast<std::int32_t>(control_kind::barrier);
     c.barrier = true;
-    c.id = b->checkpoint->id.value();
+    c.id = b->checkpoint->id;
     c.savepoint = b->checkpoint->savepoint;
     c.stop = b->checkpoint->stop;
     c.drain = b->checkpoint->drain;
@@ -68,9 +68,8 @@ control_event to_event(const transport::control_payload& c) {
     case control_kind::idle_status:
       return idle_event{c.value != 0};
     case control_kind::barrier:
-      return barrier_event{
-          std::make_shared<const checkpoints::checkpoint_trigger>(checkpoints::checkpoint_trigger{
-              checkpoint_id{c.id}, c.savepoint, c.stop, c.drain, c.savepoint_dir})};
+      return barrier_event{std::make_shared<const checkpoints::checkpoint_trigger>(
+          checkpoints::checkpoint_trigger{c.id, c.savepoint, c.stop, c.drain, c.savepoint_dir})};
     case control_kind::end_of_stream:
       break;
   }
@@ -128,7 +127,7 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
         auto& st = self->state;
         st.sink->send(st.peer, st.sender->control_frame(m.channel, to_payload(m.event)));
       },
-      [self](credit_atom, std::int32_t channel, std::uint64_t seq) {
+      [self](credit_atom, channel_index channel, std::uint64_t seq) {
         auto& st = self->state;
         if (st.failed)
           return;

@@ -22,8 +22,8 @@ struct channel_frame_msg {
   bool is_data = true;
   std::shared_ptr<const std::string> payload;
   std::size_t offset = 0; //!< where the batch (or control body) starts
-  std::int32_t channel = 0;
-  std::int32_t sender_channel = 0;
+  channel_index channel{0};
+  channel_index sender_channel{0};
   std::uint64_t seq = 0;
 };
 

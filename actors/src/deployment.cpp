@@ -85,26 +85,25 @@ void check_network_edges(const job_runtime& rt) {
 
 namespace {
 
-caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt, std::int32_t attempt,
-                                std::int32_t chain, std::int32_t subtask, std::string tm) {
-  auto command = [rt, attempt, chain, subtask, tm](task_command_kind k, std::int64_t id) {
+caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt,
+                                attempt_number attempt, std::int32_t chain, subtask_index subtask,
+                                std::string tm) {
+  auto command = [rt, attempt, chain, subtask, tm](task_command_kind k, checkpoint_id id) {
     rt->remote->sink().send(tm,
                             encode_message(frame_type::task_command,
                                            wire_task_command{rt->job_id, attempt, chain, subtask,
                                                              static_cast<std::int32_t>(k), id}));
   };
   return {
-      [command](start_atom) { command(task_command_kind::start, 0); },
-      [command](cancel_atom) { command(task_command_kind::cancel, 0); },
-      [command](complete_atom, checkpoint_id id) {
-        command(task_command_kind::complete, id.value());
-      },
-      [command](abort_atom, checkpoint_id id) { command(task_command_kind::abort, id.value()); },
+      [command](start_atom) { command(task_command_kind::start, checkpoint_id{0}); },
+      [command](cancel_atom) { command(task_command_kind::cancel, checkpoint_id{0}); },
+      [command](complete_atom, checkpoint_id id) { command(task_command_kind::complete, id); },
+      [command](abort_atom, checkpoint_id id) { command(task_command_kind::abort, id); },
       [rt, attempt, chain, subtask, tm](const checkpoint_trigger& m) {
         rt->remote->sink().send(
             tm, encode_message(frame_type::trigger_checkpoint,
-                               wire_trigger{rt->job_id, attempt, chain, subtask, m.id.value(),
-                                            m.savepoint, m.stop, m.drain, m.savepoint_dir}));
+                               wire_trigger{rt->job_id, attempt, chain, subtask, m.id, m.savepoint,
+                                            m.stop, m.drain, m.savepoint_dir}));
       },
       [self](exited_atom, bool abnormal, const std::string& reason) {
         if (abnormal)
@@ -119,17 +118,17 @@ caf::behavior remote_task_proxy(caf::event_based_actor* self, job_runtime* rt, s
 
 std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_runtime* rt,
                                                    const task_assignment& placed) {
-  std::int32_t attempt;
+  attempt_number attempt;
   std::vector<std::vector<caf::actor>> proxies(rt->plan.chains.size());
   {
     // The proxies exist before any frame of the attempt can come back.
     std::lock_guard<std::mutex> lock(rt->mu);
-    attempt = ++rt->attempt;
+    attempt = rt->attempt = attempt_number{rt->attempt.value() + 1};
     rt->assignment = placed;
     for (std::size_t c = 0; c < rt->plan.chains.size(); ++c)
       for (int s = 0; s < rt->plan.chains[c].parallelism; ++s)
         proxies[c].push_back(sys.spawn(remote_task_proxy, rt, attempt, static_cast<std::int32_t>(c),
-                                       s, placed.taskmanager.at(c).at(s)));
+                                       subtask_index{s}, placed.taskmanager.at(c).at(s)));
     rt->proxies = proxies;
   }
   auto restore = rt->restore_from();
@@ -161,11 +160,12 @@ void forget_attempt(job_runtime* rt) {
 void job_client::deliver(const std::string& taskmanager, const frame& f) {
   using namespace detail;
   auto& rt = *rt_;
-  auto current = [&](std::int32_t attempt) {
+  auto current = [&](attempt_number attempt) {
     std::lock_guard<std::mutex> lock(rt.mu);
     return attempt == rt.attempt;
   };
-  auto check_task = [&](std::int32_t chain, std::int32_t subtask) {
+  auto check_task = [&](std::int32_t chain, subtask_index index) {
+    auto subtask = index.value();
     if (chain < 0 || chain >= static_cast<std::int32_t>(rt.plan.chains.size()) || subtask < 0 ||
         subtask >= rt.plan.chains[chain].parallelism)
       throw error(errc::codec, "TaskManager '" + taskmanager + "' named task " +
@@ -188,7 +188,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
         std::lock_guard<std::mutex> lock(rt.mu);
         if (m.attempt != rt.attempt || rt.proxies.size() <= static_cast<std::size_t>(m.chain))
           return;
-        proxy = rt.proxies[m.chain][m.subtask];
+        proxy = rt.proxies[m.chain][m.subtask.value()];
       }
       caf::anon_send(proxy, exited_atom::value, m.abnormal, m.reason);
       return;
@@ -199,7 +199,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
       auto snap = std::make_shared<subtask_snapshot>();
       snap->chain = m.chain;
       snap->subtask = m.subtask;
-      snap->id = checkpoint_id{m.id};
+      snap->id = m.id;
       snap->operators = std::move(m.operators);
       snap->sync_ms = m.sync_ms;
       snap->async_ms = m.async_ms;
@@ -212,7 +212,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     case frame_type::decline_checkpoint: {
       auto m = transport::decode_payload<wire_decline>(f);
       if (current(m.attempt))
-        caf::anon_send(rt.coordinator, decline_msg{checkpoint_id{m.id}, m.reason, m.counts});
+        caf::anon_send(rt.coordinator, decline_msg{m.id, m.reason, m.counts});
       return;
     }
     case frame_type::metrics: {
@@ -220,7 +220,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
       if (!current(m.attempt))
         return; // a previous attempt's tasks
       for (auto& [chain, subtask, in, out] : m.tasks) {
-        check_task(chain, subtask);
+        check_task(chain, subtask_index{subtask});
         rt.counters[chain][subtask]->records_in.store(in, std::memory_order_relaxed);
         rt.counters[chain][subtask]->records_out.store(out, std::memory_order_relaxed);
       }

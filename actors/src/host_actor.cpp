@@ -20,11 +20,11 @@ struct host_state {
   std::shared_ptr<job_runtime> rt;
   transport::frame_sink* sink = nullptr;
   std::string jm;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   struct watched_task {
     std::int32_t chain = 0;
-    std::int32_t subtask = 0;
-    std::int32_t attempt = 0;
+    subtask_index subtask{0};
+    attempt_number attempt{0};
   };
   std::map<caf::actor_addr, watched_task> watched;
   //! Set when this TaskManager cancelled the tasks on its own (the
@@ -53,12 +53,12 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
       self->quit();
   });
   return {
-      [self](attempt_atom, std::int32_t attempt) {
+      [self](attempt_atom, attempt_number attempt) {
         self->state.attempt = attempt;
         self->state.cancel_reason.clear();
       },
-      [self](watch_atom, caf::actor& task, std::int32_t chain, std::int32_t subtask,
-             std::int32_t attempt) {
+      [self](watch_atom, caf::actor& task, std::int32_t chain, subtask_index subtask,
+             attempt_number attempt) {
         self->state.watched[task.address()] = {chain, subtask, attempt};
         self->monitor(task);
       },
@@ -67,7 +67,7 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
         auto& st = self->state;
         // Stamped with the attempt of the task that sent it (a proxy of this
         // attempt when a channel failed).
-        std::int32_t attempt = st.attempt;
+        attempt_number attempt = st.attempt;
         auto it = st.watched.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
         if (it != st.watched.end())
           attempt = it->second.attempt;
@@ -80,14 +80,14 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
         auto& s = *m.snapshot;
         st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
                                             wire_ack{st.rt->job_id, st.attempt, s.chain, s.subtask,
-                                                     s.id.value(), s.operators, s.sync_ms,
-                                                     s.async_ms, s.alignment_ms, s.bytes}));
+                                                     s.id, s.operators, s.sync_ms, s.async_ms,
+                                                     s.alignment_ms, s.bytes}));
       },
       [self](const decline_msg& m) {
         auto& st = self->state;
         st.sink->send(st.jm, encode_message(frame_type::decline_checkpoint,
-                                            wire_decline{st.rt->job_id, st.attempt, m.id.value(),
-                                                         m.reason, m.counts}));
+                                            wire_decline{st.rt->job_id, st.attempt, m.id, m.reason,
+                                                         m.counts}));
       },
       [self](release_atom) {
         auto& st = self->state;

@@ -103,14 +103,14 @@ void deploy(master_actor* self, job_runtime* rt) {
         int base = plan.channel_base(g, e);
         std::vector<channel_target> ts;
         if (plan.edges[e].part == partitioning::forward) {
-          ts.push_back({actors[to_chain][s], base});
+          ts.push_back({actors[to_chain][s], channel_index{base}});
         } else {
           for (auto& a : actors[to_chain])
-            ts.push_back({a, base + s});
+            ts.push_back({a, channel_index{base + s}});
         }
         targets.push_back(std::move(ts));
       }
-      auto a = self->system().spawn<task_actor>(rt, c, s, std::move(targets));
+      auto a = self->system().spawn<task_actor>(rt, c, subtask_index{s}, std::move(targets));
       actors[c].push_back(a);
       order.push_back(a);
       if (g.vertices()[chain.head].is_source)

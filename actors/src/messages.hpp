@@ -21,8 +21,8 @@ namespace spate::detail {
 //! A batch on input channel `channel` of the receiver; `sender_channel` is the
 //! sender's output channel, named in the credit that returns.
 struct data_msg {
-  std::int32_t channel = 0;
-  std::int32_t sender_channel = 0;
+  channel_index channel{0};
+  channel_index sender_channel{0};
   std::shared_ptr<any_batch> batch;
 };
 
@@ -44,20 +44,20 @@ using control_event = std::variant<watermark_event, idle_event, barrier_event, e
 
 //! A control event on input channel `channel` of the receiver.
 struct control_msg {
-  std::int32_t channel = 0;
+  channel_index channel{0};
   control_event event;
 };
 
 //! One credit for the sender's output `channel`, with the emptied batch for reuse.
 struct credit_msg {
-  std::int32_t channel = 0;
+  channel_index channel{0};
   std::shared_ptr<any_batch> recycled;
 };
 
 //! A task tells the master it ended: finished normally or failed with `cause`.
 struct task_done_msg {
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
+  subtask_index subtask{0};
   bool failed = false;
   std::string cause;
 };
@@ -74,3 +74,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::data_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::control_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::credit_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::detail::task_done_msg)
+// IDs in messages inside one process (frames carry them through msgpack).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::subtask_index)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::attempt_number)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(spate::channel_index)

@@ -110,7 +110,7 @@ struct job_runtime {
   //! How long a deployment waits for free slots before the job fails.
   std::chrono::milliseconds slot_timeout{std::chrono::minutes(5)};
   // Under `mu`: the attempt deployed last, where its tasks run, their proxies.
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   task_assignment assignment;
   std::vector<std::vector<caf::actor>> proxies;
   //! Why the job is not running yet ("waiting for 4 task slots, 2 free").

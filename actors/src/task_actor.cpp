@@ -39,10 +39,10 @@ void task_actor::set_state(task_state to) {
   state_ = to;
 }
 
-task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
+task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, subtask_index subtask,
                        std::vector<std::vector<channel_target>> targets)
     : caf::event_based_actor(cfg), rt_(rt), chain_(chain), subtask_(subtask),
-      plan_(&rt->plan.chains[chain]), counters_(rt->counters[chain][subtask].get()),
+      plan_(&rt->plan.chains[chain]), counters_(rt->counters[chain][subtask.value()].get()),
       targets_(std::move(targets)) {}
 
 task_actor::~task_actor() { close_operators(); }
@@ -137,7 +137,7 @@ void task_actor::start() {
 }
 
 void task_actor::on_credit(credit_msg& m) {
-  auto& ch = out_.at(m.channel);
+  auto& ch = out_.at(m.channel.value());
   ++ch.credits;
   if (m.recycled)
     ch.free.push_back(std::move(m.recycled));
@@ -186,7 +186,7 @@ void task_actor::drain(out_channel& ch) {
       if (ch.credits == 0)
         break;
       --ch.credits;
-      int index = static_cast<int>(&ch - out_.data());
+      channel_index index{static_cast<std::int32_t>(&ch - out_.data())};
       send(ch.target.actor, data_msg{ch.target.channel, index, std::move(front.first)});
     } else {
       send(ch.target.actor, front.second);
@@ -248,7 +248,7 @@ void task_actor::fail(const std::string& what) {
   if (state_ == task_state::done)
     return;
   state_ = task_state::done;
-  std::string cause = "task '" + plan_->name + " (" + std::to_string(subtask_ + 1) + "/" +
+  std::string cause = "task '" + plan_->name + " (" + std::to_string(subtask_.value() + 1) + "/" +
                       std::to_string(plan_->parallelism) + ")' failed: " + what;
   spate::log().error("{}", cause);
   close_operators();
@@ -284,7 +284,7 @@ void task_actor::send_batch(int channel, std::shared_ptr<any_batch> batch) {
   auto& ch = out_[channel];
   if (ch.backlog.empty() && ch.credits > 0) {
     --ch.credits;
-    send(ch.target.actor, data_msg{ch.target.channel, channel, std::move(batch)});
+    send(ch.target.actor, data_msg{ch.target.channel, channel_index{channel}, std::move(batch)});
     return;
   }
   if (ch.backlog.empty())

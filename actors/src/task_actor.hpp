@@ -31,7 +31,7 @@ namespace spate::detail {
 //! Where one output channel of a task leads.
 struct channel_target {
   caf::actor actor;
-  std::int32_t channel = 0;
+  channel_index channel{0};
 };
 
 //! Where a task is in its life. The transitions:
@@ -54,7 +54,7 @@ class task_actor : public caf::event_based_actor,
                    public counter_registry {
 public:
   //! `targets[w]` lists the channels of the task's w-th network out edge.
-  task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, int subtask,
+  task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, subtask_index subtask,
              std::vector<std::vector<channel_target>> targets);
   ~task_actor() override;
 
@@ -136,7 +136,7 @@ private:
 
   job_runtime* rt_;
   int chain_;
-  int subtask_;
+  subtask_index subtask_;
   const chain_plan* plan_;
   task_counters* counters_;
   std::vector<std::vector<channel_target>> targets_;

@@ -90,8 +90,8 @@ bool task_actor::take_snapshot(const std::shared_ptr<const checkpoint_trigger>& 
     return true;
   } catch (const std::exception& e) {
     // A snapshot that cannot be written fails the checkpoint, not the job.
-    spate::log().warn("task '{}' ({}/{}) declines checkpoint {}: {}", plan_->name, subtask_ + 1,
-                      plan_->parallelism, info->id.value(), e.what());
+    spate::log().warn("task '{}' ({}/{}) declines checkpoint {}: {}", plan_->name,
+                      subtask_.value() + 1, plan_->parallelism, info->id.value(), e.what());
     send(rt_->coordinator, decline_msg{info->id, e.what(), !info->savepoint});
     return false;
   }
@@ -122,13 +122,13 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
     os.max_parallelism = pv.max_parallelism;
     for (auto& [name, bytes] : w.entries()) {
       snap->bytes += bytes.size();
-      os.operator_state.push_back({subtask_, name, bytes});
+      os.operator_state.push_back({subtask_.value(), name, bytes});
     }
     if (auto* b = op_backend_[k]) {
-      std::string prefix = pv.uid + "_" + std::to_string(subtask_);
+      std::string prefix = pv.uid + "_" + std::to_string(subtask_.value());
       if (info->savepoint) {
         checkpoints::keyed_state_handle h;
-        h.subtask = subtask_;
+        h.subtask = subtask_.value();
         h.key_group_start = b->key_groups().start;
         h.key_group_end = b->key_groups().end;
         h.format = "canonical";
@@ -160,7 +160,7 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
   }
   auto* rt = rt_;
   rt_->upload.submit(
-      [rt, snap, local_dirs, upload_names, prepared, id = info->id, subtask = subtask_] {
+      [rt, snap, local_dirs, upload_names, prepared, id = info->id, subtask = subtask_.value()] {
         auto start = rt->clk->monotonic_ms();
         try {
           for (std::size_t i = 0; i < prepared->size(); ++i)

@@ -27,7 +27,7 @@ void task_host_impl::command(const frame& f) {
     std::lock_guard<std::mutex> lock(mu);
     auto it = jobs.find(m.job_id);
     if (it != jobs.end() && it->second.attempt == m.attempt) {
-      auto t = it->second.tasks.find({m.chain, m.subtask});
+      auto t = it->second.tasks.find({m.chain, m.subtask.value()});
       if (t != it->second.tasks.end())
         task = t->second;
     }
@@ -49,10 +49,10 @@ void task_host_impl::command(const frame& f) {
       caf::anon_send(task, cancel_atom::value);
       break;
     case task_command_kind::complete:
-      caf::anon_send(task, complete_atom::value, checkpoint_id{m.checkpoint_id});
+      caf::anon_send(task, complete_atom::value, m.checkpoint);
       break;
     case task_command_kind::abort:
-      caf::anon_send(task, abort_atom::value, checkpoint_id{m.checkpoint_id});
+      caf::anon_send(task, abort_atom::value, m.checkpoint);
       break;
     default:
       throw error(errc::codec, "unknown task command " + std::to_string(m.kind));
@@ -67,13 +67,12 @@ void task_host_impl::trigger(const frame& f) {
     auto it = jobs.find(m.job_id);
     if (it == jobs.end() || it->second.attempt != m.attempt)
       return;
-    auto t = it->second.tasks.find({m.chain, m.subtask});
+    auto t = it->second.tasks.find({m.chain, m.subtask.value()});
     if (t == it->second.tasks.end())
       return;
     task = t->second;
   }
-  caf::anon_send(
-      task, checkpoint_trigger{checkpoint_id{m.id}, m.savepoint, m.stop, m.drain, m.savepoint_dir});
+  caf::anon_send(task, checkpoint_trigger{m.id, m.savepoint, m.stop, m.drain, m.savepoint_dir});
 }
 
 void task_host_impl::channel(const std::string& from, frame& f) {
@@ -102,47 +101,49 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   if (job.placement.size() != job.rt->plan.chains.size())
     return; // this attempt's deployment failed here
   const auto& plan = job.rt->plan;
+  const std::int32_t from_subtask = head.from_subtask.value();
+  const std::int32_t to_subtask = head.to_subtask.value();
   auto valid = [&](std::int32_t c, std::int32_t s) {
     return c >= 0 && c < static_cast<std::int32_t>(plan.chains.size()) && s >= 0 &&
            s < plan.chains[c].parallelism;
   };
-  if (!valid(head.from_chain, head.from_subtask) || !valid(head.to_chain, head.to_subtask))
+  if (!valid(head.from_chain, from_subtask) || !valid(head.to_chain, to_subtask))
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                  from + "' names a task job " + head.job_id + " does not have");
   // Only the TaskManager that runs the sending task may speak for it.
-  const auto& sender_tm = job.placement[head.from_chain][head.from_subtask];
+  const auto& sender_tm = job.placement[head.from_chain][from_subtask];
   if (from != sender_tm)
     throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                  from + "' claims to come from a task that runs on '" + sender_tm +
                                  "'");
   if (f.type == frame_type::credit) {
     // from = the receiving task over there, to = our sender.
-    auto it = job.out_proxies.find(
-        key4{head.to_chain, head.to_subtask, head.from_chain, head.from_subtask});
+    auto it = job.out_proxies.find(key4{head.to_chain, to_subtask, head.from_chain, from_subtask});
     if (it != job.out_proxies.end())
       caf::anon_send(it->second, credit_atom::value, head.channel, head.seq);
     return;
   }
-  if (job.placement[head.to_chain][head.to_subtask] != self_id)
+  if (job.placement[head.to_chain][to_subtask] != self_id)
     throw error(errc::codec, "TaskManager '" + from + "' sent a frame for a task that runs on '" +
-                                 job.placement[head.to_chain][head.to_subtask] + "'");
-  key4 k{head.from_chain, head.from_subtask, head.to_chain, head.to_subtask};
+                                 job.placement[head.to_chain][to_subtask] + "'");
+  key4 k{head.from_chain, from_subtask, head.to_chain, to_subtask};
   auto it = job.in_proxies.find(k);
   if (it == job.in_proxies.end()) {
-    auto task = job.tasks.find({head.to_chain, head.to_subtask});
+    auto task = job.tasks.find({head.to_chain, to_subtask});
     if (task == job.tasks.end())
       return;
-    const auto& peer = job.placement[head.from_chain][head.from_subtask];
+    const auto& peer = job.placement[head.from_chain][from_subtask];
     std::vector<batch_factory> factories;
     const auto& edges = job.rt->graph.edges();
     for (int e : job.channel_edge[head.to_chain])
       factories.push_back(e >= 0 ? edges[e].make_batch : batch_factory());
     auto a = spawn_in_proxy(
         sys, task->second, job.host, sink, peer,
-        transport::channel_receiver(
-            transport::channel_head{head.job_id, head.attempt, head.to_chain, head.to_subtask,
-                                    head.from_chain, head.from_subtask, 0, 0},
-            std::move(factories), peer));
+        transport::channel_receiver(transport::channel_head{head.job_id, head.attempt,
+                                                            head.to_chain, head.to_subtask,
+                                                            head.from_chain, head.from_subtask,
+                                                            channel_index{0}, channel_index{0}},
+                                    std::move(factories), peer));
     it = job.in_proxies.emplace(k, a).first;
   }
   channel_frame_msg m;

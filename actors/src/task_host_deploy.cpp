@@ -34,7 +34,7 @@ void task_host_impl::fail_deploy(const wire_deploy& d, const std::string& why) {
     for (std::size_t s = 0; s < d.placement[c].size(); ++s)
       if (d.placement[c][s] == self_id) {
         auto chain = static_cast<std::int32_t>(c);
-        auto subtask = static_cast<std::int32_t>(s);
+        auto subtask = subtask_index{static_cast<std::int32_t>(s)};
         sink.send(jm, encode_message(frame_type::task_finished,
                                      wire_task_finished{d.job_id, d.attempt, chain, subtask, true,
                                                         "TaskManager '" + self_id +
@@ -137,8 +137,10 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       const auto& peer = d.placement[tc][ts];
       auto a = spawn_out_proxy(
           sys, job.host, sink, peer,
-          transport::channel_sender(
-              transport::channel_head{d.job_id, d.attempt, c, s, tc, ts, 0, 0}, peer));
+          transport::channel_sender(transport::channel_head{d.job_id, d.attempt, c,
+                                                            subtask_index{s}, tc, subtask_index{ts},
+                                                            channel_index{0}, channel_index{0}},
+                                    peer));
       job.out_proxies[k] = a;
       return a;
     };
@@ -161,20 +163,20 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
             return a;
           };
           if (plan.edges[e].part == partitioning::forward) {
-            ts.push_back({target(s), base});
+            ts.push_back({target(s), channel_index{base}});
           } else {
             for (int t = 0; t < plan.chains[to_chain].parallelism; ++t)
-              ts.push_back({target(t), base + s});
+              ts.push_back({target(t), channel_index{base + s}});
           }
           targets.push_back(std::move(ts));
         }
-        auto a = sys.spawn<task_actor>(&rt, c, s, std::move(targets));
+        auto a = sys.spawn<task_actor>(&rt, c, subtask_index{s}, std::move(targets));
         for (auto& p : proxies_here)
           caf::anon_send(p, task_atom::value, a);
         job.tasks[{c, s}] = a;
         job.live->fetch_add(1);
         caf::anon_send(job.host, watch_atom::value, a, static_cast<std::int32_t>(c),
-                       static_cast<std::int32_t>(s), d.attempt);
+                       subtask_index{s}, d.attempt);
       }
     }
   } catch (const std::exception& e) {

@@ -37,7 +37,7 @@ using key4 = std::array<std::int32_t, 4>;
 
 struct hosted_job {
   std::shared_ptr<job_runtime> rt; //!< null until the first deploy arrives
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   caf::actor host;
   std::vector<std::vector<std::string>> placement;
   std::map<std::pair<std::int32_t, std::int32_t>, caf::actor> tasks;

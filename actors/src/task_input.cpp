@@ -12,10 +12,10 @@ void task_actor::on_data(data_msg& m) {
 }
 
 void task_actor::dispatch(pending_input&& p) {
-  int c = p.is_data ? p.data.channel : p.control.channel;
+  channel_index c = p.is_data ? p.data.channel : p.control.channel;
   if (aligner_.blocked(c)) {
     // Exactly-once alignment: nothing behind a barrier passes before it.
-    held_[c].push_back(std::move(p));
+    held_[c.value()].push_back(std::move(p));
     return;
   }
   if (p.is_data)
@@ -25,7 +25,7 @@ void task_actor::dispatch(pending_input&& p) {
 }
 
 void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& from) {
-  auto& ch = in_.at(m.channel);
+  auto& ch = in_.at(m.channel.value());
   auto n = m.batch->size();
   head_->process_batch(ch.input, *m.batch);
   counters_->records_in.fetch_add(n, std::memory_order_relaxed);
@@ -35,7 +35,7 @@ void task_actor::process_data(data_msg& m, const caf::strong_actor_ptr& from) {
 }
 
 void task_actor::process_control(const control_msg& m) {
-  auto& ch = in_.at(m.channel);
+  auto& ch = in_.at(m.channel.value());
   if (auto* w = std::get_if<watermark_event>(&m.event)) {
     forward(valve_.on_watermark(m.channel, w->watermark));
   } else if (auto* i = std::get_if<idle_event>(&m.event)) {

@@ -136,7 +136,7 @@ void task_actor::build() {
     ctx->task_name = v.name;
     ctx->operator_uid = pv.uid;
     ctx->job_id = rt_->job_id;
-    ctx->subtask = subtask_;
+    ctx->subtask = subtask_.value();
     ctx->parallelism = pv.parallelism;
     ctx->max_parallelism = pv.max_parallelism;
     ctx->config = &rt_->config;
@@ -144,9 +144,10 @@ void task_actor::build() {
     ctx->counters = this;
     if (v.keyed) {
       state_backend_options so;
-      so.directory = rt_->state_root + "/" + pv.uid + "_" + std::to_string(subtask_);
+      so.directory = rt_->state_root + "/" + pv.uid + "_" + std::to_string(subtask_.value());
       so.max_parallelism = pv.max_parallelism;
-      so.key_groups = key_group_range_for_subtask(pv.max_parallelism, pv.parallelism, subtask_);
+      so.key_groups =
+          key_group_range_for_subtask(pv.max_parallelism, pv.parallelism, subtask_.value());
       so.cache_max_entries = static_cast<std::size_t>(
           rt_->config.get_int(options::state_cache_entries, default_state_cache_entries));
       so.ingest_min_entries = static_cast<std::size_t>(
@@ -161,7 +162,8 @@ void task_actor::build() {
       if (auto* snap = snapshot_of(pv.uid))
         backends_.push_back(checkpoints::restore_keyed_backend(
             so, *snap, restore->base_dir,
-            rt_->state_root + "/restore/" + pv.uid + "_" + std::to_string(subtask_), *known));
+            rt_->state_root + "/restore/" + pv.uid + "_" + std::to_string(subtask_.value()),
+            *known));
       else
         backends_.push_back(std::make_unique<keyed_state_backend>(so));
       // A restored snapshot of another job's storage is copied, not referenced.
@@ -171,7 +173,7 @@ void task_actor::build() {
       std::random_device rd;
       char buf[17];
       std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
-      incarnation_[k] = pv.uid + "_" + std::to_string(subtask_) + "_" + buf;
+      incarnation_[k] = pv.uid + "_" + std::to_string(subtask_.value()) + "_" + buf;
       ctx->state = backends_.back().get();
       op_backend_[k] = ctx->state;
     }
@@ -183,8 +185,8 @@ void task_actor::build() {
       for (auto& e : snap->operator_state)
         if (e.subtask >= 0 && e.subtask < snap->parallelism)
           old[e.subtask][e.name] = e.bytes;
-      pending_restore_.emplace_back(
-          k, operator_state_reader(subtask_, pv.parallelism, snap->parallelism, std::move(old)));
+      pending_restore_.emplace_back(k, operator_state_reader(subtask_.value(), pv.parallelism,
+                                                             snap->parallelism, std::move(old)));
     }
   }
   head_ = ops_[0].get();
@@ -208,7 +210,7 @@ void task_actor::build() {
     params.batch_size = rt_->batch_size;
     params.max_parallelism = rt_->plan.vertices[edge.to.value()].max_parallelism;
     params.target_parallelism = rt_->plan.vertices[edge.to.value()].parallelism;
-    params.subtask = subtask_;
+    params.subtask = subtask_.value();
     writers_.push_back(
         edge.make_writer(rt_->plan.edges[e].part, channel_views_.back().get(), params));
     writer_refs.push_back({writers_.back().get(), first, count});

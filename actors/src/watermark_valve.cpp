@@ -7,19 +7,19 @@ namespace spate::detail {
 watermark_valve::watermark_valve(int channels)
     : channels_(static_cast<std::size_t>(std::max(channels, 0))), open_(std::max(channels, 0)) {}
 
-valve_output watermark_valve::on_watermark(int c, timestamp wm) {
-  auto& ch = channels_.at(c);
+valve_output watermark_valve::on_watermark(channel_index c, timestamp wm) {
+  auto& ch = channels_.at(static_cast<std::size_t>(c.value()));
   ch.watermark = std::max(ch.watermark, wm);
   return update();
 }
 
-valve_output watermark_valve::on_idle(int c, bool idle) {
-  channels_.at(c).idle = idle;
+valve_output watermark_valve::on_idle(channel_index c, bool idle) {
+  channels_.at(static_cast<std::size_t>(c.value())).idle = idle;
   return update();
 }
 
-valve_output watermark_valve::on_end(int c) {
-  auto& ch = channels_.at(c);
+valve_output watermark_valve::on_end(channel_index c) {
+  auto& ch = channels_.at(static_cast<std::size_t>(c.value()));
   if (!ch.ended) {
     ch.ended = true;
     --open_;

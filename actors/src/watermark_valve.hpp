@@ -28,9 +28,9 @@ class watermark_valve {
 public:
   explicit watermark_valve(int channels);
 
-  valve_output on_watermark(int channel, timestamp watermark);
-  valve_output on_idle(int channel, bool idle);
-  valve_output on_end(int channel);
+  valve_output on_watermark(channel_index channel, timestamp watermark);
+  valve_output on_idle(channel_index channel, bool idle);
+  valve_output on_end(channel_index channel);
 
   timestamp watermark() const { return watermark_; }
   bool idle() const { return idle_; }

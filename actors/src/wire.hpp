@@ -16,7 +16,7 @@ namespace spate::detail {
 
 struct wire_deploy {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::string job_name;
   std::string job_spec;
   std::map<std::string, std::string> config;
@@ -32,20 +32,20 @@ enum class task_command_kind : std::int32_t { start = 0, cancel = 1, complete = 
 
 struct wire_task_command {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
+  subtask_index subtask{0};
   std::int32_t kind = 0;
-  std::int64_t checkpoint_id = 0;
-  SPATE_FIELDS(job_id, attempt, chain, subtask, kind, checkpoint_id);
+  checkpoint_id checkpoint{0};
+  SPATE_FIELDS(job_id, attempt, chain, subtask, kind, checkpoint);
 };
 
 struct wire_trigger {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
-  std::int64_t id = 0;
+  subtask_index subtask{0};
+  checkpoint_id id{0};
   bool savepoint = false;
   bool stop = false;
   bool drain = false;
@@ -55,9 +55,9 @@ struct wire_trigger {
 
 struct wire_task_finished {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
+  subtask_index subtask{0};
   bool failed = false;
   std::string cause;
   SPATE_FIELDS(job_id, attempt, chain, subtask, failed, cause);
@@ -65,9 +65,9 @@ struct wire_task_finished {
 
 struct wire_task_exited {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
+  subtask_index subtask{0};
   bool abnormal = false;
   std::string reason;
   SPATE_FIELDS(job_id, attempt, chain, subtask, abnormal, reason);
@@ -75,10 +75,10 @@ struct wire_task_exited {
 
 struct wire_ack {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t chain = 0;
-  std::int32_t subtask = 0;
-  std::int64_t id = 0;
+  subtask_index subtask{0};
+  checkpoint_id id{0};
   std::vector<checkpoints::operator_snapshot> operators;
   std::int64_t sync_ms = 0;
   std::int64_t async_ms = 0;
@@ -90,8 +90,8 @@ struct wire_ack {
 
 struct wire_decline {
   std::string job_id;
-  std::int32_t attempt = 0;
-  std::int64_t id = 0;
+  attempt_number attempt{0};
+  checkpoint_id id{0};
   std::string reason;
   bool counts = true;
   SPATE_FIELDS(job_id, attempt, id, reason, counts);
@@ -99,7 +99,7 @@ struct wire_decline {
 
 struct wire_metrics {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   //! (chain, subtask, records in, records out)
   std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t, std::int64_t>> tasks;
   std::map<std::string, std::int64_t> counters;

@@ -13,7 +13,16 @@ barrier_aligner::barrier_aligner(int channels, mode m)
     throw error(errc::internal, "barrier_aligner: negative channel count");
 }
 
-alignment_step barrier_aligner::on_barrier(int channel, checkpoint_id id) {
+std::size_t barrier_aligner::index(channel_index channel) const {
+  auto c = channel.value();
+  if (c < 0 || static_cast<std::size_t>(c) >= seen_.size())
+    throw error(errc::internal, "barrier_aligner: no channel " + std::to_string(c) + " of " +
+                                    std::to_string(seen_.size()));
+  return static_cast<std::size_t>(c);
+}
+
+alignment_step barrier_aligner::on_barrier(channel_index ch, checkpoint_id id) {
+  auto channel = index(ch);
   alignment_step step;
   if (id <= last_ || (aligning() && id < aligning_))
     return step; // of a checkpoint already taken, given up, or superseded here
@@ -36,9 +45,9 @@ alignment_step barrier_aligner::on_barrier(int channel, checkpoint_id id) {
   return step;
 }
 
-alignment_step barrier_aligner::on_end_of_channel(int channel) {
+alignment_step barrier_aligner::on_end_of_channel(channel_index channel) {
   alignment_step step;
-  ended_[channel] = 1;
+  ended_[index(channel)] = 1;
   if (!aligning())
     return step;
   step.id = aligning_;

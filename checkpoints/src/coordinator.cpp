@@ -162,7 +162,7 @@ void checkpoint_coordinator::record_stats(const pending_checkpoint& p, const std
   st.end_to_end_duration = clock_.monotonic_ms() - p.started;
   for (auto& a : p.acks) {
     st.subtasks.push_back(
-        {a->task_name, a->subtask, a->sync_ms, a->async_ms, a->alignment_ms, a->bytes});
+        {a->task_name, a->subtask.value(), a->sync_ms, a->async_ms, a->alignment_ms, a->bytes});
     st.sync_duration = std::max(st.sync_duration, a->sync_ms);
     st.async_duration = std::max(st.async_duration, a->async_ms);
     st.alignment_duration = std::max(st.alignment_duration, a->alignment_ms);

@@ -14,13 +14,14 @@ using namespace spate::detail;
 
 BOOST_AUTO_TEST_CASE(the_minimum_of_active_channels_and_never_back) {
   watermark_valve v(3);
-  BOOST_TEST(!v.on_watermark(0, 10).watermark); // 1 and 2 still at the start
-  BOOST_TEST(!v.on_watermark(1, 5).watermark);
-  auto out = v.on_watermark(2, 7);
+  BOOST_TEST(!v.on_watermark(channel_index{0}, 10).watermark); // 1 and 2 still at the start
+  BOOST_TEST(!v.on_watermark(channel_index{1}, 5).watermark);
+  auto out = v.on_watermark(channel_index{2}, 7);
   BOOST_TEST_REQUIRE(out.watermark.has_value());
   BOOST_TEST(*out.watermark == 5);
-  BOOST_TEST(!v.on_watermark(1, 3).watermark); // a channel going back changes nothing
-  out = v.on_watermark(1, 8);
+  BOOST_TEST(
+      !v.on_watermark(channel_index{1}, 3).watermark); // a channel going back changes nothing
+  out = v.on_watermark(channel_index{1}, 8);
   BOOST_TEST(*out.watermark == 7);
   BOOST_TEST(!out.became_active);
   BOOST_TEST(!out.became_idle);
@@ -28,32 +29,32 @@ BOOST_AUTO_TEST_CASE(the_minimum_of_active_channels_and_never_back) {
 
 BOOST_AUTO_TEST_CASE(an_idle_channel_does_not_hold_the_watermark_back) {
   watermark_valve v(2);
-  v.on_watermark(0, 100);
-  auto out = v.on_idle(1, true);
+  v.on_watermark(channel_index{0}, 100);
+  auto out = v.on_idle(channel_index{1}, true);
   BOOST_TEST(*out.watermark == 100);
   BOOST_TEST(!out.became_idle);
   // Back to active with an older watermark: the task's does not go back.
-  out = v.on_idle(1, false);
+  out = v.on_idle(channel_index{1}, false);
   BOOST_TEST(!out.watermark);
   BOOST_TEST(v.watermark() == 100);
 }
 
 BOOST_AUTO_TEST_CASE(all_idle_advances_to_the_highest_then_says_idle) {
   watermark_valve v(2);
-  v.on_watermark(0, 40);
-  v.on_watermark(1, 20);
+  v.on_watermark(channel_index{0}, 40);
+  v.on_watermark(channel_index{1}, 20);
   BOOST_TEST(v.watermark() == 20);
-  v.on_idle(1, true); // 0 (at 40) now holds it alone
+  v.on_idle(channel_index{1}, true); // 0 (at 40) now holds it alone
   BOOST_TEST(v.watermark() == 40);
-  v.on_watermark(1, 60); // an idle channel's watermark is kept for later
-  auto out = v.on_idle(0, true);
+  v.on_watermark(channel_index{1}, 60); // an idle channel's watermark is kept for later
+  auto out = v.on_idle(channel_index{0}, true);
   BOOST_TEST(*out.watermark == 60); // the highest, before idle
   BOOST_TEST(out.became_idle);
   BOOST_TEST(v.idle());
-  out = v.on_watermark(0, 70); // an idle channel sends a watermark: still idle
+  out = v.on_watermark(channel_index{0}, 70); // an idle channel sends a watermark: still idle
   BOOST_TEST(*out.watermark == 70);
   BOOST_TEST(!out.became_active);
-  out = v.on_idle(0, false);
+  out = v.on_idle(channel_index{0}, false);
   BOOST_TEST(out.became_active);
   BOOST_TEST(!out.watermark);
   BOOST_TEST(!v.idle());
@@ -61,17 +62,17 @@ BOOST_AUTO_TEST_CASE(all_idle_advances_to_the_highest_then_says_idle) {
 
 BOOST_AUTO_TEST_CASE(ended_channels_drop_out_and_the_last_end_completes_event_time) {
   watermark_valve v(2);
-  v.on_watermark(0, 50);
-  v.on_watermark(1, 10);
-  auto out = v.on_end(1);
+  v.on_watermark(channel_index{0}, 50);
+  v.on_watermark(channel_index{1}, 10);
+  auto out = v.on_end(channel_index{1});
   BOOST_TEST(*out.watermark == 50);
   BOOST_TEST(!v.all_ended());
-  out = v.on_end(1); // twice: nothing
+  out = v.on_end(channel_index{1}); // twice: nothing
   BOOST_TEST(!out.watermark);
-  out = v.on_end(0);
+  out = v.on_end(channel_index{0});
   BOOST_TEST(v.all_ended());
   BOOST_TEST(*out.watermark == max_watermark);
-  BOOST_TEST(!v.on_end(0).watermark);
+  BOOST_TEST(!v.on_end(channel_index{0}).watermark);
 }
 
 BOOST_AUTO_TEST_CASE(randomized_events_match_a_reference) {
@@ -90,13 +91,13 @@ BOOST_AUTO_TEST_CASE(randomized_events_match_a_reference) {
       if (what < 6) {
         timestamp t = static_cast<timestamp>(rng() % 100);
         wm[c] = std::max(wm[c], t);
-        o = v.on_watermark(c, t);
+        o = v.on_watermark(channel_index{c}, t);
       } else if (what < 9) {
         idle[c] = !idle[c];
-        o = v.on_idle(c, idle[c]);
+        o = v.on_idle(channel_index{c}, idle[c]);
       } else {
         ended[c] = true;
-        o = v.on_end(c);
+        o = v.on_end(channel_index{c});
       }
       // Reference: the minimum over open active channels, or, when every open
       // channel is idle, the maximum over open ones; max when all ended.

@@ -16,116 +16,117 @@ using mode = barrier_aligner::mode;
 
 namespace {
 checkpoint_id cp(std::int64_t id) { return checkpoint_id{id}; }
+channel_index ch(int c) { return channel_index{c}; }
 } // namespace
 
 BOOST_AUTO_TEST_CASE(exactly_once_blocks_each_channel_until_the_last_barrier) {
   barrier_aligner a(3, mode::exactly_once);
-  auto s = a.on_barrier(1, cp(1));
+  auto s = a.on_barrier(ch(1), cp(1));
   BOOST_TEST(s.started);
   BOOST_TEST(!s.complete);
   BOOST_TEST(!s.released);
-  BOOST_TEST(a.blocked(1));
-  BOOST_TEST(!a.blocked(0));
+  BOOST_TEST(a.blocked(ch(1)));
+  BOOST_TEST(!a.blocked(ch(0)));
   BOOST_TEST(a.awaited() == 2);
-  s = a.on_barrier(0, cp(1));
+  s = a.on_barrier(ch(0), cp(1));
   BOOST_TEST(!s.started);
   BOOST_TEST(!s.complete);
-  BOOST_TEST((a.blocked(0) && a.blocked(1) && !a.blocked(2)));
-  s = a.on_barrier(2, cp(1));
+  BOOST_TEST((a.blocked(ch(0)) && a.blocked(ch(1)) && !a.blocked(ch(2))));
+  s = a.on_barrier(ch(2), cp(1));
   BOOST_TEST(s.complete);
   BOOST_TEST(s.released);
   BOOST_TEST(s.id == cp(1));
-  BOOST_TEST((!a.blocked(0) && !a.blocked(1) && !a.blocked(2)));
+  BOOST_TEST((!a.blocked(ch(0)) && !a.blocked(ch(1)) && !a.blocked(ch(2))));
   BOOST_TEST(!a.aligning());
   BOOST_TEST(a.last() == cp(1));
 }
 
 BOOST_AUTO_TEST_CASE(at_least_once_blocks_nothing_and_completes_on_the_last_barrier) {
   barrier_aligner a(2, mode::at_least_once);
-  auto s = a.on_barrier(0, cp(4));
+  auto s = a.on_barrier(ch(0), cp(4));
   BOOST_TEST(s.started);
-  BOOST_TEST(!a.blocked(0));
-  BOOST_TEST(!a.on_barrier(0, cp(4)).complete); // a repeat on the same channel counts once
-  s = a.on_barrier(1, cp(4));
+  BOOST_TEST(!a.blocked(ch(0)));
+  BOOST_TEST(!a.on_barrier(ch(0), cp(4)).complete); // a repeat on the same channel counts once
+  s = a.on_barrier(ch(1), cp(4));
   BOOST_TEST(s.complete);
   BOOST_TEST(a.last() == cp(4));
 }
 
 BOOST_AUTO_TEST_CASE(a_single_channel_completes_at_once) {
   barrier_aligner a(1, mode::exactly_once);
-  auto s = a.on_barrier(0, cp(1));
+  auto s = a.on_barrier(ch(0), cp(1));
   BOOST_TEST((s.started && s.complete && s.released));
-  BOOST_TEST(!a.blocked(0));
+  BOOST_TEST(!a.blocked(ch(0)));
 }
 
 BOOST_AUTO_TEST_CASE(an_ended_channel_is_not_awaited) {
   barrier_aligner a(3, mode::exactly_once);
-  a.on_end_of_channel(2);
-  a.on_barrier(0, cp(1));
+  a.on_end_of_channel(ch(2));
+  a.on_barrier(ch(0), cp(1));
   BOOST_TEST(a.awaited() == 1);
   // The last awaited channel ends instead of delivering its barrier.
-  auto s = a.on_end_of_channel(1);
+  auto s = a.on_end_of_channel(ch(1));
   BOOST_TEST(s.complete);
   BOOST_TEST(s.id == cp(1));
-  BOOST_TEST(!a.blocked(0));
+  BOOST_TEST(!a.blocked(ch(0)));
   // An end with no alignment under way does nothing.
-  s = a.on_end_of_channel(0);
+  s = a.on_end_of_channel(ch(0));
   BOOST_TEST((!s.complete && !s.released && !s.started));
 }
 
 BOOST_AUTO_TEST_CASE(old_and_repeated_barriers_are_ignored) {
   barrier_aligner a(2, mode::exactly_once);
-  a.on_barrier(0, cp(2));
-  a.on_barrier(1, cp(2));
+  a.on_barrier(ch(0), cp(2));
+  a.on_barrier(ch(1), cp(2));
   BOOST_TEST(a.last() == cp(2));
   for (auto id : {1, 2}) {
-    auto s = a.on_barrier(0, cp(id)); // late barriers of checkpoints taken
+    auto s = a.on_barrier(ch(0), cp(id)); // late barriers of checkpoints taken
     BOOST_TEST((!s.started && !s.complete && !s.released));
     BOOST_TEST(s.id == cp(0));
-    BOOST_TEST(!a.blocked(0));
+    BOOST_TEST(!a.blocked(ch(0)));
   }
   // While aligning 5, a barrier of 4 (older) changes nothing.
-  a.on_barrier(1, cp(5));
-  auto s = a.on_barrier(0, cp(4));
+  a.on_barrier(ch(1), cp(5));
+  auto s = a.on_barrier(ch(0), cp(4));
   BOOST_TEST((!s.started && !s.complete && !s.released));
   BOOST_TEST(a.aligning_id() == cp(5));
-  BOOST_TEST(!a.blocked(0));
-  BOOST_TEST(a.blocked(1));
+  BOOST_TEST(!a.blocked(ch(0)));
+  BOOST_TEST(a.blocked(ch(1)));
 }
 
 BOOST_AUTO_TEST_CASE(a_newer_barrier_supersedes_the_alignment_under_way) {
   barrier_aligner a(3, mode::exactly_once);
-  a.on_barrier(0, cp(1));
-  a.on_barrier(1, cp(1));
-  auto s = a.on_barrier(2, cp(2)); // checkpoint 1 was given up upstream
-  BOOST_TEST(s.released);          // what 0 and 1 held goes on
+  a.on_barrier(ch(0), cp(1));
+  a.on_barrier(ch(1), cp(1));
+  auto s = a.on_barrier(ch(2), cp(2)); // checkpoint 1 was given up upstream
+  BOOST_TEST(s.released);              // what 0 and 1 held goes on
   BOOST_TEST(s.started);
   BOOST_TEST(!s.complete);
   BOOST_TEST(s.id == cp(2));
-  BOOST_TEST((!a.blocked(0) && !a.blocked(1) && a.blocked(2)));
+  BOOST_TEST((!a.blocked(ch(0)) && !a.blocked(ch(1)) && a.blocked(ch(2))));
   // Barriers of 1 still on the way no longer count.
-  s = a.on_barrier(1, cp(1));
+  s = a.on_barrier(ch(1), cp(1));
   BOOST_TEST((!s.started && !s.complete && !s.released));
-  a.on_barrier(0, cp(2));
-  BOOST_TEST(a.on_barrier(1, cp(2)).complete);
+  a.on_barrier(ch(0), cp(2));
+  BOOST_TEST(a.on_barrier(ch(1), cp(2)).complete);
 }
 
 BOOST_AUTO_TEST_CASE(abort_releases_and_ignores_the_aborted_checkpoints_barriers) {
   barrier_aligner a(2, mode::exactly_once);
-  a.on_barrier(0, cp(3));
+  a.on_barrier(ch(0), cp(3));
   auto s = a.on_abort(cp(3));
   BOOST_TEST(s.released);
-  BOOST_TEST(!a.blocked(0));
+  BOOST_TEST(!a.blocked(ch(0)));
   BOOST_TEST(!a.aligning());
-  s = a.on_barrier(1, cp(3)); // the other channel's barrier arrives late
+  s = a.on_barrier(ch(1), cp(3)); // the other channel's barrier arrives late
   BOOST_TEST((!s.started && !s.complete));
-  BOOST_TEST(!a.blocked(1));
+  BOOST_TEST(!a.blocked(ch(1)));
   // Aborting a checkpoint not being aligned only raises the floor.
   s = a.on_abort(cp(7));
   BOOST_TEST(!s.released);
   BOOST_TEST(a.last() == cp(7));
-  BOOST_TEST(!a.on_barrier(0, cp(6)).started);
-  BOOST_TEST(a.on_barrier(0, cp(8)).started);
+  BOOST_TEST(!a.on_barrier(ch(0), cp(6)).started);
+  BOOST_TEST(a.on_barrier(ch(0), cp(8)).started);
 }
 
 BOOST_AUTO_TEST_CASE(a_source_trigger_raises_the_floor) {
@@ -179,7 +180,7 @@ BOOST_AUTO_TEST_CASE(randomized_arrivals_give_consistent_cuts) {
         processed[c] = ev;
         return {};
       }
-      auto s = a.on_barrier(c, cp(-ev));
+      auto s = a.on_barrier(ch(c), cp(-ev));
       if (s.complete) {
         auto k = s.id.value();
         snapshots.push_back(k);
@@ -201,7 +202,7 @@ BOOST_AUTO_TEST_CASE(randomized_arrivals_give_consistent_cuts) {
         h.clear();
     };
     auto deliver = [&](int c, int ev) {
-      if (a.blocked(c)) {
+      if (a.blocked(ch(c))) {
         held[c].push_back(ev);
         return;
       }

@@ -73,7 +73,7 @@ struct fixture {
   std::shared_ptr<subtask_snapshot> ack(std::int64_t id, int subtask, std::uint64_t bytes = 10) {
     auto s = std::make_shared<subtask_snapshot>();
     s->id = checkpoint_id{id};
-    s->subtask = subtask;
+    s->subtask = subtask_index{subtask};
     s->task_name = "Source -> Map";
     s->bytes = bytes;
     s->sync_ms = 1 + subtask;

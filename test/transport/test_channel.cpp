@@ -15,11 +15,15 @@ namespace {
 
 const std::string job = "0123456789abcdef0123456789abcdef";
 
+channel_index ch(int c) { return channel_index{c}; }
+subtask_index st(int s) { return subtask_index{s}; }
+
 struct ends {
   // Task (chain 0, subtask 1) here sends to task (chain 2, subtask 0) there.
-  channel_sender sender{channel_head{job, 3, 0, 1, 2, 0, 0, 0}, "tm-b"};
+  channel_sender sender{channel_head{job, attempt_number{3}, 0, st(1), 2, st(0), ch(0), ch(0)},
+                        "tm-b"};
   channel_receiver receiver{
-      channel_head{job, 3, 2, 0, 0, 1, 0, 0},
+      channel_head{job, attempt_number{3}, 2, st(0), 0, st(1), ch(0), ch(0)},
       {make_batch_factory<std::string>(), nullptr, make_batch_factory<std::int64_t>()},
       "tm-a"};
 };
@@ -43,18 +47,18 @@ BOOST_AUTO_TEST_CASE(batches_and_control_events_cross_in_order) {
   ends e;
   auto batch = strings({"a", "bb"});
   auto* sent = batch.get();
-  auto bytes = e.sender.data_frame(0, 5, batch);
+  auto bytes = e.sender.data_frame(ch(0), ch(5), batch);
   BOOST_TEST(sent->size() == 0u); // cleared, kept for reuse
   frame f;
   std::size_t offset = 0;
   auto head = open(bytes, f, offset);
   BOOST_TEST(std::string(to_string(f.type)) == to_string(frame_type::data));
   BOOST_TEST(head.job_id == job);
-  BOOST_TEST(head.attempt == 3);
-  BOOST_TEST((head.from_chain == 0 && head.from_subtask == 1));
-  BOOST_TEST((head.to_chain == 2 && head.to_subtask == 0));
-  BOOST_TEST(head.channel == 0);
-  BOOST_TEST(head.sender_channel == 5);
+  BOOST_TEST(head.attempt == attempt_number{3});
+  BOOST_TEST((head.from_chain == 0 && head.from_subtask == st(1)));
+  BOOST_TEST((head.to_chain == 2 && head.to_subtask == st(0)));
+  BOOST_TEST(head.channel == ch(0));
+  BOOST_TEST(head.sender_channel == ch(5));
   BOOST_TEST(head.seq == 0u);
   BOOST_TEST(e.receiver.accept(head.seq, head.channel).empty());
   auto got =
@@ -65,17 +69,17 @@ BOOST_AUTO_TEST_CASE(batches_and_control_events_cross_in_order) {
   control_payload barrier;
   barrier.kind = static_cast<std::int32_t>(control_kind::barrier);
   barrier.barrier = true;
-  barrier.id = 7;
+  barrier.id = checkpoint_id{7};
   barrier.savepoint = true;
   barrier.savepoint_dir = "/sp";
-  bytes = e.sender.control_frame(2, barrier);
+  bytes = e.sender.control_frame(ch(2), barrier);
   head = open(bytes, f, offset);
   BOOST_TEST(std::string(to_string(f.type)) == to_string(frame_type::control));
   BOOST_TEST(head.seq == 1u);
   BOOST_TEST(e.receiver.accept(head.seq, head.channel).empty());
   auto c = e.receiver.decode_control(f.payload.data() + offset, f.payload.size() - offset);
   BOOST_TEST(c.barrier);
-  BOOST_TEST(c.id == 7);
+  BOOST_TEST(c.id == checkpoint_id{7});
   BOOST_TEST(c.savepoint);
   BOOST_TEST(c.savepoint_dir == "/sp");
 }
@@ -84,36 +88,36 @@ BOOST_AUTO_TEST_CASE(credits_return_the_sent_batch_for_reuse) {
   ends e;
   auto batch = strings({"x"});
   auto* sent = batch.get();
-  e.sender.data_frame(0, 5, batch);
-  BOOST_TEST(e.receiver.accept(0, 0).empty()); // frame #0 arrived
+  e.sender.data_frame(ch(0), ch(5), batch);
+  BOOST_TEST(e.receiver.accept(0, ch(0)).empty()); // frame #0 arrived
   // The receiver hands the task's emptied batch back with its credit.
-  auto bytes = e.receiver.credit_frame(5, nullptr);
+  auto bytes = e.receiver.credit_frame(ch(5), nullptr);
   frame f;
   std::size_t offset = 0;
   auto head = open(bytes, f, offset);
   BOOST_TEST(std::string(to_string(f.type)) == to_string(frame_type::credit));
-  BOOST_TEST((head.from_chain == 2 && head.to_chain == 0 && head.to_subtask == 1));
-  BOOST_TEST(head.channel == 5);
+  BOOST_TEST((head.from_chain == 2 && head.to_chain == 0 && head.to_subtask == st(1)));
+  BOOST_TEST(head.channel == ch(5));
   BOOST_TEST(e.sender.accept_credit(head.seq).empty());
-  BOOST_TEST(e.sender.recycled(5).get() == sent);
-  BOOST_TEST(!e.sender.recycled(5)); // only once
-  BOOST_TEST(!e.sender.recycled(4));
+  BOOST_TEST(e.sender.recycled(ch(5)).get() == sent);
+  BOOST_TEST(!e.sender.recycled(ch(5))); // only once
+  BOOST_TEST(!e.sender.recycled(ch(4)));
   // A batch the task returns is decoded into next time (same record type).
   auto back = std::make_shared<typed_batch<std::string>>();
   auto* kept = back.get();
-  e.receiver.credit_frame(5, back);
-  auto again = e.sender.data_frame(0, 5, strings({"y"}));
+  e.receiver.credit_frame(ch(5), back);
+  auto again = e.sender.data_frame(ch(0), ch(5), strings({"y"}));
   head = open(again, f, offset);
   BOOST_TEST(e.receiver.accept(head.seq, head.channel).empty());
-  auto got = e.receiver.decode_batch(0, f.payload.data() + offset, f.payload.size() - offset);
+  auto got = e.receiver.decode_batch(ch(0), f.payload.data() + offset, f.payload.size() - offset);
   BOOST_TEST(got.get() == kept);
   BOOST_TEST(batch_cast<std::string>(*got).values.front() == "y");
 }
 
 BOOST_AUTO_TEST_CASE(a_lost_frame_breaks_the_channel_for_good) {
   ends e;
-  auto first = e.sender.data_frame(0, 0, strings({"1"}));
-  auto second = e.sender.data_frame(0, 0, strings({"2"}));
+  auto first = e.sender.data_frame(ch(0), ch(0), strings({"1"}));
+  auto second = e.sender.data_frame(ch(0), ch(0), strings({"2"}));
   (void)first; // lost with a broken connection
   frame f;
   std::size_t offset = 0;
@@ -121,7 +125,7 @@ BOOST_AUTO_TEST_CASE(a_lost_frame_breaks_the_channel_for_good) {
   auto why = e.receiver.accept(head.seq, head.channel);
   BOOST_TEST(why == "frames from TaskManager 'tm-a' were lost (expected #0, got #1)");
   BOOST_TEST(e.receiver.broken());
-  BOOST_TEST(!e.receiver.accept(0, 0).empty()); // even the right number now
+  BOOST_TEST(!e.receiver.accept(0, ch(0)).empty()); // even the right number now
 }
 
 BOOST_AUTO_TEST_CASE(a_lost_credit_breaks_the_sending_end) {
@@ -136,7 +140,7 @@ BOOST_AUTO_TEST_CASE(a_lost_credit_breaks_the_sending_end) {
 BOOST_AUTO_TEST_CASE(frames_for_channels_the_task_lacks_are_refused) {
   for (std::int32_t channel : {1, 3, -1}) {
     ends e;
-    auto why = e.receiver.accept(0, channel);
+    auto why = e.receiver.accept(0, ch(channel));
     BOOST_TEST(why == "TaskManager 'tm-a' sent a frame for channel " + std::to_string(channel) +
                           " that the task does not have");
     BOOST_TEST(e.receiver.broken());
@@ -146,12 +150,12 @@ BOOST_AUTO_TEST_CASE(frames_for_channels_the_task_lacks_are_refused) {
 BOOST_AUTO_TEST_CASE(malformed_bodies_are_codec_errors_naming_the_peer) {
   ends e;
   // A truncated batch.
-  auto bytes = e.sender.data_frame(0, 0, strings({"hello", "world"}));
+  auto bytes = e.sender.data_frame(ch(0), ch(0), strings({"hello", "world"}));
   frame f;
   std::size_t offset = 0;
   open(bytes, f, offset);
   try {
-    e.receiver.decode_batch(0, f.payload.data() + offset, f.payload.size() - offset - 3);
+    e.receiver.decode_batch(ch(0), f.payload.data() + offset, f.payload.size() - offset - 3);
     BOOST_FAIL("no error");
   } catch (const error& x) {
     BOOST_TEST(x.code() == errc::codec);

@@ -26,7 +26,7 @@ channel_head decode_channel_head(const frame& f, std::size_t& offset) {
 channel_sender::channel_sender(channel_head head, std::string peer)
     : head_(std::move(head)), peer_(std::move(peer)) {}
 
-std::string channel_sender::data_frame(std::int32_t channel, std::int32_t sender_channel,
+std::string channel_sender::data_frame(channel_index channel, channel_index sender_channel,
                                        std::shared_ptr<any_batch> batch) {
   head_.channel = channel;
   head_.sender_channel = sender_channel;
@@ -46,7 +46,7 @@ std::string channel_sender::data_frame(std::int32_t channel, std::int32_t sender
   return frame;
 }
 
-std::string channel_sender::control_frame(std::int32_t channel, const control_payload& event) {
+std::string channel_sender::control_frame(channel_index channel, const control_payload& event) {
   head_.channel = channel;
   std::string frame;
   begin_frame(frame, frame_type::control);
@@ -69,7 +69,7 @@ std::string channel_sender::accept_credit(std::uint64_t seq) {
   return {};
 }
 
-std::shared_ptr<any_batch> channel_sender::recycled(std::int32_t channel) {
+std::shared_ptr<any_batch> channel_sender::recycled(channel_index channel) {
   auto it = free_.find(channel);
   if (it == free_.end() || it->second.empty())
     return nullptr;
@@ -86,7 +86,7 @@ channel_receiver::channel_receiver(channel_head credit_head, std::vector<batch_f
     types_.push_back(f ? &f()->record_type() : nullptr);
 }
 
-std::string channel_receiver::accept(std::uint64_t seq, std::int32_t channel) {
+std::string channel_receiver::accept(std::uint64_t seq, channel_index channel) {
   if (broken_)
     return "the channel from TaskManager '" + peer_ + "' is broken";
   if (seq != expected_) {
@@ -95,26 +95,27 @@ std::string channel_receiver::accept(std::uint64_t seq, std::int32_t channel) {
            std::to_string(expected_) + ", got #" + std::to_string(seq) + ")";
   }
   ++expected_;
-  if (channel < 0 || channel >= static_cast<std::int32_t>(factories_.size()) ||
-      !factories_[channel]) {
+  auto c = channel.value();
+  if (c < 0 || c >= static_cast<std::int32_t>(factories_.size()) || !factories_[c]) {
     broken_ = true;
-    return "TaskManager '" + peer_ + "' sent a frame for channel " + std::to_string(channel) +
+    return "TaskManager '" + peer_ + "' sent a frame for channel " + std::to_string(c) +
            " that the task does not have";
   }
   return {};
 }
 
-std::shared_ptr<any_batch> channel_receiver::decode_batch(std::int32_t channel, const char* data,
+std::shared_ptr<any_batch> channel_receiver::decode_batch(channel_index channel, const char* data,
                                                           std::size_t size) {
+  auto c = static_cast<std::size_t>(channel.value());
   std::shared_ptr<any_batch> batch;
   for (auto it = free_.rbegin(); it != free_.rend(); ++it)
-    if ((*it)->record_type() == *types_[channel]) {
+    if ((*it)->record_type() == *types_[c]) {
       batch = std::move(*it);
       free_.erase(std::next(it).base());
       break;
     }
   if (!batch)
-    batch = factories_[channel]();
+    batch = factories_[c]();
   try {
     batch->decode_from(data, size);
   } catch (const std::exception& e) {
@@ -140,7 +141,7 @@ control_payload channel_receiver::decode_control(const char* data, std::size_t s
   return c;
 }
 
-std::string channel_receiver::credit_frame(std::int32_t channel,
+std::string channel_receiver::credit_frame(channel_index channel,
                                            std::shared_ptr<any_batch> recycled) {
   if (recycled && free_.size() < max_pooled)
     free_.push_back(std::move(recycled));

@@ -44,16 +44,16 @@ public:
   barrier_aligner(int channels, mode m);
 
   //! The barrier of checkpoint `id` arrived on `channel`.
-  alignment_step on_barrier(int channel, checkpoint_id id);
+  alignment_step on_barrier(channel_index channel, checkpoint_id id);
   //! `channel` ended: it has no barrier to deliver; may complete an alignment.
-  alignment_step on_end_of_channel(int channel);
+  alignment_step on_end_of_channel(channel_index channel);
   //! Checkpoint `id` was aborted: an alignment for it ends (released), and
   //! its barriers still on the way must not count for a later checkpoint.
   alignment_step on_abort(checkpoint_id id);
   //! A task without inputs (a source) took checkpoint `id` itself.
   void on_triggered(checkpoint_id id);
 
-  bool blocked(int channel) const { return blocked_[channel] != 0; }
+  bool blocked(channel_index channel) const { return blocked_[index(channel)] != 0; }
   bool aligning() const { return aligning_ != checkpoint_id{0}; }
   //! The checkpoint being aligned (0 when none).
   checkpoint_id aligning_id() const { return aligning_; }
@@ -64,6 +64,8 @@ public:
   int awaited() const;
 
 private:
+  //! The slot of `channel`; throws spate::error for a channel this task does not have.
+  std::size_t index(channel_index channel) const;
   //! Unblocks every channel and forgets the barriers seen.
   void end_alignment();
   //! Completes the alignment when no open channel is still awaited.

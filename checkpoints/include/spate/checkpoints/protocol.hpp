@@ -30,7 +30,7 @@ struct checkpoint_trigger {
 //! What one subtask contributes to a checkpoint.
 struct subtask_snapshot {
   int chain = 0;
-  int subtask = 0;
+  subtask_index subtask{0};
   //! The chain's name, for statistics.
   std::string task_name;
   checkpoint_id id{0};

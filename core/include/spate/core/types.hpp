@@ -48,6 +48,8 @@ private:
 struct vertex_id_tag {};
 struct subtask_index_tag {};
 struct checkpoint_id_tag {};
+struct attempt_number_tag {};
+struct channel_index_tag {};
 
 //! Identifies a transformation (a node of the job graph).
 using vertex_id = strong_id<vertex_id_tag>;
@@ -55,6 +57,12 @@ using vertex_id = strong_id<vertex_id_tag>;
 using subtask_index = strong_id<subtask_index_tag>;
 //! Number of a checkpoint, increasing from 1.
 using checkpoint_id = strong_id<checkpoint_id_tag, std::int64_t>;
+//! Which deployment of a job a message belongs to: 1 for the first, one more
+//! per restart (Flink's attempt number), so late messages of an earlier
+//! attempt are told apart.
+using attempt_number = strong_id<attempt_number_tag>;
+//! Index of one input or output channel of a subtask, 0 .. channels-1.
+using channel_index = strong_id<channel_index_tag>;
 
 } // namespace spate
 

@@ -30,13 +30,13 @@ namespace spate::transport {
 //! attempt. For credit, `from` is the receiving task and `to` the sender.
 struct channel_head {
   std::string job_id;
-  std::int32_t attempt = 0;
+  attempt_number attempt{0};
   std::int32_t from_chain = 0;
-  std::int32_t from_subtask = 0;
+  subtask_index from_subtask{0};
   std::int32_t to_chain = 0;
-  std::int32_t to_subtask = 0;
-  std::int32_t channel = 0;
-  std::int32_t sender_channel = 0;
+  subtask_index to_subtask{0};
+  channel_index channel{0};
+  channel_index sender_channel{0};
   //! Frames of one direction between two tasks are numbered from 0.
   std::uint64_t seq = 0;
   SPATE_FIELDS(job_id, attempt, from_chain, from_subtask, to_chain, to_subtask, channel,
@@ -53,7 +53,7 @@ struct control_payload {
   std::int64_t value = 0;
   //! Barriers: the checkpoint they belong to.
   bool barrier = false;
-  std::int64_t id = 0;
+  checkpoint_id id{0};
   bool savepoint = false;
   bool stop = false;
   bool drain = false;
@@ -75,16 +75,16 @@ public:
   //! A data frame carrying `batch` from the sender's output `sender_channel`
   //! to the receiver's input `channel`. The batch is cleared and kept until
   //! its credit returns. Throws spate::error when it cannot be encoded.
-  std::string data_frame(std::int32_t channel, std::int32_t sender_channel,
+  std::string data_frame(channel_index channel, channel_index sender_channel,
                          std::shared_ptr<any_batch> batch);
   //! A control frame on input `channel` of the receiver.
-  std::string control_frame(std::int32_t channel, const control_payload& event);
+  std::string control_frame(channel_index channel, const control_payload& event);
   //! A credit with sequence number `seq` came back for the sender's output
   //! `channel`. Empty when it is the next one expected, else why the channel
   //! can no longer be trusted (it stays broken).
   std::string accept_credit(std::uint64_t seq);
   //! An emptied batch of output `channel` to reuse (null when none is kept).
-  std::shared_ptr<any_batch> recycled(std::int32_t channel);
+  std::shared_ptr<any_batch> recycled(channel_index channel);
   bool broken() const { return broken_; }
   const channel_head& head() const { return head_; }
 
@@ -93,7 +93,7 @@ private:
   std::string peer_;
   //! Encoded batches to return with credits, per output channel of the task
   //! (channels of different edges may carry different record types).
-  std::map<std::int32_t, std::vector<std::shared_ptr<any_batch>>> free_;
+  std::map<channel_index, std::vector<std::shared_ptr<any_batch>>> free_;
   //! The largest frame so far: what the next one reserves.
   std::size_t frame_capacity_ = 256;
   std::uint64_t expected_credit_ = 0;
@@ -112,16 +112,17 @@ public:
   //! Checks the sequence number and channel of the next data or control
   //! frame. Empty when it fits, else why the channel can no longer be
   //! trusted (it stays broken; later frames are refused too).
-  std::string accept(std::uint64_t seq, std::int32_t channel);
+  std::string accept(std::uint64_t seq, channel_index channel);
   //! Decodes the batch of a data frame on `channel` (accepted), reusing a
   //! batch the task returned. Throws spate::error(errc::codec).
-  std::shared_ptr<any_batch> decode_batch(std::int32_t channel, const char* data, std::size_t size);
+  std::shared_ptr<any_batch> decode_batch(channel_index channel, const char* data,
+                                          std::size_t size);
   //! Decodes and checks the body of a control frame. Throws
   //! spate::error(errc::codec) naming an unknown kind or a malformed body.
   control_payload decode_control(const char* data, std::size_t size);
   //! A credit frame for the sender's output `channel`; the task returned
   //! `recycled` (may be null), kept for reuse.
-  std::string credit_frame(std::int32_t channel, std::shared_ptr<any_batch> recycled);
+  std::string credit_frame(channel_index channel, std::shared_ptr<any_batch> recycled);
   bool broken() const { return broken_; }
   //! from = the local task, to = the remote sender.
   const channel_head& credit_head() const { return credit_head_; }
