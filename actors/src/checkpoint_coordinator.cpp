@@ -14,8 +14,8 @@ namespace {
 class actor_port;
 
 struct coordinator_state {
-  std::vector<caf::actor> tasks;
-  std::vector<caf::actor> sources;
+  //! [chain][subtask]: the task actors (or their proxies on TaskManagers).
+  std::vector<std::vector<caf::actor>> tasks;
   std::unique_ptr<actor_port> port;
   std::unique_ptr<checkpoints::checkpoint_coordinator> coordinator;
 };
@@ -26,17 +26,20 @@ class actor_port final : public checkpoints::coordinator_port {
 public:
   actor_port(coordinator_actor* self, job_runtime* rt) : self_(self), rt_(rt) {}
 
-  void trigger_sources(const checkpoints::checkpoint_trigger& t) override {
-    for (auto& s : self_->state.sources)
-      self_->send(s, t);
+  void trigger(const checkpoints::checkpoint_trigger& t,
+               const std::vector<checkpoints::task_ref>& to) override {
+    for (auto& r : to)
+      self_->send(self_->state.tasks.at(r.chain).at(r.subtask.value()), t);
   }
   void notify_complete(checkpoint_id id) override {
-    for (auto& t : self_->state.tasks)
-      self_->send(t, complete_atom::value, id);
+    for (auto& chain : self_->state.tasks)
+      for (auto& t : chain)
+        self_->send(t, complete_atom::value, id);
   }
   void notify_aborted(checkpoint_id id) override {
-    for (auto& t : self_->state.tasks)
-      self_->send(t, abort_atom::value, id);
+    for (auto& chain : self_->state.tasks)
+      for (auto& t : chain)
+        self_->send(t, abort_atom::value, id);
   }
   void schedule_tick(std::chrono::milliseconds delay, std::uint64_t generation) override {
     self_->delayed_send(self_, delay, trigger_atom::value, generation);
@@ -48,6 +51,11 @@ public:
     self_->send(rt_->master, fail_atom::value, reason);
   }
   void stopped() override { self_->send(rt_->master, stopped_atom::value); }
+  void all_finished(bool committed) override {
+    spate::log().debug("job {}: every task finished{}", rt_->job_name,
+                       committed ? "; the final checkpoint completed" : "");
+    self_->send(rt_->master, all_done_atom::value);
+  }
   void restart_point(const checkpoints::checkpoint_metadata& meta, const std::string& base_dir,
                      const std::string& metadata_path) override {
     auto rp = std::make_shared<restore_point>();
@@ -86,13 +94,23 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
       std::move(setup), *self->state.port, *rt->clk);
   auto* c = self->state.coordinator.get();
   return {
-      [self, c](start_atom, std::vector<caf::actor>& tasks, std::vector<caf::actor>& sources) {
+      [self, rt, c](start_atom, std::vector<std::vector<caf::actor>>& tasks) {
         self->state.tasks = std::move(tasks);
-        self->state.sources = std::move(sources);
-        c->start(self->state.tasks.size());
+        std::vector<checkpoints::task_ref> all, sources;
+        const auto& plan = rt->plan;
+        for (std::size_t k = 0; k < plan.chains.size(); ++k)
+          for (int s = 0; s < plan.chains[k].parallelism; ++s) {
+            checkpoints::task_ref r{static_cast<std::int32_t>(k), subtask_index{s}};
+            all.push_back(r);
+            if (rt->graph.vertices()[plan.chains[k].head].is_source)
+              sources.push_back(r);
+          }
+        c->start(std::move(all), std::move(sources));
       },
       [c](pause_atom) { c->pause(); },
-      [c](finished_atom) { c->task_finished(); },
+      [c](finished_atom, std::int32_t chain, subtask_index subtask) {
+        c->task_finished({chain, subtask});
+      },
       [c](trigger_atom, std::uint64_t generation) { c->on_tick(generation); },
       [c](checkpoints::savepoint_request& req) { c->request_savepoint(std::move(req)); },
       [c](ack_msg& m) { c->acknowledge(std::move(m.snapshot)); },

@@ -40,6 +40,9 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using stopped_atom = caf::atom_constant<caf::atom("stopped")>;
+//! Coordinator -> master: every task finished and the final checkpoint (if
+//! checkpointing is on) completed; the job may end.
+using all_done_atom = caf::atom_constant<caf::atom("alldone")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 
 } // namespace spate::detail

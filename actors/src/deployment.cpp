@@ -205,6 +205,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
       snap->async_ms = m.async_ms;
       snap->alignment_ms = m.alignment_ms;
       snap->bytes = m.bytes;
+      snap->finished = m.finished;
       if (current(m.attempt))
         caf::anon_send(rt.coordinator, ack_msg{std::move(snap)});
       return;

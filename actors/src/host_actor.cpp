@@ -81,7 +81,7 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
         st.sink->send(st.jm, encode_message(frame_type::acknowledge_checkpoint,
                                             wire_ack{st.rt->job_id, st.attempt, s.chain, s.subtask,
                                                      s.id, s.operators, s.sync_ms, s.async_ms,
-                                                     s.alignment_ms, s.bytes}));
+                                                     s.alignment_ms, s.bytes, s.finished}));
       },
       [self](const decline_msg& m) {
         auto& st = self->state;

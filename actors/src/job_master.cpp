@@ -43,7 +43,7 @@ void deploy(master_actor* self, job_runtime* rt) {
   const auto& g = rt->graph;
   auto& plan = rt->plan;
   std::vector<std::vector<caf::actor>> actors(plan.chains.size());
-  std::vector<caf::actor> order, sources;
+  std::vector<caf::actor> order;
   if (rt->remote) {
     auto& st = self->state;
     std::vector<int> parallelism;
@@ -88,8 +88,6 @@ void deploy(master_actor* self, job_runtime* rt) {
     for (int c = static_cast<int>(plan.chains.size()) - 1; c >= 0; --c)
       for (auto& a : actors[c]) {
         order.push_back(a);
-        if (g.vertices()[plan.chains[c].head].is_source)
-          sources.push_back(a);
         self->monitor(a);
       }
     rt->set_status(job_status::running);
@@ -113,8 +111,6 @@ void deploy(master_actor* self, job_runtime* rt) {
       auto a = self->system().spawn<task_actor>(rt, c, subtask_index{s}, std::move(targets));
       actors[c].push_back(a);
       order.push_back(a);
-      if (g.vertices()[chain.head].is_source)
-        sources.push_back(a);
       self->monitor(a);
     }
   }
@@ -122,7 +118,7 @@ void deploy(master_actor* self, job_runtime* rt) {
   st.tasks = order;
   st.alive = order.size();
   st.finished = 0;
-  self->send(rt->coordinator, start_atom::value, order, sources);
+  self->send(rt->coordinator, start_atom::value, actors);
   for (auto& a : order)
     self->send(a, start_atom::value);
 }
@@ -207,16 +203,24 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       [self, rt](const task_done_msg& m) {
         auto& st = self->state;
         if (!m.failed) {
-          if (++st.finished == 1)
-            self->send(rt->coordinator, finished_atom::value);
-          if (st.finished == st.tasks.size() && !st.failing && !st.cancelling && !st.restarting)
-            for (auto& t : st.tasks)
-              self->send(t, complete_atom::value, final_checkpoint_id);
+          // It stays, holding its final state, until the coordinator says
+          // every task finished (after the final checkpoint).
+          ++st.finished;
+          self->send(rt->coordinator, finished_atom::value, m.chain, m.subtask);
           return;
         }
         on_failure(self, rt, m.cause);
       },
       [self, rt](fail_atom, const std::string& cause) { on_failure(self, rt, cause); },
+      [self](all_done_atom) {
+        auto& st = self->state;
+        if (st.finished != st.tasks.size() || st.failing || st.cancelling || st.restarting)
+          return;
+        // Tasks whose final state no checkpoint holds (checkpointing off)
+        // commit now; then every task ends.
+        for (auto& t : st.tasks)
+          self->send(t, complete_atom::value, final_checkpoint_id);
+      },
       [self, rt](restart_atom) {
         auto& st = self->state;
         if (!st.restarting || st.cancelling)

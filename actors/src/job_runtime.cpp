@@ -137,7 +137,8 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
         }
     auto it = by_uid.find(op.uid);
     if (it == by_uid.end()) {
-      if (rt.allow_non_restored_state)
+      // A finished operator without state says only that it finished.
+      if (rt.allow_non_restored_state || (op.keyed.empty() && op.operator_state.empty()))
         continue;
       throw error(errc::invalid_argument,
                   "the snapshot '" + rp->path + "' has state of operator '" + op.name + "' (uid '" +

@@ -127,6 +127,15 @@ void task_actor::start() {
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
     (*it)->open();
   set_state(task_state::running);
+  if (finished_on_restore_) {
+    // Its input is over for good (upstream tasks finished too): nothing
+    // runs, not even finish(); downstream hears the end right away.
+    send_control(0, static_cast<int>(out_.size()), end_of_stream_event{});
+    set_state(task_state::finished);
+    check_done();
+    drain_pending();
+    return;
+  }
   if (source_) {
     tick_scheduled_ = true;
     send(this, tick_atom::value);

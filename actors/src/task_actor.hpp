@@ -40,12 +40,14 @@ struct channel_target {
 //!   running --stop-with-savepoint taken at this source--> stopping
 //!   stopping --that savepoint aborted--> running
 //!   finished --no backlog left; reported to the master--> reported
-//!   reported --the job's final checkpoint completed--> done
+//!   reported --every task finished, the final checkpoint completed--> done
 //!   any --failure or cancel--> done
 //!
-//! Only running tasks take checkpoints; a stopping source polls no more and
-//! waits for cancel; a reported task waits for the job's final commit (a
-//! failure elsewhere before it restarts this task too).
+//! Running tasks take checkpoints at barriers; finished and reported tasks
+//! snapshot their final state when the coordinator asks (checkpoints go on
+//! after tasks finish, as in Flink 1.15); a stopping source polls no more and
+//! waits for cancel; a reported task waits for the job's end (a failure
+//! elsewhere before it restarts this task too).
 enum class task_state { created, running, stopping, finished, reported, done };
 const char* to_string(task_state s);
 
@@ -99,9 +101,13 @@ private:
   void set_state(task_state to);
   //! Started and not yet finished: records and time flow.
   bool live() const { return state_ == task_state::running || state_ == task_state::stopping; }
+  //! Finished: every operator saw the end of its input (reported or not yet).
+  bool ended() const { return state_ == task_state::finished || state_ == task_state::reported; }
   void build();
   void start();
   void on_checkpoint_complete(checkpoint_id id);
+  //! Every task of the job finished: commit what no checkpoint committed, end.
+  void end_with_job();
   void on_checkpoint_aborted(checkpoint_id id);
   //! Forwards what the watermark valve decided to the head of the chain.
   void forward(const valve_output& out);
@@ -182,6 +188,17 @@ private:
   std::uint64_t time_token_ = 0;
   //! The token of the wake-up a clock moved by hand sends (time_token_ starts at 1).
   static constexpr std::uint64_t clock_moved_token = 0;
+  //! The newest checkpoint this task snapshotted after it finished, and
+  //! whether a checkpoint at least that new completed (its sinks committed
+  //! their final output).
+  checkpoint_id final_snapshot_{0};
+  bool final_committed_ = false;
+  //! The newest checkpoint this task snapshotted (at a barrier, a trigger,
+  //! or when asked after finishing): a later request for it is ignored.
+  checkpoint_id last_snapshot_{0};
+  //! Restored from a checkpoint in which every subtask of this chain had
+  //! finished: its operators never run again; it ends at once.
+  bool finished_on_restore_ = false;
   //! The job's clock moves by hand (tests): it wakes the task when it moves,
   //! instead of a wake-up scheduled in real time.
   bool clock_by_hand_ = false;

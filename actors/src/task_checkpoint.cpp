@@ -14,16 +14,31 @@
 namespace spate::detail {
 
 void task_actor::on_checkpoint_complete(checkpoint_id id) {
-  for (auto& op : ops_)
-    op->notify_checkpoint_complete(id.value());
-  if (id == final_checkpoint_id && state_ == task_state::reported) {
-    // Every task of the job finished: what sinks staged is committed.
-    set_state(task_state::done);
-    close_operators();
-    quit();
+  if (id == final_checkpoint_id) {
+    if (state_ == task_state::reported)
+      end_with_job();
     return;
   }
+  for (auto& op : ops_)
+    op->notify_checkpoint_complete(id.value());
+  if (final_snapshot_ != checkpoint_id{0} && id >= final_snapshot_)
+    final_committed_ = true; // a checkpoint holding the final state completed
   after_work();
+}
+
+void task_actor::end_with_job() {
+  if (!final_committed_) {
+    // No completed checkpoint holds this task's final state (checkpointing
+    // is off): what sinks wrote is staged and committed now.
+    operator_state_writer unused;
+    for (auto& op : ops_)
+      op->snapshot_state(final_checkpoint_id.value(), unused);
+    for (auto& op : ops_)
+      op->notify_checkpoint_complete(final_checkpoint_id.value());
+  }
+  set_state(task_state::done);
+  close_operators();
+  quit();
 }
 
 void task_actor::on_checkpoint_aborted(checkpoint_id id) {
@@ -41,11 +56,24 @@ void task_actor::on_checkpoint_aborted(checkpoint_id id) {
 }
 
 void task_actor::on_trigger(const checkpoint_trigger& m) {
+  auto info = std::make_shared<const checkpoint_trigger>(m);
+  if (ended()) {
+    // No barrier reaches a finished task: asked by the coordinator (or a
+    // source triggered just before its input ended), it contributes its
+    // final state, unless it took this checkpoint at its barrier before it
+    // finished (that snapshot is the one consistent with its inputs).
+    if (m.id <= last_snapshot_)
+      return;
+    alignment_start_ms_ = rt_->clk->monotonic_ms();
+    aligner_.on_triggered(m.id);
+    if (take_snapshot(info))
+      final_snapshot_ = std::max(final_snapshot_, m.id);
+    return;
+  }
   if (state_ != task_state::running) {
     send(rt_->coordinator, decline_msg{m.id, "task '" + plan_->name + "' is not running", false});
     return;
   }
-  auto info = std::make_shared<const checkpoint_trigger>(m);
   if (m.drain)
     head_->process_watermark(max_watermark); // every window fires before the savepoint
   aligner_.on_triggered(m.id);
@@ -104,6 +132,8 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
   snap->task_name = plan_->name;
   snap->id = info->id;
   snap->alignment_ms = rt_->clk->monotonic_ms() - alignment_start_ms_;
+  snap->finished = ended();
+  last_snapshot_ = std::max(last_snapshot_, info->id);
   auto sync_start = rt_->clk->monotonic_ms();
   std::vector<std::pair<std::size_t, std::string>> local_dirs;
   // Shared: the uploader's closure is copied; the last copy drops what never ran.
@@ -150,10 +180,13 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
     snap->operators.push_back(std::move(os));
   }
   snap->sync_ms = rt_->clk->monotonic_ms() - sync_start;
-  // The barrier follows every record emitted before the snapshot.
-  for (auto& w : writers_)
-    w->flush();
-  send_control(0, static_cast<int>(out_.size()), barrier_event{info});
+  // The barrier follows every record emitted before the snapshot (a finished
+  // task's channels have ended: nothing follows their end).
+  if (!snap->finished) {
+    for (auto& w : writers_)
+      w->flush();
+    send_control(0, static_cast<int>(out_.size()), barrier_event{info});
+  }
   if (local_dirs.empty()) {
     send(rt_->coordinator, ack_msg{std::move(snap)});
     return;

@@ -12,6 +12,8 @@ void task_actor::on_data(data_msg& m) {
 }
 
 void task_actor::dispatch(pending_input&& p) {
+  if (finished_on_restore_)
+    return; // the ends of upstream tasks that finished too; nothing to run
   channel_index c = p.is_data ? p.data.channel : p.control.channel;
   if (aligner_.blocked(c)) {
     // Exactly-once alignment: nothing behind a barrier passes before it.

@@ -129,6 +129,17 @@ void task_actor::build() {
         return &op;
     return nullptr;
   };
+  // Every operator of the chain finished before the snapshot was taken: the
+  // chain does not run again (it restores its final state, so sinks commit
+  // what it holds, and ends at once).
+  finished_on_restore_ = n > 0;
+  for (int k = 0; k < n; ++k) {
+    auto* snap = snapshot_of(rt_->plan.vertices[members[k]].uid);
+    if (!snap || !snap->finished)
+      finished_on_restore_ = false;
+  }
+  if (finished_on_restore_)
+    final_committed_ = true; // the restored checkpoint holds its final state
   for (int k = 0; k < n; ++k) {
     const auto& v = g.vertices()[members[k]];
     const auto& pv = rt_->plan.vertices[members[k]];

@@ -84,8 +84,9 @@ struct wire_ack {
   std::int64_t async_ms = 0;
   std::int64_t alignment_ms = 0;
   std::uint64_t bytes = 0;
+  bool finished = false;
   SPATE_FIELDS(job_id, attempt, chain, subtask, id, operators, sync_ms, async_ms, alignment_ms,
-               bytes);
+               bytes, finished);
 };
 
 struct wire_decline {

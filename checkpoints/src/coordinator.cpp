@@ -17,6 +17,10 @@ std::exception_ptr failure(errc code, const std::string& what) {
   return std::make_exception_ptr(error(code, what));
 }
 
+std::string describe(const task_ref& t) {
+  return "subtask " + std::to_string(t.subtask.value()) + " of task " + std::to_string(t.chain);
+}
+
 } // namespace
 
 checkpoint_coordinator::checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
@@ -30,8 +34,22 @@ std::optional<checkpoint_id> checkpoint_coordinator::pending_id() const {
   return pending_->id;
 }
 
-void checkpoint_coordinator::start(std::size_t subtasks) {
-  subtasks_ = subtasks;
+void checkpoint_coordinator::start(std::vector<task_ref> tasks, std::vector<task_ref> sources) {
+  if (tasks.empty())
+    throw error(errc::invalid_argument, "checkpoint coordinator: a job without subtasks");
+  tasks_.clear();
+  sources_.clear();
+  finished_.clear();
+  for (auto& t : tasks)
+    if (!tasks_.insert(t).second)
+      throw error(errc::invalid_argument, "checkpoint coordinator: " + describe(t) + " twice");
+  for (auto& s : sources) {
+    if (!tasks_.count(s))
+      throw error(errc::invalid_argument,
+                  "checkpoint coordinator: source " + describe(s) + " is not a subtask of the job");
+    sources_.insert(s);
+  }
+  ended_ = false;
   active_ = true;
   ++generation_;
   schedule_tick();
@@ -48,10 +66,38 @@ void checkpoint_coordinator::pause() {
   queued_.clear();
 }
 
-void checkpoint_coordinator::task_finished() {
+void checkpoint_coordinator::task_finished(task_ref t) {
+  if (!active_ || !tasks_.count(t) || !finished_.insert(t).second)
+    return;
+  // No barrier reaches a finished subtask: the checkpoint under way asks it
+  // for its final state itself (unless it got the trigger or acknowledged).
+  if (pending_ && !pending_->acks.count(t) && pending_->triggered.insert(t).second)
+    port_.trigger(pending_->trigger, {t});
+  if (all_tasks_finished())
+    on_all_finished();
+}
+
+void checkpoint_coordinator::on_all_finished() {
+  if (!setup_.config.enabled) {
+    end_job(false);
+    return;
+  }
+  // The final checkpoint, now rather than at the next interval; one under
+  // way is followed by it unless every state it holds is final.
+  if (!pending_)
+    trigger({}, false);
+}
+
+void checkpoint_coordinator::end_job(bool committed) {
   active_ = false;
-  abort_pending(errc::unavailable, "a task finished before the checkpoint completed", false);
-  start_queued();
+  ended_ = true;
+  ++generation_;
+  for (auto& q : queued_)
+    if (q.result)
+      q.result->set_exception(
+          failure(errc::unavailable, "savepoint not taken: every task of the job finished"));
+  queued_.clear();
+  port_.all_finished(committed);
 }
 
 void checkpoint_coordinator::on_tick(std::uint64_t generation) {
@@ -74,7 +120,8 @@ void checkpoint_coordinator::request_savepoint(savepoint_request req) {
   if (!active_) {
     if (req.result)
       req.result->set_exception(
-          failure(errc::unavailable, "the job is not running; no savepoint taken"));
+          failure(errc::unavailable, ended_ ? "every task of the job finished; no savepoint taken"
+                                            : "the job is not running; no savepoint taken"));
     return;
   }
   if (pending_)
@@ -86,8 +133,19 @@ void checkpoint_coordinator::request_savepoint(savepoint_request req) {
 void checkpoint_coordinator::acknowledge(std::shared_ptr<subtask_snapshot> snapshot) {
   if (!pending_ || pending_->id != snapshot->id)
     return; // late ack of an aborted checkpoint
-  pending_->acks.push_back(std::move(snapshot));
-  if (pending_->acks.size() == subtasks_)
+  task_ref t{snapshot->chain, snapshot->subtask};
+  if (!tasks_.count(t)) {
+    log().warn("checkpoint {} of job {}: refused an acknowledgement from {}, which the job does "
+               "not have",
+               pending_->id, setup_.job_name, describe(t));
+    return;
+  }
+  if (!pending_->acks.emplace(t, std::move(snapshot)).second) {
+    log().warn("checkpoint {} of job {}: refused a second acknowledgement from {}", pending_->id,
+               setup_.job_name, describe(t));
+    return;
+  }
+  if (pending_->acks.size() == tasks_.size())
     complete_pending();
 }
 
@@ -130,9 +188,17 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
     }
   }
   p.request = req;
-  checkpoint_trigger t{p.id, savepoint, req.stop, req.drain, req.dir};
+  p.trigger = checkpoint_trigger{p.id, savepoint, req.stop, req.drain, req.dir};
+  // Running sources start the barrier; finished subtasks are asked directly.
+  std::vector<task_ref> targets;
+  for (auto& s : sources_)
+    if (!finished_.count(s))
+      targets.push_back(s);
+  targets.insert(targets.end(), finished_.begin(), finished_.end());
+  p.triggered.insert(targets.begin(), targets.end());
+  auto t = p.trigger;
   pending_ = std::move(p);
-  port_.trigger_sources(t);
+  port_.trigger(t, targets);
   port_.schedule_timeout(setup_.config.timeout, t.id);
 }
 
@@ -160,16 +226,16 @@ void checkpoint_coordinator::record_stats(const pending_checkpoint& p, const std
   st.savepoint = p.savepoint;
   st.trigger_timestamp = p.trigger_time;
   st.end_to_end_duration = clock_.monotonic_ms() - p.started;
-  for (auto& a : p.acks) {
+  for (auto& [t, a] : p.acks) {
     st.subtasks.push_back(
-        {a->task_name, a->subtask.value(), a->sync_ms, a->async_ms, a->alignment_ms, a->bytes});
+        {a->task_name, t.subtask.value(), a->sync_ms, a->async_ms, a->alignment_ms, a->bytes});
     st.sync_duration = std::max(st.sync_duration, a->sync_ms);
     st.async_duration = std::max(st.async_duration, a->async_ms);
     st.alignment_duration = std::max(st.alignment_duration, a->alignment_ms);
     st.state_size += a->bytes;
   }
   st.num_acknowledged_subtasks = static_cast<int>(p.acks.size());
-  st.num_subtasks = static_cast<int>(subtasks_);
+  st.num_subtasks = static_cast<int>(tasks_.size());
   st.external_path = path;
   st.failure_message = failure;
   port_.record(std::move(st));
@@ -207,13 +273,21 @@ checkpoint_metadata checkpoint_coordinator::merge(const pending_checkpoint& p) c
   meta.checkpoint_id = p.id.value();
   meta.trigger_time = p.trigger_time;
   meta.savepoint = p.savepoint;
+  // A task whose every subtask finished: its operators run no more.
+  std::map<std::int32_t, std::pair<std::size_t, std::size_t>> finished_of; // (subtasks, finished)
+  for (auto& t : tasks_)
+    ++finished_of[t.chain].first;
+  for (auto& [t, ack] : p.acks)
+    if (ack->finished)
+      ++finished_of[t.chain].second;
   std::map<std::string, std::size_t> index;
-  for (auto& ack : p.acks)
+  for (auto& [t, ack] : p.acks)
     for (auto& op : ack->operators) {
       auto it = index.find(op.uid);
       if (it == index.end()) {
         index[op.uid] = meta.operators.size();
         meta.operators.push_back(op);
+        meta.operators.back().finished = finished_of[t.chain].first == finished_of[t.chain].second;
         continue;
       }
       auto& dst = meta.operators[it->second];
@@ -221,10 +295,12 @@ checkpoint_metadata checkpoint_coordinator::merge(const pending_checkpoint& p) c
       dst.operator_state.insert(dst.operator_state.end(), op.operator_state.begin(),
                                 op.operator_state.end());
     }
-  // Stateless operators need no uid match on restore: leave them out.
+  // Stateless operators need no uid match on restore: leave them out, unless
+  // they finished (a restore must know not to run them again).
   meta.operators.erase(std::remove_if(meta.operators.begin(), meta.operators.end(),
                                       [](const operator_snapshot& op) {
-                                        return op.keyed.empty() && op.operator_state.empty();
+                                        return op.keyed.empty() && op.operator_state.empty() &&
+                                               !op.finished;
                                       }),
                        meta.operators.end());
   return meta;
@@ -275,7 +351,14 @@ void checkpoint_coordinator::complete_pending() {
     port_.stopped();
     return;
   }
+  if (all_tasks_finished() && !p.savepoint &&
+      std::all_of(p.acks.begin(), p.acks.end(), [](const auto& a) { return a.second->finished; })) {
+    end_job(true); // the final checkpoint: every sink committed its final output
+    return;
+  }
   start_queued();
+  if (!pending_ && all_tasks_finished())
+    trigger({}, false); // a final checkpoint holding every final state follows
 }
 
 } // namespace spate::checkpoints

@@ -330,21 +330,9 @@ void kafka_sink_function::finish() {
     return;
   active_->flush();
   check_delivery();
-  if (cfg_.guarantee != kafka_delivery_guarantee::exactly_once)
-    return;
-  // The input ended: what was written is final (as the file sink commits at
-  // the end of bounded input).
-  for (auto& p : pending_)
-    if (rd_kafka_error_t* e =
-            rd_kafka_commit_transaction(p->rk(), static_cast<int>(txn_timeout.count())))
-      throw error(errc::io, who_ + ": cannot commit transaction " + p->transactional_id() + ": " +
-                                error_text(e));
-  pending_.clear();
-  if (rd_kafka_error_t* e =
-          rd_kafka_commit_transaction(active_->rk(), static_cast<int>(txn_timeout.count())))
-    throw error(errc::io, who_ + ": cannot commit transaction " + active_->transactional_id() +
-                              ": " + error_text(e));
-  active_->in_transaction = false;
+  // Exactly once: the open transaction is committed by the checkpoint that
+  // follows the end of the input (the job's final checkpoint at the latest),
+  // never before it completes.
 }
 
 void kafka_sink_function::close() {

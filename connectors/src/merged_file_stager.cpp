@@ -215,14 +215,10 @@ void merged_file_stager::commit_up_to(std::int64_t checkpoint) {
 }
 
 void merged_file_stager::finish() {
-  commit_up_to(std::numeric_limits<std::int64_t>::max());
-  if (current_.is_open()) {
+  // Durable now; staged by the checkpoint that follows and appended when it
+  // completes (the job's final checkpoint at the latest).
+  if (current_.is_open())
     current_.sync();
-    current_.close();
-    append_to_output(current_.name(), current_.size());
-    remove_file(current_.name());
-    sync_directory(dir_);
-  }
 }
 
 } // namespace spate::detail

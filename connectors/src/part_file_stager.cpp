@@ -192,13 +192,10 @@ void part_file_stager::commit_up_to(std::int64_t checkpoint) {
 }
 
 void part_file_stager::finish() {
-  commit_up_to(std::numeric_limits<std::int64_t>::max());
-  if (current_.is_open()) {
+  // Durable now; staged by the checkpoint that follows and made visible when
+  // it completes (the job's final checkpoint at the latest).
+  if (current_.is_open())
     current_.sync();
-    current_.close();
-    rename_file(current_.name(), visible_name(subtask_, current_seq_));
-    sync_directory(dir_);
-  }
 }
 
 } // namespace spate::detail

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE checkpoints
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -268,4 +270,109 @@ BOOST_AUTO_TEST_CASE(at_least_once_mode_loses_nothing) {
     distinct.insert(x);
   BOOST_TEST(distinct.size() == 12000u); // every record at least once
   BOOST_TEST(client.full_restarts() == 1);
+}
+
+namespace {
+
+//! Subtask 0 emits {0, seq} for seq < count, `per_poll` at a time with a
+//! pause between polls, then ends; every other subtask has nothing to read
+//! and ends at once (a file source with one file and parallelism 3).
+struct one_reader_source final : source_function<rec> {
+  std::int64_t count;
+  std::size_t per_poll;
+  int subtask = 0;
+  std::int64_t next = 0;
+  one_reader_source(std::int64_t n, std::size_t per) : count(n), per_poll(per) {}
+  void open(runtime_context& rc) override { subtask = rc.subtask; }
+  source_status poll(collector<rec>& out, std::size_t) override {
+    if (subtask != 0 || next >= count)
+      return source_status::end();
+    for (std::size_t i = 0; i < per_poll && next < count; ++i)
+      out.collect({0, next++});
+    return source_status::wait_for(1ms);
+  }
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string b;
+    encode(next, b);
+    w.put("next", b);
+  }
+  void initialize_state(const operator_state_reader& r) override {
+    if (auto p = r.own("next"))
+      next = decode<std::int64_t>(*p);
+  }
+};
+
+} // namespace
+
+// Flink 1.15's checkpoints after tasks finish: two of three source subtasks
+// end at once, checkpoints still complete while the third reads, and the job
+// ends only after a final checkpoint, whose completion commits the sink.
+BOOST_AUTO_TEST_CASE(checkpoints_go_on_after_tasks_finish_and_a_final_one_commits) {
+  temp_dir dir;
+  const std::int64_t n = 3000;
+  const int keys = 5;
+  auto failed = std::make_shared<std::atomic<bool>>(false);
+  environment env(checkpointed(dir.str(), 3));
+  auto store = std::make_shared<committed_store<rec>>();
+  env.add_source(source_spec<rec>{"one reader",
+                                  [n] { return std::make_unique<one_reader_source>(n, 20); }, true})
+      .uid("source")
+      .map([failed, n](rec r) {
+        // One failure half way: the restart restores the finished subtasks too.
+        if (r.second == n / 2 && !failed->exchange(true))
+          throw std::runtime_error("injected failure half way");
+        return rec{r.second % keys, r.second + 1};
+      })
+      .key_by([](const rec& r) { return r.first; })
+      .reduce([](const rec& a, rec b) {
+        return rec{a.first, a.second + b.second};
+      })
+      .uid("sums")
+      .add_sink(two_phase(store))
+      .uid("sink");
+  auto client = env.execute_async("finished tasks");
+  auto r = client.wait();
+  BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+  BOOST_TEST(client.full_restarts() == 1);
+  // At 20 records per 1 ms poll the reader needs ~150 ms: checkpoints every
+  // 20 ms complete all along, though two source subtasks finished at once.
+  BOOST_TEST(client.checkpoint_totals().completed >= 4);
+  std::int64_t after_restart = 0;
+  for (auto& c : client.checkpoint_history())
+    if (c.status == "COMPLETED") {
+      BOOST_TEST(c.num_acknowledged_subtasks == c.num_subtasks);
+      ++after_restart;
+    }
+  BOOST_TEST(after_restart >= 2);
+  // Only real checkpoints committed: no commit under the end-of-job id.
+  for (auto& [subtask, id] : store->transactions)
+    BOOST_TEST(id < INT64_MAX, "subtask " << subtask << " committed at the end-of-job id");
+  check_exactly_once(store->snapshot(), n, keys);
+  // The last checkpoint is the final one: every operator finished in it.
+  std::int64_t latest = 0;
+  auto job_dir = std::filesystem::path(dir.str()) / "checkpoints" / client.job_id();
+  for (auto& e : std::filesystem::directory_iterator(job_dir)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("chk-", 0) == 0 && std::filesystem::exists(e.path() / "_metadata"))
+      latest = std::max<std::int64_t>(latest, std::stoll(name.substr(4)));
+  }
+  BOOST_REQUIRE(latest > 0);
+  auto meta = checkpoints::load_metadata(
+      (job_dir / ("chk-" + std::to_string(latest)) / "_metadata").string());
+  BOOST_TEST(!meta.operators.empty());
+  for (auto& op : meta.operators)
+    BOOST_TEST(op.finished, op.uid);
+}
+
+// Without checkpointing the end of the job commits what the sinks wrote.
+BOOST_AUTO_TEST_CASE(without_checkpointing_sinks_commit_when_every_task_finished) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 2));
+  auto store = std::make_shared<committed_store<rec>>();
+  env.add_source(paced(0, 500, 50, 0ms)).add_sink(two_phase(store));
+  auto r = env.execute_async("no checkpoints").wait();
+  BOOST_REQUIRE_MESSAGE(r.status == job_status::finished, r.failure_cause);
+  BOOST_TEST(store->snapshot().size() == 500u);
+  for (auto& [subtask, id] : store->transactions)
+    BOOST_TEST(id == INT64_MAX);
 }

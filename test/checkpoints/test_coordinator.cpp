@@ -20,6 +20,9 @@ namespace {
 
 struct recording_port final : coordinator_port {
   std::vector<checkpoint_trigger> triggers;
+  //! The subtasks each trigger went to.
+  std::vector<std::vector<task_ref>> targets;
+  std::vector<bool> ends; // all_finished(committed)
   std::vector<std::int64_t> completed, aborted;
   std::vector<std::pair<std::chrono::milliseconds, std::uint64_t>> ticks;
   std::vector<std::pair<std::chrono::milliseconds, std::int64_t>> timeouts;
@@ -28,7 +31,11 @@ struct recording_port final : coordinator_port {
   std::vector<std::string> restart_points;
   std::vector<checkpoint_stats> stats;
 
-  void trigger_sources(const checkpoint_trigger& t) override { triggers.push_back(t); }
+  void trigger(const checkpoint_trigger& t, const std::vector<task_ref>& to) override {
+    triggers.push_back(t);
+    targets.push_back(to);
+  }
+  void all_finished(bool committed) override { ends.push_back(committed); }
   void notify_complete(checkpoint_id id) override { completed.push_back(id.value()); }
   void notify_aborted(checkpoint_id id) override { aborted.push_back(id.value()); }
   void schedule_tick(std::chrono::milliseconds d, std::uint64_t g) override {
@@ -54,9 +61,10 @@ struct fixture {
   recording_port port;
   std::unique_ptr<checkpoint_coordinator> c;
 
-  explicit fixture(int tolerable = 0, int retained = 1, std::chrono::milliseconds min_pause = 0ms) {
+  explicit fixture(int tolerable = 0, int retained = 1, std::chrono::milliseconds min_pause = 0ms,
+                   bool enabled = true) {
     coordinator_setup s;
-    s.config.enabled = true;
+    s.config.enabled = enabled;
     s.config.interval = 1000ms;
     s.config.min_pause = min_pause;
     s.config.timeout = 5000ms;
@@ -68,20 +76,37 @@ struct fixture {
     s.savepoints_dir = dir.str() + "/sp";
     c = std::make_unique<checkpoint_coordinator>(s, port, clock);
   }
+  //! A job of one task (chain 0): `subtasks` source subtasks.
+  void start(int subtasks) {
+    std::vector<task_ref> all;
+    for (int i = 0; i < subtasks; ++i)
+      all.push_back(ref(0, i));
+    c->start(all, all);
+  }
+  //! A job of two tasks, two subtasks each: sources (chain 0) feeding a
+  //! sink (chain 1).
+  void start_two_tasks() {
+    c->start({ref(0, 0), ref(0, 1), ref(1, 0), ref(1, 1)}, {ref(0, 0), ref(0, 1)});
+  }
+  static task_ref ref(int chain, int subtask) { return {chain, subtask_index{subtask}}; }
   //! Fires the latest scheduled tick.
   void tick() { c->on_tick(port.ticks.back().second); }
-  std::shared_ptr<subtask_snapshot> ack(std::int64_t id, int subtask, std::uint64_t bytes = 10) {
+  std::shared_ptr<subtask_snapshot> ack(std::int64_t id, int subtask, std::uint64_t bytes = 10,
+                                        int chain = 0, bool finished = false) {
     auto s = std::make_shared<subtask_snapshot>();
+    s->chain = chain;
+    s->finished = finished;
     s->id = checkpoint_id{id};
     s->subtask = subtask_index{subtask};
     s->task_name = "Source -> Map";
     s->bytes = bytes;
     s->sync_ms = 1 + subtask;
     operator_snapshot op;
-    op.uid = "map";
+    op.uid = chain == 0 ? "map" : "sink";
     op.parallelism = 2;
     op.max_parallelism = 128;
-    op.operator_state.push_back({subtask, "pos", "x" + std::to_string(subtask)});
+    if (chain == 0)
+      op.operator_state.push_back({subtask, "pos", "x" + std::to_string(subtask)});
     s->operators.push_back(op);
     return s;
   }
@@ -95,7 +120,7 @@ struct fixture {
 
 BOOST_AUTO_TEST_CASE(an_interval_tick_triggers_and_all_acks_complete) {
   fixture f;
-  f.c->start(2);
+  f.start(2);
   BOOST_TEST_REQUIRE(f.port.ticks.size() == 1u);
   BOOST_TEST(f.port.ticks.back().first.count() == 1000);
   f.tick();
@@ -127,7 +152,7 @@ BOOST_AUTO_TEST_CASE(an_interval_tick_triggers_and_all_acks_complete) {
 
 BOOST_AUTO_TEST_CASE(one_checkpoint_at_a_time_and_min_pause_between) {
   fixture f(0, 1, 500ms);
-  f.c->start(1);
+  f.start(1);
   f.tick();
   f.tick(); // still pending: no second trigger
   BOOST_TEST(f.port.triggers.size() == 1u);
@@ -143,7 +168,7 @@ BOOST_AUTO_TEST_CASE(one_checkpoint_at_a_time_and_min_pause_between) {
 
 BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failures) {
   fixture f(1);
-  f.c->start(2);
+  f.start(2);
   f.tick();
   f.c->acknowledge(f.ack(1, 0));
   f.c->on_timeout(checkpoint_id{1});
@@ -166,7 +191,7 @@ BOOST_AUTO_TEST_CASE(a_timeout_aborts_and_fails_the_job_past_the_tolerable_failu
 
 BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
   fixture f;
-  f.c->start(1);
+  f.start(1);
   for (int i = 1; i <= 3; ++i) {
     f.tick();
     f.c->decline(checkpoint_id{i}, "task 'x' is not running", false);
@@ -175,7 +200,7 @@ BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
   BOOST_TEST(f.port.failures.empty());
   // A completed checkpoint resets the count of consecutive failures.
   fixture g(1);
-  g.c->start(1);
+  g.start(1);
   g.tick();
   g.c->decline(checkpoint_id{1}, "a", true);
   g.tick();
@@ -187,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_decline_that_does_not_count_never_fails_the_job) {
 
 BOOST_AUTO_TEST_CASE(savepoints_queue_behind_a_checkpoint_and_do_not_commit) {
   fixture f;
-  f.c->start(1);
+  f.start(1);
   f.tick();
   savepoint_request req;
   req.result = std::make_shared<std::promise<std::string>>();
@@ -211,7 +236,7 @@ BOOST_AUTO_TEST_CASE(savepoints_queue_behind_a_checkpoint_and_do_not_commit) {
 
 BOOST_AUTO_TEST_CASE(stop_with_savepoint_commits_and_stops) {
   fixture f;
-  f.c->start(1);
+  f.start(1);
   savepoint_request req;
   req.stop = true;
   req.dir = f.dir.str() + "/mine";
@@ -228,7 +253,7 @@ BOOST_AUTO_TEST_CASE(stop_with_savepoint_commits_and_stops) {
 
 BOOST_AUTO_TEST_CASE(a_failed_draining_stop_fails_the_job) {
   fixture f(5);
-  f.c->start(1);
+  f.start(1);
   savepoint_request req;
   req.stop = true;
   req.drain = true;
@@ -240,7 +265,7 @@ BOOST_AUTO_TEST_CASE(a_failed_draining_stop_fails_the_job) {
 
 BOOST_AUTO_TEST_CASE(pause_aborts_without_counting_and_fails_queued_savepoints) {
   fixture f;
-  f.c->start(1);
+  f.start(1);
   f.tick();
   savepoint_request req;
   req.result = std::make_shared<std::promise<std::string>>();
@@ -265,14 +290,14 @@ BOOST_AUTO_TEST_CASE(pause_aborts_without_counting_and_fails_queued_savepoints) 
     BOOST_TEST(std::string(e.what()).find("not running") != std::string::npos);
   }
   // start() again resumes with the next id.
-  f.c->start(1);
+  f.start(1);
   f.tick();
   BOOST_TEST(f.port.triggers.back().id.value() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_retained_checkpoints_stay_on_disk) {
   fixture f(0, 2);
-  f.c->start(1);
+  f.start(1);
   for (int id = 1; id <= 4; ++id) {
     f.tick();
     f.ack_all(id, 1);
@@ -284,14 +309,160 @@ BOOST_AUTO_TEST_CASE(only_the_retained_checkpoints_stay_on_disk) {
   BOOST_TEST(fs::exists(job / "chk-4" / "_metadata"));
 }
 
-BOOST_AUTO_TEST_CASE(a_task_finishing_stops_checkpointing) {
+BOOST_AUTO_TEST_CASE(checkpoints_go_on_after_tasks_finish_and_a_final_one_ends_the_job) {
   fixture f;
-  f.c->start(2);
+  f.start_two_tasks();
+  f.c->task_finished(f.ref(0, 0));
   f.tick();
-  f.c->task_finished();
-  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
-  BOOST_TEST(f.port.failures.empty());
+  // The running source starts the barrier; the finished one is asked itself.
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  BOOST_TEST((f.port.targets[0] == std::vector<task_ref>{f.ref(0, 1), f.ref(0, 0)}));
+  f.c->acknowledge(f.ack(1, 0, 10, 0, true));
+  f.c->acknowledge(f.ack(1, 1, 10, 0, false));
+  f.c->acknowledge(f.ack(1, 0, 10, 1, false));
+  BOOST_TEST(f.port.completed.empty());
+  f.c->acknowledge(f.ack(1, 1, 10, 1, false));
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.ends.empty());
+  // Half of the sources finished: no operator is marked finished.
+  for (auto& op : load_metadata(f.port.restart_points.back()).operators)
+    BOOST_TEST(!op.finished);
+  f.c->task_finished(f.ref(0, 1));
+  f.c->task_finished(f.ref(1, 0));
+  BOOST_TEST(f.port.triggers.size() == 1u); // still running: (1, 1)
+  f.c->task_finished(f.ref(1, 1));
+  // The last one finished: the final checkpoint goes out at once, to all.
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
+  BOOST_TEST(f.port.targets[1].size() == 4u);
+  for (int chain : {0, 1})
+    for (int s : {0, 1})
+      f.c->acknowledge(f.ack(2, s, 10, chain, true));
+  BOOST_TEST((f.port.completed == std::vector<std::int64_t>{1, 2}));
+  BOOST_TEST(f.port.ends == std::vector<bool>{true});
   BOOST_TEST(!f.c->active());
+  auto meta = load_metadata(f.port.restart_points.back());
+  BOOST_TEST_REQUIRE(meta.operators.size() == 2u); // the stateless sink too: it finished
+  for (auto& op : meta.operators)
+    BOOST_TEST(op.finished);
   f.tick();
+  BOOST_TEST(f.port.triggers.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_subtask_finishing_during_a_checkpoint_is_asked_once) {
+  fixture f;
+  f.start_two_tasks();
+  f.tick();
+  BOOST_TEST_REQUIRE(f.port.targets.size() == 1u);
+  BOOST_TEST((f.port.targets[0] == std::vector<task_ref>{f.ref(0, 0), f.ref(0, 1)}));
+  // A sink subtask finishes before a barrier reached it.
+  f.c->task_finished(f.ref(1, 0));
+  BOOST_TEST_REQUIRE(f.port.targets.size() == 2u);
+  BOOST_TEST((f.port.targets[1] == std::vector<task_ref>{f.ref(1, 0)}));
+  BOOST_TEST(f.port.triggers[1].id.value() == 1);
+  // A source that got the trigger is not asked again when it finishes.
+  f.c->task_finished(f.ref(0, 0));
+  f.c->task_finished(f.ref(1, 0)); // a repeat changes nothing
+  BOOST_TEST(f.port.targets.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(acks_from_unknown_or_repeated_subtasks_do_not_count) {
+  fixture f;
+  f.start(2);
+  f.tick();
+  f.c->acknowledge(f.ack(1, 0));
+  f.c->acknowledge(f.ack(1, 0)); // again
+  f.c->acknowledge(f.ack(1, 7)); // a subtask the job does not have
+  f.c->acknowledge(f.ack(1, 0, 10, 3));
+  BOOST_TEST(f.port.completed.empty());
+  f.c->acknowledge(f.ack(1, 1));
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST_REQUIRE(f.port.stats.size() == 1u);
+  BOOST_TEST(f.port.stats[0].num_acknowledged_subtasks == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_final_checkpoint_follows_one_that_held_running_state) {
+  fixture f;
+  f.start(2);
+  f.tick();
+  f.c->acknowledge(f.ack(1, 0)); // taken while running
+  f.c->task_finished(f.ref(0, 0));
+  f.c->task_finished(f.ref(0, 1)); // got the trigger as a source: not asked again
   BOOST_TEST(f.port.triggers.size() == 1u);
+  f.c->acknowledge(f.ack(1, 1, 10, 0, true));
+  // Checkpoint 1 does not hold subtask 0's final state: checkpoint 2 does.
+  BOOST_TEST(f.port.completed == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.ends.empty());
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
+  f.c->acknowledge(f.ack(2, 0, 10, 0, true));
+  f.c->acknowledge(f.ack(2, 1, 10, 0, true));
+  BOOST_TEST(f.port.ends == std::vector<bool>{true});
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_final_checkpoint_is_retried_at_the_interval) {
+  fixture f(5);
+  f.start(1);
+  f.c->task_finished(f.ref(0, 0));
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  f.c->decline(checkpoint_id{1}, "disk full", true);
+  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
+  BOOST_TEST(f.port.ends.empty());
+  f.tick();
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 2u);
+  BOOST_TEST((f.port.targets[1] == std::vector<task_ref>{f.ref(0, 0)}));
+  f.c->acknowledge(f.ack(2, 0, 10, 0, true));
+  BOOST_TEST(f.port.ends == std::vector<bool>{true});
+}
+
+BOOST_AUTO_TEST_CASE(without_checkpointing_the_job_ends_when_every_task_finished) {
+  fixture f(0, 1, 0ms, false);
+  f.start(2);
+  f.c->task_finished(f.ref(0, 1));
+  BOOST_TEST(f.port.ends.empty());
+  f.c->task_finished(f.ref(0, 0));
+  BOOST_TEST(f.port.ends == std::vector<bool>{false});
+  BOOST_TEST(f.port.triggers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(stop_with_savepoint_works_with_finished_tasks) {
+  fixture f;
+  f.start_two_tasks();
+  f.c->task_finished(f.ref(0, 0));
+  f.c->task_finished(f.ref(1, 0));
+  savepoint_request req;
+  req.stop = true;
+  req.result = std::make_shared<std::promise<std::string>>();
+  auto path = req.result->get_future();
+  f.c->request_savepoint(req);
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  BOOST_TEST(f.port.triggers[0].stop);
+  BOOST_TEST((f.port.targets[0] == std::vector<task_ref>{f.ref(0, 1), f.ref(0, 0), f.ref(1, 0)}));
+  f.c->acknowledge(f.ack(1, 0, 10, 0, true));
+  f.c->acknowledge(f.ack(1, 0, 10, 1, true));
+  f.c->acknowledge(f.ack(1, 1, 10, 0, false));
+  f.c->acknowledge(f.ack(1, 1, 10, 1, false));
+  BOOST_TEST(f.port.stops == 1);
+  BOOST_TEST(fs::exists(path.get() + "/_metadata"));
+}
+
+BOOST_AUTO_TEST_CASE(no_savepoint_once_every_task_finished) {
+  fixture f(0, 1, 0ms, false);
+  f.start(1);
+  f.c->task_finished(f.ref(0, 0));
+  savepoint_request req;
+  req.result = std::make_shared<std::promise<std::string>>();
+  auto r = req.result->get_future();
+  f.c->request_savepoint(req);
+  try {
+    r.get();
+    BOOST_FAIL("a savepoint after the end");
+  } catch (const error& e) {
+    BOOST_TEST(std::string(e.what()).find("every task of the job finished") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(start_refuses_an_empty_or_repeated_task_list) {
+  fixture f;
+  BOOST_CHECK_THROW(f.c->start({}, {}), error);
+  BOOST_CHECK_THROW(f.c->start({f.ref(0, 0), f.ref(0, 0)}, {}), error);
+  BOOST_CHECK_THROW(f.c->start({f.ref(0, 0)}, {f.ref(1, 0)}), error);
 }

@@ -95,6 +95,17 @@ private:
   runtime_context ctx_;
 };
 
+//! The end of a sink's input as the runtime ends it: finish(), then the
+//! job's final checkpoint `id` stages what is left and its completion
+//! commits it (finish() alone commits nothing).
+template <class Sink>
+void finish_and_commit(Sink& sink, std::int64_t id = INT64_MAX) {
+  sink.finish();
+  operator_state_writer final_state;
+  sink.snapshot_state(id, final_state);
+  sink.notify_checkpoint_complete(id);
+}
+
 //! What subtask `subtask` of `parallelism` receives when restored from the
 //! snapshots `old` (one writer per old subtask, in subtask order).
 inline operator_state_reader restore_reader(const std::vector<operator_state_writer>& old,

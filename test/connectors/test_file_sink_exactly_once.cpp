@@ -65,10 +65,14 @@ BOOST_AUTO_TEST_CASE(per_subtask_commits_on_checkpoint_completion) {
   sink->notify_checkpoint_complete(5);
   BOOST_TEST((visible_parts(out) == lines{"a", "b", "c", "d", "e"}));
 
-  // The end of a bounded input commits the rest without a checkpoint.
+  // The end of the input commits nothing; the final checkpoint after it does.
   sink->write(batch_of({"f"}));
-  BOOST_TEST(visible_parts(out).size() == 5u);
   sink->finish();
+  BOOST_TEST(visible_parts(out).size() == 5u);
+  operator_state_writer s6;
+  sink->snapshot_state(6, s6);
+  BOOST_TEST(visible_parts(out).size() == 5u);
+  sink->notify_checkpoint_complete(6);
   sink->close();
   BOOST_TEST((visible_parts(out) == lines{"a", "b", "c", "d", "e", "f"}));
   BOOST_TEST(hidden_files(out).empty());
@@ -101,7 +105,7 @@ BOOST_AUTO_TEST_CASE(merged_commits_on_checkpoint_completion) {
   BOOST_TEST((visible_merged(path) == lines{"a", "b", "c", "d"}));
   BOOST_TEST(hidden_files(dir / "out").empty());
   sink->write(batch_of({"e"}));
-  sink->finish();
+  test::finish_and_commit(*sink);
   sink->close();
   BOOST_TEST((visible_merged(path) == lines{"a", "b", "c", "d", "e"}));
   BOOST_TEST(hidden_files(dir / "out").empty());
@@ -123,7 +127,7 @@ BOOST_AUTO_TEST_CASE(fresh_start_removes_this_subtasks_earlier_files) {
   BOOST_TEST(fs::exists(out + "/part-1-0"));
   BOOST_TEST(fs::exists(out + "/other.txt"));
   sink->write(batch_of({"new"}));
-  sink->finish();
+  test::finish_and_commit(*sink);
   BOOST_TEST(test::read_file(out + "/part-0-0") == "new\n");
 }
 

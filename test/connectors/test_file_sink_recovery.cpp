@@ -86,7 +86,7 @@ static void crash_and_restore(file_sink_mode mode, std::uint64_t seed) {
   expected = concat(expected, more);
   BOOST_TEST((visible() == expected));
   more = write_records(*sink, "c", static_cast<int>(rng() % 30), counter, rng);
-  sink->finish();
+  test::finish_and_commit(*sink);
   sink->close();
   expected = concat(expected, more);
   BOOST_TEST((visible() == expected));
@@ -166,7 +166,7 @@ static void rescale(int from, int to, std::uint64_t seed) {
       operator_state_writer w;
       sinks[s]->snapshot_state(checkpoints + 1, w);
       sinks[s]->notify_checkpoint_complete(checkpoints + 1);
-      sinks[s]->finish();
+      test::finish_and_commit(*sinks[s]);
       sinks[s]->close();
     }
     BOOST_TEST((sorted(visible_parts(path)) == sorted(expected)));
@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(restore_when_the_notification_was_lost) {
     // The late notification of the restored checkpoint changes nothing.
     sink->notify_checkpoint_complete(2);
     sink->write(batch_of({"d"}));
-    sink->finish();
+    test::finish_and_commit(*sink);
     BOOST_TEST((visible() == lines{"a", "b", "c", "d"}));
   }
 }
@@ -300,9 +300,10 @@ BOOST_AUTO_TEST_CASE(merged_restore_from_an_older_checkpoint_drops_later_output)
 }
 
 BOOST_AUTO_TEST_CASE(restart_after_finish_does_not_duplicate) {
-  // finish() commits what came after the last checkpoint; if the job then
-  // restarts from that checkpoint (another subtask failed), the sources
-  // replay those records, so the restore takes them out of the output again.
+  // finish() commits nothing; the final checkpoint (2) commits what came
+  // after checkpoint 1. If the job then restarts from 1 (another subtask
+  // failed), the sources replay those records, so the restore takes them out
+  // of the output again.
   for (auto mode : {file_sink_mode::per_subtask, file_sink_mode::merged}) {
     test::temp_dir dir;
     std::string path = mode == file_sink_mode::merged ? dir / "result.txt" : dir / "parts";
@@ -320,6 +321,8 @@ BOOST_AUTO_TEST_CASE(restart_after_finish_does_not_duplicate) {
       sink->notify_checkpoint_complete(1);
       sink->write(batch_of({"b", "c"}));
       sink->finish();
+      BOOST_TEST((visible() == lines{"a"}));
+      test::finish_and_commit(*sink, 2);
       sink->close();
       BOOST_TEST((visible() == lines{"a", "b", "c"}));
     }
@@ -329,7 +332,7 @@ BOOST_AUTO_TEST_CASE(restart_after_finish_does_not_duplicate) {
     sink->open(ctx);
     BOOST_TEST((visible() == lines{"a"}));
     sink->write(batch_of({"b", "c"})); // the replay
-    sink->finish();
+    test::finish_and_commit(*sink);
     BOOST_TEST((visible() == lines{"a", "b", "c"}));
   }
 }

@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(a_restore_commits_what_its_checkpoint_covered_and_aborts_th
   // so read_committed readers are not held up behind them.
   BOOST_TEST((committed(topic) == set({"x1", "x2"})));
   s.write(batch({"y1"}));
-  s.finish();
+  finish_and_commit(s);
   s.close();
   BOOST_TEST((committed(topic) == set({"x1", "x2", "y1"})));
   // A second restore from the same checkpoint commits nothing twice.

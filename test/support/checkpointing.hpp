@@ -88,7 +88,8 @@ struct committed_store {
 };
 
 //! Stages records per checkpoint and commits them when the checkpoint
-//! completes (or at the end of a bounded input); commits are idempotent.
+//! completes (the final checkpoint covers the end of a bounded input);
+//! commits are idempotent.
 template <class T>
 struct two_phase_sink final : sink_function<T> {
   std::shared_ptr<committed_store<T>> store;
@@ -125,11 +126,8 @@ struct two_phase_sink final : sink_function<T> {
       commit_up_to(INT64_MAX);
     }
   }
-  void finish() override {
-    // Staged under the final id: committed when the whole job finished.
-    pending[INT64_MAX] = std::move(staged);
-    staged.clear();
-  }
+  // finish() stages nothing: the checkpoint after the end of the input (the
+  // job's final one) stages what is left, and its completion commits it.
 };
 
 template <class T>

@@ -4,6 +4,12 @@
 // discards, takes savepoints (and stops with them), and gives up on
 // checkpoints that time out or are declined.
 //
+// Checkpoints go on after tasks finish (Flink 1.15's FLIP-147): a finished
+// subtask gets the trigger itself and contributes its final state, and once
+// every subtask finished, a final checkpoint holding all of their final
+// states completes before the job may end, so two-phase-commit sinks commit
+// exactly what it covers.
+//
 // A plain class driven by events; what it asks of the job around it goes
 // through a coordinator_port, and time comes from an injected clock. In the
 // runtime an actor delivers the events and implements the port; tests call
@@ -13,8 +19,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,8 +39,9 @@ namespace spate::checkpoints {
 class coordinator_port {
 public:
   virtual ~coordinator_port() = default;
-  //! Start checkpoint `t.id` at every source task.
-  virtual void trigger_sources(const checkpoint_trigger& t) = 0;
+  //! Start checkpoint `t.id` at `tasks`: the running sources (they emit its
+  //! barrier) and finished subtasks (they snapshot their final state).
+  virtual void trigger(const checkpoint_trigger& t, const std::vector<task_ref>& tasks) = 0;
   //! Tell every task checkpoint `id` completed (two-phase-commit sinks commit).
   virtual void notify_complete(checkpoint_id id) = 0;
   //! Tell every task checkpoint `id` was given up.
@@ -51,6 +60,10 @@ public:
                              const std::string& metadata_path) = 0;
   //! Statistics of every checkpoint and savepoint that ended.
   virtual void record(checkpoint_stats stats) = 0;
+  //! Every subtask finished and the job may end. `committed`: a checkpoint
+  //! holding every subtask's final state completed (notify_complete went
+  //! out); false when checkpointing is off and the tasks commit themselves.
+  virtual void all_finished(bool committed) = 0;
 };
 
 //! Who the coordinator works for.
@@ -69,27 +82,33 @@ public:
   checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
                          const clock& clk = system_clock::instance());
 
-  //! The job's tasks (`subtasks` of them) are running: checkpoint every
-  //! interval (when enabled) until pause().
-  void start(std::size_t subtasks);
+  //! The job's subtasks are deployed (`sources` among them): checkpoint every
+  //! interval (when enabled) until pause() or the end. Throws spate::error
+  //! (invalid_argument) for an empty or repeated subtask.
+  void start(std::vector<task_ref> tasks, std::vector<task_ref> sources);
   //! The job is restarting or stopping: abort what is pending, fail queued
   //! savepoints, trigger nothing until start() again.
   void pause();
-  //! A task finished: later barriers could not pass it, so checkpointing
-  //! stops (the checkpoints-after-tasks-finish issue lifts this).
-  void task_finished();
+  //! Subtask `t` finished (it stays until the job ends, holding its final
+  //! state). A checkpoint under way gets its final state; when it is the
+  //! last, the final checkpoint follows.
+  void task_finished(task_ref t);
   //! The interval timer fired.
   void on_tick(std::uint64_t generation);
   //! The timeout of checkpoint `id` fired.
   void on_timeout(checkpoint_id id);
   void request_savepoint(savepoint_request req);
-  //! A subtask stored its part of a checkpoint.
+  //! A subtask stored its part of a checkpoint. A checkpoint completes with
+  //! one acknowledgement from each subtask of the job; one from a subtask
+  //! the job does not have, or a second one, is refused (logged).
   void acknowledge(std::shared_ptr<subtask_snapshot> snapshot);
   //! A subtask cannot take checkpoint `id`; `counts` is false when it was not
   //! ready (starting, finished): not a failure toward the tolerable ones.
   void decline(checkpoint_id id, const std::string& reason, bool counts);
 
   bool active() const { return active_; }
+  //! Every subtask has finished.
+  bool all_tasks_finished() const { return !tasks_.empty() && finished_.size() == tasks_.size(); }
   //! The checkpoint under way, if any.
   std::optional<checkpoint_id> pending_id() const;
   checkpoint_id next_id() const { return next_id_; }
@@ -101,7 +120,10 @@ private:
     std::int64_t started = 0;      // monotonic ms
     savepoint_request request;     // dir empty and result null for checkpoints
     bool savepoint = false;
-    std::vector<std::shared_ptr<subtask_snapshot>> acks;
+    checkpoint_trigger trigger;
+    //! Finished subtasks that got the trigger themselves.
+    std::set<task_ref> triggered;
+    std::map<task_ref, std::shared_ptr<subtask_snapshot>> acks;
   };
 
   void trigger(savepoint_request req, bool savepoint);
@@ -110,6 +132,11 @@ private:
   //! A waiting savepoint request fails with `code`.
   void abort_pending(errc code, const std::string& reason, bool counts = true);
   void complete_pending();
+  //! Every subtask finished: end now (checkpointing off) or take the final
+  //! checkpoint.
+  void on_all_finished();
+  //! all_finished(committed) to the port; nothing more is triggered.
+  void end_job(bool committed);
   checkpoint_metadata merge(const pending_checkpoint& p) const;
   void record_stats(const pending_checkpoint& p, const std::string& status, const std::string& path,
                     const std::string& failure);
@@ -120,7 +147,11 @@ private:
   coordinator_port& port_;
   const clock& clock_;
   checkpoint_storage storage_;
-  std::size_t subtasks_ = 0;
+  std::set<task_ref> tasks_;
+  std::set<task_ref> sources_;
+  std::set<task_ref> finished_;
+  //! all_finished() went out: the job is ending.
+  bool ended_ = false;
   bool active_ = false;
   std::uint64_t generation_ = 0;
   checkpoint_id next_id_{1};

@@ -57,7 +57,11 @@ struct operator_snapshot {
   int max_parallelism = 128;
   std::vector<keyed_state_handle> keyed;
   std::vector<operator_state_entry> operator_state;
-  SPATE_FIELDS(uid, name, parallelism, max_parallelism, keyed, operator_state);
+  //! Every subtask of the operator had finished when the checkpoint was
+  //! taken: a job restored from it does not run the operator again (Flink's
+  //! fully finished operators). Read as false from files without it.
+  bool finished = false;
+  SPATE_FIELDS(uid, name, parallelism, max_parallelism, keyed, operator_state, finished);
 };
 
 struct checkpoint_metadata {

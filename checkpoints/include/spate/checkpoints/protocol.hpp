@@ -14,8 +14,21 @@
 
 namespace spate::checkpoints {
 
-//! Coordinator -> source tasks: start checkpoint `id` (emit its barrier).
-//! Barriers carry it on to every task.
+//! One subtask of a job, as the coordinator counts them.
+struct task_ref {
+  std::int32_t chain = 0;
+  subtask_index subtask{0};
+  friend bool operator==(const task_ref& a, const task_ref& b) {
+    return a.chain == b.chain && a.subtask == b.subtask;
+  }
+  friend bool operator<(const task_ref& a, const task_ref& b) {
+    return a.chain != b.chain ? a.chain < b.chain : a.subtask < b.subtask;
+  }
+};
+
+//! Coordinator -> tasks: start checkpoint `id`. A running source emits its
+//! barrier, which carries it on to every running task; a finished task (no
+//! barrier can reach it) snapshots its final state.
 struct checkpoint_trigger {
   checkpoint_id id{0};
   bool savepoint = false;
@@ -40,6 +53,8 @@ struct subtask_snapshot {
   std::int64_t async_ms = 0;
   std::int64_t alignment_ms = 0;
   std::uint64_t bytes = 0;
+  //! Taken after the subtask finished: its operators' final state.
+  bool finished = false;
 };
 
 //! Client -> coordinator: take a savepoint into `dir` (empty: the configured
@@ -51,8 +66,9 @@ struct savepoint_request {
   std::shared_ptr<std::promise<std::string>> result;
 };
 
-//! The id under which the end of a bounded job is "checkpointed": sinks
-//! commit what they staged at finish() when it completes.
+//! The id under which the end of a bounded job without checkpointing is
+//! "checkpointed": sinks stage and commit what they wrote when it completes.
+//! (With checkpointing, a real final checkpoint commits it.)
 constexpr checkpoint_id final_checkpoint_id{INT64_MAX};
 
 } // namespace spate::checkpoints

@@ -125,7 +125,7 @@ public:
   //! checkpoint completed), deletes every other hidden file of the subtasks
   //! this one takes over (itself, and old subtasks k with k % p == i after a
   //! rescale) and their visible files numbered after the checkpoint (committed
-  //! by finish(), or by a later checkpoint when an older one is restored: the
+  //! by a later checkpoint when an older one is restored: the
   //! sources replay those records), and continues numbering after every
   //! number used so far. Throws errc::corrupt naming a recorded pending file
   //! that is gone.
@@ -138,7 +138,8 @@ public:
   //! Renames every pending file of `checkpoint` and earlier to its visible
   //! name (fsync of the directory).
   void commit_up_to(std::int64_t checkpoint);
-  //! End of a bounded input: everything written becomes visible.
+  //! End of the input: the in-progress file is synced; the next checkpoint
+  //! (the final one at the latest) stages it and its completion commits it.
   void finish();
   //! Leaves the in-progress file behind (a restore deletes it). Never throws.
   void close() noexcept { current_.abandon(); }

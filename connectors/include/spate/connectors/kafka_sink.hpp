@@ -62,7 +62,8 @@ public:
   //! Produces every record (blocks while librdkafka's queue is full:
   //! backpressure). Throws spate::error(errc::io) when a delivery failed.
   void write(const typed_batch<std::string>& batch) override;
-  //! Flushes; exactly-once commits the open transaction.
+  //! Flushes; exactly-once leaves the open transaction to the checkpoint that
+  //! follows (the job's final checkpoint at the latest), which commits it.
   void finish() override;
   void initialize_state(const operator_state_reader& r) override;
   //! At-least-once: flushes and checks every delivery. Exactly-once: flushes,
