@@ -164,6 +164,64 @@ BOOST_AUTO_TEST_CASE(savepoint_on_exit_then_restore_at_another_parallelism) {
   BOOST_TEST(b < a); // the second run only counted what the first had not read
 }
 
+// The run: one input file at parallelism 4, so three source subtasks
+// have nothing to read and finish at once. Checkpoints still complete, and
+// SIGTERM stops the job with a savepoint; resumed at parallelism 2 the
+// output is exactly that of one pass (counted here, independently).
+BOOST_AUTO_TEST_CASE(one_file_at_parallelism_4_checkpoints_and_stops_with_a_savepoint) {
+  temp_dir dir;
+  auto input = dir.path / "words.txt";
+  std::map<std::string, std::int64_t> expected;
+  std::size_t words = 0;
+  {
+    const char* vocabulary[] = {"alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"};
+    std::ofstream f(input);
+    std::uint64_t x = 88172645463325252ull; // xorshift: the same text every run
+    for (int line = 0; line < 600000; ++line) {
+      for (int w = 0; w < 6; ++w) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const char* word = vocabulary[x % 7];
+        f << (w ? " " : "") << word;
+        ++expected[word];
+        ++words;
+      }
+      f << '\n';
+    }
+  }
+  auto out = dir.path / "out";
+  auto checkpoints = dir.path / "checkpoints";
+  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=100 ms", "-D",
+                                   "state.checkpoints.dir=" + checkpoints.string()};
+  std::string savepoint;
+  {
+    auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 4);
+    args.insert(args.end(), conf.begin(), conf.end());
+    args.insert(args.end(), {"--savepoint-on-exit", (dir.path / "sp").string()});
+    child_process p(args);
+    // Before checkpoints after finished tasks, none ever completed here.
+    BOOST_REQUIRE_MESSAGE(!await_checkpoint(checkpoints, std::chrono::seconds(20)).empty(),
+                          "no checkpoint completed");
+    p.signal(SIGTERM);
+    auto r = p.finish();
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto at = r.err.find("spate: savepoint ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, r.err);
+    savepoint = r.err.substr(at + 17, r.err.find('\n', at) - at - 17);
+  }
+  auto resumed = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
+  resumed.insert(resumed.end(), conf.begin(), conf.end());
+  resumed.insert(resumed.end(), {"--from-savepoint", savepoint});
+  child_process p(resumed);
+  auto r = p.finish();
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::size_t lines = 0;
+  auto got = final_counts(out, lines);
+  BOOST_TEST(lines == words); // one update per word: none twice, none lost
+  BOOST_TEST(got == expected);
+}
+
 BOOST_AUTO_TEST_CASE(bad_restore_paths_exit_2_naming_them) {
   temp_dir dir;
   auto r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard",
