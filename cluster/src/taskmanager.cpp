@@ -19,6 +19,7 @@
 #include "spate/core/clock.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/core/working_dir.hpp"
 
 namespace spate {
 
@@ -66,7 +67,13 @@ public:
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
     auto state_base =
         cfg.get_string(options::state_dir, std::filesystem::temp_directory_path().string());
-    state_dir_ = state_base + "/spate-" + id_;
+    // What TaskManagers killed on this host left behind (their RocksDB
+    // instances, local snapshots) goes; live ones hold their directory's lock.
+    for (auto& stale : working_dir::remove_stale(state_base, "spate-tm-"))
+      spate::log().info("TaskManager {}: removed '{}', left by a TaskManager that ended", id_,
+                        stale);
+    work_dir_ = std::make_unique<working_dir>(state_base + "/spate-tm-" + id_);
+    state_dir_ = work_dir_->path();
 
     unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     system_config_.set("scheduler.max-threads",
@@ -99,11 +106,7 @@ public:
     host_.reset(); // cancels what still runs; its actors quit
     system_.reset();
     // Shutting down: a state directory left behind only takes space.
-    std::error_code ec;
-    std::filesystem::remove_all(state_dir_, ec);
-    if (ec)
-      spate::log().warn("TaskManager {}: cannot remove its state directory '{}': {}", id_,
-                        state_dir_, ec.message());
+    work_dir_->remove();
   }
 
   int run() {
@@ -213,6 +216,7 @@ private:
   const spate::clock& clock_;
   std::chrono::milliseconds interval_;
   std::string jm_address_;
+  std::unique_ptr<working_dir> work_dir_;
   std::string state_dir_;
   caf::actor_system_config system_config_;
   std::unique_ptr<caf::actor_system> system_;

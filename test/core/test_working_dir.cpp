@@ -1,0 +1,97 @@
+// Working directories: a live holder keeps its directory; what a killed
+// process left (its lock free) is removed at the next start.
+#define BOOST_TEST_MODULE working_dir
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spate/core/error.hpp"
+#include "spate/core/working_dir.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace spate;
+namespace fs = std::filesystem;
+
+namespace {
+
+//! A child process that takes `dir` and waits; SIGKILL leaves it behind.
+pid_t hold_in_child(const std::string& dir, int ready_fd) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    try {
+      working_dir w(dir);
+      std::ofstream(dir + "/state") << "live";
+      char c = 1;
+      if (::write(ready_fd, &c, 1) != 1)
+        ::_exit(3);
+      ::pause();
+    } catch (...) {
+      ::_exit(2);
+    }
+    ::_exit(0);
+  }
+  return pid;
+}
+
+void await_ready(int fd) {
+  char c = 0;
+  BOOST_REQUIRE(::read(fd, &c, 1) == 1);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_killed_holders_directory_is_removed_and_a_live_ones_kept) {
+  test::temp_dir base;
+  int p[2];
+  BOOST_REQUIRE(::pipe(p) == 0);
+  auto killed = base.str() + "/spate-tm-killed";
+  auto live = base.str() + "/spate-tm-live";
+  pid_t a = hold_in_child(killed, p[1]);
+  await_ready(p[0]);
+  pid_t b = hold_in_child(live, p[1]);
+  await_ready(p[0]);
+  ::kill(a, SIGKILL);
+  ::waitpid(a, nullptr, 0);
+  // Not working directories: no .lock, or another prefix.
+  fs::create_directories(base.str() + "/spate-tm-nolock");
+  working_dir other(base.str() + "/other-x");
+  fs::remove(base.str() + "/other-x/.lock");
+
+  auto removed = working_dir::remove_stale(base.str(), "spate-tm-");
+  BOOST_TEST(removed == std::vector<std::string>{killed});
+  BOOST_TEST(!fs::exists(killed));
+  BOOST_TEST(fs::exists(live + "/state"));
+  BOOST_TEST(fs::exists(base.str() + "/spate-tm-nolock"));
+  BOOST_TEST(fs::exists(base.str() + "/other-x"));
+  // A live holder's directory cannot be taken.
+  BOOST_CHECK_EXCEPTION(working_dir{live}, error, [](const error& e) {
+    return e.code() == errc::failed_precondition &&
+           std::string(e.what()).find("in use by another process") != std::string::npos;
+  });
+  ::kill(b, SIGKILL);
+  ::waitpid(b, nullptr, 0);
+  BOOST_TEST(working_dir::remove_stale(base.str(), "spate-tm-") == std::vector<std::string>{live});
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+BOOST_AUTO_TEST_CASE(remove_takes_the_directory_and_a_missing_base_is_nothing_to_do) {
+  test::temp_dir base;
+  auto dir = base.str() + "/spate-job-1/deeper";
+  {
+    working_dir w(dir);
+    std::ofstream(dir + "/file") << "x";
+    w.remove();
+    BOOST_TEST(!fs::exists(dir));
+  }
+  BOOST_TEST(working_dir::remove_stale(base.str() + "/absent", "spate-").empty());
+  // A released (not removed) directory is stale for the next start.
+  { working_dir w(base.str() + "/spate-job-2"); }
+  BOOST_TEST(working_dir::remove_stale(base.str(), "spate-") ==
+             std::vector<std::string>{base.str() + "/spate-job-2"});
+}
