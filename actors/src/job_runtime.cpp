@@ -102,8 +102,13 @@ std::shared_ptr<restore_point> make_restore_point(const std::string& path) {
   auto rp = std::make_shared<restore_point>();
   rp->path = checkpoints::resolve_metadata_path(path);
   rp->meta = checkpoints::load_metadata(rp->path);
+  // Before any file is opened: paths inside the snapshot, every key group there.
+  checkpoints::validate_metadata(rp->meta, rp->path);
   std::filesystem::path dir = std::filesystem::path(rp->path).parent_path();
   rp->base_dir = (rp->meta.savepoint ? dir : dir.parent_path()).string();
+  // Never empty: restore_keyed_backend reads an empty base as "paths are absolute".
+  if (rp->base_dir.empty())
+    rp->base_dir = ".";
   return rp;
 }
 
@@ -124,16 +129,16 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
     for (auto& h : op.keyed)
       for (auto* files : {&h.shared_files, &h.private_files})
         for (auto& f : *files) {
-          auto file = std::filesystem::path(rp->base_dir) / f.path;
+          auto file = checkpoints::snapshot_file_path(rp->base_dir, f.path, rp->path, op.uid);
           std::error_code ec;
           auto size = std::filesystem::file_size(file, ec);
           if (ec)
-            throw error(errc::not_found, "state file '" + file.string() + "' of operator '" +
-                                             op.name + "' in '" + rp->path + "' is missing");
+            throw error(errc::not_found, "state file '" + file + "' of operator '" + op.name +
+                                             "' in '" + rp->path + "' is missing");
           if (size != f.size)
-            throw error(errc::corrupt, "state file '" + file.string() + "' has " +
-                                           std::to_string(size) + " bytes, '" + rp->path +
-                                           "' recorded " + std::to_string(f.size));
+            throw error(errc::corrupt, "state file '" + file + "' has " + std::to_string(size) +
+                                           " bytes, '" + rp->path + "' recorded " +
+                                           std::to_string(f.size));
         }
     auto it = by_uid.find(op.uid);
     if (it == by_uid.end()) {

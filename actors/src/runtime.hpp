@@ -38,7 +38,9 @@ struct restore_point {
 };
 
 //! Reads the snapshot at `path` (a _metadata file, a chk-<n> directory or a
-//! job's checkpoint directory) without checking it against a job.
+//! job's checkpoint directory) and checks it on its own, not against a job
+//! (checkpoints::validate_metadata: file paths inside the snapshot, every key
+//! group of every keyed operator there once). Throws errc::corrupt naming it.
 std::shared_ptr<restore_point> make_restore_point(const std::string& path);
 
 struct job_runtime;

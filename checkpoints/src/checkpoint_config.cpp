@@ -1,6 +1,7 @@
 #include "spate/checkpoints/checkpoint_config.hpp"
 
 #include <filesystem>
+#include <limits>
 
 #include "spate/core/error.hpp"
 
@@ -33,14 +34,11 @@ checkpoint_config checkpoint_config::from(const configuration& c) {
     cc.exactly_once = false;
   else
     bad(options::checkpoint_mode, mode, "is not EXACTLY_ONCE or AT_LEAST_ONCE");
-  cc.tolerable_failures =
-      static_cast<int>(c.get_int(options::tolerable_failed_checkpoints, cc.tolerable_failures));
-  if (cc.tolerable_failures < 0)
-    bad(options::tolerable_failed_checkpoints, std::to_string(cc.tolerable_failures),
-        "must not be negative");
-  cc.retained = static_cast<int>(c.get_int(options::checkpoints_retained, cc.retained));
-  if (cc.retained < 1)
-    bad(options::checkpoints_retained, std::to_string(cc.retained), "must be at least 1");
+  // Range-checked before narrowing: "4294967297" must not become 1.
+  constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+  cc.tolerable_failures = static_cast<int>(
+      c.get_int(options::tolerable_failed_checkpoints, cc.tolerable_failures, 0, int_max));
+  cc.retained = static_cast<int>(c.get_int(options::checkpoints_retained, cc.retained, 1, int_max));
   cc.dir = c.get_string(options::checkpoints_dir,
                         (std::filesystem::temp_directory_path() / "spate-checkpoints").string());
   return cc;

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "spate/core/error.hpp"
 
@@ -39,17 +41,32 @@ std::string file_name_of(const file_handle& f) {
   return name;
 }
 
-void materialize(const keyed_state_handle& h, const std::string& base, const fs::path& dir) {
-  fs::create_directories(dir);
+//! Where the file of handle `f` is. Paths read from a _metadata are relative
+//! to `base` and must stay inside it (snapshot_file_path); a snapshot built in
+//! memory (api/testing's harness) has no base and names its files absolutely.
+std::string file_of(const std::string& base, const file_handle& f, const std::string& uid) {
+  if (base.empty())
+    return f.path;
+  return snapshot_file_path(base, f.path, base, uid);
+}
+
+void materialize(const keyed_state_handle& h, const std::string& base, const fs::path& dir,
+                 const std::string& uid) {
+  // Every path is checked before the first file is linked or copied.
+  std::vector<std::pair<fs::path, const file_handle*>> sources;
   for (auto* files : {&h.shared_files, &h.private_files})
-    for (auto& f : *files) {
-      fs::path src = fs::path(base) / f.path;
-      if (fs::exists(src) && fs::file_size(src) != f.size)
-        throw error(errc::corrupt, "snapshot file '" + src.string() + "' has " +
-                                       std::to_string(fs::file_size(src)) + " bytes, expected " +
-                                       std::to_string(f.size));
-      link_or_copy(src, dir / file_name_of(f));
-    }
+    for (auto& f : *files)
+      sources.emplace_back(file_of(base, f, uid), &f);
+  fs::create_directories(dir);
+  for (auto& [src, f] : sources) {
+    std::error_code ec;
+    auto size = fs::file_size(src, ec); // missing: link_or_copy names it
+    if (!ec && size != f->size)
+      throw error(errc::corrupt, "snapshot file '" + src.string() + "' has " +
+                                     std::to_string(size) + " bytes, expected " +
+                                     std::to_string(f->size));
+    link_or_copy(src, dir / file_name_of(*f));
+  }
 }
 
 void import_canonical(keyed_state_backend& target, const std::string& file) {
@@ -120,6 +137,11 @@ restore_keyed_backend(const state_backend_options& so, const operator_snapshot& 
                     std::to_string(snap.max_parallelism) + " but runs with " +
                     std::to_string(so.max_parallelism) +
                     "; key groups cannot be remapped (set the same max parallelism)");
+  // Every path of the snapshot is checked before the first file is copied.
+  for (auto& h : snap.keyed)
+    for (auto* files : {&h.shared_files, &h.private_files})
+      for (auto& f : *files)
+        file_of(base_dir, f, snap.uid);
   std::vector<const keyed_state_handle*> parts;
   for (auto& h : snap.keyed) {
     key_group_range r{h.key_group_start, h.key_group_end};
@@ -130,7 +152,7 @@ restore_keyed_backend(const state_backend_options& so, const operator_snapshot& 
   if (parts.size() == 1 && parts[0]->format == "rocksdb" &&
       parts[0]->key_group_start == so.key_groups.start &&
       parts[0]->key_group_end == so.key_groups.end) {
-    materialize(*parts[0], base_dir, so.directory);
+    materialize(*parts[0], base_dir, so.directory, snap.uid);
     // Only the same job's storage can be referenced by later checkpoints.
     if (snap.keyed.front().format == "rocksdb")
       for (auto& f : parts[0]->shared_files)
@@ -142,12 +164,12 @@ restore_keyed_backend(const state_backend_options& so, const operator_snapshot& 
   for (auto* h : parts) {
     if (h->format == "canonical") {
       for (auto& f : h->private_files)
-        import_canonical(*target, (fs::path(base_dir) / f.path).string());
+        import_canonical(*target, file_of(base_dir, f, snap.uid));
       continue;
     }
     fs::path dir = fs::path(scratch) / ("part-" + std::to_string(n++));
     fs::remove_all(dir);
-    materialize(*h, base_dir, dir);
+    materialize(*h, base_dir, dir, snap.uid);
     {
       state_backend_options old;
       old.directory = dir.string();

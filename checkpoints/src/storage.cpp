@@ -133,6 +133,12 @@ void checkpoint_storage::discard(checkpoint_id id) {
   if (ec)
     log().warn("cannot remove checkpoint directory '{}': {}", checkpoint_dir(id), ec.message());
   for (const auto& path : shared_.release(id)) {
+    // A shared path can come from a restored _metadata: never delete outside.
+    if (auto why = unsafe_snapshot_path(path); !why.empty()) {
+      log().warn("not removing shared checkpoint file '{}' of '{}': the path {}", path, job_dir_,
+                 why);
+      continue;
+    }
     fs::remove(fs::path(job_dir_) / path, ec);
     if (ec)
       log().warn("cannot remove shared checkpoint file '{}': {}",

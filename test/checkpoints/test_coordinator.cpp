@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/checkpoints/coordinator.hpp"
 #include "spate/core/error.hpp"
 #include "support/temp_dir.hpp"
@@ -465,4 +466,30 @@ BOOST_AUTO_TEST_CASE(start_refuses_an_empty_or_repeated_task_list) {
   BOOST_CHECK_THROW(f.c->start({}, {}), error);
   BOOST_CHECK_THROW(f.c->start({f.ref(0, 0), f.ref(0, 0)}, {}), error);
   BOOST_CHECK_THROW(f.c->start({f.ref(0, 0)}, {f.ref(1, 0)}), error);
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_counts_are_range_checked_before_narrowing) {
+  // 2^32 + 1 narrowed to int would be 1, a valid count: refused instead.
+  for (const char* key : {options::checkpoints_retained, options::tolerable_failed_checkpoints})
+    for (const char* v : {"4294967297", "-1", "99999999999999999999"}) {
+      configuration c;
+      c.set(key, v);
+      try {
+        checkpoint_config::from(c);
+        BOOST_ERROR("accepted " << key << "=" << v);
+      } catch (const error& e) {
+        BOOST_TEST(e.code() == errc::invalid_argument);
+        BOOST_TEST(std::string(e.what()).find(key) != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find(v) != std::string::npos, e.what());
+      }
+    }
+  configuration c;
+  c.set(options::checkpoints_retained, "3");
+  c.set(options::tolerable_failed_checkpoints, "0");
+  c.set(options::checkpoint_timeout, "36500 d");
+  auto cc = checkpoint_config::from(c);
+  BOOST_TEST(cc.retained == 3);
+  BOOST_TEST(cc.tolerable_failures == 0);
+  c.set(options::checkpoint_timeout, "36501 d");
+  BOOST_CHECK_THROW(checkpoint_config::from(c), error);
 }

@@ -20,9 +20,12 @@ namespace spate::checkpoints {
 std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file);
 
 //! A backend with options `so`, holding the entries of `snap` whose key
-//! groups `so` owns. Handle paths are relative to `base_dir`; `scratch` is a
-//! directory for temporary copies. Throws errc::corrupt / errc::not_found
-//! naming a missing or damaged file.
+//! groups `so` owns. Handle paths are relative to `base_dir` and must stay
+//! inside it (snapshot_file_path, checked before any file is copied); an empty
+//! `base_dir` takes them as they are (a snapshot made in memory, never one
+//! read from a _metadata). `scratch` is a directory for temporary copies.
+//! Throws errc::corrupt / errc::not_found naming a missing or damaged file or
+//! a path that leaves the snapshot.
 //! `known` receives, for a restore that reused the snapshot's files, each SST
 //! name mapped to its stored path (the next checkpoint references them).
 std::unique_ptr<keyed_state_backend>

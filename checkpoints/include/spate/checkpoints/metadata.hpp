@@ -84,6 +84,33 @@ std::string encode_metadata(const checkpoint_metadata& m);
 //! or an unknown format version.
 checkpoint_metadata decode_metadata(std::string_view bytes, const std::string& where);
 
+//! Why `path`, a file name recorded in a `_metadata` and relative to the
+//! snapshot's base directory, could name a file outside that directory or no
+//! file at all: it is empty, absolute, has a ".." component or a NUL byte, or
+//! ends in "/" or "/.". Empty when none of these holds. Lexical: a symbolic
+//! link inside the snapshot is followed like any file.
+std::string unsafe_snapshot_path(std::string_view path);
+
+//! `base_dir`/`path` once unsafe_snapshot_path(path) found nothing; otherwise
+//! throws spate::error(errc::corrupt) naming `where` (the `_metadata`),
+//! operator `uid` and `path`. Every path read from a `_metadata` is joined
+//! here, before a file is opened, copied or deleted.
+std::string snapshot_file_path(const std::string& base_dir, const std::string& path,
+                               const std::string& where, const std::string& uid);
+
+//! Checks what a restore relies on, before any file of the snapshot is opened:
+//! - every file path stays inside its base directory (unsafe_snapshot_path);
+//! - each operator uid appears once, with 1 <= parallelism <= max parallelism
+//!   <= upper_max_parallelism;
+//! - each keyed operator's handles are of a known format ("rocksdb",
+//!   "canonical") and their key-group ranges cover 0..max_parallelism-1
+//!   exactly once (a checkpoint has one handle per subtask, over the subtask's
+//!   own range: gaps and overlaps mean a damaged or forged file);
+//! - the checkpoint id is not negative and leaves room for the next one.
+//! Throws spate::error(errc::corrupt) naming `where`, the operator and what is
+//! wrong (the missing key-group ranges, the offending path, ...).
+void validate_metadata(const checkpoint_metadata& m, const std::string& where);
+
 using spate::crc32c;
 
 } // namespace spate::checkpoints

@@ -13,14 +13,23 @@ namespace spate {
 
 using duration = std::chrono::milliseconds;
 
-//! Parses Flink's duration forms: "300" (ms), "300 ms", "10 s", "1 min", "2 h",
-//! "1 d". Throws errc::invalid_argument naming `what`.
 //! `s` without leading and trailing spaces, tabs and line ends.
 std::string trim(const std::string& s);
 
+//! The longest duration parse_duration accepts: 100 years. Timers convert a
+//! duration to nanoseconds in 64 bits (at most 292 years) and add it to a
+//! clock reading: below this bound neither the conversion nor the sum (with
+//! the system clock, whose epoch is 1970) overflows.
+inline constexpr duration max_duration = std::chrono::hours(24 * 36'500);
+
+//! Parses Flink's duration forms: "300" (ms), "300 ms", "10 s", "1 min", "2 h",
+//! "1 d". Throws errc::invalid_argument naming `what` and `text` for anything
+//! else, a negative duration, or one longer than max_duration.
 duration parse_duration(const std::string& text, const std::string& what = "duration");
 
 //! Parses memory sizes: "64", "64 kb", "32 mb", "1 gb" (bytes when no unit).
+//! Throws errc::invalid_argument naming `what` and `text` for anything else,
+//! a negative size, or one beyond 2^63 - 1 bytes.
 std::int64_t parse_memory_size(const std::string& text, const std::string& what = "size");
 
 class configuration {
@@ -35,7 +44,14 @@ public:
   std::optional<std::string> get(const std::string& key) const;
 
   std::string get_string(const std::string& key, const std::string& fallback) const;
+  //! A decimal integer; one beyond int64 is refused (out of range), never
+  //! wrapped or clamped.
   std::int64_t get_int(const std::string& key, std::int64_t fallback) const;
+  //! get_int() within [minimum, maximum] (the fallback is not checked): read
+  //! it so before narrowing, e.g. to int, or casting to an unsigned type.
+  std::int64_t get_int(const std::string& key, std::int64_t fallback, std::int64_t minimum,
+                       std::int64_t maximum) const;
+  //! A finite number: infinity and NaN are refused.
   double get_double(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   duration get_duration(const std::string& key, duration fallback) const;
