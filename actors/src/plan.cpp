@@ -1,5 +1,7 @@
 #include "plan.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -44,9 +46,12 @@ int execution_plan::input_channels(const job_graph& g, int chain) const {
 }
 
 execution_plan make_plan(job_graph& graph, const configuration& config) {
-  const int default_par = static_cast<int>(config.get_int(options::parallelism, 1));
+  // Read within int's range: a larger value is refused, not truncated.
+  const int default_par = static_cast<int>(
+      config.get_int(options::parallelism, 1, INT32_MIN, std::numeric_limits<std::int32_t>::max()));
   const int default_max =
-      static_cast<int>(config.get_int(options::max_parallelism, default_max_parallelism));
+      static_cast<int>(config.get_int(options::max_parallelism, default_max_parallelism, INT32_MIN,
+                                      std::numeric_limits<std::int32_t>::max()));
   if (default_max < 1 || default_max > upper_max_parallelism)
     throw error(errc::invalid_argument, "max parallelism " + std::to_string(default_max) +
                                             " is outside 1.." +

@@ -20,7 +20,7 @@ environment& environment::set_parallelism(int p) {
 }
 
 int environment::parallelism() const {
-  return static_cast<int>(config_.get_int(options::parallelism, 1));
+  return static_cast<int>(config_.get_int(options::parallelism, 1, 1, upper_max_parallelism));
 }
 
 environment& environment::set_max_parallelism(int m) {
@@ -33,7 +33,8 @@ environment& environment::set_max_parallelism(int m) {
 }
 
 int environment::max_parallelism() const {
-  return static_cast<int>(config_.get_int(options::max_parallelism, default_max_parallelism));
+  return static_cast<int>(
+      config_.get_int(options::max_parallelism, default_max_parallelism, 1, upper_max_parallelism));
 }
 
 vertex_id environment::add_operator(job_vertex v, const std::vector<detail::input_ref>& inputs,

@@ -89,7 +89,7 @@ std::pair<std::string, int> rest_target(const client_options& o, const configura
     }
   }
   return {cfg.get_string(options::rest_address, "127.0.0.1"),
-          static_cast<int>(cfg.get_int(options::rest_port, 8081))};
+          static_cast<int>(cfg.get_int(options::rest_port, 8081, 1, 65535))};
 }
 
 std::string format_time(std::int64_t ms) {

@@ -45,11 +45,7 @@ std::string host_name() {
 }
 
 int task_slots(const configuration& cfg) {
-  auto slots = static_cast<int>(cfg.get_int(options::task_slots, 1));
-  if (slots < 1)
-    throw error(errc::invalid_argument,
-                std::string("'") + options::task_slots + "' must be at least 1");
-  return slots;
+  return static_cast<int>(cfg.get_int(options::task_slots, 1, 1, 1 << 20));
 }
 
 class taskmanager {
