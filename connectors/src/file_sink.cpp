@@ -3,6 +3,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "spate/connectors/checkpointing.hpp"
 #include "spate/connectors/file_sink_staging.hpp"
@@ -10,6 +14,34 @@
 #include "spate/core/log.hpp"
 
 namespace spate {
+
+namespace {
+
+// The files sinks without checkpointing opened in this process, by job id. A
+// job without checkpoints that restarts begins again from the start, so it
+// rewrites the files its earlier attempt wrote; no other job may.
+class direct_files {
+public:
+  static direct_files& instance() {
+    static direct_files files;
+    return files;
+  }
+  bool written_by(const std::string& job_id, const std::string& file) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !job_id.empty() && files_.count({job_id, file}) > 0;
+  }
+  void add(const std::string& job_id, const std::string& file) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!job_id.empty())
+      files_.insert({job_id, file});
+  }
+
+private:
+  std::mutex mu_;
+  std::set<std::pair<std::string, std::string>> files_;
+};
+
+} // namespace
 
 file_sink_function::file_sink_function(std::string path, file_sink_mode mode)
     : path_(std::move(path)), mode_(mode) {}
@@ -36,9 +68,13 @@ void file_sink_function::open(runtime_context& ctx) {
       plain_->open(parts_->visible_name(ctx.subtask, parts_->take_seq()), O_TRUNC);
       return;
     }
+    std::string file =
+        (std::filesystem::path(path_) / ("part-" + std::to_string(ctx.subtask))).string();
+    auto& files = direct_files::instance();
+    parts_->refuse_earlier_output(/*direct=*/true, files.written_by(ctx.job_id, file));
     detail::create_directories(path_, path_);
-    plain_->open((std::filesystem::path(path_) / ("part-" + std::to_string(ctx.subtask))).string(),
-                 O_TRUNC);
+    plain_->open(file, O_TRUNC);
+    files.add(ctx.job_id, file);
     return;
   }
   merged_ = std::make_unique<detail::merged_file_stager>(path_);
@@ -52,8 +88,11 @@ void file_sink_function::open(runtime_context& ctx) {
     plain_->open(path_, O_APPEND);
     return;
   }
+  auto& files = direct_files::instance();
+  merged_->refuse_earlier_output(files.written_by(ctx.job_id, path_));
   detail::create_directories(std::filesystem::path(path_).parent_path().string(), path_);
   plain_->open(path_, O_TRUNC);
+  files.add(ctx.job_id, path_);
 }
 
 void file_sink_function::write(const typed_batch<std::string>& batch) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spate/connectors/file_sink_staging.hpp"
@@ -49,7 +50,24 @@ void merged_file_stager::remove_hidden_files() {
       remove_file(dir_ + "/" + name);
 }
 
+void merged_file_stager::refuse_earlier_output(bool rewrite_own) const {
+  if (rewrite_own)
+    return;
+  struct stat st;
+  // Missing, or not a regular file (a directory fails when opened, a device
+  // holds nothing to lose): nothing to protect.
+  if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+    return;
+  throw_file_error(path_,
+                   "holds output of an earlier run (" + std::to_string(st.st_size) +
+                       " bytes); a new job does not overwrite committed output: remove it, "
+                       "choose another output file, or resume the earlier run from its "
+                       "checkpoint or savepoint with -s",
+                   0, errc::failed_precondition);
+}
+
 void merged_file_stager::start_fresh() {
+  refuse_earlier_output(/*rewrite_own=*/false);
   create_directories(std::filesystem::path(path_).parent_path().string(), path_);
   output_file out;
   out.open(path_, O_TRUNC);

@@ -2,11 +2,14 @@
 // committed part files in one directory.
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <optional>
 #include <set>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "spate/connectors/file_sink_staging.hpp"
 #include "spate/core/error.hpp"
@@ -54,6 +57,17 @@ std::optional<part_name> parse_part_name(std::string_view s) {
   return std::nullopt;
 }
 
+// Parses "part-<k>", the name a sink without checkpoints writes.
+std::optional<int> parse_direct_part_name(std::string_view s) {
+  if (s.substr(0, 5) != "part-")
+    return std::nullopt;
+  s.remove_prefix(5);
+  int subtask = 0;
+  if (!take_number(s, subtask) || !s.empty())
+    return std::nullopt;
+  return subtask;
+}
+
 } // namespace
 
 std::string part_file_stager::visible_name(int subtask, std::uint64_t seq) const {
@@ -68,12 +82,45 @@ std::string part_file_stager::in_progress_name(int subtask, std::uint64_t seq) c
   return dir_ + "/.part-" + std::to_string(subtask) + "-" + std::to_string(seq) + ".inprogress";
 }
 
+void part_file_stager::refuse_earlier_output(bool direct, bool rewrite_own) const {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir_, ec))
+    return; // nothing there yet (or not a directory: creating it says why)
+  std::vector<std::string> found;
+  for (const std::string& name : list_directory(dir_)) {
+    if (auto p = parse_part_name(name)) {
+      // Committed by an earlier run: this job commits nothing before every
+      // subtask has opened (a checkpoint completes only when all took it).
+      if (p->kind == part_name::visible)
+        found.push_back(name);
+    } else if (auto k = parse_direct_part_name(name)) {
+      bool this_jobs = direct && (*k == subtask_ ? rewrite_own : *k < parallelism_);
+      if (!this_jobs)
+        found.push_back(name);
+    }
+  }
+  if (found.empty())
+    return;
+  std::sort(found.begin(), found.end());
+  std::string which = "'" + found.front() + "'";
+  if (found.size() > 1)
+    which += " and " + std::to_string(found.size() - 1) + " more";
+  throw_file_error(dir_,
+                   "holds part files of an earlier run (" + which +
+                       "); a new job does not overwrite committed output: remove them, choose "
+                       "another output directory, or resume the earlier run from its checkpoint "
+                       "or savepoint with -s",
+                   0, errc::failed_precondition);
+}
+
 void part_file_stager::start_fresh() {
+  refuse_earlier_output(/*direct=*/false, /*rewrite_own=*/false);
   create_directories(dir_, dir_);
-  std::string plain = "part-" + std::to_string(subtask_);
+  // Only hidden files of this subtask are left: uncommitted, or committed
+  // only in a checkpoint this job does not restore.
   for (const std::string& name : list_directory(dir_)) {
     auto p = parse_part_name(name);
-    if ((p && p->subtask == subtask_) || name == plain)
+    if (p && p->subtask == subtask_ && p->kind != part_name::visible)
       remove_file(dir_ + "/" + name);
   }
   sync_directory(dir_);

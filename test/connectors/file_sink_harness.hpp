@@ -111,4 +111,22 @@ inline bool names_file(const spate::error& e, const std::string& file) {
   return std::string(e.what()).find("'" + file + "'") != std::string::npos;
 }
 
+// Every file of `dir` (hidden ones too, not recursive) and its bytes.
+inline std::map<std::string, std::string> dir_contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file())
+      out[e.path().filename().string()] = read_file(e.path().string());
+  return out;
+}
+
+// The refusal of a new job to overwrite committed output of an earlier run:
+// errc::failed_precondition naming `path` and the ways out.
+inline bool refuses_earlier_output(const spate::error& e, const std::string& path) {
+  std::string what = e.what();
+  return e.code() == errc::failed_precondition && names_file(e, path) &&
+         what.find("earlier run") != std::string::npos &&
+         what.find("remove") != std::string::npos && what.find("with -s") != std::string::npos;
+}
+
 } // namespace spate::test

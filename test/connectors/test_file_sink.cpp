@@ -1,11 +1,14 @@
 #define BOOST_TEST_MODULE file_sink
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
+#include "connectors/file_sink_harness.hpp"
 #include "connectors/source_harness.hpp"
 #include "spate/connectors/file_sink.hpp"
 #include "spate/core/error.hpp"
@@ -66,10 +69,27 @@ BOOST_AUTO_TEST_CASE(large_output_crosses_the_buffer) {
   BOOST_TEST(test::read_file(path) == expected);
 }
 
-BOOST_AUTO_TEST_CASE(existing_file_is_truncated) {
+BOOST_AUTO_TEST_CASE(merged_refuses_an_earlier_runs_output) {
   test::temp_dir dir;
   std::string path = dir / "out.txt";
-  test::write_file(path, "old content that is longer\n");
+  const std::string old = "old content\nof an earlier run\n";
+  test::write_file(path, old);
+  auto sink = file_sink(path).factory();
+  auto ctx = context(0, 1);
+  BOOST_CHECK_EXCEPTION(sink->open(ctx), spate::error, [&](const spate::error& e) {
+    return test::refuses_earlier_output(e, path);
+  });
+  sink->close();
+  BOOST_TEST(test::read_file(path) == old);
+  BOOST_TEST(
+      (test::dir_contents(dir.path()) == std::map<std::string, std::string>{{"out.txt", old}}));
+}
+
+BOOST_AUTO_TEST_CASE(merged_writes_over_an_empty_file) {
+  // An empty file holds no output: nothing is lost.
+  test::temp_dir dir;
+  std::string path = dir / "out.txt";
+  test::write_file(path, "");
   auto sink = file_sink(path).factory();
   auto ctx = context(0, 1);
   sink->open(ctx);
@@ -77,6 +97,87 @@ BOOST_AUTO_TEST_CASE(existing_file_is_truncated) {
   sink->finish();
   sink->close();
   BOOST_TEST(test::read_file(path) == "new\n");
+}
+
+BOOST_AUTO_TEST_CASE(per_subtask_refuses_an_earlier_runs_part_files) {
+  // Subtask s of p, and a part file of an earlier run it must refuse.
+  struct case_t {
+    int subtask, parallelism;
+    const char* file;
+  };
+  for (auto c : {case_t{0, 1, "part-0"}, case_t{1, 2, "part-1"}, case_t{0, 2, "part-2"},
+                 case_t{0, 2, "part-7"}, case_t{0, 1, "part-0-0"}, case_t{1, 2, "part-0-3"}}) {
+    BOOST_TEST_CONTEXT("subtask " << c.subtask << " of " << c.parallelism << ", " << c.file) {
+      test::temp_dir dir;
+      std::string out = dir / "parts";
+      std::filesystem::create_directories(out);
+      test::write_file(out + "/" + c.file, "committed\n");
+      test::write_file(out + "/.part-0-1.inprogress", "uncommitted\n");
+      auto before = test::dir_contents(out);
+      auto sink = file_sink(out, file_sink_mode::per_subtask).factory();
+      auto ctx = context(c.subtask, c.parallelism);
+      BOOST_CHECK_EXCEPTION(sink->open(ctx), spate::error, [&](const spate::error& e) {
+        return test::refuses_earlier_output(e, out) &&
+               std::string(e.what()).find(c.file) != std::string::npos;
+      });
+      sink->close();
+      BOOST_TEST((test::dir_contents(out) == before));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(per_subtask_leaves_other_subtasks_files_to_them) {
+  // Subtasks open one after another: subtask 1 finds part-0 that subtask 0 of
+  // the same job wrote already, and part-1 is its own to check.
+  test::temp_dir dir;
+  std::string out = dir / "parts";
+  std::filesystem::create_directories(out);
+  test::write_file(out + "/part-0", "subtask 0\n");
+  test::write_file(out + "/.part-1-0.pending", "hidden\n"); // not committed output
+  test::write_file(out + "/other.txt", "not a part file\n");
+  auto sink = file_sink(out, file_sink_mode::per_subtask).factory();
+  auto ctx = context(1, 2);
+  sink->open(ctx);
+  sink->write(batch_of({"subtask 1"}));
+  sink->finish();
+  sink->close();
+  BOOST_TEST(test::read_file(out + "/part-0") == "subtask 0\n");
+  BOOST_TEST(test::read_file(out + "/part-1") == "subtask 1\n");
+  BOOST_TEST(test::read_file(out + "/other.txt") == "not a part file\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_of_the_same_job_rewrites_its_own_files) {
+  // Without checkpoints a restarted job starts over: it may rewrite what its
+  // earlier attempt wrote (same job id), but another job may not.
+  test::temp_dir dir;
+  for (auto mode : {file_sink_mode::merged, file_sink_mode::per_subtask}) {
+    std::string path = mode == file_sink_mode::merged ? dir / "out.txt" : dir / "parts";
+    std::string file = mode == file_sink_mode::merged ? path : path + "/part-0";
+    auto spec = file_sink(path, mode);
+    auto ctx = context(0, 1);
+    ctx.job_id = "0123456789abcdef0123456789abcdef";
+    {
+      auto sink = spec.factory();
+      sink->open(ctx);
+      sink->write(batch_of({"first attempt"}));
+      sink->close(); // the attempt fails
+    }
+    {
+      auto sink = spec.factory();
+      sink->open(ctx);
+      sink->write(batch_of({"second attempt"}));
+      sink->finish();
+      sink->close();
+    }
+    BOOST_TEST(test::read_file(file) == "second attempt\n");
+    auto other = context(0, 1);
+    other.job_id = "fedcba9876543210fedcba9876543210";
+    auto sink = spec.factory();
+    BOOST_CHECK_EXCEPTION(sink->open(other), spate::error, [&](const spate::error& e) {
+      return test::refuses_earlier_output(e, path);
+    });
+    BOOST_TEST(test::read_file(file) == "second attempt\n");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(per_subtask_part_files) {

@@ -31,9 +31,10 @@ public:
   //! Remembers the restored state; open() acts on it.
   void initialize_state(const operator_state_reader& state) override;
   //! Creates the directories and the output (see file_sink() for what is
-  //! created, truncated or restored). Throws spate::error(errc::io,
+  //! created or restored). Throws spate::error(errc::io,
   //! "output file '<path>': <reason>"), errc::corrupt when the restored state
-  //! does not match the files.
+  //! does not match the files, errc::failed_precondition when a new job (not
+  //! restored) finds committed output of an earlier run.
   void open(runtime_context& ctx) override;
   //! Appends each record and "\n"; throws as open() when a write fails.
   void write(const typed_batch<std::string>& batch) override;
@@ -67,11 +68,24 @@ private:
 
 //! A sink writing each record as a line ("\n"-terminated) of text.
 //!
-//! Without checkpointing (`execution.checkpointing.interval` unset or 0), as
-//! before: merged mode writes `path` (parent directories created), per_subtask
-//! mode writes `path/part-<i>` (the directory created; part files of an earlier
-//! run with more subtasks are left alone); files are truncated when opened and
-//! written through a 64 KiB buffer; a failure leaves what was written.
+//! A new job (not restored from a checkpoint or savepoint) never destroys
+//! output an earlier run committed, as Flink's FileSink: open() throws
+//! spate::error(errc::failed_precondition, "output file '<path>': holds ...")
+//! naming the output and what to do (remove it, choose another output, or
+//! resume the earlier run with -s) when merged mode finds `path` a non-empty
+//! file, or per_subtask mode finds a visible part file (`part-<k>-<n>` or
+//! `part-<k>`, of any subtask k) in `path`. Hidden files of an earlier run
+//! (`.part-*`, `.<name>.*`) are not committed output: a new job deletes them.
+//! A job without checkpoints that restarts (the same job id, in the same
+//! process) rewrites its own files, as it starts over from the beginning.
+//! Without checkpointing the sink records nothing in a savepoint, so a
+//! savepoint keeps no state of it: a job restored from one opens the sink as
+//! a new job does.
+//!
+//! Without checkpointing (`execution.checkpointing.interval` unset or 0):
+//! merged mode writes `path` (parent directories created), per_subtask mode
+//! writes `path/part-<i>` (the directory created); written through a 64 KiB
+//! buffer; a failure leaves what was written.
 //!
 //! With checkpointing, exactly once (Flink's FileSink): output is visible only
 //! once the checkpoint covering it completed, and a restart never shows a
@@ -79,15 +93,14 @@ private:
 //!  - per_subtask: subtask i writes `.part-i-<n>.inprogress`; at a checkpoint
 //!    barrier it becomes `.part-i-<n>.pending`, and when the checkpoint
 //!    completes `part-i-<n>`. Readers skip hidden (dot) files, so they see
-//!    committed data only. A new job deletes subtask i's part files of earlier
-//!    runs; a restore commits the pending files of the restored checkpoint,
+//!    committed data only. A restore commits the pending files of the restored checkpoint,
 //!    deletes the other hidden files and the part files committed after that
 //!    checkpoint (their records are replayed), and numbers on after every
 //!    number used.
 //!  - merged: records since the last barrier go to `.<name>.inprogress` next
 //!    to `path`, renamed `.<name>.pending-<checkpoint>` at the barrier; a
 //!    completed checkpoint appends its pending file to `path` (fsync). A new
-//!    job truncates `path`; a restore truncates it to the committed length
+//!    job creates `path` empty; a restore truncates it to the committed length
 //!    recorded in the checkpoint and appends the pending files recorded there.
 //!  - finish() (end of a bounded input) commits everything, as Flink's batch
 //!    mode does; a restart from an earlier checkpoint takes that output back

@@ -118,9 +118,23 @@ public:
   part_file_stager(std::string dir, int subtask, int parallelism)
       : dir_(std::move(dir)), subtask_(subtask), parallelism_(parallelism) {}
 
-  //! A new job: creates the directory and deletes this subtask's part files of
-  //! earlier runs (hidden or not; `part-i` of a sink without checkpoints too).
+  //! A new job: refuses committed output of an earlier run (see
+  //! refuse_earlier_output()), creates the directory and deletes this
+  //! subtask's hidden files of earlier runs (`.part-i-<n>.inprogress`,
+  //! `.part-i-<n>.pending`: never committed, or committed only in a
+  //! checkpoint the new job does not restore).
   void start_fresh();
+  //! A new job never destroys committed output: throws
+  //! spate::error(errc::failed_precondition, "output file '<dir>': ...")
+  //! naming the directory, a part file and what to do, when the directory
+  //! holds a visible part file of an earlier run: `part-<k>-<n>` or
+  //! `part-<k>` of any subtask k (a rescaled run had other subtasks). With
+  //! `direct` (no checkpointing: subtask k of this job writes `part-<k>`
+  //! itself, maybe already), `part-<k>` of the other subtasks k < p are left
+  //! to them to check, and `rewrite_own` lets this subtask rewrite its own
+  //! `part-<i>` (a restart of the same job). Hidden files and other names
+  //! do not count. Nothing is changed.
+  void refuse_earlier_output(bool direct, bool rewrite_own) const;
   //! A restored job: commits the pending files recorded in `in` (their
   //! checkpoint completed), deletes every other hidden file of the subtasks
   //! this one takes over (itself, and old subtasks k with k % p == i after a
@@ -173,9 +187,16 @@ class merged_file_stager {
 public:
   explicit merged_file_stager(std::string path);
 
-  //! A new job: creates the directories, truncates `path`, deletes its hidden
-  //! files of earlier runs.
+  //! A new job: refuses committed output of an earlier run (see
+  //! refuse_earlier_output()), creates the directories and `path` (empty),
+  //! deletes its hidden files of earlier runs.
   void start_fresh();
+  //! A new job never destroys committed output: throws
+  //! spate::error(errc::failed_precondition, "output file '<path>': ...")
+  //! naming the file and what to do when `path` is a non-empty regular file,
+  //! unless `rewrite_own` (a restart of the same job, without checkpoints).
+  //! An empty file, a device or a missing file is fine. Nothing is changed.
+  void refuse_earlier_output(bool rewrite_own) const;
   //! A restored job: truncates `path` to the committed length recorded in
   //! `in`, appends the recorded pending files in order (skipping those whose
   //! commit had finished), deletes other hidden files. Then `path` holds
