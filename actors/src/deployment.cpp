@@ -177,7 +177,7 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
       auto m = transport::decode_payload<wire_task_finished>(f);
       check_task(m.chain, m.subtask);
       if (current(m.attempt))
-        caf::anon_send(rt.master, task_done_msg{m.chain, m.subtask, m.failed, m.cause});
+        caf::anon_send(rt.master, task_done_msg{m.chain, m.subtask, m.failed, m.cause, m.fatal});
       return;
     }
     case frame_type::task_exited: {

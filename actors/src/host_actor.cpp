@@ -71,9 +71,10 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self, host_state init)
         auto it = st.watched.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
         if (it != st.watched.end())
           attempt = it->second.attempt;
-        st.sink->send(st.jm, encode_message(frame_type::task_finished,
-                                            wire_task_finished{st.rt->job_id, attempt, m.chain,
-                                                               m.subtask, m.failed, m.cause}));
+        st.sink->send(st.jm,
+                      encode_message(frame_type::task_finished,
+                                     wire_task_finished{st.rt->job_id, attempt, m.chain, m.subtask,
+                                                        m.failed, m.cause, m.fatal}));
       },
       [self](const ack_msg& m) {
         auto& st = self->state;

@@ -3,6 +3,7 @@
 // task finished, was cancelled or stopped with a savepoint.
 #include "job_master.hpp"
 
+#include <optional>
 #include <algorithm>
 #include <deque>
 
@@ -130,13 +131,19 @@ void cancel_tasks(master_actor* self) {
 
 void record_exception(job_runtime* rt, const std::string& cause);
 
-void on_failure(master_actor* self, job_runtime* rt, const std::string& cause) {
+void on_failure(master_actor* self, job_runtime* rt, const std::string& cause, bool fatal = false) {
   auto& st = self->state;
   if (st.failing || st.cancelling || st.restarting || st.stopping)
     return;
   record_exception(rt, cause);
   self->send(rt->coordinator, pause_atom::value);
-  if (auto delay = st.restarts->on_failure()) {
+  std::optional<std::chrono::milliseconds> delay;
+  if (fatal)
+    spate::log().error("job {} fails without restarting (a restart cannot cure it): {}",
+                       rt->job_name, cause);
+  else
+    delay = st.restarts->on_failure();
+  if (delay) {
     st.restarting = true;
     st.cause = cause;
     spate::log().warn("job {} restarts ({} strategy, attempt {}) after: {}", rt->job_name,
@@ -209,7 +216,7 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
           self->send(rt->coordinator, finished_atom::value, m.chain, m.subtask);
           return;
         }
-        on_failure(self, rt, m.cause);
+        on_failure(self, rt, m.cause, m.fatal);
       },
       [self, rt](fail_atom, const std::string& cause) { on_failure(self, rt, cause); },
       [self](all_done_atom) {

@@ -60,6 +60,10 @@ struct task_done_msg {
   subtask_index subtask{0};
   bool failed = false;
   std::string cause;
+  //! A failure a restart cannot cure (spate::error with errc::failed_precondition:
+  //! the output holds an earlier run's data, ...): the job fails without
+  //! restarting, as Flink's SuppressRestartsException.
+  bool fatal = false;
 };
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

@@ -72,6 +72,8 @@ void task_actor::guarded(F&& f) {
     return;
   try {
     f();
+  } catch (const error& e) {
+    fail(e.what(), e.code() == errc::failed_precondition);
   } catch (const std::exception& e) {
     fail(e.what());
   } catch (...) {
@@ -253,7 +255,7 @@ void task_actor::check_done() {
   send(rt_->master, task_done_msg{chain_, subtask_, false, {}});
 }
 
-void task_actor::fail(const std::string& what) {
+void task_actor::fail(const std::string& what, bool fatal) {
   if (state_ == task_state::done)
     return;
   state_ = task_state::done;
@@ -261,7 +263,7 @@ void task_actor::fail(const std::string& what) {
                       std::to_string(plan_->parallelism) + ")' failed: " + what;
   spate::log().error("{}", cause);
   close_operators();
-  send(rt_->master, task_done_msg{chain_, subtask_, true, cause});
+  send(rt_->master, task_done_msg{chain_, subtask_, true, cause, fatal});
   quit();
 }
 

@@ -134,7 +134,7 @@ private:
   void after_work();
   void finish_chain();
   void check_done();
-  void fail(const std::string& what);
+  void fail(const std::string& what, bool fatal = false);
   void close_operators() noexcept;
   bool blocked() const { return backlogged_ > 0; }
   template <class F>

@@ -60,7 +60,8 @@ struct wire_task_finished {
   subtask_index subtask{0};
   bool failed = false;
   std::string cause;
-  SPATE_FIELDS(job_id, attempt, chain, subtask, failed, cause);
+  bool fatal = false;
+  SPATE_FIELDS(job_id, attempt, chain, subtask, failed, cause, fatal);
 };
 
 struct wire_task_exited {

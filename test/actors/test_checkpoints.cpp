@@ -376,3 +376,24 @@ BOOST_AUTO_TEST_CASE(without_checkpointing_sinks_commit_when_every_task_finished
   for (auto& [subtask, id] : store->transactions)
     BOOST_TEST(id == INT64_MAX);
 }
+
+// A failure a restart cannot cure (errc::failed_precondition: the output
+// holds an earlier run's data) fails the job at once, restarts left or not.
+BOOST_AUTO_TEST_CASE(a_failure_no_restart_can_cure_fails_the_job_without_restarting) {
+  temp_dir dir;
+  environment env(checkpointed(dir.str(), 2));
+  struct refusing_sink final : sink_function<rec> {
+    void open(runtime_context&) override {
+      throw error(errc::failed_precondition, "the output holds an earlier run's data");
+    }
+    void write(const typed_batch<rec>&) override {}
+  };
+  env.add_source(paced(0, 100, 10, 1ms))
+      .add_sink(
+          sink_spec<rec>{"refusing", [] { return std::make_unique<refusing_sink>(); }, false});
+  auto client = env.execute_async("cannot be cured");
+  auto r = client.wait();
+  BOOST_TEST(r.status == job_status::failed);
+  BOOST_TEST(r.failure_cause.find("earlier run's data") != std::string::npos, r.failure_cause);
+  BOOST_TEST(client.full_restarts() == 0);
+}
