@@ -37,6 +37,7 @@ public:
         self_->send(t, complete_atom::value, id);
   }
   void notify_aborted(checkpoint_id id) override {
+    rt_->note_aborted(id);
     for (auto& chain : self_->state.tasks)
       for (auto& t : chain)
         self_->send(t, abort_atom::value, id);

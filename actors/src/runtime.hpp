@@ -93,6 +93,15 @@ struct job_runtime {
   std::shared_ptr<const restore_point> restore;
   //! Copies snapshot files to checkpoint storage off the task threads.
   uploader upload;
+  //! The newest checkpoint aborted (at most one is under way at a time, so
+  //! every older one ended too): uploads for it stop.
+  std::atomic<std::int64_t> aborted_checkpoint{0};
+  void note_aborted(checkpoint_id id) {
+    auto seen = aborted_checkpoint.load();
+    while (seen < id.value() && !aborted_checkpoint.compare_exchange_weak(seen, id.value())) {
+    }
+  }
+  bool aborted(checkpoint_id id) const { return aborted_checkpoint.load() >= id.value(); }
 
   // Checkpoint statistics (under `mu`).
   std::vector<checkpoint_stats> checkpoint_history;

@@ -42,6 +42,7 @@ void task_actor::end_with_job() {
 }
 
 void task_actor::on_checkpoint_aborted(checkpoint_id id) {
+  rt_->note_aborted(id); // its upload, queued or under way, stops
   apply(aligner_.on_abort(id));
   for (auto& op : ops_)
     op->notify_checkpoint_aborted(id.value());
@@ -192,39 +193,55 @@ void task_actor::snapshot_now(const std::shared_ptr<const checkpoint_trigger>& i
     return;
   }
   auto* rt = rt_;
-  rt_->upload.submit(
-      [rt, snap, local_dirs, upload_names, prepared, id = info->id, subtask = subtask_.value()] {
-        auto start = rt->clk->monotonic_ms();
-        try {
-          for (std::size_t i = 0; i < prepared->size(); ++i)
-            (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
-          checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
-          for (std::size_t i = 0; i < local_dirs.size(); ++i) {
-            auto& [k, dir] = local_dirs[i];
-            auto& os = snap->operators[k];
-            auto h = storage.upload_rocksdb_checkpoint(dir, id, upload_names[i].first,
-                                                       *upload_names[i].second);
-            h.subtask = subtask;
-            auto range = key_group_range_for_subtask(os.max_parallelism, os.parallelism, subtask);
-            h.key_group_start = range.start;
-            h.key_group_end = range.end;
-            for (auto* files : {&h.shared_files, &h.private_files})
-              for (auto& f : *files)
-                snap->bytes += f.size;
-            os.keyed.push_back(std::move(h));
-            // The local RocksDB checkpoint is uploaded: only disk space is at stake.
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
-            if (ec)
-              spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
-                                ec.message());
-          }
-          snap->async_ms = rt->clk->monotonic_ms() - start;
-          caf::anon_send(rt->coordinator, ack_msg{snap});
-        } catch (const std::exception& e) {
-          caf::anon_send(rt->coordinator, decline_msg{id, e.what()});
-        }
-      });
+  rt_->upload.submit([rt, snap, local_dirs, upload_names, prepared, id = info->id,
+                      subtask = subtask_.value()] {
+    auto start = rt->clk->monotonic_ms();
+    if (rt->aborted(id)) {
+      // Aborted while queued: the state's writes still go to RocksDB,
+      // without a checkpoint of it or an upload.
+      for (auto& p : *prepared)
+        p->apply([](rocksdb::DB*) {});
+      return;
+    }
+    try {
+      for (std::size_t i = 0; i < prepared->size(); ++i)
+        (*prepared)[i]->apply_and_checkpoint(local_dirs[i].second);
+      checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
+      for (std::size_t i = 0; i < local_dirs.size(); ++i) {
+        auto& [k, dir] = local_dirs[i];
+        auto& os = snap->operators[k];
+        auto h = storage.upload_rocksdb_checkpoint(dir, id, upload_names[i].first,
+                                                   *upload_names[i].second,
+                                                   [rt, id] { return rt->aborted(id); });
+        h.subtask = subtask;
+        auto range = key_group_range_for_subtask(os.max_parallelism, os.parallelism, subtask);
+        h.key_group_start = range.start;
+        h.key_group_end = range.end;
+        for (auto* files : {&h.shared_files, &h.private_files})
+          for (auto& f : *files)
+            snap->bytes += f.size;
+        os.keyed.push_back(std::move(h));
+        // The local RocksDB checkpoint is uploaded: only disk space is at stake.
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        if (ec)
+          spate::log().warn("checkpoint {}: cannot remove the local copy '{}': {}", id, dir,
+                            ec.message());
+      }
+      snap->async_ms = rt->clk->monotonic_ms() - start;
+      caf::anon_send(rt->coordinator, ack_msg{snap});
+    } catch (const std::exception& e) {
+      // Nothing of a checkpoint that did not complete here stays: the
+      // local copies and the private files already uploaded.
+      checkpoints::checkpoint_storage storage(rt->checkpointing.dir, rt->job_id);
+      for (std::size_t i = 0; i < local_dirs.size(); ++i) {
+        std::error_code ec;
+        std::filesystem::remove_all(local_dirs[i].second, ec);
+        std::filesystem::remove_all(storage.checkpoint_dir(id) + "/" + upload_names[i].first, ec);
+      }
+      caf::anon_send(rt->coordinator, decline_msg{id, e.what()});
+    }
+  });
 }
 
 } // namespace spate::detail

@@ -131,8 +131,14 @@ void checkpoint_coordinator::request_savepoint(savepoint_request req) {
 }
 
 void checkpoint_coordinator::acknowledge(std::shared_ptr<subtask_snapshot> snapshot) {
-  if (!pending_ || pending_->id != snapshot->id)
-    return; // late ack of an aborted checkpoint
+  if (!pending_ || pending_->id != snapshot->id) {
+    // A late acknowledgement of a checkpoint given up: what its upload wrote
+    // after the abort removed the directory goes now.
+    auto id = snapshot->id;
+    if (id < next_id_ && std::find(retained_.begin(), retained_.end(), id) == retained_.end())
+      storage_.discard(id);
+    return;
+  }
   task_ref t{snapshot->chain, snapshot->subtask};
   if (!tasks_.count(t)) {
     log().warn("checkpoint {} of job {}: refused an acknowledgement from {}, which the job does "
@@ -184,6 +190,14 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
       if (req.result)
         req.result->set_exception(failure(errc::io, "cannot create savepoint directory '" +
                                                         req.dir + "': " + ec.message()));
+      return;
+    }
+    try {
+      // The savepoint's own name in its parent is durable before it is used.
+      file_syncer::system().sync_directory(std::filesystem::path(req.dir).parent_path().string());
+    } catch (const error&) {
+      if (req.result)
+        req.result->set_exception(std::current_exception());
       return;
     }
   }

@@ -104,7 +104,8 @@ void import_canonical(keyed_state_backend& target, const std::string& file) {
 
 } // namespace
 
-std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) {
+std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file,
+                               const file_syncer& syncer) {
   std::string payload;
   // Flushed before the names are listed: the first flush creates the column
   // of timers held back since they were registered, which would be missed.
@@ -121,9 +122,11 @@ std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file) 
   out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
   for (int i = 0; i < 4; ++i)
     out.put(static_cast<char>((crc >> (8 * i)) & 0xff));
-  out.flush();
+  out.close();
   if (!out)
     throw error(errc::io, "cannot write savepoint state file '" + file + "'");
+  syncer.sync_file(file);
+  syncer.sync_directory(fs::path(file).parent_path().string());
   return payload.size() + 12;
 }
 

@@ -22,18 +22,6 @@ namespace {
   throw error(errc::io, what + " '" + path + "': " + std::strerror(err));
 }
 
-void fsync_path(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0)
-    io_error("cannot open for sync", path, errno);
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    io_error("cannot sync", path, err);
-  }
-  ::close(fd);
-}
-
 void copy_one(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
@@ -53,8 +41,9 @@ std::int64_t checkpoint_number(const std::string& name) {
 
 } // namespace
 
-checkpoint_storage::checkpoint_storage(std::string base_dir, std::string job_id)
-    : base_(std::move(base_dir)), job_dir_(base_ + "/" + job_id) {}
+checkpoint_storage::checkpoint_storage(std::string base_dir, std::string job_id,
+                                       const file_syncer& syncer)
+    : base_(std::move(base_dir)), job_dir_(base_ + "/" + job_id), syncer_(&syncer) {}
 
 std::string checkpoint_storage::checkpoint_dir(checkpoint_id id) const {
   return job_dir_ + "/chk-" + std::to_string(id.value());
@@ -62,11 +51,15 @@ std::string checkpoint_storage::checkpoint_dir(checkpoint_id id) const {
 
 std::string checkpoint_storage::shared_dir() const { return job_dir_ + "/shared"; }
 
-keyed_state_handle
-checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, checkpoint_id id,
-                                              const std::string& prefix,
-                                              const std::map<std::string, std::string>& known) {
-  keyed_state_handle h;
+keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
+    const std::string& local_dir, checkpoint_id id, const std::string& prefix,
+    const std::map<std::string, std::string>& known, const std::function<bool()>& cancelled) {
+  auto stop_if_cancelled = [&] {
+    if (cancelled && cancelled())
+      throw error(errc::unavailable,
+                  "checkpoint " + std::to_string(id.value()) + " was aborted: upload stopped");
+  };
+  stop_if_cancelled();
   std::error_code ec;
   fs::create_directories(shared_dir(), ec);
   if (ec)
@@ -77,9 +70,39 @@ checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, chec
   if (ec)
     throw error(errc::io, "cannot create checkpoint directory '" + private_dir.string() +
                               "': " + ec.message());
+  std::vector<fs::path> added; // shared files this call created
+  try {
+    auto h = copy_files(local_dir, id, prefix, known, stop_if_cancelled, added);
+    // The names: the files in their directories, and those directories in
+    // theirs, up to the base (created on the first checkpoint).
+    syncer_->sync_directory(private_dir.string());
+    if (!added.empty())
+      syncer_->sync_directory(shared_dir());
+    syncer_->sync_directory(checkpoint_dir(id));
+    syncer_->sync_directory(job_dir_);
+    syncer_->sync_directory(base_);
+    return h;
+  } catch (...) {
+    // Nothing else refers to what this call added (one upload per database
+    // incarnation at a time): it goes, so an aborted checkpoint leaves nothing.
+    for (auto& f : added)
+      fs::remove(f, ec);
+    fs::remove_all(private_dir, ec);
+    throw;
+  }
+}
+
+keyed_state_handle checkpoint_storage::copy_files(const std::string& local_dir, checkpoint_id id,
+                                                  const std::string& prefix,
+                                                  const std::map<std::string, std::string>& known,
+                                                  const std::function<void()>& stop_if_cancelled,
+                                                  std::vector<fs::path>& added) {
+  keyed_state_handle h;
+  std::error_code ec;
   for (const auto& entry : fs::directory_iterator(local_dir)) {
     if (!entry.is_regular_file())
       continue;
+    stop_if_cancelled();
     std::string name = entry.path().filename().string();
     auto size = static_cast<std::uint64_t>(entry.file_size());
     if (entry.path().extension() == ".sst") {
@@ -92,15 +115,25 @@ checkpoint_storage::upload_rocksdb_checkpoint(const std::string& local_dir, chec
       std::string rel = "shared/" + prefix + "-" + name;
       fs::path target = fs::path(job_dir_) / rel;
       if (!fs::exists(target)) {
-        copy_one(entry.path(), target.string() + ".tmp");
+        try {
+          copy_one(entry.path(), target.string() + ".tmp");
+          syncer_->sync_file(target.string() + ".tmp"); // the content, before its name
+        } catch (...) {
+          fs::remove(target.string() + ".tmp", ec);
+          throw;
+        }
         fs::rename(target.string() + ".tmp", target, ec);
-        if (ec)
+        if (ec) {
+          fs::remove(target.string() + ".tmp", ec);
           throw error(errc::io, "cannot rename '" + target.string() + "': " + ec.message());
+        }
+        added.push_back(target);
       }
       h.shared_files.push_back({rel, size});
     } else {
       std::string rel = "chk-" + std::to_string(id.value()) + "/" + prefix + "/" + name;
       copy_one(entry.path(), fs::path(job_dir_) / rel);
+      syncer_->sync_file((fs::path(job_dir_) / rel).string());
       h.private_files.push_back({rel, size});
     }
   }
@@ -113,7 +146,8 @@ void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
   fs::create_directories(dir, ec);
   if (ec)
     throw error(errc::io, "cannot create checkpoint directory '" + dir + "': " + ec.message());
-  write_file_atomically(dir + "/_metadata", encode_metadata(m));
+  write_file_atomically(dir + "/_metadata", encode_metadata(m), *syncer_);
+  syncer_->sync_directory(job_dir_); // names chk-<id>: without it a power cut can lose it
   retain(m);
 }
 
@@ -150,7 +184,8 @@ std::size_t checkpoint_storage::shared_references(const std::string& path) const
   return shared_.references(path);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
+void write_file_atomically(const std::string& path, const std::string& bytes,
+                           const file_syncer& syncer) {
   std::string tmp = path + ".inprogress";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
@@ -167,15 +202,12 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    io_error("cannot sync", tmp, err);
-  }
-  ::close(fd);
+  if (::close(fd) != 0)
+    io_error("cannot write", tmp, errno);
+  syncer.sync_file(tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     io_error("cannot rename to", path, errno);
-  fsync_path(fs::path(path).parent_path().string(), true);
+  syncer.sync_directory(fs::path(path).parent_path().string());
 }
 
 std::string resolve_metadata_path(const std::string& path) {

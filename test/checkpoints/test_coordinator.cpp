@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 
 #include "spate/checkpoints/checkpoint_config.hpp"
@@ -492,4 +493,27 @@ BOOST_AUTO_TEST_CASE(checkpoint_counts_are_range_checked_before_narrowing) {
   BOOST_TEST(cc.tolerable_failures == 0);
   c.set(options::checkpoint_timeout, "36501 d");
   BOOST_CHECK_THROW(checkpoint_config::from(c), error);
+}
+
+// An upload that finished after its checkpoint was given up: the late
+// acknowledgement's files (written after the abort cleaned up) go too.
+BOOST_AUTO_TEST_CASE(a_late_ack_of_an_aborted_checkpoint_removes_its_files) {
+  fixture f;
+  f.start(1);
+  f.tick();
+  f.c->on_timeout(checkpoint_id{1});
+  BOOST_TEST(f.port.aborted == std::vector<std::int64_t>{1});
+  auto chk1 = f.dir.path / "ck" / "0123456789abcdef0123456789abcdef" / "chk-1";
+  fs::create_directories(chk1 / "uid_0_late");
+  std::ofstream(chk1 / "uid_0_late" / "MANIFEST-000001") << "late";
+  f.c->acknowledge(f.ack(1, 0));
+  BOOST_TEST(!fs::exists(chk1));
+  BOOST_TEST(f.port.completed.empty());
+  // A completed, retained checkpoint is never touched by a stray ack.
+  f.tick();
+  f.c->acknowledge(f.ack(2, 0));
+  BOOST_REQUIRE(f.port.completed == std::vector<std::int64_t>{2});
+  f.c->acknowledge(f.ack(2, 0));
+  BOOST_TEST(
+      fs::exists(f.dir.path / "ck" / "0123456789abcdef0123456789abcdef" / "chk-2" / "_metadata"));
 }

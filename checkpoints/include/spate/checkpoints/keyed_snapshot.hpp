@@ -10,14 +10,17 @@
 #include <memory>
 #include <string>
 
+#include "spate/checkpoints/durability.hpp"
 #include "spate/checkpoints/metadata.hpp"
 #include "spate/state/keyed_state_backend.hpp"
 
 namespace spate::checkpoints {
 
 //! Writes every entry of every state of `b` to `file` in the canonical,
-//! relocatable format (savepoints). Returns the file size.
-std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file);
+//! relocatable format (savepoints), then syncs it and its directory (before
+//! the savepoint's _metadata names it). Returns the file size.
+std::uint64_t export_canonical(keyed_state_backend& b, const std::string& file,
+                               const file_syncer& syncer = file_syncer::system());
 
 //! A backend with options `so`, holding the entries of `snap` whose key
 //! groups `so` owns. Handle paths are relative to `base_dir` and must stay

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "spate/checkpoints/durability.hpp"
 #include "spate/checkpoints/metadata.hpp"
 #include "spate/checkpoints/shared_file_registry.hpp"
 
@@ -19,7 +22,9 @@ namespace spate::checkpoints {
 class checkpoint_storage {
 public:
   //! Storage for job `job_id` under `base_dir` (created on first write).
-  checkpoint_storage(std::string base_dir, std::string job_id);
+  //! Files and directories are made durable through `syncer`.
+  checkpoint_storage(std::string base_dir, std::string job_id,
+                     const file_syncer& syncer = file_syncer::system());
 
   //! <base>/<job-id>
   const std::string& job_dir() const { return job_dir_; }
@@ -34,13 +39,19 @@ public:
   //! maps SST names the database got from a restored snapshot to their
   //! stored paths, so they are referenced, not copied again. `prefix` must
   //! be unique per database incarnation: RocksDB reuses file numbers after a
-  //! restore. Returns the handles. Throws errc::io naming the failed file.
-  keyed_state_handle
-  upload_rocksdb_checkpoint(const std::string& local_dir, checkpoint_id id,
-                            const std::string& prefix,
-                            const std::map<std::string, std::string>& known = {});
+  //! restore. Every file it copies, and the directories that hold them up to
+  //! the base directory, are synced before it returns. Returns the handles.
+  //! `cancelled` is asked before each file: when it says yes (the checkpoint
+  //! was aborted) the upload stops with errc::unavailable. On any failure,
+  //! what this call created (its private directory, shared files it added)
+  //! is removed again. Throws errc::io naming the failed file.
+  keyed_state_handle upload_rocksdb_checkpoint(const std::string& local_dir, checkpoint_id id,
+                                               const std::string& prefix,
+                                               const std::map<std::string, std::string>& known = {},
+                                               const std::function<bool()>& cancelled = {});
 
-  //! Writes chk-<id>/_metadata atomically; the checkpoint is complete after.
+  //! Writes chk-<id>/_metadata atomically and syncs the job directory (which
+  //! names chk-<id>); the checkpoint is complete, and durable, after.
   void write_metadata(const checkpoint_metadata& m);
 
   //! Deletes chk-<id> and every shared file no retained checkpoint uses.
@@ -54,8 +65,17 @@ public:
   void retain(const checkpoint_metadata& m);
 
 private:
+  //! The copying part of upload_rocksdb_checkpoint(); `added` collects the
+  //! shared files it created.
+  keyed_state_handle copy_files(const std::string& local_dir, checkpoint_id id,
+                                const std::string& prefix,
+                                const std::map<std::string, std::string>& known,
+                                const std::function<void()>& stop_if_cancelled,
+                                std::vector<std::filesystem::path>& added);
+
   std::string base_;
   std::string job_dir_;
+  const file_syncer* syncer_;
   //! Which retained checkpoints use each shared file.
   shared_file_registry shared_;
 };
@@ -71,6 +91,7 @@ checkpoint_metadata load_metadata(const std::string& path);
 
 //! Writes `bytes` to `path` atomically (temporary name, fsync, rename, fsync
 //! of the directory). Throws errc::io naming the path.
-void write_file_atomically(const std::string& path, const std::string& bytes);
+void write_file_atomically(const std::string& path, const std::string& bytes,
+                           const file_syncer& syncer = file_syncer::system());
 
 } // namespace spate::checkpoints
