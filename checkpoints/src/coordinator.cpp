@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 
+#include "spate/core/crash_point.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 
@@ -323,6 +324,7 @@ checkpoint_metadata checkpoint_coordinator::merge(const pending_checkpoint& p) c
 void checkpoint_coordinator::complete_pending() {
   auto meta = merge(*pending_);
   std::string path;
+  crash_point("before-metadata"); // every part uploaded, the checkpoint not complete
   try {
     if (pending_->savepoint) {
       path = pending_->request.dir + "/_metadata";
@@ -338,6 +340,7 @@ void checkpoint_coordinator::complete_pending() {
     abort_pending(errc::io, std::string("cannot write _metadata: ") + e.what());
     return;
   }
+  crash_point("after-metadata"); // complete, but no sink was told to commit
   auto p = std::move(*pending_);
   pending_.reset();
   consecutive_failures_ = 0;

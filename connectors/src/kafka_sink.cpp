@@ -10,6 +10,7 @@
 #include "kafka_client.hpp"
 #include "kafka_txn.hpp"
 #include "spate/connectors/checkpointing.hpp"
+#include "spate/core/crash_point.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 
@@ -322,6 +323,7 @@ void kafka_sink_function::notify_checkpoint_complete(std::int64_t checkpoint) {
                                 " of checkpoint " + std::to_string(p->checkpoint_id) + ": " +
                                 error_text(e));
     pending_.pop_front();
+    crash_point("during-commit"); // one transaction committed, later ones may wait
   }
 }
 

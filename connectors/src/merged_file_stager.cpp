@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "spate/core/crash_point.hpp"
 #include "spate/connectors/file_sink_staging.hpp"
 #include "spate/core/error.hpp"
 
@@ -224,6 +225,7 @@ void merged_file_stager::commit_up_to(std::int64_t checkpoint) {
     const pending_file& p = pending_.front();
     std::string file = pending_name(p.checkpoint);
     append_to_output(file, p.size);
+    crash_point("during-commit"); // appended, the pending file not yet removed
     remove_file(file);
     pending_.erase(pending_.begin());
     committed = true;

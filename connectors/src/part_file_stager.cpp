@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "spate/core/crash_point.hpp"
 #include "spate/connectors/file_sink_staging.hpp"
 #include "spate/core/error.hpp"
 
@@ -233,6 +234,7 @@ void part_file_stager::commit_up_to(std::int64_t checkpoint) {
     rename_file(pending_name(subtask_, p.seq), visible_name(subtask_, p.seq));
     pending_.erase(pending_.begin());
     renamed = true;
+    crash_point("during-commit"); // a file visible, the directory not synced, more may wait
   }
   if (renamed)
     sync_directory(dir_);

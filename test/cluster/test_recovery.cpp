@@ -70,6 +70,30 @@ std::vector<std::string> wordcount_args(const std::string& input, const std::str
           output};
 }
 
+//! Writes `lines` lines of six words from a small vocabulary (the same text
+//! every run) to `path`; returns the count of each word and sets `words`.
+std::map<std::string, std::int64_t> write_words(const fs::path& path, int lines,
+                                                std::size_t& words) {
+  const char* vocabulary[] = {"alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"};
+  std::map<std::string, std::int64_t> expected;
+  std::ofstream f(path);
+  std::uint64_t x = 88172645463325252ull; // xorshift
+  words = 0;
+  for (int line = 0; line < lines; ++line) {
+    for (int w = 0; w < 6; ++w) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      const char* word = vocabulary[x % 7];
+      f << (w ? " " : "") << word;
+      ++expected[word];
+      ++words;
+    }
+    f << '\n';
+  }
+  return expected;
+}
+
 } // namespace
 
 // The process is killed with SIGKILL mid-run; running the job again from its
@@ -171,25 +195,8 @@ BOOST_AUTO_TEST_CASE(savepoint_on_exit_then_restore_at_another_parallelism) {
 BOOST_AUTO_TEST_CASE(one_file_at_parallelism_4_checkpoints_and_stops_with_a_savepoint) {
   temp_dir dir;
   auto input = dir.path / "words.txt";
-  std::map<std::string, std::int64_t> expected;
   std::size_t words = 0;
-  {
-    const char* vocabulary[] = {"alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"};
-    std::ofstream f(input);
-    std::uint64_t x = 88172645463325252ull; // xorshift: the same text every run
-    for (int line = 0; line < 600000; ++line) {
-      for (int w = 0; w < 6; ++w) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        const char* word = vocabulary[x % 7];
-        f << (w ? " " : "") << word;
-        ++expected[word];
-        ++words;
-      }
-      f << '\n';
-    }
-  }
+  auto expected = write_words(input, 600000, words);
   auto out = dir.path / "out";
   auto checkpoints = dir.path / "checkpoints";
   std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=100 ms", "-D",
@@ -234,4 +241,42 @@ BOOST_AUTO_TEST_CASE(bad_restore_paths_exit_2_naming_them) {
                  "--from-savepoint", (dir.path / "sp").string()});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("sp/_metadata") != std::string::npos, r.err);
+}
+
+// Named crash points: the process kills itself (SIGKILL) at a step of a
+// checkpoint or of a commit; resumed from its checkpoint directory, the
+// output is exactly one pass: nothing lost, nothing twice.
+BOOST_AUTO_TEST_CASE(a_crash_at_each_named_point_loses_and_repeats_nothing) {
+  for (const char* point : {"before-metadata", "after-metadata", "during-commit"}) {
+    BOOST_TEST_CONTEXT("crash point " << point) {
+      temp_dir dir;
+      auto input = dir.path / "words.txt";
+      std::size_t words = 0;
+      auto expected = write_words(input, 200000, words);
+      auto out = dir.path / "out";
+      auto checkpoints = dir.path / "checkpoints";
+      std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=50 ms", "-D",
+                                       "state.checkpoints.dir=" + checkpoints.string()};
+      auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
+      args.insert(args.end(), conf.begin(), conf.end());
+      args.insert(args.begin(), {"/usr/bin/env", std::string("SPATE_CRASH_POINT=") + point + ":3"});
+      auto crashed = child_process(args).finish();
+      BOOST_TEST(crashed.exit_code == 128 + SIGKILL, crashed.err);
+      BOOST_TEST(crashed.err.find(std::string("crash point '") + point + "' reached") !=
+                 std::string::npos);
+      fs::path job_dir;
+      for (auto& job : fs::directory_iterator(checkpoints))
+        job_dir = job.path();
+      BOOST_REQUIRE(!job_dir.empty());
+      auto resumed = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
+      resumed.insert(resumed.end(), conf.begin(), conf.end());
+      resumed.insert(resumed.end(), {"--from-savepoint", job_dir.string()});
+      auto r = child_process(resumed).finish();
+      BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      std::size_t lines = 0;
+      auto got = final_counts(out, lines);
+      BOOST_TEST(lines == words);
+      BOOST_TEST(got == expected);
+    }
+  }
 }
