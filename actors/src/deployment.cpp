@@ -172,10 +172,24 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
                                    std::to_string(chain) + "/" + std::to_string(subtask) +
                                    " that job " + rt.job_id + " does not have");
   };
+  // Only the TaskManager a task was placed on speaks for it (in the current
+  // attempt; older attempts' frames are dropped anyway).
+  auto check_sender = [&](const char* what, std::int32_t chain, subtask_index subtask) {
+    std::lock_guard<std::mutex> lock(rt.mu);
+    const auto& placed = rt.assignment.taskmanager;
+    const auto& runs_on = placed.at(chain).at(subtask.value());
+    if (runs_on != taskmanager)
+      throw error(errc::codec, "TaskManager '" + taskmanager + "' sent " + what + " for task " +
+                                   std::to_string(chain) + "/" + std::to_string(subtask.value()) +
+                                   " of job " + rt.job_id + ", which runs on '" + runs_on +
+                                   "': refused");
+  };
   switch (f.type) {
     case frame_type::task_finished: {
       auto m = transport::decode_payload<wire_task_finished>(f);
       check_task(m.chain, m.subtask);
+      if (current(m.attempt))
+        check_sender("the end of a task", m.chain, m.subtask);
       if (current(m.attempt))
         caf::anon_send(rt.master, task_done_msg{m.chain, m.subtask, m.failed, m.cause, m.fatal});
       return;
@@ -183,6 +197,8 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     case frame_type::task_exited: {
       auto m = transport::decode_payload<wire_task_exited>(f);
       check_task(m.chain, m.subtask);
+      if (current(m.attempt))
+        check_sender("the exit of a task", m.chain, m.subtask);
       caf::actor proxy;
       {
         std::lock_guard<std::mutex> lock(rt.mu);
@@ -196,6 +212,8 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
     case frame_type::acknowledge_checkpoint: {
       auto m = transport::decode_payload<wire_ack>(f);
       check_task(m.chain, m.subtask);
+      if (current(m.attempt))
+        check_sender("a checkpoint acknowledgement", m.chain, m.subtask);
       auto snap = std::make_shared<subtask_snapshot>();
       snap->chain = m.chain;
       snap->subtask = m.subtask;

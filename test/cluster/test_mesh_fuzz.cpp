@@ -210,3 +210,45 @@ BOOST_AUTO_TEST_CASE(channel_frames_from_the_wrong_process_or_out_of_line_are_re
   BOOST_TEST(c.taskmanager(1).alive());
   BOOST_TEST(c.jobmanager().alive());
 }
+
+// A registered TaskManager that speaks for a task another one runs (an
+// acknowledgement, an end, an exit): the JobManager refuses the frame, names
+// both, and the job runs on.
+BOOST_AUTO_TEST_CASE(frames_for_a_task_another_taskmanager_runs_are_refused) {
+  test_cluster c({"restart-strategy.type=none", "execution.checkpointing.interval=100 ms"});
+  c.start(2);
+  auto id =
+      c.submit({"wordcount", "-p", "2", "--input", "generator:rate=5000", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  auto owner = task_place(c, id, 1).first; // runs subtask 0 of task 1
+  std::string forger;
+  auto tms = c.get("/taskmanagers").body; // kept: the loop reads into it
+  for (auto& tm : tms["taskmanagers"])
+    if (tm["id"].get<std::string>() != owner)
+      forger = tm["id"].get<std::string>();
+  BOOST_REQUIRE_MESSAGE(!forger.empty(), "owner " << owner << ", " << tms.dump());
+  const std::string jm = "tcp://127.0.0.1:" + std::to_string(c.rpc_port());
+  // wire_ack: job, attempt, chain, subtask, checkpoint, operators, sync, async,
+  // alignment, bytes, finished.
+  std::string ack;
+  spate::encode(std::make_tuple(id, std::int32_t{1}, std::int32_t{1}, std::int32_t{0},
+                                std::int64_t{1}, std::vector<int>{}, std::int64_t{0},
+                                std::int64_t{0}, std::int64_t{0}, std::uint64_t{0}, false),
+                ack);
+  send_as(forger, jm, encode_frame(frame_type::acknowledge_checkpoint, ack));
+  // wire_task_finished: job, attempt, chain, subtask, failed, cause, fatal.
+  std::string finished;
+  spate::encode(std::make_tuple(id, std::int32_t{1}, std::int32_t{1}, std::int32_t{0}, true,
+                                std::string("forged failure"), true),
+                finished);
+  send_as(forger, jm, encode_frame(frame_type::task_finished, finished));
+  BOOST_REQUIRE(await([&] {
+    auto log = c.jobmanager().log();
+    return log.find("sent a checkpoint acknowledgement for task 1/0") != std::string::npos &&
+           log.find("sent the end of a task for task 1/0") != std::string::npos;
+  }));
+  BOOST_TEST(c.jobmanager().log().find("which runs on '" + owner + "'") != std::string::npos);
+  BOOST_TEST(c.job_state(id) == "RUNNING");
+  BOOST_TEST(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+}
