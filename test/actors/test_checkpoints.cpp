@@ -277,11 +277,10 @@ namespace {
 //! Subtask 0 emits {0, seq} for seq < count, `per_poll` at a time with a
 //! pause between polls, then ends; every other subtask has nothing to read
 //! and ends at once (a file source with one file and parallelism 3).
-struct one_reader_source final : source_function<rec> {
+struct one_reader_source final : positioned_source<rec> {
   std::int64_t count;
   std::size_t per_poll;
   int subtask = 0;
-  std::int64_t next = 0;
   one_reader_source(std::int64_t n, std::size_t per) : count(n), per_poll(per) {}
   void open(runtime_context& rc) override { subtask = rc.subtask; }
   source_status poll(collector<rec>& out, std::size_t) override {
@@ -290,15 +289,6 @@ struct one_reader_source final : source_function<rec> {
     for (std::size_t i = 0; i < per_poll && next < count; ++i)
       out.collect({0, next++});
     return source_status::wait_for(1ms);
-  }
-  void snapshot_state(std::int64_t, operator_state_writer& w) override {
-    std::string b;
-    encode(next, b);
-    w.put("next", b);
-  }
-  void initialize_state(const operator_state_reader& r) override {
-    if (auto p = r.own("next"))
-      next = decode<std::int64_t>(*p);
   }
 };
 

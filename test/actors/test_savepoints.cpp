@@ -263,10 +263,9 @@ struct window_results {
 
 //! Emits {i, i} for i from its position up to `limit`, 40 per poll; then
 //! idles (a first run, stopped with a savepoint) or ends. Parallelism 1.
-struct counting_source final : source_function<rec> {
+struct counting_source final : positioned_source<rec> {
   std::int64_t limit;
   bool end_at_limit;
-  std::int64_t next = 0;
   counting_source(std::int64_t l, bool e) : limit(l), end_at_limit(e) {}
   source_status poll(collector<rec>& out, std::size_t) override {
     if (next >= limit)
@@ -274,15 +273,6 @@ struct counting_source final : source_function<rec> {
     for (int n = 0; n < 40 && next < limit; ++n, ++next)
       out.collect({next, next});
     return source_status::wait_for(1ms);
-  }
-  void snapshot_state(std::int64_t, operator_state_writer& w) override {
-    std::string b;
-    encode(next, b);
-    w.put("next", b);
-  }
-  void initialize_state(const operator_state_reader& r) override {
-    if (auto p = r.own("next"))
-      next = decode<std::int64_t>(*p);
   }
 };
 

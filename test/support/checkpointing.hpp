@@ -75,6 +75,22 @@ paced(std::int64_t origin, std::int64_t count, std::size_t per_poll,
       true};
 }
 
+//! A source whose position is `next`, kept as operator state "next" (one
+//! entry per subtask; a restore at the same parallelism resumes there).
+template <class T>
+struct positioned_source : source_function<T> {
+  std::int64_t next = 0;
+  void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    std::string b;
+    encode(next, b);
+    w.put("next", b);
+  }
+  void initialize_state(const operator_state_reader& r) override {
+    if (auto p = r.own("next"))
+      next = decode<std::int64_t>(*p);
+  }
+};
+
 //! What a two-phase-commit sink made visible, shared by its instances.
 template <class T>
 struct committed_store {
