@@ -82,8 +82,9 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanager_is_replaced_and_nothing_is_lost) {
   }));
   c.start_taskmanager();
   BOOST_REQUIRE(c.await_taskmanagers(2));
-  BOOST_REQUIRE_MESSAGE(c.await_state(id, "FINISHED", std::chrono::seconds(60)),
-                        c.job_state(id) + "\n" + c.jobmanager().log());
+  bool finished = c.await_state(id, "FINISHED", std::chrono::seconds(60));
+  BOOST_REQUIRE_MESSAGE(finished,
+                        c.job_state(id) + "\n" + c.taskmanager(0).log() + c.jobmanager().log());
   expect_same(committed_lines(out),
               local_output("wordcount", 2, "generator:seed=5,count=400000", c.dir() + "/local"));
 }
@@ -227,13 +228,14 @@ BOOST_AUTO_TEST_CASE(taskmanagers_cancel_their_tasks_when_the_jobmanager_dies_an
   BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 1; }));
   c.jobmanager().signal(SIGKILL);
   // After heartbeat.timeout each TaskManager gives up on the JobManager.
-  for (std::size_t t = 0; t < 2; ++t)
-    BOOST_REQUIRE_MESSAGE(await([&] {
-                            auto log = c.taskmanager(t).log();
-                            return log.find("is unreachable") != std::string::npos &&
-                                   log.find("cancelled 4 task(s)") != std::string::npos;
-                          }),
-                          c.taskmanager(t).log());
+  for (std::size_t t = 0; t < 2; ++t) {
+    bool gave_up = await([&] {
+      auto log = c.taskmanager(t).log();
+      return log.find("is unreachable") != std::string::npos &&
+             log.find("cancelled 4 task(s)") != std::string::npos;
+    });
+    BOOST_REQUIRE_MESSAGE(gave_up, c.taskmanager(t).log());
+  }
   BOOST_TEST(c.taskmanager(0).alive());
   BOOST_TEST(c.taskmanager(1).alive());
   // The retained checkpoint outlives the JobManager.
@@ -258,8 +260,9 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanagers_tasks_restart_on_the_slots_that_remai
   BOOST_REQUIRE(c.await_state(id, "RUNNING"));
   BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 2; }));
   c.taskmanager(0).signal(SIGKILL);
-  BOOST_REQUIRE_MESSAGE(c.await_state(id, "FINISHED", std::chrono::seconds(60)),
-                        c.job_state(id) + "\n" + c.jobmanager().log());
+  bool finished = c.await_state(id, "FINISHED", std::chrono::seconds(60));
+  BOOST_REQUIRE_MESSAGE(finished,
+                        c.job_state(id) + "\n" + c.taskmanager(0).log() + c.jobmanager().log());
   auto job = c.get("/jobs/" + id).body;
   // Every subtask ran on the TaskManager that is left.
   for (auto& v : job["vertices"]) {

@@ -202,7 +202,8 @@ BOOST_AUTO_TEST_CASE(channel_frames_from_the_wrong_process_or_out_of_line_are_re
     BOOST_REQUIRE(c.await_state(job, "RUNNING"));
     auto sender = task_place(c, job, 0).first; // runs subtask 0 of the first task
     send_as(sender, task_place(c, job, 1).second, channel_frame(type, job, 1, channel, seq));
-    BOOST_REQUIRE_MESSAGE(c.await_state(job, "FAILED"), c.job_state(job));
+    bool failed = c.await_state(job, "FAILED");
+    BOOST_REQUIRE_MESSAGE(failed, c.job_state(job));
     auto cause = c.get("/jobs/" + job + "/exceptions").body["root-exception"].get<std::string>();
     BOOST_TEST(cause.find(expect) != std::string::npos, cause);
   }

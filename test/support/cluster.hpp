@@ -224,14 +224,14 @@ public:
 
   //! Runs `spate ARGS... <cluster options>` to completion.
   process_result spate(std::vector<std::string> args) {
-    for (auto& o : options_)
-      args.push_back(o);
+    // Before a "--": what follows it are the job's own arguments.
+    auto at = std::find(args.begin(), args.end(), std::string("--"));
+    args.insert(at, options_.begin(), options_.end());
     return run_spate(std::move(args));
   }
   //! `spate run ... -d`; returns the job id (empty on failure).
   std::string submit(std::vector<std::string> args) {
-    args.insert(args.begin(), "run");
-    args.push_back("-d");
+    args.insert(args.begin(), {"run", "-d"});
     auto r = spate(args);
     auto at = r.out.find("JobID ");
     if (r.exit_code != 0 || at == std::string::npos)
