@@ -22,7 +22,7 @@ namespace detail {
 
 void task_host_impl::command(const frame& f) {
   auto m = transport::decode_payload<wire_task_command>(f);
-  caf::actor task;
+  caf::actor task, host;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = jobs.find(m.job_id);
@@ -30,6 +30,7 @@ void task_host_impl::command(const frame& f) {
       auto t = it->second.tasks.find({m.chain, m.subtask.value()});
       if (t != it->second.tasks.end())
         task = t->second;
+      host = it->second.host;
     }
   }
   auto kind = static_cast<task_command_kind>(m.kind);
@@ -46,7 +47,8 @@ void task_host_impl::command(const frame& f) {
       caf::anon_send(task, start_atom::value);
       break;
     case task_command_kind::cancel:
-      caf::anon_send(task, cancel_atom::value);
+      // Through the host actor: it watches that the task really stops.
+      caf::anon_send(host, cancel_atom::value, task);
       break;
     case task_command_kind::complete:
       caf::anon_send(task, complete_atom::value, m.checkpoint);
@@ -184,6 +186,7 @@ task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std
                                        std::move(jobmanager_id),
                                        std::move(state_dir),
                                        std::move(build),
+                                       std::chrono::milliseconds(180000),
                                        {},
                                        {},
                                        {}}) {}
@@ -233,7 +236,7 @@ void task_host::cancel_all(const std::string& reason) {
       caf::anon_send(job.host, detail::fail_atom::value,
                      "TaskManager '" + impl_->self_id + "' cancelled the task: " + reason);
     for (auto& [k, t] : job.tasks) {
-      caf::anon_send(t, detail::cancel_atom::value);
+      caf::anon_send(job.host, detail::cancel_atom::value, t);
       ++n;
     }
   }
@@ -275,6 +278,11 @@ void task_host::forget_idle_jobs() {
       ++it;
     }
   }
+}
+
+void task_host::set_cancellation_timeout(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->cancellation_timeout = timeout;
 }
 
 int task_host::running_tasks() const {

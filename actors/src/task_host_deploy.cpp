@@ -99,7 +99,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
           for (int i = 0; i < n; ++i)
             v[base + i] = e;
         }
-      auto host = spawn_host_actor(sys, job.rt, sink, jm, job.live);
+      auto host = spawn_host_actor(sys, job.rt, sink, jm, job.live, cancellation_timeout);
       job.host = host;
       job.rt->master = host;
       job.rt->coordinator = host;

@@ -29,9 +29,13 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 //! JobManager `jm` through `sink`. (attempt_atom, n) sets the attempt its
 //! reports carry; (watch_atom, task, chain, subtask, attempt) watches a task;
 //! (release_atom) ends it once no task is left. `live` counts running tasks.
+//! A task that does not stop within `cancellation_timeout` of its cancel
+//! (the job's task.cancellation.timeout overrides it; 0: never) makes the
+//! process exit.
 caf::actor spawn_host_actor(caf::actor_system& sys, std::shared_ptr<job_runtime> rt,
                             transport::frame_sink& sink, std::string jm,
-                            std::shared_ptr<std::atomic<int>> live);
+                            std::shared_ptr<std::atomic<int>> live,
+                            std::chrono::milliseconds cancellation_timeout);
 
 using key4 = std::array<std::int32_t, 4>;
 
@@ -58,6 +62,8 @@ struct task_host_impl {
   std::string jm;
   std::string state_dir;
   task_host::graph_builder build;
+  //! This TaskManager's task.cancellation.timeout (a job's own overrides it).
+  std::chrono::milliseconds cancellation_timeout{180000};
   mutable std::mutex mu;
   std::map<std::string, hosted_job> jobs;
   //! Jobs that ended here: late frames for them are dropped.

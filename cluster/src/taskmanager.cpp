@@ -93,6 +93,8 @@ public:
                                       build_job(registry_, request, env);
                                       return std::move(env.graph());
                                     });
+    host_->set_cancellation_timeout(
+        cfg.get_duration("task.cancellation.timeout", std::chrono::milliseconds(180000)));
     ready_.store(true, std::memory_order_release);
     ep_->connect(jobmanager_id, jm_address_);
   }

@@ -277,3 +277,29 @@ BOOST_AUTO_TEST_CASE(a_killed_taskmanagers_tasks_restart_on_the_slots_that_remai
   expect_same(committed_lines(out),
               local_output("wordcount", 1, "generator:seed=6,count=200000", c.dir() + "/local"));
 }
+
+// Flink's task.cancellation.timeout: a task stuck in user code never sees its
+// cancel; the TaskManager exits once the timeout passed, the JobManager sees
+// it lost, and the job ends instead of hanging in CANCELLING.
+BOOST_AUTO_TEST_CASE(a_task_that_does_not_stop_when_cancelled_ends_its_taskmanager) {
+  test_cluster c({"task.cancellation.timeout=1 s", "restart-strategy.type=none"});
+  c.start(1);
+  auto lib = bin_dir() + "/../lib/libspate_test_stuck_jobs.so";
+  BOOST_REQUIRE(std::filesystem::exists(lib));
+  auto marker = c.dir() + "/stuck";
+  std::ofstream(marker) << "blocks the map while it exists";
+  auto id = c.submit({lib + ":stuck", "-p", "1", "--output", "discard", "--", marker});
+  BOOST_REQUIRE(!id.empty());
+  // The map holds a record and blocks in user code.
+  BOOST_REQUIRE(await([&] { return std::filesystem::exists(marker + ".entered"); }));
+  BOOST_TEST(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+  bool ended = await([&] { return !c.taskmanager(0).alive(); }, std::chrono::seconds(15));
+  BOOST_REQUIRE_MESSAGE(ended, c.job_state(id) + "\n" + c.taskmanager(0).log());
+  BOOST_TEST(c.taskmanager(0).stop() == 70);
+  BOOST_TEST(c.taskmanager(0).log().find(
+                 "did not stop within task.cancellation.timeout (1000 ms)") != std::string::npos);
+  bool canceled = c.await_state(id, "CANCELED");
+  BOOST_TEST(canceled, c.job_state(id) + "\n" + c.jobmanager().log());
+  BOOST_TEST(c.jobmanager().alive());
+  std::filesystem::remove(marker);
+}

@@ -4,6 +4,7 @@
 // that cross processes. Both ends speak the frames of spate/transport.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -80,6 +81,10 @@ public:
   void report_metrics();
   //! Subtasks running here now.
   int running_tasks() const;
+  //! Flink's task.cancellation.timeout for jobs that do not set their own: a
+  //! cancelled task still running after it makes this process exit, since
+  //! only that frees a thread stuck in user code (0: wait for ever).
+  void set_cancellation_timeout(std::chrono::milliseconds timeout);
 
 private:
   std::unique_ptr<detail::task_host_impl> impl_;
