@@ -9,11 +9,13 @@
 
 #include <zmq.hpp>
 
+#include "spate/transport/endpoint.hpp"
 #include "spate/transport/frame.hpp"
 #include "support/cluster.hpp"
 #include "support/seed.hpp"
 
 using namespace spate::test;
+using spate::transport::encode_envelope;
 using spate::transport::encode_frame;
 using spate::transport::frame_type;
 
@@ -62,6 +64,7 @@ void fuzz(zmq::context_t& ctx, const std::string& address, std::mt19937_64& rng,
   s.set(zmq::sockopt::linger, 2000);
   s.set(zmq::sockopt::routing_id, "fuzzer");
   s.connect(address);
+  std::uint64_t session = 1 + rng() % 1000, seq = 0;
   for (int i = 0; i < rounds; ++i) {
     std::string msg;
     switch (i % 4) {
@@ -80,11 +83,19 @@ void fuzz(zmq::context_t& ctx, const std::string& address, std::mt19937_64& rng,
         msg = encode_frame(static_cast<frame_type>(1 + rng() % 16), random_payload(rng));
     }
     zmq::message_t m(msg.data(), msg.size());
-    if (i % 50 == 49) { // a multi-part message now and then
+    if (i % 50 == 49) { // without an envelope now and then
+      s.send(m, zmq::send_flags::none);
+    } else if (i % 50 == 48) { // a part too many
+      auto head = encode_envelope(session, ++seq);
+      s.send(zmq::buffer(head), zmq::send_flags::sndmore);
       zmq::message_t extra(msg.data(), msg.size());
       s.send(m, zmq::send_flags::sndmore);
       s.send(extra, zmq::send_flags::none);
     } else {
+      // Numbers that skip, repeat or start over, now and then.
+      seq = rng() % 10 == 0 ? rng() % (seq + 2) : seq + 1;
+      auto head = encode_envelope(session, seq);
+      s.send(zmq::buffer(head), zmq::send_flags::sndmore);
       s.send(m, zmq::send_flags::none);
     }
   }
@@ -160,6 +171,8 @@ void send_as(const std::string& id, const std::string& address, const std::strin
   s.set(zmq::sockopt::linger, 2000);
   s.set(zmq::sockopt::routing_id, id);
   s.connect(address);
+  auto head = encode_envelope(std::random_device{}() | 1u, 1);
+  s.send(zmq::buffer(head), zmq::send_flags::sndmore);
   zmq::message_t m(bytes.data(), bytes.size());
   s.send(m, zmq::send_flags::none);
 }

@@ -1,6 +1,8 @@
 #include "spate/transport/endpoint.hpp"
 
 #include <map>
+#include <random>
+#include <set>
 #include <vector>
 
 #include <zmq.hpp>
@@ -25,17 +27,57 @@ struct endpoint::impl {
   std::deque<command> queue;
   bool stopped = false;
   // Owned by the I/O thread.
-  std::map<std::string, std::unique_ptr<zmq::socket_t>> peers;
+  struct link {
+    std::unique_ptr<zmq::socket_t> socket;
+    std::uint64_t session = 0;
+    std::uint64_t next_seq = 1;
+  };
+  std::map<std::string, link> peers;
   std::map<std::string, std::string> addresses;
-  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0};
+  //! What arrived from each peer: its current session and the last number.
+  struct arrivals {
+    std::uint64_t session = 0;
+    std::uint64_t last = 0;
+    //! Sessions it used before: late frames of those are stale.
+    std::set<std::uint64_t> retired;
+  };
+  std::map<std::string, arrivals> from;
+  std::mt19937_64 sessions{std::random_device{}()};
+  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
+      gaps{0};
 };
+
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get_u64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+} // namespace
+
+std::string encode_envelope(std::uint64_t session, std::uint64_t seq) {
+  std::string out;
+  out.reserve(envelope_size);
+  put_u64(out, session);
+  put_u64(out, seq);
+  return out;
+}
 
 namespace {
 std::atomic<std::uint64_t> endpoint_counter{0};
 }
 
-endpoint::endpoint(std::string id, const std::string& bind, handler on_frame)
-    : id_(std::move(id)), on_frame_(std::move(on_frame)), impl_(std::make_unique<impl>()) {
+endpoint::endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap)
+    : id_(std::move(id)), on_frame_(std::move(on_frame)), on_gap_(std::move(on_gap)),
+      impl_(std::make_unique<impl>()) {
   auto& im = *impl_;
   try {
     im.router.set(zmq::sockopt::linger, 0);
@@ -88,8 +130,8 @@ void endpoint::disconnect(const std::string& peer) {
 
 endpoint_stats endpoint::stats() const {
   auto& im = *impl_;
-  return {im.frames_in.load(), im.frames_out.load(), im.bytes_in.load(), im.bytes_out.load(),
-          im.rejected.load()};
+  return {im.frames_in.load(), im.frames_out.load(), im.bytes_in.load(),
+          im.bytes_out.load(), im.rejected.load(),   im.gaps.load()};
 }
 
 void endpoint::stop() {
@@ -105,6 +147,60 @@ void endpoint::stop() {
     }
   }
   thread_.join();
+}
+
+bool endpoint::admit(const std::string& from, std::uint64_t session, std::uint64_t seq) {
+  auto& im = *impl_;
+  auto report = [&](const std::string& what) {
+    ++im.gaps;
+    spate::log().warn("endpoint {}: {}", id_, what);
+    if (on_gap_) {
+      try {
+        on_gap_(from, what);
+      } catch (const std::exception& e) {
+        spate::log().error("endpoint {}: the gap handler failed: {}", id_, e.what());
+      }
+    }
+  };
+  if (session == 0 || seq == 0) {
+    ++im.rejected;
+    spate::log().warn("endpoint {}: rejected a frame from '{}' with session {} number {}", id_,
+                      from, session, seq);
+    return false;
+  }
+  auto it = im.from.find(from);
+  if (it == im.from.end()) {
+    // The first this process hears of the peer: what it sent before went to
+    // an earlier process at this address, or nowhere.
+    im.from[from] = {session, seq, {}};
+    return true;
+  }
+  auto& a = it->second;
+  if (session != a.session) {
+    if (a.retired.count(session)) {
+      ++im.rejected;
+      spate::log().debug("endpoint {}: dropped a late frame of an old session of '{}'", id_, from);
+      return false;
+    }
+    // The peer opened a new socket (it restarted, or reconnected on purpose).
+    a.retired.insert(a.session);
+    a.session = session;
+    a.last = 0;
+  }
+  if (seq <= a.last) {
+    ++im.rejected;
+    spate::log().warn("endpoint {}: dropped frame {} from '{}' again (after {})", id_, seq, from,
+                      a.last);
+    return false;
+  }
+  if (seq != a.last + 1)
+    report(seq - a.last - 1 == 1
+               ? "frame " + std::to_string(a.last + 1) + " from '" + from +
+                     "' was lost (its connection dropped)"
+               : "frames " + std::to_string(a.last + 1) + " to " + std::to_string(seq - 1) +
+                     " from '" + from + "' were lost (their connection dropped)");
+  a.last = seq;
+  return true;
 }
 
 void endpoint::run() {
@@ -129,26 +225,30 @@ void endpoint::run() {
         if (!got)
           break;
         std::string from = identity.to_string();
-        bool extra = false;
-        if (!im.router.get(zmq::sockopt::rcvmore)) {
-          body = std::move(identity); // cannot happen on a ROUTER; be safe
-          from = "(unknown)";
-        } else {
+        // [envelope][frame], nothing more, nothing less.
+        zmq::message_t envelope;
+        int parts = 1;
+        while (im.router.get(zmq::sockopt::rcvmore)) {
           // ZeroMQ delivers a message's parts together: once the first is
           // here, these blocking reads of the rest return at once.
-          (void)im.router.recv(body, zmq::recv_flags::none);
-          while (im.router.get(zmq::sockopt::rcvmore)) {
-            zmq::message_t rest;
-            (void)im.router.recv(rest, zmq::recv_flags::none);
-            extra = true;
-          }
+          zmq::message_t part;
+          (void)im.router.recv(part, zmq::recv_flags::none);
+          if (++parts == 2)
+            envelope = std::move(part);
+          else if (parts == 3)
+            body = std::move(part);
         }
-        im.bytes_in += body.size();
-        if (extra) {
+        im.bytes_in += envelope.size() + body.size();
+        if (parts != 3 || envelope.size() != envelope_size) {
           ++im.rejected;
-          spate::log().warn("endpoint {}: rejected a multi-part message from '{}'", id_, from);
+          spate::log().warn("endpoint {}: rejected a message from '{}': {} part(s), an envelope "
+                            "of {} bytes (a frame is 2 parts, the first of {} bytes)",
+                            id_, from, parts - 1, envelope.size(), envelope_size);
           continue;
         }
+        auto* head = static_cast<const unsigned char*>(envelope.data());
+        if (!admit(from, get_u64(head), get_u64(head + 8)))
+          continue;
         frame f;
         try {
           f = decode_frame(std::string_view(static_cast<const char*>(body.data()), body.size()),
@@ -193,6 +293,11 @@ void endpoint::run() {
                 break;
               a = c.data;
               auto s = std::make_unique<zmq::socket_t>(im.ctx, zmq::socket_type::dealer);
+              // A new socket starts a new session: the peer expects frame 1.
+              std::uint64_t session;
+              do
+                session = im.sessions();
+              while (session == 0);
               s->set(zmq::sockopt::linger, 0);
               s->set(zmq::sockopt::sndhwm, 0);
               s->set(zmq::sockopt::routing_id, id_);
@@ -205,7 +310,7 @@ void endpoint::run() {
                                   c.data, e.what());
                 break;
               }
-              im.peers[c.peer] = std::move(s);
+              im.peers[c.peer] = {std::move(s), session, 1};
               break;
             }
             case command::disconnect_peer:
@@ -219,13 +324,21 @@ void endpoint::run() {
                                    c.peer);
                 break;
               }
+              auto& link = it->second;
               std::size_t n = c.data.size();
               // The frame's bytes go to ZeroMQ without a copy; it frees them.
               auto* owned = new std::string(std::move(c.data));
               zmq::message_t msg(
                   owned->data(), n,
                   [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
-              if (it->second->send(msg, zmq::send_flags::dontwait)) {
+              auto head = encode_envelope(link.session, link.next_seq);
+              zmq::message_t envelope(head.data(), head.size());
+              // Unbounded queues (sndhwm 0): a send never refuses, so the
+              // frame goes with the envelope or neither goes.
+              if (link.socket->send(envelope,
+                                    zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+                  link.socket->send(msg, zmq::send_flags::dontwait)) {
+                ++link.next_seq;
                 ++im.frames_out;
                 im.bytes_out += n;
               }

@@ -7,6 +7,14 @@
 // they queue work and wake the thread through an inproc socket. Received
 // frames are checked (version, type, length, CRC) on the I/O thread; a bad
 // one is logged with the peer's id and dropped, and the process goes on.
+//
+// Every frame travels as two ZeroMQ parts: an envelope naming the sending
+// socket's session and the frame's number in it, then the frame. Numbers run
+// 1, 2, 3... per session (one DEALER socket, so per peer). ZeroMQ reconnects a
+// dropped TCP connection on its own, but what was in flight on the old one is
+// gone: the receiver sees the numbers jump and calls the gap handler, so the
+// owner can stop trusting what it believes about that peer (a lost cancel,
+// acknowledgement or deploy would otherwise leave a job waiting for ever).
 #pragma once
 
 #include <atomic>
@@ -40,17 +48,28 @@ struct endpoint_stats {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t rejected = 0;
+  //! Times frames from a peer were found missing.
+  std::uint64_t gaps = 0;
 };
+
+//! The first part of every message on the wire: the sender's session (one
+//! per DEALER socket, random) and the number of the frame in it (from 1).
+constexpr std::size_t envelope_size = 16;
+std::string encode_envelope(std::uint64_t session, std::uint64_t seq);
 
 class endpoint final : public frame_sink {
 public:
   //! Called on the I/O thread with the sender's id and a checked frame.
   using handler = std::function<void(const std::string& from, frame&& f)>;
+  //! Called on the I/O thread, before the frame that shows it, when frames
+  //! from `from` were lost: `what` says which ones.
+  using gap_handler = std::function<void(const std::string& from, const std::string& what)>;
 
   //! Binds a ROUTER at `bind` ("tcp://127.0.0.1:0" picks a free port) as
   //! process `id`. Throws spate::error(errc::io) naming the address when the
-  //! bind fails (port in use, bad address).
-  endpoint(std::string id, const std::string& bind, handler on_frame);
+  //! bind fails (port in use, bad address). Without `on_gap`, lost frames
+  //! are only logged.
+  endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap = {});
   ~endpoint() override;
   endpoint(const endpoint&) = delete;
   endpoint& operator=(const endpoint&) = delete;
@@ -74,10 +93,13 @@ private:
   struct impl;
   void run();
   void enqueue(command c);
+  //! Checks a frame's place in its sender's session; false: drop it.
+  bool admit(const std::string& from, std::uint64_t session, std::uint64_t seq);
 
   std::string id_;
   std::string address_;
   handler on_frame_;
+  gap_handler on_gap_;
   std::unique_ptr<impl> impl_;
   std::thread thread_;
 };
