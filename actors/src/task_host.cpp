@@ -228,20 +228,60 @@ bool task_host::on_frame(const std::string& from, frame& f) {
   }
 }
 
+namespace {
+
+//! Cancels a job's tasks here; the host reports their ends as failures.
+int fail_job(detail::hosted_job& job, const std::string& self_id, const std::string& reason) {
+  if (job.host && !job.tasks.empty())
+    caf::anon_send(job.host, detail::fail_atom::value,
+                   "TaskManager '" + self_id + "' cancelled the task: " + reason);
+  for (auto& [k, t] : job.tasks)
+    caf::anon_send(job.host, detail::cancel_atom::value, t);
+  return static_cast<int>(job.tasks.size());
+}
+
+bool uses(const detail::hosted_job& job, const std::string& peer) {
+  for (auto& chain : job.placement)
+    for (auto& tm : chain)
+      if (tm == peer)
+        return true;
+  return false;
+}
+
+} // namespace
+
 void task_host::cancel_all(const std::string& reason) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   int n = 0;
-  for (auto& [id, job] : impl_->jobs) {
-    if (job.host && !job.tasks.empty())
-      caf::anon_send(job.host, detail::fail_atom::value,
-                     "TaskManager '" + impl_->self_id + "' cancelled the task: " + reason);
-    for (auto& [k, t] : job.tasks) {
-      caf::anon_send(job.host, detail::cancel_atom::value, t);
-      ++n;
-    }
-  }
+  for (auto& [id, job] : impl_->jobs)
+    n += fail_job(job, impl_->self_id, reason);
   if (n > 0)
     spate::log().warn("TaskManager {}: cancelled {} task(s): {}", impl_->self_id, n, reason);
+}
+
+std::set<std::string> task_host::data_peers() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::set<std::string> peers;
+  for (auto& [id, job] : impl_->jobs) {
+    if (job.tasks.empty())
+      continue;
+    for (auto& chain : job.placement)
+      for (auto& tm : chain)
+        if (tm != impl_->self_id)
+          peers.insert(tm);
+  }
+  return peers;
+}
+
+int task_host::fail_jobs_with(const std::string& peer, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  int n = 0;
+  for (auto& [id, job] : impl_->jobs)
+    if (!job.tasks.empty() && uses(job, peer))
+      n += fail_job(job, impl_->self_id, reason);
+  if (n > 0)
+    spate::log().warn("TaskManager {}: cancelled {} task(s): {}", impl_->self_id, n, reason);
+  return n;
 }
 
 void task_host::report_metrics() {

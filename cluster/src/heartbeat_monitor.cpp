@@ -37,4 +37,12 @@ std::vector<std::string> heartbeat_monitor::expired() const {
   return out;
 }
 
+std::vector<std::string> heartbeat_monitor::watched() const {
+  std::vector<std::string> out;
+  out.reserve(last_.size());
+  for (auto& [id, at] : last_)
+    out.push_back(id);
+  return out;
+}
+
 } // namespace spate::cluster

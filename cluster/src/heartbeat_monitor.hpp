@@ -34,6 +34,8 @@ public:
   bool has_expired(const std::string& id) const;
   //! The watched ids that expired, sorted.
   std::vector<std::string> expired() const;
+  //! Every watched id, sorted.
+  std::vector<std::string> watched() const;
 
   std::chrono::milliseconds timeout() const { return timeout_; }
 

@@ -66,6 +66,10 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry, const spate::c
       [this](const std::string& from, transport::frame&& f) {
         if (ready_.load(std::memory_order_acquire))
           on_frame(from, std::move(f));
+      },
+      [this](const std::string& from, const std::string& what) {
+        if (ready_.load(std::memory_order_acquire))
+          on_gap(from, what);
       });
   ready_.store(true, std::memory_order_release);
 }

@@ -99,6 +99,8 @@ private:
   void on_frame(const std::string& from, transport::frame&& f);
   void on_register(const std::string& from, const transport::frame& f);
   void on_heartbeat(const std::string& from, const transport::frame& f);
+  //! Frames from `from` were lost (the endpoint saw their numbers jump).
+  void on_gap(const std::string& from, const std::string& what);
   //! Sends heartbeats and releases of ended jobs; declares silent TaskManagers lost.
   void tick();
   void lose(const std::string& tm, const std::string& reason);

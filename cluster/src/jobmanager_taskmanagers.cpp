@@ -92,13 +92,28 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
     case frame_type::heartbeat:
       on_heartbeat(from, f);
       return;
-    case frame_type::disconnect:
-      lose(from, "TaskManager '" + from + "' shut down");
+    case frame_type::disconnect: {
+      auto m = transport::decode_payload<wire_disconnect>(f);
+      lose(from, "TaskManager '" + from + "' " + (m.reason.empty() ? "shut down" : m.reason));
       return;
+    }
     default:
       on_job_frame(from, std::move(f));
       return;
   }
+}
+
+void jobmanager::on_gap(const std::string& from, const std::string& what) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!taskmanagers_.count(from))
+      return;
+  }
+  // A lost acknowledgement, task end or exit would leave a job waiting for
+  // ever: what this JobManager believes of the TaskManager's tasks cannot be
+  // trusted. Its next heartbeat finds it unknown: it cancels its tasks and
+  // registers again.
+  lose(from, "TaskManager '" + from + "' is treated as lost: " + what);
 }
 
 void jobmanager::on_register(const std::string& from, const transport::frame& f) {

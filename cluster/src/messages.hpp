@@ -27,6 +27,14 @@ struct wire_registered {
   SPATE_FIELDS(accepted, reason);
 };
 
+//! TaskManager -> JobManager: it gives up its tasks (it stops, or frames from
+//! the JobManager were lost); the JobManager treats them as lost.
+struct wire_disconnect {
+  std::string id;
+  std::string reason;
+  SPATE_FIELDS(id, reason);
+};
+
 struct wire_heartbeat {
   std::string id;
   std::int64_t time_ms = 0;

@@ -55,7 +55,8 @@ public:
   taskmanager(const configuration& cfg, job_registry& registry,
               const spate::clock& clk = system_clock::instance())
       : cfg_(cfg), registry_(registry), slots_(task_slots(cfg)), clock_(clk),
-        interval_(read_heartbeat(cfg).interval), jm_heartbeats_(read_heartbeat(cfg).timeout, clk) {
+        interval_(read_heartbeat(cfg).interval), jm_heartbeats_(read_heartbeat(cfg).timeout, clk),
+        peer_heartbeats_(read_heartbeat(cfg).timeout, clk) {
     id_ = cfg.get_string(options::taskmanager_resource_id, "");
     if (id_.empty())
       id_ = random_id();
@@ -80,9 +81,14 @@ public:
     auto bind = "tcp://" + cfg.get_string(options::taskmanager_host, "127.0.0.1") + ":" +
                 std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
     ep_ = std::make_unique<transport::endpoint>(
-        id_, bind, [this](const std::string& from, transport::frame&& f) {
+        id_, bind,
+        [this](const std::string& from, transport::frame&& f) {
           if (ready_.load(std::memory_order_acquire))
             on_frame(from, std::move(f));
+        },
+        [this](const std::string& from, const std::string& what) {
+          if (ready_.load(std::memory_order_acquire))
+            on_gap(from, what);
         });
     host_ =
         std::make_unique<task_host>(*system_, *ep_, id_, jobmanager_id, state_dir_,
@@ -122,8 +128,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
-    ep_->send(jobmanager_id, transport::encode_message(frame_type::disconnect,
-                                                       wire_heartbeat{id_, clock_.wall_ms(), {}}));
+    ep_->send(jobmanager_id,
+              transport::encode_message(frame_type::disconnect, wire_disconnect{id_, {}}));
     host_->cancel_all("the TaskManager stops");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (host_->running_tasks() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -155,10 +161,65 @@ private:
                                                         host_name()}));
       return;
     }
-    ep_->send(jobmanager_id,
-              transport::encode_message(frame_type::heartbeat,
-                                        wire_heartbeat{id_, clock_.wall_ms(), ep_->address()}));
+    auto beat = transport::encode_message(frame_type::heartbeat,
+                                          wire_heartbeat{id_, clock_.wall_ms(), ep_->address()});
+    ep_->send(jobmanager_id, beat);
     host_->report_metrics();
+    watch_data_links(beat);
+  }
+
+  //! Heartbeats on the data links too: a TaskManager this one exchanges data
+  //! with that stays silent past heartbeat.timeout (dead, stopped, or cut off
+  //! while the JobManager still hears it) fails the jobs that use the link,
+  //! instead of leaving them waiting for the checkpoint timeout.
+  void watch_data_links(const std::string& beat) {
+    auto peers = host_->data_peers();
+    std::vector<std::string> silent;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& p : peers)
+        if (!peer_heartbeats_.knows(p))
+          peer_heartbeats_.heard_from(p); // watched from now on
+      for (auto& p : peer_heartbeats_.expired())
+        silent.push_back(p);
+      std::vector<std::string> gone;
+      for (auto& p : peer_heartbeats_.watched())
+        if (!peers.count(p))
+          gone.push_back(p);
+      for (auto& p : silent)
+        peer_heartbeats_.forget(p);
+      for (auto& p : gone)
+        peer_heartbeats_.forget(p);
+    }
+    for (auto& p : peers)
+      ep_->send(p, beat);
+    for (auto& p : silent)
+      host_->fail_jobs_with(p, "no frame from TaskManager '" + p + "' on the data link for " +
+                                   std::to_string(peer_heartbeats_.timeout().count()) +
+                                   " ms (heartbeat.timeout)");
+  }
+
+  //! Frames from `from` were lost on the way (a connection dropped and
+  //! ZeroMQ reconnected): what they said cannot be known, so nothing that
+  //! depends on them is trusted.
+  void on_gap(const std::string& from, const std::string& what) {
+    if (from != jobmanager_id) {
+      host_->fail_jobs_with(from,
+                            "the data link from TaskManager '" + from + "' lost frames: " + what);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!registered_)
+      return;
+    // A lost deploy, cancel or checkpoint command: give up every task, tell
+    // the JobManager (it treats them as lost), and register again.
+    registered_ = false;
+    auto reason = "lost frames from the JobManager (" + what + ")";
+    spate::log().warn("TaskManager {}: {}; cancelling tasks and registering again", id_, reason);
+    host_->cancel_all(reason);
+    ep_->send(jobmanager_id,
+              transport::encode_message(frame_type::disconnect,
+                                        wire_disconnect{id_, "gave up its tasks: " + reason}));
   }
 
   void on_frame(const std::string& from, transport::frame&& f) {
@@ -191,6 +252,14 @@ private:
           {
             std::lock_guard<std::mutex> lock(mu_);
             jm_heartbeats_.heard_from(jobmanager_id);
+            // Given up (the JobManager is unreachable, or frames from it
+            // were lost): nothing it sent before this TaskManager registers
+            // again is acted on.
+            if (!registered_) {
+              spate::log().debug("TaskManager {}: dropped a {} frame (not registered)", id_,
+                                 transport::to_string(f.type));
+              return;
+            }
           }
           if (!host_->on_frame(from, f))
             throw error(errc::codec, std::string("unexpected ") + transport::to_string(f.type) +
@@ -199,11 +268,18 @@ private:
         }
       }
     }
-    // Other TaskManagers only send channel frames.
-    if (f.type != frame_type::data && f.type != frame_type::control && f.type != frame_type::credit)
+    // Other TaskManagers only send channel frames and heartbeats.
+    if (f.type != frame_type::data && f.type != frame_type::control &&
+        f.type != frame_type::credit && f.type != frame_type::heartbeat)
       throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
                                    from + "' is not for a TaskManager");
-    host_->on_frame(from, f);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (peer_heartbeats_.knows(from))
+        peer_heartbeats_.heard_from(from);
+    }
+    if (f.type != frame_type::heartbeat)
+      host_->on_frame(from, f);
   }
 
   configuration cfg_;
@@ -225,6 +301,8 @@ private:
   bool registered_ = false;
   //! When the JobManager was last heard from (under mu_).
   spate::cluster::heartbeat_monitor jm_heartbeats_;
+  //! When each TaskManager on a data link was last heard from (under mu_).
+  spate::cluster::heartbeat_monitor peer_heartbeats_;
 };
 
 } // namespace

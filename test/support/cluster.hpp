@@ -60,6 +60,13 @@ inline bool await(const std::function<bool()>& pred,
 }
 
 //! A background process with stdout and stderr in a log file.
+//! Whether `text` (a job's exceptions) says a TaskManager died: the
+//! JobManager's heartbeat or a peer's data link notices it first.
+inline bool names_a_lost_taskmanager(const std::string& text) {
+  return text.find("is lost") != std::string::npos ||
+         text.find("on the data link for") != std::string::npos;
+}
+
 class daemon_process {
 public:
   daemon_process(const std::vector<std::string>& argv, const std::string& log) : log_(log) {

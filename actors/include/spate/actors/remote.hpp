@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,8 +73,15 @@ public:
   //! the frame is not a task frame (registration, heartbeat: the caller's).
   //! Throws spate::error for a malformed payload.
   bool on_frame(const std::string& from, transport::frame& f);
-  //! Cancels every task (the JobManager is unreachable).
+  //! Cancels every task (the JobManager is unreachable); their ends are
+  //! reported as failures naming `reason`.
   void cancel_all(const std::string& reason);
+  //! The other TaskManagers that jobs running here exchange data with.
+  std::set<std::string> data_peers() const;
+  //! Cancels, as failures naming `reason`, the tasks of every job here that
+  //! exchanges data with TaskManager `peer` (its link is dead or lost
+  //! frames); returns how many.
+  int fail_jobs_with(const std::string& peer, const std::string& reason);
   //! Drops the runtime of every job without running tasks (a new JobManager
   //! knows nothing of them).
   void forget_idle_jobs();
