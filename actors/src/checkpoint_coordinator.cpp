@@ -97,6 +97,11 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
   return {
       [self, rt, c](start_atom, std::vector<std::vector<caf::actor>>& tasks) {
         self->state.tasks = std::move(tasks);
+        // A (re)start from a checkpoint: what a crash (of this process, of a
+        // TaskManager) left in the job's checkpoint directory goes before
+        // the first checkpoint of this start is triggered.
+        if (auto rp = rt->restore_from())
+          c->sweep_orphans(rp->meta, rp->base_dir);
         std::vector<checkpoints::task_ref> all, sources;
         const auto& plan = rt->plan;
         for (std::size_t k = 0; k < plan.chains.size(); ++k)

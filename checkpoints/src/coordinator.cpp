@@ -35,6 +35,17 @@ std::optional<checkpoint_id> checkpoint_coordinator::pending_id() const {
   return pending_->id;
 }
 
+orphan_sweep_result checkpoint_coordinator::sweep_orphans(const checkpoint_metadata& restored,
+                                                          const std::string& base_dir) {
+  if (active_ || pending_)
+    return {};
+  // The same directory, however named (relative, through a link): the
+  // restored checkpoint's files are this job's to keep.
+  std::error_code ec;
+  bool here = std::filesystem::equivalent(base_dir, storage_.job_dir(), ec);
+  return storage_.sweep_orphans(here && !ec ? &restored : nullptr);
+}
+
 void checkpoint_coordinator::start(std::vector<task_ref> tasks, std::vector<task_ref> sources) {
   if (tasks.empty())
     throw error(errc::invalid_argument, "checkpoint coordinator: a job without subtasks");

@@ -180,6 +180,19 @@ void checkpoint_storage::discard(checkpoint_id id) {
   }
 }
 
+orphan_sweep_result checkpoint_storage::sweep_orphans(const checkpoint_metadata* restoring) {
+  orphan_sweep_options o;
+  if (restoring)
+    o.keep.push_back(*restoring);
+  o.in_use = [this](const std::string& path) { return shared_.references(path) > 0; };
+  auto r = checkpoints::sweep_orphans(job_dir_, o);
+  for (const auto& m : r.complete)
+    retain(m);
+  if (restoring && !restoring->savepoint)
+    retain(*restoring);
+  return r;
+}
+
 std::size_t checkpoint_storage::shared_references(const std::string& path) const {
   return shared_.references(path);
 }

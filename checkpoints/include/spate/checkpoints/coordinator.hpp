@@ -82,6 +82,16 @@ public:
   checkpoint_coordinator(coordinator_setup setup, coordinator_port& port,
                          const clock& clk = system_clock::instance());
 
+  //! The job (re)starts from `restored`, whose file paths start at
+  //! `base_dir`: removes what a crash left in the job's checkpoint directory
+  //! (checkpoint_storage::sweep_orphans), keeping the files of `restored`
+  //! when `base_dir` is that directory (a restore from a savepoint or from
+  //! another job's checkpoint sweeps only this job's own directory, if there
+  //! is one). Call it before start(), so no checkpoint of this start is under
+  //! way; it does nothing while checkpoints run.
+  orphan_sweep_result sweep_orphans(const checkpoint_metadata& restored,
+                                    const std::string& base_dir);
+
   //! The job's subtasks are deployed (`sources` among them): checkpoint every
   //! interval (when enabled) until pause() or the end. Throws spate::error
   //! (invalid_argument) for an empty or repeated subtask.

@@ -15,6 +15,7 @@
 
 #include "spate/checkpoints/durability.hpp"
 #include "spate/checkpoints/metadata.hpp"
+#include "spate/checkpoints/orphan_sweep.hpp"
 #include "spate/checkpoints/shared_file_registry.hpp"
 
 namespace spate::checkpoints {
@@ -63,6 +64,17 @@ public:
 
   //! Marks the shared files of `m` as used (a restored checkpoint).
   void retain(const checkpoint_metadata& m);
+
+  //! Removes what a crash left in job_dir() (sweep_orphans(), orphan_sweep.hpp):
+  //! every shared file the registry counts stays, and so do the files of
+  //! `restoring` (the checkpoint the job starts from, when its paths are
+  //! relative to job_dir(); null otherwise). Then retains (retain()) every
+  //! complete checkpoint the sweep found, and `restoring`: discarding a newer
+  //! checkpoint that shares their files never removes a file a `_metadata`
+  //! still on disk names, so what the registry frees and what the sweep keeps
+  //! agree. Call it before the first checkpoint of a (re)start: an upload
+  //! under way is not a complete checkpoint. Never throws.
+  orphan_sweep_result sweep_orphans(const checkpoint_metadata* restoring = nullptr);
 
 private:
   //! The copying part of upload_rocksdb_checkpoint(); `added` collects the
