@@ -99,9 +99,11 @@ caf::behavior coordinator(coordinator_actor* self, job_runtime* rt) {
         self->state.tasks = std::move(tasks);
         // A (re)start from a checkpoint: what a crash (of this process, of a
         // TaskManager) left in the job's checkpoint directory goes before
-        // the first checkpoint of this start is triggered.
+        // the first checkpoint of this start is triggered. In restore mode
+        // CLAIM, the first start also takes the restored checkpoint over,
+        // sweeping its own job's directory (checkpoint_coordinator::claim).
         if (auto rp = rt->restore_from())
-          c->sweep_orphans(rp->meta, rp->base_dir);
+          c->sweep_orphans(rp->meta, rp->base_dir, rp->path);
         std::vector<checkpoints::task_ref> all, sources;
         const auto& plan = rt->plan;
         for (std::size_t k = 0; k < plan.chains.size(); ++k)

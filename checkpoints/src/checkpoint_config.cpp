@@ -1,5 +1,7 @@
 #include "spate/checkpoints/checkpoint_config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <limits>
 
@@ -14,6 +16,30 @@ namespace {
 }
 
 } // namespace
+
+restore_mode parse_restore_mode(const std::string& value, const std::string& what) {
+  std::string upper = value;
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  for (auto m : {restore_mode::claim, restore_mode::no_claim, restore_mode::legacy})
+    if (upper == to_string(m))
+      return m;
+  throw error(errc::invalid_argument,
+              what + ": '" + value +
+                  "' is not a restore mode (CLAIM, NO_CLAIM or LEGACY, in any case)");
+}
+
+const char* to_string(restore_mode m) {
+  switch (m) {
+    case restore_mode::claim:
+      return "CLAIM";
+    case restore_mode::legacy:
+      return "LEGACY";
+    case restore_mode::no_claim:
+      break;
+  }
+  return "NO_CLAIM";
+}
 
 checkpoint_config checkpoint_config::from(const configuration& c) {
   checkpoint_config cc;
@@ -41,6 +67,9 @@ checkpoint_config checkpoint_config::from(const configuration& c) {
   cc.retained = static_cast<int>(c.get_int(options::checkpoints_retained, cc.retained, 1, int_max));
   cc.dir = c.get_string(options::checkpoints_dir,
                         (std::filesystem::temp_directory_path() / "spate-checkpoints").string());
+  if (auto v = c.get(options::savepoint_restore_mode))
+    cc.restore = parse_restore_mode(*v, std::string("configuration '") +
+                                            options::savepoint_restore_mode + "'");
   return cc;
 }
 

@@ -36,14 +36,80 @@ std::optional<checkpoint_id> checkpoint_coordinator::pending_id() const {
 }
 
 orphan_sweep_result checkpoint_coordinator::sweep_orphans(const checkpoint_metadata& restored,
-                                                          const std::string& base_dir) {
+                                                          const std::string& base_dir,
+                                                          const std::string& metadata_path) {
   if (active_ || pending_)
     return {};
   // The same directory, however named (relative, through a link): the
   // restored checkpoint's files are this job's to keep.
   std::error_code ec;
-  bool here = std::filesystem::equivalent(base_dir, storage_.job_dir(), ec);
-  return storage_.sweep_orphans(here && !ec ? &restored : nullptr);
+  bool here = std::filesystem::equivalent(base_dir, storage_.job_dir(), ec) && !ec;
+  // Only what the job was started from is claimed: a restart starts from
+  // the job's own checkpoints (or from the claimed one, already taken over).
+  if (!started_once_ && !claimed_ && setup_.config.restore == restore_mode::claim)
+    claim(restored, base_dir, metadata_path, here);
+  return storage_.sweep_orphans(here ? &restored : nullptr);
+}
+
+std::optional<checkpoint_id> checkpoint_coordinator::claimed() const {
+  if (!claimed_)
+    return std::nullopt;
+  return checkpoint_id{claimed_->meta.checkpoint_id};
+}
+
+void checkpoint_coordinator::claim(const checkpoint_metadata& restored, const std::string& base_dir,
+                                   const std::string& metadata_path, bool own_directory) {
+  namespace fs = std::filesystem;
+  checkpoint_id id{restored.checkpoint_id};
+  if (restored.savepoint) {
+    log().info("job {}: restore mode CLAIM, but '{}' is a savepoint, which spate never deletes: "
+               "it stays the user's (as in NO_CLAIM)",
+               setup_.job_name, metadata_path);
+    return;
+  }
+  // Only a checkpoint where its writer put it: <job dir>/chk-<n>/_metadata.
+  std::error_code ec;
+  fs::path expected = fs::path(base_dir) / ("chk-" + std::to_string(id.value())) / "_metadata";
+  if (metadata_path.empty() || !fs::equivalent(metadata_path, expected, ec) || ec) {
+    log().warn("job {}: restore mode CLAIM, but '{}' is not chk-{}/_metadata of a job's checkpoint "
+               "directory: nothing of it is claimed (as in NO_CLAIM)",
+               setup_.job_name, metadata_path.empty() ? expected.string() : metadata_path,
+               id.value());
+    return;
+  }
+  if (own_directory) {
+    // This job's own directory: the checkpoint is retained like the others
+    // (the storage's registry counts its shared files from the sweep on).
+    if (std::find(retained_.begin(), retained_.end(), id) == retained_.end())
+      retained_.push_front(id);
+    log().info("job {}: restore mode CLAIM: checkpoint {} is retained as the job's own",
+               setup_.job_name, id.value());
+    return;
+  }
+  // Another job's directory: what its crash left goes now (the claimed
+  // checkpoint's files and every other complete checkpoint's stay).
+  orphan_sweep_options o;
+  o.keep.push_back(restored);
+  checkpoints::sweep_orphans(base_dir, o);
+  claimed_ = claimed_checkpoint{restored, base_dir};
+  retained_.push_front(id);
+  log().info("job {}: restore mode CLAIM: checkpoint {} of job {} in '{}' is this job's now; {}",
+             setup_.job_name, id.value(), restored.job_id, base_dir,
+             !setup_.config.enabled
+                 ? std::string("checkpointing is off, so it stays")
+                 : "it is deleted once " + std::to_string(setup_.config.retained) +
+                       " newer checkpoint" + (setup_.config.retained == 1 ? "" : "s") +
+                       " completed");
+}
+
+void checkpoint_coordinator::discard_retained(checkpoint_id id) {
+  if (claimed_ && claimed_->meta.checkpoint_id == id.value()) {
+    auto c = std::move(*claimed_);
+    claimed_.reset();
+    discard_claimed_checkpoint(c.job_dir, c.meta);
+    return;
+  }
+  storage_.discard(id);
 }
 
 void checkpoint_coordinator::start(std::vector<task_ref> tasks, std::vector<task_ref> sources) {
@@ -63,6 +129,7 @@ void checkpoint_coordinator::start(std::vector<task_ref> tasks, std::vector<task
   }
   ended_ = false;
   active_ = true;
+  started_once_ = true;
   ++generation_;
   schedule_tick();
 }
@@ -366,8 +433,9 @@ void checkpoint_coordinator::complete_pending() {
   if (!p.savepoint) {
     retained_.push_back(p.id);
     while (static_cast<int>(retained_.size()) > setup_.config.retained) {
-      storage_.discard(retained_.front());
+      auto oldest = retained_.front();
       retained_.pop_front();
+      discard_retained(oldest);
     }
   }
   log().debug("{} {} of job {} completed in {} ms", p.savepoint ? "savepoint" : "checkpoint",

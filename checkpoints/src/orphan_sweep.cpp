@@ -303,4 +303,57 @@ orphan_sweep_result sweep_orphans(const std::string& job_dir, const orphan_sweep
   return r;
 }
 
+orphan_sweep_result discard_claimed_checkpoint(const std::string& job_dir,
+                                               const checkpoint_metadata& m) {
+  orphan_sweep_result r;
+  const std::string name = "chk-" + std::to_string(m.checkpoint_id);
+  const fs::path md = fs::path(job_dir) / name / "_metadata";
+  auto keep = [&](const std::string& why) {
+    r.failures.push_back(md.string() + ": " + why);
+    log().warn("not deleting claimed checkpoint {} of job {} ('{}'): {}", m.checkpoint_id, m.job_id,
+               md.string(), why);
+    return r;
+  };
+  try {
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::symlink_status(md, ec)))
+      return keep("it is not a regular file (any more)");
+    checkpoint_metadata on_disk;
+    try {
+      on_disk = load_metadata(md.string());
+    } catch (const std::exception& e) {
+      return keep(e.what());
+    }
+    if (on_disk.savepoint || on_disk.job_id != m.job_id ||
+        on_disk.checkpoint_id != m.checkpoint_id || on_disk.trigger_time != m.trigger_time)
+      return keep("it is not the checkpoint the job was restored from (it changed on disk)");
+    std::uint64_t size = fs::file_size(md, ec);
+    if (ec)
+      size = 0;
+    fs::remove(md, ec);
+    if (ec)
+      return keep("cannot remove: " + ec.message());
+    r = sweep_orphans(job_dir);
+    r.removed.insert(r.removed.begin(), name + "/_metadata");
+    ++r.files;
+    r.bytes += size;
+    // What no checkpoint needs any more: an empty shared/, an empty job
+    // directory (never through a link).
+    for (const auto& dir : {fs::path(job_dir) / "shared", fs::path(job_dir)}) {
+      auto st = fs::symlink_status(dir, ec);
+      if (!ec && fs::is_directory(st) && fs::is_empty(dir, ec) && !ec && fs::remove(dir, ec))
+        r.removed.push_back(dir == fs::path(job_dir) ? "./" : "shared/");
+    }
+    log().info("deleted checkpoint {} of job {} from '{}': restored in restore mode CLAIM and "
+               "subsumed by newer checkpoints ({} file{}, {} bytes){}",
+               m.checkpoint_id, m.job_id, job_dir, r.files, r.files == 1 ? "" : "s", r.bytes,
+               fs::exists(fs::symlink_status(job_dir, ec)) ? "" : "; the directory is gone");
+  } catch (const std::exception& e) { // std::bad_alloc, a path that cannot be converted
+    r.failures.push_back(job_dir + ": " + e.what());
+    log().warn("checkpoint directory '{}': deleting claimed checkpoint {} stopped: {}", job_dir,
+               m.checkpoint_id, e.what());
+  }
+  return r;
+}
+
 } // namespace spate::checkpoints

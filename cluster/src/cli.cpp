@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "client.hpp"
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/cluster/job_registry.hpp"
@@ -32,8 +33,15 @@ struct local_options {
   std::vector<std::string> config;
   std::string from_savepoint;
   bool allow_non_restored_state = false;
+  std::string restore_mode;
   std::string savepoint_on_exit;
 };
+
+//! --restoreMode's help (Flink's -restoreMode of `flink run`).
+constexpr const char* restore_mode_help =
+    "Who owns the files of the snapshot given with -s: NO_CLAIM (default: never deleted), "
+    "CLAIM (a retained checkpoint becomes the job's: its directory's orphans are swept and it "
+    "is deleted once subsumed; savepoints are never deleted) or LEGACY (as NO_CLAIM); any case";
 
 int list_jobs(const job_registry& jobs) {
   std::size_t width = 0;
@@ -67,6 +75,9 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
       cfg.set(options::parallelism, std::to_string(o.parallelism));
     if (o.max_parallelism != 0)
       cfg.set(options::max_parallelism, std::to_string(o.max_parallelism));
+    if (!o.restore_mode.empty()) // over -D execution.savepoint-restore-mode
+      cfg.set(options::savepoint_restore_mode,
+              to_string(parse_restore_mode(o.restore_mode, "--restoreMode")));
     environment env(cfg);
     job_request request = reference;
     request.input = o.input;
@@ -173,6 +184,7 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                     "job's checkpoint directory)");
   local->add_flag("-n,--allow-non-restored-state", lo.allow_non_restored_state,
                   "Skip snapshot state that matches no operator of the job");
+  local->add_option("--restoreMode", lo.restore_mode, restore_mode_help);
   local->add_option("--savepoint-on-exit", lo.savepoint_on_exit,
                     "On SIGINT/SIGTERM, stop with a savepoint under this directory");
 
@@ -212,6 +224,7 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                       "Start from a savepoint or retained checkpoint");
   run_cmd->add_flag("-n,--allow-non-restored-state", co.allow_non_restored_state,
                     "Skip snapshot state that matches no operator of the job");
+  run_cmd->add_option("--restoreMode", co.restore_mode, restore_mode_help);
   run_cmd->add_flag("-d,--detached", co.detached, "Return once the job is submitted");
   auto* list_cmd = app.add_subcommand("list", "List the cluster's jobs");
   add_target(list_cmd);

@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
@@ -172,6 +173,11 @@ int run_client_command(const client_options& o) {
         for (auto& [k, v] : c.entries())
           config[k] = v;
       }
+      // Flink's -restoreMode: over -D, as the JobManager reads it from the
+      // job's configuration. Refused here, before anything is submitted.
+      if (!o.restore_mode.empty())
+        config[options::savepoint_restore_mode] =
+            to_string(parse_restore_mode(o.restore_mode, "--restoreMode"));
       body["config"] = config;
       auto r = rest.post("/jobs", body);
       auto id = r["jobid"].get<std::string>();

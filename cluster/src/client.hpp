@@ -27,6 +27,8 @@ struct client_options {
   std::vector<std::string> config;
   std::string from_savepoint;
   bool allow_non_restored_state = false;
+  //! --restoreMode: CLAIM, NO_CLAIM or LEGACY (any case); empty: the config's
+  std::string restore_mode;
   bool detached = false;
   std::vector<std::string> job_args;
   // info, cancel, savepoint, stop

@@ -17,6 +17,8 @@
 #include "jobmanager.hpp"
 #include "messages.hpp"
 #include "spate/actors/remote.hpp"
+#include "spate/checkpoints/checkpoint_config.hpp"
+#include "spate/checkpoints/storage.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
@@ -106,6 +108,8 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
                                const std::string& restore_path, bool allow_non_restored) {
   configuration cfg = cfg_;
   cfg.merge(overrides);
+  if (!restore_path.empty())
+    refuse_claim_of_running_job(cfg, restore_path);
   environment env(cfg);
   std::string name;
   {
@@ -150,6 +154,34 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
   spate::log().info("job {} ({}) submitted", name, so.job_id);
   prune();
   return so.job_id;
+}
+
+void jobmanager::refuse_claim_of_running_job(const configuration& cfg,
+                                             const std::string& restore_path) {
+  auto mode = cfg.get(options::savepoint_restore_mode);
+  if (!mode ||
+      parse_restore_mode(*mode, std::string("configuration '") + options::savepoint_restore_mode +
+                                    "'") != restore_mode::claim)
+    return;
+  std::string owner;
+  try {
+    auto m = checkpoints::load_metadata(restore_path);
+    if (!m.savepoint) // a savepoint is never claimed
+      owner = m.job_id;
+  } catch (const error&) {
+    return; // start_job names what is wrong with the path
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(owner);
+  if (owner.empty() || it == jobs_.end())
+    return;
+  auto status = it->second.client ? it->second.client->status() : job_status::created;
+  if (!is_terminal(status))
+    throw error(errc::invalid_argument,
+                "restore mode CLAIM of '" + restore_path + "': job " + owner +
+                    ", whose checkpoint it is, is still " + to_string(status) +
+                    " here and writes to its directory; cancel it first, or restore in "
+                    "NO_CLAIM mode");
 }
 
 void jobmanager::prune() {

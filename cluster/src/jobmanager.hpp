@@ -95,6 +95,11 @@ private:
     std::vector<std::pair<std::string, transport::frame>> early;
   };
 
+  //! Restore mode CLAIM (in `cfg`) of a checkpoint of a job this JobManager
+  //! still runs: throws errc::invalid_argument (the running job would keep
+  //! writing to the directory the claim sweeps and deletes from).
+  void refuse_claim_of_running_job(const configuration& cfg, const std::string& restore_path);
+
   // jobmanager_taskmanagers.cpp: registrations, heartbeats, the slot pool.
   void on_frame(const std::string& from, transport::frame&& f);
   void on_register(const std::string& from, const transport::frame& f);

@@ -595,3 +595,275 @@ BOOST_AUTO_TEST_CASE(a_restart_sweeps_what_a_crash_left) {
                                         << "; missing: " << joined(minus(refs, files)));
   expect_referenced_files_present(job_dir);
 }
+
+// Restore modes (FLIP-193): what a job restored from another job's
+// checkpoint does with that job's directory.
+namespace {
+
+//! Records the ticks, so a test can fire them and complete checkpoints.
+struct ticking_port final : coordinator_port {
+  std::vector<std::uint64_t> ticks;
+  std::vector<std::int64_t> completed;
+  void trigger(const checkpoint_trigger&, const std::vector<task_ref>&) override {}
+  void notify_complete(checkpoint_id id) override { completed.push_back(id.value()); }
+  void notify_aborted(checkpoint_id) override {}
+  void schedule_tick(std::chrono::milliseconds, std::uint64_t g) override { ticks.push_back(g); }
+  void schedule_timeout(std::chrono::milliseconds, checkpoint_id) override {}
+  void fail_job(const std::string& reason) override { BOOST_FAIL(reason); }
+  void stopped() override {}
+  void restart_point(const checkpoint_metadata&, const std::string&, const std::string&) override {}
+  void record(checkpoint_stats) override {}
+  void all_finished(bool) override {}
+};
+
+//! A coordinator of job "new" under `base`, one source subtask, retaining
+//! `retained` checkpoints, in restore mode `mode`.
+struct new_job {
+  ticking_port port;
+  checkpoint_coordinator c;
+  new_job(const std::string& base, restore_mode mode, std::int64_t first_id, int retained = 1,
+          const std::string& job_id = "new")
+      : c(setup(base, mode, first_id, retained, job_id), port) {}
+  static coordinator_setup setup(const std::string& base, restore_mode mode, std::int64_t first_id,
+                                 int retained, const std::string& job_id) {
+    coordinator_setup s;
+    s.config.enabled = true;
+    s.config.interval = 1000ms;
+    s.config.retained = retained;
+    s.config.dir = base;
+    s.config.restore = mode;
+    s.job_id = job_id;
+    s.job_name = "new job";
+    s.first_id = checkpoint_id{first_id};
+    return s;
+  }
+  void start() { c.start({{0, subtask_index{0}}}, {{0, subtask_index{0}}}); }
+  //! Triggers the next checkpoint and acknowledges it: it completes.
+  void checkpoint() {
+    auto id = c.next_id();
+    c.on_tick(port.ticks.back());
+    BOOST_TEST_REQUIRE(c.pending_id().has_value());
+    auto s = std::make_shared<subtask_snapshot>();
+    s->id = id;
+    operator_snapshot op;
+    op.uid = "source";
+    op.parallelism = 1;
+    op.max_parallelism = 128;
+    op.operator_state.push_back({0, "position", std::to_string(id.value())});
+    s->operators.push_back(op);
+    c.acknowledge(s);
+    BOOST_TEST_REQUIRE((!port.completed.empty() && port.completed.back() == id.value()));
+  }
+};
+
+//! The crashed job "old": checkpoints 1..4 (3 and 4 retained, sharing
+//! files), the orphans of a crash, and a savepoint kept in its directory.
+//! Returns the orphans.
+std::set<std::string> crashed_old_job(const fs::path& work, const std::string& base) {
+  checkpoint_storage storage(base, "old");
+  run_checkpoints(work, storage, 1, 4);
+  fs::path job = storage.job_dir();
+  std::set<std::string> orphans = {"chk-5/uid_0/MANIFEST-000005", "chk-5/uid_0/000042.sst",
+                                   "shared/uid_0-orphan-000099.sst", "shared/uid_0-000100.sst.tmp",
+                                   "chk-4/uid_0/LOG.tmp"};
+  for (auto& p : orphans)
+    write_file(job / p, 100);
+  fs::create_directories(job / "savepoint-abc");
+  auto sp = load_metadata((job / "chk-4").string());
+  sp.savepoint = true;
+  std::ofstream(job / "savepoint-abc" / "_metadata", std::ios::binary) << encode_metadata(sp);
+  write_file(job / "savepoint-abc" / "uid.state", 40);
+  return orphans;
+}
+
+const std::set<std::string> savepoint_files = {"savepoint-abc/_metadata",
+                                               "savepoint-abc/uid.state"};
+
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+//! Every file below `dir` with its bytes.
+std::map<std::string, std::string> contents(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (auto& p : files_under(dir))
+    out[p] = read_file(dir / p);
+  return out;
+}
+
+} // namespace
+
+// CLAIM of checkpoint 4 of "old": the crash's orphans go when the new job
+// starts, every complete checkpoint stays; once a checkpoint of the new job
+// completes (num-retained 1), checkpoint 4 goes too: its _metadata, its
+// directory and the shared files only it named. Checkpoint 3, which shares
+// files with it, and the savepoint stay whole.
+BOOST_AUTO_TEST_CASE(
+    claim_sweeps_the_old_directory_and_deletes_the_claimed_checkpoint_when_subsumed) {
+  temp_dir dir;
+  std::string base = (dir.path / "checkpoints").string();
+  auto orphans = crashed_old_job(dir.path, base);
+  fs::path old = fs::path(base) / "old";
+  auto restored = load_metadata((old / "chk-4").string());
+  std::set<std::string> chk4_only = minus(referenced_paths(old), [&] {
+    // What chk-3 names, found with chk-4's _metadata out of the way.
+    auto md = read_file(old / "chk-4" / "_metadata");
+    fs::rename(old / "chk-4" / "_metadata", dir.path / "chk-4-metadata");
+    auto refs = referenced_paths(old);
+    fs::rename(dir.path / "chk-4-metadata", old / "chk-4" / "_metadata");
+    return refs;
+  }());
+  BOOST_TEST_REQUIRE(!chk4_only.empty());
+  auto shared_with_3 = minus(referenced_paths(old), chk4_only);
+  BOOST_TEST_REQUIRE(shared_with_3.count("chk-3/_metadata"));
+
+  new_job job(base, restore_mode::claim, 5);
+  captured_log captured;
+  job.c.sweep_orphans(restored, old.string(), (old / "chk-4" / "_metadata").string());
+  BOOST_TEST_REQUIRE(job.c.claimed().has_value());
+  BOOST_TEST(job.c.claimed()->value() == 4);
+  auto files = files_under(old);
+  BOOST_TEST(files == with(referenced_paths(old), savepoint_files),
+             "left: " << joined(minus(files, with(referenced_paths(old), savepoint_files))));
+  for (auto& p : orphans)
+    BOOST_TEST(!fs::exists(old / p), p);
+  expect_referenced_files_present(old);
+  BOOST_TEST(captured.has({"restore mode CLAIM", "checkpoint 4 of job " + restored.job_id}),
+             captured.all());
+
+  job.start();
+  job.checkpoint(); // 5, in the new job's directory: subsumes 4
+  BOOST_TEST(!job.c.claimed().has_value());
+  BOOST_TEST(!fs::exists(old / "chk-4"));
+  for (auto& p : chk4_only)
+    BOOST_TEST(!fs::exists(old / p), p);
+  files = files_under(old);
+  BOOST_TEST(files == with(shared_with_3, savepoint_files),
+             "left: " << joined(minus(files, with(shared_with_3, savepoint_files))) << "; missing: "
+                      << joined(minus(with(shared_with_3, savepoint_files), files)));
+  expect_referenced_files_present(old);
+  BOOST_TEST(fs::exists(fs::path(base) / "new" / "chk-5" / "_metadata"));
+  BOOST_TEST(captured.has({"deleted checkpoint 4 of job " + restored.job_id, "restore mode CLAIM"}),
+             captured.all());
+  // Later checkpoints of the new job touch the old directory no more.
+  job.checkpoint();
+  BOOST_TEST(files_under(old) == files);
+}
+
+// With num-retained 2 the claimed checkpoint stays until two of the new
+// job's checkpoints completed; a restart before (the job starts again from
+// the claimed checkpoint) claims and sweeps nothing twice.
+BOOST_AUTO_TEST_CASE(a_claimed_checkpoint_counts_against_num_retained) {
+  temp_dir dir;
+  std::string base = (dir.path / "checkpoints").string();
+  crashed_old_job(dir.path, base);
+  fs::path old = fs::path(base) / "old";
+  auto restored = load_metadata((old / "chk-4").string());
+  new_job job(base, restore_mode::claim, 5, 2);
+  auto path = (old / "chk-4" / "_metadata").string();
+  job.c.sweep_orphans(restored, old.string(), path);
+  job.start();
+  job.checkpoint(); // 5
+  BOOST_TEST(fs::exists(old / "chk-4" / "_metadata"));
+  // A restart from the newest checkpoint (5) would be usual; from the
+  // claimed one again if 5 had not completed. Either way nothing new goes.
+  job.c.pause();
+  write_file(old / "chk-9" / "uid_0" / "late", 10); // not swept again: claimed once
+  job.c.sweep_orphans(restored, old.string(), path);
+  BOOST_TEST(fs::exists(old / "chk-9" / "uid_0" / "late"));
+  job.start();
+  job.checkpoint(); // 6: 4 is the third, subsumed
+  BOOST_TEST(!fs::exists(old / "chk-4"));
+  BOOST_TEST(fs::exists(old / "chk-3" / "_metadata"));
+  expect_referenced_files_present(old);
+}
+
+// NO_CLAIM (the default) and LEGACY: nothing in the restored job's
+// directory changes, orphans included; CLAIM of a savepoint, or of a
+// _metadata that is not chk-<n>/_metadata of its directory, likewise.
+BOOST_AUTO_TEST_CASE(no_claim_legacy_and_savepoints_leave_the_restored_files_alone) {
+  temp_dir dir;
+  std::string base = (dir.path / "checkpoints").string();
+  crashed_old_job(dir.path, base);
+  fs::path old = fs::path(base) / "old";
+  fs::create_directories(old / "copy");
+  fs::copy_file(old / "chk-4" / "_metadata", old / "copy" / "_metadata");
+  auto before = contents(old);
+  auto restored = load_metadata((old / "chk-4").string());
+  auto savepoint = load_metadata((old / "savepoint-abc").string());
+  struct restore {
+    restore_mode mode;
+    const checkpoint_metadata* meta;
+    fs::path base_dir;
+    fs::path metadata;
+  };
+  for (const auto& r : {restore{restore_mode::no_claim, &restored, old, old / "chk-4/_metadata"},
+                        restore{restore_mode::legacy, &restored, old, old / "chk-4/_metadata"},
+                        restore{restore_mode::claim, &savepoint, old / "savepoint-abc",
+                                old / "savepoint-abc/_metadata"},
+                        restore{restore_mode::claim, &restored, old, old / "copy/_metadata"}}) {
+    BOOST_TEST_CONTEXT(to_string(r.mode) << " of " << r.metadata) {
+      fs::remove_all(fs::path(base) / "new");
+      new_job job(base, r.mode, 5);
+      job.c.sweep_orphans(*r.meta, r.base_dir.string(), r.metadata.string());
+      BOOST_TEST(!job.c.claimed().has_value());
+      job.start();
+      job.checkpoint();
+      job.checkpoint();
+      BOOST_TEST((contents(old) == before));
+    }
+  }
+}
+
+// CLAIM of a checkpoint in the job's own directory (the same job id): it is
+// retained like the job's own and discarded by the storage once subsumed.
+BOOST_AUTO_TEST_CASE(claim_in_the_job_s_own_directory_retains_the_checkpoint_as_its_own) {
+  temp_dir dir;
+  std::string base = (dir.path / "checkpoints").string();
+  crashed_old_job(dir.path, base);
+  fs::path old = fs::path(base) / "old";
+  auto restored = load_metadata((old / "chk-4").string());
+  new_job job(base, restore_mode::claim, 5, 1, "old");
+  job.c.sweep_orphans(restored, old.string(), (old / "chk-4" / "_metadata").string());
+  BOOST_TEST(!job.c.claimed().has_value()); // not another job's
+  BOOST_TEST(fs::exists(old / "chk-4" / "_metadata"));
+  job.start();
+  job.checkpoint();
+  BOOST_TEST(!fs::exists(old / "chk-4"));
+  BOOST_TEST(fs::exists(old / "chk-5" / "_metadata"));
+  expect_referenced_files_present(old);
+}
+
+// discard_claimed_checkpoint deletes only the checkpoint it was given: a
+// _metadata that changed on disk (another run wrote chk-<n> again) stays;
+// the job's directory goes when nothing is left in it.
+BOOST_AUTO_TEST_CASE(a_claimed_checkpoint_that_changed_on_disk_is_not_deleted) {
+  temp_dir dir;
+  std::string base = (dir.path / "checkpoints").string();
+  checkpoint_storage storage(base, "old");
+  auto written = run_checkpoints(dir.path, storage, 1, 1);
+  fs::path old = storage.job_dir();
+  auto other = written.back();
+  other.trigger_time += 1;
+  auto before = files_under(old);
+  orphan_sweep_result r;
+  {
+    captured_log captured;
+    r = discard_claimed_checkpoint(old.string(), other);
+    BOOST_TEST(captured.has({"not deleting claimed checkpoint 1", "changed on disk"}),
+               captured.all());
+  }
+  BOOST_TEST(r.removed.empty());
+  BOOST_TEST(r.failures.size() == 1u);
+  BOOST_TEST(files_under(old) == before);
+  r = discard_claimed_checkpoint(old.string(), written.back());
+  BOOST_TEST(r.failures.empty(), joined({r.failures.begin(), r.failures.end()}));
+  BOOST_TEST(r.files == before.size());
+  BOOST_TEST(!fs::exists(old));
+  BOOST_TEST(fs::exists(base)); // state.checkpoints.dir itself stays
+  // Gone already: nothing to do, a warning.
+  r = discard_claimed_checkpoint(old.string(), written.back());
+  BOOST_TEST(r.removed.empty());
+  BOOST_TEST(r.failures.size() == 1u);
+}

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -279,4 +281,143 @@ BOOST_AUTO_TEST_CASE(a_crash_at_each_named_point_loses_and_repeats_nothing) {
       BOOST_TEST(got == expected);
     }
   }
+}
+
+// Restore modes (execution.savepoint-restore-mode, --restoreMode): who owns
+// the crashed run's checkpoint directory once another job resumed from it.
+namespace {
+
+//! A run of wordcount over a file that kills itself once every subtask
+//! acknowledged its third checkpoint, before that checkpoint's _metadata
+//! (SPATE_CRASH_POINT=before-metadata:3): its directory holds complete
+//! checkpoints and the orphans of the third.
+struct crashed_run {
+  spate::test::temp_dir dir;
+  fs::path input = dir.path / "words.txt";
+  std::size_t words = 0;
+  std::map<std::string, std::int64_t> expected;
+  fs::path out = dir.path / "out";
+  fs::path checkpoints = dir.path / "checkpoints";
+  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=50 ms", "-D",
+                                   "state.checkpoints.dir=" + checkpoints.string()};
+  fs::path job_dir;
+
+  crashed_run() {
+    expected = write_words(input, 200000, words);
+    auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
+    args.insert(args.end(), conf.begin(), conf.end());
+    args.insert(args.begin(), {"/usr/bin/env", "SPATE_CRASH_POINT=before-metadata:3"});
+    auto crashed = child_process(args).finish();
+    BOOST_TEST_REQUIRE(crashed.exit_code == 128 + SIGKILL, crashed.err);
+    for (auto& job : fs::directory_iterator(checkpoints))
+      job_dir = job.path();
+    BOOST_TEST_REQUIRE(!job_dir.empty());
+    BOOST_TEST_REQUIRE(!incomplete().empty()); // what the crash left: the test's premise
+  }
+
+  //! chk-<n> directories without _metadata.
+  std::vector<std::string> incomplete() const {
+    std::vector<std::string> names;
+    for (auto& e : fs::directory_iterator(job_dir))
+      if (e.path().filename().string().rfind("chk-", 0) == 0 && !fs::exists(e.path() / "_metadata"))
+        names.push_back(e.path().filename().string());
+    return names;
+  }
+
+  //! Resumes from the crashed run's directory (its newest complete
+  //! checkpoint) with `extra` options; the output must be exactly one pass.
+  process_result resume(const std::vector<std::string>& extra) {
+    auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
+    args.insert(args.end(), conf.begin(), conf.end());
+    args.insert(args.end(), {"--from-savepoint", job_dir.string()});
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = child_process(args).finish();
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    std::size_t lines = 0;
+    auto got = final_counts(out, lines);
+    BOOST_TEST(lines == words); // nothing lost, nothing twice
+    BOOST_TEST(got == expected);
+    return r;
+  }
+};
+
+//! Every file and link below `dir` (relative) with its size and a hash of
+//! its bytes; directories with size -1.
+std::map<std::string, std::pair<std::int64_t, std::size_t>> listing(const fs::path& dir) {
+  std::map<std::string, std::pair<std::int64_t, std::size_t>> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    auto rel = it->path().lexically_relative(dir).generic_string();
+    if (fs::is_directory(it->symlink_status())) {
+      out[rel] = {-1, 0};
+      continue;
+    }
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    out[rel] = {static_cast<std::int64_t>(bytes.size()), std::hash<std::string>{}(bytes)};
+  }
+  return out;
+}
+
+} // namespace
+
+// CLAIM: the resumed job sweeps the crashed run's directory when it starts
+// and deletes the checkpoint it restored once one of its own completed
+// (state.checkpoints.num-retained=1): that directory held nothing else, so
+// it is gone. The resumed job's own checkpoints never named its files (its
+// output is still exactly one pass).
+BOOST_AUTO_TEST_CASE(claim_sweeps_the_crashed_run_s_directory_and_deletes_the_restored_checkpoint) {
+  crashed_run crashed;
+  auto r = crashed.resume({"--restoreMode", "claim"});
+  BOOST_TEST(r.err.find("restore mode CLAIM") != std::string::npos, r.err);
+  std::string left;
+  if (fs::exists(crashed.job_dir))
+    for (auto& entry : listing(crashed.job_dir))
+      left += entry.first + " ";
+  BOOST_TEST(!fs::exists(crashed.job_dir), "left in the crashed run's directory: " << left);
+  // The resumed job's own directory: its retained checkpoint, complete.
+  std::size_t others = 0;
+  for (auto& job : fs::directory_iterator(crashed.checkpoints)) {
+    ++others;
+    for (auto& chk : fs::directory_iterator(job.path()))
+      if (chk.path().filename() != "shared")
+        BOOST_TEST(fs::exists(chk.path() / "_metadata"), chk.path());
+  }
+  BOOST_TEST(others == 1u);
+}
+
+// NO_CLAIM, the default (and LEGACY, the same in spate): the crashed run's
+// directory stays exactly as it was, orphans included, byte for byte.
+BOOST_AUTO_TEST_CASE(no_claim_leaves_the_crashed_run_s_directory_untouched) {
+  for (std::vector<std::string> mode :
+       {std::vector<std::string>{}, std::vector<std::string>{"--restoreMode", "LEGACY"}}) {
+    BOOST_TEST_CONTEXT("restore mode " << (mode.empty() ? "default" : mode[1])) {
+      crashed_run crashed;
+      auto before = listing(crashed.job_dir);
+      crashed.resume(mode);
+      BOOST_TEST((listing(crashed.job_dir) == before));
+      BOOST_TEST(!crashed.incomplete().empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_restore_mode_exits_2_naming_it) {
+  auto r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard",
+                      "--restoreMode", "bogus"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("--restoreMode: 'bogus'") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("CLAIM, NO_CLAIM or LEGACY") != std::string::npos, r.err);
+  r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard", "-D",
+                 "execution.savepoint-restore-mode=no-claim"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("execution.savepoint-restore-mode") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("'no-claim'") != std::string::npos, r.err);
+  // Refused before the JobManager is asked (none listens here: that would be 3).
+  r = run_spate({"run", "wordcount", "-m", "127.0.0.1:1", "--restoreMode", "clam"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("'clam'") != std::string::npos, r.err);
+  // Any case is fine.
+  r = run_spate({"local", "wordcount", "--input", "generator:count=10", "--output", "discard",
+                 "--restoreMode", "No_Claim"});
+  BOOST_TEST(r.exit_code == 0, r.err);
 }

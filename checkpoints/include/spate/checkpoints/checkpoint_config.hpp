@@ -19,7 +19,32 @@ inline constexpr const char* tolerable_failed_checkpoints =
 inline constexpr const char* checkpoints_dir = "state.checkpoints.dir";
 inline constexpr const char* savepoints_dir = "state.savepoints.dir";
 inline constexpr const char* checkpoints_retained = "state.checkpoints.num-retained";
+inline constexpr const char* savepoint_restore_mode = "execution.savepoint-restore-mode";
 } // namespace options
+
+//! Who owns the files of the checkpoint or savepoint a job starts from
+//! (Flink's RestoreMode, FLIP-193).
+enum class restore_mode {
+  //! The user: the new job never deletes or changes any of them, and never
+  //! refers to them in its own checkpoints (its first checkpoint is a full
+  //! one). The default.
+  no_claim,
+  //! The new job, for a retained checkpoint (chk-<n>/_metadata in a job's
+  //! directory): the orphans a crash left in that directory are swept when
+  //! the job starts, and the checkpoint counts as the job's own oldest
+  //! retained one, deleted once state.checkpoints.num-retained newer ones
+  //! completed. A savepoint is never claimed (as no_claim).
+  claim,
+  //! Flink's mode before 1.15; spate takes it as no_claim.
+  legacy,
+};
+
+//! "CLAIM", "NO_CLAIM" or "LEGACY", in any case. Throws
+//! spate::error(errc::invalid_argument) naming `what` (the key or flag the
+//! value came from), the value and the allowed ones.
+restore_mode parse_restore_mode(const std::string& value, const std::string& what);
+//! CLAIM, NO_CLAIM, LEGACY
+const char* to_string(restore_mode m);
 
 struct checkpoint_config {
   bool enabled = false;
@@ -31,8 +56,12 @@ struct checkpoint_config {
   int tolerable_failures = 0;
   int retained = 1;
   std::string dir;
+  //! execution.savepoint-restore-mode: what the job may do with the files of
+  //! the snapshot it starts from.
+  restore_mode restore = restore_mode::no_claim;
 
-  //! Reads the execution.checkpointing.* and state.checkpoints.* keys. Throws
+  //! Reads the execution.checkpointing.*, state.checkpoints.* and
+  //! execution.savepoint-restore-mode keys. Throws
   //! spate::error(errc::invalid_argument) naming a bad key.
   static checkpoint_config from(const configuration& c);
 };

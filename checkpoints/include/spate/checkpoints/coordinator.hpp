@@ -89,8 +89,18 @@ public:
   //! another job's checkpoint sweeps only this job's own directory, if there
   //! is one). Call it before start(), so no checkpoint of this start is under
   //! way; it does nothing while checkpoints run.
+  //!
+  //! Before the first start, in restore mode CLAIM (config.restore), when
+  //! `metadata_path` is `base_dir`/chk-<n>/_metadata of a checkpoint (not a
+  //! savepoint): the job takes `restored` over. In another job's directory,
+  //! that directory is swept too (sweep_orphans(), the files of `restored`
+  //! kept), and `restored` becomes the oldest retained checkpoint, deleted
+  //! (discard_claimed_checkpoint()) once config.retained newer ones
+  //! completed. In NO_CLAIM and LEGACY, and for a savepoint, nothing of
+  //! `restored` nor of its directory is touched.
   orphan_sweep_result sweep_orphans(const checkpoint_metadata& restored,
-                                    const std::string& base_dir);
+                                    const std::string& base_dir,
+                                    const std::string& metadata_path = {});
 
   //! The job's subtasks are deployed (`sources` among them): checkpoint every
   //! interval (when enabled) until pause() or the end. Throws spate::error
@@ -122,6 +132,9 @@ public:
   //! The checkpoint under way, if any.
   std::optional<checkpoint_id> pending_id() const;
   checkpoint_id next_id() const { return next_id_; }
+  //! The restored checkpoint this job claimed (restore mode CLAIM) and has
+  //! not deleted yet, in another job's directory.
+  std::optional<checkpoint_id> claimed() const;
 
 private:
   struct pending_checkpoint {
@@ -152,6 +165,12 @@ private:
                     const std::string& failure);
   void schedule_tick();
   std::string savepoint_dir_for(const std::string& requested);
+  //! Restore mode CLAIM: takes `restored` over (sweep_orphans()).
+  void claim(const checkpoint_metadata& restored, const std::string& base_dir,
+             const std::string& metadata_path, bool own_directory);
+  //! A retained checkpoint is subsumed: its files go (those of a claimed
+  //! one through discard_claimed_checkpoint()).
+  void discard_retained(checkpoint_id id);
 
   coordinator_setup setup_;
   coordinator_port& port_;
@@ -170,6 +189,14 @@ private:
   std::optional<std::int64_t> last_completed_; // monotonic ms
   int consecutive_failures_ = 0;
   std::deque<checkpoint_id> retained_;
+  //! start() was called: what the job starts from was its own choice once.
+  bool started_once_ = false;
+  //! A checkpoint of another job's directory this job claimed.
+  struct claimed_checkpoint {
+    checkpoint_metadata meta;
+    std::string job_dir;
+  };
+  std::optional<claimed_checkpoint> claimed_;
 };
 
 } // namespace spate::checkpoints

@@ -64,4 +64,19 @@ struct orphan_sweep_result {
 orphan_sweep_result sweep_orphans(const std::string& job_dir,
                                   const orphan_sweep_options& options = {});
 
+//! Deletes checkpoint `m` from `job_dir`, the directory of the job that wrote
+//! it: a checkpoint a later job claimed (restore mode CLAIM) and no longer
+//! needs. Its chk-<n>/_metadata goes first (the checkpoint is no longer
+//! complete, so a crash halfway leaves an orphan, never a `_metadata`
+//! naming missing files); then sweep_orphans(job_dir) removes chk-<n> and
+//! the shared files no other complete checkpoint in `job_dir` names (none
+//! while a `_metadata` there cannot be read); then shared/ and `job_dir`
+//! themselves, if that left them empty. Nothing is deleted (a warning says
+//! why) unless chk-<n>/_metadata is a regular file that still decodes to
+//! `m`'s job id, checkpoint id and trigger time and is not a savepoint.
+//! Best effort and never throws: what went and what failed is in the
+//! result and logged.
+orphan_sweep_result discard_claimed_checkpoint(const std::string& job_dir,
+                                               const checkpoint_metadata& m);
+
 } // namespace spate::checkpoints
