@@ -49,9 +49,9 @@ struct endpoint::impl {
 
 namespace {
 
-void put_u64(std::string& out, std::uint64_t v) {
+void put_u64(unsigned char* out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    out[i] = static_cast<unsigned char>((v >> (8 * i)) & 0xff);
 }
 
 std::uint64_t get_u64(const unsigned char* p) {
@@ -64,11 +64,10 @@ std::uint64_t get_u64(const unsigned char* p) {
 } // namespace
 
 std::string encode_envelope(std::uint64_t session, std::uint64_t seq) {
-  std::string out;
-  out.reserve(envelope_size);
-  put_u64(out, session);
-  put_u64(out, seq);
-  return out;
+  unsigned char head[envelope_size];
+  put_u64(head, session);
+  put_u64(head + 8, seq);
+  return std::string(reinterpret_cast<const char*>(head), envelope_size);
 }
 
 namespace {
@@ -331,8 +330,11 @@ void endpoint::run() {
               zmq::message_t msg(
                   owned->data(), n,
                   [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
-              auto head = encode_envelope(link.session, link.next_seq);
-              zmq::message_t envelope(head.data(), head.size());
+              // 16 bytes: ZeroMQ keeps them inside the message, no allocation.
+              unsigned char head[envelope_size];
+              put_u64(head, link.session);
+              put_u64(head + 8, link.next_seq);
+              zmq::message_t envelope(head, envelope_size);
               // Unbounded queues (sndhwm 0): a send never refuses, so the
               // frame goes with the envelope or neither goes.
               if (link.socket->send(envelope,
