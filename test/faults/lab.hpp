@@ -2,8 +2,8 @@
 // namespace per process on a bridge (traffic really crosses veth links, and
 // a link can be cut or a route blackholed), and a checkpoint disk of its own
 // (an ext4 image on a loop device, which can be filled or slowed down with
-// the block-I/O throttle). Needs root, iproute2, losetup and mkfs.ext4; what
-// is missing is named by `unavailable()`.
+// the block-I/O throttle). Needs root, iproute2, losetup and mkfs.ext4; a
+// missing tool is named by `unavailable()`.
 #pragma once
 
 #include <signal.h>
@@ -55,10 +55,8 @@ inline std::string ip_tool() {
   return {};
 }
 
-//! Why the lab cannot be built here, or empty.
+//! Why the lab cannot be built here (a missing tool), or empty.
 inline std::string unavailable() {
-  if (::geteuid() != 0)
-    return "needs root (network namespaces, a loop device)";
   if (ip_tool().empty())
     return "needs iproute2's ip";
   if (shell("command -v losetup && command -v mkfs.ext4") != 0)
