@@ -1,8 +1,8 @@
 #include "spate/transport/endpoint.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
-#include <set>
 #include <vector>
 
 #include <zmq.hpp>
@@ -35,12 +35,13 @@ struct endpoint::impl {
   std::map<std::string, link> peers;
   std::map<std::string, std::string> addresses;
   //! What arrived from each peer: its current session and the last number.
+  //! The last number seen in each of a peer's recent sessions, in the
+  //! order they were first seen (a few: a peer opens a new one only when it
+  //! restarts or reconnects on purpose).
   struct arrivals {
-    std::uint64_t session = 0;
-    std::uint64_t last = 0;
-    //! Sessions it used before: late frames of those are stale.
-    std::set<std::uint64_t> retired;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> sessions;
   };
+  static constexpr std::size_t sessions_kept = 8;
   std::map<std::string, arrivals> from;
   std::mt19937_64 sessions{std::random_device{}()};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
@@ -171,34 +172,36 @@ bool endpoint::admit(const std::string& from, std::uint64_t session, std::uint64
   if (it == im.from.end()) {
     // The first this process hears of the peer: what it sent before went to
     // an earlier process at this address, or nowhere.
-    im.from[from] = {session, seq, {}};
+    im.from[from].sessions.emplace_back(session, seq);
     return true;
   }
-  auto& a = it->second;
-  if (session != a.session) {
-    if (a.retired.count(session)) {
-      ++im.rejected;
-      spate::log().debug("endpoint {}: dropped a late frame of an old session of '{}'", id_, from);
-      return false;
-    }
-    // The peer opened a new socket (it restarted, or reconnected on purpose).
-    a.retired.insert(a.session);
-    a.session = session;
-    a.last = 0;
+  // Numbers count per session: frames of a session the peer left (late
+  // ones of an old connection, or of another socket using its name) are
+  // checked against that session's own numbers.
+  auto& known = it->second.sessions;
+  auto at =
+      std::find_if(known.begin(), known.end(), [&](const auto& s) { return s.first == session; });
+  std::uint64_t last = 0; // a new session starts at 1
+  if (at != known.end()) {
+    last = at->second;
+  } else {
+    if (known.size() == impl::sessions_kept)
+      known.erase(known.begin());
+    at = known.emplace(known.end(), session, 0);
   }
-  if (seq <= a.last) {
+  if (seq <= last) {
     ++im.rejected;
     spate::log().warn("endpoint {}: dropped frame {} from '{}' again (after {})", id_, seq, from,
-                      a.last);
+                      last);
     return false;
   }
-  if (seq != a.last + 1)
-    report(seq - a.last - 1 == 1
-               ? "frame " + std::to_string(a.last + 1) + " from '" + from +
+  if (seq != last + 1)
+    report(seq - last - 1 == 1
+               ? "frame " + std::to_string(last + 1) + " from '" + from +
                      "' was lost (its connection dropped)"
-               : "frames " + std::to_string(a.last + 1) + " to " + std::to_string(seq - 1) +
+               : "frames " + std::to_string(last + 1) + " to " + std::to_string(seq - 1) +
                      " from '" + from + "' were lost (their connection dropped)");
-  a.last = seq;
+  at->second = seq;
   return true;
 }
 

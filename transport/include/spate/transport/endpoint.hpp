@@ -15,6 +15,8 @@
 // gone: the receiver sees the numbers jump and calls the gap handler, so the
 // owner can stop trusting what it believes about that peer (a lost cancel,
 // acknowledgement or deploy would otherwise leave a job waiting for ever).
+// Numbers count per session, so frames of two sockets under one name (an old
+// connection's late frames, or a forger's) never pass for a gap in the other.
 #pragma once
 
 #include <atomic>
