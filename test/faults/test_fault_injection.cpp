@@ -384,3 +384,35 @@ BOOST_AUTO_TEST_CASE(the_committed_output_survives_random_faults_exactly_once,
     f << j.dump() << "\n";
   }
 }
+
+// Two TaskManagers that cannot reach each other while both still talk to
+// the JobManager: only the heartbeats on their data link notice, and the job
+// fails over within heartbeat.timeout instead of waiting for a checkpoint to
+// expire (the checkpoint timeout here is 5 s).
+BOOST_AUTO_TEST_CASE(a_blackholed_data_link_fails_the_job_over_within_the_heartbeat_timeout,
+                     *boost::unit_test::precondition(running_as_root)) {
+  auto missing = unavailable();
+  BOOST_REQUIRE_MESSAGE(missing.empty(), "the fault-injection lab " + missing);
+  lab_cluster c;
+  BOOST_REQUIRE(await([&] { return c.registered_taskmanagers() == taskmanagers; }));
+  auto id = c.submit(
+      {"wordcount", "-p", "5", "--input", "generator:seed=4,rate=2000", "--output", "discard"});
+  BOOST_REQUIRE(await([&] { return c.state(id) == "RUNNING" && c.completed(id) >= 1; }));
+  int restarts = c.restarts(id);
+  c.net().blackhole(1, 2, true);
+  c.net().blackhole(2, 1, true);
+  auto cut = std::chrono::steady_clock::now();
+  bool noticed = await([&] { return c.restarts(id) > restarts; }, std::chrono::seconds(15));
+  auto took = std::chrono::duration_cast<ms>(std::chrono::steady_clock::now() - cut);
+  c.net().blackhole(1, 2, false);
+  c.net().blackhole(2, 1, false);
+  BOOST_REQUIRE_MESSAGE(noticed, c.jobmanager_log());
+  BOOST_TEST_MESSAGE("failed over " << took.count() << " ms after the cut");
+  auto cause = c.get("/jobs/" + id + "/exceptions")["root-exception"];
+  BOOST_TEST((cause.is_string() &&
+              cause.get<std::string>().find("on the data link for 1000 ms") != std::string::npos),
+             cause.dump());
+  // The JobManager lost no TaskManager: it heard them all along.
+  BOOST_TEST(c.jobmanager_log().find("is lost") == std::string::npos, c.jobmanager_log());
+  BOOST_TEST(c.registered_taskmanagers() == taskmanagers);
+}
