@@ -55,6 +55,17 @@ void file_sink_function::initialize_state(const operator_state_reader& state) {
 
 void file_sink_function::open(runtime_context& ctx) {
   two_phase_ = checkpointing_enabled(ctx);
+  if (restored_) {
+    const char* mode = mode_ == file_sink_mode::merged ? "merged" : "per_subtask";
+    if (auto other = detail::direct_state_of_another_output(*restored_, path_, mode)) {
+      // Written without checkpointing to another output: nothing of it is
+      // here to keep, so this output starts as a new job's does.
+      log().info("file sink '{}': the snapshot holds output of {} written without "
+                 "checkpointing, not of this output; it starts as a new one",
+                 path_, *other);
+      restored_.reset();
+    }
+  }
   plain_ = std::make_unique<detail::output_file>();
   if (mode_ == file_sink_mode::per_subtask) {
     parts_ = std::make_unique<detail::part_file_stager>(path_, ctx.subtask, ctx.parallelism);
@@ -115,8 +126,22 @@ void file_sink_function::snapshot_state(std::int64_t checkpoint, operator_state_
     parts_->snapshot(checkpoint, out);
   else if (two_phase_ && merged_)
     merged_->snapshot(checkpoint, out);
-  else if (plain_ && plain_->is_open())
-    plain_->sync(); // a savepoint without checkpointing: durable, not staged
+  else if (plain_)
+    snapshot_direct(out);
+}
+
+void file_sink_function::snapshot_direct(operator_state_writer& out) {
+  // A savepoint without checkpointing: what was written is durable and
+  // recorded with its length, so a job restored from the savepoint keeps it
+  // (and cuts off what is written after). Nothing is staged. After finish()
+  // the file is closed, its name and length still hold.
+  if (plain_->is_open())
+    plain_->sync();
+  bool written = !plain_->name().empty();
+  if (parts_)
+    parts_->snapshot_direct(written ? plain_->name() : std::string(), plain_->size(), out);
+  else if (merged_ && written)
+    merged_->snapshot_direct(plain_->size(), out);
 }
 
 void file_sink_function::notify_checkpoint_complete(std::int64_t checkpoint) {

@@ -97,14 +97,22 @@ void merged_file_stager::restore(const operator_state_reader& in) {
   }
   pending_.clear();
   if (states.empty()) {
-    // A snapshot without sink state (taken without checkpointing): keep the
-    // output as it is and append to it.
+    // A snapshot without sink state (a savepoint taken without checkpointing
+    // before the sink recorded its length there): keep the output as it is
+    // and append to it.
     committed_length_ = static_cast<std::uint64_t>(size);
     remove_hidden_files();
     sync_directory(dir_);
     return;
   }
   const file_sink_state& state = states.front().second;
+  if (state.pending.empty() && !is_regular_file(path_)) {
+    // A device (/dev/stdout, /dev/null) keeps no output to cut back or check.
+    committed_length_ = static_cast<std::uint64_t>(size);
+    remove_hidden_files();
+    sync_directory(dir_);
+    return;
+  }
   if (static_cast<std::uint64_t>(size) < state.committed_length)
     throw_file_error(path_,
                      "has " + std::to_string(size) + " bytes, fewer than the " +
@@ -144,15 +152,7 @@ void merged_file_stager::restore(const operator_state_reader& in) {
   sync_directory(dir_);
 }
 
-void merged_file_stager::truncate_output(std::uint64_t length) {
-  fd_guard out{::open(path_.c_str(), O_WRONLY | O_CLOEXEC)};
-  if (out.fd < 0)
-    throw_file_error(path_, "", errno);
-  if (::ftruncate(out.fd, static_cast<off_t>(length)) != 0)
-    throw_file_error(path_, "cannot truncate to " + std::to_string(length) + " bytes", errno);
-  if (::fsync(out.fd) != 0)
-    throw_file_error(path_, "fsync failed", errno);
-}
+void merged_file_stager::truncate_output(std::uint64_t length) { truncate_file(path_, length); }
 
 void merged_file_stager::append_to_output(const std::string& file, std::uint64_t size) {
   fd_guard in{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -214,6 +214,17 @@ void merged_file_stager::snapshot(std::int64_t checkpoint, operator_state_writer
   state.mode = "merged";
   state.committed_length = committed_length_;
   state.pending = pending_;
+  std::string bytes;
+  encode(state, bytes);
+  out.put(file_sink_state_name, std::move(bytes));
+}
+
+void merged_file_stager::snapshot_direct(std::uint64_t length, operator_state_writer& out) const {
+  // Written directly, so all of it is committed; nothing is staged.
+  file_sink_state state;
+  state.mode = "merged";
+  state.committed_length = length;
+  state.direct_output = output_identity(path_);
   std::string bytes;
   encode(state, bytes);
   out.put(file_sink_state_name, std::move(bytes));

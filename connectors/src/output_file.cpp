@@ -74,7 +74,8 @@ void output_file::flush() {
 
 void output_file::sync() {
   flush();
-  if (::fsync(fd_) != 0)
+  // EINVAL: a device or pipe (/dev/stdout, /dev/null) that cannot be synced.
+  if (::fsync(fd_) != 0 && errno != EINVAL)
     throw_file_error(name_, "fsync failed", errno);
 }
 
@@ -131,6 +132,28 @@ bool file_exists(const std::string& file) {
   return ::lstat(file.c_str(), &st) == 0;
 }
 
+bool is_regular_file(const std::string& file) {
+  struct stat st;
+  return ::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void truncate_file(const std::string& file, std::uint64_t length) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw_file_error(file, "", errno);
+  if (::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_file_error(file, "cannot truncate to " + std::to_string(length) + " bytes", err);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_file_error(file, "fsync failed", err);
+  }
+  ::close(fd);
+}
+
 std::int64_t file_size(const std::string& file) {
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) {
@@ -166,6 +189,34 @@ void create_directories(const std::string& dir, const std::string& file) {
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw_file_error(file, "cannot create directory '" + dir + "'", ec.value());
+}
+
+std::string output_identity(const std::string& path) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  if (ec)
+    return std::filesystem::path(path).lexically_normal().string();
+  auto canonical = std::filesystem::weakly_canonical(absolute, ec);
+  return (ec ? absolute.lexically_normal() : canonical).string();
+}
+
+std::optional<std::string> direct_state_of_another_output(const operator_state_reader& in,
+                                                          const std::string& path,
+                                                          const std::string& mode) {
+  std::string self;
+  for (const auto& entries : in.all()) {
+    auto it = entries.find(file_sink_state_name);
+    if (it == entries.end())
+      continue;
+    auto state = decode<file_sink_state>(it->second, "file sink state");
+    if (state.direct_output.empty())
+      continue; // staged output: restore() checks it
+    if (self.empty())
+      self = output_identity(path);
+    if (state.mode != mode || state.direct_output != self)
+      return state.mode + " '" + state.direct_output + "'";
+  }
+  return std::nullopt;
 }
 
 std::vector<std::pair<int, file_sink_state>> read_file_sink_states(const operator_state_reader& in,

@@ -154,6 +154,8 @@ void part_file_stager::restore(const operator_state_reader& in) {
     recorded_next[k] = state.next_seq;
     for (const pending_file& p : state.pending)
       commit_recorded(k, p);
+    if (!state.direct_file.empty())
+      restore_direct(state);
   }
   for (const std::string& name : list_directory(dir_)) {
     auto p = parse_part_name(name);
@@ -177,6 +179,34 @@ void part_file_stager::restore(const operator_state_reader& in) {
   sync_directory(dir_);
   next_seq_ = next;
   pending_.clear();
+}
+
+void part_file_stager::restore_direct(const file_sink_state& state) {
+  // Only a visible part file of that subtask: the name comes from the state
+  // and must not reach outside the directory or another subtask's files.
+  const std::string& name = state.direct_file;
+  auto p = parse_part_name(name);
+  bool ok =
+      p ? p->kind == part_name::visible && p->subtask == state.subtask && p->seq < state.next_seq
+        : parse_direct_part_name(name) == std::optional<int>(state.subtask);
+  if (!ok)
+    throw_file_error(dir_,
+                     "the snapshot of subtask " + std::to_string(state.subtask) + " names '" +
+                         name + "', not a part file it writes",
+                     0, errc::corrupt);
+  std::string file = dir_ + "/" + name;
+  std::int64_t size = file_size(file);
+  if (size < 0 && state.direct_length == 0)
+    return; // created empty, then removed: nothing of it is kept
+  if (size < 0 || static_cast<std::uint64_t>(size) < state.direct_length)
+    throw_file_error(
+        file,
+        (size < 0 ? std::string("is missing") : "has " + std::to_string(size) + " bytes") +
+            ", the snapshot recorded " + std::to_string(state.direct_length),
+        0, errc::corrupt);
+  // Written after the snapshot: the sources replay those records.
+  if (static_cast<std::uint64_t>(size) > state.direct_length)
+    truncate_file(file, state.direct_length);
 }
 
 void part_file_stager::commit_recorded(int subtask, const pending_file& p) {
@@ -220,6 +250,23 @@ void part_file_stager::snapshot(std::int64_t checkpoint, operator_state_writer& 
   state.subtask = subtask_;
   state.next_seq = next_seq_;
   state.pending = pending_;
+  std::string bytes;
+  encode(state, bytes);
+  out.put(file_sink_state_name, std::move(bytes));
+}
+
+void part_file_stager::snapshot_direct(const std::string& file, std::uint64_t length,
+                                       operator_state_writer& out) const {
+  file_sink_state state;
+  state.mode = "per_subtask";
+  state.subtask = subtask_;
+  state.next_seq = next_seq_;
+  state.pending = pending_; // empty: nothing is staged without checkpointing
+  state.direct_output = output_identity(dir_);
+  if (!file.empty()) {
+    state.direct_file = std::filesystem::path(file).filename().string();
+    state.direct_length = length;
+  }
   std::string bytes;
   encode(state, bytes);
   out.put(file_sink_state_name, std::move(bytes));

@@ -75,6 +75,49 @@ inline lines visible_parts(const std::string& dir) {
   return out;
 }
 
+// Every line of the visible part files of `dir`, those a sink without
+// checkpointing writes directly included: `part-<i>` and `part-<i>-<n>`, in
+// order of i, then `part-<i>` before `part-<i>-<n>` by n. Empty files are
+// fine (a subtask without records); any other visible file fails the test.
+inline lines all_parts(const std::string& dir) {
+  std::map<std::pair<int, long>, std::string> parts; // (i, n) with n = -1 for part-<i>
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name[0] == '.')
+      continue;
+    int subtask = -1;
+    long seq = -1;
+    char tail = 0;
+    int n = std::sscanf(name.c_str(), "part-%d-%ld%c", &subtask, &seq, &tail);
+    if (n == 1)
+      n = std::sscanf(name.c_str(), "part-%d%c", &subtask, &tail) == 1 ? 2 : 0;
+    BOOST_REQUIRE_MESSAGE(n == 2 && subtask >= 0, "unexpected visible file " << name);
+    parts[{subtask, seq}] = e.path().string();
+  }
+  lines out;
+  for (const auto& [key, file] : parts) {
+    lines part = split_lines(read_file(file));
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+// Restores `sink` as subtask `subtask` of `parallelism` from the snapshot
+// `old` (one writer per old subtask) as the runtime does: a snapshot keeps an
+// operator only when one of its subtasks recorded state (the coordinator
+// leaves stateless ones out), and a task restores only the operators the
+// snapshot has. True when initialize_state() was called.
+inline bool restore_as_the_runtime(sink_function<std::string>& sink,
+                                   const std::vector<operator_state_writer>& old, int subtask,
+                                   int parallelism) {
+  bool recorded = false;
+  for (const auto& w : old)
+    recorded = recorded || !w.entries().empty();
+  if (recorded)
+    sink.initialize_state(restore_reader(old, subtask, parallelism));
+  return recorded;
+}
+
 // The committed content of a merged output file.
 inline lines visible_merged(const std::string& path) {
   return fs::exists(path) ? split_lines(read_file(path)) : lines{};

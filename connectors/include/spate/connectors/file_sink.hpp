@@ -40,7 +40,8 @@ public:
   void write(const typed_batch<std::string>& batch) override;
   //! With checkpoints: stages what was written since the last barrier (fsync,
   //! rename to a hidden pending name) and records the pending files in `out`.
-  //! Without: flushes and fsyncs, records nothing.
+  //! Without (a savepoint): flushes and fsyncs, records the file written and
+  //! its length, stages nothing.
   void snapshot_state(std::int64_t checkpoint_id, operator_state_writer& out) override;
   //! Commits the staged output of `checkpoint_id` and of every earlier one.
   void notify_checkpoint_complete(std::int64_t checkpoint_id) override;
@@ -57,6 +58,8 @@ public:
   bool exactly_once() const { return two_phase_; }
 
 private:
+  void snapshot_direct(operator_state_writer& out);
+
   std::string path_;
   file_sink_mode mode_;
   std::optional<operator_state_reader> restored_;
@@ -78,8 +81,12 @@ private:
 //! (`.part-*`, `.<name>.*`) are not committed output: a new job deletes them.
 //! A job without checkpoints that restarts (the same job id, in the same
 //! process) rewrites its own files, as it starts over from the beginning.
-//! Without checkpointing the sink records nothing in a savepoint, so a
-//! savepoint keeps no state of it: a job restored from one opens the sink as
+//! Without checkpointing a savepoint records the file each subtask writes and
+//! its length: a job restored from it (at any parallelism, with or without
+//! checkpointing) keeps that output, cuts off what was written after the
+//! savepoint (the sources replay it) and goes on, so the output equals one
+//! uninterrupted run. A job restored from it that writes another output
+//! (another path or mode) has nothing there to keep: it opens that output as
 //! a new job does.
 //!
 //! Without checkpointing (`execution.checkpointing.interval` unset or 0):
@@ -107,6 +114,10 @@ private:
 //!    out (see above), so it is not duplicated either.
 //!  - A restore into a job without checkpointing does the same restore, then
 //!    appends (merged) or writes `part-i-<n>` directly (per_subtask).
+//!  - A restore from a savepoint of a job without checkpointing truncates
+//!    each recorded file (`path`, or `part-k` / `part-k-<n>` of the old
+//!    subtasks k taken over) to its recorded length, then goes on as above;
+//!    errc::corrupt names a recorded file that is shorter or gone.
 //!
 //! Failures (creating a directory or file, a write, e.g. disk full, a rename,
 //! an append) throw spate::error(errc::io, "output file '<file>': <reason>");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,8 @@ public:
   void write_line(const std::string& line);
   //! Writes the buffer to the file.
   void flush();
-  //! Flushes and fsyncs: what was written survives a crash.
+  //! Flushes and fsyncs: what was written survives a crash (a device or pipe
+  //! that cannot be synced is only flushed).
   void sync();
   //! Flushes and closes; throws when either fails (close() can report a
   //! delayed write error).
@@ -68,6 +70,10 @@ void rename_file(const std::string& from, const std::string& to);
 void remove_file(const std::string& file);
 //! True when `file` exists (any type).
 bool file_exists(const std::string& file);
+//! True when `file` is a regular file (following symlinks).
+bool is_regular_file(const std::string& file);
+//! Truncates `file` to `length` bytes and fsyncs it; throws errc::io naming it.
+void truncate_file(const std::string& file, std::uint64_t length);
 //! The size of `file`, or -1 when it does not exist; throws errc::io otherwise.
 std::int64_t file_size(const std::string& file);
 //! The names of the entries of `dir` (no "." or ".."); throws errc::io.
@@ -87,7 +93,12 @@ struct pending_file {
   SPATE_FIELDS(checkpoint, seq, size);
 };
 
-//! The operator state entry "file-sink" of one subtask (msgpack).
+//! The operator state entry "file-sink" of one subtask (msgpack). Without
+//! checkpointing (a savepoint of a job writing directly) `pending` is empty,
+//! `direct_output` names the output, and merged records the file's length as
+//! `committed_length`, per_subtask the part file it writes as `direct_file`
+//! and `direct_length`. The `direct_*` fields came later; a state without
+//! them decodes them empty.
 struct file_sink_state {
   std::uint32_t version = 1;
   std::string mode;                   //!< "per_subtask" or "merged"
@@ -95,10 +106,32 @@ struct file_sink_state {
   std::uint64_t next_seq = 0;         //!< per_subtask: the next part number
   std::uint64_t committed_length = 0; //!< merged: length of the file before `pending`
   std::vector<pending_file> pending;  //!< staged, not known to be committed, oldest first
-  SPATE_FIELDS(version, mode, subtask, next_seq, committed_length, pending);
+  //! Without checkpointing: the output written (output_identity() of its
+  //! path); empty in a state of staged output (with checkpointing).
+  std::string direct_output;
+  //! per_subtask without checkpointing: the visible part file this subtask
+  //! writes directly (`part-<i>`, or `part-<i>-<n>` with n < next_seq), a
+  //! name in the directory; empty when none.
+  std::string direct_file;
+  std::uint64_t direct_length = 0; //!< the bytes of `direct_file` at the snapshot
+  SPATE_FIELDS(version, mode, subtask, next_seq, committed_length, pending, direct_output,
+               direct_file, direct_length);
 };
 
 inline constexpr const char* file_sink_state_name = "file-sink";
+
+//! `path` made absolute and normal, symlinks of its existing part resolved:
+//! the same for every spelling of one output.
+std::string output_identity(const std::string& path);
+
+//! When `in` holds file sink state written without checkpointing for another
+//! output than `path` in `mode` ("per_subtask" or "merged"): that output
+//! ("<mode> '<path>'"), else nothing. Such state is not this sink's to
+//! restore: the job writes a new output (a staged state of another mode is
+//! an error of restore() instead). Throws errc::codec for undecodable state.
+std::optional<std::string> direct_state_of_another_output(const operator_state_reader& in,
+                                                          const std::string& path,
+                                                          const std::string& mode);
 
 //! Every old subtask's file sink entry (decoded), with the old subtask index.
 //! Throws errc::codec or errc::corrupt naming `path`.
@@ -143,12 +176,24 @@ public:
   //! sources replay those records), and continues numbering after every
   //! number used so far. Throws errc::corrupt naming a recorded pending file
   //! that is gone.
+  //!
+  //! A state recorded without checkpointing (see snapshot_direct()) names the
+  //! part file the old subtask wrote directly: it is cut back to the recorded
+  //! length (what was written after the snapshot goes: the sources replay
+  //! it). Throws errc::corrupt naming it when it is shorter than recorded or
+  //! gone, or when the name is not a part file of that subtask.
   void restore(const operator_state_reader& in);
 
   void write_line(const std::string& line);
   //! Closes the in-progress file (fsync) and renames it to pending; records
   //! the pending files in `out`.
   void snapshot(std::int64_t checkpoint, operator_state_writer& out);
+  //! Without checkpointing (a savepoint): records that this subtask wrote
+  //! `length` bytes of `file` (a visible part file in the directory, written
+  //! directly and synced by the caller; empty when none), so that a job
+  //! restored from the savepoint keeps them (see restore()).
+  void snapshot_direct(const std::string& file, std::uint64_t length,
+                       operator_state_writer& out) const;
   //! Renames every pending file of `checkpoint` and earlier to its visible
   //! name (fsync of the directory).
   void commit_up_to(std::int64_t checkpoint);
@@ -166,6 +211,8 @@ public:
 
 private:
   void commit_recorded(int subtask, const pending_file& p);
+  // Cuts the part file `state` names as written directly back to its length.
+  void restore_direct(const file_sink_state& state);
 
   std::string dir_;
   int subtask_;
@@ -202,11 +249,18 @@ public:
   //! commit had finished), deletes other hidden files. Then `path` holds
   //! exactly the output up to the restored checkpoint. Throws errc::corrupt
   //! naming the file when `path` is shorter than recorded or a pending file
-  //! is gone before it was appended.
+  //! is gone before it was appended. A state recorded without checkpointing
+  //! (snapshot_direct()) has no pending files: `path` is cut back to the
+  //! recorded length. A `path` that is not a regular file (a device) keeps
+  //! nothing to cut back: with no pending files it is left as it is.
   void restore(const operator_state_reader& in);
 
   void write_line(const std::string& line);
   void snapshot(std::int64_t checkpoint, operator_state_writer& out);
+  //! Without checkpointing (a savepoint): records that `path`, written
+  //! directly and synced by the caller, holds `length` bytes of output, so
+  //! that a job restored from the savepoint keeps them (see restore()).
+  void snapshot_direct(std::uint64_t length, operator_state_writer& out) const;
   void commit_up_to(std::int64_t checkpoint);
   void finish();
   void close() noexcept { current_.abandon(); }
