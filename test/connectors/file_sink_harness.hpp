@@ -51,35 +51,12 @@ inline std::set<std::string> hidden_files(const std::string& dir) {
   return out;
 }
 
-// What a reader of a per_subtask directory sees: the visible part files
-// `part-<i>-<n>`, in order of (i, n). Any other visible file fails the test.
-inline lines visible_parts(const std::string& dir) {
-  std::map<std::pair<int, long>, std::string> parts;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::string name = e.path().filename().string();
-    if (name[0] == '.')
-      continue;
-    int subtask = -1;
-    long seq = -1;
-    char tail = 0;
-    BOOST_REQUIRE_MESSAGE(std::sscanf(name.c_str(), "part-%d-%ld%c", &subtask, &seq, &tail) == 2,
-                          "unexpected visible file " << name);
-    parts[{subtask, seq}] = e.path().string();
-  }
-  lines out;
-  for (const auto& [key, file] : parts) {
-    lines part = split_lines(read_file(file));
-    BOOST_TEST(!part.empty(), "empty part file " << file);
-    out.insert(out.end(), part.begin(), part.end());
-  }
-  return out;
-}
-
-// Every line of the visible part files of `dir`, those a sink without
-// checkpointing writes directly included: `part-<i>` and `part-<i>-<n>`, in
-// order of i, then `part-<i>` before `part-<i>-<n>` by n. Empty files are
-// fine (a subtask without records); any other visible file fails the test.
-inline lines all_parts(const std::string& dir) {
+// Every line of the visible part files of `dir`, in order of (i, n): the
+// files `part-<i>-<n>` of a checkpointed sink and, when `direct`, also the
+// `part-<i>` a sink without checkpointing writes (before `part-<i>-<n>`).
+// Any other visible file fails the test, and so does an empty part file
+// unless `direct` (there a subtask without records leaves one).
+inline lines parts_of(const std::string& dir, bool direct) {
   std::map<std::pair<int, long>, std::string> parts; // (i, n) with n = -1 for part-<i>
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string name = e.path().filename().string();
@@ -89,7 +66,7 @@ inline lines all_parts(const std::string& dir) {
     long seq = -1;
     char tail = 0;
     int n = std::sscanf(name.c_str(), "part-%d-%ld%c", &subtask, &seq, &tail);
-    if (n == 1)
+    if (n == 1 && direct)
       n = std::sscanf(name.c_str(), "part-%d%c", &subtask, &tail) == 1 ? 2 : 0;
     BOOST_REQUIRE_MESSAGE(n == 2 && subtask >= 0, "unexpected visible file " << name);
     parts[{subtask, seq}] = e.path().string();
@@ -97,10 +74,16 @@ inline lines all_parts(const std::string& dir) {
   lines out;
   for (const auto& [key, file] : parts) {
     lines part = split_lines(read_file(file));
+    BOOST_TEST((direct || !part.empty()), "empty part file " << file);
     out.insert(out.end(), part.begin(), part.end());
   }
   return out;
 }
+
+// What a reader of a checkpointed per_subtask directory sees.
+inline lines visible_parts(const std::string& dir) { return parts_of(dir, false); }
+// The same with the files a sink without checkpointing writes directly.
+inline lines all_parts(const std::string& dir) { return parts_of(dir, true); }
 
 // Restores `sink` as subtask `subtask` of `parallelism` from the snapshot
 // `old` (one writer per old subtask) as the runtime does: a snapshot keeps an
