@@ -94,10 +94,30 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   if (head.attempt < job.attempt)
     return; // a previous attempt's: its tasks are gone
   if (head.attempt > job.attempt || !job.rt) {
-    if (job.early.size() >= max_early || job.early_bytes + f.payload.size() > max_early_bytes)
-      throw error(errc::io, "too many frames for job " + head.job_id + " before its deployment");
-    job.early_bytes += f.payload.size();
+    const auto l = transport::limits();
+    const auto now = std::chrono::steady_clock::now();
+    const std::size_t cost = f.payload.size() + early_overhead;
+    auto mine = job.early_by_sender.find(from);
+    const std::size_t held = mine == job.early_by_sender.end() ? 0 : mine->second;
+    if (held + cost > l.early_bytes_per_sender || early_total + cost > l.early_bytes) {
+      ++early_dropped;
+      if (early_warned.insert(from).second)
+        spate::log().warn(
+            "TaskManager {}: dropped frames from '{}' for job {}, not deployed here: {} bytes "
+            "from it wait (mesh.early-frames.max-bytes-per-sender {}), {} from all "
+            "(mesh.early-frames.max-bytes {}); logged once per sender",
+            self_id, from, head.job_id, held, l.early_bytes_per_sender, early_total, l.early_bytes);
+      if (!job.rt && job.early.empty() && !job.host)
+        jobs.erase(head.job_id); // nothing kept for it
+      return;
+    }
+    if (job.early.empty())
+      job.early_since = now;
+    job.early_bytes += cost;
+    job.early_by_sender[from] = held + cost;
+    early_total += cost;
     job.early.emplace_back(from, std::move(f));
+    expire_early(now, l.early_timeout_ms);
     return;
   }
   if (job.placement.size() != job.rt->plan.chains.size())
@@ -158,6 +178,33 @@ void task_host_impl::channel(const std::string& from, frame& f) {
   caf::anon_send(it->second, std::move(m));
 }
 
+void task_host_impl::clear_early(hosted_job& job) {
+  early_total -= std::min(early_total, job.early_bytes);
+  job.early.clear();
+  job.early_by_sender.clear();
+  job.early_bytes = 0;
+}
+
+void task_host_impl::expire_early(std::chrono::steady_clock::time_point now,
+                                  std::int64_t timeout_ms) {
+  for (auto it = jobs.begin(); it != jobs.end();) {
+    auto& job = it->second;
+    if (job.early.empty() || now - job.early_since < std::chrono::milliseconds(timeout_ms)) {
+      ++it;
+      continue;
+    }
+    early_dropped += job.early.size();
+    spate::log().warn("TaskManager {}: dropped {} frame(s) for job {}: no deploy came within {} "
+                      "ms (mesh.early-frames.timeout)",
+                      self_id, job.early.size(), it->first, timeout_ms);
+    clear_early(job);
+    if (!job.rt && !job.host && job.tasks.empty())
+      it = jobs.erase(it);
+    else
+      ++it;
+  }
+}
+
 void task_host_impl::release(const frame& f) {
   auto m = transport::decode_payload<wire_release>(f);
   std::lock_guard<std::mutex> lock(mu);
@@ -173,6 +220,7 @@ void task_host_impl::release(const frame& f) {
   stop_proxies(job);
   if (job.host)
     caf::anon_send(job.host, release_atom::value);
+  clear_early(job);
   jobs.erase(it);
 }
 
@@ -189,6 +237,9 @@ task_host::task_host(caf::actor_system& system, transport::frame_sink& sink, std
                                        std::chrono::milliseconds(180000),
                                        {},
                                        {},
+                                       {},
+                                       0,
+                                       0,
                                        {}}) {}
 
 task_host::~task_host() {
@@ -286,6 +337,8 @@ int task_host::fail_jobs_with(const std::string& peer, const std::string& reason
 
 void task_host::report_metrics() {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  // Once a heartbeat interval: frames for jobs whose deploy never came go.
+  impl_->expire_early(std::chrono::steady_clock::now(), transport::limits().early_timeout_ms);
   for (auto& [id, job] : impl_->jobs) {
     if (!job.rt || job.tasks.empty())
       continue;
@@ -310,6 +363,7 @@ void task_host::forget_idle_jobs() {
   for (auto it = impl_->jobs.begin(); it != impl_->jobs.end();) {
     auto& job = it->second;
     if (job.live->load() == 0) {
+      impl_->clear_early(job);
       impl_->stop_proxies(job);
       if (job.host)
         caf::anon_send(job.host, detail::release_atom::value);

@@ -187,15 +187,14 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
     stop_proxies(job);
     job.attempt = d.attempt;
     job.placement.clear();
-    job.early.clear();
+    clear_early(job);
     fail_deploy(d, e.what());
     return false;
   }
   spate::log().info("TaskManager {}: job {} attempt {}: {} task(s) deployed", self_id, d.job_id,
                     d.attempt, job.tasks.size());
   early = std::move(job.early);
-  job.early.clear();
-  job.early_bytes = 0;
+  clear_early(job);
   return true;
 }
 

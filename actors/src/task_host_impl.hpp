@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,10 @@ struct hosted_job {
   //! Frames of an attempt not deployed here yet, and their bytes.
   std::vector<std::pair<std::string, transport::frame>> early;
   std::size_t early_bytes = 0;
+  //! What each sender has waiting in `early` (bytes, with early_overhead).
+  std::map<std::string, std::size_t> early_by_sender;
+  //! When the first frame still in `early` came.
+  std::chrono::steady_clock::time_point early_since{};
   std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
 };
 
@@ -70,8 +75,20 @@ struct task_host_impl {
   std::set<std::string> released;
   static constexpr std::size_t max_jobs = 256;
 
-  static constexpr std::size_t max_early = 100000;
-  static constexpr std::size_t max_early_bytes = 256u << 20;
+  //! Frames for jobs not deployed here yet (of any sender: before its deploy
+  //! a TaskManager cannot know which peers the job uses) are bounded per
+  //! sender and job, in all, and in time by transport::limits(); what is
+  //! beyond is dropped, counted, and logged once per sender. Each frame
+  //! counts its payload and this much for its keeping.
+  static constexpr std::size_t early_overhead = 128;
+  std::size_t early_total = 0;
+  std::uint64_t early_dropped = 0;
+  std::set<std::string> early_warned;
+  //! Forgets `job`'s early frames (their bytes leave early_total).
+  void clear_early(hosted_job& job);
+  //! Drops the early frames of jobs no deploy came for within the timeout
+  //! (and the entries of jobs that only had those). Under `mu`.
+  void expire_early(std::chrono::steady_clock::time_point now, std::int64_t timeout_ms);
 
   void deploy(const transport::frame& f);
   //! Under `mu`; false when nothing was deployed. `early` gets the frames to replay.

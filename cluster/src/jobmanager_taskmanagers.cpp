@@ -97,9 +97,23 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
       lose(from, "TaskManager '" + from + "' " + (m.reason.empty() ? "shut down" : m.reason));
       return;
     }
-    default:
+    default: {
+      // Job frames come from registered TaskManagers only: anyone else's are
+      // dropped before a byte of them is decoded, and what is decoded (the
+      // job's id, first) is checked against the mesh limits unbuilt.
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!taskmanagers_.count(from))
+          throw error(errc::codec, std::string("a ") + transport::to_string(f.type) +
+                                       " frame from '" + from +
+                                       "', which is not a registered TaskManager");
+      }
+      const std::string what = std::string(transport::to_string(f.type)) + " frame";
+      (void)check_untrusted(f.payload.data(), f.payload.size(), 0, transport::limits().decode,
+                            what.c_str());
       on_job_frame(from, std::move(f));
       return;
+    }
   }
 }
 

@@ -78,6 +78,8 @@ public:
     system_config_.set("scheduler.max-throughput", scheduler_max_throughput(cfg));
     system_ = std::make_unique<caf::actor_system>(system_config_);
 
+    // Bounds on what peers can make this process hold (before any socket).
+    transport::set_limits(transport::limits_from(cfg));
     auto bind = "tcp://" + cfg.get_string(options::taskmanager_host, "127.0.0.1") + ":" +
                 std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
     ep_ = std::make_unique<transport::endpoint>(

@@ -252,3 +252,125 @@ BOOST_AUTO_TEST_CASE(frames_for_an_unknown_peer_are_dropped_and_a_disconnected_o
   // Frame 3 is counted after frame 2 would have been, on the same thread.
   BOOST_TEST(await_frames_out(tx, 2) == 2u);
 }
+
+namespace {
+
+//! Sets the process's mesh limits for a test and puts the old ones back.
+struct scoped_limits {
+  mesh_limits saved = limits();
+  explicit scoped_limits(const mesh_limits& l) { set_limits(l); }
+  ~scoped_limits() { set_limits(saved); }
+};
+
+//! A receiver whose I/O thread stops in its handler until opened: it reads
+//! nothing meanwhile, as a peer that does not keep up.
+struct gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return open; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+} // namespace
+
+// Finite high-water marks: a receiver that does not read makes the sender's
+// frames wait (in ZeroMQ up to the mark, then in the endpoint), and once it
+// reads again every frame arrives, in order, without a gap.
+BOOST_AUTO_TEST_CASE(a_slow_receiver_makes_frames_wait_and_loses_none) {
+  mesh_limits l;
+  l.send_hwm = 4;
+  l.receive_hwm = 4;
+  scoped_limits scope(l);
+  gate g;
+  inbox in;
+  gap_log gaps;
+  auto handler = in.handler();
+  endpoint rx(
+      "rx", "tcp://127.0.0.1:0",
+      [&](const std::string& from, frame&& f) {
+        g.wait();
+        handler(from, std::move(f));
+      },
+      gaps.handler());
+  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
+  tx.connect("rx", rx.address());
+  const std::string fill(256 << 10, 'x');
+  const int n = 400; // 100 MiB: more than the sockets' buffers hold
+  for (int i = 0; i < n; ++i)
+    tx.send("rx", encode_frame(frame_type::data, std::to_string(i) + ":" + fill));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  BOOST_TEST(tx.stats().frames_out < static_cast<std::uint64_t>(n)); // some wait
+  g.release();
+  BOOST_REQUIRE(in.await(n));
+  for (int i = 0; i < n; ++i)
+    BOOST_TEST(in.got[i].second.payload.substr(0, in.got[i].second.payload.find(':')) ==
+               std::to_string(i));
+  BOOST_TEST(gaps.get().empty());
+  BOOST_TEST(tx.stats().dropped == 0u);
+}
+
+// A receiver that takes nothing for long: beyond mesh.max-pending-bytes the
+// sender drops frames, counts them, and numbers them, so the receiver sees
+// the gap once it reads again (never a silent loss).
+BOOST_AUTO_TEST_CASE(frames_beyond_the_pending_bound_are_dropped_and_show_as_a_gap) {
+  mesh_limits l;
+  l.send_hwm = 2;
+  l.receive_hwm = 2;
+  l.max_pending_bytes = 4u << 20;
+  scoped_limits scope(l);
+  gate g;
+  inbox in;
+  gap_log gaps;
+  auto handler = in.handler();
+  endpoint rx(
+      "rx", "tcp://127.0.0.1:0",
+      [&](const std::string& from, frame&& f) {
+        g.wait();
+        handler(from, std::move(f));
+      },
+      gaps.handler());
+  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
+  tx.connect("rx", rx.address());
+  const std::string fill(1 << 20, 'x');
+  for (int i = 0; i < 200; ++i)
+    tx.send("rx", encode_frame(frame_type::data, fill));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (tx.stats().dropped == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  BOOST_TEST(tx.stats().dropped > 0u);
+  g.release();
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (gaps.get().empty() && std::chrono::steady_clock::now() < deadline) {
+    tx.send("rx", encode_frame(frame_type::heartbeat, "after"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_REQUIRE(!gaps.get().empty());
+  BOOST_TEST(gaps.get()[0].find("were lost") != std::string::npos, gaps.get()[0]);
+}
+
+// ZeroMQ refuses a message over mesh.max-frame-size before allocating it
+// (and drops that connection); the endpoint goes on.
+BOOST_AUTO_TEST_CASE(oversized_messages_are_refused_by_zeromq) {
+  mesh_limits l;
+  l.max_frame_size = 64 << 10;
+  scoped_limits scope(l);
+  inbox in;
+  endpoint rx("rx", "tcp://127.0.0.1:0", in.handler());
+  {
+    raw_peer big("big", rx.address());
+    big.send(7, 1, std::string(1 << 20, 'x'));
+  }
+  raw_peer ok("ok", rx.address());
+  ok.send(9, 1, encode_frame(frame_type::heartbeat, "small"));
+  BOOST_REQUIRE(in.await(1));
+  BOOST_TEST(in.got[0].first == "ok");
+  BOOST_TEST(rx.stats().bytes_in < (1u << 20));
+}

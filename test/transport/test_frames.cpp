@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE frames
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -179,4 +180,103 @@ BOOST_AUTO_TEST_CASE(crc32c_hardware_and_table_paths_agree) {
         spate::crc32c(s.data() + cut, s.size() - cut, spate::crc32c(s.data() + off, cut - off));
     BOOST_TEST(chained == whole);
   }
+}
+
+namespace {
+
+//! msgpack head of an array (0xdd) or map (0xdf) claiming `n` elements.
+std::string container32(unsigned char tag, std::uint32_t n) {
+  std::string s(1, static_cast<char>(tag));
+  for (int i = 3; i >= 0; --i)
+    s.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  return s;
+}
+
+//! The VmHWM of this process in KiB (its peak resident memory).
+long peak_rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+void expect_codec_error(const frame& f, const std::string& why) {
+  try {
+    (void)decode_payload<heartbeat_msg>(f);
+    BOOST_FAIL("decoded a payload that should fail with '" << why << "'");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::codec);
+    BOOST_TEST(std::string(e.what()).find("deploy frame") != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find(why) != std::string::npos, e.what());
+  }
+}
+
+void expect_codec_error(std::string payload, const std::string& why) {
+  expect_codec_error(frame{frame_type::deploy, std::move(payload)}, why);
+}
+
+} // namespace
+
+// msgpack bombs: a payload whose few bytes claim or build far more than they
+// hold is refused before msgpack-c allocates for it, naming the limit.
+BOOST_AUTO_TEST_CASE(msgpack_bombs_are_refused_within_bounded_memory) {
+  // 64 MiB of nils in one array: 1.5 GiB of msgpack objects without limits.
+  const std::size_t n = (64u << 20) - 5;
+  std::string nils = container32(0xdd, static_cast<std::uint32_t>(n));
+  nils.append(n, static_cast<char>(0xc0));
+  const frame bomb{frame_type::deploy, std::move(nils)};
+  const long before = peak_rss_kib();
+  expect_codec_error(bomb, "the limit on objects");
+  const long grown = peak_rss_kib() - before;
+  std::cout << "a 64 MiB nil bomb grew the peak RSS by " << grown << " KiB\n";
+  BOOST_TEST(grown < 16 * 1024, "peak RSS grew by " << grown << " KiB");
+  // Maps and arrays claiming 2^32 - 1 elements, strings claiming 4 GiB.
+  expect_codec_error(container32(0xdf, 0xffffffffu) + std::string(100, '\0'), "claims");
+  expect_codec_error(container32(0xdd, 0xffffffffu), "claims");
+  expect_codec_error(std::string("\xdb\xff\xff\xff\xff", 5) + "abc", "claims");
+  // 100,000 nested arrays: the stack stays small.
+  expect_codec_error(std::string(100000, static_cast<char>(0x91)) + std::string(1, '\xc0'),
+                     "the limit on depth");
+  // Deep but within the limit, and an unused byte, are refused by the types.
+  expect_codec_error(std::string(60, static_cast<char>(0x91)) + std::string(1, '\xc0'),
+                     "cannot decode");
+  expect_codec_error(std::string("\xc1", 1), "0xc1");
+  // Legitimate payloads still decode, and the limits are configurable.
+  auto good = encode_message(frame_type::heartbeat, heartbeat_msg{"tm", 7, {1, 2, 3}});
+  BOOST_TEST(decode_payload<heartbeat_msg>(decode_frame(good, "p")).slots.size() == 3u);
+  auto saved = limits();
+  auto tight = saved;
+  tight.decode.max_objects = 4;
+  set_limits(tight);
+  BOOST_CHECK_THROW(decode_payload<heartbeat_msg>(decode_frame(good, "p")), error);
+  set_limits(saved);
+}
+
+// Frames over mesh.max-frame-size are neither built nor accepted.
+BOOST_AUTO_TEST_CASE(frame_size_is_bounded_by_configuration) {
+  auto saved = limits();
+  BOOST_TEST(saved.max_frame_size == 16u << 20); // the default
+  configuration cfg;
+  cfg.set("mesh.max-frame-size", "1 kb");
+  cfg.set("mesh.max-msgpack-depth", "8");
+  auto l = limits_from(cfg);
+  BOOST_TEST(l.max_frame_size == 1024u);
+  BOOST_TEST(l.decode.max_depth == 8u);
+  set_limits(l);
+  BOOST_CHECK_NO_THROW(encode_frame(frame_type::data, std::string(1024, 'x')));
+  try {
+    (void)encode_frame(frame_type::data, std::string(1025, 'x'));
+    BOOST_FAIL("built a frame over the limit");
+  } catch (const error& e) {
+    BOOST_TEST(std::string(e.what()).find("mesh.max-frame-size") != std::string::npos);
+  }
+  set_limits(saved);
+  auto big = encode_frame(frame_type::data, std::string(1025, 'x'));
+  set_limits(l);
+  expect_rejected(big, "exceeds the limit of 1024 (mesh.max-frame-size)");
+  set_limits(saved);
+  cfg.set("mesh.max-frame-size", "65 mb");
+  BOOST_CHECK_THROW(limits_from(cfg), error);
 }

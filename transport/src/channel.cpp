@@ -15,6 +15,10 @@ constexpr std::size_t max_pooled = 16;
 channel_head decode_channel_head(const frame& f, std::size_t& offset) {
   try {
     offset = 0;
+    // The head is read before anything says who sent it: a few integers and
+    // the job's id, so anything bigger or deeper is refused unbuilt.
+    (void)check_untrusted(f.payload.data(), f.payload.size(), 0, decode_limits{4, 64},
+                          "the channel head");
     auto oh = unpack_checked(f.payload.data(), f.payload.size(), offset);
     return oh.get().as<channel_head>();
   } catch (const std::exception& e) {

@@ -31,6 +31,11 @@ struct endpoint::impl {
     std::unique_ptr<zmq::socket_t> socket;
     std::uint64_t session = 0;
     std::uint64_t next_seq = 1;
+    //! Frames ZeroMQ did not take (its send high-water mark was reached), in
+    //! order, and their bytes: sent when the socket can take them.
+    std::deque<std::string> pending;
+    std::size_t pending_bytes = 0;
+    bool overflowing = false; //!< logged once until the queue drains
   };
   std::map<std::string, link> peers;
   std::map<std::string, std::string> addresses;
@@ -45,7 +50,8 @@ struct endpoint::impl {
   std::map<std::string, arrivals> from;
   std::mt19937_64 sessions{std::random_device{}()};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
-      gaps{0};
+      gaps{0}, dropped{0};
+  mesh_limits limits = transport::limits();
 };
 
 namespace {
@@ -81,7 +87,12 @@ endpoint::endpoint(std::string id, const std::string& bind, handler on_frame, ga
   auto& im = *impl_;
   try {
     im.router.set(zmq::sockopt::linger, 0);
-    im.router.set(zmq::sockopt::rcvhwm, 0);
+    // A peer that sends faster than this process reads waits (TCP pushes
+    // back); a message over the frame size limit is refused by ZeroMQ before
+    // it is allocated, and the connection that sent it is dropped.
+    im.router.set(zmq::sockopt::rcvhwm, im.limits.receive_hwm);
+    im.router.set(zmq::sockopt::maxmsgsize,
+                  static_cast<std::int64_t>(im.limits.max_frame_size + frame_overhead));
     im.router.set(zmq::sockopt::router_handover, 1);
     im.router.bind(bind);
     address_ = im.router.get(zmq::sockopt::last_endpoint);
@@ -130,8 +141,15 @@ void endpoint::disconnect(const std::string& peer) {
 
 endpoint_stats endpoint::stats() const {
   auto& im = *impl_;
-  return {im.frames_in.load(), im.frames_out.load(), im.bytes_in.load(),
-          im.bytes_out.load(), im.rejected.load(),   im.gaps.load()};
+  endpoint_stats s;
+  s.frames_in = im.frames_in.load();
+  s.frames_out = im.frames_out.load();
+  s.bytes_in = im.bytes_in.load();
+  s.bytes_out = im.bytes_out.load();
+  s.rejected = im.rejected.load();
+  s.gaps = im.gaps.load();
+  s.dropped = im.dropped.load();
+  return s;
 }
 
 void endpoint::stop() {
@@ -205,12 +223,59 @@ bool endpoint::admit(const std::string& from, std::uint64_t session, std::uint64
   return true;
 }
 
+namespace {
+
+//! Hands `bytes` to `link`'s socket as frame next_seq; false when ZeroMQ's
+//! queue for the peer is full (nothing was sent, the bytes are kept).
+template <class Link>
+bool try_send(Link& link, std::string& bytes) {
+  std::size_t n = bytes.size();
+  // 16 bytes: ZeroMQ keeps them inside the message, no allocation.
+  unsigned char head[envelope_size];
+  put_u64(head, link.session);
+  put_u64(head + 8, link.next_seq);
+  zmq::message_t envelope(head, envelope_size);
+  // The first part is refused when the high-water mark is reached, the rest
+  // of a message never: the frame goes with the envelope or neither goes.
+  if (!link.socket->send(envelope, zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+    return false;
+  // The frame's bytes go to ZeroMQ without a copy; it frees them.
+  auto* owned = new std::string(std::move(bytes));
+  zmq::message_t msg(
+      owned->data(), n, [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
+  (void)link.socket->send(msg, zmq::send_flags::none);
+  ++link.next_seq;
+  return true;
+}
+
+} // namespace
+
 void endpoint::run() {
   auto& im = *impl_;
-  std::vector<zmq::pollitem_t> items = {{im.router.handle(), 0, ZMQ_POLLIN, 0},
-                                        {im.wake_in.handle(), 0, ZMQ_POLLIN, 0}};
+  std::vector<zmq::pollitem_t> items;
+  std::vector<std::string> waiting; //!< peers of items[2...]: pending frames
   std::deque<command> work;
+  // Sends what waits for `link` while ZeroMQ takes it.
+  auto flush = [&](impl::link& link) {
+    while (!link.pending.empty()) {
+      std::size_t n = link.pending.front().size();
+      if (!try_send(link, link.pending.front()))
+        return;
+      link.pending.pop_front();
+      link.pending_bytes -= n;
+      ++im.frames_out;
+      im.bytes_out += n;
+    }
+    link.overflowing = false;
+  };
   for (;;) {
+    items.assign({{im.router.handle(), 0, ZMQ_POLLIN, 0}, {im.wake_in.handle(), 0, ZMQ_POLLIN, 0}});
+    waiting.clear();
+    for (auto& [peer, link] : im.peers)
+      if (!link.pending.empty()) {
+        items.push_back({link.socket->handle(), 0, ZMQ_POLLOUT, 0});
+        waiting.push_back(peer);
+      }
     try {
       zmq::poll(items, std::chrono::milliseconds(-1));
     } catch (const zmq::error_t& e) {
@@ -219,6 +284,12 @@ void endpoint::run() {
       spate::log().error("endpoint {}: poll failed: {}", id_, e.what());
       return;
     }
+    for (std::size_t i = 2; i < items.size(); ++i)
+      if (items[i].revents & ZMQ_POLLOUT) {
+        auto it = im.peers.find(waiting[i - 2]);
+        if (it != im.peers.end())
+          flush(it->second);
+      }
     if (items[0].revents & ZMQ_POLLIN) {
       // Everything that is there now, without blocking.
       for (int n = 0; n < 256; ++n) {
@@ -301,7 +372,7 @@ void endpoint::run() {
                 session = im.sessions();
               while (session == 0);
               s->set(zmq::sockopt::linger, 0);
-              s->set(zmq::sockopt::sndhwm, 0);
+              s->set(zmq::sockopt::sndhwm, im.limits.send_hwm);
               s->set(zmq::sockopt::routing_id, id_);
               s->set(zmq::sockopt::reconnect_ivl, 100);
               s->set(zmq::sockopt::reconnect_ivl_max, 1000);
@@ -312,7 +383,10 @@ void endpoint::run() {
                                   c.data, e.what());
                 break;
               }
-              im.peers[c.peer] = {std::move(s), session, 1};
+              impl::link l;
+              l.socket = std::move(s);
+              l.session = session;
+              im.peers[c.peer] = std::move(l);
               break;
             }
             case command::disconnect_peer:
@@ -328,25 +402,29 @@ void endpoint::run() {
               }
               auto& link = it->second;
               std::size_t n = c.data.size();
-              // The frame's bytes go to ZeroMQ without a copy; it frees them.
-              auto* owned = new std::string(std::move(c.data));
-              zmq::message_t msg(
-                  owned->data(), n,
-                  [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
-              // 16 bytes: ZeroMQ keeps them inside the message, no allocation.
-              unsigned char head[envelope_size];
-              put_u64(head, link.session);
-              put_u64(head + 8, link.next_seq);
-              zmq::message_t envelope(head, envelope_size);
-              // Unbounded queues (sndhwm 0): a send never refuses, so the
-              // frame goes with the envelope or neither goes.
-              if (link.socket->send(envelope,
-                                    zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
-                  link.socket->send(msg, zmq::send_flags::dontwait)) {
-                ++link.next_seq;
+              if (link.pending.empty() && try_send(link, c.data)) {
                 ++im.frames_out;
                 im.bytes_out += n;
+                break;
               }
+              // ZeroMQ holds send_hwm frames for the peer already (it reads
+              // slowly, or not at all): the frame waits here, in order, and
+              // the senders' own bounds (credits) keep this short. A peer
+              // that takes nothing for long loses frames: each takes its
+              // number, so the peer sees the gap and stops trusting the
+              // link, rather than frames silently missing.
+              if (link.pending_bytes + n > im.limits.max_pending_bytes) {
+                ++link.next_seq;
+                ++im.dropped;
+                if (!link.overflowing)
+                  spate::log().error("endpoint {}: '{}' does not take its frames: {} bytes wait "
+                                     "for it (mesh.max-pending-bytes); frames are dropped",
+                                     id_, c.peer, link.pending_bytes);
+                link.overflowing = true;
+                break;
+              }
+              link.pending_bytes += n;
+              link.pending.push_back(std::move(c.data));
               break;
             }
           }

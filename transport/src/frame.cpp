@@ -1,5 +1,8 @@
 #include "spate/transport/frame.hpp"
 
+#include <atomic>
+#include <mutex>
+
 #include "spate/core/crc32c.hpp"
 #include "spate/core/error.hpp"
 
@@ -66,11 +69,82 @@ bool is_known(frame_type t) {
 
 namespace {
 
+struct shared_limits {
+  std::mutex mu;
+  mesh_limits l;
+  std::atomic<std::size_t> max_frame_size{mesh_limits{}.max_frame_size};
+};
+
+shared_limits& current() {
+  static shared_limits s;
+  return s;
+}
+
+} // namespace
+
+mesh_limits limits() {
+  auto& s = current();
+  std::lock_guard<std::mutex> lock(s.mu);
+  return s.l;
+}
+
+mesh_limits limits_from(const configuration& config) {
+  mesh_limits l;
+  auto bytes = [&](const char* key, std::size_t fallback, std::int64_t max) {
+    auto v = config.get_memory_size(key, static_cast<std::int64_t>(fallback));
+    if (v < 1 || v > max)
+      throw error(errc::invalid_argument,
+                  std::string(key) + " must be within 1 and " + std::to_string(max) + " bytes");
+    return static_cast<std::size_t>(v);
+  };
+  constexpr std::int64_t big = std::int64_t{1} << 40;
+  l.max_frame_size =
+      bytes("mesh.max-frame-size", l.max_frame_size, static_cast<std::int64_t>(max_payload));
+  l.decode.max_depth = static_cast<std::size_t>(config.get_int(
+      "mesh.max-msgpack-depth", static_cast<std::int64_t>(l.decode.max_depth), 1, 128));
+  l.decode.max_objects = static_cast<std::size_t>(config.get_int(
+      "mesh.max-msgpack-objects", static_cast<std::int64_t>(l.decode.max_objects), 1, big));
+  l.send_hwm =
+      static_cast<int>(config.get_int("mesh.send-high-water-mark", l.send_hwm, 1, 1 << 24));
+  l.receive_hwm =
+      static_cast<int>(config.get_int("mesh.receive-high-water-mark", l.receive_hwm, 1, 1 << 24));
+  l.max_pending_bytes = bytes("mesh.max-pending-bytes", l.max_pending_bytes, big);
+  l.early_bytes_per_sender =
+      bytes("mesh.early-frames.max-bytes-per-sender", l.early_bytes_per_sender, big);
+  l.early_bytes = bytes("mesh.early-frames.max-bytes", l.early_bytes, big);
+  l.early_timeout_ms =
+      config
+          .get_duration("mesh.early-frames.timeout", std::chrono::milliseconds(l.early_timeout_ms))
+          .count();
+  if (l.early_timeout_ms <= 0)
+    throw error(errc::invalid_argument, "mesh.early-frames.timeout must be positive");
+  return l;
+}
+
+void set_limits(const mesh_limits& l) {
+  if (l.max_frame_size == 0 || l.max_frame_size > max_payload)
+    throw error(errc::invalid_argument, "mesh.max-frame-size must be within 1 and " +
+                                            std::to_string(max_payload) + " bytes");
+  if (l.decode.max_depth == 0 || l.decode.max_depth > 128 || l.decode.max_objects == 0)
+    throw error(errc::invalid_argument,
+                "mesh.max-msgpack-depth must be within 1 and 128, mesh.max-msgpack-objects "
+                "at least 1");
+  if (l.send_hwm <= 0 || l.receive_hwm <= 0)
+    throw error(errc::invalid_argument, "the mesh high-water marks must be positive");
+  auto& s = current();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.l = l;
+  s.max_frame_size.store(l.max_frame_size);
+}
+
+namespace {
+
 void check_size(frame_type type, std::size_t size) {
-  if (size > max_payload)
+  const std::size_t limit = current().max_frame_size.load(std::memory_order_relaxed);
+  if (size > limit)
     throw error(errc::invalid_argument, std::string(to_string(type)) + " frame payload of " +
                                             std::to_string(size) + " bytes exceeds the limit of " +
-                                            std::to_string(max_payload));
+                                            std::to_string(limit) + " (mesh.max-frame-size)");
 }
 
 } // namespace
@@ -119,7 +193,11 @@ frame decode_frame(std::string_view bytes, const std::string& peer) {
   if (!is_known(type))
     throw reject("unknown frame type " + std::to_string(static_cast<int>(bytes[3])));
   std::uint32_t length = get_u32(bytes.data() + 4);
-  if (length > max_payload || bytes.size() != frame_overhead + length)
+  const std::size_t limit = current().max_frame_size.load(std::memory_order_relaxed);
+  if (length > limit)
+    throw reject(std::string(to_string(type)) + " frame of " + std::to_string(length) +
+                 " bytes exceeds the limit of " + std::to_string(limit) + " (mesh.max-frame-size)");
+  if (bytes.size() != frame_overhead + length)
     throw reject(std::string(to_string(type)) + " frame length " + std::to_string(length) +
                  " does not match its " + std::to_string(bytes.size()) + " bytes");
   std::uint32_t crc = get_u32(bytes.data() + bytes.size() - 4);

@@ -47,6 +47,31 @@ inline constexpr const char* taskmanager_resource_id = "taskmanager.resource-id"
 inline constexpr const char* heartbeat_interval = "heartbeat.interval";
 inline constexpr const char* heartbeat_timeout = "heartbeat.timeout";
 inline constexpr const char* slot_request_timeout = "slot.request.timeout";
+// The REST API's protection (docs/security.md).
+inline constexpr const char* rest_allowed_origins = "rest.allowed-origins";
+inline constexpr const char* rest_allowed_hosts = "rest.allowed-hosts";
+inline constexpr const char* rest_token_file = "rest.auth.token-file";
+inline constexpr const char* rest_insecure = "rest.auth.insecure";
+inline constexpr const char* rest_library_dir = "rest.submit.library-dir";
+inline constexpr const char* rest_allowed_paths = "rest.submit.allowed-paths";
+inline constexpr const char* rest_socket_hosts = "rest.submit.allowed-socket-hosts";
+inline constexpr const char* rest_max_waiting_jobs = "rest.submit.max-waiting-jobs";
+inline constexpr const char* rest_max_content_length = "rest.server.max-content-length";
+inline constexpr const char* rest_max_header_count = "rest.server.max-header-count";
+inline constexpr const char* rest_max_header_size = "rest.server.max-header-size";
+inline constexpr const char* rest_threads = "rest.server.numThreads";
+inline constexpr const char* rest_request_timeout = "rest.server.request-timeout";
+//! The mesh's bounds on what a peer can make a process hold (read by
+//! transport::limits_from(); defaults in transport::mesh_limits).
+inline constexpr const char* mesh_max_frame_size = "mesh.max-frame-size";
+inline constexpr const char* mesh_max_msgpack_depth = "mesh.max-msgpack-depth";
+inline constexpr const char* mesh_max_msgpack_objects = "mesh.max-msgpack-objects";
+inline constexpr const char* mesh_send_hwm = "mesh.send-high-water-mark";
+inline constexpr const char* mesh_receive_hwm = "mesh.receive-high-water-mark";
+inline constexpr const char* mesh_max_pending_bytes = "mesh.max-pending-bytes";
+inline constexpr const char* mesh_early_bytes_per_sender = "mesh.early-frames.max-bytes-per-sender";
+inline constexpr const char* mesh_early_bytes = "mesh.early-frames.max-bytes";
+inline constexpr const char* mesh_early_timeout = "mesh.early-frames.timeout";
 } // namespace options
 
 } // namespace spate

@@ -150,6 +150,116 @@ inline msgpack::unpack_limit unpack_limits(std::size_t size) {
   return msgpack::unpack_limit(size, size, size, size, size, 64);
 }
 
+//! Bounds for msgpack from an untrusted peer. Every decoded object costs
+//! msgpack-c about 24 bytes however few bytes encode it (a nil is 1), so the
+//! count of objects, not only the size of each container, must be bounded:
+//! a 64 MiB array of nils would otherwise become 1.5 GiB of objects.
+struct decode_limits {
+  //! Containers nested deeper than this are refused (the stack stays small).
+  std::size_t max_depth = 64;
+  //! Objects (scalars and containers, counted once each) in one value.
+  std::size_t max_objects = std::size_t{1} << 20;
+};
+
+//! Walks the msgpack object at `offset` of [data, data+size) without
+//! building it (no allocation, no recursion) and checks it against `limits`:
+//! its nesting, its number of objects, and that no container, string,
+//! binary or extension claims more than the bytes left. Returns the offset
+//! after it. Throws spate::error(errc::codec) naming `what` and the limit.
+inline std::size_t check_untrusted(const char* data, std::size_t size, std::size_t offset,
+                                   const decode_limits& limits, const char* what) {
+  auto fail = [&](const std::string& why) {
+    return error(errc::codec, std::string("cannot decode ") + what + ": " + why);
+  };
+  auto u = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i)
+      v = (v << 8) | static_cast<unsigned char>(data[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  // Children still to read, per open container (at most max_depth + 1).
+  std::uint64_t stack[130];
+  const std::size_t max_depth = limits.max_depth < 128 ? limits.max_depth : 128;
+  std::size_t depth = 0;
+  std::size_t objects = 0;
+  std::size_t at = offset;
+  do {
+    if (at >= size)
+      throw fail("truncated msgpack at byte " + std::to_string(at));
+    if (++objects > limits.max_objects)
+      throw fail("more than " + std::to_string(limits.max_objects) +
+                 " msgpack objects (the limit on objects)");
+    const auto b = static_cast<unsigned char>(data[at++]);
+    std::uint64_t skip = 0;     // bytes of payload after the head
+    std::uint64_t children = 0; // objects inside a container
+    int len = 0;                // bytes of a length field
+    bool container = false;
+    std::uint64_t per = 1; // objects per counted element (2 for maps)
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+    } else if (b <= 0x8f) {
+      container = true, children = 2u * (b & 0x0fu), per = 2;
+    } else if (b <= 0x9f) {
+      container = true, children = b & 0x0fu;
+    } else if (b <= 0xbf) {
+      skip = b & 0x1fu;
+    } else if (b == 0xc1) {
+      throw fail("byte 0xc1 is not msgpack");
+    } else if (b >= 0xc4 && b <= 0xc6) {
+      len = 1 << (b - 0xc4);
+    } else if (b >= 0xc7 && b <= 0xc9) {
+      len = 1 << (b - 0xc7);
+      skip = 1; // the extension type
+    } else if (b == 0xca) {
+      skip = 4;
+    } else if (b == 0xcb) {
+      skip = 8;
+    } else if (b >= 0xcc && b <= 0xcf) {
+      skip = 1u << (b - 0xcc);
+    } else if (b >= 0xd0 && b <= 0xd3) {
+      skip = 1u << (b - 0xd0);
+    } else if (b >= 0xd4 && b <= 0xd8) {
+      skip = 1 + (1u << (b - 0xd4));
+    } else if (b >= 0xd9 && b <= 0xdb) {
+      len = 1 << (b - 0xd9);
+    } else if (b == 0xdc || b == 0xdd) {
+      container = true, len = b == 0xdc ? 2 : 4;
+    } else { // 0xde, 0xdf
+      container = true, len = b == 0xde ? 2 : 4, per = 2;
+    }
+    if (len > 0) {
+      if (size - at < static_cast<std::size_t>(len))
+        throw fail("truncated msgpack at byte " + std::to_string(at));
+      std::uint64_t n = u(at, len);
+      at += static_cast<std::size_t>(len);
+      if (container)
+        children = n * per;
+      else
+        skip += n;
+    }
+    if (skip > size - at)
+      throw fail("a msgpack value claims " + std::to_string(skip) + " bytes, " +
+                 std::to_string(size - at) + " are left");
+    at += static_cast<std::size_t>(skip);
+    if (container && children > 0) {
+      // Each child takes at least one byte, and counts as an object.
+      if (children > size - at)
+        throw fail("a msgpack container claims " + std::to_string(children) + " elements, " +
+                   std::to_string(size - at) + " bytes are left");
+      if (children > limits.max_objects - objects)
+        throw fail("more than " + std::to_string(limits.max_objects) +
+                   " msgpack objects (the limit on objects)");
+      if (depth == max_depth)
+        throw fail("msgpack nested deeper than " + std::to_string(max_depth) +
+                   " (the limit on depth)");
+      stack[depth++] = children;
+      continue;
+    }
+    while (depth > 0 && --stack[depth - 1] == 0)
+      --depth;
+  } while (depth > 0);
+  return at;
+}
+
 //! Decodes the msgpack object at `offset` of [data, data+size) within
 //! unpack_limits(size); advances `offset`. Throws what msgpack throws.
 inline msgpack::object_handle unpack_checked(const char* data, std::size_t size,
@@ -178,6 +288,27 @@ T decode(const char* data, std::size_t size, const char* what = "record") {
 template <class T>
 T decode(std::string_view bytes, const char* what = "record") {
   return decode<T>(bytes.data(), bytes.size(), what);
+}
+
+//! decode() for bytes from an untrusted peer: check_untrusted() first, so a
+//! forged message is refused before msgpack-c allocates anything for it.
+template <class T>
+T decode_untrusted(const char* data, std::size_t size, const decode_limits& limits,
+                   const char* what) {
+  if (check_untrusted(data, size, 0, limits, what) != size)
+    throw error(errc::codec, std::string("trailing bytes after ") + what);
+  try {
+    std::size_t offset = 0;
+    const std::size_t n = size < limits.max_objects ? size : limits.max_objects;
+    msgpack::object_handle oh =
+        msgpack::unpack(data, size, offset, nullptr, nullptr,
+                        msgpack::unpack_limit(n, n, size, size, size, limits.max_depth));
+    return oh.get().as<T>();
+  } catch (const spate::error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw error(errc::codec, std::string("cannot decode ") + what + ": " + e.what());
+  }
 }
 
 } // namespace spate

@@ -52,6 +52,8 @@ struct endpoint_stats {
   std::uint64_t rejected = 0;
   //! Times frames from a peer were found missing.
   std::uint64_t gaps = 0;
+  //! Frames not sent: a peer left more than mesh.max-pending-bytes waiting.
+  std::uint64_t dropped = 0;
 };
 
 //! The first part of every message on the wire: the sender's session (one
