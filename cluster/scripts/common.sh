@@ -3,11 +3,15 @@
 #   SPATE_CONF_DIR the directory of spate.yaml (default: conf/ of this checkout)
 #   SPATE_LOG_DIR  logs and pid files (default: log/ of this checkout)
 #   SPATE_OPTS     extra options for every process, e.g. "-D rest.port=8082"
+#   SPATE_LIB_DIR  where the JobManager lets `spate run PATH.so` load job
+#                  libraries from, unless spate.yaml sets rest.submit.library-dir
+#                  (default: build/lib of this checkout)
 spate_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SPATE_BIN="${SPATE_BIN:-$spate_root/build/bin/spate}"
 SPATE_CONF_DIR="${SPATE_CONF_DIR:-$spate_root/conf}"
 SPATE_LOG_DIR="${SPATE_LOG_DIR:-$spate_root/log}"
 SPATE_OPTS="${SPATE_OPTS:-}"
+SPATE_LIB_DIR="${SPATE_LIB_DIR:-$spate_root/build/lib}"
 export SPATE_CONF_DIR
 # glibc keeps up to 7 freed blocks per size in each thread's cache; a batch
 # of 1,024 records with strings frees thousands, and the rest go the slow way
@@ -39,8 +43,15 @@ alive() {
 start_process() {
   local role="$1" n="$2"
   local pidfile="$SPATE_LOG_DIR/$role-$n.pid" logfile="$SPATE_LOG_DIR/$role-$n.log"
+  local extra=()
+  # The operator's `spate run PATH.so` loads job libraries from this
+  # directory only (docs/security.md); spate.yaml or SPATE_OPTS may set another.
+  if [ "$role" = jobmanager ] && [ -z "$(conf_value rest.submit.library-dir "")" ] &&
+    [[ "$SPATE_OPTS" != *rest.submit.library-dir* ]]; then
+    extra=(-D "rest.submit.library-dir=$SPATE_LIB_DIR")
+  fi
   # shellcheck disable=SC2086
-  nohup "$SPATE_BIN" "$role" --config-dir "$SPATE_CONF_DIR" $SPATE_OPTS >>"$logfile" 2>&1 </dev/null &
+  nohup "$SPATE_BIN" "$role" --config-dir "$SPATE_CONF_DIR" "${extra[@]}" $SPATE_OPTS >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   echo "started $role $n (pid $!, log $logfile)"
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -34,8 +35,11 @@ struct rest_error : std::runtime_error {
 
 class rest_client {
 public:
-  rest_client(const std::string& host, int port) : where_(host + ":" + std::to_string(port)) {
+  rest_client(const std::string& host, int port, const std::string& token)
+      : where_(host + ":" + std::to_string(port)) {
     client_ = std::make_unique<httplib::Client>(host, port);
+    if (!token.empty())
+      client_->set_bearer_token_auth(token.c_str());
     client_->set_tcp_nodelay(true);
     client_->set_connection_timeout(3, 0);
     client_->set_read_timeout(30, 0);
@@ -93,6 +97,21 @@ std::pair<std::string, int> rest_target(const client_options& o, const configura
           static_cast<int>(cfg.get_int(options::rest_port, 8081, 1, 65535))};
 }
 
+//! The bearer token of rest.auth.token-file, or empty when none is configured.
+std::string read_token(const configuration& cfg) {
+  auto file = cfg.get_string(options::rest_token_file, "");
+  if (file.empty())
+    return {};
+  std::ifstream in(file);
+  if (!in)
+    throw error(errc::invalid_argument,
+                std::string("cannot read ") + options::rest_token_file + " '" + file + "'");
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto b = token.find_first_not_of(" \t\r\n");
+  auto e = token.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : token.substr(b, e - b + 1);
+}
+
 std::string format_time(std::int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -138,7 +157,7 @@ int run_client_command(const client_options& o) {
   try {
     auto cfg = load_cluster_config(o.config_dir, o.config);
     auto [host, port] = rest_target(o, cfg);
-    rest_client rest(host, port);
+    rest_client rest(host, port, read_token(cfg));
     if (o.command == "run") {
       auto ref = parse_job_reference(o.job);
       json body = {{"job", ref.job}};
@@ -285,7 +304,9 @@ int run_client_command(const client_options& o) {
     return exit_unreachable;
   } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
-    return e.status == 400 || e.status == 404 ? exit_usage : exit_failed;
+    // A refused request (403: not allowed here, e.g. a job library outside
+    // rest.submit.library-dir) is the caller's to fix, as a bad one.
+    return e.status == 400 || e.status == 403 || e.status == 404 ? exit_usage : exit_failed;
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ? exit_usage

@@ -63,6 +63,8 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry, const spate::c
       heartbeats_(read_heartbeat(cfg_).timeout, clk) {
   auto address = cfg_.get_string(options::jobmanager_address, "127.0.0.1");
   auto port = cfg_.get_int(options::jobmanager_port, 6123);
+  // Bounds on what peers can make this process hold (before any socket).
+  transport::set_limits(transport::limits_from(cfg_));
   ep_ = std::make_unique<transport::endpoint>(
       jobmanager_id, "tcp://" + address + ":" + std::to_string(port),
       [this](const std::string& from, transport::frame&& f) {
@@ -230,14 +232,28 @@ std::string jobmanager::start_savepoint(const std::shared_ptr<job_client>& job,
   auto op = std::make_shared<savepoint_operation>();
   op->job_id = job->job_id();
   std::string trigger = new_job_id(); // 32 random hex digits, as Flink's trigger ids
-  op->result = std::async(std::launch::async, [job, dir, stop, drain, cancel_after] {
-                 std::string path = stop ? job->stop(dir, drain) : job->trigger_savepoint(dir);
-                 if (cancel_after)
-                   job->cancel();
-                 return path;
-               }).share();
-  std::lock_guard<std::mutex> lock(mu_);
-  operations_[trigger] = op;
+  {
+    // One savepoint per job at a time (each runs on a thread of its own);
+    // finished operations beyond the last 16 of the job are forgotten.
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::map<std::string, std::shared_ptr<savepoint_operation>>::iterator> done;
+    for (auto it = operations_.begin(); it != operations_.end(); ++it) {
+      if (it->second->job_id != op->job_id)
+        continue;
+      if (it->second->result.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        return std::string();
+      done.push_back(it);
+    }
+    for (std::size_t i = 0; i + 16 < done.size(); ++i)
+      operations_.erase(done[i]);
+    op->result = std::async(std::launch::async, [job, dir, stop, drain, cancel_after] {
+                   std::string path = stop ? job->stop(dir, drain) : job->trigger_savepoint(dir);
+                   if (cancel_after)
+                     job->cancel();
+                   return path;
+                 }).share();
+    operations_[trigger] = op;
+  }
   return trigger;
 }
 

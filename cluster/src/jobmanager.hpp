@@ -67,7 +67,8 @@ public:
                      const std::string& restore_path, bool allow_non_restored);
   std::shared_ptr<job_client> find_job(const std::string& id);
   //! Starts a savepoint (or stop with savepoint) in the background; returns
-  //! the trigger id to ask for its result.
+  //! the trigger id to ask for its result; empty when a savepoint of the
+  //! job is still in progress (one at a time per job).
   std::string start_savepoint(const std::shared_ptr<job_client>& job, const std::string& dir,
                               bool stop, bool drain, bool cancel_after);
   std::shared_ptr<savepoint_operation> find_operation(const std::string& trigger);

@@ -75,6 +75,9 @@ std::string savepoint_dir(jobmanager& jm, const json& body, const char* key) {
     if (!body[key].is_string())
       throw error(errc::invalid_argument, std::string("'") + key + "' must be a string");
     dir = body[key].get<std::string>();
+    if (!dir.empty())
+      dir = confine(dir, savepoint_roots(jm.config()), "savepoint directory",
+                    options::rest_allowed_paths);
   }
   if (dir.empty())
     dir = jm.config().get_string(options::savepoints_dir, "");
@@ -99,9 +102,16 @@ void begin_savepoint(jobmanager& jm, const httplib::Request& req, httplib::Respo
       fail(res, 409, "Job " + job->job_id() + " is " + state_of(*job));
       return;
     }
-    reply(res, 202,
-          {{"request-id", stop ? jm.start_savepoint(job, dir, true, flag, false)
-                               : jm.start_savepoint(job, dir, false, false, flag)}});
+    auto trigger = stop ? jm.start_savepoint(job, dir, true, flag, false)
+                        : jm.start_savepoint(job, dir, false, false, flag);
+    if (trigger.empty()) {
+      fail(res, 429,
+           "A savepoint of job " + job->job_id() + " is in progress: one at a time per job");
+      return;
+    }
+    reply(res, 202, {{"request-id", trigger}});
+  } catch (const refused& e) {
+    fail(res, e.status, e.what());
   } catch (const error& e) {
     fail(res, http_status(e.code()), e.what());
   } catch (const std::exception& e) {

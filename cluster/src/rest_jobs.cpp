@@ -2,10 +2,13 @@
 // /jobs/:jobid (detail, cancel), /jobs/:jobid/exceptions and
 // /jobs/:jobid/vertices/:vertexid.
 #include <cctype>
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "rest_routes.hpp"
 #include "spate/cluster/config_file.hpp"
+#include "spate/connectors/io_spec.hpp"
 #include "spate/core/error.hpp"
 
 namespace spate::cluster_detail::rest_api {
@@ -168,6 +171,68 @@ int job_vertices(const job_client& job, const std::string& state, std::int64_t n
   return total;
 }
 
+//! What a request over the network may name: a job library from
+//! rest.submit.library-dir, files under rest.submit.allowed-paths, sockets
+//! to rest.submit.allowed-socket-hosts. Rewrites paths to their resolved form
+//! (what is opened is what was checked). Throws refused.
+void confine_request(const configuration& cfg, job_request& r, const configuration& overrides) {
+  if (!r.library.empty())
+    r.library = allowed_library(cfg, r.library);
+  auto roots = path_roots(cfg);
+  auto prefixed = [&](std::string& spec, const char* prefix, const std::string& what) {
+    auto n = std::strlen(prefix);
+    if (spec.compare(0, n, prefix) == 0)
+      spec = prefix + confine(spec.substr(n), roots, what, options::rest_allowed_paths);
+  };
+  if (!r.input.empty()) {
+    auto in = parse_input_spec(r.input); // a malformed SPEC is a 400 first
+    if (in.kind == input_spec::file)
+      prefixed(r.input, "file:", "input");
+    if (in.kind == input_spec::socket) {
+      auto hosts = option_list(cfg, options::rest_socket_hosts);
+      if (std::find(hosts.begin(), hosts.end(), in.host) == hosts.end())
+        throw refused(403, "socket input to '" + in.host + "' is not allowed over the REST API (" +
+                               options::rest_socket_hosts + ")");
+    }
+  }
+  auto output = [&](std::string& spec) {
+    if (spec.empty())
+      return;
+    auto out = parse_output_spec(spec);
+    if (out.kind == output_spec::file)
+      prefixed(spec, "file:", "output");
+    if (out.kind == output_spec::files)
+      prefixed(spec, "files:", "output directory");
+  };
+  output(r.output);
+  for (auto& e : r.extra_outputs)
+    output(e);
+  // Directories in the job's configuration: checkpoints and RocksDB write there.
+  auto sp_roots = savepoint_roots(cfg);
+  for (auto& [key, value] : overrides.entries()) {
+    bool dir_key = key.size() >= 3 && (key.compare(key.size() - 3, 3, "dir") == 0 ||
+                                       key.find("path") != std::string::npos);
+    // rest.* keys do not reach the job; the cluster's own value (the CLI
+    // sends the -D options it was given) changes nothing.
+    if (key.rfind("rest.", 0) == 0 || cfg.get(key) == std::optional<std::string>(value))
+      continue;
+    if (dir_key && !value.empty())
+      confine(value, sp_roots, "configuration '" + key + "'", options::rest_allowed_paths);
+  }
+}
+
+//! Jobs submitted that still wait for slots, against rest.submit.max-waiting-jobs.
+void refuse_when_too_many_wait(jobmanager& jm) {
+  auto max = jm.config().get_int(options::rest_max_waiting_jobs, 16, 1, 1 << 20);
+  std::int64_t waiting = 0;
+  for (auto& j : jm.overview().jobs)
+    if (j->status() == job_status::created)
+      ++waiting;
+  if (waiting >= max)
+    throw refused(429, std::to_string(waiting) + " submitted jobs still wait for slots (" +
+                           options::rest_max_waiting_jobs + "): try again later");
+}
+
 } // namespace
 
 void list_jobs(jobmanager& jm, const httplib::Request&, httplib::Response& res) {
@@ -192,9 +257,13 @@ void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& 
     auto body = parse_body(req);
     auto r = request_of(body);
     auto overrides = overrides_of(body);
+    confine_request(jm.config(), r, overrides);
+    refuse_when_too_many_wait(jm);
     bool allow = body.value("allowNonRestoredState", false);
     auto id = jm.submit(r, overrides, string_field(body, "savepointPath"), allow);
     reply(res, 202, {{"jobid", id}});
+  } catch (const refused& e) {
+    fail(res, e.status, e.what());
   } catch (const error& e) {
     // A job, library, input or savepoint that the body names and that is
     // missing or unreadable is a bad request (Flink answers 400 for a missing

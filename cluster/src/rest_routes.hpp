@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,28 @@ using json = nlohmann::json;
 using handler = void (*)(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
 
 // Shared helpers (rest.cpp).
+
+//! A request the REST API's protection refuses: the HTTP status (401, 403,
+//! 413, 415, 421, 429, 431) and what to tell the client.
+struct refused : std::runtime_error {
+  int status;
+  refused(int s, const std::string& what) : std::runtime_error(what), status(s) {}
+};
+
+//! The items of a list option (`;` or `,` between them; `;` only when
+//! `paths`), trimmed, empty ones dropped.
+std::vector<std::string> option_list(const configuration& cfg, const char* key, bool paths = false);
+//! `path` (resolved: symlinks followed, `..` removed) when it lies in one of
+//! `roots` (each resolved too); throws refused(403) naming `what` and `option`.
+std::string confine(const std::string& path, const std::vector<std::string>& roots,
+                    const std::string& what, const char* option);
+//! The job library a request names, resolved, when rest.submit.library-dir
+//! allows it; throws refused(403) otherwise.
+std::string allowed_library(const configuration& cfg, const std::string& path);
+//! The roots file paths in requests must lie under (rest.submit.allowed-paths).
+std::vector<std::string> path_roots(const configuration& cfg);
+//! Savepoint targets: path_roots() and state.savepoints.dir/state.checkpoints.dir.
+std::vector<std::string> savepoint_roots(const configuration& cfg);
 
 void reply(httplib::Response& res, int status, const json& body);
 //! Flink's error shape: `{"errors": [message]}`.

@@ -45,7 +45,11 @@ class lab_cluster {
 public:
   lab_cluster() : net_(1 + taskmanagers), disk_(dir_.str(), 512) {
     fs::create_directories(disk_.path() + "/checkpoints");
-    options_ = {"-D", "jobmanager.rpc.address=" + net_.address(0),
+    // The REST API is bound off loopback here: it takes a bearer token.
+    std::ofstream(dir_.str() + "/rest-token") << token_;
+    options_ = {"-D", "rest.auth.token-file=" + dir_.str() + "/rest-token",
+                "-D", "rest.submit.allowed-paths=" + dir_.str(),
+                "-D", "jobmanager.rpc.address=" + net_.address(0),
                 "-D", "jobmanager.rpc.port=6123",
                 "-D", "rest.address=" + net_.address(0),
                 "-D", std::string("rest.port=") + rest_port,
@@ -91,6 +95,7 @@ public:
     httplib::Client c(net_.address(0), std::stoi(rest_port));
     c.set_connection_timeout(1, 0);
     c.set_read_timeout(2, 0);
+    c.set_bearer_token_auth(token_.c_str());
     auto r = c.Get(path.c_str());
     if (!r || r->status != 200)
       return json();
@@ -143,6 +148,7 @@ private:
   }
 
   temp_dir dir_;
+  std::string token_ = "fault-lab-token-" + std::to_string(::getpid());
   netns_lab net_;
   loop_disk disk_;
   std::vector<std::string> options_;

@@ -140,6 +140,7 @@ public:
       : extra_(std::move(extra)), path_(dir_.str()) {
     rest_port_ = free_port();
     rpc_port_ = free_port();
+    // clang-format off
     options_ = {"-D", "rest.port=" + std::to_string(rest_port_),
                 "-D", "jobmanager.rpc.port=" + std::to_string(rpc_port_),
                 "-D", "heartbeat.interval=100ms",
@@ -148,7 +149,12 @@ public:
                 "-D", "state.backend.rocksdb.localdir=" + dir_.str() + "/state",
                 "-D", "state.checkpoints.dir=" + dir_.str() + "/checkpoints",
                 "-D", "state.savepoints.dir=" + dir_.str() + "/savepoints",
-                "-D", "restart-strategy.fixed-delay.delay=100ms"};
+                "-D", "restart-strategy.fixed-delay.delay=100ms",
+                // What the REST API may name (docs/security.md): the test
+                // libraries of the build and anything under the test's directory.
+                "-D", "rest.submit.library-dir=" + bin_dir() + "/../lib;" + dir_.str(),
+                "-D", "rest.submit.allowed-paths=" + dir_.str()};
+    // clang-format on
     for (auto& e : extra_) {
       options_.push_back("-D");
       options_.push_back(e);
@@ -197,16 +203,24 @@ public:
     });
   }
 
+  //! A REST call as the CLI makes it (JSON), with `headers` on top (they
+  //! replace Content-Type, Host, Authorization when given).
   http_result request(const std::string& method, const std::string& path,
-                      const std::string& body = {}) {
+                      const std::string& body = {}, const httplib::Headers& headers = {}) {
     httplib::Client c("127.0.0.1", rest_port_);
     c.set_tcp_nodelay(true);
     c.set_connection_timeout(1, 0);
-    httplib::Result r = method == "GET"     ? c.Get(path.c_str())
-                        : method == "POST"  ? c.Post(path.c_str(), body, "application/json")
-                        : method == "PATCH" ? c.Patch(path.c_str(), body, "application/json")
-                        : method == "PUT"   ? c.Put(path.c_str(), body, "application/json")
-                                            : c.Delete(path.c_str());
+    std::string type = "application/json";
+    auto given = headers.find("Content-Type");
+    if (given != headers.end())
+      type = given->second;
+    httplib::Headers h = headers;
+    h.erase("Content-Type");
+    httplib::Result r = method == "GET"     ? c.Get(path.c_str(), h)
+                        : method == "POST"  ? c.Post(path.c_str(), h, body, type.c_str())
+                        : method == "PATCH" ? c.Patch(path.c_str(), h, body, type.c_str())
+                        : method == "PUT"   ? c.Put(path.c_str(), h, body, type.c_str())
+                                            : c.Delete(path.c_str(), h, body, type.c_str());
     http_result out;
     if (!r)
       return out;
