@@ -39,7 +39,6 @@ struct endpoint::impl {
   };
   std::map<std::string, link> peers;
   std::map<std::string, std::string> addresses;
-  //! What arrived from each peer: its current session and the last number.
   //! The last number seen in each of a peer's recent sessions, in the
   //! order they were first seen (a few: a peer opens a new one only when it
   //! restarts or reconnects on purpose).
@@ -51,6 +50,16 @@ struct endpoint::impl {
   std::mt19937_64 sessions{std::random_device{}()};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
       gaps{0}, dropped{0};
+  //! Frames waiting in the links' pending queues now.
+  std::atomic<std::uint64_t> queued{0};
+  //! Forgets `peer`'s link and what waits in it.
+  void forget(const std::string& peer) {
+    auto it = peers.find(peer);
+    if (it == peers.end())
+      return;
+    queued -= it->second.pending.size();
+    peers.erase(it);
+  }
   mesh_limits limits = transport::limits();
 };
 
@@ -149,6 +158,7 @@ endpoint_stats endpoint::stats() const {
   s.rejected = im.rejected.load();
   s.gaps = im.gaps.load();
   s.dropped = im.dropped.load();
+  s.queued = im.queued.load();
   return s;
 }
 
@@ -262,6 +272,7 @@ void endpoint::run() {
       if (!try_send(link, link.pending.front()))
         return;
       link.pending.pop_front();
+      --im.queued;
       link.pending_bytes -= n;
       ++im.frames_out;
       im.bytes_out += n;
@@ -357,6 +368,7 @@ void endpoint::run() {
               im.stopped = true;
               im.queue.clear();
               im.peers.clear();
+              im.queued = 0;
               im.router.close();
               return;
             }
@@ -386,11 +398,12 @@ void endpoint::run() {
               impl::link l;
               l.socket = std::move(s);
               l.session = session;
+              im.forget(c.peer);
               im.peers[c.peer] = std::move(l);
               break;
             }
             case command::disconnect_peer:
-              im.peers.erase(c.peer);
+              im.forget(c.peer);
               im.addresses.erase(c.peer);
               break;
             case command::send_frame: {
@@ -425,6 +438,7 @@ void endpoint::run() {
               }
               link.pending_bytes += n;
               link.pending.push_back(std::move(c.data));
+              ++im.queued;
               break;
             }
           }

@@ -54,6 +54,9 @@ struct endpoint_stats {
   std::uint64_t gaps = 0;
   //! Frames not sent: a peer left more than mesh.max-pending-bytes waiting.
   std::uint64_t dropped = 0;
+  //! Frames waiting in the endpoint now: ZeroMQ's send high-water mark was
+  //! reached for their peer.
+  std::uint64_t queued = 0;
 };
 
 //! The first part of every message on the wire: the sender's session (one
