@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spate/core/error.hpp"
@@ -23,7 +24,8 @@ namespace {
 //! throws errc::io for other failures.
 int try_lock(const std::string& dir) {
   auto file = dir + "/.lock";
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Not through a link someone planted there.
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     throw error(errc::io, "cannot open '" + file + "': " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -35,13 +37,42 @@ int try_lock(const std::string& dir) {
   throw error(errc::io, "cannot lock '" + file + "': " + std::strerror(e));
 }
 
+//! Why `dir` is not a directory of this process's user that only it can
+//! enter (a link, another user's, open to others), or empty.
+std::string not_ours(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0)
+    return std::strerror(errno);
+  if (S_ISLNK(st.st_mode))
+    return "it is a symbolic link";
+  if (!S_ISDIR(st.st_mode))
+    return "it is not a directory";
+  if (st.st_uid != ::geteuid())
+    return "it belongs to user " + std::to_string(st.st_uid) + ", not to this process's " +
+           std::to_string(::geteuid());
+  return {};
+}
+
 } // namespace
 
 working_dir::working_dir(std::string path) : path_(std::move(path)) {
+  // The parents as usual; the directory itself only this user's (0700): it
+  // often sits in a temp directory every user can write to.
   std::error_code ec;
-  fs::create_directories(path_, ec);
+  auto parent = fs::path(path_).parent_path();
+  if (!parent.empty())
+    fs::create_directories(parent, ec);
   if (ec)
     throw error(errc::io, "cannot create the working directory '" + path_ + "': " + ec.message());
+  if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
+    throw error(errc::io,
+                "cannot create the working directory '" + path_ + "': " + std::strerror(errno));
+  if (auto why = not_ours(path_); !why.empty())
+    throw error(errc::failed_precondition,
+                "the working directory '" + path_ + "' cannot be used: " + why);
+  if (::chmod(path_.c_str(), 0700) != 0)
+    throw error(errc::io, "cannot restrict the working directory '" + path_ +
+                              "' to its user: " + std::strerror(errno));
   fd_ = try_lock(path_);
   if (fd_ < 0)
     throw error(errc::failed_precondition,
@@ -81,6 +112,8 @@ std::vector<std::string> working_dir::remove_stale(const std::string& base,
         !fs::exists(entry.path() / ".lock", e2))
       continue;
     auto dir = entry.path().string();
+    if (!not_ours(dir).empty())
+      continue; // a link, or another user's: not for this process to remove
     try {
       int fd = try_lock(dir);
       if (fd < 0)

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,4 +95,48 @@ BOOST_AUTO_TEST_CASE(remove_takes_the_directory_and_a_missing_base_is_nothing_to
   { working_dir w(base.str() + "/spate-job-2"); }
   BOOST_TEST(working_dir::remove_stale(base.str(), "spate-") ==
              std::vector<std::string>{base.str() + "/spate-job-2"});
+}
+
+// Working directories often sit in a temp directory every user can write
+// to: only this user may enter one, and a link or another user's directory
+// planted at its name is refused, never followed or removed.
+BOOST_AUTO_TEST_CASE(a_working_directory_is_its_users_alone) {
+  spate::test::temp_dir base;
+  auto path = base.str() + "/spate-tm-mine";
+  {
+    spate::working_dir w(path);
+    struct stat st {};
+    BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0700u);
+    BOOST_REQUIRE(::stat((path + "/.lock").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0077) == 0u);
+  }
+  // A link planted at the name: refused, its target untouched.
+  auto target = base.str() + "/elsewhere";
+  std::filesystem::create_directories(target);
+  std::filesystem::create_directory_symlink(target, base.str() + "/spate-tm-link");
+  try {
+    spate::working_dir w(base.str() + "/spate-tm-link");
+    BOOST_FAIL("a symbolic link was used as a working directory");
+  } catch (const spate::error& e) {
+    BOOST_TEST((e.code() == spate::errc::failed_precondition));
+    BOOST_TEST(std::string(e.what()).find("symbolic link") != std::string::npos, e.what());
+  }
+  BOOST_TEST(!std::filesystem::exists(target + "/.lock"));
+  // A stale-looking link is not removed, nor what it points to (the first
+  // directory, left unlocked, is).
+  std::ofstream(target + "/.lock") << "";
+  auto removed = spate::working_dir::remove_stale(base.str(), "spate-tm-");
+  BOOST_TEST(removed == std::vector<std::string>{path}, boost::test_tools::per_element());
+  BOOST_TEST(std::filesystem::exists(target + "/.lock"));
+  if (::geteuid() == 0) {
+    // Another user's directory (root can make one): refused, and kept.
+    auto theirs = base.str() + "/spate-tm-theirs";
+    std::filesystem::create_directories(theirs);
+    BOOST_REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+    std::ofstream(theirs + "/.lock") << "";
+    BOOST_CHECK_THROW(spate::working_dir w(theirs), spate::error);
+    BOOST_TEST(spate::working_dir::remove_stale(base.str(), "spate-tm-").empty());
+    BOOST_TEST(std::filesystem::exists(theirs));
+  }
 }

@@ -11,9 +11,10 @@ namespace spate {
 
 class working_dir {
 public:
-  //! Creates `path` (and its parents) and locks it. Throws spate::error
-  //! (errc::io) when it cannot, and (errc::failed_precondition) when another
-  //! live process holds it.
+  //! Creates `path` (and its parents) only for this user (0700) and locks
+  //! it. Throws spate::error (errc::io) when it cannot, and
+  //! (errc::failed_precondition) when another live process holds it or the
+  //! path is a symbolic link or another user's directory.
   explicit working_dir(std::string path);
   ~working_dir();
   working_dir(const working_dir&) = delete;
@@ -24,8 +25,8 @@ public:
   //! throws; a failure is logged.
   void remove() noexcept;
 
-  //! Removes every directory `<base>/<prefix>*` that has a `.lock` no live
-  //! process holds: what crashed processes left. Directories without a
+  //! Removes every directory `<base>/<prefix>*` of this user (not a link)
+  //! that has a `.lock` no live process holds: what crashed processes left. Directories without a
   //! `.lock` are not working directories of this kind and stay. Returns the
   //! paths removed; logs (and skips) what it cannot remove. Never throws.
   static std::vector<std::string> remove_stale(const std::string& base, const std::string& prefix);
