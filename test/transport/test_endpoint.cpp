@@ -279,6 +279,24 @@ struct gate {
   }
 };
 
+//! A receiver that holds its first frame until `g` opens, and a sender
+//! connected to it.
+struct held_receiver {
+  gate g;
+  inbox in;
+  gap_log gaps;
+  endpoint::handler handler = in.handler();
+  endpoint rx{"rx", "tcp://127.0.0.1:0",
+              [this](const std::string& from, frame&& f) {
+                g.wait();
+                handler(from, std::move(f));
+              },
+              gaps.handler()};
+  endpoint tx{"tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {}};
+  held_receiver() { tx.connect("rx", rx.address()); }
+  ~held_receiver() { g.release(); } // the I/O thread may still wait in the handler
+};
+
 } // namespace
 
 // Finite high-water marks: a receiver that does not read makes the sender's
@@ -289,19 +307,8 @@ BOOST_AUTO_TEST_CASE(a_slow_receiver_makes_frames_wait_and_loses_none) {
   l.send_hwm = 4;
   l.receive_hwm = 4;
   scoped_limits scope(l);
-  gate g;
-  inbox in;
-  gap_log gaps;
-  auto handler = in.handler();
-  endpoint rx(
-      "rx", "tcp://127.0.0.1:0",
-      [&](const std::string& from, frame&& f) {
-        g.wait();
-        handler(from, std::move(f));
-      },
-      gaps.handler());
-  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
-  tx.connect("rx", rx.address());
+  held_receiver h;
+  auto& [g, in, gaps, handler, rx, tx] = h;
   const std::string fill(256 << 10, 'x');
   const int n = 400; // 100 MiB: more than the sockets' buffers hold
   for (int i = 0; i < n; ++i)
@@ -331,19 +338,8 @@ BOOST_AUTO_TEST_CASE(frames_beyond_the_pending_bound_are_dropped_and_show_as_a_g
   l.receive_hwm = 2;
   l.max_pending_bytes = 4u << 20;
   scoped_limits scope(l);
-  gate g;
-  inbox in;
-  gap_log gaps;
-  auto handler = in.handler();
-  endpoint rx(
-      "rx", "tcp://127.0.0.1:0",
-      [&](const std::string& from, frame&& f) {
-        g.wait();
-        handler(from, std::move(f));
-      },
-      gaps.handler());
-  endpoint tx("tx", "tcp://127.0.0.1:0", [](const std::string&, frame&&) {});
-  tx.connect("rx", rx.address());
+  held_receiver h;
+  auto& [g, in, gaps, handler, rx, tx] = h;
   const std::string fill(1 << 20, 'x');
   for (int i = 0; i < 200; ++i)
     tx.send("rx", encode_frame(frame_type::data, fill));
