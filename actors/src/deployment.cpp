@@ -132,15 +132,25 @@ std::vector<std::vector<caf::actor>> deploy_remote(caf::actor_system& sys, job_r
     rt->proxies = proxies;
   }
   auto restore = rt->restore_from();
-  wire_deploy d{rt->job_id,           attempt,
-                rt->job_name,         rt->remote->job_spec(),
-                rt->config.entries(), restore ? restore->path : std::string(),
-                placed.taskmanager,   placed.addresses};
-  auto bytes = encode_message(frame_type::deploy, d);
+  wire_deploy d{rt->job_id,
+                attempt,
+                rt->job_name,
+                rt->remote->job_spec(),
+                rt->config.entries(),
+                restore ? restore->path : std::string(),
+                placed.taskmanager,
+                placed.addresses,
+                {}};
   std::set<std::string> used;
   for (auto& chain : placed.taskmanager)
     used.insert(chain.begin(), chain.end());
   auto& sink = rt->remote->sink();
+  for (auto& tm : used) {
+    auto key = sink.public_key(tm);
+    if (!key.empty())
+      d.keys[tm] = std::move(key);
+  }
+  auto bytes = encode_message(frame_type::deploy, d);
   for (auto& tm : used) {
     sink.connect(tm, placed.addresses.at(tm));
     sink.send(tm, bytes);

@@ -123,6 +123,12 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       rt.restore = d.restore_path.empty() ? nullptr : make_restore_point(d.restore_path);
     }
     caf::anon_send(job.host, attempt_atom::value, d.attempt);
+    // The JobManager vouches for the keys of the job's TaskManagers (CURVE):
+    // they may send here under those names, and connections to them expect
+    // them. Only the JobManager's own key is not the deployment's to change.
+    for (auto& [tm, key] : d.keys)
+      if (tm != self_id && tm != jm)
+        sink.trust(tm, key);
     for (auto& [tm, address] : d.addresses)
       if (tm != self_id)
         sink.connect(tm, address);

@@ -25,7 +25,11 @@ struct wire_deploy {
   //! [chain][subtask] -> TaskManager id, and their addresses.
   std::vector<std::vector<std::string>> placement;
   std::map<std::string, std::string> addresses;
-  SPATE_FIELDS(job_id, attempt, job_name, job_spec, config, restore_path, placement, addresses);
+  //! TaskManager id -> the public key it proved to the JobManager (CURVE;
+  //! empty without): the only peers the TaskManagers accept.
+  std::map<std::string, std::string> keys;
+  SPATE_FIELDS(job_id, attempt, job_name, job_spec, config, restore_path, placement, addresses,
+               keys);
 };
 
 enum class task_command_kind : std::int32_t { start = 0, cancel = 1, complete = 2, abort = 3 };

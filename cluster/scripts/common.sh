@@ -6,12 +6,17 @@
 #   SPATE_LIB_DIR  where the JobManager lets `spate run PATH.so` load job
 #                  libraries from, unless spate.yaml sets rest.submit.library-dir
 #                  (default: build/lib of this checkout)
+#   SPATE_SECRET   the cluster secret that authenticates the mesh (CURVE),
+#                  unless spate.yaml sets security.cluster-secret-file or key
+#                  files; made on first start (default: cluster.secret in the
+#                  configuration directory)
 spate_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SPATE_BIN="${SPATE_BIN:-$spate_root/build/bin/spate}"
 SPATE_CONF_DIR="${SPATE_CONF_DIR:-$spate_root/conf}"
 SPATE_LOG_DIR="${SPATE_LOG_DIR:-$spate_root/log}"
 SPATE_OPTS="${SPATE_OPTS:-}"
 SPATE_LIB_DIR="${SPATE_LIB_DIR:-$spate_root/build/lib}"
+SPATE_SECRET="${SPATE_SECRET:-$SPATE_CONF_DIR/cluster.secret}"
 export SPATE_CONF_DIR
 # glibc keeps up to 7 freed blocks per size in each thread's cache; a batch
 # of 1,024 records with strings frees thousands, and the rest go the slow way
@@ -49,6 +54,16 @@ start_process() {
   if [ "$role" = jobmanager ] && [ -z "$(conf_value rest.submit.library-dir "")" ] &&
     [[ "$SPATE_OPTS" != *rest.submit.library-dir* ]]; then
     extra=(-D "rest.submit.library-dir=$SPATE_LIB_DIR")
+  fi
+  # Every process of the cluster proves it has the cluster secret, unless
+  # spate.yaml or SPATE_OPTS chose keys themselves.
+  if [ -z "$(conf_value security.cluster-secret-file "")" ] &&
+    [ -z "$(conf_value security.mesh.key-file "")" ] &&
+    [[ "$SPATE_OPTS" != *security.* ]]; then
+    if [ ! -f "$SPATE_SECRET" ]; then
+      "$SPATE_BIN" keys secret "$SPATE_SECRET" >/dev/null
+    fi
+    extra+=(-D "security.cluster-secret-file=$SPATE_SECRET")
   fi
   # shellcheck disable=SC2086
   nohup "$SPATE_BIN" "$role" --config-dir "$SPATE_CONF_DIR" "${extra[@]}" $SPATE_OPTS >>"$logfile" 2>&1 </dev/null &

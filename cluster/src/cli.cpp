@@ -11,6 +11,7 @@
 #include "spate/cluster/job_registry.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/transport/mesh_security.hpp"
 
 namespace spate {
 
@@ -252,14 +253,27 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                            "Wait until this many TaskManagers registered");
   overview_cmd->add_option("--timeout", co.timeout_seconds, "Seconds to wait (default 30)");
 
+  // Keys for the mesh (docs/security.md).
+  auto* keys_cmd = app.add_subcommand("keys", "Make the keys that authenticate the cluster's mesh");
+  keys_cmd->require_subcommand(1);
+  std::string secret_file, key_name, key_dir = ".";
+  auto* secret_cmd = keys_cmd->add_subcommand(
+      "secret", "Write a new cluster secret (security.cluster-secret-file), mode 0600");
+  secret_cmd->add_option("file", secret_file, "The file to create")->required();
+  auto* generate_cmd = keys_cmd->add_subcommand(
+      "generate", "Write a key pair NAME.key (0600, security.mesh.key-file) and NAME.pub");
+  generate_cmd->add_option("name", key_name, "The process it is for, e.g. jobmanager or tm1")
+      ->required();
+  generate_cmd->add_option("--dir", key_dir, "Where to write them (default: .)");
+
   static const std::vector<std::string> commands = {
-      "jobs", "local",  "jobmanager", "taskmanager", "run",     "list",
-      "info", "cancel", "savepoint",  "stop",        "overview"};
+      "jobs", "local",  "jobmanager", "taskmanager", "run",      "list",
+      "info", "cancel", "savepoint",  "stop",        "overview", "keys"};
   if (!args.empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
     std::cerr << "spate: unknown command '" << args[0]
               << "' (commands: jobs, local, jobmanager, taskmanager, run, list, info, cancel, "
-                 "savepoint, stop, overview)\n";
+                 "savepoint, stop, overview, keys)\n";
     return exit_usage;
   }
   std::reverse(args.begin(), args.end());
@@ -280,7 +294,30 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
     }
     return list_jobs(jobs);
   }
+  if (keys_cmd->parsed()) {
+    try {
+      if (secret_cmd->parsed()) {
+        transport::write_new_file(secret_file,
+                                  "# spate cluster secret: every process that has it is a "
+                                  "member of the cluster. Keep it 0600.\n" +
+                                      transport::generate_cluster_secret() + "\n",
+                                  0600);
+        std::cout << "wrote the cluster secret " << secret_file << "\n";
+      } else {
+        auto kp = transport::write_keypair_files(key_dir, key_name);
+        std::cout << "wrote " << key_dir << "/" << key_name << ".key and " << key_dir << "/"
+                  << key_name << ".pub (public key " << kp.public_key << ")\n";
+      }
+      return exit_ok;
+    } catch (const std::exception& e) {
+      std::cerr << "spate: " << e.what() << "\n";
+      return exit_failed;
+    }
+  }
   if (jm_cmd->parsed() || tm_cmd->parsed()) {
+    // A peer that closes its connection mid-answer (TLS writes with write(),
+    // which raises SIGPIPE) must not end the process.
+    std::signal(SIGPIPE, SIG_IGN);
     configuration cfg;
     try {
       cfg = load_cluster_config(config_dir, process_config);

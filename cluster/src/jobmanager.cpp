@@ -65,6 +65,9 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry, const spate::c
   auto port = cfg_.get_int(options::jobmanager_port, 6123);
   // Bounds on what peers can make this process hold (before any socket).
   transport::set_limits(transport::limits_from(cfg_));
+  auto security =
+      transport::security_from(cfg_, transport::mesh_role::jobmanager, address, address);
+  spate::log().info("JobManager: mesh authentication: {}", security.description);
   ep_ = std::make_unique<transport::endpoint>(
       jobmanager_id, "tcp://" + address + ":" + std::to_string(port),
       [this](const std::string& from, transport::frame&& f) {
@@ -74,7 +77,8 @@ jobmanager::jobmanager(configuration cfg, job_registry& registry, const spate::c
       [this](const std::string& from, const std::string& what) {
         if (ready_.load(std::memory_order_acquire))
           on_gap(from, what);
-      });
+      },
+      std::move(security));
   ready_.store(true, std::memory_order_release);
 }
 

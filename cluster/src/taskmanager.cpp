@@ -80,8 +80,13 @@ public:
 
     // Bounds on what peers can make this process hold (before any socket).
     transport::set_limits(transport::limits_from(cfg));
-    auto bind = "tcp://" + cfg.get_string(options::taskmanager_host, "127.0.0.1") + ":" +
-                std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
+    auto bind_host = cfg.get_string(options::taskmanager_host, "127.0.0.1");
+    auto bind =
+        "tcp://" + bind_host + ":" + std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
+    auto security =
+        transport::security_from(cfg, transport::mesh_role::taskmanager, bind_host,
+                                 cfg.get_string(options::jobmanager_address, "127.0.0.1"));
+    mesh_auth_ = security.description;
     ep_ = std::make_unique<transport::endpoint>(
         id_, bind,
         [this](const std::string& from, transport::frame&& f) {
@@ -91,7 +96,8 @@ public:
         [this](const std::string& from, const std::string& what) {
           if (ready_.load(std::memory_order_acquire))
             on_gap(from, what);
-        });
+        },
+        std::move(security));
     host_ =
         std::make_unique<task_host>(*system_, *ep_, id_, jobmanager_id, state_dir_,
                                     [this](const std::string& spec, const configuration& config) {
@@ -121,8 +127,9 @@ public:
     std::printf("TaskManager %s started: data %s, %d slot(s), JobManager %s\n", id_.c_str(),
                 ep_->address().c_str(), slots_, jm_address_.c_str());
     std::fflush(stdout);
-    spate::log().info("TaskManager {} at {} with {} slot(s); JobManager at {}", id_, ep_->address(),
-                      slots_, jm_address_);
+    spate::log().info("TaskManager {} at {} with {} slot(s); JobManager at {}; mesh "
+                      "authentication: {}",
+                      id_, ep_->address(), slots_, jm_address_, mesh_auth_);
     while (tm_signal.load() == 0) {
       tick();
       auto wake = std::chrono::steady_clock::now() + interval_;
@@ -292,6 +299,7 @@ private:
   const spate::clock& clock_;
   std::chrono::milliseconds interval_;
   std::string jm_address_;
+  std::string mesh_auth_;
   std::unique_ptr<working_dir> work_dir_;
   std::string state_dir_;
   caf::actor_system_config system_config_;

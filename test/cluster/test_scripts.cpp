@@ -1,9 +1,12 @@
 // cluster/scripts: start-cluster.sh starts a JobManager and N TaskManagers
 // with pid files and logs and waits for them; a second start leaves the
 // running cluster alone; taskmanager.sh adds and removes one;
-// stop-cluster.sh stops everything.
+// stop-cluster.sh stops everything. The cluster's mesh is authenticated
+// with a cluster secret the first start makes.
 #define BOOST_TEST_MODULE scripts
 #include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
 
 #include <cstdlib>
 
@@ -49,10 +52,15 @@ BOOST_AUTO_TEST_CASE(start_twice_add_remove_and_stop) {
   std::string opts = "-D rest.port=" + std::to_string(rest) +
                      " -D jobmanager.rpc.port=" + std::to_string(rpc) +
                      " -D heartbeat.interval=100ms -D heartbeat.timeout=1s";
-  ::setenv("SPATE_BIN", (bin_dir() + "/spate").c_str(), 1);
+  // The secret the first start makes goes to the test's directory, not
+  // into the source tree's conf/.
+  auto secret = tmp.str() + "/cluster.secret";
+  auto spate_bin = bin_dir() + "/spate"; // SPATE_BIN names the binary from here on
+  ::setenv("SPATE_BIN", spate_bin.c_str(), 1);
   ::setenv("SPATE_LOG_DIR", logs.c_str(), 1);
   ::setenv("SPATE_OPTS", opts.c_str(), 1);
   ::setenv("SPATE_CONF_DIR", (source_dir() + "/conf").c_str(), 1);
+  ::setenv("SPATE_SECRET", secret.c_str(), 1);
   struct cleanup {
     ~cleanup() { script("stop-cluster.sh"); }
   } stop_at_exit;
@@ -72,6 +80,29 @@ BOOST_AUTO_TEST_CASE(start_twice_add_remove_and_stop) {
   BOOST_TEST(fs::exists(logs + "/jobmanager-0.log"));
   BOOST_TEST(fs::exists(logs + "/taskmanager-2.log"));
   BOOST_TEST(overview()["taskmanagers"] == 2); // registered before the script returned
+
+  // The first start made the cluster secret, for its owner only, and every
+  // process authenticates the mesh with it.
+  struct stat st {};
+  BOOST_REQUIRE_MESSAGE(::stat(secret.c_str(), &st) == 0, "no cluster secret at " << secret);
+  BOOST_TEST((st.st_mode & 0777) == 0600u, "mode " << std::oct << (st.st_mode & 0777));
+  auto read_file = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  for (auto name : {"jobmanager-0.log", "taskmanager-1.log", "taskmanager-2.log"}) {
+    auto text = read_file(logs + "/" + name);
+    BOOST_TEST(text.find("mesh authentication: CURVE") != std::string::npos, name << ":\n" << text);
+  }
+  // `spate keys secret` never replaces a secret: the cluster's would change.
+  auto before = read_file(secret);
+  child_process again_secret({spate_bin, "keys", "secret", secret});
+  auto refused = again_secret.finish();
+  BOOST_TEST(refused.exit_code != 0);
+  BOOST_TEST(refused.err.find(secret) != std::string::npos, refused.err);
+  BOOST_TEST(read_file(secret) == before);
 
   int jm = read_pid(logs + "/jobmanager-0.pid");
   auto again = script("start-cluster.sh", {"2"});

@@ -47,7 +47,13 @@ public:
     fs::create_directories(disk_.path() + "/checkpoints");
     // The REST API is bound off loopback here: it takes a bearer token.
     std::ofstream(dir_.str() + "/rest-token") << token_;
+    // The mesh is too: every process proves it holds the cluster secret.
+    auto secret = dir_.str() + "/cluster.secret";
+    auto made = run_spate({"keys", "secret", secret});
+    if (made.exit_code != 0)
+      throw std::runtime_error("spate keys secret failed: " + made.out + made.err);
     options_ = {"-D", "rest.auth.token-file=" + dir_.str() + "/rest-token",
+                "-D", "security.cluster-secret-file=" + secret,
                 "-D", "rest.submit.allowed-paths=" + dir_.str(),
                 "-D", "jobmanager.rpc.address=" + net_.address(0),
                 "-D", "jobmanager.rpc.port=6123",

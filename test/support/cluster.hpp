@@ -134,6 +134,10 @@ struct http_result {
 };
 
 //! One JobManager and TaskManagers on free ports, with short heartbeats.
+//! The mesh is authenticated as start-cluster.sh sets it up: a cluster
+//! secret in the test's directory (secret_file()), unless an `extra` option
+//! sets security.* itself ("security.cluster-secret-file=" turns it off: a
+//! plain-TCP mesh on loopback).
 class test_cluster {
 public:
   explicit test_cluster(std::vector<std::string> extra = {})
@@ -155,6 +159,17 @@ public:
                 "-D", "rest.submit.library-dir=" + bin_dir() + "/../lib;" + dir_.str(),
                 "-D", "rest.submit.allowed-paths=" + dir_.str()};
     // clang-format on
+    bool own_security = std::any_of(extra_.begin(), extra_.end(), [](const std::string& e) {
+      return e.rfind("security.", 0) == 0;
+    });
+    if (!own_security) {
+      secret_file_ = dir_.str() + "/cluster.secret";
+      auto made = run_spate({"keys", "secret", secret_file_});
+      if (made.exit_code != 0)
+        throw std::runtime_error("spate keys secret failed: " + made.out + made.err);
+      options_.push_back("-D");
+      options_.push_back("security.cluster-secret-file=" + secret_file_);
+    }
     for (auto& e : extra_) {
       options_.push_back("-D");
       options_.push_back(e);
@@ -172,16 +187,20 @@ public:
   int rest_port() const { return rest_port_; }
   int rpc_port() const { return rpc_port_; }
   const std::vector<std::string>& options() const { return options_; }
+  //! The cluster secret the processes share; "" when `extra` chose security.
+  const std::string& secret_file() const { return secret_file_; }
 
-  daemon_process& start_jobmanager() {
-    jobmanager_ =
-        std::make_unique<daemon_process>(command("jobmanager"), dir_.str() + "/jobmanager.log");
+  //! Starts the JobManager; `own` are key=value options for it alone.
+  daemon_process& start_jobmanager(const std::vector<std::string>& own = {}) {
+    jobmanager_ = std::make_unique<daemon_process>(command("jobmanager", own),
+                                                   dir_.str() + "/jobmanager.log");
     return *jobmanager_;
   }
-  daemon_process& start_taskmanager() {
+  //! Starts a TaskManager; `own` are key=value options for it alone.
+  daemon_process& start_taskmanager(const std::vector<std::string>& own = {}) {
     auto n = taskmanagers_.size();
     taskmanagers_.push_back(std::make_unique<daemon_process>(
-        command("taskmanager"), dir_.str() + "/taskmanager-" + std::to_string(n) + ".log"));
+        command("taskmanager", own), dir_.str() + "/taskmanager-" + std::to_string(n) + ".log"));
     return *taskmanagers_.back();
   }
   daemon_process& jobmanager() { return *jobmanager_; }
@@ -261,9 +280,13 @@ public:
   }
 
 private:
-  std::vector<std::string> command(const std::string& role) {
+  std::vector<std::string> command(const std::string& role, const std::vector<std::string>& own) {
     std::vector<std::string> argv = {bin_dir() + "/spate", role};
     argv.insert(argv.end(), options_.begin(), options_.end());
+    for (auto& o : own) {
+      argv.push_back("-D");
+      argv.push_back(o);
+    }
     return argv;
   }
 
@@ -273,6 +296,7 @@ private:
   int rest_port_ = 0;
   int rpc_port_ = 0;
   std::vector<std::string> options_;
+  std::string secret_file_;
   std::unique_ptr<daemon_process> jobmanager_;
   std::vector<std::unique_ptr<daemon_process>> taskmanagers_;
 };

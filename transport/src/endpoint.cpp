@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <random>
 #include <vector>
 
@@ -22,6 +23,31 @@ struct endpoint::impl {
   zmq::context_t ctx{1};
   zmq::socket_t router{ctx, zmq::socket_type::router};
   zmq::socket_t wake_in{ctx, zmq::socket_type::pull};
+  //! CURVE: ZeroMQ asks this socket whether a handshake's key may in (ZAP).
+  std::unique_ptr<zmq::socket_t> zap;
+  //! Handshakes with a key not trusted yet, waiting for it until a deadline.
+  struct handshake {
+    std::string routing, request_id, address, key;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<handshake> held;
+  static constexpr std::size_t max_held_handshakes = 256;
+  //! CURVE: the name each sender was last found to use with its key, and
+  //! the key ring's generation then (a changed binding empties it).
+  std::unordered_map<std::string, std::string> proven;
+  std::uint64_t proven_generation = 0;
+  //! Senders whose frames were refused: logged once each.
+  std::map<std::string, std::string> refused_logged;
+  //! Notes that `what` refused `who` for `why`; true when it is new (log it).
+  bool note_refusal(const std::string& who, const std::string& why) {
+    if (refused_logged.size() > 4096)
+      refused_logged.clear(); // a scan of many addresses: log them again later
+    auto& logged = refused_logged[who];
+    if (logged == why)
+      return false;
+    logged = why;
+    return true;
+  }
   std::mutex mu; //!< guards queue and wake_out
   zmq::socket_t wake_out{ctx, zmq::socket_type::push};
   std::deque<command> queue;
@@ -36,6 +62,7 @@ struct endpoint::impl {
     std::deque<std::string> pending;
     std::size_t pending_bytes = 0;
     bool overflowing = false; //!< logged once until the queue drains
+    std::string server_key;   //!< CURVE: the key the peer must prove
   };
   std::map<std::string, link> peers;
   std::map<std::string, std::string> addresses;
@@ -49,7 +76,7 @@ struct endpoint::impl {
   std::map<std::string, arrivals> from;
   std::mt19937_64 sessions{std::random_device{}()};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
-      gaps{0}, dropped{0};
+      gaps{0}, dropped{0}, handshakes_refused{0}, impostor_frames{0};
   //! Frames waiting in the links' pending queues now.
   std::atomic<std::uint64_t> queued{0};
   //! Forgets `peer`'s link and what waits in it.
@@ -79,6 +106,20 @@ std::uint64_t get_u64(const unsigned char* p) {
 
 } // namespace
 
+std::string routing_id(const std::string& id, std::uint64_t session) {
+  char suffix[18];
+  std::snprintf(suffix, sizeof suffix, "/%016llx", static_cast<unsigned long long>(session));
+  return id + suffix;
+}
+
+std::string sender_name(const std::string& routing) {
+  // "<name>/<16 hex digits>"; anything else is a name on its own.
+  if (routing.size() > 17 && routing[routing.size() - 17] == '/' &&
+      routing.find_first_not_of("0123456789abcdef", routing.size() - 16) == std::string::npos)
+    return routing.substr(0, routing.size() - 17);
+  return routing;
+}
+
 std::string encode_envelope(std::uint64_t session, std::uint64_t seq) {
   unsigned char head[envelope_size];
   put_u64(head, session);
@@ -90,11 +131,26 @@ namespace {
 std::atomic<std::uint64_t> endpoint_counter{0};
 }
 
-endpoint::endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap)
+endpoint::endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap,
+                   mesh_security security)
     : id_(std::move(id)), on_frame_(std::move(on_frame)), on_gap_(std::move(on_gap)),
-      impl_(std::make_unique<impl>()) {
+      security_(std::move(security)), impl_(std::make_unique<impl>()) {
   auto& im = *impl_;
+  if (security_.curve && (!security_.ring || !is_curve_key(security_.own.secret_key) ||
+                          !is_curve_key(security_.own.public_key)))
+    throw error(errc::invalid_argument, "endpoint " + id_ + ": CURVE needs a key pair and keys");
   try {
+    if (security_.curve) {
+      // ZeroMQ consults the handler bound here (in this endpoint's own
+      // context) during every handshake on the ROUTER; it is bound before
+      // the ROUTER, so no connection gets in unasked.
+      im.zap = std::make_unique<zmq::socket_t>(im.ctx, zmq::socket_type::router);
+      im.zap->set(zmq::sockopt::linger, 0);
+      im.zap->bind("inproc://zeromq.zap.01");
+      im.router.set(zmq::sockopt::curve_server, 1);
+      im.router.set(zmq::sockopt::curve_secretkey, security_.own.secret_key);
+      im.router.set(zmq::sockopt::zap_domain, "spate");
+    }
     im.router.set(zmq::sockopt::linger, 0);
     // A peer that sends faster than this process reads waits (TCP pushes
     // back); a message over the frame size limit is refused by ZeroMQ before
@@ -148,6 +204,130 @@ void endpoint::disconnect(const std::string& peer) {
   enqueue({command::disconnect_peer, peer, {}});
 }
 
+void endpoint::trust(const std::string& peer, const std::string& public_key) {
+  if (!security_.curve)
+    return;
+  if (!is_curve_key(public_key))
+    throw error(errc::invalid_argument,
+                "endpoint " + id_ + ": '" + public_key + "' for '" + peer + "' is not a CURVE key");
+  security_.ring->bind(peer, public_key);
+}
+
+std::string endpoint::public_key(const std::string& peer) const {
+  return security_.curve ? security_.ring->key_of(peer) : std::string();
+}
+
+void endpoint::answer_handshakes() {
+  auto& im = *impl_;
+  auto reply = [&](impl::handshake& h, bool ok, const std::string& why) {
+    if (!ok) {
+      ++im.handshakes_refused;
+      // One line per address: a scanner or a misconfigured peer retries.
+      if (im.note_refusal("handshake from " + h.address, why))
+        spate::log().warn("endpoint {}: refused a connection from {}: {}", id_, h.address, why);
+    }
+    // User-Id: the key itself; each frame's sender name is checked against it.
+    std::vector<std::string> parts{h.routing,
+                                   "",
+                                   "1.0",
+                                   h.request_id,
+                                   ok ? "200" : "400",
+                                   ok ? "OK" : "not trusted",
+                                   ok ? h.key : std::string(),
+                                   ""};
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      (void)im.zap->send(zmq::buffer(parts[i]),
+                         i + 1 < parts.size() ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                              : zmq::send_flags::dontwait);
+  };
+  for (;;) {
+    // ZAP (RFC 27) through a ROUTER, so requests can wait: the asking
+    // connection's routing id, an empty delimiter, then version, request id,
+    // domain, address, identity, mechanism, credentials (CURVE: the client's
+    // long-term public key).
+    std::vector<zmq::message_t> request;
+    zmq::message_t part;
+    if (!im.zap->recv(part, zmq::recv_flags::dontwait))
+      break;
+    request.push_back(std::move(part));
+    while (im.zap->get(zmq::sockopt::rcvmore)) {
+      zmq::message_t more;
+      (void)im.zap->recv(more, zmq::recv_flags::none);
+      request.push_back(std::move(more));
+    }
+    if (request.size() < 4)
+      continue; // not ZAP: nothing to answer
+    impl::handshake h;
+    h.routing = request[0].to_string();
+    h.request_id = request[3].to_string();
+    h.address = request.size() > 5 ? request[5].to_string() : std::string();
+    if (request.size() < 9 || request[2].to_string() != "1.0" ||
+        request[7].to_string() != "CURVE" || request[8].size() != 32) {
+      reply(h, false, "not a CURVE handshake");
+      continue;
+    }
+    char z85[41];
+    if (!zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[8].data()), 32)) {
+      reply(h, false, "an unreadable key");
+      continue;
+    }
+    h.key = z85;
+    if (security_.ring->knows(h.key)) {
+      reply(h, true, {});
+      continue;
+    }
+    // A key this process may learn in a moment (a deployment names the
+    // TaskManagers of a job to each of them at about the same time): the
+    // handshake waits for it a while, a bounded number at once.
+    if (security_.handshake_wait_ms > 0 && im.held.size() < impl::max_held_handshakes) {
+      h.deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(security_.handshake_wait_ms);
+      im.held.push_back(std::move(h));
+      continue;
+    }
+    reply(h, false, "key " + h.key + " is not trusted");
+  }
+  // The ones waiting: in now, or out of time.
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = im.held.begin(); it != im.held.end();) {
+    if (security_.ring->knows(it->key))
+      reply(*it, true, {});
+    else if (now >= it->deadline)
+      reply(*it, false, "key " + it->key + " is not trusted");
+    else {
+      ++it;
+      continue;
+    }
+    it = im.held.erase(it);
+  }
+}
+
+bool endpoint::sender_proven(const std::string& from, zmq_msg_t* part) {
+  auto& im = *impl_;
+  const char* key = zmq_msg_gets(part, "User-Id");
+  if (key == nullptr)
+    return false;
+  auto generation = security_.ring->generation();
+  if (generation != im.proven_generation) {
+    im.proven.clear();
+    im.proven_generation = generation;
+  }
+  auto it = im.proven.find(from);
+  if (it != im.proven.end() && it->second == key)
+    return true;
+  std::string why;
+  if (security_.ring->admit(from, key, why)) {
+    im.proven[from] = key;
+    return true;
+  }
+  ++im.impostor_frames;
+  if (im.note_refusal(from, why)) {
+    spate::log().warn("endpoint {}: dropped frames from a sender calling itself '{}': {}", id_,
+                      from, why);
+  }
+  return false;
+}
+
 endpoint_stats endpoint::stats() const {
   auto& im = *impl_;
   endpoint_stats s;
@@ -159,6 +339,8 @@ endpoint_stats endpoint::stats() const {
   s.gaps = im.gaps.load();
   s.dropped = im.dropped.load();
   s.queued = im.queued.load();
+  s.handshakes_refused = im.handshakes_refused.load();
+  s.impostor_frames = im.impostor_frames.load();
   return s;
 }
 
@@ -281,6 +463,9 @@ void endpoint::run() {
   };
   for (;;) {
     items.assign({{im.router.handle(), 0, ZMQ_POLLIN, 0}, {im.wake_in.handle(), 0, ZMQ_POLLIN, 0}});
+    if (im.zap)
+      items.push_back({im.zap->handle(), 0, ZMQ_POLLIN, 0});
+    std::size_t first_peer = items.size();
     waiting.clear();
     for (auto& [peer, link] : im.peers)
       if (!link.pending.empty()) {
@@ -288,16 +473,19 @@ void endpoint::run() {
         waiting.push_back(peer);
       }
     try {
-      zmq::poll(items, std::chrono::milliseconds(-1));
+      // Waiting handshakes are looked at again every few milliseconds.
+      zmq::poll(items, std::chrono::milliseconds(im.held.empty() ? -1 : 20));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR)
         continue;
       spate::log().error("endpoint {}: poll failed: {}", id_, e.what());
       return;
     }
-    for (std::size_t i = 2; i < items.size(); ++i)
+    if (im.zap && ((items[2].revents & ZMQ_POLLIN) || !im.held.empty()))
+      answer_handshakes();
+    for (std::size_t i = first_peer; i < items.size(); ++i)
       if (items[i].revents & ZMQ_POLLOUT) {
-        auto it = im.peers.find(waiting[i - 2]);
+        auto it = im.peers.find(waiting[i - first_peer]);
         if (it != im.peers.end())
           flush(it->second);
       }
@@ -308,7 +496,7 @@ void endpoint::run() {
         auto got = im.router.recv(identity, zmq::recv_flags::dontwait);
         if (!got)
           break;
-        std::string from = identity.to_string();
+        std::string from = sender_name(identity.to_string());
         // [envelope][frame], nothing more, nothing less.
         zmq::message_t envelope;
         int parts = 1;
@@ -330,6 +518,9 @@ void endpoint::run() {
                             id_, from, parts - 1, envelope.size(), envelope_size);
           continue;
         }
+        // CURVE: before anything of the frame is looked at.
+        if (security_.curve && !sender_proven(from, envelope.handle()))
+          continue;
         auto* head = static_cast<const unsigned char*>(envelope.data());
         if (!admit(from, get_u64(head), get_u64(head + 8)))
           continue;
@@ -370,11 +561,16 @@ void endpoint::run() {
               im.peers.clear();
               im.queued = 0;
               im.router.close();
+              if (im.zap)
+                im.zap->close();
               return;
             }
             case command::connect_peer: {
               auto& a = im.addresses[c.peer];
-              if (a == c.data && im.peers.count(c.peer))
+              std::string server_key =
+                  security_.curve ? security_.ring->key_of(c.peer) : std::string();
+              auto known = im.peers.find(c.peer);
+              if (a == c.data && known != im.peers.end() && known->second.server_key == server_key)
                 break;
               a = c.data;
               auto s = std::make_unique<zmq::socket_t>(im.ctx, zmq::socket_type::dealer);
@@ -385,9 +581,21 @@ void endpoint::run() {
               while (session == 0);
               s->set(zmq::sockopt::linger, 0);
               s->set(zmq::sockopt::sndhwm, im.limits.send_hwm);
-              s->set(zmq::sockopt::routing_id, id_);
+              s->set(zmq::sockopt::routing_id, routing_id(id_, session));
               s->set(zmq::sockopt::reconnect_ivl, 100);
               s->set(zmq::sockopt::reconnect_ivl_max, 1000);
+              if (security_.curve) {
+                const auto& key = server_key;
+                if (key.empty()) {
+                  spate::log().error("endpoint {}: no public key is known for '{}': not "
+                                     "connecting to it",
+                                     id_, c.peer);
+                  break;
+                }
+                s->set(zmq::sockopt::curve_serverkey, key);
+                s->set(zmq::sockopt::curve_publickey, security_.own.public_key);
+                s->set(zmq::sockopt::curve_secretkey, security_.own.secret_key);
+              }
               try {
                 s->connect(c.data);
               } catch (const zmq::error_t& e) {
@@ -398,6 +606,7 @@ void endpoint::run() {
               impl::link l;
               l.socket = std::move(s);
               l.session = session;
+              l.server_key = server_key;
               im.forget(c.peer);
               im.peers[c.peer] = std::move(l);
               break;

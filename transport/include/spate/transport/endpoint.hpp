@@ -17,6 +17,13 @@
 // acknowledgement or deploy would otherwise leave a job waiting for ever).
 // Numbers count per session, so frames of two sockets under one name (an old
 // connection's late frames, or a forger's) never pass for a gap in the other.
+//
+// With CURVE (mesh_security.hpp) the ROUTER is a CURVE server and every
+// DEALER a client that knows its peer's public key. A ZAP handler on the I/O
+// thread lets a connection finish its handshake only with a key this process
+// trusts, and each received frame is checked against the key its connection
+// proved: the name a sender goes by must belong to that key, so a peer is
+// who its key says, not whom its routing id names.
 #pragma once
 
 #include <atomic>
@@ -28,7 +35,10 @@
 #include <string>
 #include <thread>
 
+struct zmq_msg_t;
+
 #include "spate/transport/frame.hpp"
+#include "spate/transport/mesh_security.hpp"
 
 namespace spate::transport {
 
@@ -42,6 +52,11 @@ public:
   virtual void connect(const std::string& peer, const std::string& address) = 0;
   //! Drops the connection to `peer` and what is queued for it.
   virtual void disconnect(const std::string& peer) = 0;
+  //! `peer` is whoever proves `public_key` (CURVE); connect() to it uses the
+  //! key. Ignored without CURVE.
+  virtual void trust(const std::string& /*peer*/, const std::string& /*public_key*/) {}
+  //! The public key `peer` proved or was given; "" without CURVE.
+  virtual std::string public_key(const std::string& /*peer*/) const { return {}; }
 };
 
 struct endpoint_stats {
@@ -57,12 +72,24 @@ struct endpoint_stats {
   //! Frames waiting in the endpoint now: ZeroMQ's send high-water mark was
   //! reached for their peer.
   std::uint64_t queued = 0;
+  //! CURVE handshakes refused (an unknown key), and frames dropped because
+  //! their sender's name does not belong to the key it proved.
+  std::uint64_t handshakes_refused = 0;
+  std::uint64_t impostor_frames = 0;
 };
 
 //! The first part of every message on the wire: the sender's session (one
 //! per DEALER socket, random) and the number of the frame in it (from 1).
 constexpr std::size_t envelope_size = 16;
 std::string encode_envelope(std::uint64_t session, std::uint64_t seq);
+
+//! The routing id of a DEALER socket of process `id` in `session`: unique
+//! per socket, so a connection that takes the name over in the peer's
+//! ROUTER (ZeroMQ's handover, for a reconnect) is only ever this socket's
+//! own, never another process's that uses the same name.
+std::string routing_id(const std::string& id, std::uint64_t session);
+//! The process name in a routing id ("<name>/<16 hex digits>", or a bare name).
+std::string sender_name(const std::string& routing);
 
 class endpoint final : public frame_sink {
 public:
@@ -75,8 +102,10 @@ public:
   //! Binds a ROUTER at `bind` ("tcp://127.0.0.1:0" picks a free port) as
   //! process `id`. Throws spate::error(errc::io) naming the address when the
   //! bind fails (port in use, bad address). Without `on_gap`, lost frames
-  //! are only logged.
-  endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap = {});
+  //! are only logged. With `security.curve`, connections in both directions
+  //! use CURVE and only keys in `security.ring` get in.
+  endpoint(std::string id, const std::string& bind, handler on_frame, gap_handler on_gap = {},
+           mesh_security security = {});
   ~endpoint() override;
   endpoint(const endpoint&) = delete;
   endpoint& operator=(const endpoint&) = delete;
@@ -90,6 +119,10 @@ public:
   void send(const std::string& peer, std::string frame) override;
   void connect(const std::string& peer, const std::string& address) override;
   void disconnect(const std::string& peer) override;
+  void trust(const std::string& peer, const std::string& public_key) override;
+  std::string public_key(const std::string& peer) const override;
+  //! Whether connections use CURVE.
+  bool authenticated() const { return security_.curve; }
 
   endpoint_stats stats() const;
   //! Stops the I/O thread and closes the sockets (what is queued is dropped).
@@ -102,11 +135,16 @@ private:
   void enqueue(command c);
   //! Checks a frame's place in its sender's session; false: drop it.
   bool admit(const std::string& from, std::uint64_t session, std::uint64_t seq);
+  //! Answers the ZAP requests waiting (CURVE handshakes).
+  void answer_handshakes();
+  //! Whether the connection a message came on proved a key `from` may use.
+  bool sender_proven(const std::string& from, zmq_msg_t* part);
 
   std::string id_;
   std::string address_;
   handler on_frame_;
   gap_handler on_gap_;
+  mesh_security security_;
   std::unique_ptr<impl> impl_;
   std::thread thread_;
 };
