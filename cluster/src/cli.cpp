@@ -329,6 +329,9 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   }
   for (auto* c : {run_cmd, list_cmd, info_cmd, cancel_cmd, savepoint_cmd, stop_cmd, overview_cmd})
     if (c->parsed()) {
+      // A JobManager that closes a TLS connection (it wants a client
+      // certificate) is reported as an error, not a SIGPIPE.
+      std::signal(SIGPIPE, SIG_IGN);
       co.command = c->get_name();
       co.job_args = job_args;
       if (c != run_cmd && !job_args.empty()) {

@@ -1,6 +1,7 @@
 // The cluster commands of the `spate` CLI: they talk to the JobManager's
 // REST API, as Flink's CLI does.
 #include "client.hpp"
+#include "rest_tls.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -35,9 +36,22 @@ struct rest_error : std::runtime_error {
 
 class rest_client {
 public:
-  rest_client(const std::string& host, int port, const std::string& token)
-      : where_(host + ":" + std::to_string(port)) {
-    client_ = std::make_unique<httplib::Client>(host, port);
+  rest_client(const std::string& host, int port, const std::string& token, const rest_tls& tls)
+      : where_((tls.enabled ? "https://" : "http://") + host + ":" + std::to_string(port)) {
+    tls_ = tls.enabled;
+    client_cert_ = tls.enabled && tls.client_auth;
+    if (tls.enabled) {
+      // The server's certificate is checked against ca-file (or the system's
+      // store) and the host name; a client certificate goes with mutual TLS.
+      client_ = tls.client_auth
+                    ? std::make_unique<httplib::Client>(where_, tls.cert_file, tls.key_file)
+                    : std::make_unique<httplib::Client>(where_);
+      if (!tls.ca_file.empty())
+        client_->set_ca_cert_path(tls.ca_file.c_str());
+      client_->enable_server_certificate_verification(true);
+    } else {
+      client_ = std::make_unique<httplib::Client>(host, port);
+    }
     if (!token.empty())
       client_->set_bearer_token_auth(token.c_str());
     client_->set_tcp_nodelay(true);
@@ -55,9 +69,21 @@ public:
 
 private:
   json check(const httplib::Result& r, const std::string& path) {
-    if (!r)
+    if (!r) {
+      std::string hint;
+      if (r.error() == httplib::Error::SSLServerVerification)
+        hint = ": its certificate is not trusted for this address (security.ssl.rest.ca-file "
+               "names the issuer to trust; the certificate must name the host or IP)";
+      else if (tls_ && (r.error() == httplib::Error::SSLConnection ||
+                        (!client_cert_ && (r.error() == httplib::Error::Read ||
+                                           r.error() == httplib::Error::Write))))
+        // TLS 1.3 reports a missing client certificate only at the first
+        // read or write, after the handshake seemed to succeed.
+        hint = ": the TLS handshake failed (does the JobManager want a client certificate? "
+               "security.ssl.rest.authentication-enabled, cert-file, key-file)";
       throw unreachable("cannot reach the JobManager's REST API at " + where_ + " (" +
-                        httplib::to_string(r.error()) + ")");
+                        httplib::to_string(r.error()) + ")" + hint);
+    }
     json body = json::parse(r->body, nullptr, false);
     if (r->status >= 400) {
       std::string msg;
@@ -72,6 +98,8 @@ private:
   }
 
   std::string where_;
+  bool tls_ = false;
+  bool client_cert_ = false;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -157,7 +185,7 @@ int run_client_command(const client_options& o) {
   try {
     auto cfg = load_cluster_config(o.config_dir, o.config);
     auto [host, port] = rest_target(o, cfg);
-    rest_client rest(host, port, read_token(cfg));
+    rest_client rest(host, port, read_token(cfg), rest_tls_from(cfg));
     if (o.command == "run") {
       auto ref = parse_job_reference(o.job);
       json body = {{"job", ref.job}};

@@ -318,10 +318,10 @@ int jobmanager::run() {
   std::signal(SIGTERM, on_jm_signal);
   std::signal(SIGPIPE, SIG_IGN);
   rest_server rest(*this, cfg_);
-  spate::log().info("JobManager listening on {} (rpc), http://{}:{} (REST)", ep_->address(),
-                    rest.host(), rest.port());
-  std::printf("JobManager started: rpc %s, REST http://%s:%d\n", ep_->address().c_str(),
-              rest.host().c_str(), rest.port());
+  spate::log().info("JobManager listening on {} (rpc), {}://{}:{} (REST)", ep_->address(),
+                    rest.scheme(), rest.host(), rest.port());
+  std::printf("JobManager started: rpc %s, REST %s://%s:%d\n", ep_->address().c_str(),
+              rest.scheme(), rest.host().c_str(), rest.port());
   std::fflush(stdout);
   auto next = std::chrono::steady_clock::now();
   while (jm_signal.load() == 0) {

@@ -141,6 +141,8 @@ public:
   ~rest_server();
   const std::string& host() const { return host_; }
   int port() const { return port_; }
+  //! "https" with security.ssl.rest.enabled, else "http".
+  const char* scheme() const { return tls_ ? "https" : "http"; }
   void stop();
 
 private:
@@ -148,6 +150,7 @@ private:
   std::unique_ptr<impl> impl_;
   std::string host_;
   int port_ = 0;
+  bool tls_ = false;
 };
 
 } // namespace spate::cluster_detail

@@ -21,7 +21,12 @@
 #include <set>
 #include <thread>
 
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "rest_routes.hpp"
+#include "rest_tls.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
@@ -320,6 +325,9 @@ struct settings {
   std::size_t max_header_bytes = 64 << 10;
   int threads = 64;
   std::chrono::milliseconds request_timeout{10000};
+  //! TLS: every connection starts with a handshake (within the request
+  //! timeout) and speaks through it.
+  std::shared_ptr<SSL_CTX> tls;
 };
 
 //! A connection as cpp-httplib reads it, with limits of our own: each
@@ -330,6 +338,37 @@ class guarded_stream final : public httplib::Stream {
 public:
   guarded_stream(int fd, const settings& s)
       : fd_(fd), budget_(s.max_header_bytes + 2 * s.max_content + 65536) {}
+  ~guarded_stream() override {
+    if (ssl_ != nullptr) {
+      // A close_notify if the socket takes it now; the peer may be gone.
+      SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
+  }
+  guarded_stream(const guarded_stream&) = delete;
+  guarded_stream& operator=(const guarded_stream&) = delete;
+
+  //! TLS: the server's handshake, within `timeout`; the socket becomes
+  //! non-blocking. False (and `why`) when the client does not complete it.
+  bool accept_tls(SSL_CTX* ctx, std::chrono::milliseconds timeout, std::string& why) {
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    ssl_ = SSL_new(ctx);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+      why = openssl_errors();
+      return false;
+    }
+    deadline_ = steady::now() + timeout;
+    for (;;) {
+      ERR_clear_error();
+      int r = SSL_accept(ssl_);
+      if (r == 1)
+        return true;
+      if (!wait_tls(SSL_get_error(ssl_, r))) {
+        why = ERR_peek_error() != 0 ? openssl_errors() : "no TLS handshake in time";
+        return false;
+      }
+    }
+  }
 
   //! A new request starts: its time and bytes count from now.
   void begin_request(std::chrono::milliseconds timeout) {
@@ -338,13 +377,17 @@ public:
   }
   //! Waits up to `timeout` for the next request to start.
   bool wait_readable(std::chrono::milliseconds timeout) {
-    return pos_ < len_ || poll_for(POLLIN, timeout.count());
+    return pos_ < len_ || (ssl_ != nullptr && SSL_has_pending(ssl_)) ||
+           poll_for(POLLIN, timeout.count());
   }
   bool close_after = false;
   //! A request broke a limit: the connection ends after the answer.
   bool broken = false;
 
-  bool is_readable() const override { return pos_ < len_ || poll_for(POLLIN, remaining()); }
+  bool is_readable() const override {
+    return pos_ < len_ || (ssl_ != nullptr && SSL_has_pending(ssl_)) ||
+           poll_for(POLLIN, remaining());
+  }
   bool is_writable() const override { return poll_for(POLLOUT, 5000); }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -354,13 +397,32 @@ public:
     }
     size = std::min(size, budget_ - used_);
     if (pos_ == len_) {
-      if (!poll_for(POLLIN, remaining())) {
-        broken = true;
-        return -1; // the request did not arrive in time
+      ssize_t n = 0;
+      if (ssl_ != nullptr) {
+        for (;;) {
+          ERR_clear_error();
+          int r = SSL_read(ssl_, buf_, sizeof buf_);
+          if (r > 0) {
+            n = r;
+            break;
+          }
+          int e = SSL_get_error(ssl_, r);
+          if (e == SSL_ERROR_ZERO_RETURN)
+            return 0;
+          if (!wait_tls(e)) {
+            broken = true;
+            return -1; // broken, or the request did not arrive in time
+          }
+        }
+      } else {
+        if (!poll_for(POLLIN, remaining())) {
+          broken = true;
+          return -1; // the request did not arrive in time
+        }
+        n = ::recv(fd_, buf_, sizeof buf_, 0);
+        if (n <= 0)
+          return n;
       }
-      ssize_t n = ::recv(fd_, buf_, sizeof buf_, 0);
-      if (n <= 0)
-        return n;
       pos_ = 0;
       len_ = static_cast<std::size_t>(n);
     }
@@ -371,6 +433,26 @@ public:
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
+    if (ssl_ != nullptr) {
+      if (size == 0)
+        return 0;
+      // Answers are written within 5 s, as without TLS.
+      auto saved = deadline_;
+      deadline_ = steady::now() + std::chrono::seconds(5);
+      ssize_t out = -1;
+      for (;;) {
+        ERR_clear_error();
+        int r = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+        if (r > 0) {
+          out = r;
+          break;
+        }
+        if (!wait_tls(SSL_get_error(ssl_, r)))
+          break;
+      }
+      deadline_ = saved;
+      return out;
+    }
     if (!is_writable())
       return -1;
     return ::send(fd_, ptr, size, MSG_NOSIGNAL);
@@ -384,6 +466,15 @@ public:
   socket_t socket() const override { return fd_; }
 
 private:
+  //! After an OpenSSL call that wants the socket: waits for it until the
+  //! deadline. False on any other error, or when time is up.
+  bool wait_tls(int ssl_error) const {
+    if (ssl_error == SSL_ERROR_WANT_READ)
+      return poll_for(POLLIN, remaining());
+    if (ssl_error == SSL_ERROR_WANT_WRITE)
+      return poll_for(POLLOUT, remaining());
+    return false;
+  }
   long remaining() const {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - steady::now());
     return std::max<long>(0, static_cast<long>(ms.count()));
@@ -419,6 +510,7 @@ private:
   }
 
   int fd_;
+  SSL* ssl_ = nullptr;
   std::size_t budget_;
   std::size_t used_ = 0;
   steady::time_point deadline_;
@@ -442,7 +534,22 @@ public:
 
 private:
   bool process_and_close_socket(socket_t sock) override {
-    guarded_stream strm(sock, s_);
+    bool ok = false;
+    {
+      guarded_stream strm(sock, s_);
+      std::string why;
+      if (s_.tls && !strm.accept_tls(s_.tls.get(), s_.request_timeout, why)) {
+        spate::log().debug("REST: a TLS handshake failed: {}", why);
+      } else {
+        ok = serve(strm);
+      }
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  bool serve(guarded_stream& strm) {
     current = &strm;
     bool ok = false;
     constexpr int max_requests = 100;
@@ -457,8 +564,6 @@ private:
         break;
     }
     current = nullptr;
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
     return ok;
   }
 
@@ -661,21 +766,33 @@ rest_server::rest_server(jobmanager& jm, const configuration& cfg)
   bool insecure = cfg.get_bool(options::rest_insecure, false);
   if (!token_file.empty())
     s.token = read_token(token_file);
+  auto tls = rest_tls_from(cfg);
+  if (tls.enabled)
+    s.tls = make_server_context(tls);
+  tls_ = tls.enabled;
   std::string protection;
+  auto add = [&](const std::string& what) {
+    protection += (protection.empty() ? "" : "; ") + what;
+  };
+  if (tls.enabled)
+    add("TLS with " + tls.cert_file +
+        (tls.client_auth ? ", client certificates issued by " + tls.ca_file : std::string()));
   if (!s.token.empty())
-    protection = std::string("bearer token from ") + token_file;
-  else if (is_loopback(host_))
-    protection = "loopback only, no token";
-  else if (insecure)
-    protection = "NONE: anyone who reaches the port may submit jobs (" +
-                 std::string(options::rest_insecure) + "=true)";
-  else
-    throw error(errc::invalid_argument, "REST: rest.address '" + host_ +
-                                            "' is not a loopback address: set " +
-                                            options::rest_token_file +
-                                            " (a file holding a bearer token) or, to run "
-                                            "without protection, " +
-                                            options::rest_insecure + "=true");
+    add(std::string("bearer token from ") + token_file);
+  if (s.token.empty() && !(tls.enabled && tls.client_auth)) {
+    if (is_loopback(host_))
+      add("loopback only, no token");
+    else if (insecure)
+      add("NO authentication: anyone who reaches the port may submit jobs (" +
+          std::string(options::rest_insecure) + "=true)");
+    else
+      throw error(errc::invalid_argument,
+                  "REST: rest.address '" + host_ + "' is not a loopback address: set " +
+                      options::rest_token_file + " (a file holding a bearer token) or " +
+                      options::rest_ssl_client_auth +
+                      "=true (TLS client certificates) or, to run without protection, " +
+                      options::rest_insecure + "=true");
+  }
   impl_->http = std::make_unique<guarded_server>(s);
   impl_->http->set_tcp_nodelay(true);
   impl_->protect();

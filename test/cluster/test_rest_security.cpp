@@ -1,18 +1,24 @@
 // The REST API's protection (docs/security.md), each case a real attack
 // against a real JobManager: cross-site and DNS-rebinding requests, job
 // libraries and file paths outside what the configuration allows, missing
-// tokens, oversized bodies, slow clients and a flood of savepoint requests.
+// tokens, oversized bodies, slow clients and a flood of savepoint requests;
+// and TLS (security.ssl.rest.*): certificates made with the openssl tool,
+// clients that do not trust the server or have no certificate, slow and
+// vanishing TLS clients, and what the JobManager refuses to start with.
 #define BOOST_TEST_MODULE rest_security
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -117,6 +123,193 @@ struct marked {
   }
   bool loaded() const { return fs::exists(marker); }
 };
+
+//! Runs the openssl command-line tool; throws with its output when it fails.
+void openssl(std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/env", "openssl"});
+  child_process p(args);
+  auto r = p.finish();
+  if (r.exit_code != 0) {
+    std::string line;
+    for (auto& a : args)
+      line += " " + a;
+    throw std::runtime_error("openssl failed (exit " + std::to_string(r.exit_code) + "):" + line +
+                             "\n" + r.out + r.err);
+  }
+}
+
+//! Certificates for TLS tests, made with the openssl tool: a CA (EC P-256),
+//! a server certificate for 127.0.0.1 and localhost and a client
+//! certificate it issued, and an unrelated CA with a client certificate of
+//! its own. Private keys are chmod 600.
+struct test_pki {
+  temp_dir dir;
+  std::string ca, server_cert, server_key, client_cert, client_key;
+  std::string other_ca, other_client_cert, other_client_key;
+
+  test_pki() {
+    ca = make_ca("ca", "spate test CA");
+    other_ca = make_ca("other-ca", "unrelated CA");
+    server_cert = issue("server", "127.0.0.1", "ca",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                        "extendedKeyUsage=serverAuth,clientAuth\n");
+    server_key = path("server.key");
+    client_cert = issue("client", "spate client", "ca", "extendedKeyUsage=clientAuth\n");
+    client_key = path("client.key");
+    other_client_cert =
+        issue("other-client", "spate client", "other-ca", "extendedKeyUsage=clientAuth\n");
+    other_client_key = path("other-client.key");
+  }
+  std::string path(const std::string& name) const { return dir.str() + "/" + name; }
+
+private:
+  static void make_private(const std::string& key) {
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  }
+  std::string make_ca(const std::string& name, const std::string& cn) {
+    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", path(name + ".key"), "-out", path(name + ".pem"), "-days", "2", "-subj",
+             "/CN=" + cn});
+    make_private(path(name + ".key"));
+    return path(name + ".pem");
+  }
+  std::string issue(const std::string& name, const std::string& cn, const std::string& issuer,
+                    const std::string& extensions) {
+    openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+             path(name + ".key"), "-out", path(name + ".csr"), "-subj", "/CN=" + cn});
+    make_private(path(name + ".key"));
+    std::ofstream(path(name + ".ext")) << extensions;
+    openssl({"x509", "-req", "-in", path(name + ".csr"), "-CA", path(issuer + ".pem"), "-CAkey",
+             path(issuer + ".key"), "-CAcreateserial", "-out", path(name + ".pem"), "-days", "2",
+             "-extfile", path(name + ".ext")});
+    return path(name + ".pem");
+  }
+};
+
+//! The JobManager's security.ssl.rest.* options: its certificate, and with
+//! `client_auth` client certificates issued by the test CA.
+std::vector<std::string> tls_options(const test_pki& p, bool client_auth) {
+  std::vector<std::string> o = {"security.ssl.rest.enabled=true",
+                                "security.ssl.rest.cert-file=" + p.server_cert,
+                                "security.ssl.rest.key-file=" + p.server_key};
+  if (client_auth) {
+    o.push_back("security.ssl.rest.ca-file=" + p.ca);
+    o.push_back("security.ssl.rest.authentication-enabled=true");
+  }
+  return o;
+}
+
+//! An HTTPS client as a browser or script would be: which issuer it trusts
+//! (ca; empty: the system's store), its own certificate, a bearer token, and
+//! the name it calls the server by.
+struct tls_client {
+  std::string ca, cert, key, token;
+  std::string host = "127.0.0.1";
+  explicit tls_client(std::string trusted, std::string own_cert = {}, std::string own_key = {},
+                      std::string bearer = {})
+      : ca(std::move(trusted)), cert(std::move(own_cert)), key(std::move(own_key)),
+        token(std::move(bearer)) {}
+};
+
+struct https_result {
+  int status = 0; // 0: no HTTP answer
+  httplib::Error error = httplib::Error::Success;
+  std::string body;
+};
+
+https_result https(int port, const tls_client& who, const std::string& method = "GET",
+                   const std::string& path = "/overview", const std::string& body = {}) {
+  auto url = "https://" + who.host + ":" + std::to_string(port);
+  auto c = who.cert.empty() ? std::make_unique<httplib::Client>(url)
+                            : std::make_unique<httplib::Client>(url, who.cert, who.key);
+  if (!who.ca.empty())
+    c->set_ca_cert_path(who.ca.c_str());
+  c->enable_server_certificate_verification(true);
+  c->set_connection_timeout(2, 0);
+  c->set_read_timeout(5, 0);
+  if (!who.token.empty())
+    c->set_bearer_token_auth(who.token.c_str());
+  auto r = method == "GET" ? c->Get(path.c_str()) : c->Post(path.c_str(), body, "application/json");
+  https_result out;
+  if (!r) {
+    out.error = r.error();
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const https_result& r) {
+  return os << "status " << r.status << ", error " << httplib::to_string(r.error) << ", body "
+            << r.body;
+}
+
+//! A bearer token in a file of `dir`.
+std::string write_token(const temp_dir& dir, const std::string& token) {
+  auto file = dir.str() + "/rest-token";
+  std::ofstream(file) << token << "\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  return file;
+}
+
+//! A cluster secret for the mesh, so that a JobManager on a public address
+//! is refused for its REST API only.
+std::string write_cluster_secret(const temp_dir& dir) {
+  auto file = dir.str() + "/cluster.secret";
+  auto made = run_spate({"keys", "secret", file});
+  if (made.exit_code != 0)
+    throw std::runtime_error("spate keys secret failed: " + made.out + made.err);
+  return file;
+}
+
+//! The few OpenSSL calls a hand-made TLS client needs. The test links
+//! libssl only through cpp-httplib, so they are looked up in the process.
+struct openssl_calls {
+  template <typename F>
+  static F find(const char* name) {
+    void* p = ::dlsym(RTLD_DEFAULT, name);
+    if (p == nullptr)
+      throw std::runtime_error(std::string("no ") + name + " in the process");
+    return reinterpret_cast<F>(p);
+  }
+  const SSL_METHOD* (*client_method)() = find<decltype(client_method)>("TLS_client_method");
+  SSL_CTX* (*ctx_new)(const SSL_METHOD*) = find<decltype(ctx_new)>("SSL_CTX_new");
+  void (*ctx_free)(SSL_CTX*) = find<decltype(ctx_free)>("SSL_CTX_free");
+  SSL* (*ssl_new)(SSL_CTX*) = find<decltype(ssl_new)>("SSL_new");
+  void (*ssl_free)(SSL*) = find<decltype(ssl_free)>("SSL_free");
+  int (*set_fd)(SSL*, int) = find<decltype(set_fd)>("SSL_set_fd");
+  int (*connect)(SSL*) = find<decltype(connect)>("SSL_connect");
+  int (*write)(SSL*, const void*, int) = find<decltype(write)>("SSL_write");
+};
+
+//! Whether `pid` ignores `sig` (/proc/<pid>/status SigIgn).
+bool ignores(pid_t pid, int sig) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("SigIgn:", 0) == 0)
+      return ((std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1) != 0;
+  return false;
+}
+
+void on_sigpipe(int) {}
+
+//! A TLS write to a peer that is gone raises SIGPIPE in this process; it
+//! must fail instead. A handler that does nothing, not SIG_IGN: the
+//! JobManagers started from here would inherit SIG_IGN through exec and
+//! could not show that they ignore SIGPIPE themselves.
+void survive_sigpipe() {
+  struct sigaction a {};
+  a.sa_handler = on_sigpipe;
+  a.sa_flags = SA_RESTART;
+  ::sigemptyset(&a.sa_mask);
+  ::sigaction(SIGPIPE, &a, nullptr);
+}
+
+std::string tls_hint(const process_result& r) {
+  return "exit " + std::to_string(r.exit_code) + ": " + r.out + r.err;
+}
 
 } // namespace
 
@@ -254,7 +447,8 @@ BOOST_AUTO_TEST_CASE(a_non_loopback_address_needs_a_bearer_token) {
   test_cluster open({"rest.address=0.0.0.0", "rest.auth.insecure=true"});
   open.start_jobmanager();
   BOOST_REQUIRE(await([&] { return open.get("/overview").status == 200; }));
-  BOOST_TEST(open.jobmanager().log().find("protection: NONE") != std::string::npos);
+  BOOST_TEST(open.jobmanager().log().find("protection: NO authentication") != std::string::npos,
+             open.jobmanager().log());
 }
 
 BOOST_AUTO_TEST_CASE(a_2_gb_body_and_an_endless_request_line_are_refused_unread) {
@@ -362,4 +556,353 @@ BOOST_AUTO_TEST_CASE(three_hundred_concurrent_savepoint_requests_run_one_at_a_ti
              "VmRSS " << rss_before << " -> " << rss_after << " KiB");
   BOOST_TEST(c.job_state(id) == "RUNNING");
   BOOST_TEST(c.get("/overview").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(tls_with_a_bearer_token_answers_only_https_clients_that_trust_its_issuer) {
+  survive_sigpipe();
+  test_pki pki;
+  auto token = std::string("s3cret-0123456789-abcdef");
+  auto extra = tls_options(pki, false);
+  extra.push_back("rest.auth.token-file=" + write_token(pki.dir, token));
+  test_cluster c(extra);
+  c.start_jobmanager();
+  auto port = c.rest_port();
+  tls_client trusting{pki.ca, "", "", token};
+  BOOST_REQUIRE_MESSAGE(await([&] { return https(port, trusting).status == 200; }),
+                        c.jobmanager().log());
+
+  // Plain HTTP to the TLS port gets no HTTP answer, even with the token.
+  {
+    raw_socket s(port);
+    BOOST_REQUIRE(s.send_all("GET /overview HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                             "\r\nAuthorization: Bearer " + token + "\r\n\r\n"));
+    auto head = s.read_head(3000);
+    BOOST_TEST(head.find("HTTP/") == std::string::npos, head);
+  }
+  BOOST_TEST(c.request("GET", "/overview", {}, {{"Authorization", "Bearer " + token}}).status == 0);
+
+  // TLS does not replace the token.
+  auto no_token = trusting;
+  no_token.token.clear();
+  auto r = https(port, no_token);
+  BOOST_TEST(r.status == 401, r);
+  BOOST_TEST(r.body.find("bearer token") != std::string::npos, r);
+  auto wrong = trusting;
+  wrong.token = token + "x";
+  BOOST_TEST(https(port, wrong).status == 401);
+
+  // A client that does not trust the issuer (the system's store, or another
+  // CA) refuses the server.
+  for (auto& ca : {std::string(), pki.other_ca}) {
+    tls_client doubting{ca, "", "", token};
+    auto d = https(port, doubting);
+    BOOST_TEST(d.status == 0, "trusting '" << ca << "': " << d);
+    BOOST_TEST(d.error == httplib::Error::SSLServerVerification, "trusting '" << ca << "': " << d);
+  }
+  // The certificate names both the address and localhost.
+  auto by_name = trusting;
+  by_name.host = "localhost";
+  auto n = https(port, by_name);
+  BOOST_TEST(n.status == 200, n);
+
+  auto log = c.jobmanager().log();
+  BOOST_TEST(log.find("REST API protection: TLS with " + pki.server_cert + "; bearer token from") !=
+                 std::string::npos,
+             log);
+}
+
+BOOST_AUTO_TEST_CASE(mutual_tls_admits_only_certificates_of_its_issuer_and_keeps_the_other_guards) {
+  survive_sigpipe();
+  marked m;
+  test_pki pki;
+  test_cluster c(tls_options(pki, true));
+  c.start_jobmanager();
+  auto port = c.rest_port();
+  tls_client member{pki.ca, pki.client_cert, pki.client_key};
+  BOOST_REQUIRE_MESSAGE(await([&] { return https(port, member).status == 200; }),
+                        c.jobmanager().log());
+
+  // No certificate, or one of another CA: the handshake fails, no answer.
+  auto anonymous = https(port, tls_client{pki.ca});
+  BOOST_TEST(anonymous.status == 0, anonymous);
+  BOOST_TEST(anonymous.error != httplib::Error::Success, anonymous);
+  BOOST_TEST_MESSAGE("without a certificate: " << anonymous);
+  auto stranger = https(port, tls_client{pki.ca, pki.other_client_cert, pki.other_client_key});
+  BOOST_TEST(stranger.status == 0, stranger);
+  BOOST_TEST(stranger.error != httplib::Error::Success, stranger);
+  BOOST_TEST_MESSAGE("with another CA's certificate: " << stranger);
+  // The client still checks the server.
+  auto gullible = https(port, tls_client{pki.other_ca, pki.client_cert, pki.client_key});
+  BOOST_TEST(gullible.error == httplib::Error::SSLServerVerification, gullible);
+
+  // An authenticated client is still held to rest.submit.library-dir.
+  auto outside = m.elsewhere.str() + "/libevil.so";
+  fs::copy_file(marker_library(), outside);
+  auto r = https(port, member, "POST", "/jobs", json{{"library", outside}}.dump());
+  BOOST_TEST(r.status == 403, r);
+  BOOST_TEST(r.body.find("rest.submit.library-dir") != std::string::npos, r);
+  BOOST_TEST(!m.loaded());
+  BOOST_TEST(https(port, member).status == 200);
+
+  auto log = c.jobmanager().log();
+  BOOST_TEST(log.find("REST API protection: TLS with " + pki.server_cert +
+                      ", client certificates issued by " + pki.ca) != std::string::npos,
+             log);
+}
+
+BOOST_AUTO_TEST_CASE(
+    the_cli_speaks_https_and_explains_an_untrusted_server_or_a_missing_certificate) {
+  test_pki pki;
+  test_cluster tls(tls_options(pki, false));
+  test_cluster mutual(tls_options(pki, true));
+  tls.start_jobmanager();
+  mutual.start_jobmanager();
+  BOOST_REQUIRE_MESSAGE(
+      await([&] { return https(tls.rest_port(), tls_client{pki.ca}).status == 200; }),
+      tls.jobmanager().log());
+  BOOST_REQUIRE_MESSAGE(await([&] {
+                          return https(mutual.rest_port(),
+                                       tls_client{pki.ca, pki.client_cert, pki.client_key})
+                                     .status == 200;
+                        }),
+                        mutual.jobmanager().log());
+
+  // `spate list -m 127.0.0.1:PORT -D ...` with only the options given here.
+  auto list = [](int port, const std::vector<std::string>& options) {
+    std::vector<std::string> args = {"list", "-m", "127.0.0.1:" + std::to_string(port)};
+    for (auto& o : options) {
+      args.push_back("-D");
+      args.push_back(o);
+    }
+    return run_spate(args);
+  };
+  const std::string on = "security.ssl.rest.enabled=true";
+  const std::string trust = "security.ssl.rest.ca-file=" + pki.ca;
+
+  auto ok = list(tls.rest_port(), {on, trust});
+  BOOST_TEST(ok.exit_code == 0, tls_hint(ok));
+  for (auto& options :
+       {std::vector<std::string>{on},
+        std::vector<std::string>{on, "security.ssl.rest.ca-file=" + pki.other_ca}}) {
+    auto untrusted = list(tls.rest_port(), options);
+    BOOST_TEST(untrusted.exit_code == 3, tls_hint(untrusted));
+    BOOST_TEST(untrusted.err.find("SSLServerVerification") != std::string::npos,
+               tls_hint(untrusted));
+    BOOST_TEST(untrusted.err.find("security.ssl.rest.ca-file") != std::string::npos,
+               tls_hint(untrusted));
+  }
+  // Plain HTTP to the TLS port.
+  auto plain = list(tls.rest_port(), {});
+  BOOST_TEST(plain.exit_code == 3, tls_hint(plain));
+  // The cluster's own options (certificate and key of the server, no
+  // ca-file) with the issuer to trust on top.
+  auto own = tls.spate({"list", "-D", trust});
+  BOOST_TEST(own.exit_code == 0, tls_hint(own));
+
+  // Mutual TLS: without a client certificate the CLI says what is missing.
+  auto anonymous = list(mutual.rest_port(), {on, trust});
+  BOOST_TEST(anonymous.exit_code == 3, tls_hint(anonymous));
+  // With TLS 1.3 the refusal shows at the first read or write after the
+  // handshake; the CLI still says what is missing.
+  BOOST_CHECK_MESSAGE(anonymous.err.find("authentication-enabled") != std::string::npos,
+                      "no hint: " << tls_hint(anonymous));
+  auto member =
+      list(mutual.rest_port(), {on, trust, "security.ssl.rest.cert-file=" + pki.client_cert,
+                                "security.ssl.rest.key-file=" + pki.client_key,
+                                "security.ssl.rest.authentication-enabled=true"});
+  BOOST_TEST(member.exit_code == 0, tls_hint(member));
+  auto stranger =
+      list(mutual.rest_port(), {on, trust, "security.ssl.rest.cert-file=" + pki.other_client_cert,
+                                "security.ssl.rest.key-file=" + pki.other_client_key,
+                                "security.ssl.rest.authentication-enabled=true"});
+  BOOST_TEST(stranger.exit_code != 0, tls_hint(stranger));
+}
+
+BOOST_AUTO_TEST_CASE(slow_tls_handshakes_do_not_block_others_and_are_dropped) {
+  survive_sigpipe();
+  test_pki pki;
+  auto extra = tls_options(pki, false);
+  extra.push_back("rest.server.request-timeout=1 s");
+  test_cluster c(extra);
+  c.start_jobmanager();
+  auto port = c.rest_port();
+  tls_client trusting{pki.ca};
+  BOOST_REQUIRE_MESSAGE(await([&] { return https(port, trusting).status == 200; }),
+                        c.jobmanager().log());
+  BOOST_TEST(c.jobmanager().log().find("request timeout 1000 ms") != std::string::npos);
+
+  // Half the connections send nothing, half the start of a ClientHello (a
+  // record of 512 bytes, 27 of them sent).
+  const std::string half_hello =
+      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(16, '\x5a');
+  std::vector<std::unique_ptr<raw_socket>> slow;
+  auto opened = std::chrono::steady_clock::now();
+  for (int i = 0; i < 16; ++i) {
+    slow.push_back(std::make_unique<raw_socket>(port));
+    if (i % 2 == 1)
+      BOOST_REQUIRE(slow.back()->send_all(half_hello));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = https(port, trusting);
+  auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  BOOST_TEST(r.status == 200, r);
+  BOOST_TEST(waited.count() < 500, "an HTTPS GET took " << waited.count() << " ms");
+  // Each had rest.server.request-timeout to complete its handshake.
+  BOOST_TEST(await(
+      [&] {
+        return std::all_of(slow.begin(), slow.end(), [](auto& s) { return s->closed_by_peer(); });
+      },
+      std::chrono::seconds(5)));
+  auto dropped = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - opened);
+  BOOST_TEST_MESSAGE("the GET took " << waited.count()
+                                     << " ms; the slow connections were dropped after "
+                                     << dropped.count() << " ms");
+  BOOST_TEST(c.jobmanager().alive());
+  BOOST_TEST(https(port, trusting).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(tls_start_up_refuses_a_public_address_without_client_auth_and_unsafe_keys) {
+  test_pki pki;
+  auto secret = "security.cluster-secret-file=" + write_cluster_secret(pki.dir);
+  // The JobManager with `extra` (and the mesh's secret) exits 2; its log.
+  auto refused_with = [&](std::vector<std::string> extra) {
+    extra.push_back(secret);
+    test_cluster c(extra);
+    c.start_jobmanager();
+    BOOST_REQUIRE(await([&] { return !c.jobmanager().alive(); }, std::chrono::seconds(10)));
+    auto code = c.jobmanager().stop();
+    auto log = c.jobmanager().log();
+    BOOST_TEST(code == 2, log);
+    return log;
+  };
+  auto contains = [](const std::string& log, const std::string& what) {
+    return log.find(what) != std::string::npos;
+  };
+
+  // A public address with TLS but nothing that authenticates a client.
+  auto pub = tls_options(pki, false);
+  pub.push_back("rest.address=0.0.0.0");
+  auto log = refused_with(pub);
+  BOOST_TEST(contains(log, "rest.address '0.0.0.0'"), log);
+  BOOST_TEST(contains(log, "rest.auth.token-file"), log);
+  BOOST_TEST(contains(log, "security.ssl.rest.authentication-enabled"), log);
+  // The refusal is the REST API's: the mesh has its secret.
+  auto refusal = log.substr(std::min(log.find("spate: jobmanager:"), log.size()));
+  BOOST_TEST(contains(refusal, "REST"), log);
+  BOOST_TEST(!contains(refusal, "mesh"), log);
+
+  // With client certificates it starts.
+  {
+    auto mutual = tls_options(pki, true);
+    mutual.push_back("rest.address=0.0.0.0");
+    mutual.push_back(secret);
+    test_cluster c(mutual);
+    c.start_jobmanager();
+    tls_client member{pki.ca, pki.client_cert, pki.client_key};
+    BOOST_TEST(await([&] { return https(c.rest_port(), member).status == 200; }),
+               c.jobmanager().log());
+    BOOST_TEST(https(c.rest_port(), tls_client{pki.ca}).status == 0);
+    BOOST_TEST(c.jobmanager().stop() == 0, c.jobmanager().log());
+  }
+
+  // Unsafe or wrong key files.
+  auto with_key = [&](const std::string& key) {
+    auto o = tls_options(pki, false);
+    o[2] = "security.ssl.rest.key-file=" + key;
+    return o;
+  };
+  auto loose = pki.path("loose.key");
+  fs::copy_file(pki.server_key, loose);
+  fs::permissions(loose,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                      fs::perms::others_read,
+                  fs::perm_options::replace);
+  log = refused_with(with_key(loose));
+  BOOST_TEST(contains(log, "security.ssl.rest.key-file '" + loose + "'"), log);
+  BOOST_TEST(contains(log, "readable by others"), log);
+
+  log = refused_with(with_key(pki.client_key));
+  BOOST_TEST(contains(log, "security.ssl.rest.key-file '" + pki.client_key + "'"), log);
+  BOOST_TEST(contains(log, "does not belong to the certificate"), log);
+
+  auto link = pki.path("link.key");
+  fs::create_symlink(pki.server_key, link);
+  log = refused_with(with_key(link));
+  BOOST_TEST(contains(log, "security.ssl.rest.key-file '" + link + "'"), log);
+  BOOST_TEST(contains(log, "symbolic link"), log);
+
+  // Client certificates without an issuer to check them against.
+  auto no_ca = tls_options(pki, false);
+  no_ca.push_back("security.ssl.rest.authentication-enabled=true");
+  log = refused_with(no_ca);
+  BOOST_TEST(contains(log, "security.ssl.rest.ca-file"), log);
+}
+
+BOOST_AUTO_TEST_CASE(tls_clients_that_vanish_mid_answer_do_not_kill_the_jobmanager) {
+  survive_sigpipe();
+  test_pki pki;
+  test_cluster c(tls_options(pki, false));
+  // A large /jobmanager/config: 8 options of 100 kB.
+  std::vector<std::string> padding;
+  for (int i = 0; i < 8; ++i)
+    padding.push_back("test.padding." + std::to_string(i) + "=" + std::string(100000, 'x'));
+  c.start_jobmanager(padding);
+  auto port = c.rest_port();
+  tls_client trusting{pki.ca};
+  BOOST_REQUIRE_MESSAGE(await([&] { return https(port, trusting).status == 200; }),
+                        c.jobmanager().log());
+  auto big = https(port, trusting, "GET", "/jobmanager/config");
+  BOOST_REQUIRE(big.status == 200);
+  BOOST_TEST(big.body.size() > 800000u);
+  auto pid = c.jobmanager().pid();
+  BOOST_TEST(ignores(pid, SIGPIPE));
+
+  openssl_calls ssl;
+  std::unique_ptr<SSL_CTX, decltype(ssl.ctx_free)> ctx(ssl.ctx_new(ssl.client_method()),
+                                                       ssl.ctx_free);
+  BOOST_REQUIRE(ctx);
+  auto request =
+      "GET /jobmanager/config HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+  int sent = 0, mid_answer = 0;
+  for (int i = 0; i < 20 && c.jobmanager().alive(); ++i) {
+    std::unique_ptr<raw_socket> sock;
+    try {
+      sock = std::make_unique<raw_socket>(port);
+    } catch (const std::exception&) {
+      BOOST_ERROR("connection " << i << " refused: the JobManager is gone");
+      break;
+    }
+    auto& s = *sock;
+    SSL* conn = ssl.ssl_new(ctx.get());
+    BOOST_REQUIRE(conn != nullptr);
+    ssl.set_fd(conn, s.fd);
+    if (ssl.connect(conn) == 1 &&
+        ssl.write(conn, request.data(), static_cast<int>(request.size())) > 0) {
+      ++sent;
+      // Every other one waits until the answer is under way (more unread
+      // than the session tickets), the others leave at once.
+      if (i % 2 == 1 && await(
+                            [&] {
+                              int unread = 0;
+                              ::ioctl(s.fd, FIONREAD, &unread);
+                              return unread > 16384;
+                            },
+                            std::chrono::seconds(3)))
+        ++mid_answer;
+    }
+    // Gone without a close_notify, the unread answer dropped: a reset.
+    linger l{1, 0};
+    ::setsockopt(s.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ssl.ssl_free(conn);
+  }
+  BOOST_TEST(sent == 20);
+  BOOST_TEST(mid_answer == 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (!c.jobmanager().alive())
+    BOOST_ERROR("the JobManager died, exit " << c.jobmanager().stop() << "\n"
+                                             << c.jobmanager().log());
+  auto after = https(port, trusting);
+  BOOST_TEST(after.status == 200, after);
 }
