@@ -196,8 +196,13 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
       rt->set_status(job_status::canceled);
     else if (st.stopping)
       rt->set_status(job_status::finished);
-    else
+    else {
+      spate::log().error("job {} ({}) failed: {} of {} task(s) stopped before finishing, "
+                         "without a failure or a cancel",
+                         rt->job_name, rt->job_id, st.tasks.size() - st.finished,
+                         st.tasks.size());
       rt->set_status(job_status::failed, "tasks stopped before finishing");
+    }
     self->quit();
   });
   return {
