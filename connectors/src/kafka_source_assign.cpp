@@ -114,13 +114,16 @@ void kafka_source_function::open(runtime_context& ctx) {
   if (restored_any_) {
     start = restored_;
     // Partitions created after the checkpoint: from their first record.
-    for (const auto& [topic, n] : counts)
-      for (std::int32_t p = 0; p < n; ++p)
+    for (const auto& entry : counts) {
+      // A named variable, not a structured binding: lambdas capture it in C++17.
+      const std::string& topic = entry.first;
+      for (std::int32_t p = 0; p < entry.second; ++p)
         if (kafka_partition_owner(topic, p, parallelism_) == subtask_ &&
             std::none_of(start.begin(), start.end(), [&](const kafka_partition_offset& o) {
               return o.topic == topic && o.partition == p;
             }))
           start.push_back({topic, p, kafka_earliest});
+    }
   } else {
     for (const auto& [topic, n] : counts)
       for (std::int32_t p = 0; p < n; ++p)
