@@ -9,6 +9,7 @@
 #include "spate/core/crash_point.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/core/private_dir.hpp"
 
 namespace spate::checkpoints {
 
@@ -263,12 +264,11 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
   p.savepoint = savepoint;
   if (savepoint) {
     req.dir = savepoint_dir_for(req.dir);
-    std::error_code ec;
-    std::filesystem::create_directories(req.dir, ec);
-    if (ec) {
+    try {
+      make_private_directories(req.dir, "savepoint directory");
+    } catch (const error& e) {
       if (req.result)
-        req.result->set_exception(failure(errc::io, "cannot create savepoint directory '" +
-                                                        req.dir + "': " + ec.message()));
+        req.result->set_exception(failure(e.code(), e.what()));
       return;
     }
     try {

@@ -11,6 +11,7 @@
 
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/core/private_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -60,16 +61,10 @@ keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
                   "checkpoint " + std::to_string(id.value()) + " was aborted: upload stopped");
   };
   stop_if_cancelled();
-  std::error_code ec;
-  fs::create_directories(shared_dir(), ec);
-  if (ec)
-    throw error(errc::io,
-                "cannot create checkpoint directory '" + shared_dir() + "': " + ec.message());
+  // Only this user may change what a restore will trust (docs/security.md).
+  make_private_directories(shared_dir(), "checkpoint directory");
   fs::path private_dir = fs::path(checkpoint_dir(id)) / prefix;
-  fs::create_directories(private_dir, ec);
-  if (ec)
-    throw error(errc::io, "cannot create checkpoint directory '" + private_dir.string() +
-                              "': " + ec.message());
+  make_private_directories(private_dir.string(), "checkpoint directory");
   std::vector<fs::path> added; // shared files this call created
   try {
     auto h = copy_files(local_dir, id, prefix, known, stop_if_cancelled, added);
@@ -85,6 +80,7 @@ keyed_state_handle checkpoint_storage::upload_rocksdb_checkpoint(
   } catch (...) {
     // Nothing else refers to what this call added (one upload per database
     // incarnation at a time): it goes, so an aborted checkpoint leaves nothing.
+    std::error_code ec;
     for (auto& f : added)
       fs::remove(f, ec);
     fs::remove_all(private_dir, ec);
@@ -142,10 +138,7 @@ keyed_state_handle checkpoint_storage::copy_files(const std::string& local_dir, 
 
 void checkpoint_storage::write_metadata(const checkpoint_metadata& m) {
   std::string dir = checkpoint_dir(checkpoint_id{m.checkpoint_id});
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw error(errc::io, "cannot create checkpoint directory '" + dir + "': " + ec.message());
+  make_private_directories(dir, "checkpoint directory");
   write_file_atomically(dir + "/_metadata", encode_metadata(m), *syncer_);
   syncer_->sync_directory(job_dir_); // names chk-<id>: without it a power cut can lose it
   retain(m);

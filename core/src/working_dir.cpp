@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "spate/core/error.hpp"
+#include "spate/core/private_dir.hpp"
 #include "spate/core/log.hpp"
 
 namespace spate {
@@ -58,12 +59,9 @@ std::string not_ours(const std::string& dir) {
 working_dir::working_dir(std::string path) : path_(std::move(path)) {
   // The parents as usual; the directory itself only this user's (0700): it
   // often sits in a temp directory every user can write to.
-  std::error_code ec;
   auto parent = fs::path(path_).parent_path();
   if (!parent.empty())
-    fs::create_directories(parent, ec);
-  if (ec)
-    throw error(errc::io, "cannot create the working directory '" + path_ + "': " + ec.message());
+    make_private_directories(parent.string(), "state directory");
   if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
     throw error(errc::io,
                 "cannot create the working directory '" + path_ + "': " + std::strerror(errno));
