@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo demo-kafka test test-sanitize bench clean format format-check
+.PHONY: deps build demo demo-kafka test test-sanitize test-fuzz bench clean format format-check
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,6 +27,11 @@ test-sanitize: deps
 	@bash scripts/kafka.sh fetch
 	@JOBS=$(JOBS) bash scripts/sanitize.sh
 
+# The libFuzzer harnesses of fuzz/ with clang in build-fuzz/, 30 s each (CI runs it after
+# test-sanitize; FUZZ_SECONDS=3600 scripts/fuzz.sh for an hour each).
+test-fuzz: deps
+	@JOBS=$(JOBS) FUZZ_SECONDS=$${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
+
 bench: build
 	@bash scripts/run-benchmarks.sh
 
@@ -38,4 +43,4 @@ format-check: deps
 	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	@rm -rf $(BUILD_DIR) build-sanitize
+	@rm -rf $(BUILD_DIR) build-sanitize build-fuzz
