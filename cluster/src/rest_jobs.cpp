@@ -260,7 +260,13 @@ void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& 
     confine_request(jm.config(), r, overrides);
     refuse_when_too_many_wait(jm);
     bool allow = body.value("allowNonRestoredState", false);
-    auto id = jm.submit(r, overrides, string_field(body, "savepointPath"), allow);
+    // The snapshot a job starts from is read (and with CLAIM, deleted in
+    // time): under the same roots as savepoint targets.
+    auto restore = string_field(body, "savepointPath");
+    if (!restore.empty())
+      restore = confine(restore, savepoint_roots(jm.config()), "savepointPath",
+                        options::rest_allowed_paths);
+    auto id = jm.submit(r, overrides, restore, allow);
     reply(res, 202, {{"jobid", id}});
   } catch (const refused& e) {
     fail(res, e.status, e.what());

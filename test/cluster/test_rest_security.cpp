@@ -378,6 +378,16 @@ BOOST_AUTO_TEST_CASE(cross_site_rebinding_and_outside_paths_are_refused_and_load
                                 {"config", {{"state.checkpoints.dir", out}}}}
                                .dump()),
                  403, "state.checkpoints.dir");
+  // The snapshot a job starts from is read (and with CLAIM, deleted in time).
+  fs::create_directories(m.elsewhere.str() + "/chk-1");
+  expect_refused(c.request("POST", "/jobs",
+                           json{{"job", "wordcount"},
+                                {"output", "discard"},
+                                {"savepointPath", m.elsewhere.str() + "/chk-1"},
+                                {"config", {{"execution.savepoint-restore-mode", "CLAIM"}}}}
+                               .dump()),
+                 403, "savepointPath");
+  BOOST_TEST(fs::exists(m.elsewhere.str() + "/chk-1"));
 
   auto ok = c.request("POST", "/jobs",
                       json{{"job", "wordcount"},
