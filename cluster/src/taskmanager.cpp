@@ -62,6 +62,16 @@ public:
       id_ = random_id();
     jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
+    // Options that can be wrong are read before anything is made on disk.
+    // Bounds on what peers can make this process hold (before any socket).
+    transport::set_limits(transport::limits_from(cfg));
+    auto bind_host = cfg.get_string(options::taskmanager_host, "127.0.0.1");
+    auto bind =
+        "tcp://" + bind_host + ":" + std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
+    auto security =
+        transport::security_from(cfg, transport::mesh_role::taskmanager, bind_host,
+                                 cfg.get_string(options::jobmanager_address, "127.0.0.1"));
+    mesh_auth_ = security.description;
     auto state_base =
         cfg.get_string(options::state_dir, std::filesystem::temp_directory_path().string());
     // What TaskManagers killed on this host left behind (their RocksDB
@@ -78,15 +88,6 @@ public:
     system_config_.set("scheduler.max-throughput", scheduler_max_throughput(cfg));
     system_ = std::make_unique<caf::actor_system>(system_config_);
 
-    // Bounds on what peers can make this process hold (before any socket).
-    transport::set_limits(transport::limits_from(cfg));
-    auto bind_host = cfg.get_string(options::taskmanager_host, "127.0.0.1");
-    auto bind =
-        "tcp://" + bind_host + ":" + std::to_string(cfg.get_int(options::taskmanager_data_port, 0));
-    auto security =
-        transport::security_from(cfg, transport::mesh_role::taskmanager, bind_host,
-                                 cfg.get_string(options::jobmanager_address, "127.0.0.1"));
-    mesh_auth_ = security.description;
     ep_ = std::make_unique<transport::endpoint>(
         id_, bind,
         [this](const std::string& from, transport::frame&& f) {
