@@ -202,9 +202,11 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_flinks_error_shape_and_status) {
                "bogus");
   expect_error(c.request("POST", "/jobs", R"({"job": "wordcount", "programArgsList": "x"})"), 400,
                "programArgsList");
+  // A snapshot that does not exist, where the REST API may read.
+  auto missing = c.dir() + "/nonexistent/sp";
   expect_error(
-      c.request("POST", "/jobs", R"({"job": "wordcount", "savepointPath": "/nonexistent/sp"})"),
-      400, "/nonexistent/sp");
+      c.request("POST", "/jobs", json{{"job", "wordcount"}, {"savepointPath", missing}}.dump()),
+      400, missing);
 
   auto ok =
       c.request("POST", "/jobs",
