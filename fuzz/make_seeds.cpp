@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   seed_message(frames, "registered", frame_type::registered,
                cluster_detail::wire_registered{true, ""});
   seed_message(frames, "heartbeat", frame_type::heartbeat,
-               cluster_detail::wire_heartbeat{"tm-1", 1000, "tcp://127.0.0.1:4000"});
+               cluster_detail::wire_heartbeat{"tm-1", 1000, "tcp://127.0.0.1:4000", {}});
   wire_deploy d;
   d.job_id = job;
   d.job_name = "wordcount";

@@ -176,6 +176,61 @@ std::chrono::milliseconds job_client::downtime() const {
   return rt_->downtime;
 }
 
+std::map<std::string, std::int64_t> job_client::job_metrics() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  const auto now = rt_->clk->monotonic_ms();
+  const auto status = rt_->status;
+  auto since = [&](job_status s) { return rt_->status_since_ms[static_cast<int>(s)]; };
+  const bool terminal = is_terminal(status);
+  std::int64_t uptime = 0, downtime = 0, restarting = 0;
+  if (status == job_status::running)
+    uptime = now - since(job_status::running);
+  else if (terminal)
+    uptime = -1;
+  if (status == job_status::failing || status == job_status::restarting) {
+    // The outage began when the job left RUNNING: at FAILING, or at
+    // RESTARTING when it went there directly.
+    auto began = since(status);
+    if (status == job_status::restarting && since(job_status::failing) > since(job_status::running))
+      began = since(job_status::failing);
+    downtime = now - began;
+  } else if (terminal) {
+    downtime = -1;
+  }
+  // Flink's RestartTimeGauge: the last restart's duration, or how long the
+  // current one has been going.
+  if (auto r = since(job_status::restarting); r > 0) {
+    if (since(job_status::running) >= r)
+      restarting = since(job_status::running) - r;
+    else if (terminal)
+      restarting = since(status) - r;
+    else
+      restarting = now - r;
+  }
+  std::int64_t in_progress = 0, last_duration = -1, last_size = -1;
+  for (auto& s : rt_->checkpoint_history) {
+    if (s.status == "IN_PROGRESS")
+      ++in_progress;
+    if (s.status == "COMPLETED") {
+      last_duration = s.end_to_end_duration;
+      last_size = static_cast<std::int64_t>(s.state_size);
+    }
+  }
+  return {{"uptime", uptime},
+          {"downtime", downtime},
+          {"restartingTime", restarting},
+          {"numRestarts", rt_->full_restarts},
+          {"fullRestarts", rt_->full_restarts},
+          {"lastCheckpointDuration", last_duration},
+          {"lastCheckpointSize", last_size},
+          {"lastCheckpointRestoreTimestamp", rt_->last_restore_wall_ms},
+          {"numberOfCompletedCheckpoints", rt_->checkpoints_completed},
+          {"numberOfFailedCheckpoints", rt_->checkpoints_failed},
+          {"numberOfInProgressCheckpoints", in_progress},
+          {"totalNumberOfCheckpoints",
+           rt_->checkpoints_completed + rt_->checkpoints_failed + in_progress}};
+}
+
 std::int64_t job_client::full_restarts() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
   return rt_->full_restarts;

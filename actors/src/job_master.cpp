@@ -199,8 +199,7 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
     else {
       spate::log().error("job {} ({}) failed: {} of {} task(s) stopped before finishing, "
                          "without a failure or a cancel",
-                         rt->job_name, rt->job_id, st.tasks.size() - st.finished,
-                         st.tasks.size());
+                         rt->job_name, rt->job_id, st.tasks.size() - st.finished, st.tasks.size());
       rt->set_status(job_status::failed, "tasks stopped before finishing");
     }
     self->quit();
@@ -242,6 +241,8 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
           std::lock_guard<std::mutex> lock(rt->mu);
           ++rt->full_restarts;
           rt->downtime += std::chrono::milliseconds(rt->clk->monotonic_ms() - st.down_since_ms);
+          if (rt->restore)
+            rt->last_restore_wall_ms = rt->clk->wall_ms();
         }
         rt->set_status(job_status::running);
         deploy(self, rt);

@@ -15,6 +15,8 @@ namespace spate::detail {
 void job_runtime::set_status(job_status s, const std::string& cause) {
   {
     std::lock_guard<std::mutex> lock(mu);
+    if (status != s || status_since_ms[static_cast<int>(s)] == 0)
+      status_since_ms[static_cast<int>(s)] = clk->monotonic_ms();
     status = s;
     if (!cause.empty() && failure_cause.empty())
       failure_cause = cause;
@@ -169,6 +171,7 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
   {
     std::lock_guard<std::mutex> lock(rt.mu);
     rt.checkpoints_restored = 1;
+    rt.last_restore_wall_ms = rt.clk->wall_ms();
   }
   spate::log().info("job {} starts from {} {} ('{}')", rt.job_name,
                     rp->meta.savepoint ? "savepoint" : "checkpoint", rp->meta.checkpoint_id,

@@ -84,6 +84,13 @@ struct job_runtime {
   //! clk's monotonic ms at the start and when the job turned terminal.
   std::int64_t started_ms = 0;
   std::int64_t ended_ms = 0;
+  //! clk's monotonic ms when the job last switched to each status (0: never),
+  //! indexed by job_status: Flink's status timestamps, for uptime, downtime
+  //! and restartingTime.
+  std::int64_t status_since_ms[8] = {};
+  static_assert(static_cast<int>(job_status::restarting) < 8, "one entry per job_status");
+  //! Wall ms when tasks last started from a checkpoint or savepoint (-1: never).
+  std::int64_t last_restore_wall_ms = -1;
 
   checkpoint_config checkpointing;
   restart_config restart;

@@ -358,6 +358,21 @@ void task_host::report_metrics() {
   }
 }
 
+std::vector<task_host::subtask_counters> task_host::task_counters() const {
+  std::vector<subtask_counters> out;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& [id, job] : impl_->jobs) {
+    if (!job.rt)
+      continue;
+    for (auto& [k, t] : job.tasks) {
+      auto& c = *job.rt->counters[k.first][k.second];
+      out.push_back({id, job.rt->job_name, k.first, job.rt->plan.chains[k.first].name, k.second,
+                     c.records_in.load(), c.records_out.load()});
+    }
+  }
+  return out;
+}
+
 void task_host::forget_idle_jobs() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   for (auto it = impl_->jobs.begin(); it != impl_->jobs.end();) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "jobmanager.hpp"
+#include "prometheus.hpp"
 #include "messages.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
@@ -323,6 +324,8 @@ int jobmanager::run() {
   std::printf("JobManager started: rpc %s, REST %s://%s:%d\n", ep_->address().c_str(),
               rest.scheme(), rest.host().c_str(), rest.port());
   std::fflush(stdout);
+  auto prom = prometheus::start_endpoint(
+      cfg_, rest.host(), [this] { return prometheus_text(); }, "JobManager");
   auto next = std::chrono::steady_clock::now();
   while (jm_signal.load() == 0) {
     next += heartbeat_interval_;
@@ -333,6 +336,8 @@ int jobmanager::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   spate::log().info("JobManager stops (signal {})", jm_signal.load());
+  if (prom)
+    prom->stop();
   rest.stop();
   shutdown();
   return 0;

@@ -21,6 +21,9 @@
 namespace spate::cluster_detail {
 
 std::int64_t now_ms();
+//! A 32-hex-digit id for task (chain) `index` of a job, stable per job: the
+//! REST API's vertex id and the metrics' task_id (rest_jobs.cpp).
+std::string vertex_id(const std::string& job_id, std::size_t index);
 
 struct savepoint_operation {
   std::string job_id;
@@ -73,6 +76,15 @@ public:
                               bool stop, bool drain, bool cancel_after);
   std::shared_ptr<savepoint_operation> find_operation(const std::string& trigger);
   cluster_overview overview();
+  //! The process metrics a TaskManager sent with its last heartbeat;
+  //! nullopt for an unknown TaskManager.
+  std::optional<std::map<std::string, double>> taskmanager_metrics(const std::string& id);
+  //! This process's Status.Process.* gauges and the cluster's:
+  //! numRegisteredTaskManagers, taskSlotsTotal, taskSlotsAvailable,
+  //! numRunningJobs.
+  std::map<std::string, double> jobmanager_metrics();
+  //! Everything for the Prometheus endpoint: these, and each job's metrics.
+  std::string prometheus_text();
 
 private:
   struct tm_record {
@@ -86,6 +98,8 @@ private:
     std::int64_t registered_ms = 0;
     //! Slots in use per job.
     std::map<std::string, int> used;
+    //! Its process metrics, from its last heartbeat.
+    std::map<std::string, double> metrics;
   };
   struct job_entry {
     //! Null while the job is being submitted.

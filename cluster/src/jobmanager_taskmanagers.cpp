@@ -10,6 +10,7 @@
 #include "messages.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/core/process_stats.hpp"
 
 namespace spate::cluster_detail {
 
@@ -167,6 +168,7 @@ void jobmanager::on_register(const std::string& from, const transport::frame& f)
 }
 
 void jobmanager::on_heartbeat(const std::string& from, const transport::frame& f) {
+  auto m = transport::decode_payload<wire_heartbeat>(f);
   bool known;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -175,13 +177,15 @@ void jobmanager::on_heartbeat(const std::string& from, const transport::frame& f
     if (known) {
       heartbeats_.heard_from(from);
       it->second.last_heartbeat_ms = clock_.wall_ms();
+      // Bounded: a few named gauges, not whatever a peer sends.
+      if (m.metrics.size() <= 64)
+        it->second.metrics = std::move(m.metrics);
     }
   }
   if (known)
     return;
   // A TaskManager this JobManager declared lost (or never met): its tasks
   // count as failed; it cancels them and registers again.
-  auto m = transport::decode_payload<wire_heartbeat>(f);
   if (!m.address.empty()) {
     ep_->connect(from, m.address);
     ep_->send(from, transport::encode_message(
@@ -207,7 +211,7 @@ void jobmanager::tick() {
       }
   }
   auto beat = transport::encode_message(transport::frame_type::heartbeat,
-                                        wire_heartbeat{jobmanager_id, clock_.wall_ms(), {}});
+                                        wire_heartbeat{jobmanager_id, clock_.wall_ms(), {}, {}});
   for (auto& p : peers) {
     ep_->send(p, beat);
     for (auto& j : released)
@@ -216,6 +220,43 @@ void jobmanager::tick() {
   for (auto& id : lost)
     lose(id, "TaskManager '" + id + "' is lost: no heartbeat for " +
                  std::to_string(heartbeats_.timeout().count()) + " ms (heartbeat.timeout)");
+}
+
+std::optional<std::map<std::string, double>>
+jobmanager::taskmanager_metrics(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = taskmanagers_.find(id);
+  if (it == taskmanagers_.end())
+    return std::nullopt;
+  return it->second.metrics;
+}
+
+std::map<std::string, double> jobmanager::jobmanager_metrics() {
+  auto out = process_metrics();
+  int slots = 0, free = 0;
+  std::vector<std::shared_ptr<job_client>> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, tm] : taskmanagers_) {
+      int used = 0;
+      for (auto& [job, n] : tm.used)
+        used += n;
+      slots += tm.slots;
+      free += tm.slots - used;
+    }
+    out["numRegisteredTaskManagers"] = static_cast<double>(taskmanagers_.size());
+    for (auto& [id, job] : jobs_)
+      if (job.client)
+        jobs.push_back(job.client);
+  }
+  int running = 0;
+  for (auto& j : jobs) // outside mu_: status() takes the job's lock
+    if (j->status() == job_status::running)
+      ++running;
+  out["taskSlotsTotal"] = slots;
+  out["taskSlotsAvailable"] = free;
+  out["numRunningJobs"] = running;
+  return out;
 }
 
 cluster_overview jobmanager::overview() {

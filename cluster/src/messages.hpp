@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "spate/core/codec.hpp"
@@ -41,7 +42,10 @@ struct wire_heartbeat {
   //! From a TaskManager: its endpoint, so a JobManager that does not know
   //! it (any more) can tell it to register again.
   std::string address;
-  SPATE_FIELDS(id, time_ms, address);
+  //! From a TaskManager: its process metrics (Status.Process.*), for
+  //! /taskmanagers/:id/metrics.
+  std::map<std::string, double> metrics;
+  SPATE_FIELDS(id, time_ms, address, metrics);
 };
 
 //! JobManager -> TaskManagers: the job ended (same layout as the task host's).

@@ -193,6 +193,7 @@ const route route_table[] = {
     {method::get, "/overview", cluster_status},
     {method::get, "/config", web_config},
     {method::get, "/jobmanager/config", jobmanager_config},
+    {method::get, "/jobmanager/metrics", jobmanager_metrics},
     {method::get, "/jobs", list_jobs},
     {method::get, "/jobs/overview", jobs_overview},
     {method::post, "/jobs", submit_job},
@@ -204,8 +205,10 @@ const route route_table[] = {
     {method::post, R"(/jobs/([^/]+)/stop)", stop_with_savepoint},
     {method::get, R"(/jobs/([^/]+)/savepoints/([^/]+))", savepoint_status},
     {method::get, R"(/jobs/([^/]+)/exceptions)", job_exceptions},
+    {method::get, R"(/jobs/([^/]+)/metrics)", job_metrics},
     {method::get, R"(/jobs/([^/]+)/vertices/([^/]+))", vertex_detail},
     {method::get, "/taskmanagers", list_taskmanagers},
+    {method::get, R"(/taskmanagers/([^/]+)/metrics)", taskmanager_metrics},
 };
 
 // Everything else: Flink's error shape, 405 for a known path with another
@@ -214,6 +217,7 @@ void unknown(const httplib::Request& req, httplib::Response& res) {
   static const std::vector<std::regex> known = {std::regex("/overview"),
                                                 std::regex("/config"),
                                                 std::regex("/jobmanager/config"),
+                                                std::regex("/jobmanager/metrics"),
                                                 std::regex("/jobs"),
                                                 std::regex("/jobs/overview"),
                                                 std::regex("/jobs/[^/]+"),
@@ -221,8 +225,10 @@ void unknown(const httplib::Request& req, httplib::Response& res) {
                                                 std::regex("/jobs/[^/]+/savepoints(/[^/]+)?"),
                                                 std::regex("/jobs/[^/]+/stop"),
                                                 std::regex("/jobs/[^/]+/exceptions"),
+                                                std::regex("/jobs/[^/]+/metrics"),
                                                 std::regex("/jobs/[^/]+/vertices/[^/]+"),
-                                                std::regex("/taskmanagers")};
+                                                std::regex("/taskmanagers"),
+                                                std::regex("/taskmanagers/[^/]+/metrics")};
   for (auto& r : known)
     if (std::regex_match(req.path, r)) {
       fail(res, 405, "Request method " + req.method + " is not allowed for " + req.path);
@@ -829,6 +835,11 @@ rest_server::~rest_server() { stop(); }
 
 void rest_server::stop() {
   if (impl_->thread.joinable()) {
+    // cpp-httplib's stop() does nothing before the server runs (and the
+    // thread would then listen for ever): a stop right after the start (a
+    // failing start-up) waits, briefly, for it to get there.
+    for (int i = 0; i < 1000 && !impl_->http->is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     impl_->http->stop();
     impl_->thread.join();
   }

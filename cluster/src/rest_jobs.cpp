@@ -11,11 +11,8 @@
 #include "spate/connectors/io_spec.hpp"
 #include "spate/core/error.hpp"
 
-namespace spate::cluster_detail::rest_api {
+namespace spate::cluster_detail {
 
-namespace {
-
-//! A 32-hex-digit id for task (chain) `index` of a job, stable per job.
 std::string vertex_id(const std::string& job_id, std::size_t index) {
   std::uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 31;
   auto feed = [&](char c) {
@@ -31,6 +28,12 @@ std::string vertex_id(const std::string& job_id, std::size_t index) {
                 static_cast<unsigned long long>(h2));
   return buf;
 }
+
+} // namespace spate::cluster_detail
+
+namespace spate::cluster_detail::rest_api {
+
+namespace {
 
 json task_counts(const std::string& state, int n) {
   json t = {{"CREATED", 0},     {"SCHEDULED", 0},   {"DEPLOYING", 0}, {"RUNNING", 0},

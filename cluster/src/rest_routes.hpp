@@ -104,4 +104,13 @@ void jobmanager_config(jobmanager& jm, const httplib::Request& req, httplib::Res
 //! GET /taskmanagers
 void list_taskmanagers(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
 
+// Metrics (rest_metrics.cpp): names, or values with ?get=a,b.
+
+//! GET /jobs/:jobid/metrics
+void job_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobmanager/metrics
+void jobmanager_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /taskmanagers/:tmid/metrics
+void taskmanager_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
 } // namespace spate::cluster_detail::rest_api

@@ -14,11 +14,14 @@
 #include "heartbeat_monitor.hpp"
 #include "jobmanager.hpp"
 #include "messages.hpp"
+#include "metrics.hpp"
+#include "prometheus.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/clock.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/core/process_stats.hpp"
 #include "spate/core/working_dir.hpp"
 
 namespace spate {
@@ -125,6 +128,15 @@ public:
   int run() {
     std::signal(SIGINT, on_tm_signal);
     std::signal(SIGTERM, on_tm_signal);
+    auto prom = prometheus::start_endpoint(
+        cfg_, cfg_.get_string(options::taskmanager_host, "127.0.0.1"),
+        [this] {
+          prometheus::exposition out;
+          prometheus::add_process_metrics(out, "spate_taskmanager_", {{"tm_id", id_}});
+          add_task_counters(out, host_->task_counters(), id_);
+          return out.text();
+        },
+        "TaskManager " + id_);
     std::printf("TaskManager %s started: data %s, %d slot(s), JobManager %s\n", id_.c_str(),
                 ep_->address().c_str(), slots_, jm_address_.c_str());
     std::fflush(stdout);
@@ -138,6 +150,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
+    if (prom)
+      prom->stop();
     ep_->send(jobmanager_id,
               transport::encode_message(frame_type::disconnect, wire_disconnect{id_, {}}));
     host_->cancel_all("the TaskManager stops");
@@ -171,8 +185,9 @@ private:
                                                         host_name()}));
       return;
     }
-    auto beat = transport::encode_message(frame_type::heartbeat,
-                                          wire_heartbeat{id_, clock_.wall_ms(), ep_->address()});
+    auto beat = transport::encode_message(
+        frame_type::heartbeat,
+        wire_heartbeat{id_, clock_.wall_ms(), ep_->address(), process_metrics()});
     ep_->send(jobmanager_id, beat);
     host_->report_metrics();
     watch_data_links(beat);

@@ -92,6 +92,18 @@ BOOST_AUTO_TEST_CASE(failures_at_random_records_keep_committed_output_exactly_on
     BOOST_TEST(client.full_restarts() >= 1);
     BOOST_TEST(client.full_restarts() <= 3);
     BOOST_TEST(client.downtime().count() >= 10 * client.full_restarts()); // 10 ms delay each
+    // Flink's job metrics of the ended job: uptime and downtime -1, the last
+    // restart's time (at least its 10 ms delay), counts as above.
+    auto m = client.job_metrics();
+    BOOST_TEST(m.at("numRestarts") == client.full_restarts());
+    BOOST_TEST(m.at("fullRestarts") == client.full_restarts());
+    BOOST_TEST(m.at("uptime") == -1);
+    BOOST_TEST(m.at("downtime") == -1);
+    BOOST_TEST(m.at("restartingTime") >= 10);
+    BOOST_TEST(m.at("numberOfCompletedCheckpoints") == client.checkpoint_totals().completed);
+    BOOST_TEST(m.at("numberOfInProgressCheckpoints") == 0);
+    BOOST_TEST(m.at("lastCheckpointDuration") >= 0);
+    BOOST_TEST(m.at("lastCheckpointSize") >= 0);
     BOOST_TEST(client.checkpoint_totals().completed >= 1);
     for (auto& c : client.checkpoint_history())
       if (c.status == "COMPLETED") {

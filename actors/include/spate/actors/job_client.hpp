@@ -103,6 +103,14 @@ public:
   std::int64_t full_restarts() const;
   //! Time the job spent restarting (from a failure until it ran again).
   std::chrono::milliseconds downtime() const;
+  //! The job's metrics in Flink's names (job scope), as Flink's gauges
+  //! compute them: uptime, downtime, restartingTime (ms; uptime and
+  //! downtime -1 once the job ended), numRestarts and fullRestarts,
+  //! lastCheckpointDuration (ms), lastCheckpointSize (bytes),
+  //! lastCheckpointRestoreTimestamp (ms since the epoch; -1 when none),
+  //! numberOfCompletedCheckpoints, numberOfFailedCheckpoints,
+  //! numberOfInProgressCheckpoints, totalNumberOfCheckpoints.
+  std::map<std::string, std::int64_t> job_metrics() const;
   //! Named operator counters summed over subtasks, e.g.
   //! "Window(TumblingEventTimeWindows) .numLateRecordsDropped".
   std::map<std::string, std::int64_t> counters() const;

@@ -87,6 +87,19 @@ public:
   void forget_idle_jobs();
   //! Sends the counters of every job's tasks to the JobManager.
   void report_metrics();
+  //! Records in and out of one subtask running here.
+  struct subtask_counters {
+    std::string job_id;
+    std::string job_name;
+    //! The task (chain): its index in the job and its name.
+    int task = 0;
+    std::string task_name;
+    int subtask = 0;
+    std::int64_t records_in = 0;
+    std::int64_t records_out = 0;
+  };
+  //! The counters of every subtask running here now (for metrics reporters).
+  std::vector<subtask_counters> task_counters() const;
   //! Subtasks running here now.
   int running_tasks() const;
   //! Flink's task.cancellation.timeout for jobs that do not set their own: a

@@ -1,0 +1,380 @@
+// Flink's metrics of a real cluster: /jobs/:id/metrics, /jobmanager/metrics
+// and /taskmanagers/:id/metrics over REST, each process's Prometheus
+// endpoint (metrics.reporter.prom.port, a range shared by two TaskManagers),
+// `spate local`'s endpoint, and a real Prometheus server scraping them.
+#define BOOST_TEST_MODULE metrics
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "support/cluster.hpp"
+
+using namespace spate::test;
+
+namespace {
+
+//! The value of metric `name` in a REST metrics answer ([{"id","value"}]).
+std::optional<double> value_of(const json& body, const std::string& name) {
+  if (!body.is_array())
+    return std::nullopt;
+  for (auto& m : body)
+    if (m.value("id", "") == name && m.contains("value"))
+      return std::stod(m["value"].get<std::string>());
+  return std::nullopt;
+}
+
+std::string scrape(int port, std::string* content_type = nullptr) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1, 0);
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200)
+    return {};
+  if (content_type)
+    *content_type = r->get_header_value("Content-Type");
+  return r->body;
+}
+
+//! The samples of `metric` in exposition text whose labels contain every
+//! `must` (`key="value"`): (labels, value).
+std::vector<std::pair<std::string, double>> samples(const std::string& text,
+                                                    const std::string& metric,
+                                                    const std::vector<std::string>& must = {}) {
+  std::vector<std::pair<std::string, double>> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(metric, 0) != 0)
+      continue;
+    auto rest = line.substr(metric.size());
+    std::string labels;
+    if (!rest.empty() && rest[0] == '{') {
+      auto end = rest.find("} ");
+      if (end == std::string::npos)
+        continue;
+      labels = rest.substr(1, end - 1);
+      rest = rest.substr(end + 1);
+    }
+    if (rest.empty() || rest[0] != ' ')
+      continue;
+    bool ok = true;
+    for (auto& m : must)
+      ok = ok && labels.find(m) != std::string::npos;
+    if (ok)
+      out.emplace_back(labels, std::stod(rest.substr(1)));
+  }
+  return out;
+}
+
+double sum(const std::vector<std::pair<std::string, double>>& s) {
+  double t = 0;
+  for (auto& [l, v] : s)
+    t += v;
+  return t;
+}
+
+//! The port a process printed for its Prometheus endpoint ("... metrics:
+//! http://host:PORT/metrics"), 0 before it did.
+int printed_port(const std::string& log) {
+  static const std::regex re(R"(metrics: http://[^:]+:(\d+)/metrics)");
+  std::smatch m;
+  return std::regex_search(log, m, re) ? std::stoi(m[1]) : 0;
+}
+
+//! A socket listening on 127.0.0.1:`port` while it lives. (Not an unused
+//! httplib::Server: its destructor does not close the socket it bound.)
+struct listener {
+  int fd = -1;
+  bool ok = false;
+  explicit listener(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
+  }
+  ~listener() { ::close(fd); }
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+};
+
+//! `n` consecutive ports that were free a moment ago.
+int free_range(int n) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int first = free_port();
+    bool all = first + n <= 65535;
+    for (int p = first + 1; all && p < first + n; ++p)
+      all = listener(p).ok;
+    if (all)
+      return first;
+  }
+  throw std::runtime_error("no free port range");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_cluster_reports_flinks_metrics_over_rest_and_prometheus) {
+  test_cluster c({"execution.checkpointing.interval=200ms"});
+  int jm_port = free_port();
+  int tm_range = free_range(4);
+  auto range =
+      "metrics.reporter.prom.port=" + std::to_string(tm_range) + "-" + std::to_string(tm_range + 3);
+  c.start_jobmanager({"metrics.reporter.prom.port=" + std::to_string(jm_port)});
+  c.start_taskmanager({range});
+  c.start_taskmanager({range}); // the same range: it takes the next free port
+  BOOST_REQUIRE_MESSAGE(c.await_taskmanagers(2), c.jobmanager().log());
+  auto id =
+      c.submit({"wordcount", "-p", "4", "--input", "generator:rate=20000", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 1; }));
+
+  // /jobs/:id/metrics: names, then values as strings.
+  auto names = c.get("/jobs/" + id + "/metrics");
+  BOOST_REQUIRE(names.status == 200);
+  std::set<std::string> listed;
+  for (auto& m : names.body)
+    listed.insert(m["id"].get<std::string>());
+  for (auto n : {"uptime", "downtime", "restartingTime", "numRestarts", "fullRestarts",
+                 "lastCheckpointDuration", "lastCheckpointSize", "numberOfCompletedCheckpoints",
+                 "numberOfFailedCheckpoints", "numberOfInProgressCheckpoints",
+                 "lastCheckpointRestoreTimestamp"})
+    BOOST_TEST(listed.count(n) == 1u, n);
+  auto values = c.get("/jobs/" + id +
+                      "/metrics?get=uptime,numRestarts,numberOfCompletedCheckpoints,"
+                      "lastCheckpointDuration,lastCheckpointSize,downtime,noSuchMetric");
+  BOOST_REQUIRE(values.status == 200);
+  BOOST_TEST(values.body.size() == 6u, values.body.dump());
+  BOOST_TEST(values.body[0]["value"].is_string());
+  BOOST_TEST(value_of(values.body, "uptime").value_or(0) > 0);
+  BOOST_TEST(value_of(values.body, "numRestarts").value_or(-1) == 0);
+  BOOST_TEST(value_of(values.body, "downtime").value_or(-1) == 0);
+  BOOST_TEST(value_of(values.body, "numberOfCompletedCheckpoints").value_or(0) >= 1);
+  BOOST_TEST(value_of(values.body, "lastCheckpointDuration").value_or(-1) >= 0);
+  BOOST_TEST(value_of(values.body, "lastCheckpointSize").value_or(0) > 0);
+  BOOST_TEST(c.get("/jobs/0123456789abcdef0123456789abcdef/metrics").status == 404);
+  BOOST_TEST(c.get("/jobs/nope/metrics").status == 400);
+
+  // /jobmanager/metrics
+  auto jm = c.get("/jobmanager/metrics?get=numRegisteredTaskManagers,taskSlotsTotal,"
+                  "taskSlotsAvailable,numRunningJobs,Status.Process.Memory.RSS");
+  BOOST_REQUIRE(jm.status == 200);
+  BOOST_TEST(value_of(jm.body, "numRegisteredTaskManagers").value_or(0) == 2);
+  BOOST_TEST(value_of(jm.body, "taskSlotsTotal").value_or(0) == 4);
+  BOOST_TEST(value_of(jm.body, "taskSlotsAvailable").value_or(-1) == 0);
+  BOOST_TEST(value_of(jm.body, "numRunningJobs").value_or(0) == 1);
+  BOOST_TEST(value_of(jm.body, "Status.Process.Memory.RSS").value_or(0) > 0);
+
+  // /taskmanagers/:id/metrics, from the TaskManagers' heartbeats.
+  std::vector<std::string> tms;
+  auto listed_tms = c.get("/taskmanagers");
+  for (auto& t : listed_tms.body["taskmanagers"])
+    tms.push_back(t["id"].get<std::string>());
+  BOOST_REQUIRE(tms.size() == 2u);
+  for (auto& tm : tms) {
+    auto r = c.get("/taskmanagers/" + tm +
+                   "/metrics?get=Status.Process.Memory.RSS,Status.Process.Threads.Count");
+    BOOST_REQUIRE(r.status == 200);
+    BOOST_TEST(value_of(r.body, "Status.Process.Memory.RSS").value_or(0) > 0, r.body.dump());
+    BOOST_TEST(value_of(r.body, "Status.Process.Threads.Count").value_or(0) >= 1);
+    auto listing = c.get("/taskmanagers/" + tm + "/metrics");
+    BOOST_TEST(listing.body.size() == 5u, listing.body.dump());
+  }
+  BOOST_TEST(c.get("/taskmanagers/no-such-tm/metrics").status == 404);
+
+  // The JobManager's Prometheus endpoint.
+  BOOST_TEST(printed_port(c.jobmanager().log()) == jm_port);
+  std::string type;
+  auto jm_text = scrape(jm_port, &type);
+  BOOST_TEST(type == "text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(jm_text.find("# TYPE spate_jobmanager_job_uptime gauge\n") != std::string::npos,
+             jm_text);
+  BOOST_TEST(sum(samples(jm_text, "spate_jobmanager_job_uptime", {"job_id=\"" + id + "\""})) > 0);
+  BOOST_TEST(samples(jm_text, "spate_jobmanager_job_numberOfCompletedCheckpoints",
+                     {"job_id=\"" + id + "\"", "job_name=\""})
+                 .size() == 1u);
+  BOOST_TEST(sum(samples(jm_text, "spate_jobmanager_numRegisteredTaskManagers")) == 2);
+  BOOST_TEST(sum(samples(jm_text, "spate_jobmanager_Status_Process_Memory_RSS")) > 0);
+  BOOST_TEST(samples(jm_text, "spate_jobmanager_Status_Process_CPU_Load").size() == 1u);
+
+  // Each TaskManager's: its process and its subtasks' counters, growing.
+  std::set<int> tm_ports;
+  for (std::size_t t = 0; t < 2; ++t) {
+    BOOST_REQUIRE(await([&] { return printed_port(c.taskmanager(t).log()) != 0; }));
+    tm_ports.insert(printed_port(c.taskmanager(t).log()));
+  }
+  BOOST_TEST((tm_ports == std::set<int>{tm_range, tm_range + 1}));
+  std::set<std::string> seen_tms;
+  for (int port : tm_ports) {
+    auto first = scrape(port);
+    auto rss = samples(first, "spate_taskmanager_Status_Process_Memory_RSS");
+    BOOST_REQUIRE_MESSAGE(rss.size() == 1u, first);
+    BOOST_TEST(rss[0].second > 0);
+    auto tm_label = rss[0].first; // tm_id="..."
+    BOOST_TEST(tm_label.rfind("tm_id=\"", 0) == 0u);
+    seen_tms.insert(tm_label.substr(7, tm_label.size() - 8));
+    auto in = samples(
+        first, "spate_taskmanager_job_task_numRecordsIn",
+        {"job_id=\"" + id + "\"", "task_id=\"", "task_name=\"", "subtask_index=\"", tm_label});
+    // 4 subtasks of each of 2 tasks, spread over 2 TaskManagers.
+    BOOST_TEST(in.size() == 4u, first);
+    BOOST_TEST(samples(first, "spate_taskmanager_job_task_numRecordsOut", {tm_label}).size() ==
+               in.size());
+    double before = sum(in);
+    BOOST_TEST(await([&] {
+      return sum(samples(scrape(port), "spate_taskmanager_job_task_numRecordsIn",
+                         {"job_id=\"" + id + "\""})) > before;
+    }));
+  }
+  BOOST_TEST((seen_tms == std::set<std::string>(tms.begin(), tms.end())));
+
+  // A job that ended leaves the JobManager's endpoint (as in Flink).
+  BOOST_REQUIRE(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+  BOOST_REQUIRE(c.await_state(id, "CANCELED"));
+  auto after = c.get("/jobs/" + id + "/metrics?get=uptime,downtime");
+  BOOST_TEST(value_of(after.body, "uptime").value_or(0) == -1);
+  BOOST_TEST(value_of(after.body, "downtime").value_or(0) == -1);
+  BOOST_TEST(samples(scrape(jm_port), "spate_jobmanager_job_uptime").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_counts_and_its_time_and_restore_show_in_the_job_metrics) {
+  test_cluster c({"execution.checkpointing.interval=200ms"});
+  c.start(2); // 2 slots each; the job uses one on each
+  auto id =
+      c.submit({"wordcount", "-p", "2", "--input", "generator:rate=20000", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  BOOST_REQUIRE(await([&] { return c.completed_checkpoints(id) >= 1; }));
+  auto before = c.get("/jobs/" + id + "/metrics?get=restartingTime,lastCheckpointRestoreTimestamp");
+  BOOST_TEST(value_of(before.body, "restartingTime").value_or(-1) == 0);
+  BOOST_TEST(value_of(before.body, "lastCheckpointRestoreTimestamp").value_or(0) == -1);
+  auto killed_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  c.taskmanager(0).signal(SIGKILL);
+  json m;
+  bool restarted = await([&] {
+    m = c.get("/jobs/" + id +
+              "/metrics?get=numRestarts,fullRestarts,restartingTime,uptime,downtime,"
+              "lastCheckpointRestoreTimestamp")
+            .body;
+    return value_of(m, "numRestarts").value_or(0) >= 1 && c.job_state(id) == "RUNNING";
+  });
+  BOOST_REQUIRE_MESSAGE(restarted, m.dump() + "\n" + c.jobmanager().log());
+  BOOST_TEST(value_of(m, "fullRestarts").value_or(-1) == value_of(m, "numRestarts").value_or(-2));
+  BOOST_TEST(value_of(m, "restartingTime").value_or(0) > 0, m.dump());
+  BOOST_TEST(value_of(m, "downtime").value_or(-1) == 0, m.dump());
+  BOOST_TEST(value_of(m, "uptime").value_or(-1) >= 0, m.dump());
+  BOOST_TEST(value_of(m, "lastCheckpointRestoreTimestamp").value_or(0) >= killed_at, m.dump());
+}
+
+BOOST_AUTO_TEST_CASE(a_port_range_with_no_free_port_stops_the_process_naming_the_option) {
+  test_cluster c;
+  int port = free_port();
+  listener holder(port);
+  BOOST_REQUIRE(holder.ok);
+  auto& jm = c.start_jobmanager({"metrics.reporter.prom.port=" + std::to_string(port)});
+  BOOST_REQUIRE(await([&] { return !jm.alive(); }));
+  BOOST_TEST(jm.stop() != 0);
+  BOOST_TEST(jm.log().find("metrics.reporter.prom.port") != std::string::npos, jm.log());
+}
+
+BOOST_AUTO_TEST_CASE(spate_local_serves_its_process_job_and_subtask_metrics) {
+  temp_dir dir;
+  int port = free_port();
+  daemon_process local({bin_dir() + "/spate", "local", "wordcount", "-p", "2", "--input",
+                        "generator:rate=20000", "--output", "discard", "-D",
+                        "metrics.reporter.prom.port=" + std::to_string(port)},
+                       dir.str() + "/local.log");
+  BOOST_REQUIRE_MESSAGE(await([&] { return printed_port(local.log()) == port; }), local.log());
+  std::string text;
+  BOOST_REQUIRE(await([&] {
+    text = scrape(port);
+    return sum(samples(text, "spate_taskmanager_job_task_numRecordsIn", {"tm_id=\"local\""})) > 0;
+  }));
+  BOOST_TEST(samples(text, "spate_taskmanager_job_task_numRecordsIn").size() == 4u, text);
+  BOOST_TEST(sum(samples(text, "spate_jobmanager_job_uptime")) > 0, text);
+  BOOST_TEST(sum(samples(text, "spate_jobmanager_Status_Process_Threads_Count")) >= 1, text);
+  local.stop();
+}
+
+BOOST_AUTO_TEST_CASE(a_real_prometheus_server_scrapes_the_cluster) {
+  if (!std::filesystem::exists("/usr/bin/prometheus")) {
+    BOOST_TEST_MESSAGE("no /usr/bin/prometheus: skipped");
+    return;
+  }
+  test_cluster c({"execution.checkpointing.interval=200ms"});
+  int jm_port = free_port();
+  int tm_range = free_range(3);
+  auto range =
+      "metrics.reporter.prom.port=" + std::to_string(tm_range) + "-" + std::to_string(tm_range + 2);
+  c.start_jobmanager({"metrics.reporter.prom.port=" + std::to_string(jm_port)});
+  c.start_taskmanager({range});
+  c.start_taskmanager({range});
+  BOOST_REQUIRE(c.await_taskmanagers(2));
+  auto id =
+      c.submit({"wordcount", "-p", "2", "--input", "generator:rate=20000", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+
+  int prom_port = free_port();
+  auto config = c.dir() + "/prometheus.yml";
+  {
+    std::ofstream out(config);
+    out << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        << "scrape_configs:\n  - job_name: spate\n    static_configs:\n      - targets: ["
+        << "'127.0.0.1:" << jm_port << "', '127.0.0.1:" << tm_range
+        << "', '127.0.0.1:" << tm_range + 1 << "']\n";
+  }
+  daemon_process prometheus({"/usr/bin/prometheus", "--config.file=" + config,
+                             "--storage.tsdb.path=" + c.dir() + "/prometheus-data",
+                             "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                            c.dir() + "/prometheus.log");
+  httplib::Client api("127.0.0.1", prom_port);
+  api.set_connection_timeout(1, 0);
+  auto query = [&](const std::string& q) {
+    auto r = api.Get(("/api/v1/query?query=" + q).c_str());
+    if (!r || r->status != 200)
+      return json();
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_discarded() ? json() : j["data"]["result"];
+  };
+  // Both TaskManagers' subtasks of the job, scraped and queryable.
+  json result;
+  bool found = await(
+      [&] {
+        result = query("spate_taskmanager_job_task_numRecordsIn");
+        std::set<std::string> tms;
+        if (result.is_array())
+          for (auto& s : result)
+            if (s["metric"].value("job_id", "") == id)
+              tms.insert(s["metric"].value("tm_id", ""));
+        return tms.size() == 2;
+      },
+      std::chrono::seconds(20));
+  BOOST_TEST(found, result.dump() << "\n" << prometheus.log());
+  if (found) {
+    auto& m = result[0]["metric"];
+    for (auto label : {"job_id", "job_name", "task_id", "task_name", "subtask_index", "tm_id"})
+      BOOST_TEST(m.contains(label), label);
+  }
+  json uptime;
+  BOOST_TEST(await([&] {
+               uptime = query("spate_jobmanager_job_uptime");
+               return uptime.is_array() && !uptime.empty() &&
+                      uptime[0]["metric"].value("job_id", "") == id;
+             }),
+             uptime.dump() << "\n"
+                           << prometheus.log());
+  json up = query("up");
+  BOOST_TEST(up.is_array());
+  if (up.is_array())
+    for (auto& s : up)
+      BOOST_TEST(s["value"][1].get<std::string>() == "1", s.dump());
+  BOOST_TEST(prometheus.stop() == 0, prometheus.log());
+}

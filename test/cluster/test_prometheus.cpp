@@ -1,0 +1,203 @@
+// The Prometheus exposition writer and endpoint (cluster/src/prometheus.hpp):
+// label escaping, names, TYPE lines, port ranges, taking the next free port
+// of a range, and this process's Status.Process.* gauges.
+#define BOOST_TEST_MODULE prometheus
+#include <boost/test/unit_test.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "prometheus.hpp"
+#include "spate/core/error.hpp"
+#include "spate/core/process_stats.hpp"
+#include "support/cluster.hpp"
+
+using namespace spate;
+namespace prom = spate::cluster_detail::prometheus;
+
+namespace {
+
+//! A socket listening on 127.0.0.1:`port` (the port is taken while it lives).
+struct listener {
+  int fd = -1;
+  explicit listener(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
+  }
+  ~listener() { ::close(fd); }
+  bool ok = false;
+};
+
+//! `n` consecutive ports that were free a moment ago.
+int free_range(int n) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int first = spate::test::free_port();
+    if (first + n > 65535)
+      continue;
+    bool all = true;
+    std::vector<std::unique_ptr<listener>> held;
+    for (int p = first; p < first + n && all; ++p) {
+      held.push_back(std::make_unique<listener>(p));
+      all = held.back()->ok;
+    }
+    if (all)
+      return first;
+  }
+  throw std::runtime_error("no free port range");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(label_values_escape_backslash_quote_and_newline) {
+  BOOST_TEST(prom::escape_label_value("plain") == "plain");
+  BOOST_TEST(prom::escape_label_value("a\\b") == "a\\\\b");
+  BOOST_TEST(prom::escape_label_value("say \"hi\"") == "say \\\"hi\\\"");
+  BOOST_TEST(prom::escape_label_value("two\nlines") == "two\\nlines");
+  BOOST_TEST(prom::escape_label_value("Source: gen -> Map") == "Source: gen -> Map");
+}
+
+BOOST_AUTO_TEST_CASE(names_keep_letters_digits_underscores_and_colons) {
+  BOOST_TEST(prom::metric_name("spate_jobmanager_Status.Process.CPU.Load") ==
+             "spate_jobmanager_Status_Process_CPU_Load");
+  BOOST_TEST(prom::metric_name("a:b_c9") == "a:b_c9");
+  BOOST_TEST(prom::metric_name("9lives") == "_9lives");
+  BOOST_TEST(prom::metric_name("x-y z") == "x_y_z");
+}
+
+BOOST_AUTO_TEST_CASE(values_are_integers_without_a_fraction_and_special_values_spelled) {
+  BOOST_TEST(prom::format_value(1234) == "1234");
+  BOOST_TEST(prom::format_value(-1) == "-1");
+  BOOST_TEST(prom::format_value(0.25) == "0.25");
+  BOOST_TEST(prom::format_value(std::nan("")) == "NaN");
+  BOOST_TEST(prom::format_value(std::numeric_limits<double>::infinity()) == "+Inf");
+  BOOST_TEST(prom::format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+}
+
+BOOST_AUTO_TEST_CASE(each_name_gets_one_type_line_before_all_its_samples) {
+  prom::exposition e;
+  e.add("spate_taskmanager_job_task_numRecordsIn", "gauge",
+        {{"job_name", "word \"count\""}, {"subtask_index", "0"}}, 10);
+  e.add("spate_jobmanager_numRunningJobs", "gauge", {}, 1);
+  e.add("spate_taskmanager_job_task_numRecordsIn", "gauge",
+        {{"job_name", "a\nb"}, {"subtask_index", "1"}}, 20);
+  e.add("spate_x.total", "counter", {}, 3);
+  BOOST_TEST(e.text() ==
+             "# TYPE spate_taskmanager_job_task_numRecordsIn gauge\n"
+             "spate_taskmanager_job_task_numRecordsIn{job_name=\"word \\\"count\\\"\","
+             "subtask_index=\"0\"} 10\n"
+             "spate_taskmanager_job_task_numRecordsIn{job_name=\"a\\nb\",subtask_index=\"1\"} 20\n"
+             "# TYPE spate_jobmanager_numRunningJobs gauge\n"
+             "spate_jobmanager_numRunningJobs 1\n"
+             "# TYPE spate_x_total counter\n"
+             "spate_x_total 3\n");
+  BOOST_TEST(prom::exposition().text().empty());
+}
+
+BOOST_AUTO_TEST_CASE(port_ranges_parse_and_bad_ones_name_the_option) {
+  BOOST_TEST((prom::parse_port_range("9250", "opt") == std::pair<int, int>(9250, 9250)));
+  BOOST_TEST((prom::parse_port_range("9250-9260", "opt") == std::pair<int, int>(9250, 9260)));
+  BOOST_TEST((prom::parse_port_range(" 9250 - 9251 ", "opt") == std::pair<int, int>(9250, 9251)));
+  for (auto bad : {"", "x", "9260-9250", "0", "70000", "1-", "-5", "9250-9260-9270", "12.5"}) {
+    try {
+      prom::parse_port_range(bad, "metrics.reporter.prom.port");
+      BOOST_ERROR("accepted '" << bad << "'");
+    } catch (const error& e) {
+      BOOST_TEST(e.code() == errc::invalid_argument);
+      BOOST_TEST(std::string(e.what()).find("metrics.reporter.prom.port") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_endpoint_serves_get_metrics_in_the_text_format_and_nothing_else) {
+  int port = free_range(1);
+  int scrapes = 0;
+  prom::endpoint ep("127.0.0.1", std::to_string(port), [&] {
+    ++scrapes;
+    prom::exposition e;
+    e.add("spate_test_scrapes", "gauge", {}, scrapes);
+    return e.text();
+  });
+  BOOST_TEST(ep.port() == port);
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/metrics");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 200);
+  BOOST_TEST(r->get_header_value("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(r->body == "# TYPE spate_test_scrapes gauge\nspate_test_scrapes 1\n");
+  BOOST_TEST(c.Get("/metrics")->body.find("spate_test_scrapes 2") != std::string::npos);
+  BOOST_TEST(c.Get("/")->status == 404);
+  BOOST_TEST(c.Get("/jobs")->status == 404);
+  auto post = c.Post("/metrics", "x", "text/plain");
+  BOOST_REQUIRE(post);
+  BOOST_TEST(post->status >= 400);
+  BOOST_TEST(scrapes == 2);
+  ep.stop();
+  BOOST_TEST(!httplib::Client("127.0.0.1", port).Get("/metrics"));
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_port_of_the_range_is_skipped_and_a_full_range_is_an_error) {
+  int first = free_range(3);
+  listener taken(first);
+  BOOST_REQUIRE(taken.ok);
+  auto range = std::to_string(first) + "-" + std::to_string(first + 2);
+  prom::endpoint a("127.0.0.1", range, [] { return std::string("a\n"); });
+  BOOST_TEST(a.port() == first + 1);
+  prom::endpoint b("127.0.0.1", range, [] { return std::string("b\n"); });
+  BOOST_TEST(b.port() == first + 2); // a holds first + 1
+  BOOST_TEST(httplib::Client("127.0.0.1", first + 1).Get("/metrics")->body == "a\n");
+  BOOST_TEST(httplib::Client("127.0.0.1", first + 2).Get("/metrics")->body == "b\n");
+  try {
+    prom::endpoint full("127.0.0.1", range, [] { return std::string(); });
+    BOOST_ERROR("bound port " << full.port() << " of a full range");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::unavailable);
+    std::string what = e.what();
+    BOOST_TEST(what.find("metrics.reporter.prom.port") != std::string::npos, what);
+    BOOST_TEST(what.find(range) != std::string::npos, what);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(no_option_no_endpoint) {
+  configuration cfg;
+  BOOST_TEST(!prom::start_endpoint(
+      cfg, "127.0.0.1", [] { return std::string(); }, "test"));
+}
+
+BOOST_AUTO_TEST_CASE(process_gauges_read_proc_self) {
+  auto s = read_process_sample();
+  BOOST_TEST(s.rss_bytes > 1024 * 1024);
+  BOOST_TEST(s.threads >= 1);
+  BOOST_TEST(s.open_fds >= 3); // stdin, stdout, stderr
+  BOOST_TEST(s.cpu_time_ms >= 0);
+  std::thread t([] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); });
+  BOOST_TEST(read_process_sample().threads >= s.threads + 1);
+  t.join();
+  // Busy for 600 ms: the load over that time is near one core.
+  process_cpu_load load(std::chrono::milliseconds(100));
+  BOOST_TEST(load.update(read_process_sample().cpu_time_ms) == 0);
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+  volatile std::uint64_t x = 0;
+  while (std::chrono::steady_clock::now() < until)
+    x = x + 1;
+  auto l = load.update(read_process_sample().cpu_time_ms);
+  BOOST_TEST(l > 0.5, l);
+  BOOST_TEST(l < 1.5, l);
+  auto m = process_metrics();
+  for (auto name :
+       {"Status.Process.CPU.Load", "Status.Process.CPU.Time", "Status.Process.Memory.RSS",
+        "Status.Process.Threads.Count", "Status.Process.FileDescriptors.Open"})
+    BOOST_TEST(m.count(name) == 1u, name);
+}
