@@ -17,6 +17,7 @@ packages=(
   libspdlog-dev libfmt-dev
   iproute2 util-linux e2fsprogs openssl
   clang libclang-rt-14-dev
+  prometheus
 )
 
 missing=()
