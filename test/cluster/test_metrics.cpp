@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "support/listener.hpp"
 #include "support/cluster.hpp"
 
 using namespace spate::test;
@@ -85,23 +86,7 @@ int printed_port(const std::string& log) {
   return std::regex_search(log, m, re) ? std::stoi(m[1]) : 0;
 }
 
-//! A socket listening on 127.0.0.1:`port` while it lives. (Not an unused
-//! httplib::Server: its destructor does not close the socket it bound.)
-struct listener {
-  int fd = -1;
-  bool ok = false;
-  explicit listener(int port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
-  }
-  ~listener() { ::close(fd); }
-  listener(const listener&) = delete;
-  listener& operator=(const listener&) = delete;
-};
+using spate::test::listener;
 
 //! `n` consecutive ports that were free a moment ago.
 int free_range(int n) {

@@ -19,6 +19,7 @@
 #include "prometheus.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/process_stats.hpp"
+#include "support/listener.hpp"
 #include "support/cluster.hpp"
 
 using namespace spate;
@@ -26,20 +27,7 @@ namespace prom = spate::cluster_detail::prometheus;
 
 namespace {
 
-//! A socket listening on 127.0.0.1:`port` (the port is taken while it lives).
-struct listener {
-  int fd = -1;
-  explicit listener(int port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
-  }
-  ~listener() { ::close(fd); }
-  bool ok = false;
-};
+using spate::test::listener;
 
 //! `n` consecutive ports that were free a moment ago.
 int free_range(int n) {
