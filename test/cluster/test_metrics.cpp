@@ -88,18 +88,7 @@ int printed_port(const std::string& log) {
 
 using spate::test::listener;
 
-//! `n` consecutive ports that were free a moment ago.
-int free_range(int n) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int first = free_port();
-    bool all = first + n <= 65535;
-    for (int p = first + 1; all && p < first + n; ++p)
-      all = listener(p).ok;
-    if (all)
-      return first;
-  }
-  throw std::runtime_error("no free port range");
-}
+using spate::test::free_range;
 
 } // namespace
 

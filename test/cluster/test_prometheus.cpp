@@ -29,23 +29,7 @@ namespace {
 
 using spate::test::listener;
 
-//! `n` consecutive ports that were free a moment ago.
-int free_range(int n) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int first = spate::test::free_port();
-    if (first + n > 65535)
-      continue;
-    bool all = true;
-    std::vector<std::unique_ptr<listener>> held;
-    for (int p = first; p < first + n && all; ++p) {
-      held.push_back(std::make_unique<listener>(p));
-      all = held.back()->ok;
-    }
-    if (all)
-      return first;
-  }
-  throw std::runtime_error("no free port range");
-}
+using spate::test::free_range;
 
 } // namespace
 
