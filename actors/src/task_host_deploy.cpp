@@ -130,7 +130,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
       if (tm != self_id && tm != jm)
         sink.trust(tm, key);
     for (auto& [tm, address] : d.addresses)
-      if (tm != self_id)
+      if (tm != self_id && tm != jm) // the JobManager's link is not the deployment's to move
         sink.connect(tm, address);
 
     const auto& g = rt.graph;

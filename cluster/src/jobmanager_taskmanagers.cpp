@@ -134,7 +134,9 @@ void jobmanager::on_gap(const std::string& from, const std::string& what) {
 void jobmanager::on_register(const std::string& from, const transport::frame& f) {
   using transport::frame_type;
   auto m = transport::decode_payload<wire_register>(f);
-  if (m.id != from || m.slots < 1 || m.address.empty()) {
+  // The JobManager's own name is not a TaskManager's: deployments would
+  // point every TaskManager's link to the JobManager at the registrant.
+  if (m.id != from || m.id == jobmanager_id || m.slots < 1 || m.address.empty()) {
     spate::log().warn("JobManager: refused a registration from '{}' (id '{}', {} slots)", from,
                       m.id, m.slots);
     return;

@@ -419,6 +419,18 @@ BOOST_AUTO_TEST_CASE(without_authentication_the_same_attacks_succeed) {
                             << " restart(s): " << exceptions);
   BOOST_TEST(disrupted, c.job_state(id) << "\n" << exceptions << "\n" << c.jobmanager().log());
   c.request("PATCH", "/jobs/" + id + "?mode=cancel");
+
+  // Even without authentication, the JobManager's own name is no
+  // TaskManager's: deployments would re-point every TaskManager's link to
+  // the JobManager at whoever registered under it.
+  attacker impostor("registers as jobmanager", "jobmanager", t.jobmanager);
+  BOOST_REQUIRE(impostor.send(register_frame("jobmanager")));
+  bool refused = await([&] {
+    return c.jobmanager().log().find("refused a registration from 'jobmanager'") !=
+           std::string::npos;
+  });
+  BOOST_TEST(refused, c.jobmanager().log());
+  BOOST_TEST(taskmanager_ids(c).count("jobmanager") == 0u);
 }
 
 // Key files: each process has its own key pair, the JobManager trusts the
