@@ -3,6 +3,7 @@
 // dispatch table and the helpers the handlers share; the handlers live in
 // rest_jobs.cpp, rest_checkpoints.cpp and rest_cluster.cpp (rest_routes.hpp).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -21,7 +22,6 @@
 #include <set>
 #include <thread>
 
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -31,6 +31,7 @@
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/transport/mesh_security.hpp"
 
 namespace spate::cluster_detail {
 
@@ -281,13 +282,6 @@ bool is_ip_literal(const std::string& h) {
     return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a) == 1;
   }
   return false;
-}
-
-bool is_loopback(const std::string& h) {
-  if (h == "localhost" || h == "::1" || h == "[::1]")
-    return true;
-  in_addr a{};
-  return ::inet_pton(AF_INET, h.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 bool is_wildcard(const std::string& h) {
@@ -786,7 +780,7 @@ rest_server::rest_server(jobmanager& jm, const configuration& cfg)
   if (!s.token.empty())
     add(std::string("bearer token from ") + token_file);
   if (s.token.empty() && !(tls.enabled && tls.client_auth)) {
-    if (is_loopback(host_))
+    if (transport::is_loopback_host(host_))
       add("loopback only, no token");
     else if (insecure)
       add("NO authentication: anyone who reaches the port may submit jobs (" +
