@@ -1,6 +1,7 @@
 #include "spate/api/environment.hpp"
 
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 
 namespace spate {
 
@@ -10,6 +11,7 @@ environment::environment(configuration config) : config_(std::move(config)) {
   // Validate early so a bad value names its key before anything runs.
   set_parallelism(parallelism());
   set_max_parallelism(max_parallelism());
+  configure_log(config_); // log.format / log.level, when given
 }
 
 environment& environment::set_parallelism(int p) {

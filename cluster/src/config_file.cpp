@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "spate/core/error.hpp"
+#include "spate/core/log.hpp"
 
 namespace spate {
 
@@ -119,6 +120,7 @@ configuration load_cluster_config(const std::string& dir,
   }
   for (auto& kv : overrides)
     cfg.set_from_assignment(kv);
+  configure_log(cfg); // log.format / log.level, before the process logs its start
   return cfg;
 }
 
