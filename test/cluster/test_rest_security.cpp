@@ -281,6 +281,21 @@ struct openssl_calls {
   int (*set_fd)(SSL*, int) = find<decltype(set_fd)>("SSL_set_fd");
   int (*connect)(SSL*) = find<decltype(connect)>("SSL_connect");
   int (*write)(SSL*, const void*, int) = find<decltype(write)>("SSL_write");
+  int (*read)(SSL*, void*, int) = find<decltype(read)>("SSL_read");
+  int (*shutdown)(SSL*) = find<decltype(shutdown)>("SSL_shutdown");
+  long (*ctx_ctrl)(SSL_CTX*, int, long, void*) = find<decltype(ctx_ctrl)>("SSL_CTX_ctrl");
+  int (*use_certificate_file)(SSL_CTX*, const char*, int) =
+      find<decltype(use_certificate_file)>("SSL_CTX_use_certificate_file");
+  int (*use_private_key_file)(SSL_CTX*, const char*, int) =
+      find<decltype(use_private_key_file)>("SSL_CTX_use_PrivateKey_file");
+  int (*load_verify_locations)(SSL_CTX*, const char*, const char*) =
+      find<decltype(load_verify_locations)>("SSL_CTX_load_verify_locations");
+  void (*ctx_set_verify)(SSL_CTX*, int,
+                         SSL_verify_cb) = find<decltype(ctx_set_verify)>("SSL_CTX_set_verify");
+  SSL_SESSION* (*get1_session)(SSL*) = find<decltype(get1_session)>("SSL_get1_session");
+  int (*set_session)(SSL*, SSL_SESSION*) = find<decltype(set_session)>("SSL_set_session");
+  int (*session_reused)(const SSL*) = find<decltype(session_reused)>("SSL_session_reused");
+  void (*session_free)(SSL_SESSION*) = find<decltype(session_free)>("SSL_SESSION_free");
 };
 
 //! Whether `pid` ignores `sig` (/proc/<pid>/status SigIgn).
@@ -915,4 +930,83 @@ BOOST_AUTO_TEST_CASE(tls_clients_that_vanish_mid_answer_do_not_kill_the_jobmanag
                                              << c.jobmanager().log());
   auto after = https(port, trusting);
   BOOST_TEST(after.status == 200, after);
+}
+
+BOOST_AUTO_TEST_CASE(mutual_tls_clients_may_resume_their_sessions) {
+  survive_sigpipe();
+  test_pki pki;
+  test_cluster c(tls_options(pki, true));
+  c.start_jobmanager();
+  auto port = c.rest_port();
+  tls_client member{pki.ca, pki.client_cert, pki.client_key};
+  BOOST_REQUIRE_MESSAGE(await([&] { return https(port, member).status == 200; }),
+                        c.jobmanager().log());
+
+  openssl_calls ssl;
+  for (long version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    BOOST_TEST_CONTEXT("TLS version 0x" << std::hex << version) {
+      // A client with the member's certificate, speaking only `version`.
+      std::unique_ptr<SSL_CTX, decltype(ssl.ctx_free)> ctx(ssl.ctx_new(ssl.client_method()),
+                                                           ssl.ctx_free);
+      BOOST_REQUIRE(ctx);
+      ssl.ctx_ctrl(ctx.get(), SSL_CTRL_SET_MIN_PROTO_VERSION, version, nullptr);
+      ssl.ctx_ctrl(ctx.get(), SSL_CTRL_SET_MAX_PROTO_VERSION, version, nullptr);
+      BOOST_REQUIRE(
+          ssl.use_certificate_file(ctx.get(), pki.client_cert.c_str(), SSL_FILETYPE_PEM) == 1);
+      BOOST_REQUIRE(ssl.use_private_key_file(ctx.get(), pki.client_key.c_str(), SSL_FILETYPE_PEM) ==
+                    1);
+      BOOST_REQUIRE(ssl.load_verify_locations(ctx.get(), pki.ca.c_str(), nullptr) == 1);
+      ssl.ctx_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+
+      // One GET /overview on a new connection, offering `resume`: whether
+      // the handshake completed, whether the session was resumed, the
+      // answer, and the session to resume next.
+      struct outcome {
+        bool handshake = false;
+        bool reused = false;
+        std::string answer;
+        SSL_SESSION* session = nullptr;
+      };
+      auto get = [&](SSL_SESSION* resume) {
+        outcome o;
+        raw_socket s(port);
+        timeval five{5, 0};
+        ::setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+        std::unique_ptr<SSL, decltype(ssl.ssl_free)> conn(ssl.ssl_new(ctx.get()), ssl.ssl_free);
+        BOOST_REQUIRE(conn);
+        ssl.set_fd(conn.get(), s.fd);
+        if (resume != nullptr)
+          BOOST_REQUIRE(ssl.set_session(conn.get(), resume) == 1);
+        o.handshake = ssl.connect(conn.get()) == 1;
+        if (!o.handshake)
+          return o;
+        o.reused = ssl.session_reused(conn.get()) == 1;
+        auto request = "GET /overview HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                       "\r\nConnection: close\r\n\r\n";
+        BOOST_REQUIRE(ssl.write(conn.get(), request.data(), static_cast<int>(request.size())) > 0);
+        // To the end of the answer: TLS 1.3 session tickets arrive after the
+        // handshake.
+        char buf[4096];
+        for (int n; (n = ssl.read(conn.get(), buf, sizeof buf)) > 0;)
+          o.answer.append(buf, static_cast<std::size_t>(n));
+        o.session = ssl.get1_session(conn.get());
+        ssl.shutdown(conn.get());
+        return o;
+      };
+      auto first = get(nullptr);
+      BOOST_REQUIRE(first.handshake);
+      BOOST_TEST(first.answer.rfind("HTTP/1.1 200", 0) == 0u, first.answer);
+      BOOST_TEST(!first.reused);
+      BOOST_REQUIRE(first.session != nullptr);
+      auto second = get(first.session);
+      BOOST_TEST(second.handshake,
+                 "resuming the session failed the handshake: " << c.jobmanager().log());
+      BOOST_TEST(second.reused);
+      BOOST_TEST(second.answer.rfind("HTTP/1.1 200", 0) == 0u, second.answer);
+      ssl.session_free(first.session);
+      if (second.session != nullptr)
+        ssl.session_free(second.session);
+    }
+  }
+  BOOST_TEST(c.jobmanager().alive());
 }
