@@ -270,6 +270,13 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
       if (req.result)
         req.result->set_exception(failure(e.code(), e.what()));
       return;
+    } catch (const std::exception& e) {
+      // std::filesystem (a path it cannot make absolute, say) throws its
+      // own errors: the request fails the same way, never the coordinator.
+      if (req.result)
+        req.result->set_exception(failure(errc::io, "cannot create the savepoint directory '" +
+                                                        req.dir + "': " + e.what()));
+      return;
     }
     try {
       // The savepoint's own name in its parent is durable before it is used.
@@ -277,6 +284,11 @@ void checkpoint_coordinator::trigger(savepoint_request req, bool savepoint) {
     } catch (const error&) {
       if (req.result)
         req.result->set_exception(std::current_exception());
+      return;
+    } catch (const std::exception& e) {
+      if (req.result)
+        req.result->set_exception(failure(errc::io, "cannot sync the savepoint directory '" +
+                                                        req.dir + "': " + e.what()));
       return;
     }
   }

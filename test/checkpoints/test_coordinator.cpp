@@ -517,3 +517,41 @@ BOOST_AUTO_TEST_CASE(a_late_ack_of_an_aborted_checkpoint_removes_its_files) {
   BOOST_TEST(
       fs::exists(f.dir.path / "ck" / "0123456789abcdef0123456789abcdef" / "chk-2" / "_metadata"));
 }
+
+BOOST_AUTO_TEST_CASE(a_savepoint_directory_std_filesystem_cannot_resolve_fails_the_request_only) {
+  fixture f;
+  f.start(1);
+  // A relative target while the working directory is gone: std::filesystem
+  // cannot make it absolute and throws its own error.
+  auto cwd = fs::current_path();
+  struct back_to {
+    fs::path dir;
+    ~back_to() { fs::current_path(dir); }
+  } restore{cwd};
+  auto gone = f.dir.path / "gone";
+  fs::create_directory(gone);
+  fs::current_path(gone);
+  fs::remove(gone);
+  savepoint_request req;
+  req.dir = "relative";
+  req.result = std::make_shared<std::promise<std::string>>();
+  auto result = req.result->get_future();
+  BOOST_CHECK_NO_THROW(f.c->request_savepoint(req));
+  fs::current_path(cwd);
+  BOOST_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  try {
+    result.get();
+    BOOST_FAIL("a savepoint under a directory that cannot be resolved");
+  } catch (const error& e) {
+    BOOST_TEST((e.code() == errc::io));
+    BOOST_TEST(std::string(e.what()).find("savepoint directory 'relative/savepoint-") !=
+                   std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(f.port.triggers.empty());
+  BOOST_TEST(f.port.failures.empty());
+  // The coordinator goes on: the next checkpoint is taken.
+  f.tick();
+  BOOST_TEST_REQUIRE(f.port.triggers.size() == 1u);
+  BOOST_TEST(!f.port.triggers[0].savepoint);
+}
