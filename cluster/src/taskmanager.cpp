@@ -5,8 +5,10 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -47,6 +49,44 @@ std::string host_name() {
   return buf;
 }
 
+//! The job whose deployment this thread is taking now (the endpoint's I/O
+//! thread, in on_frame): the keys the deployment hands out are that job's.
+thread_local const std::string* deploying_job = nullptr;
+
+struct deploying_scope {
+  explicit deploying_scope(const std::string* job) : previous(deploying_job) {
+    deploying_job = job;
+  }
+  ~deploying_scope() { deploying_job = previous; }
+  deploying_scope(const deploying_scope&) = delete;
+  deploying_scope& operator=(const deploying_scope&) = delete;
+  const std::string* previous;
+};
+
+//! How long the peers' keys of a job that ended here stay trusted: the
+//! JobManager tells its TaskManagers one by one, and a peer that already
+//! runs the next job with this one may send before this one hears of it.
+constexpr auto key_release_delay = std::chrono::seconds(5);
+
+//! This TaskManager's id: taskmanager.resource-id; with a key file and no
+//! id, the key file's name (tm1.key: tm1), which is what the JobManager
+//! knows its key as (tm1.pub in security.mesh.trusted-keys-dir).
+std::string taskmanager_id(const configuration& cfg) {
+  auto id = cfg.get_string(options::taskmanager_resource_id, "");
+  auto key_file = cfg.get_string(transport::options::mesh_key_file, "");
+  auto key_name = std::filesystem::path(key_file).stem().string();
+  if (key_file.empty() || key_name.empty())
+    return id.empty() ? random_id() : id;
+  if (id.empty())
+    return key_name;
+  if (id != key_name)
+    spate::log().warn("TaskManager {}: its key file is '{}': a JobManager with key files admits "
+                      "the key only under the name of its .pub file ('{}.pub': '{}'), so "
+                      "taskmanager.resource-id should be '{}'",
+                      id, key_file, key_name, key_name, key_name);
+  return id;
+}
+
 int task_slots(const configuration& cfg) {
   return static_cast<int>(cfg.get_int(options::task_slots, 1, 1, 1 << 20));
 }
@@ -60,9 +100,7 @@ public:
       : cfg_(cfg), registry_(registry), slots_(task_slots(cfg)), clock_(clk),
         interval_(read_heartbeat(cfg).interval), jm_heartbeats_(read_heartbeat(cfg).timeout, clk),
         peer_heartbeats_(read_heartbeat(cfg).timeout, clk) {
-    id_ = cfg.get_string(options::taskmanager_resource_id, "");
-    if (id_.empty())
-      id_ = random_id();
+    id_ = taskmanager_id(cfg);
     jm_address_ = "tcp://" + cfg.get_string(options::jobmanager_address, "127.0.0.1") + ":" +
                   std::to_string(cfg.get_int(options::jobmanager_port, 6123));
     // Options that can be wrong are read before anything is made on disk.
@@ -103,7 +141,7 @@ public:
         },
         std::move(security));
     host_ =
-        std::make_unique<task_host>(*system_, *ep_, id_, jobmanager_id, state_dir_,
+        std::make_unique<task_host>(*system_, sink_, id_, jobmanager_id, state_dir_,
                                     [this](const std::string& spec, const configuration& config) {
                                       auto request = job_request::from_json(spec);
                                       std::lock_guard<std::mutex> lock(registry_mu_);
@@ -146,8 +184,10 @@ public:
     while (tm_signal.load() == 0) {
       tick();
       auto wake = std::chrono::steady_clock::now() + interval_;
-      while (tm_signal.load() == 0 && std::chrono::steady_clock::now() < wake)
+      while (tm_signal.load() == 0 && std::chrono::steady_clock::now() < wake) {
+        release_due_keys();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
     spate::log().info("TaskManager {} stops (signal {})", id_, tm_signal.load());
     if (prom)
@@ -164,6 +204,74 @@ public:
   }
 
 private:
+  //! What the task host sends through: the endpoint, except that the keys a
+  //! deployment hands out (CURVE) are trusted for its job only, and released
+  //! when the job ends here.
+  class job_keys_sink final : public transport::frame_sink {
+  public:
+    explicit job_keys_sink(taskmanager& tm) : tm_(tm) {}
+    void send(const std::string& peer, std::string frame) override {
+      tm_.ep_->send(peer, std::move(frame));
+    }
+    void connect(const std::string& peer, const std::string& address) override {
+      tm_.ep_->connect(peer, address);
+    }
+    void disconnect(const std::string& peer) override { tm_.ep_->disconnect(peer); }
+    void trust(const std::string& peer, const std::string& public_key) override {
+      tm_.learn_key(peer, public_key);
+    }
+    std::string public_key(const std::string& peer) const override {
+      return tm_.ep_->public_key(peer);
+    }
+
+  private:
+    taskmanager& tm_;
+  };
+
+  //! `peer` is `key` while the job being deployed runs here (or another job
+  //! that names it). Outside a deployment (never, today): for good.
+  void learn_key(const std::string& peer, const std::string& key) {
+    if (deploying_job == nullptr || deploying_job->empty()) {
+      ep_->trust(peer, key);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    key_jobs_.insert(*deploying_job);
+    key_releases_.erase(*deploying_job); // deployed again: still needed
+    ep_->trust(peer, key, *deploying_job);
+  }
+
+  //! Job `job` ended here: the keys its deployments handed out go after
+  //! key_release_delay, unless another job still needs them.
+  void release_keys_of(const std::string& job) {
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    if (key_jobs_.count(job) && !key_releases_.count(job))
+      key_releases_[job] = std::chrono::steady_clock::now() + key_release_delay;
+  }
+
+  void release_due_keys() {
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    if (key_releases_.empty())
+      return;
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = key_releases_.begin(); it != key_releases_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      auto gone = ep_->release_trust(it->first);
+      std::string names;
+      for (auto& p : gone)
+        names += (names.empty() ? "'" : ", '") + p + "'";
+      if (!gone.empty())
+        spate::log().info("TaskManager {}: job {} ended here: the keys of {} are no longer "
+                          "trusted (no job here needs them)",
+                          id_, it->first, names);
+      key_jobs_.erase(it->first);
+      it = key_releases_.erase(it);
+    }
+  }
+
   void tick() {
     bool registered;
     {
@@ -257,6 +365,19 @@ private:
             if (!registered_) {
               spate::log().info("TaskManager {} registered with the JobManager", id_);
               host_->forget_idle_jobs(); // of a JobManager this one may not know
+              // ... and the keys those jobs' deployments handed out.
+              std::set<std::string> running;
+              for (auto& c : host_->task_counters())
+                running.insert(c.job_id);
+              std::vector<std::string> idle;
+              {
+                std::lock_guard<std::mutex> keys_lock(keys_mu_);
+                for (auto& job : key_jobs_)
+                  if (!running.count(job))
+                    idle.push_back(job);
+              }
+              for (auto& job : idle)
+                release_keys_of(job);
             }
             registered_ = true;
             jm_heartbeats_.heard_from(jobmanager_id);
@@ -286,9 +407,20 @@ private:
               return;
             }
           }
-          if (!host_->on_frame(from, f))
+          // A deployment's keys are its job's; the job's end releases them.
+          std::string job;
+          if (f.type == frame_type::deploy || f.type == frame_type::release_job)
+            job = frame_job_id(f);
+          bool handled;
+          {
+            deploying_scope scope(f.type == frame_type::deploy ? &job : nullptr);
+            handled = host_->on_frame(from, f);
+          }
+          if (!handled)
             throw error(errc::codec, std::string("unexpected ") + transport::to_string(f.type) +
                                          " frame from the JobManager");
+          if (f.type == frame_type::release_job && !job.empty())
+            release_keys_of(job);
           return;
         }
       }
@@ -321,6 +453,12 @@ private:
   caf::actor_system_config system_config_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<transport::endpoint> ep_;
+  job_keys_sink sink_{*this};
+  //! Jobs whose deployments handed out keys, and when those of the jobs
+  //! that ended here go (under keys_mu_).
+  std::mutex keys_mu_;
+  std::set<std::string> key_jobs_;
+  std::map<std::string, std::chrono::steady_clock::time_point> key_releases_;
   std::unique_ptr<task_host> host_;
   std::atomic<bool> ready_{false};
   std::mutex mu_;

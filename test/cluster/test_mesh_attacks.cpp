@@ -6,7 +6,9 @@
 // TCP and in CURVE with a key pair of its own. None of it gets past the
 // handshake: the cluster keeps its TaskManagers, the job neither restarts
 // nor loses a record, and no library is loaded. With key files, a
-// TaskManager whose key the JobManager does not trust never registers.
+// TaskManager whose key the JobManager does not trust never registers, a
+// trusted key registers only under its own file's name, and the keys a
+// deployment hands out are trusted only while its job runs.
 // The same attacks against a cluster without authentication succeed, which
 // shows they are real.
 #define BOOST_TEST_MODULE mesh_attacks
@@ -434,10 +436,12 @@ BOOST_AUTO_TEST_CASE(without_authentication_the_same_attacks_succeed) {
 }
 
 // Key files: each process has its own key pair, the JobManager trusts the
-// TaskManagers' public keys in a directory, the TaskManagers the
-// JobManager's key and the keys it hands out with a deployment. A job over
-// both TaskManagers gives the right output; a TaskManager with a key the
-// JobManager does not trust never registers.
+// TaskManagers' public keys in a directory (tm1.pub: the TaskManager whose
+// resource-id is tm1), the TaskManagers the JobManager's key and the keys
+// it hands out with a deployment, while the job runs. A job over both
+// TaskManagers gives the right output; afterwards they no longer trust each
+// other's keys; a TaskManager with a key the JobManager does not trust never
+// registers.
 BOOST_AUTO_TEST_CASE(key_files_admit_trusted_taskmanagers_only) {
   // Key files instead of the cluster secret test_cluster would make.
   test_cluster c({"security.cluster-secret-file="});
@@ -460,11 +464,16 @@ BOOST_AUTO_TEST_CASE(key_files_admit_trusted_taskmanagers_only) {
   };
   c.start_jobmanager(
       {"security.mesh.key-file=" + keys + "/jm.key", "security.mesh.trusted-keys-dir=" + trusted});
-  c.start_taskmanager(taskmanager("tm1"));
+  // A TaskManager's resource-id is the name of its key file: set, or by
+  // default.
+  auto tm1 = taskmanager("tm1");
+  tm1.push_back("taskmanager.resource-id=tm1");
+  c.start_taskmanager(tm1);
   c.start_taskmanager(taskmanager("tm2"));
   bool up = c.await_taskmanagers(2);
   BOOST_REQUIRE_MESSAGE(up, c.jobmanager().log() + c.taskmanager(0).log() + c.taskmanager(1).log());
   BOOST_TEST(c.jobmanager().log().find("2 trusted TaskManager key(s)") != std::string::npos);
+  BOOST_TEST((taskmanager_ids(c) == std::set<std::string>{"tm1", "tm2"}));
 
   // Parallelism 4 on 2 x 2 slots: records cross between the TaskManagers,
   // over connections made with the keys the deployment handed out.
@@ -488,6 +497,30 @@ BOOST_AUTO_TEST_CASE(key_files_admit_trusted_taskmanagers_only) {
   BOOST_TEST((committed_lines(out) == committed_lines(c.dir() + "/reference")),
              "the output differs from spate local's");
 
+  // The job ended: the TaskManagers no longer trust the keys its deployment
+  // handed out. Even tm1's own key pair no longer gets into tm2.
+  std::string tm2_address;
+  auto registered = c.get("/taskmanagers").body; // kept: the loop reads into it
+  for (auto& tm : registered["taskmanagers"])
+    if (tm["id"] == "tm2")
+      tm2_address = tm["path"].get<std::string>();
+  BOOST_REQUIRE(!tm2_address.empty());
+  std::size_t tm2_index =
+      c.taskmanager(0).log().find("TaskManager tm2 started") != std::string::npos ? 0 : 1;
+  bool released = await(
+      [&] {
+        return c.taskmanager(tm2_index).log().find("the keys of 'tm1' are no longer trusted") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(30));
+  BOOST_REQUIRE_MESSAGE(released, c.taskmanager(tm2_index).log());
+  const auto tm1_keys = spate::transport::read_keypair_file(keys + "/tm1.key");
+  const auto tm2_key = spate::transport::read_public_key_file(keys + "/tm2.pub");
+  attacker stale("tm1's key after the job", "tm1", tm2_address, &tm1_keys, tm2_key);
+  BOOST_REQUIRE(stale.send(data_frame(id, 0, 0)));
+  auto outcome = stale.handshake(std::chrono::seconds(15));
+  BOOST_TEST(outcome.find("refused by the server") != std::string::npos, outcome);
+
   // A TaskManager with a key pair of its own that nobody trusts.
   auto untrusted = spate::transport::read_public_key_file(keys + "/tm3.pub");
   c.start_taskmanager(taskmanager("tm3"));
@@ -507,4 +540,75 @@ BOOST_AUTO_TEST_CASE(key_files_admit_trusted_taskmanagers_only) {
   BOOST_TEST(!joined, c.get("/taskmanagers").body.dump());
   BOOST_TEST(c.taskmanager(2).alive());
   BOOST_TEST(c.taskmanager(2).log().find("registered with the JobManager") == std::string::npos);
+}
+
+// Key files: a trusted key registers only under the name of its file. Before
+// tm1 ever registered, tm2's key tries tm1's name and a name nobody holds:
+// both are refused (the JobManager says which name and which key), and tm1,
+// when it comes, registers and runs a job.
+BOOST_AUTO_TEST_CASE(a_trusted_key_cannot_register_under_another_name) {
+  test_cluster c({"security.cluster-secret-file="});
+  auto keys = c.dir() + "/keys";
+  auto trusted = c.dir() + "/trusted";
+  for (auto name : {"jm", "tm1", "tm2"}) {
+    auto r = run_spate({"keys", "generate", name, "--dir", keys});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+  }
+  fs::create_directories(trusted);
+  for (auto name : {"tm1", "tm2"})
+    fs::copy_file(keys + "/" + name + ".pub", trusted + "/" + name + ".pub");
+  auto taskmanager = [&](const std::string& key, const std::string& id) {
+    return std::vector<std::string>{"security.mesh.key-file=" + keys + "/" + key + ".key",
+                                    "security.mesh.jobmanager-key-file=" + keys + "/jm.pub",
+                                    "taskmanager.resource-id=" + id};
+  };
+  c.start_jobmanager(
+      {"security.mesh.key-file=" + keys + "/jm.key", "security.mesh.trusted-keys-dir=" + trusted});
+  const auto tm2_key = spate::transport::read_public_key_file(keys + "/tm2.pub");
+  // (Each squatter in a state directory of its own: tm1's working directory
+  // is named by its id.)
+  auto squatter = [&](const std::string& id) {
+    auto o = taskmanager("tm2", id);
+    o.push_back("state.backend.rocksdb.localdir=" + c.dir() + "/state-" + id + "-squatter");
+    return o;
+  };
+  c.start_taskmanager(squatter("tm1"));     // another listed TaskManager's name
+  c.start_taskmanager(squatter("tm-free")); // a name no file lists
+  bool refused = await([&] {
+    auto jm = c.jobmanager().log();
+    for (auto name : {"'tm1'", "'tm-free'"}) {
+      auto at = jm.find("dropped frames from a sender calling itself " + std::string(name));
+      if (at == std::string::npos)
+        return false;
+      auto line = jm.substr(at, jm.find('\n', at) - at);
+      if (line.find(tm2_key) == std::string::npos)
+        return false;
+    }
+    return true;
+  });
+  BOOST_REQUIRE_MESSAGE(refused, c.jobmanager().log());
+  // They keep trying; neither registers (a condition that must stay false).
+  bool joined = await(
+      [&] {
+        auto r = c.get("/overview");
+        return r.status != 200 || r.body["taskmanagers"] != 0;
+      },
+      std::chrono::milliseconds(1500));
+  BOOST_TEST(!joined, c.get("/taskmanagers").body.dump());
+  // The rightful tm1.
+  c.start_taskmanager(taskmanager("tm1", "tm1"));
+  bool up = c.await_taskmanagers(1);
+  BOOST_REQUIRE_MESSAGE(up, c.jobmanager().log() + c.taskmanager(2).log());
+  BOOST_TEST((taskmanager_ids(c) == std::set<std::string>{"tm1"}));
+  auto out = c.dir() + "/out";
+  auto id = c.submit({"wordcount", "-p", "2", "--input", "generator:seed=3,count=2000", "--output",
+                      "files:" + out});
+  BOOST_REQUIRE(!id.empty());
+  bool finished = c.await_state(id, "FINISHED", std::chrono::seconds(60));
+  BOOST_REQUIRE_MESSAGE(finished, c.job_state(id) + "\n" + c.jobmanager().log());
+  BOOST_TEST((taskmanager_ids(c) == std::set<std::string>{"tm1"}));
+  for (std::size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(c.taskmanager(i).alive());
+    BOOST_TEST(c.taskmanager(i).log().find("registered with the JobManager") == std::string::npos);
+  }
 }

@@ -1,9 +1,10 @@
 #include "spate/transport/endpoint.hpp"
 
 #include <algorithm>
+#include <list>
 #include <map>
-#include <unordered_map>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include <zmq.hpp>
@@ -33,7 +34,8 @@ struct endpoint::impl {
   std::vector<handshake> held;
   static constexpr std::size_t max_held_handshakes = 256;
   //! CURVE: the name each sender was last found to use with its key, and
-  //! the key ring's generation then (a changed binding empties it).
+  //! the key ring's generation then (a changed binding empties it). A
+  //! cache: emptied too when it reaches mesh_security::max_sender_names.
   std::unordered_map<std::string, std::string> proven;
   std::uint64_t proven_generation = 0;
   //! Senders whose frames were refused: logged once each.
@@ -71,12 +73,18 @@ struct endpoint::impl {
   //! restarts or reconnects on purpose).
   struct arrivals {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> sessions;
+    std::list<std::string>::iterator age; //!< its place in heard
   };
   static constexpr std::size_t sessions_kept = 8;
-  std::map<std::string, arrivals> from;
+  //! At most mesh_security::max_sender_names names; `heard` orders them,
+  //! least recently heard first, and the first goes when a new one comes.
+  std::unordered_map<std::string, arrivals> from;
+  std::list<std::string> heard;
+  bool forgetting_logged = false;
   std::mt19937_64 sessions{std::random_device{}()};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, rejected{0},
-      gaps{0}, dropped{0}, handshakes_refused{0}, impostor_frames{0};
+      gaps{0}, dropped{0}, handshakes_refused{0}, impostor_frames{0}, handshakes_held{0},
+      sender_names{0}, proven_names{0};
   //! Frames waiting in the links' pending queues now.
   std::atomic<std::uint64_t> queued{0};
   //! Forgets `peer`'s link and what waits in it.
@@ -213,6 +221,31 @@ void endpoint::trust(const std::string& peer, const std::string& public_key) {
   security_.ring->bind(peer, public_key);
 }
 
+bool endpoint::trust(const std::string& peer, const std::string& public_key,
+                     const std::string& scope) {
+  if (!security_.curve)
+    return true;
+  if (!is_curve_key(public_key))
+    throw error(errc::invalid_argument,
+                "endpoint " + id_ + ": '" + public_key + "' for '" + peer + "' is not a CURVE key");
+  if (security_.ring->learn(scope, peer, public_key))
+    return true;
+  spate::log().warn("endpoint {}: '{}' keeps its own key: {} for it (for {}) is not taken", id_,
+                    peer, public_key, scope);
+  return false;
+}
+
+std::vector<std::string> endpoint::release_trust(const std::string& scope) {
+  if (!security_.curve)
+    return {};
+  auto gone = security_.ring->release(scope);
+  // Links made with those keys: a later connect() makes a new one with
+  // whatever key the peer has then.
+  for (auto& peer : gone)
+    disconnect(peer);
+  return gone;
+}
+
 std::string endpoint::public_key(const std::string& peer) const {
   return security_.curve ? security_.ring->key_of(peer) : std::string();
 }
@@ -278,12 +311,26 @@ void endpoint::answer_handshakes() {
     }
     // A key this process may learn in a moment (a deployment names the
     // TaskManagers of a job to each of them at about the same time): the
-    // handshake waits for it a while, a bounded number at once.
-    if (security_.handshake_wait_ms > 0 && im.held.size() < impl::max_held_handshakes) {
-      h.deadline =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(security_.handshake_wait_ms);
-      im.held.push_back(std::move(h));
-      continue;
+    // handshake waits for it a while, a bounded number at once, and from one
+    // address no more than its share.
+    if (security_.handshake_wait_ms > 0) {
+      auto from_there = static_cast<std::size_t>(
+          std::count_if(im.held.begin(), im.held.end(),
+                        [&](const impl::handshake& w) { return w.address == h.address; }));
+      if (from_there >= security_.max_held_handshakes_per_address) {
+        reply(h, false,
+              "an untrusted key, and " + std::to_string(from_there) +
+                  " handshakes from this address already wait for keys (at most " +
+                  std::to_string(security_.max_held_handshakes_per_address) + ")");
+        continue;
+      }
+      if (im.held.size() < impl::max_held_handshakes) {
+        h.deadline = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(security_.handshake_wait_ms);
+        im.held.push_back(std::move(h));
+        im.handshakes_held = im.held.size();
+        continue;
+      }
     }
     reply(h, false, "key " + h.key + " is not trusted");
   }
@@ -300,6 +347,7 @@ void endpoint::answer_handshakes() {
     }
     it = im.held.erase(it);
   }
+  im.handshakes_held = im.held.size();
 }
 
 bool endpoint::sender_proven(const std::string& from, zmq_msg_t* part) {
@@ -310,6 +358,7 @@ bool endpoint::sender_proven(const std::string& from, zmq_msg_t* part) {
   auto generation = security_.ring->generation();
   if (generation != im.proven_generation) {
     im.proven.clear();
+    im.proven_names = 0;
     im.proven_generation = generation;
   }
   auto it = im.proven.find(from);
@@ -317,7 +366,10 @@ bool endpoint::sender_proven(const std::string& from, zmq_msg_t* part) {
     return true;
   std::string why;
   if (security_.ring->admit(from, key, why)) {
+    if (im.proven.size() >= std::max<std::size_t>(1, security_.max_sender_names))
+      im.proven.clear(); // a cache: names in use find their way back
     im.proven[from] = key;
+    im.proven_names = im.proven.size();
     return true;
   }
   ++im.impostor_frames;
@@ -341,6 +393,9 @@ endpoint_stats endpoint::stats() const {
   s.queued = im.queued.load();
   s.handshakes_refused = im.handshakes_refused.load();
   s.impostor_frames = im.impostor_frames.load();
+  s.handshakes_held = im.handshakes_held.load();
+  s.sender_names = im.sender_names.load();
+  s.proven_names = im.proven_names.load();
   return s;
 }
 
@@ -381,10 +436,27 @@ bool endpoint::admit(const std::string& from, std::uint64_t session, std::uint64
   auto it = im.from.find(from);
   if (it == im.from.end()) {
     // The first this process hears of the peer: what it sent before went to
-    // an earlier process at this address, or nowhere.
-    im.from[from].sessions.emplace_back(session, seq);
+    // an earlier process at this address, or nowhere. Names are not free:
+    // beyond the bound the least recently heard one is forgotten (its next
+    // frame is taken as this one is).
+    auto cap = std::max<std::size_t>(1, security_.max_sender_names);
+    while (im.from.size() >= cap) {
+      if (!im.forgetting_logged) {
+        im.forgetting_logged = true;
+        spate::log().warn("endpoint {}: frames come under more than {} sender names; the least "
+                          "recently heard are forgotten (first: '{}')",
+                          id_, cap, im.heard.front());
+      }
+      im.from.erase(im.heard.front());
+      im.heard.pop_front();
+    }
+    auto& a = im.from[from];
+    a.sessions.emplace_back(session, seq);
+    a.age = im.heard.insert(im.heard.end(), from);
+    im.sender_names = im.from.size();
     return true;
   }
+  im.heard.splice(im.heard.end(), im.heard, it->second.age);
   // Numbers count per session: frames of a session the peer left (late
   // ones of an old connection, or of another socket using its name) are
   // checked against that session's own numbers.

@@ -13,6 +13,8 @@
 #include <zmq.h>
 
 #include "spate/core/error.hpp"
+#include "spate/core/private_dir.hpp"
+#include "spate/core/private_file.hpp"
 
 namespace spate::transport {
 
@@ -26,53 +28,23 @@ std::string z85_encode(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
-//! The whole of a small file we own, opened without following a link.
-//! `secret`: group and others may not read it.
+//! The whole of a small key or secret file, opened without following a link
+//! or blocking and checked on the descriptor read (spate/core/private_file).
+//! `secret`: only we (or root) own it and nobody else may read it; otherwise
+//! (a public key) nobody else may change it: neither the file nor the
+//! directory it is in may be written by another user.
 std::string read_guarded(const std::string& path, const char* what, bool secret) {
-  auto fail = [&](const std::string& why) {
-    return error(errc::invalid_argument, std::string(what) + " '" + path + "': " + why);
-  };
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    throw fail(errno == ELOOP ? "is a symbolic link (refused)" : std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    throw fail(std::strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw fail("is not a regular file");
-  }
-  if (secret && st.st_uid != ::geteuid()) {
-    ::close(fd);
-    throw fail("belongs to another user (uid " + std::to_string(st.st_uid) + ")");
-  }
-  if (secret && (st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw fail(std::string("is readable by others (mode ") + mode +
-               "): chmod 600 it, or make a new one with `spate keys`");
-  }
-  if (st.st_size > 64 * 1024) {
-    ::close(fd);
-    throw fail("is too large for a key file");
-  }
-  std::string content(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < content.size()) {
-    auto n = ::read(fd, content.data() + got, content.size() - got);
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      throw fail(n == 0 ? "ended early" : std::strerror(e));
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return content;
+  if (secret)
+    return read_private_file(path, what);
+  auto dir = std::filesystem::path(path).parent_path();
+  if (dir.empty())
+    dir = ".";
+  if (auto why = unsafe_directory(dir.string()); !why.empty())
+    throw error(errc::invalid_argument, std::string(what) + " '" + path +
+                                            "': others could replace it, its directory is "
+                                            "not safe: " +
+                                            why);
+  return read_protected_file(path, what);
 }
 
 std::string trim(std::string s) {
@@ -218,24 +190,31 @@ std::string read_public_key_file(const std::string& path) {
 }
 
 void write_new_file(const std::string& path, const std::string& content, unsigned mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0)
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd)
     throw error(errc::io,
                 "cannot create '" + path + "': " + std::strerror(errno) +
                     (errno == EEXIST ? " (it exists: remove it first to replace it)" : ""));
+  // From here the file is ours: whatever fails removes it, so no partial
+  // file is left to be taken for a whole one.
+  auto fail = [&](int e) {
+    fd.reset();
+    ::unlink(path.c_str());
+    return error(errc::io, "cannot write '" + path + "': " + std::strerror(e));
+  };
   std::size_t done = 0;
   while (done < content.size()) {
-    auto n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      throw error(errc::io, "cannot write '" + path + "': " + std::strerror(e));
-    }
+    auto n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      throw fail(n < 0 ? errno : EIO);
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    throw error(errc::io, "cannot write '" + path + "': " + std::strerror(errno));
+  if (::fsync(fd.get()) != 0)
+    throw fail(errno);
+  if (fd.close() != 0)
+    throw fail(errno);
 }
 
 curve_keypair write_keypair_files(const std::string& dir, const std::string& name) {
@@ -246,13 +225,20 @@ curve_keypair write_keypair_files(const std::string& dir, const std::string& nam
   if (ec)
     throw error(errc::io, "cannot create '" + dir + "': " + ec.message());
   auto kp = generate_keypair();
-  write_new_file(dir + "/" + name + ".key",
+  auto key_path = dir + "/" + name + ".key";
+  write_new_file(key_path,
                  "# spate mesh key pair of '" + name +
                      "' (CURVE). Keep it secret: whoever has it is this process.\n" +
                      "public-key: " + kp.public_key + "\nsecret-key: " + kp.secret_key + "\n",
                  0600);
-  write_new_file(dir + "/" + name + ".pub",
-                 "# spate mesh public key of '" + name + "'\n" + kp.public_key + "\n", 0644);
+  try {
+    write_new_file(dir + "/" + name + ".pub",
+                   "# spate mesh public key of '" + name + "'\n" + kp.public_key + "\n", 0644);
+  } catch (...) {
+    // Half a pair is no pair: the .key made above goes too.
+    ::unlink(key_path.c_str());
+    throw;
+  }
   return kp;
 }
 
@@ -263,12 +249,53 @@ void key_ring::allow(const std::string& key) {
 
 void key_ring::bind(const std::string& peer, const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& k = bound_[peer];
-  if (k != key) {
-    if (!k.empty())
-      ++generation_;
-    k = key;
+  auto& b = bound_[peer];
+  // Any change: what admit() found before may not hold now.
+  if (b.key != key || !b.scopes.empty())
+    ++generation_;
+  b.key = key;
+  b.scopes.clear();
+}
+
+bool key_ring::learn(const std::string& scope, const std::string& peer, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (key == default_key_)
+    return true; // every member's key: no name to bind
+  auto it = bound_.find(peer);
+  if (it == bound_.end()) {
+    bound_[peer] = binding{key, {scope}};
+    ++generation_;
+    return true;
   }
+  auto& b = it->second;
+  if (b.scopes.empty()) // bound for good
+    return b.key == key;
+  if (b.key != key) {
+    // The peer's key changed (its process was given a new one): the scopes
+    // that learned the old key lose it with it.
+    b.key = key;
+    b.scopes.clear();
+    ++generation_;
+  }
+  b.scopes.insert(scope);
+  return true;
+}
+
+std::vector<std::string> key_ring::release(const std::string& scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> gone;
+  for (auto it = bound_.begin(); it != bound_.end();) {
+    auto& scopes = it->second.scopes;
+    if (scopes.erase(scope) && scopes.empty()) {
+      gone.push_back(it->first);
+      it = bound_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!gone.empty())
+    ++generation_;
+  return gone;
 }
 
 void key_ring::set_default_key(const std::string& key) {
@@ -280,41 +307,57 @@ bool key_ring::knows(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (allowed_.count(key))
     return true;
-  for (auto& [peer, k] : bound_)
-    if (k == key)
+  for (auto& [peer, b] : bound_)
+    if (b.key == key)
       return true;
   return false;
 }
 
-bool key_ring::admit(const std::string& peer, const std::string& key, std::string& why) {
+bool key_ring::admit(const std::string& peer, const std::string& key, std::string& why) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = bound_.find(peer);
   if (it != bound_.end()) {
-    if (it->second == key)
+    if (it->second.key == key)
       return true;
-    why = "'" + peer + "' belongs to another key than the one this sender proved";
+    why = "the name '" + peer + "' belongs to key " + it->second.key + ", not to key " + key +
+          " that this sender proved";
     return false;
   }
-  if (!allowed_.count(key)) {
-    why = "its key is not trusted under the name '" + peer + "'";
-    return false;
-  }
-  // A name first used by an allowed key is that key's from now on (the
-  // cluster key binds nothing: every member holds it).
-  if (key != default_key_)
-    bound_[peer] = key;
-  return true;
+  if (allowed_.count(key))
+    return true; // the cluster key: every member may go by any name not bound
+  std::string own;
+  for (auto& [name, b] : bound_)
+    if (b.key == key) {
+      own = name;
+      break;
+    }
+  why = own.empty() ? "key " + key + " is not trusted under the name '" + peer + "'"
+                    : "key " + key + " is '" + own + "''s, not '" + peer + "''s";
+  return false;
 }
 
 std::string key_ring::key_of(const std::string& peer) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = bound_.find(peer);
-  return it != bound_.end() ? it->second : default_key_;
+  return it != bound_.end() ? it->second.key : default_key_;
+}
+
+std::string key_ring::name_of(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [peer, b] : bound_)
+    if (b.key == key)
+      return peer;
+  return {};
 }
 
 std::uint64_t key_ring::generation() const {
   std::lock_guard<std::mutex> lock(mu_);
   return generation_;
+}
+
+std::size_t key_ring::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bound_.size();
 }
 
 bool is_loopback_host(const std::string& h) {
@@ -351,20 +394,36 @@ mesh_security security_from(const configuration& config, mesh_role role,
         throw error(errc::invalid_argument,
                     std::string("the JobManager has ") + options::mesh_key_file + " but no " +
                         options::mesh_trusted_keys_dir + " (the TaskManagers' public keys)");
+      // Each key is its file's: tm1.pub is the key of the TaskManager whose
+      // taskmanager.resource-id is tm1, and no one else's name is open to it.
       std::error_code ec;
-      std::size_t n = 0;
-      for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
-           it.increment(ec)) {
-        if (it->path().extension() != ".pub")
-          continue;
-        s.ring->allow(read_public_key_file(it->path().string()));
-        ++n;
-      }
+      std::map<std::string, std::string> files; // name -> path, in name order
+      for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().extension() == ".pub")
+          files[it->path().stem().string()] = it->path().string();
       if (ec)
         throw error(errc::invalid_argument, std::string(options::mesh_trusted_keys_dir) + " '" +
                                                 dir + "': " + ec.message());
-      s.description = "CURVE, key " + key_file + ", " + std::to_string(n) +
-                      " trusted TaskManager key(s) in " + dir;
+      std::map<std::string, std::string> name_of_key;
+      std::string names;
+      for (auto& [name, path] : files) {
+        const std::string where = std::string(options::mesh_trusted_keys_dir) + ": '" + path + "' ";
+        if (name.empty() || name == "jobmanager")
+          throw error(errc::invalid_argument,
+                      where + "does not name a TaskManager (the file's name, without .pub, is the "
+                              "TaskManager's taskmanager.resource-id; 'jobmanager' is the "
+                              "JobManager's own)");
+        auto key = read_public_key_file(path);
+        auto [at, fresh] = name_of_key.emplace(key, name);
+        if (!fresh)
+          throw error(errc::invalid_argument, where + "holds the key of '" + at->second +
+                                                  ".pub' too: a key belongs to one TaskManager");
+        s.ring->bind(name, key);
+        names += (names.empty() ? "" : ", ") + name;
+      }
+      s.description = "CURVE, key " + key_file + ", " + std::to_string(files.size()) +
+                      " trusted TaskManager key(s) in " + dir +
+                      (names.empty() ? std::string() : " (TaskManagers " + names + ")");
     } else {
       auto jm = config.get_string(options::mesh_jobmanager_key_file, "");
       if (jm.empty())

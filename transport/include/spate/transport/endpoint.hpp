@@ -34,6 +34,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 struct zmq_msg_t;
 
@@ -76,6 +77,13 @@ struct endpoint_stats {
   //! their sender's name does not belong to the key it proved.
   std::uint64_t handshakes_refused = 0;
   std::uint64_t impostor_frames = 0;
+  //! Handshakes waiting now for a key this process may learn.
+  std::uint64_t handshakes_held = 0;
+  //! Sender names the endpoint keeps state for now: their sessions' numbers,
+  //! and (CURVE) the key each was found to use (both at most
+  //! mesh_security::max_sender_names).
+  std::uint64_t sender_names = 0;
+  std::uint64_t proven_names = 0;
 };
 
 //! The first part of every message on the wire: the sender's session (one
@@ -120,6 +128,14 @@ public:
   void connect(const std::string& peer, const std::string& address) override;
   void disconnect(const std::string& peer) override;
   void trust(const std::string& peer, const std::string& public_key) override;
+  //! trust(), for as long as `scope` (a job) needs it: until release_trust()
+  //! of every scope that trusted `public_key` for `peer`. False (nothing
+  //! changes) when `peer` is bound for good to another key.
+  bool trust(const std::string& peer, const std::string& public_key, const std::string& scope);
+  //! `scope` needs none of the keys it trusted any more: the peers no other
+  //! scope needs lose their keys (their frames are dropped, their new
+  //! connections refused) and their links are dropped. Returns those peers.
+  std::vector<std::string> release_trust(const std::string& scope);
   std::string public_key(const std::string& peer) const override;
   //! Whether connections use CURVE.
   bool authenticated() const { return security_.curve; }

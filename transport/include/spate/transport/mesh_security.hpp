@@ -9,9 +9,11 @@
 //    the same key pair from it, so holding the secret is membership;
 //  - key files (security.mesh.key-file, made by `spate keys generate`): each
 //    process has its own pair. The JobManager trusts the TaskManager keys in
-//    security.mesh.trusted-keys-dir; a TaskManager trusts the JobManager's
-//    key (security.mesh.jobmanager-key-file) and the keys the JobManager
-//    hands out in deployments for the TaskManagers a job runs on.
+//    security.mesh.trusted-keys-dir, each under the name of its file
+//    (tm1.pub: the TaskManager whose taskmanager.resource-id is tm1); a
+//    TaskManager trusts the JobManager's key
+//    (security.mesh.jobmanager-key-file) and, while a job runs, the keys the
+//    JobManager hands out in its deployment for the TaskManagers it runs on.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "spate/core/config.hpp"
 
@@ -67,28 +70,57 @@ curve_keypair write_keypair_files(const std::string& dir, const std::string& nam
 
 //! The public keys a process accepts and the peer names they may use.
 //! Thread-safe.
+//!
+//! A name is bound to one key, for good (bind(): the JobManager's
+//! TaskManagers, named by their key files, or a TaskManager's JobManager) or
+//! for as long as a scope needs it (learn(): the keys a deployment hands out,
+//! held by the job until it ends). A sender going by a bound name must prove
+//! its key; any other name is open only to an allowed key (allow(): the
+//! cluster key, which every member holds). Nothing is bound by use: a name
+//! no one holds yet is not the first comer's.
 class key_ring {
 public:
   //! `key` may connect and use any name not bound to another key.
   void allow(const std::string& key);
-  //! `peer` is `key` (replacing what it was); the key may connect.
+  //! `peer` is `key` for good (replacing what it was, learned or not); the
+  //! key may connect.
   void bind(const std::string& peer, const std::string& key);
+  //! `peer` is `key` for as long as `scope` needs it (or another scope that
+  //! learned the same); a new key for `peer` replaces the old one and what
+  //! scopes needed it. False, and nothing changes, when `peer` is bound for
+  //! good to another key. The default key is never learned (it needs no name).
+  bool learn(const std::string& scope, const std::string& peer, const std::string& key);
+  //! `scope` needs none of the keys it learned any more: the names no other
+  //! scope needs are unbound (their keys may not connect or send under them).
+  //! Returns those names.
+  std::vector<std::string> release(const std::string& scope);
   //! The key a peer not bound by name has (the cluster key), or "".
   void set_default_key(const std::string& key);
   //! Whether `key` may connect at all (the handshake's question).
   bool knows(const std::string& key) const;
-  //! Whether a sender that proved `key` may go by `peer`; binds `peer` to an
-  //! allowed key on first use. `why` says why not.
-  bool admit(const std::string& peer, const std::string& key, std::string& why);
+  //! Whether a sender that proved `key` may go by `peer`: a bound name with
+  //! its own key, another name with an allowed key. Binds nothing. `why`
+  //! says why not, naming the name and the key.
+  bool admit(const std::string& peer, const std::string& key, std::string& why) const;
   //! `peer`'s key: bound, learned, or the default; "" when unknown.
   std::string key_of(const std::string& peer) const;
-  //! Changes whenever a binding is replaced (caches of admit() check it).
+  //! The name bound to `key` ("" when none).
+  std::string name_of(const std::string& key) const;
+  //! Changes whenever a binding is made, replaced or dropped (caches of
+  //! admit() check it).
   std::uint64_t generation() const;
+  //! Names bound now, for good or learned.
+  std::size_t size() const;
 
 private:
+  struct binding {
+    std::string key;
+    //! The scopes that learned it; empty: bound for good.
+    std::set<std::string> scopes;
+  };
   mutable std::mutex mu_;
   std::set<std::string> allowed_;
-  std::map<std::string, std::string> bound_;
+  std::map<std::string, binding> bound_;
   std::string default_key_;
   std::uint64_t generation_ = 0;
 };
@@ -102,6 +134,16 @@ struct mesh_security {
   //! files on a TaskManager: a deployment hands out its peers' keys to all
   //! of them at once, and one may connect before the other read it).
   int handshake_wait_ms = 0;
+  //! Of those, how many may wait at once from one address (the address
+  //! ZeroMQ reports, the peer's IP): one address cannot take every place.
+  //! A TaskManager's peers on one host connect once each, so this bounds the
+  //! TaskManagers per host that can be waited for at the same time.
+  std::size_t max_held_handshakes_per_address = 16;
+  //! Sender names the endpoint keeps per-name state for (the numbers of
+  //! their sessions, the key each proved); beyond it the least recently
+  //! heard name is forgotten, which costs it no frame (its next one starts
+  //! afresh). Bounds what a peer sending under ever new names makes it hold.
+  std::size_t max_sender_names = 4096;
   //! For the start-up line: where the keys came from, or why there are none.
   std::string description;
 };
