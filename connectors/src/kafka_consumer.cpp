@@ -95,12 +95,19 @@ void kafka_consumer::stop_discovery() {
 }
 
 void kafka_consumer::committed(rd_kafka_t*, rd_kafka_resp_err_t err,
-                               rd_kafka_topic_partition_list_t*, void* opaque) {
+                               rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   auto* self = static_cast<kafka_consumer*>(opaque);
   --self->commits_in_flight_;
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
     log().warn("{}: committing offsets to group '{}' failed: {}", self->who_, self->cfg_.group_id,
                kafka::message(err));
+  if (err || !offsets || !self->on_committed)
+    return;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& p = offsets->elems[i];
+    if (!p.err && p.offset >= 0)
+      self->on_committed(p.topic, p.partition, p.offset);
+  }
 }
 
 } // namespace spate

@@ -56,6 +56,50 @@ kafka_source_function::partition_state* kafka_source_function::find(const char* 
   return nullptr;
 }
 
+void kafka_source_function::add_gauges(partition_state& p) {
+  if (!ctx_)
+    return;
+  // Flink's names; -1 until there is an offset, as Flink's initial value.
+  std::string scope =
+      "KafkaSourceReader.topic." + p.topic + ".partition." + std::to_string(p.partition) + ".";
+  p.current_offset = &ctx_->counter(scope + "currentOffset");
+  p.committed_offset = &ctx_->counter(scope + "committedOffset");
+  p.current_offset->store(p.next >= 0 ? p.next : -1, std::memory_order_relaxed);
+  p.committed_offset->store(-1, std::memory_order_relaxed);
+}
+
+void kafka_source_function::update_gauges() {
+  if (!ctx_)
+    return;
+  for (auto& p : parts_)
+    if (p->next >= 0)
+      p->current_offset->store(p->next, std::memory_order_relaxed);
+  // The lag: librdkafka's high watermark of each partition as its last fetch
+  // response gave it (cached: no request), minus the position.
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_lag_)
+    return;
+  next_lag_ = now + std::chrono::seconds(1);
+  std::int64_t max_lag = 0;
+  std::int64_t pending = 0;
+  for (auto& p : parts_) {
+    if (p->done)
+      continue;
+    std::int64_t lo = -1;
+    std::int64_t hi = -1;
+    if (rd_kafka_get_watermark_offsets(consumer_->rk(), p->topic.c_str(), p->partition, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+      continue;
+    std::int64_t position = p->next >= 0 ? p->next : std::max<std::int64_t>(lo, 0);
+    std::int64_t lag = std::max<std::int64_t>(hi - position, 0);
+    max_lag = std::max(max_lag, lag);
+    pending += lag;
+  }
+  lag_max_->store(max_lag, std::memory_order_relaxed);
+  pending_->store(pending, std::memory_order_relaxed);
+}
+
 bool kafka_source_function::all_done() const {
   return std::all_of(parts_.begin(), parts_.end(), [](const auto& p) { return p->done; });
 }
@@ -159,6 +203,7 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
   }
   if (failure)
     std::rethrow_exception(failure);
+  update_gauges(); // per batch, never per record
   if (emitted > 0)
     return source_status::has_more();
   if (cfg_.bounded_latest && all_done())
@@ -204,6 +249,7 @@ void kafka_source_function::close() {
   if (!consumer_)
     return;
   consumer_->stop_discovery();
+  consumer_->on_committed = nullptr; // the gauges may go before the last commits
   consumer_.reset();
   last_ = nullptr;
 }

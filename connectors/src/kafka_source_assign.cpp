@@ -104,9 +104,18 @@ void kafka_source_function::open(runtime_context& ctx) {
   parallelism_ = ctx.parallelism;
   std::string who =
       where(cfg_) + " (" + std::to_string(subtask_ + 1) + "/" + std::to_string(parallelism_) + ")";
-  if (ctx.counters)
-    malformed_counter_ = &ctx.counter("numRecordsInErrors");
   consumer_ = std::make_unique<kafka_consumer>(cfg_, who);
+  if (ctx.counters) {
+    ctx_ = &ctx;
+    malformed_counter_ = &ctx.counter("numRecordsInErrors");
+    lag_max_ = &ctx.counter("KafkaSourceReader.KafkaConsumer.records-lag-max");
+    pending_ = &ctx.counter("pendingRecords");
+    consumer_->on_committed = [this](const char* topic, std::int32_t partition,
+                                     std::int64_t offset) {
+      if (auto* p = find(topic, partition); p && p->committed_offset)
+        p->committed_offset->store(offset, std::memory_order_relaxed);
+    };
+  }
   rd_kafka_t* rk = consumer_->rk();
   auto counts = kafka::partition_counts(rk, cfg_.topics, request_timeout, who, cfg_.brokers);
 
@@ -158,6 +167,7 @@ void kafka_source_function::assign(const std::vector<kafka_partition_offset>& st
     p->partition = o.partition;
     p->next = o.offset;
     p->split = static_cast<std::int32_t>(parts_.size());
+    add_gauges(*p);
     parts_.push_back(std::move(p));
   }
   if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_->rk(), list.get())) {

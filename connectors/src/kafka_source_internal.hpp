@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,10 @@ public:
       rd_kafka_queue_poll_callback(commits_, 0);
   }
 
+  //! Called with each partition's offset a commit stored (from
+  //! serve_commits(), on the polling thread).
+  std::function<void(const char* topic, std::int32_t partition, std::int64_t offset)> on_committed;
+
   //! Starts fetching metadata every `interval` on a thread.
   void start_discovery(std::chrono::milliseconds interval);
   //! Partition counts found since the last call, if any.
@@ -89,6 +94,11 @@ struct kafka_source_function::partition_state {
   //! watermark operator has been told about it.
   std::int32_t split = 0;
   bool announced = false;
+  //! Flink's KafkaSourceReader gauges of this partition (null without a
+  //! counter registry): the next offset to read, and the last offset
+  //! committed to the group.
+  std::atomic<std::int64_t>* current_offset = nullptr;
+  std::atomic<std::int64_t>* committed_offset = nullptr;
 };
 
 } // namespace spate

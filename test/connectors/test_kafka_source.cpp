@@ -13,6 +13,7 @@
 #include "connectors/source_harness.hpp"
 #include "spate/connectors/io_spec.hpp"
 #include "spate/connectors/kafka_source.hpp"
+#include "spate/api/testing.hpp"
 #include "spate/connectors/uri.hpp"
 #include "spate/core/error.hpp"
 #include "support/kafka_broker.hpp"
@@ -291,6 +292,75 @@ BOOST_AUTO_TEST_CASE(startup_modes_latest_and_group_offsets) {
     s.close();
   } while (got.size() != 1 && std::chrono::steady_clock::now() < deadline);
   BOOST_TEST((got == std::vector<std::string>{"after-commit"}));
+}
+
+BOOST_AUTO_TEST_CASE(offsets_committed_offsets_and_lag_are_published_as_flinks_gauges) {
+  auto topic = make_topic(2, 0, nullptr);
+  std::vector<std::string> p0, p1;
+  for (int i = 0; i < 5; ++i)
+    p0.push_back("p0-" + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    p1.push_back("p1-" + std::to_string(i));
+  broker().produce(topic, p0, 0);
+  broker().produce(topic, p1, 1);
+  kafka_source_function s(config(topic, "properties.group.id=gauges"));
+  checkpointing_context ctx(0, 1);
+  spate::testing::simple_counters counters;
+  ctx.get().counters = &counters;
+  s.open(ctx);
+  std::string scope = "test.KafkaSourceReader.topic." + topic + ".partition.";
+  // Before anything is read: Flink's initial -1.
+  BOOST_TEST(counters.value(scope + "0.currentOffset") == -1);
+  BOOST_TEST(counters.value(scope + "1.committedOffset") == -1);
+  std::vector<std::string> got;
+  poll_for(s, 4, got);
+  BOOST_REQUIRE(got.size() == 4u);
+  std::int64_t read0 = std::count_if(got.begin(), got.end(), [](auto& v) { return v[1] == '0'; });
+  std::int64_t read1 = 4 - read0;
+  // The lag is refreshed at most once a second, from the high watermarks of
+  // the fetches: poll without taking records until it shows what is left.
+  typed_batch<std::string> none;
+  collector<std::string> c(&none);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (counters.value("test.pendingRecords") != 4 &&
+         std::chrono::steady_clock::now() < deadline) {
+    s.poll(c, 0);
+    std::this_thread::sleep_for(50ms);
+  }
+  BOOST_TEST(counters.value(scope + "0.currentOffset") == read0);
+  BOOST_TEST(counters.value(scope + "1.currentOffset") == read1);
+  BOOST_TEST(counters.value("test.pendingRecords") == 4);
+  BOOST_TEST(counters.value("test.KafkaSourceReader.KafkaConsumer.records-lag-max") ==
+             std::max(5 - read0, 3 - read1));
+  BOOST_TEST(counters.value(scope + "0.committedOffset") == -1); // no checkpoint yet
+  // A completed checkpoint commits the positions; the gauges follow the
+  // broker's answer.
+  operator_state_writer w;
+  s.snapshot_state(1, w);
+  s.notify_checkpoint_complete(1);
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while ((counters.value(scope + "0.committedOffset") != read0 ||
+          counters.value(scope + "1.committedOffset") != read1) &&
+         std::chrono::steady_clock::now() < deadline) {
+    s.poll(c, 0);
+    std::this_thread::sleep_for(20ms);
+  }
+  BOOST_TEST(counters.value(scope + "0.committedOffset") == read0);
+  BOOST_TEST(counters.value(scope + "1.committedOffset") == read1);
+  // Read the rest: no lag left.
+  poll_for(s, 4, got);
+  BOOST_TEST(got.size() == 8u);
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (counters.value("test.pendingRecords") != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    s.poll(c, 0);
+    std::this_thread::sleep_for(50ms);
+  }
+  BOOST_TEST(counters.value("test.pendingRecords") == 0);
+  BOOST_TEST(counters.value("test.KafkaSourceReader.KafkaConsumer.records-lag-max") == 0);
+  BOOST_TEST(counters.value(scope + "0.currentOffset") == 5);
+  BOOST_TEST(counters.value(scope + "1.currentOffset") == 3);
+  s.close();
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_topic_and_an_unreachable_broker_are_named) {

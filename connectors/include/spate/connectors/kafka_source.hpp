@@ -3,6 +3,8 @@
 // spread over subtasks as Flink spreads them, and partition discovery.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -75,6 +77,10 @@ private:
   void discover();
   partition_state* find(const char* topic, std::int32_t partition);
   bool all_done() const;
+  //! Registers partition `p`'s gauges.
+  void add_gauges(partition_state& p);
+  //! Publishes the partitions' offsets, and (at most once a second) their lag.
+  void update_gauges();
   //! Tells downstream about partitions it has not heard of (begin or finish).
   void announce(collector<std::string>& out);
   //! One fetched message (poll() frees it): emits its record, or marks its
@@ -96,6 +102,13 @@ private:
   std::int64_t malformed_ = 0;
   std::atomic<std::int64_t>* malformed_counter_ = nullptr;
   bool idle_ = false;
+  //! Where the gauges live (null in tests without counters).
+  runtime_context* ctx_ = nullptr;
+  //! Flink's KafkaSourceReader.KafkaConsumer.records-lag-max and the source's
+  //! pendingRecords (FLIP-33), from librdkafka's cached high watermarks.
+  std::atomic<std::int64_t>* lag_max_ = nullptr;
+  std::atomic<std::int64_t>* pending_ = nullptr;
+  std::chrono::steady_clock::time_point next_lag_{};
 };
 
 //! A parallel source of the values of `cfg.topics` as lines.
