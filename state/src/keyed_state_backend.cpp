@@ -99,6 +99,7 @@ keyed_state_backend::keyed_state_backend(state_backend_options options)
   ctx_.cache_max_entries = options_.cache_max_entries;
   ctx_.batch = batch_.get();
   ctx_.gate = &gate_;
+  ctx_.metric = options_.metric;
   ctx_.write_sorted = [this](const rocksdb::WriteBatch& b) {
     write_sorted(b, column_ids_now(), "eviction write");
   };

@@ -54,8 +54,10 @@ void keyed_state_backend::flush() {
     write_sorted(*batch_, column_ids_now(), "flush");
   // Also without writes: timers added and deleted since the last flush are
   // forgotten here.
-  for (auto& [name, state] : states_)
+  for (auto& [name, state] : states_) {
     state->mark_clean(false);
+    state->update_size_metrics();
+  }
   for (auto* q : timer_queues_)
     q->mark_flushed();
 }
@@ -67,8 +69,12 @@ std::unique_ptr<keyed_state_backend::prepared_flush> keyed_state_backend::prepar
   std::unique_ptr<rocksdb::WriteBatch> batch = std::move(batch_);
   batch_ = std::make_unique<rocksdb::WriteBatch>();
   ctx_.batch = batch_.get();
-  for (auto& [name, state] : states_)
+  for (auto& [name, state] : states_) {
     state->mark_clean(true);
+    // What the previous checkpoint's write left in RocksDB (this one's is
+    // written on another thread, which must not walk the states).
+    state->update_size_metrics();
+  }
   for (auto* q : timer_queues_)
     q->mark_flushed();
   gate_.close();

@@ -19,7 +19,27 @@ void write_gate::wait_slow() {
 
 state_base::state_base(state_context& ctx, rocksdb::ColumnFamilyHandle* cf, std::string name,
                        const char* kind)
-    : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind), label_("state '" + name_ + "'") {}
+    : ctx_(&ctx), cf_(cf), name_(std::move(name)), kind_(kind), label_("state '" + name_ + "'") {
+  // Without a metric registry the counters go to ones nobody reads: a
+  // counter costs no branch on the per-record path.
+  static std::atomic<std::int64_t> unread[4];
+  auto metric = [&](const std::string& suffix, int i) {
+    auto* m = ctx.metric ? ctx.metric(name_ + "." + suffix) : nullptr;
+    return m ? m : &unread[i];
+  };
+  cache_hits_ = metric("cacheHits", 0);
+  cache_misses_ = metric("cacheMisses", 1);
+  sst_bytes_ = metric("rocksdb.total-sst-files-size", 2);
+  memtable_bytes_ = metric("rocksdb.size-all-mem-tables", 3);
+}
+
+void state_base::update_size_metrics() {
+  std::uint64_t v = 0;
+  if (ctx_->db->GetIntProperty(cf_, "rocksdb.total-sst-files-size", &v))
+    sst_bytes_->store(static_cast<std::int64_t>(v), std::memory_order_relaxed);
+  if (ctx_->db->GetIntProperty(cf_, "rocksdb.size-all-mem-tables", &v))
+    memtable_bytes_->store(static_cast<std::int64_t>(v), std::memory_order_relaxed);
+}
 
 state_base::~state_base() = default;
 

@@ -328,6 +328,46 @@ BOOST_AUTO_TEST_CASE(eviction_is_bounded_and_writes_back) {
   BOOST_TEST(count_raw(b, "v") == 1000u);
 }
 
+BOOST_AUTO_TEST_CASE(hits_misses_and_rocksdb_size_are_published_per_state) {
+  temp_dir dir;
+  auto opts = make_options(dir.path(), 64);
+  std::map<std::string, std::unique_ptr<std::atomic<std::int64_t>>> metrics;
+  opts.metric = [&](const std::string& name) {
+    auto& m = metrics[name];
+    if (!m)
+      m = std::make_unique<std::atomic<std::int64_t>>(0);
+    return m.get();
+  };
+  auto value = [&](const std::string& name) {
+    auto it = metrics.find(name);
+    return it == metrics.end() ? std::int64_t{-1} : it->second->load();
+  };
+  keyed_state_backend b(opts);
+  auto& v = b.get_value_state(value_state_descriptor<int>{"v"});
+  auto& l = b.get_list_state(list_state_descriptor<int>{"l"});
+  for (int k = 0; k < 10; ++k) { // 10 misses (new keys), written to the cache only
+    b.set_current_key(k);
+    v.update(k);
+  }
+  for (int k = 0; k < 10; ++k) { // 10 hits
+    b.set_current_key(k);
+    BOOST_TEST_REQUIRE(v.value().value_or(-1) == k);
+  }
+  b.set_current_key(99); // one more miss
+  BOOST_TEST(!v.value().has_value());
+  BOOST_TEST(value("v.cacheHits") == 10);
+  BOOST_TEST(value("v.cacheMisses") == 11);
+  BOOST_TEST(value("l.cacheHits") == 0); // each state has its own
+  BOOST_TEST(value("l.cacheMisses") == 0);
+  BOOST_TEST(value("v.rocksdb.size-all-mem-tables") == 0); // nothing flushed yet
+  b.flush(); // 10 entries into the memtable (below the ingest threshold)
+  BOOST_TEST(value("v.rocksdb.size-all-mem-tables") > 0);
+  BOOST_TEST(value("v.rocksdb.total-sst-files-size") == 0);
+  BOOST_TEST(value("l.rocksdb.size-all-mem-tables") >= 0);
+  l.add(1);
+  BOOST_TEST(value("l.cacheMisses") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(uncached_state_writes_through) {
   temp_dir dir;
   keyed_state_backend b(make_options(dir.path(), 0));

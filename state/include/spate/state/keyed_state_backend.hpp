@@ -53,6 +53,10 @@ struct state_backend_options {
   //! the memtable. A large sorted write costs several times less as a file:
   //! no skip-list inserts, and no memtable flush later.
   std::size_t ingest_min_entries = default_ingest_min_entries;
+  //! Where each state's metrics go (cache hits and misses, RocksDB size),
+  //! by name ("<state>.cacheHits"): the task passes its subtask's counters.
+  //! Null: none.
+  std::function<std::atomic<std::int64_t>*(const std::string& name)> metric;
 };
 
 //! Single-threaded: one per subtask, used from one actor. Not movable (the

@@ -81,7 +81,16 @@ struct state_context {
   std::function<void(const rocksdb::WriteBatch&)> write_sorted;
   //! Set while a state is created on a column family created for it.
   bool new_column = false;
+  //! The subtask's metric named `name` (a counter or gauge, read by other
+  //! threads), or null without metrics (state_backend_options::metric).
+  std::function<std::atomic<std::int64_t>*(const std::string& name)> metric;
 };
+
+//! A metric of one state, written only by its task's thread: a relaxed load
+//! and store (no locked instruction), read by the metrics reporter.
+inline void bump(std::atomic<std::int64_t>& m) {
+  m.store(m.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 //! Base of all state objects. Virtual calls happen only on flush, eviction
 //! and registry checks, never on the per-record path.
@@ -108,6 +117,9 @@ public:
   virtual void mark_clean(bool write_pending = false) = 0;
   //! Drops any cached copy of the entry at `key` (it was overwritten directly).
   virtual void invalidate(const std::string& key) = 0;
+  //! Publishes the state's RocksDB size (its column family's SST files and
+  //! memtables) to its gauges. Thread-safe (RocksDB's properties are).
+  void update_size_metrics();
 
 protected:
   //! The current composite prefix; throws errc::failed_precondition if no
@@ -144,6 +156,12 @@ protected:
   state_context* ctx_;
   rocksdb::ColumnFamilyHandle* cf_;
   std::size_t dirty_ = 0;
+  //! "<state>.cacheHits" / "<state>.cacheMisses" of the write-back cache.
+  std::atomic<std::int64_t>* cache_hits_;
+  std::atomic<std::int64_t>* cache_misses_;
+  //! "<state>.rocksdb.total-sst-files-size" / ".rocksdb.size-all-mem-tables".
+  std::atomic<std::int64_t>* sst_bytes_;
+  std::atomic<std::int64_t>* memtable_bytes_;
 
 private:
   std::string name_;

@@ -138,11 +138,13 @@ protected:
     } else {
       if (entry* e = cache_.find(key, h)) {
         e->referenced = true;
+        bump(*cache_hits_);
         return *e;
       }
       if (cache_.size() >= max_)
         evict();
     }
+    bump(*cache_misses_);
     entry e;
     if (load && filtered_ && !evicted_.may_contain(h)) {
       e.in_db = false; // never handed to RocksDB: a miss is absent
