@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${SANITIZE_BUILD_DIR:-build-sanitize}
 JOBS=${JOBS:-2}
-AREAS=${AREAS:-"core state transport checkpoints actors api connectors"}
+AREAS=${AREAS:-"core sql state transport checkpoints actors api connectors"}
 
 # -O1 keeps the instrumented build quick to compile and still fast enough to run; -g1 gives
 # reports file and line without full debug info.
