@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -38,6 +41,17 @@ int main(int argc, char** argv) {
                  "reduce (the foundation pipeline), window (keyed 1 s tumbling windows, count "
                  "and sum per key) or trending_hashtags")
       ->check(CLI::IsMember({"reduce", "window", "trending_hashtags"}));
+  std::vector<std::string> overrides;
+  app.add_option("-D", overrides,
+                 "KEY=VALUE: a configuration entry (repeatable), e.g. "
+                 "-D spate.metrics.task-time.enabled=false")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  std::int64_t poll_metrics_ms = 0;
+  app.add_option("--poll-metrics-ms", poll_metrics_ms,
+                 "Read every subtask's task metrics every MS milliseconds while the job runs, "
+                 "as a reporter does (0: never)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   spate::configuration cfg;
@@ -48,6 +62,14 @@ int main(int argc, char** argv) {
   if (checkpoint_ms > 0) {
     cfg.set(spate::options::checkpoint_interval, std::to_string(checkpoint_ms));
     cfg.set(spate::options::checkpoints_dir, checkpoint_dir);
+  }
+  for (auto& kv : overrides) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "-D takes KEY=VALUE, got '" << kv << "'\n";
+      return 2;
+    }
+    cfg.set(kv.substr(0, eq), kv.substr(eq + 1));
   }
   spate::environment env(cfg);
   spate::generator_options gen;
@@ -68,7 +90,18 @@ int main(int argc, char** argv) {
   double cpu0 = spate::process_cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   auto client = env.execute_async("spate-bench");
+  std::thread poller;
+  std::int64_t polls = 0;
+  if (poll_metrics_ms > 0)
+    poller = std::thread([&] {
+      while (!client.wait_for(std::chrono::milliseconds(poll_metrics_ms))) {
+        (void)client.task_metrics();
+        ++polls;
+      }
+    });
   auto result = client.wait();
+  if (poller.joinable())
+    poller.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double cpu = spate::process_cpu_seconds() - cpu0;
   if (result.status != spate::job_status::finished) {
@@ -92,6 +125,9 @@ int main(int argc, char** argv) {
   std::printf("cpu seconds     %.3f\n", cpu);
   std::printf("events/s/core   %.0f\n", static_cast<double>(events) / cpu);
   std::printf("peak rss        %.1f MiB\n", spate::process_peak_rss_mib());
+  if (poll_metrics_ms > 0)
+    std::printf("metric polls    %lld (every %lld ms)\n", static_cast<long long>(polls),
+                static_cast<long long>(poll_metrics_ms));
   if (checkpoint_ms > 0) {
     std::vector<std::int64_t> durations;
     std::uint64_t size = 0;

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   seed_message(frames, "task_exited", frame_type::task_exited, te);
   wire_metrics m;
   m.job_id = job;
+  m.subtasks.push_back(wire_task_metrics{});
   seed_message(frames, "metrics", frame_type::metrics, m);
   seed_message(frames, "release", frame_type::release_job, wire_release{job});
   seed_message(frames, "disconnect", frame_type::disconnect,

@@ -1,5 +1,6 @@
 #include "channel_proxies.hpp"
 
+#include "runtime.hpp"
 #include "spate/checkpoints/protocol.hpp"
 
 namespace spate::detail {
@@ -12,6 +13,7 @@ struct in_proxy_state {
   transport::frame_sink* sink = nullptr;
   std::string peer;
   std::shared_ptr<transport::channel_receiver> receiver;
+  std::shared_ptr<task_counters> counters;
   bool failed = false;
 };
 
@@ -21,6 +23,7 @@ struct out_proxy_state {
   transport::frame_sink* sink = nullptr;
   std::string peer;
   std::shared_ptr<transport::channel_sender> sender;
+  std::shared_ptr<task_counters> counters;
   bool failed = false;
 };
 
@@ -80,6 +83,8 @@ void receive(caf::event_based_actor* self, in_proxy_state& st, channel_frame_msg
   auto& r = *st.receiver;
   if (auto why = r.accept(m.seq, m.channel); !why.empty())
     return fail_channel(self, st, r.credit_head(), why);
+  st.counters->bytes_in.fetch_add(static_cast<std::int64_t>(m.payload->size()),
+                                  std::memory_order_relaxed);
   const char* data = m.payload->data() + m.offset;
   std::size_t size = m.payload->size() - m.offset;
   try {
@@ -121,11 +126,16 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
         } catch (const std::exception& e) {
           return fail_channel(self, st, st.sender->head(), e.what());
         }
+        st.counters->bytes_out.fetch_add(static_cast<std::int64_t>(frame.size()),
+                                         std::memory_order_relaxed);
         st.sink->send(st.peer, std::move(frame));
       },
       [self](const control_msg& m) {
         auto& st = self->state;
-        st.sink->send(st.peer, st.sender->control_frame(m.channel, to_payload(m.event)));
+        auto frame = st.sender->control_frame(m.channel, to_payload(m.event));
+        st.counters->bytes_out.fetch_add(static_cast<std::int64_t>(frame.size()),
+                                         std::memory_order_relaxed);
+        st.sink->send(st.peer, std::move(frame));
       },
       [self](credit_atom, channel_index channel, std::uint64_t seq) {
         auto& st = self->state;
@@ -142,8 +152,10 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
 
 caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor host,
                           transport::frame_sink& sink, std::string peer,
-                          transport::channel_receiver receiver) {
+                          transport::channel_receiver receiver,
+                          std::shared_ptr<task_counters> counters) {
   in_proxy_state st;
+  st.counters = std::move(counters);
   st.task = std::move(task);
   st.host = std::move(host);
   st.sink = &sink;
@@ -153,8 +165,10 @@ caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor ho
 }
 
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
-                           std::string peer, transport::channel_sender sender) {
+                           std::string peer, transport::channel_sender sender,
+                           std::shared_ptr<task_counters> counters) {
   out_proxy_state st;
+  st.counters = std::move(counters);
   st.host = std::move(host);
   st.sink = &sink;
   st.peer = std::move(peer);

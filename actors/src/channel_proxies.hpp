@@ -17,6 +17,8 @@
 
 namespace spate::detail {
 
+struct task_counters;
+
 //! A data or control frame handed from the I/O thread to an in proxy.
 struct channel_frame_msg {
   bool is_data = true;
@@ -35,14 +37,18 @@ using task_atom = caf::atom_constant<caf::atom("task")>;
 //! Spawns the in proxy of `task`: frames from TaskManager `peer` through
 //! `receiver`; credits go back through `sink`. A channel that can no longer
 //! be trusted fails the task: task_done_msg{chain, subtask, true, why} to `host`.
+//! The bytes of the frames it accepts count into `counters->bytes_in`.
 caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor host,
                           transport::frame_sink& sink, std::string peer,
-                          transport::channel_receiver receiver);
+                          transport::channel_receiver receiver,
+                          std::shared_ptr<task_counters> counters);
 
 //! Spawns an out proxy to TaskManager `peer`; (task_atom, task) names the
 //! local task whose credits it returns. Failures go to `host` as above.
+//! The bytes of the frames it sends count into `counters->bytes_out`.
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
-                           std::string peer, transport::channel_sender sender);
+                           std::string peer, transport::channel_sender sender,
+                           std::shared_ptr<task_counters> counters);
 
 } // namespace spate::detail
 

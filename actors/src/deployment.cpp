@@ -253,8 +253,13 @@ void job_client::deliver(const std::string& taskmanager, const frame& f) {
         rt.counters[chain][subtask]->records_in.store(in, std::memory_order_relaxed);
         rt.counters[chain][subtask]->records_out.store(out, std::memory_order_relaxed);
       }
+      for (auto& w : m.subtasks)
+        check_task(w.chain, subtask_index{w.subtask});
+      const auto now_wall = rt.clk->wall_ms();
       std::lock_guard<std::mutex> lock(rt.counters_mu);
       rt.remote_counters[taskmanager] = std::move(m.counters);
+      for (auto& w : m.subtasks)
+        rt.reported[w.chain][w.subtask] = from_wire(w, rt.plan.chains[w.chain].name, now_wall);
       return;
     }
     default:

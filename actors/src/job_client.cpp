@@ -113,11 +113,32 @@ std::vector<subtask_metrics> job_client::metrics() const {
   return out;
 }
 
-std::map<std::string, std::int64_t> job_client::counters() const {
-  std::map<std::string, std::int64_t> out;
+std::vector<subtask_io_metrics> job_client::task_metrics() const {
+  std::vector<subtask_io_metrics> out;
+  if (!rt_->remote) {
+    const auto now_ns = rt_->clk->monotonic_ns();
+    const auto wall = rt_->clk->wall_ms();
+    for (std::size_t c = 0; c < rt_->counters.size(); ++c)
+      for (std::size_t s = 0; s < rt_->counters[c].size(); ++s)
+        out.push_back(
+            detail::read_subtask(*rt_, static_cast<int>(c), static_cast<int>(s), now_ns, wall));
+    return out;
+  }
   std::lock_guard<std::mutex> lock(rt_->counters_mu);
-  for (auto& [name, value] : rt_->named_counters)
-    out[name] = value->load();
+  for (std::size_t c = 0; c < rt_->reported.size(); ++c)
+    for (std::size_t s = 0; s < rt_->reported[c].size(); ++s) {
+      out.push_back(rt_->reported[c][s]);
+      auto& m = out.back();
+      m.task_name = rt_->plan.chains[c].name;
+      m.task = static_cast<int>(c);
+      m.subtask = static_cast<int>(s);
+    }
+  return out;
+}
+
+std::map<std::string, std::int64_t> job_client::counters() const {
+  std::map<std::string, std::int64_t> out = rt_->sum_named();
+  std::lock_guard<std::mutex> lock(rt_->counters_mu);
   for (auto& [tm, values] : rt_->remote_counters)
     for (auto& [name, value] : values)
       out[name] += value;

@@ -26,12 +26,12 @@ void job_runtime::set_status(job_status s, const std::string& cause) {
   cv.notify_all();
 }
 
-std::atomic<std::int64_t>& job_runtime::named_counter(const std::string& name) {
-  std::lock_guard<std::mutex> lock(counters_mu);
-  auto& slot = named_counters[name];
-  if (!slot)
-    slot = std::make_unique<std::atomic<std::int64_t>>(0);
-  return *slot;
+std::map<std::string, std::int64_t> job_runtime::sum_named() const {
+  std::map<std::string, std::int64_t> out;
+  for (auto& chain : counters)
+    for (auto& c : chain)
+      c->named.add_to(out);
+  return out;
 }
 
 job_runtime::~job_runtime() {
@@ -95,7 +95,10 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
     for (int s = 0; s < c.parallelism; ++s)
       v.push_back(std::make_unique<task_counters>());
     rt.counters.push_back(std::move(v));
+    rt.views.emplace_back(static_cast<std::size_t>(c.parallelism));
+    rt.reported.emplace_back(static_cast<std::size_t>(c.parallelism));
   }
+  rt.task_time_enabled = config.get_bool(options::task_time_enabled, true);
   rt.checkpointing = checkpoint_config::from(config);
   rt.restart = restart_config::from(config, rt.checkpointing.enabled);
 }

@@ -19,13 +19,26 @@
 #include "spate/actors/remote.hpp"
 #include "spate/checkpoints/metadata.hpp"
 #include "spate/core/clock.hpp"
+#include "task_metrics.hpp"
 #include "uploader.hpp"
 
 namespace spate::detail {
 
+//! The counters of one subtask. Records, watermarks and the time meter are
+//! written by its task only; bytes by its channel proxies (remote channels).
 struct task_counters {
-  std::atomic<std::int64_t> records_in{0};
+  alignas(64) std::atomic<std::int64_t> records_in{0};
   std::atomic<std::int64_t> records_out{0};
+  //! currentInputWatermark (the valve's output) and currentOutputWatermark
+  //! (what the chain's end emits).
+  std::atomic<timestamp> input_watermark{min_watermark};
+  std::atomic<timestamp> output_watermark{min_watermark};
+  task_time_meter time;
+  alignas(64) std::atomic<std::int64_t> bytes_in{0};
+  std::atomic<std::int64_t> bytes_out{0};
+  //! Operator counters ("<operator>.numLateRecordsDropped"), registered in
+  //! open() and read by reporters.
+  named_counters named;
 };
 
 //! A completed checkpoint or savepoint to start tasks from.
@@ -76,6 +89,13 @@ struct job_runtime {
 
   //! [chain][subtask]
   std::vector<std::vector<std::unique_ptr<task_counters>>> counters;
+  //! spate.metrics.task-time.enabled: tasks track where their time goes.
+  bool task_time_enabled = true;
+  //! [chain][subtask]: the rates of the counters, for readers (under views_mu).
+  std::mutex views_mu;
+  std::vector<std::vector<task_views>> views;
+  //! The named counters of every subtask here, summed by name.
+  std::map<std::string, std::int64_t> sum_named() const;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -137,6 +157,8 @@ struct job_runtime {
   std::vector<std::pair<std::int64_t, std::string>> exceptions;
   //! Named counters per TaskManager (under counters_mu), summed when read.
   std::map<std::string, std::map<std::string, std::int64_t>> remote_counters;
+  //! [chain][subtask]: what its TaskManager reported last (under counters_mu).
+  std::vector<std::vector<subtask_io_metrics>> reported;
   std::int64_t start_wall_ms = 0;
 
   std::unique_ptr<caf::actor_system_config> system_config;
@@ -144,10 +166,8 @@ struct job_runtime {
   caf::actor master;
   caf::actor coordinator;
 
-  //! Named counters, shared by the subtasks of the job (summed by name).
+  //! Guards remote_counters and reported.
   std::mutex counters_mu;
-  std::map<std::string, std::unique_ptr<std::atomic<std::int64_t>>> named_counters;
-  std::atomic<std::int64_t>& named_counter(const std::string& name);
 
   void set_status(job_status s, const std::string& cause = {});
   ~job_runtime();

@@ -43,11 +43,14 @@ task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, subta
                        std::vector<std::vector<channel_target>> targets)
     : caf::event_based_actor(cfg), rt_(rt), chain_(chain), subtask_(subtask),
       plan_(&rt->plan.chains[chain]), counters_(rt->counters[chain][subtask.value()].get()),
-      targets_(std::move(targets)) {}
+      targets_(std::move(targets)), meter_on_(rt->task_time_enabled),
+      real_clock_(rt->clk.get() == &system_clock::instance()) {}
 
 task_actor::~task_actor() { close_operators(); }
 
 void task_actor::on_exit() {
+  if (phase_ != task_time_meter::stopped)
+    meter_to(task_time_meter::stopped);
   // Tear down on the actor's own thread: queued input holds strong references
   // to upstream tasks and channels hold downstream ones; keeping them would
   // keep terminated tasks (and their operators) alive.
@@ -70,6 +73,10 @@ template <class F>
 void task_actor::guarded(F&& f) {
   if (state_ == task_state::done)
     return;
+  // A handler ends an idle or back-pressured gap. Entered while busy (the
+  // previous handler left work in the mailbox), it reads no clock.
+  if (phase_ != task_time_meter::busy && phase_ != task_time_meter::stopped)
+    meter_to(task_time_meter::busy);
   try {
     f();
   } catch (const error& e) {
@@ -79,6 +86,13 @@ void task_actor::guarded(F&& f) {
   } catch (...) {
     fail("unknown exception");
   }
+  // The gap until the next handler: back-pressured while output waits for
+  // credit (whatever input waits), busy while messages wait for a thread,
+  // idle otherwise.
+  if (phase_ != task_time_meter::stopped && state_ != task_state::done)
+    meter_to(blocked()            ? task_time_meter::back_pressured
+             : !mailbox().empty() ? task_time_meter::busy
+                                  : task_time_meter::idle);
 }
 
 caf::behavior task_actor::make_behavior() {
@@ -117,6 +131,12 @@ caf::behavior task_actor::make_behavior() {
 }
 
 void task_actor::start() {
+  // Leaves `stopped` (time counts from here: starting is busy); a restarted
+  // subtask's watermarks begin again.
+  if (meter_on_)
+    meter_to(task_time_meter::busy);
+  counters_->input_watermark.store(min_watermark, std::memory_order_relaxed);
+  counters_->output_watermark.store(min_watermark, std::memory_order_relaxed);
   clock_by_hand_ = rt_->clk->on_advance([weak = caf::actor_cast<caf::weak_actor_ptr>(this)] {
     if (auto strong = weak.lock())
       caf::anon_send(caf::actor_cast<caf::actor>(strong), proc_time_atom::value, clock_moved_token);

@@ -75,7 +75,11 @@ public:
   void request(stream_operator* op, timestamp t) override;
   // counter_registry
   std::atomic<std::int64_t>& counter(const std::string& name) override {
-    return rt_->named_counter(name);
+    return counters_->named.get(name);
+  }
+  //! The end of the chain emitted watermark `wm` (currentOutputWatermark).
+  void note_output_watermark(timestamp wm) {
+    counters_->output_watermark.store(wm, std::memory_order_relaxed);
   }
 
 private:
@@ -139,6 +143,21 @@ private:
   bool blocked() const { return backlogged_ > 0; }
   template <class F>
   void guarded(F&& f);
+  //! Now on the job clock, in ns (steady_clock directly for the machine's).
+  std::int64_t meter_now() const {
+    if (real_clock_)
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    return rt_->clk->monotonic_ns();
+  }
+  //! Time from now on counts as `p`; reads the clock only on a change.
+  void meter_to(task_time_meter::phase p) {
+    if (p != phase_) {
+      counters_->time.switch_to(meter_now(), p);
+      phase_ = p;
+    }
+  }
 
   job_runtime* rt_;
   int chain_;
@@ -205,6 +224,11 @@ private:
   bool firing_timers_ = false;
 
   task_state state_ = task_state::created;
+  //! Where the task's time goes (spate.metrics.task-time.enabled): the
+  //! phase counting now, and whether the job's clock is the machine's.
+  task_time_meter::phase phase_ = task_time_meter::stopped;
+  bool meter_on_ = true;
+  bool real_clock_ = true;
   bool source_ = false;
   // Scheduling: one tick and one flush outstanding at most.
   bool tick_scheduled_ = false;

@@ -11,6 +11,7 @@
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 #include "task_host_impl.hpp"
+#include "wire.hpp"
 
 namespace spate {
 
@@ -165,7 +166,8 @@ void task_host_impl::channel(const std::string& from, frame& f) {
                                                             head.to_chain, head.to_subtask,
                                                             head.from_chain, head.from_subtask,
                                                             channel_index{0}, channel_index{0}},
-                                    std::move(factories), peer));
+                                    std::move(factories), peer),
+        std::shared_ptr<task_counters>(job.rt, job.rt->counters[head.to_chain][to_subtask].get()));
     it = job.in_proxies.emplace(k, a).first;
   }
   channel_frame_msg m;
@@ -345,15 +347,15 @@ void task_host::report_metrics() {
     detail::wire_metrics m;
     m.job_id = id;
     m.attempt = job.attempt;
+    const auto now_ns = job.rt->clk->monotonic_ns();
+    const auto wall = job.rt->clk->wall_ms();
     for (auto& [k, t] : job.tasks) {
       auto& c = *job.rt->counters[k.first][k.second];
       m.tasks.emplace_back(k.first, k.second, c.records_in.load(), c.records_out.load());
+      m.subtasks.push_back(
+          detail::to_wire(detail::read_subtask(*job.rt, k.first, k.second, now_ns, wall)));
     }
-    {
-      std::lock_guard<std::mutex> cl(job.rt->counters_mu);
-      for (auto& [name, value] : job.rt->named_counters)
-        m.counters[name] = value->load();
-    }
+    m.counters = job.rt->sum_named();
     impl_->sink.send(impl_->jm, encode_message(frame_type::metrics, m));
   }
 }
@@ -364,10 +366,13 @@ std::vector<task_host::subtask_counters> task_host::task_counters() const {
   for (auto& [id, job] : impl_->jobs) {
     if (!job.rt)
       continue;
+    const auto now_ns = job.rt->clk->monotonic_ns();
+    const auto wall = job.rt->clk->wall_ms();
     for (auto& [k, t] : job.tasks) {
       auto& c = *job.rt->counters[k.first][k.second];
       out.push_back({id, job.rt->job_name, k.first, job.rt->plan.chains[k.first].name, k.second,
-                     c.records_in.load(), c.records_out.load()});
+                     c.records_in.load(), c.records_out.load(),
+                     detail::read_subtask(*job.rt, k.first, k.second, now_ns, wall)});
     }
   }
   return out;

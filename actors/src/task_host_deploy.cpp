@@ -146,7 +146,8 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
           transport::channel_sender(transport::channel_head{d.job_id, d.attempt, c,
                                                             subtask_index{s}, tc, subtask_index{ts},
                                                             channel_index{0}, channel_index{0}},
-                                    peer));
+                                    peer),
+          std::shared_ptr<task_counters>(job.rt, rt.counters[c][s].get()));
       job.out_proxies[k] = a;
       return a;
     };

@@ -61,8 +61,10 @@ void task_actor::process_control(const control_msg& m) {
 void task_actor::forward(const valve_output& out) {
   if (out.became_active)
     head_->process_idle(false);
-  if (out.watermark)
+  if (out.watermark) {
+    counters_->input_watermark.store(*out.watermark, std::memory_order_relaxed);
     head_->process_watermark(*out.watermark);
+  }
   if (out.became_idle)
     head_->process_idle(true);
 }

@@ -47,6 +47,7 @@ public:
       writers_[i].writer->write(b, i + 1 == writers_.size());
   }
   void push_watermark(timestamp wm) override {
+    task_->note_output_watermark(wm);
     for (auto& w : writers_) {
       w.writer->flush();
       task_->send_control(w.first_channel, w.channels, watermark_event{wm});
@@ -62,6 +63,19 @@ public:
 private:
   task_actor* task_;
   std::vector<writer_ref> writers_;
+};
+
+//! The output of the last operator of a chain without consumers (a sink):
+//! drops records, notes the watermarks it emits (currentOutputWatermark).
+class terminal_output final : public output {
+public:
+  explicit terminal_output(task_actor* task) : task_(task) {}
+  void push(any_batch&) override {}
+  void push_watermark(timestamp wm) override { task_->note_output_watermark(wm); }
+  void push_idle(bool) override {}
+
+private:
+  task_actor* task_;
 };
 
 //! One output read by several consumers: all but the last get a copy.
@@ -262,7 +276,10 @@ void task_actor::build() {
       else
         side[tag] = o;
     }
-    if (!main) {
+    if (!main && k == n - 1) {
+      outputs_.push_back(std::make_unique<terminal_output>(this));
+      main = outputs_.back().get();
+    } else if (!main) {
       outputs_.push_back(std::make_unique<null_output>());
       main = outputs_.back().get();
     }

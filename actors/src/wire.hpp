@@ -103,13 +103,50 @@ struct wire_decline {
   SPATE_FIELDS(job_id, attempt, id, reason, counts);
 };
 
+//! The task-scope metrics of one subtask (subtask_io_metrics), as measured
+//! on its TaskManager.
+struct wire_task_metrics {
+  std::int32_t chain = 0;
+  std::int32_t subtask = 0;
+  std::int64_t records_in = 0;
+  std::int64_t records_out = 0;
+  std::int64_t bytes_in = 0;
+  std::int64_t bytes_out = 0;
+  double records_in_rate = 0;
+  double records_out_rate = 0;
+  double bytes_in_rate = 0;
+  double bytes_out_rate = 0;
+  //! Per second.
+  double busy_ms = 0;
+  double idle_ms = 0;
+  double back_pressured_ms = 0;
+  std::int64_t acc_busy_ms = 0;
+  std::int64_t acc_idle_ms = 0;
+  std::int64_t acc_back_pressured_ms = 0;
+  bool back_pressured = false;
+  std::int64_t input_watermark = INT64_MIN;
+  std::int64_t output_watermark = INT64_MIN;
+  bool has_lag = false;
+  std::int64_t watermark_lag_ms = 0;
+  std::int64_t late_records_dropped = 0;
+  std::int64_t records_in_errors = 0;
+  SPATE_FIELDS(chain, subtask, records_in, records_out, bytes_in, bytes_out, records_in_rate,
+               records_out_rate, bytes_in_rate, bytes_out_rate, busy_ms, idle_ms, back_pressured_ms,
+               acc_busy_ms, acc_idle_ms, acc_back_pressured_ms, back_pressured, input_watermark,
+               output_watermark, has_lag, watermark_lag_ms, late_records_dropped,
+               records_in_errors);
+};
+
 struct wire_metrics {
   std::string job_id;
   attempt_number attempt{0};
   //! (chain, subtask, records in, records out)
   std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t, std::int64_t>> tasks;
   std::map<std::string, std::int64_t> counters;
-  SPATE_FIELDS(job_id, attempt, tasks, counters);
+  //! Appended last: an older sender's frames decode with none, and an
+  //! older receiver ignores them (msgpack arrays convert what both know).
+  std::vector<wire_task_metrics> subtasks;
+  SPATE_FIELDS(job_id, attempt, tasks, counters, subtasks);
 };
 
 struct wire_release {

@@ -2,6 +2,8 @@
 // (metrics.hpp), and the JobManager's scrape.
 #include "metrics.hpp"
 
+#include <cmath>
+
 #include "jobmanager.hpp"
 #include "spate/core/process_stats.hpp"
 
@@ -11,6 +13,38 @@ void add_job_metrics(prometheus::exposition& out, const job_client& job) {
   prometheus::labels l{{"job_id", job.job_id()}, {"job_name", job.job_name()}};
   for (auto& [name, value] : job.job_metrics())
     out.add("spate_jobmanager_job_" + name, "gauge", l, static_cast<double>(value));
+}
+
+std::map<std::string, double> task_metric_values(const subtask_io_metrics& m) {
+  std::map<std::string, double> v;
+  if (!m.reported)
+    return v;
+  auto d = [](std::int64_t x) { return static_cast<double>(x); };
+  v["numRecordsIn"] = d(m.records_in);
+  v["numRecordsOut"] = d(m.records_out);
+  v["numRecordsInPerSecond"] = m.records_in_rate;
+  v["numRecordsOutPerSecond"] = m.records_out_rate;
+  v["numBytesIn"] = d(m.bytes_in);
+  v["numBytesOut"] = d(m.bytes_out);
+  v["numBytesInPerSecond"] = m.bytes_in_rate;
+  v["numBytesOutPerSecond"] = m.bytes_out_rate;
+  v["busyTimeMsPerSecond"] = m.busy_ms;
+  v["idleTimeMsPerSecond"] = m.idle_ms;
+  v["backPressuredTimeMsPerSecond"] = m.back_pressured_ms;
+  // No thread blocks on a full buffer in spate: all back pressure is soft.
+  v["softBackPressuredTimeMsPerSecond"] = m.back_pressured_ms;
+  v["hardBackPressuredTimeMsPerSecond"] = std::isnan(m.back_pressured_ms) ? m.back_pressured_ms : 0;
+  v["accumulatedBusyTime"] = d(m.acc_busy_ms);
+  v["accumulatedIdleTime"] = d(m.acc_idle_ms);
+  v["accumulatedBackPressuredTime"] = d(m.acc_back_pressured_ms);
+  v["isBackPressured"] = m.back_pressured ? 1 : 0;
+  v["currentInputWatermark"] = d(m.input_watermark);
+  v["currentOutputWatermark"] = d(m.output_watermark);
+  if (m.watermark_lag_ms)
+    v["watermarkLag"] = d(*m.watermark_lag_ms);
+  v["numLateRecordsDropped"] = d(m.late_records_dropped);
+  v["numRecordsInErrors"] = d(m.records_in_errors);
+  return v;
 }
 
 void add_task_counters(prometheus::exposition& out,
@@ -23,26 +57,20 @@ void add_task_counters(prometheus::exposition& out,
                          {"task_name", t.task_name},
                          {"subtask_index", std::to_string(t.subtask)},
                          {"tm_id", tm_id}};
-    out.add("spate_taskmanager_job_task_numRecordsIn", "gauge", l,
-            static_cast<double>(t.records_in));
-    out.add("spate_taskmanager_job_task_numRecordsOut", "gauge", l,
-            static_cast<double>(t.records_out));
+    auto values = task_metric_values(t.io);
+    // Without a reading (a subtask listed by hand), the record counters still show.
+    values.emplace("numRecordsIn", static_cast<double>(t.records_in));
+    values.emplace("numRecordsOut", static_cast<double>(t.records_out));
+    for (auto& [name, value] : values)
+      out.add("spate_taskmanager_job_task_" + name, "gauge", l, value);
   }
 }
 
 std::vector<task_host::subtask_counters> local_task_counters(const job_client& job) {
   std::vector<task_host::subtask_counters> out;
-  auto names = job.task_names();
-  int task = -1;
-  std::string last;
-  for (auto& m : job.metrics()) {
-    // metrics() lists task 0's subtasks, then task 1's, ...
-    if (m.subtask == 0 || m.task_name != last)
-      ++task;
-    last = m.task_name;
-    out.push_back(
-        {job.job_id(), job.job_name(), task, m.task_name, m.subtask, m.records_in, m.records_out});
-  }
+  for (auto& m : job.task_metrics())
+    out.push_back({job.job_id(), job.job_name(), m.task, m.task_name, m.subtask, m.records_in,
+                   m.records_out, m});
   return out;
 }
 

@@ -3,6 +3,7 @@
 // and process scope (spate_<jobmanager|taskmanager>_Status_Process_*).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,11 @@ namespace spate::cluster_detail {
 //! The job's metrics (job_client::job_metrics) as
 //! spate_jobmanager_job_<name>{job_id,job_name}.
 void add_job_metrics(prometheus::exposition& out, const job_client& job);
-//! numRecordsIn and numRecordsOut of each subtask as
+//! The task-scope metrics of one subtask in Flink's names (numRecordsIn,
+//! busyTimeMsPerSecond, currentInputWatermark, ...; docs/metrics.md). None
+//! for a remote subtask that has not reported; watermarkLag only when known.
+std::map<std::string, double> task_metric_values(const subtask_io_metrics& m);
+//! Every task metric (task_metric_values) of each subtask as
 //! spate_taskmanager_job_task_<name>{job_id,job_name,task_id,task_name,subtask_index,tm_id}.
 void add_task_counters(prometheus::exposition& out,
                        const std::vector<task_host::subtask_counters>& tasks,

@@ -208,6 +208,12 @@ const route route_table[] = {
     {method::get, R"(/jobs/([^/]+)/exceptions)", job_exceptions},
     {method::get, R"(/jobs/([^/]+)/metrics)", job_metrics},
     {method::get, R"(/jobs/([^/]+)/vertices/([^/]+))", vertex_detail},
+    {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/metrics)", vertex_metrics},
+    {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/subtasks/metrics)", vertex_subtasks_metrics},
+    {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/subtasks/([0-9]+)/metrics)",
+     vertex_subtask_metrics},
+    {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/backpressure)", vertex_backpressure},
+    {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/watermarks)", vertex_watermarks},
     {method::get, "/taskmanagers", list_taskmanagers},
     {method::get, R"(/taskmanagers/([^/]+)/metrics)", taskmanager_metrics},
 };
@@ -228,6 +234,9 @@ void unknown(const httplib::Request& req, httplib::Response& res) {
                                                 std::regex("/jobs/[^/]+/exceptions"),
                                                 std::regex("/jobs/[^/]+/metrics"),
                                                 std::regex("/jobs/[^/]+/vertices/[^/]+"),
+                                                std::regex("/jobs/[^/]+/vertices/[^/]+/"
+                                                           "(metrics|backpressure|watermarks|"
+                                                           "subtasks/([0-9]+/)?metrics)"),
                                                 std::regex("/taskmanagers"),
                                                 std::regex("/taskmanagers/[^/]+/metrics")};
   for (auto& r : known)

@@ -73,12 +73,36 @@ json job_overview(const job_client& c) {
           {"tasks", lower_counts(task_counts(state, total))}};
 }
 
-//! The I/O metrics of a vertex or subtask (records only; bytes are 0).
-json io_metrics(std::int64_t in, std::int64_t out) {
-  return {{"read-bytes", 0},      {"read-bytes-complete", true},
-          {"write-bytes", 0},     {"write-bytes-complete", true},
-          {"read-records", in},   {"read-records-complete", true},
-          {"write-records", out}, {"write-records-complete", true}};
+//! The I/O metrics of a vertex or subtask (Flink's IOMetricsInfo): records
+//! in and out, bytes through remote channels, and where its time went (ms).
+json io_metrics(std::int64_t in, std::int64_t out, const subtask_io_metrics& io) {
+  return {{"read-bytes", io.bytes_in},
+          {"read-bytes-complete", true},
+          {"write-bytes", io.bytes_out},
+          {"write-bytes-complete", true},
+          {"read-records", in},
+          {"read-records-complete", true},
+          {"write-records", out},
+          {"write-records-complete", true},
+          {"accumulated-backpressured-time", io.acc_back_pressured_ms},
+          {"accumulated-idle-time", io.acc_idle_ms},
+          {"accumulated-busy-time", io.acc_busy_ms}};
+}
+
+//! The sum of the bytes and times of the subtasks of task `c` (subtask `s`
+//! alone when s >= 0).
+subtask_io_metrics io_sum(const std::vector<subtask_io_metrics>& all, std::size_t c, int s = -1) {
+  subtask_io_metrics sum;
+  for (auto& m : all) {
+    if (m.task != static_cast<int>(c) || (s >= 0 && m.subtask != s))
+      continue;
+    sum.bytes_in += m.bytes_in;
+    sum.bytes_out += m.bytes_out;
+    sum.acc_busy_ms += m.acc_busy_ms;
+    sum.acc_idle_ms += m.acc_idle_ms;
+    sum.acc_back_pressured_ms += m.acc_back_pressured_ms;
+  }
+  return sum;
 }
 
 // The fields of a submission (POST /jobs).
@@ -142,6 +166,7 @@ configuration overrides_of(const json& body) {
 int job_vertices(const job_client& job, const std::string& state, std::int64_t now,
                  std::int64_t end, json& vertices, json& nodes) {
   auto metrics = job.metrics();
+  auto io = job.task_metrics();
   auto names = job.task_names();
   auto par = job.task_parallelism();
   for (std::size_t c = 0; c < names.size(); ++c) {
@@ -161,7 +186,7 @@ int job_vertices(const job_client& job, const std::string& state, std::int64_t n
                         {"end-time", end == 0 ? -1 : end},
                         {"duration", (end == 0 ? now : end) - job.start_time()},
                         {"tasks", task_counts(state, par[c].first)},
-                        {"metrics", io_metrics(in, out)}});
+                        {"metrics", io_metrics(in, out, io_sum(io, c))}});
     nodes.push_back({{"id", vid},
                      {"parallelism", par[c].first},
                      {"operator", ""},
@@ -362,22 +387,30 @@ void job_exceptions(jobmanager& jm, const httplib::Request& req, httplib::Respon
   reply(res, 200, body);
 }
 
+int vertex_of(const job_client& job, const httplib::Request& req, httplib::Response& res) {
+  std::string vid = req.matches[2];
+  auto names = job.task_names();
+  for (std::size_t c = 0; c < names.size(); ++c)
+    if (vertex_id(job.job_id(), c) == vid)
+      return static_cast<int>(c);
+  fail(res, 404, "Vertex " + vid + " not found in job " + job.job_id());
+  return -1;
+}
+
 void vertex_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
   auto job = job_of(jm, req, res);
   if (!job)
     return;
+  int vertex = vertex_of(*job, req, res);
+  if (vertex < 0)
+    return;
+  const auto c = static_cast<std::size_t>(vertex);
   std::string vid = req.matches[2];
   auto names = job->task_names();
-  std::size_t c = 0;
-  while (c < names.size() && vertex_id(job->job_id(), c) != vid)
-    ++c;
-  if (c == names.size()) {
-    fail(res, 404, "Vertex " + vid + " not found in job " + job->job_id());
-    return;
-  }
   auto par = job->task_parallelism();
   auto placement = job->placement();
   auto metrics = job->metrics();
+  auto io = job->task_metrics();
   auto state = state_of(*job);
   auto now = now_ms();
   auto end = job->end_time();
@@ -407,7 +440,7 @@ void vertex_detail(jobmanager& jm, const httplib::Request& req, httplib::Respons
                         {"start_time", job->start_time()},
                         {"end-time", end == 0 ? -1 : end},
                         {"duration", (end == 0 ? now : end) - job->start_time()},
-                        {"metrics", io_metrics(in, out)}});
+                        {"metrics", io_metrics(in, out, io_sum(io, c, s))}});
   }
   reply(res, 200,
         {{"id", vid},

@@ -62,6 +62,9 @@ std::string state_of(const job_client& c);
 //! The job of `req.matches[1]`, or an error reply (400 or 404) and nullptr.
 std::shared_ptr<job_client> job_of(jobmanager& jm, const httplib::Request& req,
                                    httplib::Response& res);
+//! The task (chain) index of vertex `req.matches[2]` of `job`, or a 404
+//! reply and -1 (rest_jobs.cpp).
+int vertex_of(const job_client& job, const httplib::Request& req, httplib::Response& res);
 
 // Jobs (rest_jobs.cpp).
 
@@ -112,5 +115,15 @@ void job_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response&
 void jobmanager_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
 //! GET /taskmanagers/:tmid/metrics
 void taskmanager_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid/metrics: "<subtask>.<name>" of every subtask.
+void vertex_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics?get=a,b&agg=min,max,avg,sum
+void vertex_subtasks_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid/subtasks/:subtaskindex/metrics
+void vertex_subtask_metrics(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid/backpressure (Flink's JobVertexBackPressureInfo)
+void vertex_backpressure(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+//! GET /jobs/:jobid/vertices/:vertexid/watermarks: "<subtask>.currentInputWatermark"
+void vertex_watermarks(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
 
 } // namespace spate::cluster_detail::rest_api

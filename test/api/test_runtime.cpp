@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <thread>
 
+#include "spate/core/hash.hpp"
+#include "spate/core/key_group.hpp"
 #include "support/collect.hpp"
 
 using namespace spate;
@@ -316,4 +318,204 @@ BOOST_AUTO_TEST_CASE(bounded_job_reports_metrics_and_chains) {
   }
   BOOST_TEST(out == 10000);
   BOOST_TEST(in == 10000);
+}
+
+namespace {
+
+//! Blocks in its first batch until released; counts what it received.
+struct latch_sink_state {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool released = false;
+  std::int64_t received = 0;
+
+  template <class Pred>
+  bool await(Pred p, std::chrono::seconds timeout = 20s) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return p(); });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+};
+
+//! The metrics of the subtasks of task `task` (by index).
+std::vector<subtask_io_metrics> of_task(const job_client& c, int task) {
+  std::vector<subtask_io_metrics> out;
+  for (auto& m : c.task_metrics())
+    if (m.task == task)
+      out.push_back(m);
+  return out;
+}
+
+//! Polls `pred` (a reading; no event to wait on) until it holds or 20 s pass.
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 4000; ++i) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(task_time_splits_into_busy_idle_and_back_pressured) {
+  temp_dir dir;
+  auto config = test_config(dir.str(), 1);
+  config.set(options::scheduler_threads, "4");
+  environment env(config);
+  auto clk = std::make_shared<manual_clock>();
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  auto st = std::make_shared<latch_sink_state>();
+  constexpr std::int64_t total = 100'000; // far more than the channel's credit
+  env
+      .add_source(source_spec<std::int64_t>{
+          "held", [release] { return std::make_unique<held_source>(std::int64_t{total}, release); },
+          false})
+      .rebalance()
+      .add_sink(batch_callback_sink<std::int64_t>([st](const typed_batch<std::int64_t>& b, int) {
+        std::unique_lock<std::mutex> lock(st->mu);
+        st->entered = true;
+        st->cv.notify_all();
+        st->cv.wait(lock, [&] { return st->released; });
+        st->received += static_cast<std::int64_t>(b.size());
+        st->cv.notify_all();
+      }));
+  start_options opts;
+  opts.job_clock = clk;
+  auto client = env.execute_async("task time", opts);
+  BOOST_REQUIRE(client.task_names().size() == 2u);
+  // The sink is stuck in its first batch; the source fills the channel and
+  // waits for credit.
+  BOOST_REQUIRE(st->await([&] { return st->entered; }));
+  BOOST_REQUIRE(eventually([&] { return of_task(client, 0).at(0).back_pressured; }));
+  (void)client.task_metrics(); // the rates' base: now
+  clk->advance(10s);
+  auto source = of_task(client, 0).at(0);
+  auto sink = of_task(client, 1).at(0);
+  BOOST_TEST(source.back_pressured_ms == 1000.0, boost::test_tools::tolerance(0.001));
+  BOOST_TEST(source.busy_ms <= 1.0);
+  BOOST_TEST(sink.busy_ms == 1000.0, boost::test_tools::tolerance(0.001));
+  BOOST_TEST(!sink.back_pressured);
+  BOOST_TEST(source.acc_back_pressured_ms >= 10'000);
+  for (auto& m : client.task_metrics())
+    BOOST_TEST(std::abs(m.busy_ms + m.idle_ms + m.back_pressured_ms - 1000.0) <= 1.0);
+
+  // Released, the sink takes everything; then nothing comes: idle.
+  st->release();
+  BOOST_REQUIRE(st->await([&] { return st->received == total; }));
+  // Its last handler may still run: idle once a moved clock counts as idle.
+  auto idle_then = of_task(client, 1).at(0).acc_idle_ms;
+  BOOST_REQUIRE(eventually([&] {
+    clk->advance(1ms);
+    return of_task(client, 1).at(0).acc_idle_ms > idle_then + 1;
+  }));
+  clk->advance(70s);
+  sink = of_task(client, 1).at(0);
+  BOOST_TEST(sink.idle_ms == 1000.0, boost::test_tools::tolerance(0.001));
+  BOOST_TEST(sink.busy_ms <= 1.0);
+  BOOST_TEST(sink.records_in == total);
+  source = of_task(client, 0).at(0);
+  BOOST_TEST(!source.back_pressured);
+  BOOST_TEST(source.records_out == total);
+  release->store(true);
+  BOOST_REQUIRE(client.wait_for(20s));
+  BOOST_TEST(client.status() == job_status::finished);
+}
+
+BOOST_AUTO_TEST_CASE(late_records_and_watermarks_per_subtask) {
+  temp_dir dir;
+  auto config = test_config(dir.str(), 2);
+  config.set(options::max_parallelism, "128");
+  config.set(options::watermark_interval, "0"); // a watermark after every record
+  environment env(config);
+  auto clk = std::make_shared<manual_clock>();
+  // One key on each window subtask (of 2, with 128 key groups).
+  auto subtask_of = [](std::int64_t k) {
+    return subtask_for_key_group(key_group_for_hash(stable_hash<std::int64_t>{}(k), 128), 128, 2);
+  };
+  std::int64_t keys[2] = {-1, -1};
+  for (std::int64_t k = 0; keys[0] < 0 || keys[1] < 0; ++k)
+    if (keys[subtask_of(k)] < 0)
+      keys[subtask_of(k)] = k;
+  // Records are ts * 10 + tag: tag 0 goes to subtask 0's key, 1 to subtask 1's.
+  // On time on both, then ts 100000 (watermark 99999), then 5 late ones on
+  // subtask 1 only; then nothing, for ever.
+  struct phased_source final : source_function<std::int64_t> {
+    int step = 0;
+    source_status poll(collector<std::int64_t>& out, std::size_t) override {
+      switch (step++) {
+        case 0:
+          out.collect(1000 * 10 + 0);
+          out.collect(1001 * 10 + 1);
+          return source_status::has_more();
+        case 1:
+          out.collect(100'000 * 10 + 0);
+          return source_status::has_more();
+        case 2:
+          for (int i = 0; i < 5; ++i)
+            out.collect(10 * 10 + 1);
+          return source_status::has_more();
+        default:
+          return source_status::wait_for(5ms);
+      }
+    }
+  };
+  env.add_source(source_spec<std::int64_t>{"phased",
+                                           [] { return std::make_unique<phased_source>(); }, false})
+      .set_parallelism(1)
+      .assign_timestamps_and_watermarks(
+          watermark_strategy<std::int64_t>::for_monotonous_timestamps().with_timestamp_assigner(
+              [](const std::int64_t& v) { return v / 10; }))
+      .set_parallelism(1)
+      .key_by([k0 = keys[0], k1 = keys[1]](std::int64_t v) { return v % 10 == 0 ? k0 : k1; })
+      .window(tumbling_event_time_windows::of(std::chrono::seconds(1)))
+      .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
+      .add_sink(discard_sink<std::int64_t>());
+  start_options opts;
+  opts.job_clock = clk;
+  auto client = env.execute_async("late records", opts);
+  auto names = client.task_names();
+  BOOST_REQUIRE(names.size() == 2u);
+  BOOST_REQUIRE(names[1].rfind("Window(", 0) == 0);
+  auto late_name = [&] {
+    for (auto& [name, value] : client.counters())
+      if (name.find("numLateRecordsDropped") != std::string::npos)
+        return name;
+    return std::string();
+  };
+  BOOST_REQUIRE(eventually([&] {
+    auto name = late_name();
+    return !name.empty() && client.counters()[name] == 5;
+  }));
+  // Subtask 0's channel is its own: its watermark may come later.
+  BOOST_REQUIRE(eventually([&] {
+    for (auto& m : of_task(client, 1))
+      if (m.input_watermark != 99'999)
+        return false;
+    return true;
+  }));
+  // Summed over subtasks by name, as before; per subtask at task scope.
+  BOOST_TEST(late_name().rfind("Window(", 0) == 0);
+  auto window = of_task(client, 1);
+  BOOST_REQUIRE(window.size() == 2u);
+  BOOST_TEST(window[0].late_records_dropped == 0);
+  BOOST_TEST(window[1].late_records_dropped == 5);
+  BOOST_TEST(window[0].records_in_errors == 0);
+  for (auto& m : window)
+    BOOST_TEST(m.input_watermark == 99'999); // the valve's output, never past it
+  auto source = of_task(client, 0).at(0);
+  BOOST_TEST(source.input_watermark == min_watermark); // no input: Long.MIN_VALUE, as Flink
+  BOOST_TEST(source.output_watermark == 99'999);
+  BOOST_REQUIRE(source.watermark_lag_ms.has_value());
+  BOOST_TEST(*source.watermark_lag_ms == clk->wall_ms() - 99'999);
+  // In one process nothing is serialized: no bytes.
+  BOOST_TEST(source.bytes_out == 0);
+  client.cancel();
+  BOOST_REQUIRE(client.wait_for(20s));
 }

@@ -1,7 +1,8 @@
-// A job library for test_cluster: "stuck", whose map blocks forever in user
+// A job library for the cluster tests: "stuck", whose map blocks forever in user
 // code while the file named by its job argument exists (and says so by
 // writing that name + ".entered"), so a cancel never reaches the task
-// (task.cancellation.timeout).
+// (task.cancellation.timeout); and "slow", whose map back-pressures its
+// source (task metrics).
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -36,4 +37,22 @@ spate_register_jobs(spate::job_registry& registry) {
                            .name("Stuck"));
   };
   registry.add(std::move(job));
+
+  // "slow": a map that takes 1 ms per record behind a rebalance, so its
+  // source waits for credit (back pressure) and, at parallelism 2 on two
+  // TaskManagers, sends to the other one (bytes over the mesh).
+  spate::job_definition slow;
+  slow.name = "slow";
+  slow.description = "a map sleeping 1 ms per record behind a fast source (tests)";
+  slow.default_input = "generator:rate=100000";
+  slow.build = [](spate::job_setup& setup) {
+    setup.write_output(setup.input_lines(spate::text_line_generator)
+                           .rebalance()
+                           .map([](const std::string& line) {
+                             std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                             return line;
+                           })
+                           .name("Slow"));
+  };
+  registry.add(std::move(slow));
 }

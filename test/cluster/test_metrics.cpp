@@ -216,6 +216,131 @@ BOOST_AUTO_TEST_CASE(a_cluster_reports_flinks_metrics_over_rest_and_prometheus) 
   BOOST_TEST(samples(scrape(jm_port), "spate_jobmanager_job_uptime").empty());
 }
 
+// Task metrics of a job whose map is slower than its source, on two
+// TaskManagers of one slot each, so each source subtask sends to both maps,
+// one of them over the mesh.
+BOOST_AUTO_TEST_CASE(a_slow_map_back_pressures_its_source_in_the_task_metrics) {
+  test_cluster c({"taskmanager.numberOfTaskSlots=1"});
+  int tm_range = free_range(3);
+  auto range =
+      "metrics.reporter.prom.port=" + std::to_string(tm_range) + "-" + std::to_string(tm_range + 2);
+  c.start_jobmanager();
+  c.start_taskmanager({range});
+  c.start_taskmanager({range});
+  BOOST_REQUIRE_MESSAGE(c.await_taskmanagers(2), c.jobmanager().log());
+  auto lib = bin_dir() + "/../lib/libspate_test_stuck_jobs.so";
+  BOOST_REQUIRE(std::filesystem::exists(lib));
+  auto id = c.submit({lib + ":slow", "-p", "2", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  auto job = c.get("/jobs/" + id);
+  BOOST_REQUIRE(job.body["vertices"].size() == 2u);
+  const std::string source = job.body["vertices"][0]["id"];
+  const std::string map = job.body["vertices"][1]["id"];
+  BOOST_TEST(job.body["vertices"][1]["name"].get<std::string>().find("Slow") != std::string::npos);
+  const auto vertex = "/jobs/" + id + "/vertices/";
+
+  // 8. The source waits for credit nearly all the time: "high".
+  http_result bp;
+  bool high = await(
+      [&] {
+        bp = c.get(vertex + source + "/backpressure");
+        if (bp.status != 200 || bp.body.value("backpressureLevel", "") != "high")
+          return false;
+        // Each TaskManager's rates start with its first report a second later.
+        for (auto& st : bp.body["subtasks"])
+          if (st.value("backpressureLevel", "") != "high")
+            return false;
+        return bp.body["subtasks"].size() == 2u;
+      },
+      std::chrono::seconds(30));
+  BOOST_REQUIRE_MESSAGE(high, bp.body.dump());
+  BOOST_TEST(bp.body["status"] == "ok");
+  BOOST_TEST(bp.body["backpressure-level"] == "high"); // Flink's older spelling too
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  BOOST_TEST(std::abs(bp.body["end-timestamp"].get<std::int64_t>() - now) < 5000);
+  BOOST_REQUIRE(bp.body["subtasks"].size() == 2u);
+  for (std::size_t s = 0; s < 2; ++s) {
+    auto& st = bp.body["subtasks"][s];
+    BOOST_TEST(st["subtask"] == s);
+    double total =
+        st["ratio"].get<double>() + st["idleRatio"].get<double>() + st["busyRatio"].get<double>();
+    BOOST_TEST(total >= 0.97, st.dump());
+    BOOST_TEST(total <= 1.03, st.dump());
+  }
+  auto busy = c.get(vertex + map + "/backpressure");
+  BOOST_REQUIRE(busy.body["subtasks"].size() == 2u);
+  for (auto& st : busy.body["subtasks"]) {
+    BOOST_TEST(st["busyRatio"].get<double>() > 0.5, busy.body.dump());
+    BOOST_TEST(st["backpressureLevel"] == "ok");
+  }
+  BOOST_TEST(c.get(vertex + "0123456789abcdef0123456789abcdef/backpressure").status == 404);
+  BOOST_TEST(c.get("/jobs/" + id + "/vertices/nope/subtasks/metrics").status == 404);
+
+  // 9. Bytes over the mesh, rates, vertex and aggregated views.
+  auto out = c.get(vertex + source + "/subtasks/0/metrics?get=numBytesOut,numRecordsOutPerSecond");
+  BOOST_REQUIRE(out.status == 200);
+  BOOST_TEST(value_of(out.body, "numBytesOut").value_or(0) > 0, out.body.dump());
+  BOOST_TEST(value_of(out.body, "numRecordsOutPerSecond").value_or(0) > 0, out.body.dump());
+  auto in = c.get(vertex + map + "/subtasks/0/metrics?get=numBytesIn,busyTimeMsPerSecond");
+  BOOST_TEST(value_of(in.body, "numBytesIn").value_or(0) > 0, in.body.dump());
+  BOOST_TEST(c.get(vertex + map + "/subtasks/2/metrics").status == 404);
+  auto names = c.get(vertex + map + "/metrics");
+  std::set<std::string> listed;
+  for (auto& m : names.body)
+    listed.insert(m["id"].get<std::string>());
+  for (auto n : {"0.numRecordsIn", "1.numRecordsIn", "0.busyTimeMsPerSecond",
+                 "1.currentInputWatermark", "1.accumulatedBusyTime", "0.numBytesInPerSecond"})
+    BOOST_TEST(listed.count(n) == 1u, n);
+  BOOST_TEST(listed.count("numRecordsIn") == 0u);
+  auto two = c.get(vertex + map + "/metrics?get=0.numRecordsIn,1.numRecordsIn");
+  BOOST_TEST(two.body.size() == 2u, two.body.dump());
+  auto agg = c.get(vertex + map +
+                   "/subtasks/metrics?get=busyTimeMsPerSecond,noSuchMetric&agg=min,max,sum");
+  BOOST_REQUIRE(agg.status == 200);
+  BOOST_REQUIRE(agg.body.size() == 1u);
+  auto& a = agg.body[0];
+  BOOST_TEST(a["id"] == "busyTimeMsPerSecond");
+  BOOST_TEST(!a.contains("avg"));
+  BOOST_TEST(a["min"].get<double>() > 500, a.dump());
+  BOOST_TEST(a["sum"].get<double>() >= a["max"].get<double>() + a["min"].get<double>() - 1e-6);
+  BOOST_TEST(c.get(vertex + map + "/subtasks/metrics?get=numRecordsIn&agg=median").status == 400);
+  auto wm = c.get(vertex + map + "/watermarks");
+  BOOST_REQUIRE(wm.body.size() == 2u);
+  BOOST_TEST(wm.body[0]["id"] == "0.currentInputWatermark");
+  BOOST_TEST(wm.body[1]["value"].is_string());
+  auto detail = c.get(vertex + source);
+  std::int64_t written = 0;
+  for (auto& st : detail.body["subtasks"])
+    written += st["metrics"]["write-bytes"].get<std::int64_t>();
+  BOOST_TEST(written > 0, detail.body.dump());
+  BOOST_TEST(
+      detail.body["subtasks"][0]["metrics"]["accumulated-backpressured-time"].get<std::int64_t>() >
+      0);
+  // Every task metric on the TaskManagers' endpoints, task_id the REST vertex id.
+  std::vector<std::pair<std::string, double>> series;
+  BOOST_REQUIRE(await([&] { return printed_port(c.taskmanager(0).log()) != 0; }));
+  BOOST_REQUIRE(await([&] { return printed_port(c.taskmanager(1).log()) != 0; }));
+  for (std::size_t t = 0; t < 2; ++t) {
+    auto text = scrape(printed_port(c.taskmanager(t).log()));
+    for (auto& s : samples(text, "spate_taskmanager_job_task_backPressuredTimeMsPerSecond",
+                           {"task_id=\"" + source + "\""}))
+      series.push_back(s);
+    BOOST_TEST(samples(text, "spate_taskmanager_job_task_numBytesOut").size() == 2u, text);
+  }
+  BOOST_REQUIRE(series.size() == 2u);
+  for (auto& [labels, value] : series)
+    BOOST_TEST(value > 500, labels);
+
+  // Once the job ended, no statistics (Flink's "deprecated").
+  BOOST_REQUIRE(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+  BOOST_REQUIRE(c.await_state(id, "CANCELED"));
+  auto ended = c.get(vertex + source + "/backpressure");
+  BOOST_TEST(ended.body == json({{"status", "deprecated"}}), ended.body.dump());
+}
+
 BOOST_AUTO_TEST_CASE(a_restart_counts_and_its_time_and_restore_show_in_the_job_metrics) {
   test_cluster c({"execution.checkpointing.interval=200ms"});
   c.start(2); // 2 slots each; the job uses one on each
@@ -272,6 +397,14 @@ BOOST_AUTO_TEST_CASE(spate_local_serves_its_process_job_and_subtask_metrics) {
     return sum(samples(text, "spate_taskmanager_job_task_numRecordsIn", {"tm_id=\"local\""})) > 0;
   }));
   BOOST_TEST(samples(text, "spate_taskmanager_job_task_numRecordsIn").size() == 4u, text);
+  // Every task metric of every subtask, with Flink's names.
+  for (auto name : {"busyTimeMsPerSecond", "idleTimeMsPerSecond", "backPressuredTimeMsPerSecond",
+                    "numRecordsInPerSecond", "numBytesOut", "accumulatedBusyTime",
+                    "isBackPressured", "currentInputWatermark", "currentOutputWatermark",
+                    "numLateRecordsDropped", "numRecordsInErrors"})
+    BOOST_TEST(samples(text, std::string("spate_taskmanager_job_task_") + name, {"tm_id=\"local\""})
+                       .size() == 4u,
+               name);
   BOOST_TEST(sum(samples(text, "spate_jobmanager_job_uptime")) > 0, text);
   BOOST_TEST(sum(samples(text, "spate_jobmanager_Status_Process_Threads_Count")) >= 1, text);
   local.stop();
@@ -343,6 +476,17 @@ BOOST_AUTO_TEST_CASE(a_real_prometheus_server_scrapes_the_cluster) {
              }),
              uptime.dump() << "\n"
                            << prometheus.log());
+  // A task metric of every subtask of the job (2 tasks of 2), from both TaskManagers.
+  json busy;
+  BOOST_TEST(await([&] {
+               busy = query("spate_taskmanager_job_task_busyTimeMsPerSecond");
+               int of_job = 0;
+               if (busy.is_array())
+                 for (auto& s : busy)
+                   of_job += s["metric"].value("job_id", "") == id ? 1 : 0;
+               return of_job == 4;
+             }),
+             busy.dump());
   json up = query("up");
   BOOST_TEST(up.is_array());
   if (up.is_array())

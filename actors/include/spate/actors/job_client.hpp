@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -43,6 +44,53 @@ struct subtask_metrics {
   std::int64_t records_in = 0;
   std::int64_t records_out = 0;
 };
+
+//! The task-scope metrics of one subtask, with Flink's meaning (see
+//! docs/metrics.md): counters since the task started, rates over the last
+//! 60 s (MeterView), where its time went (ms per second, over the last 60 s;
+//! NaN when spate.metrics.task-time.enabled is false) and its watermarks.
+struct subtask_io_metrics {
+  std::string task_name;
+  //! The task (chain): its index in the job.
+  int task = 0;
+  int subtask = 0;
+  std::int64_t records_in = 0;
+  std::int64_t records_out = 0;
+  //! Bytes through channels to and from other processes (in-process: 0).
+  std::int64_t bytes_in = 0;
+  std::int64_t bytes_out = 0;
+  double records_in_rate = 0;
+  double records_out_rate = 0;
+  double bytes_in_rate = 0;
+  double bytes_out_rate = 0;
+  //! Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond.
+  double busy_ms = 0;
+  double idle_ms = 0;
+  double back_pressured_ms = 0;
+  //! Flink's accumulatedBusyTime, accumulatedIdleTime, accumulatedBackPressuredTime (ms).
+  std::int64_t acc_busy_ms = 0;
+  std::int64_t acc_idle_ms = 0;
+  std::int64_t acc_back_pressured_ms = 0;
+  //! Flink's isBackPressured: waiting for output credit right now.
+  bool back_pressured = false;
+  //! currentInputWatermark and currentOutputWatermark (Long.MIN_VALUE before the first).
+  std::int64_t input_watermark = INT64_MIN;
+  std::int64_t output_watermark = INT64_MIN;
+  //! watermarkLag: wall ms minus the output watermark; none while it is
+  //! the minimum or the maximum.
+  std::optional<std::int64_t> watermark_lag_ms;
+  //! The chain's numLateRecordsDropped and numRecordsInErrors.
+  std::int64_t late_records_dropped = 0;
+  std::int64_t records_in_errors = 0;
+  //! Wall ms when measured (for a remote job: when its report arrived).
+  std::int64_t measured_at_ms = 0;
+  //! False for a remote subtask that has not reported yet.
+  bool reported = false;
+};
+
+//! Flink's back-pressure level of a ratio of time back-pressured: "ok" up
+//! to 0.10, "low" up to 0.5, "high" above.
+const char* backpressure_level(double ratio);
 
 struct checkpoint_counts {
   std::int64_t completed = 0;
@@ -86,6 +134,10 @@ public:
   std::string failure_cause() const;
   //! Records in and out per subtask of every task, read while running.
   std::vector<subtask_metrics> metrics() const;
+  //! The task-scope metrics of every subtask (task 0's subtasks, then task
+  //! 1's, ...): measured now for a job running here, the latest report of
+  //! its TaskManager for a remote one.
+  std::vector<subtask_io_metrics> task_metrics() const;
   //! Takes a savepoint into `dir` (state.savepoints.dir when empty) and
   //! returns its path. Throws spate::error when it fails (errc::unavailable
   //! when the job is not running or restarts meanwhile) or errc::timeout when

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "spate/actors/job_client.hpp"
 #include "spate/actors/job_graph.hpp"
 #include "spate/core/config.hpp"
 #include "spate/transport/endpoint.hpp"
@@ -97,6 +98,8 @@ public:
     int subtask = 0;
     std::int64_t records_in = 0;
     std::int64_t records_out = 0;
+    //! Its task-scope metrics, measured when listed.
+    subtask_io_metrics io;
   };
   //! The counters of every subtask running here now (for metrics reporters).
   std::vector<subtask_counters> task_counters() const;

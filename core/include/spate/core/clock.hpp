@@ -20,6 +20,8 @@ public:
   virtual std::int64_t monotonic_ms() const = 0;
   //! Milliseconds since the Unix epoch (what is shown and stored).
   virtual std::int64_t wall_ms() const = 0;
+  //! Nanoseconds on the clock of monotonic_ms() (a finer reading where there is one).
+  virtual std::int64_t monotonic_ns() const { return monotonic_ms() * 1'000'000; }
   //! A clock that moves by hand calls `moved` after each move, so timers armed
   //! on it look again (a task's processing-time timers); it returns true. A
   //! clock that moves by itself returns false: its timers wait in real time.
@@ -40,6 +42,11 @@ public:
   std::int64_t wall_ms() const override {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::int64_t monotonic_ns() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
   //! The one instance everything shares unless given another.

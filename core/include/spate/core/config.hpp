@@ -87,6 +87,9 @@ inline constexpr const char* scheduler_threads = "spate.scheduler.threads";
 //! from running.
 inline constexpr const char* scheduler_max_throughput = "spate.scheduler.max-throughput";
 inline constexpr std::int64_t default_scheduler_max_throughput = 100;
+//! Tasks track where their time goes (busy, idle, back-pressured), as
+//! Flink's setEnableBusyTime; off, those metrics are NaN. Default true.
+inline constexpr const char* task_time_enabled = "spate.metrics.task-time.enabled";
 } // namespace options
 
 //! options::scheduler_max_throughput of `config` (default 100); throws
