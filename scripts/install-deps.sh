@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages spate needs that are not installed yet.
 # Idempotent: does nothing (not even apt-get update) when everything is present.
+# Also runs `npm ci` in web/ when web/node_modules is missing or older than its lock file.
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,13 @@ packages=(
   iproute2 util-linux e2fsprogs openssl
   clang libclang-rt-14-dev
   prometheus
+  chromium
 )
+# The web dashboard (web/): npm for its libraries; Debian's nodejs and npm
+# unless a node and npm are installed already (NodeSource's nodejs ships its
+# own npm and conflicts with Debian's). Its browser test needs Node.js >= 20.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,15 +34,23 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
+# web/node_modules as web/package-lock.json pins it (the dashboard's uPlot and
+# dagre, embedded in the JobManager; Playwright for its test, which uses the
+# system's chromium: no browser download).
+web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+if [ ! -f "$web/node_modules/.package-lock.json" ] ||
+   [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in web/"
+  (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

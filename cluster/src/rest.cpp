@@ -27,6 +27,7 @@
 
 #include "rest_routes.hpp"
 #include "rest_tls.hpp"
+#include "rest_web.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
@@ -191,6 +192,7 @@ struct route {
 // In registration order: cpp-httplib answers with the first pattern of the
 // method that matches, so /jobs/overview comes before /jobs/:jobid.
 const route route_table[] = {
+    {method::get, "/|/web/.+", web_dashboard}, // the dashboard (rest_web.cpp)
     {method::get, "/overview", cluster_status},
     {method::get, "/config", web_config},
     {method::get, "/jobmanager/config", jobmanager_config},
@@ -221,7 +223,8 @@ const route route_table[] = {
 // Everything else: Flink's error shape, 405 for a known path with another
 // method, 404 otherwise.
 void unknown(const httplib::Request& req, httplib::Response& res) {
-  static const std::vector<std::regex> known = {std::regex("/overview"),
+  static const std::vector<std::regex> known = {std::regex("/|/web/.+"),
+                                                std::regex("/overview"),
                                                 std::regex("/config"),
                                                 std::regex("/jobmanager/config"),
                                                 std::regex("/jobmanager/metrics"),
@@ -616,7 +619,10 @@ std::optional<refused> check_head(const settings& s, const httplib::Request& req
   if (!name_ok)
     return refused(421, "Host '" + host_header + "' is not a name of this JobManager: add it to " +
                             options::rest_allowed_hosts);
-  if (!s.token.empty()) {
+  // The dashboard's files hold no data: a browser loads them without a
+  // token, and the page asks for it to call the API (rest_web.hpp).
+  bool dashboard = (req.method == "GET" || req.method == "HEAD") && is_dashboard_path(req.path);
+  if (!s.token.empty() && !dashboard) {
     auto auth = req.get_header_value("Authorization");
     const std::string scheme = "Bearer ";
     if (auth.size() < scheme.size() || lower(auth.substr(0, scheme.size())) != "bearer " ||
@@ -627,7 +633,9 @@ std::optional<refused> check_head(const settings& s, const httplib::Request& req
   if (mutating(req.method)) {
     if (req.has_header("Origin")) {
       auto origin = req.get_header_value("Origin");
-      if (s.origins.count(lower(origin)) == 0)
+      // The server's own origin (the dashboard): its Host passed the check above.
+      bool own = lower(origin) == (s.tls ? "https://" : "http://") + lower(host_header);
+      if (!own && s.origins.count(lower(origin)) == 0)
         return refused(403, "Origin '" + origin + "' may not change anything here (" +
                                 options::rest_allowed_origins + ")");
     }

@@ -476,6 +476,42 @@ BOOST_AUTO_TEST_CASE(a_non_loopback_address_needs_a_bearer_token) {
              open.jobmanager().log());
 }
 
+// The web dashboard (docs/dashboard.md): its compiled-in files load without
+// the token, nothing else does; a change from the server's own origin is
+// taken, from any other origin still refused.
+BOOST_AUTO_TEST_CASE(the_dashboard_loads_without_the_token_and_only_its_own_origin_changes_things) {
+  temp_dir secrets;
+  auto token = std::string("s3cret-0123456789-abcdef");
+  test_cluster c({"rest.auth.token-file=" + write_token(secrets, token)});
+  c.start_jobmanager();
+  BOOST_REQUIRE(await([&] { return c.get("/overview").status == 401; }));
+  BOOST_TEST(c.get("/").status == 200);
+  BOOST_TEST(c.get("/web/app.js").status == 200);
+  BOOST_TEST(c.get("/web/no-such-file.js").status == 404);
+  BOOST_TEST(c.get("/web/../overview").status == 404);
+  // Only GETs of the dashboard's own paths go without the token.
+  expect_refused(c.request("POST", "/", "{}"), 401, "bearer token");
+  expect_refused(c.request("POST", "/web/app.js", "{}"), 401, "bearer token");
+  expect_refused(c.get("/web"), 401, "bearer token");
+  expect_refused(c.get("/webx/app.js"), 401, "bearer token");
+  expect_refused(c.get("/jobs"), 401, "bearer token");
+
+  auto port = std::to_string(c.rest_port());
+  auto cancel = [&](const std::string& host, const std::string& origin) {
+    return c.request("PATCH", "/jobs/" + std::string(32, 'a') + "?mode=cancel", "{}",
+                     {{"Authorization", "Bearer " + token}, {"Host", host}, {"Origin", origin}});
+  };
+  // Past every check: the job is unknown (404), not refused.
+  BOOST_TEST(cancel("127.0.0.1:" + port, "http://127.0.0.1:" + port).status == 404);
+  BOOST_TEST(cancel("localhost:" + port, "http://localhost:" + port).status == 404);
+  expect_refused(cancel("127.0.0.1:" + port, "http://localhost:" + port), 403, "Origin");
+  expect_refused(cancel("127.0.0.1:" + port, "https://127.0.0.1:" + port), 403, "Origin");
+  expect_refused(
+      cancel("127.0.0.1:" + port, "http://127.0.0.1:" + std::to_string(c.rest_port() + 1)), 403,
+      "Origin");
+  expect_refused(cancel("127.0.0.1:" + port, "http://evil.example"), 403, "Origin");
+}
+
 BOOST_AUTO_TEST_CASE(a_2_gb_body_and_an_endless_request_line_are_refused_unread) {
   test_cluster c;
   c.start_jobmanager();
