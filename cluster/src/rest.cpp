@@ -673,6 +673,27 @@ struct rest_server::impl {
   void protect();
 };
 
+//! A request without a body (pre-routing): the route of its method whose
+//! pattern matches the path, with the captures in `req.matches` as
+//! cpp-httplib fills them; unknown() otherwise. `req` is the server's own
+//! mutable request, handed to the pre-routing hook as const.
+void dispatch_bodyless(jobmanager& jm, httplib::Request& req, httplib::Response& res) {
+  const method verb = req.method == "POST"    ? method::post
+                      : req.method == "PATCH" ? method::patch
+                                              : method::get; // PUT, DELETE: no route
+  if (req.method == "POST" || req.method == "PATCH")
+    for (const auto& r : route_table) {
+      if (r.verb != verb)
+        continue;
+      std::regex re(r.pattern);
+      if (std::regex_match(req.path, req.matches, re)) {
+        r.fn(jm, req, res);
+        return;
+      }
+    }
+  unknown(req, res);
+}
+
 //! Wraps a handler: a refusal decided from the head is answered instead.
 httplib::Server::Handler
 guarded(std::function<void(const httplib::Request&, httplib::Response&)> fn) {
@@ -753,6 +774,21 @@ void rest_server::impl::protect() {
         return httplib::Server::HandlerResponse::Handled;
       }
       pending = refusal;
+    }
+    // A POST, PUT, PATCH or DELETE without Content-Length and not chunked
+    // has no body (RFC 9112 6.3: a request is never read to the end of the
+    // connection), as `curl -X PATCH URL` sends it. cpp-httplib would wait
+    // for the client to close; it is dispatched here with an empty body.
+    if (mutating(req.method) && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      if (pending) {
+        auto r = *pending;
+        pending.reset();
+        answer(res, r);
+      } else {
+        dispatch_bodyless(jm, const_cast<httplib::Request&>(req), res);
+      }
+      return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });

@@ -545,6 +545,46 @@ BOOST_AUTO_TEST_CASE(a_2_gb_body_and_an_endless_request_line_are_refused_unread)
   BOOST_TEST(c.get("/overview").status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(requests_without_a_body_or_content_length_are_answered_at_once) {
+  // `curl -X PATCH URL` sends no Content-Length: the request has no body
+  // (RFC 9112) and must not wait for the client to close the connection.
+  test_cluster c;
+  c.start_jobmanager();
+  BOOST_REQUIRE(await([&] { return c.get("/overview").status == 200; }));
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(c.rest_port()) + "\r\n";
+  const std::string json = "Content-Type: application/json\r\n";
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  // Two requests on one connection: the second is answered too, so nothing
+  // of it was taken for the first one's body.
+  raw_socket s(c.rest_port());
+  auto started = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(s.send_all("PATCH /jobs/" + id + "?mode=cancel HTTP/1.1\r\n" + host + json +
+                           "\r\nPOST /jobs/" + id + "/stop HTTP/1.1\r\n" + host + json + "\r\n"));
+  std::string answers;
+  auto count = [&] {
+    std::size_t n = 0;
+    for (auto at = answers.find("HTTP/1.1 404 "); at != std::string::npos;
+         at = answers.find("HTTP/1.1 404 ", at + 1))
+      ++n;
+    return n;
+  };
+  while (count() < 2 && std::chrono::steady_clock::now() - started < std::chrono::seconds(5)) {
+    answers += s.read_head(200);
+  }
+  BOOST_TEST(count() == 2u, answers); // dispatched: no such job, twice
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(5)));
+  // The guards still hold: a foreign Origin, and a method no route has.
+  raw_socket t(c.rest_port());
+  BOOST_REQUIRE(t.send_all("PATCH /jobs/" + id + "?mode=cancel HTTP/1.1\r\n" + host + json +
+                           "Origin: http://evil.example\r\n\r\n"));
+  auto head = t.read_head(3000);
+  BOOST_TEST(head.rfind("HTTP/1.1 403", 0) == 0u, head);
+  raw_socket u(c.rest_port());
+  BOOST_REQUIRE(u.send_all("DELETE /jobs/" + id + " HTTP/1.1\r\n" + host + json + "\r\n"));
+  head = u.read_head(3000);
+  BOOST_TEST(head.rfind("HTTP/1.1 405", 0) == 0u, head);
+}
+
 BOOST_AUTO_TEST_CASE(slow_clients_do_not_block_others_and_are_dropped) {
   test_cluster c({"rest.server.request-timeout=2 s"});
   c.start_jobmanager();
