@@ -44,7 +44,9 @@ task_actor::task_actor(caf::actor_config& cfg, job_runtime* rt, int chain, subta
     : caf::event_based_actor(cfg), rt_(rt), chain_(chain), subtask_(subtask),
       plan_(&rt->plan.chains[chain]), counters_(rt->counters[chain][subtask.value()].get()),
       targets_(std::move(targets)), meter_on_(rt->task_time_enabled),
-      real_clock_(rt->clk.get() == &system_clock::instance()) {}
+      real_clock_(rt->clk.get() == &system_clock::instance()), log_context_{
+                                                                   rt->job_id, rt->job_name,
+                                                                   plan_->name, subtask.value()} {}
 
 task_actor::~task_actor() { close_operators(); }
 
@@ -73,6 +75,9 @@ template <class F>
 void task_actor::guarded(F&& f) {
   if (state_ == task_state::done)
     return;
+  // What this thread logs while the handler runs names the job and subtask
+  // (log.format: json).
+  log_scope scope(&log_context_);
   // A handler ends an idle or back-pressured gap. Entered while busy (the
   // previous handler left work in the mailbox), it reads no clock.
   if (phase_ != task_time_meter::busy && phase_ != task_time_meter::stopped)

@@ -20,6 +20,7 @@
 #include "spate/actors/operator.hpp"
 #include "spate/actors/record_writer.hpp"
 #include "spate/checkpoints/barrier_aligner.hpp"
+#include "spate/core/log.hpp"
 #include "watermark_valve.hpp"
 
 namespace spate {
@@ -229,6 +230,8 @@ private:
   task_time_meter::phase phase_ = task_time_meter::stopped;
   bool meter_on_ = true;
   bool real_clock_ = true;
+  //! Job, task and subtask for the lines its handlers log.
+  log_context log_context_;
   bool source_ = false;
   // Scheduling: one tick and one flush outstanding at most.
   bool tick_scheduled_ = false;

@@ -82,6 +82,32 @@ BOOST_AUTO_TEST_CASE(unreachable_socket_fails_the_job_naming_it) {
   BOOST_TEST(r.err.find("FAILED") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(json_logs_are_one_object_per_line_naming_the_job_and_task) {
+  auto r = run_spate({"local", "wordcount", "--input", "socket:127.0.0.1:1", "--output", "discard",
+                      "-D", "log.format=json"});
+  BOOST_TEST(r.exit_code == 1);
+  std::istringstream lines(r.err);
+  std::string line;
+  int logged = 0;
+  bool named = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("spate: ", 0) == 0) // the CLI's own verdict, for people
+      continue;
+    auto j = nlohmann::json::parse(line); // every log line is one JSON object
+    ++logged;
+    if (j["level"] == "error" && j.contains("task")) {
+      named = true;
+      BOOST_TEST(j["task"].get<std::string>() == "Source: socket-text -> Split", line);
+      BOOST_TEST(j["subtask"].get<int>() == 0, line);
+      BOOST_TEST(j["job_name"].get<std::string>() == "wordcount", line);
+      BOOST_TEST(j["job"].get<std::string>().size() == 32u, line);
+      BOOST_TEST(j["message"].get<std::string>().find("127.0.0.1:1") != std::string::npos, line);
+    }
+  }
+  BOOST_TEST(logged >= 1, r.err);
+  BOOST_TEST(named, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(file_in_file_out_matches_a_reference) {
   temp_dir dir;
   auto in = dir.path / "in.txt";
