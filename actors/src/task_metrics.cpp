@@ -162,6 +162,7 @@ subtask_io_metrics read_subtask(job_runtime& rt, int chain, int subtask, std::in
     m.watermark_lag_ms = wall_ms - m.output_watermark;
   m.late_records_dropped = c.named.sum_suffix(".numLateRecordsDropped");
   m.records_in_errors = c.named.sum_suffix(".numRecordsInErrors");
+  c.named.add_to(m.operator_metrics);
   m.measured_at_ms = wall_ms;
   m.reported = true;
   return m;
@@ -192,6 +193,7 @@ wire_task_metrics to_wire(const subtask_io_metrics& m) {
   w.watermark_lag_ms = m.watermark_lag_ms.value_or(0);
   w.late_records_dropped = m.late_records_dropped;
   w.records_in_errors = m.records_in_errors;
+  w.operator_metrics = m.operator_metrics;
   return w;
 }
 
@@ -222,6 +224,7 @@ subtask_io_metrics from_wire(const wire_task_metrics& w, const std::string& task
     m.watermark_lag_ms = w.watermark_lag_ms;
   m.late_records_dropped = w.late_records_dropped;
   m.records_in_errors = w.records_in_errors;
+  m.operator_metrics = w.operator_metrics;
   m.measured_at_ms = measured_at_ms;
   m.reported = true;
   return m;

@@ -177,6 +177,9 @@ void task_actor::build() {
           rt_->config.get_int(options::state_cache_entries, default_state_cache_entries));
       so.ingest_min_entries = static_cast<std::size_t>(
           rt_->config.get_int(options::state_ingest_min_entries, default_ingest_min_entries));
+      // Each state's cache hits and misses and RocksDB size, as the
+      // operator's metrics ("<operator>.<state>.cacheHits").
+      so.metric = [rc = ctx.get()](const std::string& name) { return &rc->counter(name); };
       // A restart starts clean: a leftover database would be opened as live state.
       std::error_code ec;
       std::filesystem::remove_all(so.directory, ec);

@@ -130,11 +130,13 @@ struct wire_task_metrics {
   std::int64_t watermark_lag_ms = 0;
   std::int64_t late_records_dropped = 0;
   std::int64_t records_in_errors = 0;
+  //! The operators' own metrics, "<operator>.<name>" (appended last).
+  std::map<std::string, std::int64_t> operator_metrics;
   SPATE_FIELDS(chain, subtask, records_in, records_out, bytes_in, bytes_out, records_in_rate,
                records_out_rate, bytes_in_rate, bytes_out_rate, busy_ms, idle_ms, back_pressured_ms,
                acc_busy_ms, acc_idle_ms, acc_back_pressured_ms, back_pressured, input_watermark,
-               output_watermark, has_lag, watermark_lag_ms, late_records_dropped,
-               records_in_errors);
+               output_watermark, has_lag, watermark_lag_ms, late_records_dropped, records_in_errors,
+               operator_metrics);
 };
 
 struct wire_metrics {

@@ -44,8 +44,38 @@ std::map<std::string, double> task_metric_values(const subtask_io_metrics& m) {
     v["watermarkLag"] = d(*m.watermark_lag_ms);
   v["numLateRecordsDropped"] = d(m.late_records_dropped);
   v["numRecordsInErrors"] = d(m.records_in_errors);
+  // Operator scope: "<operator>.<name>", as Flink's ids below a task.
+  for (auto& [name, value] : m.operator_metrics)
+    v.emplace(name, d(value));
   return v;
 }
+
+namespace {
+
+//! An operator metric ("<operator>.<name>") as Flink's PrometheusReporter
+//! names it: the groups become parts of the name, key/value groups labels
+//! (KafkaSourceReader.topic.T.partition.P.currentOffset:
+//! ..._operator_KafkaSourceReader_topic_partition_currentOffset{topic="T",partition="P"}).
+void add_operator_metric(prometheus::exposition& out, const prometheus::labels& task_labels,
+                         const std::string& key, double value) {
+  auto dot = key.find('.');
+  prometheus::labels l = task_labels;
+  l.emplace_back("operator_name", key.substr(0, dot));
+  std::string rest = key.substr(dot + 1);
+  const std::string kafka = "KafkaSourceReader.topic.";
+  if (rest.rfind(kafka, 0) == 0) {
+    auto p = rest.find(".partition.", kafka.size());
+    auto m = p == std::string::npos ? p : rest.find('.', p + 11);
+    if (m != std::string::npos) {
+      l.emplace_back("topic", rest.substr(kafka.size(), p - kafka.size()));
+      l.emplace_back("partition", rest.substr(p + 11, m - p - 11));
+      rest = "KafkaSourceReader_topic_partition_" + rest.substr(m + 1);
+    }
+  }
+  out.add("spate_taskmanager_job_task_operator_" + rest, "gauge", l, value);
+}
+
+} // namespace
 
 void add_task_counters(prometheus::exposition& out,
                        const std::vector<task_host::subtask_counters>& tasks,
@@ -62,7 +92,10 @@ void add_task_counters(prometheus::exposition& out,
     values.emplace("numRecordsIn", static_cast<double>(t.records_in));
     values.emplace("numRecordsOut", static_cast<double>(t.records_out));
     for (auto& [name, value] : values)
-      out.add("spate_taskmanager_job_task_" + name, "gauge", l, value);
+      if (name.find('.') == std::string::npos)
+        out.add("spate_taskmanager_job_task_" + name, "gauge", l, value);
+      else
+        add_operator_metric(out, l, name, value);
   }
 }
 

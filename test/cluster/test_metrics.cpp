@@ -407,6 +407,12 @@ BOOST_AUTO_TEST_CASE(spate_local_serves_its_process_job_and_subtask_metrics) {
                name);
   BOOST_TEST(sum(samples(text, "spate_jobmanager_job_uptime")) > 0, text);
   BOOST_TEST(sum(samples(text, "spate_jobmanager_Status_Process_Threads_Count")) >= 1, text);
+  // Operator scope: the keyed count's state cache, per subtask.
+  auto hits = samples(text, "spate_taskmanager_job_task_operator_reduce_cacheHits",
+                      {"operator_name=\"Keyed Aggregation\""});
+  BOOST_TEST(hits.size() == 2u, text);
+  BOOST_TEST(sum(hits) > 0, text);
+  BOOST_TEST(samples(text, "spate_taskmanager_job_task_operator_reduce_cacheMisses").size() == 2u);
   local.stop();
 }
 

@@ -16,6 +16,8 @@
 
 #include <httplib.h>
 
+#include "jobmanager.hpp"
+#include "metrics.hpp"
 #include "prometheus.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/process_stats.hpp"
@@ -76,6 +78,34 @@ BOOST_AUTO_TEST_CASE(each_name_gets_one_type_line_before_all_its_samples) {
              "# TYPE spate_x_total counter\n"
              "spate_x_total 3\n");
   BOOST_TEST(prom::exposition().text().empty());
+}
+
+BOOST_AUTO_TEST_CASE(operator_metrics_become_flinks_operator_series_with_kafka_labels) {
+  spate::subtask_io_metrics io;
+  io.reported = true;
+  io.operator_metrics = {
+      {"Source: kafka.KafkaSourceReader.topic.clicks.v2.partition.3.currentOffset", 42},
+      {"Keyed Aggregation.reduce.cacheHits", 7},
+      {"Window.numLateRecordsDropped", 2}};
+  spate::task_host::subtask_counters t{"j1", "job", 0, "Source: kafka -> Map", 1, 0, 0, io};
+  prom::exposition e;
+  spate::cluster_detail::add_task_counters(e, {t}, "tm1");
+  auto text = e.text();
+  auto has = [&](const std::string& line) {
+    BOOST_TEST(text.find(line) != std::string::npos, "no '" << line << "' in\n" << text);
+  };
+  const std::string task =
+      "job_id=\"j1\",job_name=\"job\",task_id=\"" + spate::cluster_detail::vertex_id("j1", 0) +
+      "\",task_name=\"Source: kafka -> Map\",subtask_index=\"1\",tm_id=\"tm1\"";
+  // The topic keeps its dot; the partition and topic are labels, not parts of the name.
+  has("spate_taskmanager_job_task_operator_KafkaSourceReader_topic_partition_currentOffset{" +
+      task + ",operator_name=\"Source: kafka\",topic=\"clicks.v2\",partition=\"3\"} 42\n");
+  has("spate_taskmanager_job_task_operator_reduce_cacheHits{" + task +
+      ",operator_name=\"Keyed Aggregation\"} 7\n");
+  has("spate_taskmanager_job_task_operator_numLateRecordsDropped{" + task +
+      ",operator_name=\"Window\"} 2\n");
+  // Task scope is unchanged.
+  has("spate_taskmanager_job_task_numRecordsIn{" + task + "} 0\n");
 }
 
 BOOST_AUTO_TEST_CASE(port_ranges_parse_and_bad_ones_name_the_option) {

@@ -82,6 +82,11 @@ struct subtask_io_metrics {
   //! The chain's numLateRecordsDropped and numRecordsInErrors.
   std::int64_t late_records_dropped = 0;
   std::int64_t records_in_errors = 0;
+  //! The operators' own metrics by "<operator>.<name>": counters and gauges
+  //! such as numLateRecordsDropped, a Kafka source's
+  //! KafkaSourceReader.topic.<t>.partition.<p>.currentOffset, or a state's
+  //! <state>.cacheHits.
+  std::map<std::string, std::int64_t> operator_metrics;
   //! Wall ms when measured (for a remote job: when its report arrived).
   std::int64_t measured_at_ms = 0;
   //! False for a remote subtask that has not reported yet.
