@@ -1,16 +1,22 @@
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "client.hpp"
 #include "metrics.hpp"
+#include "progress.hpp"
 #include "prometheus.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/cluster/job_registry.hpp"
+#include "spate/connectors/print_sink.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 #include "spate/transport/mesh_security.hpp"
@@ -38,7 +44,16 @@ struct local_options {
   bool allow_non_restored_state = false;
   std::string restore_mode;
   std::string savepoint_on_exit;
+  bool no_progress = false;
 };
+
+//! The progress line goes to a terminal that can erase a line only.
+bool progress_wanted(const local_options& o) {
+  if (o.no_progress || isatty(STDERR_FILENO) == 0)
+    return false;
+  const char* term = std::getenv("TERM");
+  return term == nullptr || std::strcmp(term, "dumb") != 0;
+}
 
 //! --restoreMode's help (Flink's -restoreMode of `flink run`).
 constexpr const char* restore_mode_help =
@@ -67,6 +82,15 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   if (reference.library.empty() && !jobs.find(o.job)) {
     std::cerr << "spate: unknown job '" << o.job << "' (spate jobs lists them)\n";
     return exit_usage;
+  }
+  // On a terminal: one line of progress on stderr, erased before every log
+  // line, and before every line the job prints when stdout is a terminal too.
+  std::shared_ptr<cluster_detail::progress_line> progress;
+  if (progress_wanted(o)) {
+    progress = std::make_shared<cluster_detail::progress_line>(stderr);
+    cluster_detail::erase_before_log_lines(progress);
+    if (isatty(STDOUT_FILENO) != 0)
+      set_stdout_write_hook([progress] { progress->erase(); });
   }
   std::unique_ptr<job_client> client;
   std::string name = o.job;
@@ -129,9 +153,20 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   bool cancel_sent = false;
+  auto started = std::chrono::steady_clock::now();
+  auto drawn = started;
+  cluster_detail::progress_meter meter;
   while (!client->wait_for(std::chrono::milliseconds(100))) {
+    auto now = std::chrono::steady_clock::now();
+    if (progress && stop_signal.load() == 0 && now - drawn >= std::chrono::seconds(1)) {
+      drawn = now;
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+      progress->show(cluster_detail::format_progress(meter.read(*client, elapsed)));
+    }
     if (stop_signal.load() != 0 && !cancel_sent) {
       cancel_sent = true;
+      if (progress)
+        progress->stop();
       if (!o.savepoint_on_exit.empty()) {
         spate::log().info("stopping job {} ({}) with a savepoint", name, client->job_id());
         try {
@@ -150,6 +185,8 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
       }
     }
   }
+  if (progress)
+    progress->stop();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (prom)
@@ -216,6 +253,8 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   local->add_option("--restoreMode", lo.restore_mode, restore_mode_help);
   local->add_option("--savepoint-on-exit", lo.savepoint_on_exit,
                     "On SIGINT/SIGTERM, stop with a savepoint under this directory");
+  local->add_flag("--no-progress", lo.no_progress,
+                  "No progress line on stderr (shown only when stderr is a terminal)");
 
   // The cluster: processes and the commands that talk to its REST API.
   std::string config_dir;

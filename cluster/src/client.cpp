@@ -1,13 +1,17 @@
 // The cluster commands of the `spate` CLI: they talk to the JobManager's
 // REST API, as Flink's CLI does.
 #include "client.hpp"
+#include "progress.hpp"
 #include "rest_tls.hpp"
 
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
@@ -149,6 +153,95 @@ std::string format_time(std::int64_t ms) {
   return buf;
 }
 
+//! "2026-12-07 08:29:42.911 UTC" for ms since the epoch.
+std::string format_utc_ms(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[48];
+  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03d UTC", static_cast<int>((ms % 1000 + 1000) % 1000));
+  return buf;
+}
+
+//! One aggregate (`agg`: sum, max, ...) of a task metric over a vertex's
+//! subtasks, from /subtasks/metrics; none when it is not there (NaN).
+std::optional<double> aggregate(const json& body, const std::string& id, const std::string& agg) {
+  for (auto& m : body)
+    if (m.value("id", "") == id && m.contains(agg) && m[agg].is_number())
+      return m[agg].get<double>();
+  return std::nullopt;
+}
+
+//! What `spate info` shows of a running vertex after its counters: records
+//! per second in and out (summed over subtasks), busy (the busiest subtask),
+//! back pressure (Flink's level) and the input watermark (the lowest of the
+//! subtasks; left out while one has none, and for sources). A route the
+//! JobManager does not answer leaves its part out.
+std::string vertex_activity(rest_client& rest, const std::string& job, const std::string& vertex) {
+  std::string out;
+  const auto base = "/jobs/" + job + "/vertices/" + vertex;
+  try {
+    auto agg = rest.get(base + "/subtasks/metrics?get=numRecordsInPerSecond,numRecordsOutPerSecond,"
+                               "busyTimeMsPerSecond&agg=sum,max");
+    auto in = aggregate(agg, "numRecordsInPerSecond", "sum");
+    auto out_rate = aggregate(agg, "numRecordsOutPerSecond", "sum");
+    if (in || out_rate)
+      out +=
+          "  rate in " + format_rate(in.value_or(0)) + " out " + format_rate(out_rate.value_or(0));
+    if (auto busy = aggregate(agg, "busyTimeMsPerSecond", "max"))
+      out += "  busy " + std::to_string(std::lround(*busy / 10)) + "%";
+  } catch (const rest_error&) {
+  }
+  try {
+    auto bp = rest.get(base + "/backpressure");
+    if (bp.value("status", "") == "ok" && bp.contains("backpressureLevel"))
+      out += "  backpressure " + bp["backpressureLevel"].get<std::string>();
+  } catch (const rest_error&) {
+  }
+  try {
+    auto wm = rest.get(base + "/watermarks");
+    std::optional<std::int64_t> lowest;
+    bool all = !wm.empty();
+    for (auto& m : wm) {
+      if (m.value("id", "").find(".currentInputWatermark") == std::string::npos)
+        continue;
+      std::int64_t v = INT64_MIN;
+      try {
+        v = std::stoll(m.value("value", ""));
+      } catch (const std::logic_error&) {
+      }
+      if (v == INT64_MIN)
+        all = false;
+      else
+        lowest = std::min(lowest.value_or(INT64_MAX), v);
+    }
+    if (all && lowest)
+      out += "  watermark " + std::to_string(*lowest) + " (" + format_utc_ms(*lowest) + ")";
+  } catch (const rest_error&) {
+  }
+  return out;
+}
+
+//! Records per second out of a running job's source vertices, summed.
+std::optional<double> source_rate(rest_client& rest, const std::string& job) {
+  try {
+    auto j = rest.get("/jobs/" + job);
+    std::optional<double> total;
+    for (auto& v : j["vertices"]) {
+      if (v.value("name", "").rfind("Source: ", 0) != 0)
+        continue;
+      auto agg = rest.get("/jobs/" + job + "/vertices/" + v["id"].get<std::string>() +
+                          "/subtasks/metrics?get=numRecordsOutPerSecond&agg=sum");
+      if (auto r = aggregate(agg, "numRecordsOutPerSecond", "sum"))
+        total = total.value_or(0) + *r;
+    }
+    return total;
+  } catch (const rest_error&) { // it ended meanwhile, or an older JobManager
+    return std::nullopt;
+  }
+}
+
 bool terminal(const std::string& state) {
   return state == "FINISHED" || state == "CANCELED" || state == "FAILED";
 }
@@ -248,10 +341,16 @@ int run_client_command(const client_options& o) {
         std::cout << "No jobs.\n";
         return 0;
       }
-      for (auto& j : r["jobs"])
-        std::cout << format_time(j["start-time"].get<std::int64_t>()) << " : "
-                  << j["jid"].get<std::string>() << " : " << j["name"].get<std::string>() << " ("
-                  << j["state"].get<std::string>() << ")\n";
+      for (auto& j : r["jobs"]) {
+        auto id = j["jid"].get<std::string>();
+        auto state = j["state"].get<std::string>();
+        std::string rate;
+        if (state == "RUNNING")
+          if (auto in = source_rate(rest, id))
+            rate = "  records in " + format_rate(*in);
+        std::cout << format_time(j["start-time"].get<std::int64_t>()) << " : " << id << " : "
+                  << j["name"].get<std::string>() << " (" << state << ")" << rate << "\n";
+      }
       return 0;
     }
     if (o.command == "info") {
@@ -261,10 +360,12 @@ int run_client_command(const client_options& o) {
                 << j["duration"].get<std::int64_t>() << " ms\n";
       if (j.contains("status-detail"))
         std::cout << "  " << j["status-detail"].get<std::string>() << "\n";
+      bool running = !terminal(j["state"].get<std::string>());
       for (auto& v : j["vertices"])
         std::cout << "  " << v["id"].get<std::string>() << "  " << v["name"].get<std::string>()
                   << "  parallelism " << v["parallelism"] << "  records in "
                   << v["metrics"]["read-records"] << " out " << v["metrics"]["write-records"]
+                  << (running ? vertex_activity(rest, o.job_id, v["id"].get<std::string>()) : "")
                   << "\n";
       return 0;
     }

@@ -341,6 +341,51 @@ BOOST_AUTO_TEST_CASE(a_slow_map_back_pressures_its_source_in_the_task_metrics) {
   BOOST_TEST(ended.body == json({{"status", "deprecated"}}), ended.body.dump());
 }
 
+// `spate info` adds to each vertex of a running job its rates, busy time,
+// back pressure and input watermark; `spate list` the rate of its sources.
+BOOST_AUTO_TEST_CASE(spate_info_and_list_show_rates_back_pressure_and_watermarks) {
+  test_cluster c;
+  c.start(1);
+  auto id = c.submit(
+      {"trending_hashtags", "-p", "1", "--input", "generator:rate=5000", "--output", "discard"});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(c.await_state(id, "RUNNING"));
+  // The rates are Flink's MeterView: the first sample after 5 s.
+  static const std::regex source_line(
+      "\\n  [0-9a-f]{32}  Source: [^\\n]*  records in 0 out [1-9][0-9]*  rate in 0/s out "
+      "[1-9][^ ]*( [kM])?/s  busy [0-9]+%  backpressure (ok|low|high)\\n");
+  static const std::regex window_line(
+      "\\n  [0-9a-f]{32}  [^\\n]*  records in [1-9][0-9]* out "
+      "[0-9]+  rate in [1-9][^\\n]*  busy [0-9]+%  backpressure "
+      "(ok|low|high)  watermark [0-9]+ \\(20[0-9-]+ [0-9:.]+ UTC\\)\\n");
+  process_result info;
+  bool shown = await(
+      [&] {
+        info = c.spate({"info", id});
+        return info.exit_code == 0 && std::regex_search(info.out, source_line) &&
+               std::regex_search(info.out, window_line);
+      },
+      std::chrono::seconds(20));
+  BOOST_TEST(shown, info.out << info.err);
+  BOOST_TEST_MESSAGE(info.out);
+  auto list = c.spate({"list"});
+  BOOST_TEST(list.exit_code == 0);
+  BOOST_TEST(std::regex_search(list.out, std::regex(" : " + id +
+                                                    " : [^\\n]* \\(RUNNING\\)  records in "
+                                                    "[1-9][^ ]*( [kM])?/s\\n")),
+             list.out);
+
+  // An ended job: the counters only, as before.
+  BOOST_REQUIRE(c.request("PATCH", "/jobs/" + id + "?mode=cancel").status == 202);
+  BOOST_REQUIRE(c.await_state(id, "CANCELED"));
+  auto ended = c.spate({"info", id});
+  BOOST_TEST(ended.out.find("records in ") != std::string::npos, ended.out);
+  BOOST_TEST(ended.out.find("rate in") == std::string::npos, ended.out);
+  BOOST_TEST(ended.out.find("backpressure") == std::string::npos, ended.out);
+  list = c.spate({"list"});
+  BOOST_TEST(list.out.find("(CANCELED)\n") != std::string::npos, list.out);
+}
+
 BOOST_AUTO_TEST_CASE(a_restart_counts_and_its_time_and_restore_show_in_the_job_metrics) {
   test_cluster c({"execution.checkpointing.interval=200ms"});
   c.start(2); // 2 slots each; the job uses one on each

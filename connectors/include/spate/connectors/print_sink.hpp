@@ -32,6 +32,10 @@ struct record_formatter<std::string> {
 //! spate::error(errc::io) when stdout cannot be written.
 void write_stdout(const std::string& text);
 
+//! Has write_stdout() call `before` ahead of every write, under its mutex
+//! (`spate local` erases its progress line there); an empty function removes it.
+void set_stdout_write_hook(std::function<void()> before);
+
 //! The line prefix Flink's print() uses: "<prefix>:<subtask+1>> " when
 //! parallelism > 1, "<subtask+1>> " with an empty prefix, "<prefix>> " at
 //! parallelism 1, nothing at all with an empty prefix and parallelism 1.
