@@ -19,7 +19,10 @@ namespace spate::sql {
 //! and the parts are kept apart for callers that show them their own way.
 class sql_error : public error {
 public:
-  sql_error(source_pos pos, std::string message, std::string source_line);
+  //! `stage` starts what(): "SQL parse error" from the parser, "SQL validation error" from
+  //! the analyzer (analyzer.hpp).
+  sql_error(source_pos pos, std::string message, std::string source_line,
+            const std::string& stage = "SQL parse error");
 
   const source_pos& pos() const noexcept { return pos_; }
   std::uint32_t line() const noexcept { return pos_.line; }
@@ -37,6 +40,10 @@ private:
 
 //! Throws the sql_error for `message` at `pos` of `sql`.
 [[noreturn]] void throw_sql_error(std::string_view sql, source_pos pos, const std::string& message);
+
+//! Throws the analyzer's sql_error ("SQL validation error at line ...") for `message` at `pos`.
+[[noreturn]] void throw_validation_error(std::string_view sql, source_pos pos,
+                                         const std::string& message);
 
 //! One statement, with or without a final ';'. BEGIN STATEMENT SET needs parse_script.
 statement parse_statement(std::string_view sql);

@@ -1,0 +1,144 @@
+// The analyzer's internals, shared by analyzer_expr.cpp (expressions and functions) and
+// analyzer.cpp (relations and plans).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spate/sql/analyzer.hpp"
+#include "spate/sql/parser.hpp"
+
+namespace spate::sql::detail {
+
+//! A table (or alias) visible in a FROM clause: its columns are scope columns
+//! [offset, offset + names.size()).
+struct scope_table {
+  std::string alias;
+  std::vector<std::string> names;
+  int offset = 0;
+};
+
+struct scope {
+  std::vector<scope_table> tables;
+  std::vector<plan_column> columns; //!< all columns, by index
+};
+
+//! An aggregate call met while analyzing a SELECT: its arguments over the input scope.
+struct pending_agg {
+  std::string function;
+  bool distinct = false;
+  bool star = false;
+  std::vector<rex> args;
+  std::optional<rex> filter;
+  logical_type type;
+  source_pos pos;
+};
+
+//! A legacy group window from GROUP BY TUMBLE(ts, INTERVAL ...), HOP(...), SESSION(...).
+struct group_window {
+  std::string function; //!< TUMBLE, HOP, SESSION
+  window_def window;
+};
+
+//! A ROW_NUMBER() OVER (...) met in a SELECT list.
+struct pending_row_number {
+  std::vector<rex> partition_by;
+  std::vector<std::pair<rex, bool>> order_by;
+  source_pos pos;
+  bool seen = false;
+};
+
+struct expr_context {
+  const scope* sc = nullptr;
+  const char* clause = "SELECT";
+  std::vector<pending_agg>* aggs = nullptr; //!< aggregates allowed when set
+  bool inside_agg = false;
+  pending_row_number* row_number = nullptr; //!< ROW_NUMBER() OVER allowed when set
+  const group_window* window = nullptr;     //!< TUMBLE_START & co allowed when set
+};
+
+// Special calls the SELECT planner rewrites: "$AGG" (index = aggregate number) and
+// "$WINPROP" (unit = start, end, time), "$ROWNUM".
+
+class analyzer {
+public:
+  analyzer(const catalog& cat, std::string_view sql) : cat_(cat), sql_(sql) {}
+
+  // analyzer_expr.cpp
+  rex analyze(const expr& e, expr_context& ctx);
+  rex analyze_condition(const expr& e, expr_context& ctx, const char* clause);
+  [[noreturn]] void fail(source_pos pos, const std::string& message) const;
+  static std::optional<std::int64_t> interval_millis(const rex& r);
+  std::string_view sql() const { return sql_; }
+
+  // analyzer.cpp
+  plan_ptr plan_query(const query& q);
+  plan_ptr plan_sink(const insert_into& insert, source_pos pos);
+
+  const catalog& cat_;
+
+private:
+  friend struct select_planner;
+
+  rex resolve_identifier(const expr& e, const scope& sc);
+  rex analyze_function(const expr& e, expr_context& ctx);
+  rex analyze_aggregate(const expr& e, const std::string& upper, expr_context& ctx);
+  rex analyze_row_number(const expr& e, expr_context& ctx);
+  rex analyze_literal(const expr& e);
+
+  struct cte_entry {
+    const cte* def = nullptr;
+    std::string_view sql;
+  };
+
+  struct join_tree;
+  struct from_result;
+  from_result analyze_from(const table_ref& t);
+  plan_ptr table_node(const qualified_name& name, source_pos pos, std::string* alias);
+  plan_ptr window_tvf(const table_ref& t);
+  plan_ptr plan_select(const query& q);
+  plan_ptr plan_join(join_type type, plan_ptr left, plan_ptr right, std::vector<rex> conjuncts,
+                     source_pos pos);
+
+  plan_ptr scan_chain(const catalog_table& t);
+  plan_ptr plan_select_body(const query& q);
+  plan_ptr plan_values(const query& q);
+  plan_ptr plan_set_operation(const query& q);
+
+public:
+  //! Refuses a ROW_NUMBER() left without its rn <= N filter.
+  void check_ranks() const;
+
+private:
+  std::string_view sql_;
+  std::vector<std::map<std::string, cte_entry>> ctes_;
+  std::set<std::string> expanding_;
+  std::vector<std::pair<const plan_node*, source_pos>> ranks_;
+};
+
+//! The closest of `candidates` to `name`, when close enough to suggest.
+std::optional<std::string> closest(const std::string& name,
+                                   const std::vector<std::string>& candidates);
+std::string upper_of(const std::string& s);
+
+//! Builds a call, typing left to the caller.
+rex make_call(const std::string& name, std::vector<rex> operands, logical_type type,
+              source_pos pos = {});
+rex make_literal(literal_kind lit, const std::string& text, logical_type type);
+
+//! The conjuncts of an AND tree.
+void split_conjuncts(const rex& e, std::vector<rex>& out);
+rex and_of(std::vector<rex> conjuncts);
+//! Calls `f` on every input_ref of `e`.
+void collect_refs(const rex& e, std::set<int>& out);
+//! `e` with every input_ref index shifted by `delta`.
+rex shift_refs(rex e, int delta);
+
+//! Recomputes the changelog mode of `n` from its inputs (and, recursively, of its inputs).
+void derive_changelog(plan_node& n, bool recurse);
+
+} // namespace spate::sql::detail
