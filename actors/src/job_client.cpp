@@ -332,6 +332,18 @@ std::vector<std::pair<int, int>> job_client::task_parallelism() const {
   return out;
 }
 
+std::vector<std::vector<job_client::task_input>> job_client::task_inputs() const {
+  std::vector<std::vector<task_input>> out(rt_->plan.chains.size());
+  const auto& edges = rt_->graph.edges();
+  for (std::size_t c = 0; c < rt_->plan.chains.size(); ++c)
+    for (int e : rt_->plan.chains[c].in_edges) {
+      int from = static_cast<int>(edges[static_cast<std::size_t>(e)].from.value());
+      out[c].push_back({rt_->plan.vertices[static_cast<std::size_t>(from)].chain,
+                        to_string(rt_->plan.edges[static_cast<std::size_t>(e)].part)});
+    }
+  return out;
+}
+
 const checkpoint_config& job_client::checkpointing() const { return rt_->checkpointing; }
 
 } // namespace spate

@@ -169,6 +169,7 @@ int job_vertices(const job_client& job, const std::string& state, std::int64_t n
   auto io = job.task_metrics();
   auto names = job.task_names();
   auto par = job.task_parallelism();
+  auto inputs = job.task_inputs();
   for (std::size_t c = 0; c < names.size(); ++c) {
     std::int64_t in = 0, out = 0;
     for (auto& m : metrics)
@@ -187,11 +188,22 @@ int job_vertices(const job_client& job, const std::string& state, std::int64_t n
                         {"duration", (end == 0 ? now : end) - job.start_time()},
                         {"tasks", task_counts(state, par[c].first)},
                         {"metrics", io_metrics(in, out, io_sum(io, c))}});
-    nodes.push_back({{"id", vid},
-                     {"parallelism", par[c].first},
-                     {"operator", ""},
-                     {"operator_strategy", ""},
-                     {"description", names[c]}});
+    // Flink's plan node: its inputs with their partitioning.
+    json node_inputs = json::array();
+    for (std::size_t i = 0; c < inputs.size() && i < inputs[c].size(); ++i)
+      node_inputs.push_back(
+          {{"num", i},
+           {"id", vertex_id(job.job_id(), static_cast<std::size_t>(inputs[c][i].task))},
+           {"ship_strategy", inputs[c][i].ship_strategy},
+           {"exchange", "pipelined_bounded"}});
+    json node = {{"id", vid},
+                 {"parallelism", par[c].first},
+                 {"operator", ""},
+                 {"operator_strategy", ""},
+                 {"description", names[c]}};
+    if (!node_inputs.empty())
+      node["inputs"] = node_inputs;
+    nodes.push_back(node);
   }
   int total = 0;
   for (auto& p : par)

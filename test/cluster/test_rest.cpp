@@ -15,7 +15,7 @@ void has(const json& j, std::initializer_list<const char*> keys, const std::stri
 }
 
 void expect_error(const http_result& r, int status, const std::string& fragment) {
-  BOOST_TEST(r.status == status);
+  BOOST_TEST(r.status == status, "status " << r.status << ": " << r.body.dump());
   BOOST_REQUIRE(r.body.is_object());
   BOOST_REQUIRE(r.body.contains("errors"));
   BOOST_REQUIRE(r.body["errors"].is_array());
@@ -97,6 +97,16 @@ BOOST_AUTO_TEST_CASE(every_endpoint_answers_in_flinks_shape) {
     BOOST_TEST(v["parallelism"] == 2);
     has(v["metrics"], {"read-records", "write-records", "read-bytes", "write-bytes"}, "metrics");
   }
+
+  // The plan: wordcount is source -> (hash by word) -> count: the second
+  // node's input is the first vertex, partitioned by HASH; the source has none.
+  auto& nodes = job.body["plan"]["nodes"];
+  BOOST_REQUIRE(nodes.size() == job.body["vertices"].size());
+  BOOST_TEST(!nodes[0].contains("inputs"), nodes[0].dump());
+  BOOST_REQUIRE(nodes[1].contains("inputs"));
+  BOOST_TEST(nodes[1]["inputs"].size() == 1u);
+  BOOST_TEST(nodes[1]["inputs"][0]["id"] == job.body["vertices"][0]["id"]);
+  BOOST_TEST(nodes[1]["inputs"][0]["ship_strategy"] == "HASH");
 
   auto vid = job.body["vertices"][1]["id"].get<std::string>();
   auto vertex = c.get("/jobs/" + id + "/vertices/" + vid);

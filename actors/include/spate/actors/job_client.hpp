@@ -194,6 +194,15 @@ public:
   std::vector<std::vector<std::string>> placement() const;
   //! Parallelism and max parallelism of each task (chain).
   std::vector<std::pair<int, int>> task_parallelism() const;
+  //! A task's network inputs: the upstream task (chain index) and how
+  //! records are partitioned to it ("HASH", "REBALANCE", "FORWARD",
+  //! "BROADCAST"), in channel order.
+  struct task_input {
+    int task = 0;
+    std::string ship_strategy;
+  };
+  //! Per task (chain), its inputs.
+  std::vector<std::vector<task_input>> task_inputs() const;
   //! The checkpoint settings.
   const checkpoint_config& checkpointing() const;
 
