@@ -1,12 +1,17 @@
 // The job graph: dagre lays the vertices out left to right, and the
 // dashboard draws them as SVG. Each vertex shows its name, parallelism,
 // records in/out per second, and is coloured by how busy (red) or
-// back-pressured (dark) its busiest subtask is.
+// back-pressured (dark) its busiest subtask is. Each edge is labelled with
+// its partitioning (the ship strategy of Flink's plan: HASH, REBALANCE,
+// FORWARD, BROADCAST).
 import { graphlib, layout } from './vendor/dagre.esm.js';
 import { fmtNum, fmtPercent, s } from './dom.js';
 
 const W = 250;
 const H = 96;
+const LABEL_H = 18;
+// Edge labels are short upper-case words in an 11px font.
+const labelWidth = (text) => Math.ceil(text.length * 7.5) + 12;
 
 /** The edges of Flink's plan: nodes[].inputs[].id; a chain when there are none. */
 export function planEdges(vertices, plan) {
@@ -64,11 +69,13 @@ export class JobGraph {
     const key = JSON.stringify([vertices.map((v) => [v.id, v.name, v.parallelism]), edges]);
     if (key === this.key) return;
     this.key = key;
-    const g = new graphlib.Graph();
+    // A multigraph: two inputs of one vertex may come from the same vertex.
+    const g = new graphlib.Graph({ multigraph: true });
     g.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 70, marginx: 12, marginy: 12 });
-    g.setDefaultEdgeLabel(() => ({}));
     for (const v of vertices) g.setNode(v.id, { width: W, height: H });
-    for (const e of edges) g.setEdge(e.from, e.to);
+    edges.forEach((e, i) => g.setEdge(e.from, e.to, e.label
+      ? { label: e.label, width: labelWidth(e.label), height: LABEL_H, labelpos: 'c' }
+      : {}, `e${i}`));
     layout(g);
     const { width, height } = g.graph();
     const svg = s('svg', {
@@ -80,11 +87,22 @@ export class JobGraph {
       id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse',
     }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-head' }))));
     for (const e of g.edges()) {
-      const pts = g.edge(e).points;
+      const ed = g.edge(e);
       svg.append(s('path', {
-        class: 'edge', d: pts.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' '),
-        'marker-end': 'url(#arrow)',
+        class: 'edge', d: ed.points.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' '),
+        'marker-end': 'url(#arrow)', 'data-from': e.v, 'data-to': e.w, 'data-ship-strategy': ed.label ?? '',
       }));
+    }
+    // The partitioning of each edge on it, as Flink's Web UI shows it.
+    for (const e of g.edges()) {
+      const ed = g.edge(e);
+      if (!ed.label) continue;
+      svg.append(s('g', {
+        class: 'edge-label', transform: `translate(${(ed.x - ed.width / 2).toFixed(1)},${(ed.y - LABEL_H / 2).toFixed(1)})`,
+        'data-from': e.v, 'data-to': e.w,
+      },
+      s('rect', { width: ed.width, height: LABEL_H, rx: 4 }),
+      s('text', { x: ed.width / 2, y: LABEL_H / 2 + 4, 'text-anchor': 'middle' }, ed.label)));
     }
     this.nodes.clear();
     for (const v of vertices) {

@@ -69,7 +69,18 @@ test.describe('a cluster without a token', () => {
       await expect(node.locator('title')).toHaveText(v.name);
       await expect(node.locator('text.vertex-par')).toHaveText(`×${v.parallelism}`);
     }
-    await expect(graph.locator('path.edge')).toHaveCount(job.vertices.length - 1);
+    // The edges are the plan's inputs, each labelled with its partitioning:
+    // wordcount's counts are keyed by word, so one edge is HASH.
+    const inputs = job.plan.nodes.flatMap((n) => (n.inputs ?? []).map((i) => ({ ...i, to: n.id })));
+    expect(inputs.map((i) => i.ship_strategy)).toContain('HASH');
+    await expect(graph.locator('path.edge')).toHaveCount(inputs.length);
+    await expect(graph.locator('g.edge-label')).toHaveCount(inputs.length);
+    for (const i of inputs) {
+      await expect(graph.locator(`path.edge[data-from="${i.id}"][data-to="${i.to}"]`))
+        .toHaveAttribute('data-ship-strategy', i.ship_strategy);
+      await expect(graph.locator(`g.edge-label[data-from="${i.id}"][data-to="${i.to}"] text`)).toHaveText(i.ship_strategy);
+    }
+    await expect(graph.locator('g.edge-label text', { hasText: /^HASH$/ }).first()).toBeVisible();
     // Records flow: the source's vertex shows a rate above zero.
     const source = graph.locator(`g.vertex[data-vertex-id="${job.vertices[0].id}"]`);
     await expect.poll(async () => Number(await source.getAttribute('data-out-rate'))).toBeGreaterThan(0);
@@ -96,6 +107,12 @@ test.describe('a cluster without a token', () => {
     await expect.poll(async () => Number(await cardValue(page, 'cp-completed').textContent())).toBeGreaterThan(0);
     await expect(page.getByTestId('checkpoint-history').locator('tbody tr').first()).toContainText('COMPLETED');
     await expect(page.getByTestId('cp-latest')).toContainText(path.join(cluster.dir, 'checkpoints'));
+    // Their durations over time: one point per completed checkpoint.
+    const cpChart = page.getByTestId('checkpoint-chart');
+    await expect(cpChart.locator('canvas')).toHaveCount(1);
+    await expect.poll(async () => Number(await cpChart.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+    // A job submitted without a savepoint was never restored.
+    await expect(page.getByTestId('cp-restored')).toHaveText('None');
     await page.screenshot({ path: path.join(shots, 'job-checkpoints.png'), fullPage: true });
 
     await page.getByTestId('tab-exceptions').click();

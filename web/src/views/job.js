@@ -5,7 +5,7 @@
 // numRecords{In,Out}PerSecond) and /backpressure when the JobManager has
 // them, else from the records counters of GET /jobs/:jid.
 import { api, metricMap } from '../api.js';
-import { RateChart } from '../chart.js';
+import { RateChart, TimeChart } from '../chart.js';
 import { JobGraph, planEdges } from '../graph.js';
 import {
   badge, facts, fmtBytes, fmtDuration, fmtNum, fmtPercent, fmtTime, h, table, TERMINAL,
@@ -92,6 +92,11 @@ export function jobView(root, jid, initialTab) {
     else renderTab().catch(() => {});
   });
   const chart = new RateChart(chartBox, 'Records per second');
+  // Kept across refreshes of the checkpoints tab (the tab's other nodes are made anew).
+  const cpChartBox = h('div', { class: 'chart-box cp-chart', 'data-testid': 'checkpoint-chart' });
+  const cpChart = new TimeChart(cpChartBox, 'Completed checkpoints: end-to-end duration and state size', {
+    scales: { ms: { fmt: fmtDuration }, bytes: { fmt: fmtBytes } }, window: null, points: true,
+  });
 
   root.append(
     h('div', { class: 'job-head' }, h('div', null, h('div', { class: 'title-row' }, title, state), summary), actions),
@@ -300,6 +305,14 @@ export function jobView(root, jid, initialTab) {
     const latest = cp.latest?.completed;
     const e2e = cp.summary?.end_to_end_duration;
     const size = cp.summary?.state_size;
+    // The completed ones over time, by trigger time (the history is newest first).
+    const done = (cp.history ?? []).filter((x) => x.status === 'COMPLETED' && x.trigger_timestamp > 0)
+      .sort((a, b) => a.trigger_timestamp - b.trigger_timestamp);
+    cpChart.set(done.map((x) => x.trigger_timestamp),
+      [{ label: 'End-to-end duration', scale: 'ms' }, { label: 'State size', scale: 'bytes' }],
+      [done.map((x) => x.end_to_end_duration ?? null), done.map((x) => x.state_size ?? null)]);
+    cpChartBox.dataset.ids = done.map((x) => x.id).join(',');
+    const restored = cp.latest?.restored;
     return [
       h('div', { class: 'cards small', 'data-testid': 'checkpoint-counts' },
         [['Completed', c.completed, 'cp-completed'], ['In progress', c.in_progress], ['Failed', c.failed],
@@ -312,6 +325,12 @@ export function jobView(root, jid, initialTab) {
         ['End-to-end duration', fmtDuration(latest.end_to_end_duration)],
         ['State size', fmtBytes(latest.state_size)], ['Path', h('code', null, latest.external_path ?? '–')],
       ], 'cp-latest') : h('p', { class: 'empty' }, 'None yet.'),
+      h('h3', null, 'Latest restore'),
+      restored ? facts([
+        ['ID', String(restored.id)], ['Restored', fmtTime(restored.restore_timestamp)],
+        ['Savepoint', restored.is_savepoint ? 'yes' : 'no'],
+        ['Path', h('code', null, restored.external_path || '–')],
+      ], 'cp-restored') : h('p', { class: 'empty', 'data-testid': 'cp-restored' }, 'None'),
       cp.latest?.failed && [h('h3', null, 'Latest failed'), facts([
         ['ID', String(cp.latest.failed.id)], ['Failed', fmtTime(cp.latest.failed.failure_timestamp)],
         ['Cause', cp.latest.failed.failure_message ?? '–'],
@@ -319,6 +338,7 @@ export function jobView(root, jid, initialTab) {
       e2e && h('p', { class: 'muted' },
         `End-to-end duration min/avg/max: ${fmtDuration(e2e.min)} / ${fmtDuration(e2e.avg)} / ${fmtDuration(e2e.max)}; ` +
         `state size min/avg/max: ${fmtBytes(size?.min)} / ${fmtBytes(size?.avg)} / ${fmtBytes(size?.max)}`),
+      done.length ? cpChartBox : h('p', { class: 'empty' }, 'No completed checkpoints to chart yet.'),
       h('h3', null, `History${(cp.history?.length ?? 0) > HISTORY_ROWS ? ` (latest ${HISTORY_ROWS} of ${cp.history.length})` : ''}`),
       table([
         { title: 'ID', cell: (x) => String(x.id), cls: 'num' },
@@ -399,6 +419,7 @@ export function jobView(root, jid, initialTab) {
     },
     dispose() {
       chart.dispose();
+      cpChart.dispose();
     },
   };
 }

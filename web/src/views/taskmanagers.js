@@ -55,7 +55,7 @@ export function taskManagerView(root, encodedId) {
   const metrics = h('section', { class: 'panel' });
   root.append(h('h1', null, 'Task Manager ', h('code', null, id)), info,
     h('section', { class: 'panel' }, chartBox), h('h2', null, 'Metrics'), metrics);
-  const chart = new RateChart(chartBox, 'CPU load (%)');
+  const chart = new RateChart(chartBox, 'CPU load (%)', { unit: '%' });
   let names = null;
   return {
     async refresh() {
