@@ -332,6 +332,11 @@ std::vector<std::pair<int, int>> job_client::task_parallelism() const {
   return out;
 }
 
+std::optional<restore_info> job_client::last_restore() const {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->last_restore;
+}
+
 std::vector<std::vector<job_client::task_input>> job_client::task_inputs() const {
   std::vector<std::vector<task_input>> out(rt_->plan.chains.size());
   const auto& edges = rt_->graph.edges();

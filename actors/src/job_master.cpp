@@ -241,8 +241,14 @@ caf::behavior job_master(master_actor* self, job_runtime* rt) {
           std::lock_guard<std::mutex> lock(rt->mu);
           ++rt->full_restarts;
           rt->downtime += std::chrono::milliseconds(rt->clk->monotonic_ms() - st.down_since_ms);
-          if (rt->restore)
+          if (rt->restore) {
+            // Flink counts every restore, the ones after a failure too.
             rt->last_restore_wall_ms = rt->clk->wall_ms();
+            ++rt->checkpoints_restored;
+            rt->last_restore =
+                restore_info{rt->restore->meta.checkpoint_id, rt->last_restore_wall_ms,
+                             rt->restore->meta.savepoint, restore_directory(rt->restore->path)};
+          }
         }
         rt->set_status(job_status::running);
         deploy(self, rt);

@@ -175,6 +175,8 @@ std::shared_ptr<const restore_point> load_restore_point(job_runtime& rt, const s
     std::lock_guard<std::mutex> lock(rt.mu);
     rt.checkpoints_restored = 1;
     rt.last_restore_wall_ms = rt.clk->wall_ms();
+    rt.last_restore = restore_info{rp->meta.checkpoint_id, rt.last_restore_wall_ms,
+                                   rp->meta.savepoint, restore_directory(rp->path)};
   }
   spate::log().info("job {} starts from {} {} ('{}')", rt.job_name,
                     rp->meta.savepoint ? "savepoint" : "checkpoint", rp->meta.checkpoint_id,

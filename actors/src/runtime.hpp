@@ -4,9 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,11 @@ struct restore_point {
   //! The _metadata file.
   std::string path;
 };
+
+//! The directory of a snapshot from its _metadata file's path.
+inline std::string restore_directory(const std::string& metadata_path) {
+  return std::filesystem::path(metadata_path).parent_path().string();
+}
 
 //! Reads the snapshot at `path` (a _metadata file, a chk-<n> directory or a
 //! job's checkpoint directory) and checks it on its own, not against a job
@@ -111,6 +118,9 @@ struct job_runtime {
   static_assert(static_cast<int>(job_status::restarting) < 8, "one entry per job_status");
   //! Wall ms when tasks last started from a checkpoint or savepoint (-1: never).
   std::int64_t last_restore_wall_ms = -1;
+  //! What the job last restored from (under mu): Flink's latest restored
+  //! checkpoint, for the REST API.
+  std::optional<restore_info> last_restore;
 
   checkpoint_config checkpointing;
   restart_config restart;

@@ -145,11 +145,11 @@ void job_checkpoints(jobmanager& jm, const httplib::Request& req, httplib::Respo
   for (auto it = history.rbegin(); it != history.rend(); ++it)
     hist.push_back(checkpoint_json(*it));
   json restored = nullptr;
-  if (totals.restored > 0)
-    restored = {{"id", 0},
-                {"restore_timestamp", job->start_time()},
-                {"is_savepoint", true},
-                {"external_path", ""}};
+  if (auto r = job->last_restore())
+    restored = {{"id", r->checkpoint_id},
+                {"restore_timestamp", r->timestamp},
+                {"is_savepoint", r->savepoint},
+                {"external_path", r->path}};
   reply(res, 200,
         {{"counts",
           {{"restored", totals.restored},

@@ -397,6 +397,9 @@ BOOST_AUTO_TEST_CASE(a_restart_counts_and_its_time_and_restore_show_in_the_job_m
   auto before = c.get("/jobs/" + id + "/metrics?get=restartingTime,lastCheckpointRestoreTimestamp");
   BOOST_TEST(value_of(before.body, "restartingTime").value_or(-1) == 0);
   BOOST_TEST(value_of(before.body, "lastCheckpointRestoreTimestamp").value_or(0) == -1);
+  auto cps = c.get("/jobs/" + id + "/checkpoints").body;
+  BOOST_TEST(cps["latest"]["restored"].is_null(), cps.dump());
+  BOOST_TEST(cps["counts"]["restored"] == 0);
   auto killed_at = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -415,6 +418,20 @@ BOOST_AUTO_TEST_CASE(a_restart_counts_and_its_time_and_restore_show_in_the_job_m
   BOOST_TEST(value_of(m, "downtime").value_or(-1) == 0, m.dump());
   BOOST_TEST(value_of(m, "uptime").value_or(-1) >= 0, m.dump());
   BOOST_TEST(value_of(m, "lastCheckpointRestoreTimestamp").value_or(0) >= killed_at, m.dump());
+  // The checkpoint it restored, as Flink's latest.restored says it.
+  cps = c.get("/jobs/" + id + "/checkpoints").body;
+  auto& restored = cps["latest"]["restored"];
+  BOOST_REQUIRE_MESSAGE(restored.is_object(), cps.dump());
+  BOOST_TEST(restored["id"].get<std::int64_t>() >= 1, cps.dump());
+  BOOST_TEST(restored["is_savepoint"] == false);
+  BOOST_TEST(restored["restore_timestamp"].get<std::int64_t>() >= killed_at);
+  auto path = restored["external_path"].get<std::string>();
+  BOOST_TEST(std::filesystem::exists(path + "/_metadata"), path);
+  BOOST_TEST(path.find("chk-" + std::to_string(restored["id"].get<std::int64_t>())) !=
+                 std::string::npos,
+             path);
+  BOOST_TEST(cps["counts"]["restored"].get<std::int64_t>() >=
+             value_of(m, "fullRestarts").value_or(1));
 }
 
 BOOST_AUTO_TEST_CASE(a_port_range_with_no_free_port_stops_the_process_naming_the_option) {

@@ -104,6 +104,16 @@ struct checkpoint_counts {
   std::int64_t restored = 0;
 };
 
+//! A snapshot a job restored from (at start, or after a failure).
+struct restore_info {
+  std::int64_t checkpoint_id = 0;
+  //! Wall ms of the restore.
+  std::int64_t timestamp = 0;
+  bool savepoint = false;
+  //! The snapshot's directory (its _metadata file's).
+  std::string path;
+};
+
 struct job_result {
   std::string job_id;
   job_status status = job_status::created;
@@ -203,6 +213,8 @@ public:
   };
   //! Per task (chain), its inputs.
   std::vector<std::vector<task_input>> task_inputs() const;
+  //! The snapshot the job last restored from; none if it never restored.
+  std::optional<restore_info> last_restore() const;
   //! The checkpoint settings.
   const checkpoint_config& checkpointing() const;
 
