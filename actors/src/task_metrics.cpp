@@ -97,25 +97,25 @@ double rate_view::update(std::int64_t now_ns, std::int64_t value) {
 
 std::atomic<std::int64_t>& named_counters::get(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = values_[name];
-  if (!slot)
-    slot = std::make_unique<std::atomic<std::int64_t>>(0);
-  return *slot;
+  auto& s = values_[name];
+  if (!s)
+    s = std::make_unique<slot>();
+  return s->value;
 }
 
 void named_counters::add_to(std::map<std::string, std::int64_t>& out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [name, value] : values_)
-    out[name] += value->load(std::memory_order_relaxed);
+  for (auto& [name, s] : values_)
+    out[name] += s->value.load(std::memory_order_relaxed);
 }
 
 std::int64_t named_counters::sum_suffix(const std::string& suffix) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::int64_t sum = 0;
-  for (auto& [name, value] : values_)
+  for (auto& [name, s] : values_)
     if (name.size() >= suffix.size() &&
         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      sum += value->load(std::memory_order_relaxed);
+      sum += s->value.load(std::memory_order_relaxed);
   return sum;
 }
 

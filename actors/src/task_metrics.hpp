@@ -82,8 +82,14 @@ public:
   std::int64_t sum_suffix(const std::string& suffix) const;
 
 private:
+  //! One cache line each: an operator's thread bumps its counters per
+  //! record (a state's cache hits), and counters of other subtasks, made
+  //! one after another on one thread, would otherwise share lines with them.
+  struct alignas(64) slot {
+    std::atomic<std::int64_t> value{0};
+  };
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<std::atomic<std::int64_t>>> values_;
+  std::map<std::string, std::unique_ptr<slot>> values_;
 };
 
 struct job_runtime;
