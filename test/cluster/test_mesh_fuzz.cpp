@@ -67,7 +67,7 @@ std::string random_payload(std::mt19937_64& rng) {
 
 void fuzz(zmq::context_t& ctx, const std::string& address, std::mt19937_64& rng, int rounds) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 2000);
+  s.set(zmq::sockopt::linger, 10000); // a loaded machine may take a while to connect
   s.set(zmq::sockopt::routing_id, "fuzzer");
   s.connect(address);
   std::uint64_t session = 1 + rng() % 1000, seq = 0;
@@ -174,7 +174,7 @@ std::string channel_frame(frame_type type, const std::string& job, std::int32_t 
 void send_as(const std::string& id, const std::string& address, const std::string& bytes) {
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 2000);
+  s.set(zmq::sockopt::linger, 10000); // a loaded machine may take a while to connect
   s.set(zmq::sockopt::routing_id, id);
   s.connect(address);
   auto head = encode_envelope(std::random_device{}() | 1u, 1);
@@ -188,7 +188,7 @@ void send_as(const std::string& id, const std::string& address, const std::strin
 void send_with_a_gap(const std::string& id, const std::string& address) {
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 2000);
+  s.set(zmq::sockopt::linger, 10000); // a loaded machine may take a while to connect
   s.set(zmq::sockopt::routing_id, id);
   s.connect(address);
   std::uint64_t session = std::random_device{}() | 1u;
