@@ -16,6 +16,7 @@
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/cluster/job_registry.hpp"
+#include "spate/connectors/io_spec.hpp"
 #include "spate/connectors/print_sink.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
@@ -46,6 +47,20 @@ struct local_options {
   std::string savepoint_on_exit;
   bool no_progress = false;
 };
+
+//! How many records `input` holds, when the spec says (a generator with a
+//! count); none otherwise.
+std::optional<std::int64_t> bounded_input_records(const std::string& input) {
+  if (input.empty())
+    return std::nullopt;
+  try {
+    auto spec = parse_input_spec(input);
+    if (spec.kind == input_spec::generator)
+      return spec.gen.count;
+  } catch (const error&) { // already refused with its message before the job started
+  }
+  return std::nullopt;
+}
 
 //! The progress line goes to a terminal that can erase a line only.
 bool progress_wanted(const local_options& o) {
@@ -155,7 +170,7 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   bool cancel_sent = false;
   auto started = std::chrono::steady_clock::now();
   auto drawn = started;
-  cluster_detail::progress_meter meter;
+  cluster_detail::progress_meter meter(bounded_input_records(o.input));
   while (!client->wait_for(std::chrono::milliseconds(100))) {
     auto now = std::chrono::steady_clock::now();
     if (progress && stop_signal.load() == 0 && now - drawn >= std::chrono::seconds(1)) {

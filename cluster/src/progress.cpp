@@ -68,6 +68,8 @@ std::string format_progress(const progress_snapshot& s) {
     if (!n)
       return;
     line += std::string("  ") + what + " " + format_count(*n);
+    if (what == std::string("in") && s.records_total)
+      line += " of " + format_count(*s.records_total);
     if (rate)
       line += " (" + format_rate(*rate) + ")";
   };
@@ -83,6 +85,20 @@ std::string format_progress(const progress_snapshot& s) {
 void sum_sources_and_sinks(const std::vector<subtask_io_metrics>& tasks, progress_snapshot& s) {
   double max_ratio = -1;
   bool measured = false;
+  // What the source operators read (their own numRecordsOut), when they
+  // report it: a source chained with its sink counts too.
+  // A source chain is named "Source: <source> -> ...", its source operator
+  // "<source>".
+  std::optional<std::int64_t> read;
+  for (auto& t : tasks) {
+    if (t.task_name.rfind("Source: ", 0) != 0)
+      continue;
+    auto end = t.task_name.find(" -> ");
+    auto head = t.task_name.substr(8, end == std::string::npos ? end : end - 8);
+    auto it = t.operator_metrics.find(head + ".numRecordsOut");
+    if (it != t.operator_metrics.end())
+      read = read.value_or(0) + it->second;
+  }
   for (auto& t : tasks) {
     bool source = t.task_name.rfind("Source: ", 0) == 0;
     bool sink = t.task_name.find("Sink: ") != std::string::npos;
@@ -99,12 +115,15 @@ void sum_sources_and_sinks(const std::vector<subtask_io_metrics>& tasks, progres
   }
   if (measured)
     s.backpressure = backpressure_level(std::max(0.0, max_ratio));
+  if (read)
+    s.records_in = read;
 }
 
 progress_snapshot progress_meter::read(const job_client& job, std::chrono::milliseconds elapsed) {
   progress_snapshot s;
   s.elapsed = elapsed;
   sum_sources_and_sinks(job.task_metrics(), s);
+  s.records_total = total_;
   if (job.checkpointing().enabled) {
     auto m = job.job_metrics();
     auto it = m.find("numberOfCompletedCheckpoints");

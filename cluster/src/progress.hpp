@@ -22,6 +22,9 @@ struct progress_snapshot {
   //! Records out of the source tasks (sum over their subtasks); none when
   //! every source task is its job's sink too (nothing crosses a channel).
   std::optional<std::int64_t> records_in;
+  //! How many records the sources will read in all, when known (a bounded
+  //! generator): "in 1.23 M of 10.0 M".
+  std::optional<std::int64_t> records_total;
   //! Records into the sink tasks; none when every sink task is a source.
   std::optional<std::int64_t> records_out;
   //! Records per second lately; none before two readings.
@@ -45,13 +48,16 @@ std::string format_elapsed(std::chrono::milliseconds elapsed);
 //! "00:12  in 1.23 M (98.1 k/s)  out 1.20 M (97.9 k/s)  backpressure ok  checkpoints 1".
 std::string format_progress(const progress_snapshot& s);
 
-//! Reads a snapshot from the job's task metrics: source tasks are the
-//! chains named "Source: ...", sink tasks the chains with a "Sink: ..."
-//! operator (records into their heads). Rates come from the counters of the
+//! Reads a snapshot from the job's task metrics: what the source operators
+//! read (their numRecordsOut; else the records out of the chains named
+//! "Source: ..."), and what the sink tasks took in (the chains with a
+//! "Sink: ..." operator, records into their heads). Rates come from the counters of the
 //! previous readings (up to about three seconds back), not from the 60 s
 //! meters, so they follow the job within a second or two.
 class progress_meter {
 public:
+  //! `total`: the records the sources read in all, when known.
+  explicit progress_meter(std::optional<std::int64_t> total = std::nullopt) : total_(total) {}
   progress_snapshot read(const job_client& job, std::chrono::milliseconds elapsed);
 
 private:
@@ -61,6 +67,7 @@ private:
     std::int64_t out;
   };
   std::vector<reading> history_;
+  std::optional<std::int64_t> total_;
 };
 
 //! Counts of source tasks and sink tasks from task metrics (pure: tested).

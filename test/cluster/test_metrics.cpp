@@ -475,6 +475,11 @@ BOOST_AUTO_TEST_CASE(spate_local_serves_its_process_job_and_subtask_metrics) {
   BOOST_TEST(hits.size() == 2u, text);
   BOOST_TEST(sum(hits) > 0, text);
   BOOST_TEST(samples(text, "spate_taskmanager_job_task_operator_reduce_cacheMisses").size() == 2u);
+  // What the source operators read, before the operators chained to them.
+  auto read = samples(text, "spate_taskmanager_job_task_operator_numRecordsOut",
+                      {"operator_name=\"text-line-generator\""});
+  BOOST_TEST(read.size() == 2u, text);
+  BOOST_TEST(sum(read) > 0, text);
   local.stop();
 }
 

@@ -74,6 +74,11 @@ BOOST_AUTO_TEST_CASE(the_line_leaves_out_what_is_not_known) {
   BOOST_TEST(format_progress(s) == "1:00:01  in 1.23 M  out 1.20 M  backpressure high");
   progress_snapshot empty;
   BOOST_TEST(format_progress(empty) == "00:00");
+  // A bounded input says of how many.
+  s.records_total = 10000000;
+  s.in_rate = 98100;
+  BOOST_TEST(format_progress(s) ==
+             "1:00:01  in 1.23 M of 10.0 M (98.1 k/s)  out 1.20 M  backpressure high");
 }
 
 namespace {
@@ -108,6 +113,18 @@ BOOST_AUTO_TEST_CASE(sources_count_what_they_send_and_sinks_what_they_receive) {
   BOOST_TEST(!chained.records_in.has_value());
   BOOST_TEST(!chained.records_out.has_value());
   BOOST_TEST(chained.backpressure.empty());
+
+  // Source operators that report what they read count that instead (a
+  // source chained with its sink too), and operators of other chains do not.
+  progress_snapshot read;
+  auto a = task("Source: generator -> Sink: kafka", 0, 0, 0);
+  a.operator_metrics = {{"generator.numRecordsOut", 400}, {"Sink: kafka.numRecordsOut", 7}};
+  auto b = a;
+  b.operator_metrics["generator.numRecordsOut"] = 600;
+  auto c = task("Map", 1000, 1000, 0);
+  c.operator_metrics = {{"Map.numRecordsOut", 5}};
+  sum_sources_and_sinks({a, b, c}, read);
+  BOOST_TEST(read.records_in.value_or(-1) == 1000);
 }
 
 namespace {

@@ -238,11 +238,19 @@ template <class T>
 class source_operator final : public stream_operator {
 public:
   explicit source_operator(std::unique_ptr<source_function<T>> fn) : fn_(std::move(fn)) {}
-  void open() override { fn_->open(*ctx_); }
+  void open() override {
+    // Flink's numRecordsOut of the source operator: what it read, before
+    // the operators chained to it (counted per batch).
+    if (ctx_->counters)
+      emitted_ = &ctx_->counter("numRecordsOut");
+    fn_->open(*ctx_);
+  }
   source_status poll(std::size_t max_records) override {
     col_.reset(&buf_, no_timestamp);
     col_.track_splits(&runs_);
     auto status = fn_->poll(col_, max_records);
+    if (emitted_ && !buf_.empty())
+      emitted_->fetch_add(static_cast<std::int64_t>(buf_.size()), std::memory_order_relaxed);
     if (!buf_.empty()) {
       if (idle_) {
         idle_ = false;
@@ -271,6 +279,7 @@ public:
   void notify_checkpoint_complete(std::int64_t id) override { fn_->notify_checkpoint_complete(id); }
 
 private:
+  std::atomic<std::int64_t>* emitted_ = nullptr;
   //! Each split's records after its marker (records before the first marker
   //! belong to no split).
   void push_runs() {
