@@ -5,7 +5,9 @@
 #define BOOST_TEST_MODULE kafka_sink
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "connectors/source_harness.hpp"
 #include "spate/connectors/io_spec.hpp"
@@ -47,6 +49,21 @@ typed_batch<std::string> batch(const std::vector<std::string>& lines) {
 std::multiset<std::string> committed(const std::string& topic) {
   auto v = broker().consume(topic);
   return {v.begin(), v.end()};
+}
+
+//! What read_committed consumers see of `topic` once it equals `expected`,
+//! or after 15 s: a transaction's commit returns once its coordinator logged
+//! it, and the markers that make its records visible reach the partitions
+//! right after, so a consumer at once may not see them yet.
+std::multiset<std::string> committed_when(const std::string& topic,
+                                          const std::multiset<std::string>& expected) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto got = committed(topic);
+  while (got != expected && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    got = committed(topic);
+  }
+  return got;
 }
 
 std::multiset<std::string> set(std::initializer_list<std::string> l) { return l; }
@@ -91,15 +108,17 @@ BOOST_AUTO_TEST_CASE(exactly_once_commits_a_checkpoint_s_records_when_it_complet
   s.write(batch({"b1"}));
   BOOST_TEST(committed(topic).empty()); // pre-committed only
   s.notify_checkpoint_complete(1);
-  BOOST_TEST((committed(topic) == set({"a1", "a2"})));
+  BOOST_TEST((committed_when(topic, set({"a1", "a2"})) == set({"a1", "a2"})));
   s.write(batch({"b2"}));
   operator_state_writer w2;
   s.snapshot_state(2, w2);
   s.notify_checkpoint_complete(2);
-  BOOST_TEST((committed(topic) == set({"a1", "a2", "b1", "b2"})));
+  BOOST_TEST(
+      (committed_when(topic, set({"a1", "a2", "b1", "b2"})) == set({"a1", "a2", "b1", "b2"})));
   s.write(batch({"c1"}));
   s.close(); // cancelled: c1's transaction is aborted (a restore would replay it)
-  BOOST_TEST((committed(topic) == set({"a1", "a2", "b1", "b2"})));
+  BOOST_TEST(
+      (committed_when(topic, set({"a1", "a2", "b1", "b2"})) == set({"a1", "a2", "b1", "b2"})));
 }
 
 BOOST_AUTO_TEST_CASE(a_restore_commits_what_its_checkpoint_covered_and_aborts_the_rest) {
@@ -130,18 +149,18 @@ BOOST_AUTO_TEST_CASE(a_restore_commits_what_its_checkpoint_covered_and_aborts_th
   s.open(ctx);
   // Checkpoint 1's transaction is committed; the two later ones are aborted,
   // so read_committed readers are not held up behind them.
-  BOOST_TEST((committed(topic) == set({"x1", "x2"})));
+  BOOST_TEST((committed_when(topic, set({"x1", "x2"})) == set({"x1", "x2"})));
   s.write(batch({"y1"}));
   finish_and_commit(s);
   s.close();
-  BOOST_TEST((committed(topic) == set({"x1", "x2", "y1"})));
+  BOOST_TEST((committed_when(topic, set({"x1", "x2", "y1"})) == set({"x1", "x2", "y1"})));
   // A second restore from the same checkpoint commits nothing twice.
   kafka_sink_function again(cfg);
   again.initialize_state(restore_reader(snap, 0, 1));
   checkpointing_context ctx2(0, 1);
   again.open(ctx2);
   again.close();
-  BOOST_TEST((committed(topic) == set({"x1", "x2", "y1"})));
+  BOOST_TEST((committed_when(topic, set({"x1", "x2", "y1"})) == set({"x1", "x2", "y1"})));
 }
 
 BOOST_AUTO_TEST_CASE(a_rescaled_restore_commits_the_old_subtasks_transactions) {
@@ -165,7 +184,8 @@ BOOST_AUTO_TEST_CASE(a_rescaled_restore_commits_the_old_subtasks_transactions) {
     s.open(ctx);
     s.close();
   }
-  BOOST_TEST((committed(topic) == set({"from-0", "from-1", "from-2"})));
+  BOOST_TEST((committed_when(topic, set({"from-0", "from-1", "from-2"})) ==
+              set({"from-0", "from-1", "from-2"})));
 }
 
 BOOST_AUTO_TEST_CASE(at_least_once_flushes_at_the_barrier_and_keys_partition) {
