@@ -317,6 +317,8 @@ BOOST_AUTO_TEST_CASE(offsets_committed_offsets_and_lag_are_published_as_flinks_g
   BOOST_REQUIRE(got.size() == 4u);
   std::int64_t read0 = std::count_if(got.begin(), got.end(), [](auto& v) { return v[1] == '0'; });
   std::int64_t read1 = 4 - read0;
+  // A partition nothing was read from yet has no position: Flink's -1.
+  auto position = [](std::int64_t read) { return read > 0 ? read : std::int64_t{-1}; };
   // The lag is refreshed at most once a second, from the high watermarks of
   // the fetches: poll without taking records until it shows what is left.
   typed_batch<std::string> none;
@@ -327,8 +329,8 @@ BOOST_AUTO_TEST_CASE(offsets_committed_offsets_and_lag_are_published_as_flinks_g
     s.poll(c, 0);
     std::this_thread::sleep_for(50ms);
   }
-  BOOST_TEST(counters.value(scope + "0.currentOffset") == read0);
-  BOOST_TEST(counters.value(scope + "1.currentOffset") == read1);
+  BOOST_TEST(counters.value(scope + "0.currentOffset") == position(read0));
+  BOOST_TEST(counters.value(scope + "1.currentOffset") == position(read1));
   BOOST_TEST(counters.value("test.pendingRecords") == 4);
   BOOST_TEST(counters.value("test.KafkaSourceReader.KafkaConsumer.records-lag-max") ==
              std::max(5 - read0, 3 - read1));
@@ -339,14 +341,14 @@ BOOST_AUTO_TEST_CASE(offsets_committed_offsets_and_lag_are_published_as_flinks_g
   s.snapshot_state(1, w);
   s.notify_checkpoint_complete(1);
   deadline = std::chrono::steady_clock::now() + 10s;
-  while ((counters.value(scope + "0.committedOffset") != read0 ||
-          counters.value(scope + "1.committedOffset") != read1) &&
+  while ((counters.value(scope + "0.committedOffset") != position(read0) ||
+          counters.value(scope + "1.committedOffset") != position(read1)) &&
          std::chrono::steady_clock::now() < deadline) {
     s.poll(c, 0);
     std::this_thread::sleep_for(20ms);
   }
-  BOOST_TEST(counters.value(scope + "0.committedOffset") == read0);
-  BOOST_TEST(counters.value(scope + "1.committedOffset") == read1);
+  BOOST_TEST(counters.value(scope + "0.committedOffset") == position(read0));
+  BOOST_TEST(counters.value(scope + "1.committedOffset") == position(read1));
   // Read the rest: no lag left.
   poll_for(s, 4, got);
   BOOST_TEST(got.size() == 8u);
