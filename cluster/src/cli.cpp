@@ -4,7 +4,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +22,7 @@
 #include "spate/connectors/print_sink.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/sqlrt/table_environment.hpp"
 #include "spate/transport/mesh_security.hpp"
 
 namespace spate {
@@ -224,6 +227,70 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   }
 }
 
+struct sql_options {
+  std::string execute;
+  std::string file;
+  int parallelism = 0;
+  std::vector<std::string> config;
+};
+
+//! `spate sql -e "..." | -f script.sql`: the statements run here, in order; a query's rows
+//! print as a changelog ("+I[a, b]") as they arrive.
+int run_sql(const sql_options& o) {
+  if (o.execute.empty() == o.file.empty()) {
+    std::cerr << "spate: sql takes -e STATEMENTS or -f FILE (the interactive SQL client is not "
+                 "there yet)\n";
+    return exit_usage;
+  }
+  std::string text = o.execute;
+  if (!o.file.empty()) {
+    std::ifstream in(o.file);
+    if (!in) {
+      std::cerr << "spate: cannot read '" << o.file << "'\n";
+      return exit_usage;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  try {
+    configuration cfg;
+    for (auto& kv : o.config)
+      cfg.set_from_assignment(kv);
+    if (o.parallelism != 0)
+      cfg.set(options::parallelism, std::to_string(o.parallelism));
+    sql::table_environment t(cfg);
+    t.on_query_row([](const std::string& line) { write_stdout(line + "\n"); });
+    t.execute_script(text, [](const sql::table_result& r) {
+      switch (r.type) {
+        case sql::table_result::kind::ok:
+          std::cout << "[INFO] Execute statement succeed.\n";
+          break;
+        case sql::table_result::kind::table: {
+          for (std::size_t i = 0; i < r.columns.size(); ++i)
+            std::cout << (i ? "\t" : "") << r.columns[i];
+          std::cout << "\n";
+          for (const auto& row : r.rows) {
+            for (std::size_t i = 0; i < row.size(); ++i)
+              std::cout << (i ? "\t" : "") << row[i];
+            std::cout << "\n";
+          }
+          break;
+        }
+        case sql::table_result::kind::job:
+          if (!r.query)
+            std::cout << "[INFO] Job " << r.job->job_id() << " finished.\n";
+          break;
+      }
+      std::cout.flush();
+    });
+    return exit_ok;
+  } catch (const error& e) {
+    std::cerr << "spate: " << e.what() << "\n";
+    return e.code() == errc::invalid_argument ? exit_usage : exit_failed;
+  }
+}
+
 } // namespace
 
 int run_cli(int argc, char** argv, job_registry& jobs) {
@@ -270,6 +337,18 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
                     "On SIGINT/SIGTERM, stop with a savepoint under this directory");
   local->add_flag("--no-progress", lo.no_progress,
                   "No progress line on stderr (shown only when stderr is a terminal)");
+
+  sql_options sqlo;
+  auto* sql_cmd = app.add_subcommand(
+      "sql", "Run Flink SQL statements in this process (an interactive client comes later)");
+  sql_cmd->add_option("-e,--execute", sqlo.execute, "Statements to run, each ending in ';'");
+  sql_cmd->add_option("-f,--file", sqlo.file, "A SQL script to run");
+  sql_cmd->add_option("-p,--parallelism", sqlo.parallelism, "Default parallelism of the jobs")
+      ->check(CLI::Range(1, upper_max_parallelism));
+  sql_cmd->add_option("-D", sqlo.config, "Configuration key=value (Flink's key names)");
+  sql_cmd->footer("Statements run in order; INSERT INTO and queries run as jobs here, one after "
+                  "the other, and a query's rows print as a changelog (+I[a, b]). The "
+                  "interactive mode of Flink's SQL client is a later step.");
 
   // The cluster: processes and the commands that talk to its REST API.
   std::string config_dir;
@@ -349,13 +428,13 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   generate_cmd->add_option("--dir", key_dir, "Where to write them (default: .)");
 
   static const std::vector<std::string> commands = {
-      "jobs", "local",  "jobmanager", "taskmanager", "run",      "list",
-      "info", "cancel", "savepoint",  "stop",        "overview", "keys"};
+      "jobs",   "local",     "jobmanager", "taskmanager", "run",  "list", "info",
+      "cancel", "savepoint", "stop",       "overview",    "keys", "sql"};
   if (!args.empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
     std::cerr << "spate: unknown command '" << args[0]
               << "' (commands: jobs, local, jobmanager, taskmanager, run, list, info, cancel, "
-                 "savepoint, stop, overview, keys)\n";
+                 "savepoint, stop, overview, keys, sql)\n";
     return exit_usage;
   }
   std::reverse(args.begin(), args.end());
@@ -375,6 +454,13 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
       return exit_usage;
     }
     return list_jobs(jobs);
+  }
+  if (sql_cmd->parsed()) {
+    if (!job_args.empty()) {
+      std::cerr << "spate: 'sql' takes no job arguments\n";
+      return exit_usage;
+    }
+    return run_sql(sqlo);
   }
   if (keys_cmd->parsed()) {
     try {

@@ -1,0 +1,70 @@
+// Compiled SQL expressions: a plan's typed expression (`rex`, plan.hpp) compiled once per
+// operator instance into a flat array of small nodes, evaluated per row into a `value` without
+// allocating for numeric, boolean and temporal work (strings that functions build go into a
+// scratch buffer the node owns and reuses).
+//
+// Semantics follow Flink: three-valued logic for AND/OR/NOT, NULL in gives NULL out for
+// operators and most functions, DECIMAL arithmetic on the result type's scale (unscaled 64-bit
+// values: a result beyond 18 digits is NULL, as Flink gives NULL on decimal overflow), integer
+// division truncates, division by zero fails the job. Functions the evaluator does not know
+// are refused when compiling: "not supported yet: function X".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spate/sql/plan.hpp"
+#include "spate/sqlrt/row.hpp"
+
+namespace spate::sql {
+
+//! One evaluated value: `i` for integer-kept types (booleans 0/1, decimals unscaled, times as
+//! ms or days), `d` for FLOAT/DOUBLE, `s` for strings (a view into the input row or a node's
+//! scratch, valid until the next evaluation).
+struct value {
+  std::int64_t i = 0;
+  double d = 0;
+  std::string_view s;
+  bool null = true;
+};
+
+class compiled_expr {
+public:
+  compiled_expr();
+  compiled_expr(const compiled_expr&);
+  compiled_expr(compiled_expr&&) noexcept;
+  compiled_expr& operator=(const compiled_expr&);
+  compiled_expr& operator=(compiled_expr&&) noexcept;
+  ~compiled_expr();
+  //! Compiles `e` over rows laid out as `input`. Throws spate::error(errc::invalid_argument,
+  //! "not supported yet: ...") for what the evaluator cannot run.
+  compiled_expr(const rex& e, const row_layout& input);
+
+  const logical_type& type() const { return type_; }
+
+  //! Evaluates on `in`.
+  void eval(const row& in, value& out);
+  //! Evaluates a boolean: true only for TRUE (a WHERE condition).
+  bool test(const row& in);
+  //! Evaluates into slot `slot` of `out` (a scalar result).
+  void eval_into(const row& in, row& out, std::size_t slot);
+
+  struct node;
+
+private:
+  logical_type type_;
+  std::vector<node> nodes_;
+  int root_ = -1;
+};
+
+//! Writes `v` (of type `t`) into `out`'s slot.
+void store_value(const value& v, const logical_type& t, row& out, std::size_t slot);
+//! Reads slot `slot` of `r` (of type `t`).
+void load_value(const row& r, std::size_t slot, const logical_type& t, value& out);
+
+//! The value of a literal rex (a constant), as the evaluator keeps it; strings in `storage`.
+value literal_value(const rex& e, std::string& storage);
+
+} // namespace spate::sql

@@ -1,0 +1,368 @@
+#include "spate/sqlrt/planner.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "spate/api/stream.hpp"
+#include "spate/core/error.hpp"
+#include "spate/sqlrt/expr.hpp"
+#include "translate.hpp"
+
+namespace spate::sql {
+
+row_layout layout_of(const plan_node& n) {
+  std::vector<logical_type> types;
+  for (const auto& c : n.schema)
+    types.push_back(c.type);
+  return row_layout(std::move(types));
+}
+
+std::vector<std::string> names_of(const plan_node& n) {
+  std::vector<std::string> out;
+  for (const auto& c : n.schema)
+    out.push_back(c.name);
+  return out;
+}
+
+namespace {
+
+[[noreturn]] void unsupported(const std::string& what) {
+  throw error(errc::invalid_argument, "not supported yet: " + what);
+}
+
+//! Filter and projection of one Calc, compiled.
+struct calc_fn {
+  struct output {
+    bool copy = false;     //!< copy slots (a ROW column) instead of evaluating
+    std::size_t src = 0;   //!< first input slot (copy)
+    std::size_t width = 1; //!< slots (copy)
+    std::size_t dst = 0;   //!< first output slot
+    std::optional<compiled_expr> e;
+  };
+  std::shared_ptr<const row_layout> in;
+  std::shared_ptr<const row_layout> out;
+  std::optional<compiled_expr> condition;
+  std::vector<output> outputs;
+
+  void operator()(const row& r, collector<row>& c) {
+    if (condition && !condition->test(r))
+      return;
+    row& o = c.emplace();
+    o.reset(out->slots(), r.kind());
+    for (output& x : outputs) {
+      if (x.copy) {
+        for (std::size_t i = 0; i < x.width; ++i)
+          o.copy_slot(r, x.src + i, x.dst + i, in->is_string[x.src + i] != 0);
+      } else {
+        x.e->eval_into(r, o, x.dst);
+      }
+    }
+  }
+};
+
+//! The input slot a reference (or chain of field accesses) names, for copying ROW values.
+long ref_slot(const rex& e, const row_layout& in) {
+  if (e.kind == rex_kind::input_ref)
+    return e.index >= 0 && static_cast<std::size_t>(e.index) < in.first.size()
+               ? static_cast<long>(in.first[static_cast<std::size_t>(e.index)])
+               : -1;
+  if (e.kind == rex_kind::field_access && !e.operands.empty()) {
+    long base = ref_slot(e.operands[0], in);
+    if (base < 0)
+      return -1;
+    const logical_type& t = in.types[static_cast<std::size_t>(base)];
+    std::size_t s = static_cast<std::size_t>(base) + 1;
+    for (int f = 0; f < e.index && static_cast<std::size_t>(f) < t.fields.size(); ++f)
+      s += slot_width(t.fields[static_cast<std::size_t>(f)].type);
+    return static_cast<long>(s);
+  }
+  return -1;
+}
+
+calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
+                  const std::optional<rex>& condition) {
+  calc_fn f;
+  f.in = std::make_shared<const row_layout>(in);
+  std::vector<logical_type> types;
+  for (const rex& p : projection)
+    types.push_back(p.type);
+  f.out = std::make_shared<const row_layout>(types);
+  if (condition)
+    f.condition.emplace(*condition, in);
+  for (std::size_t i = 0; i < projection.size(); ++i) {
+    const rex& p = projection[i];
+    calc_fn::output o;
+    o.dst = f.out->first[i];
+    if (p.type.kind == logical_kind::row) {
+      long s = ref_slot(p, in);
+      if (s < 0)
+        unsupported("ROW values built by expressions");
+      o.copy = true;
+      o.src = static_cast<std::size_t>(s);
+      o.width = slot_width(p.type);
+    } else {
+      o.e.emplace(p, in);
+    }
+    f.outputs.push_back(std::move(o));
+  }
+  return f;
+}
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+//! The watermark delay of `rowtime - INTERVAL ...` or `rowtime`.
+std::int64_t watermark_delay(const plan_node& n) {
+  if (!n.watermark)
+    return 0;
+  const rex& w = *n.watermark;
+  if (w.kind == rex_kind::input_ref && w.index == n.rowtime)
+    return 0;
+  if (w.kind == rex_kind::call && w.name == "-" && w.operands.size() == 2 &&
+      w.operands[0].kind == rex_kind::input_ref && w.operands[0].index == n.rowtime &&
+      w.operands[1].kind == rex_kind::literal && w.type.kind != logical_kind::null &&
+      w.operands[1].type.kind == logical_kind::interval_day_time) {
+    std::string storage;
+    return literal_value(w.operands[1], storage).i;
+  }
+  unsupported("watermark expression " + to_string(w) + " (rowtime - INTERVAL ... is)");
+}
+
+struct built {
+  stream<row> s;
+  std::string uid;
+  row_layout layout;
+};
+
+struct translator {
+  environment& env;
+  const query_sink_factory& query_sink;
+  std::map<std::string, int> uid_counts;
+
+  std::string uid_for(const plan_node& n, const std::vector<std::string>& inputs) {
+    std::string text = n.describe();
+    for (const auto& u : inputs)
+      text += "|" + u;
+    std::string base = "sql-" + lower(n.operator_name()) + "-" + hex64(fnv1a(text));
+    const int count = ++uid_counts[base];
+    return count == 1 ? base : base + "-" + std::to_string(count);
+  }
+
+  built build(const plan_node& n) {
+    switch (n.kind) {
+      case node_kind::scan: {
+        std::string uid = uid_for(n, {});
+        return {detail::make_source(env, n, uid), uid, layout_of(n)};
+      }
+      case node_kind::calc: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        calc_fn f = make_calc(in.layout, n.projection, n.condition);
+        auto s = in.s.flat_map(std::move(f));
+        s.name(n.describe()).uid(uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::watermark_assigner: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        const std::int64_t delay = watermark_delay(n);
+        if (n.rowtime < 0 || static_cast<std::size_t>(n.rowtime) >= in.layout.first.size())
+          unsupported("a watermark on a nested column");
+        const std::size_t slot = in.layout.first[static_cast<std::size_t>(n.rowtime)];
+        // Flink's SQL watermark is max(rowtime - delay); the DataStream strategy's is
+        // max - bound - 1: bound = delay - 1 gives the same windows firing.
+        auto strategy = watermark_strategy<row>::for_bounded_out_of_orderness(
+                            std::chrono::milliseconds(delay > 0 ? delay - 1 : 0))
+                            .with_timestamp_assigner([slot](const row& r) {
+                              return r.is_null(slot) ? timestamp{min_watermark} : r.get_long(slot);
+                            });
+        auto s = in.s.assign_timestamps_and_watermarks(strategy);
+        s.name(n.describe()).uid(uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::window_table_function:
+        return window_table_function(n);
+      case node_kind::window_aggregate: {
+        const plan_node& child = *n.inputs.at(0);
+        // Under a window aggregate, the window table function is the aggregate's assigner.
+        built in = child.kind == node_kind::window_table_function ? build(*child.inputs.at(0))
+                                                                  : build(child);
+        std::string uid = uid_for(n, {in.uid});
+        if (!n.window)
+          unsupported("a window aggregate without its window");
+        auto s = detail::make_window_aggregate(in.s, in.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::group_aggregate: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        auto s = detail::make_group_aggregate(in.s, in.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::values: {
+        std::string uid = uid_for(n, {});
+        row_layout layout = layout_of(n);
+        row_layout none;
+        std::vector<row> rows;
+        for (const auto& exprs : n.rows) {
+          row r(layout.slots());
+          for (std::size_t i = 0; i < exprs.size() && i < layout.columns.size(); ++i) {
+            if (layout.columns[i].kind == logical_kind::row)
+              unsupported("ROW values in VALUES");
+            rex e = exprs[i];
+            if (e.type != layout.columns[i]) { // to the column's type
+              rex cast;
+              cast.kind = rex_kind::call;
+              cast.name = "CAST";
+              cast.type = layout.columns[i];
+              cast.operands.push_back(std::move(e));
+              e = std::move(cast);
+            }
+            compiled_expr c(e, none);
+            c.eval_into(row(), r, layout.first[i]);
+          }
+          rows.push_back(std::move(r));
+        }
+        auto s = env.from_collection<row>(std::move(rows));
+        s.name(n.describe()).uid(uid);
+        return {s, uid, layout};
+      }
+      case node_kind::sink:
+        unsupported("a sink inside a query");
+      default:
+        unsupported(n.operator_name());
+    }
+  }
+
+  //! Window table function on its own: each row once per window, with window_start,
+  //! window_end and window_time appended.
+  built window_table_function(const plan_node& n) {
+    built in = build(*n.inputs.at(0));
+    std::string uid = uid_for(n, {in.uid});
+    if (!n.window)
+      unsupported("a window table function without its window");
+    const window_def w = *n.window;
+    if (w.kind == window_kind::session)
+      unsupported("SESSION window table function outside a window aggregation");
+    if (w.time == time_attribute::proctime)
+      unsupported("window table functions on processing time");
+    auto in_layout = std::make_shared<const row_layout>(in.layout);
+    auto out_layout = std::make_shared<const row_layout>(layout_of(n));
+    if (w.time_column < 0 || static_cast<std::size_t>(w.time_column) >= in_layout->first.size())
+      unsupported("a window on a nested column");
+    const std::size_t time_slot = in_layout->first[static_cast<std::size_t>(w.time_column)];
+    auto s =
+        in.s.flat_map([in_layout, out_layout, w, time_slot](const row& r, collector<row>& out) {
+          if (r.is_null(time_slot))
+            return;
+          const std::int64_t ts = r.get_long(time_slot);
+          auto put = [&](std::int64_t start, std::int64_t end) {
+            row& o = out.emplace();
+            o.reset(out_layout->slots(), r.kind());
+            for (std::size_t i = 0; i < in_layout->slots(); ++i)
+              o.copy_slot(r, i, i, in_layout->is_string[i] != 0);
+            const std::size_t c = in_layout->columns.size();
+            o.set_long(out_layout->first[c], start);
+            o.set_long(out_layout->first[c + 1], end);
+            o.set_long(out_layout->first[c + 2], end - 1);
+          };
+          switch (w.kind) {
+            case window_kind::tumble: {
+              const std::int64_t start = window_start_with_offset(ts, w.offset, w.size);
+              put(start, start + w.size);
+              break;
+            }
+            case window_kind::hop: {
+              const std::int64_t last = window_start_with_offset(ts, w.offset, w.slide);
+              for (std::int64_t start = last; start > ts - w.size; start -= w.slide)
+                put(start, start + w.size);
+              break;
+            }
+            case window_kind::cumulate: {
+              const std::int64_t start = window_start_with_offset(ts, w.offset, w.size);
+              for (std::int64_t end = start + w.step; end <= start + w.size; end += w.step)
+                if (ts < end)
+                  put(start, end);
+              break;
+            }
+            default:
+              break;
+          }
+        });
+    s.name(n.describe()).uid(uid);
+    return {s, uid, layout_of(n)};
+  }
+
+  void root(const plan_node& n) {
+    if (n.kind == node_kind::sink) {
+      built in = build(*n.inputs.at(0));
+      std::string uid = uid_for(n, {in.uid});
+      // Bring the query's columns to the sink's types where they are kept differently.
+      std::vector<rex> projection;
+      bool convert = false;
+      for (std::size_t i = 0; i < n.sink_columns.size() && i < in.layout.columns.size(); ++i) {
+        const logical_type& from = in.layout.columns[i];
+        const logical_type& to = n.sink_columns[i].type;
+        rex ref = make_input_ref(static_cast<int>(i), n.sink_columns[i].name, from);
+        if (from.kind != logical_kind::row && to.kind != logical_kind::row &&
+            from.kind != logical_kind::null &&
+            (slot_kind_of(from) != slot_kind_of(to) ||
+             (to.kind == logical_kind::decimal && from.scale != to.scale))) {
+          rex cast;
+          cast.kind = rex_kind::call;
+          cast.name = "CAST";
+          cast.type = to;
+          cast.operands.push_back(std::move(ref));
+          projection.push_back(std::move(cast));
+          convert = true;
+        } else {
+          ref.type = to.kind == logical_kind::row ? from : to;
+          projection.push_back(std::move(ref));
+        }
+      }
+      stream<row> s = in.s;
+      if (convert) {
+        s = s.flat_map(make_calc(in.layout, projection, std::nullopt));
+        s.name("Calc(sink types)").uid(uid + "-types");
+      }
+      detail::make_sink(s, n, uid);
+      return;
+    }
+    if (!query_sink)
+      unsupported("a query without somewhere to send its rows");
+    built in = build(n);
+    query_output q{names_of(n), layout_of(n)};
+    auto h = in.s.add_sink(query_sink(q));
+    h.name("Sink: collect").uid(uid_for(n, {in.uid}) + "-collect");
+  }
+};
+
+} // namespace
+
+void translate(environment& env, const logical_plan& plan, const query_sink_factory& query_sink) {
+  translator t{env, query_sink, {}};
+  for (const plan_ptr& r : plan.roots)
+    t.root(*r);
+}
+
+} // namespace spate::sql

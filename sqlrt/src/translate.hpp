@@ -1,0 +1,35 @@
+// Internals of the translation (planner.hpp): sources, sinks and the window aggregate.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "spate/api/stream.hpp"
+#include "spate/sql/plan.hpp"
+#include "spate/sqlrt/planner.hpp"
+#include "spate/sqlrt/row.hpp"
+
+namespace spate::sql::detail {
+
+//! The source of a TableSourceScan, by its 'connector' option; `uid` goes on the vertex that
+//! keeps the source's state.
+stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid);
+
+//! Adds the connector sink of a Sink node.
+void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid);
+
+//! A WindowAggregate over `input` (rows laid out as `in_layout`), with the window's time
+//! column index in those rows.
+stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layout,
+                                  const plan_node& agg, const std::string& uid);
+
+//! A GroupAggregate over an insert-only `input`: +I, then -U/+U per changed result.
+stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
+                                 const plan_node& agg, const std::string& uid);
+
+//! An option of a connector: the value, or `fallback` when absent.
+std::string option(const plan_node& n, const std::string& key, const std::string& fallback = "");
+//! An integer option; throws invalid_argument naming the option for a non-integer.
+std::int64_t int_option(const plan_node& n, const std::string& key, std::int64_t fallback);
+
+} // namespace spate::sql::detail

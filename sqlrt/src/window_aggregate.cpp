@@ -1,0 +1,570 @@
+// WindowAggregate and GroupAggregate: rows keyed by their group key (its columns as bytes).
+// TUMBLE and HOP run on the window operator of the DataStream API (keyed state on RocksDB,
+// timers on the watermark, late rows dropped), CUMULATE on a keyed process function with a map
+// of windows per key, GroupAggregate on one with an accumulator per key; each keeps one
+// accumulator row (plus COUNT(DISTINCT)'s sorted values) per key and window.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "spate/api/process.hpp"
+#include "spate/core/codec.hpp"
+#include "spate/core/error.hpp"
+#include "spate/sqlrt/expr.hpp"
+#include "translate.hpp"
+
+namespace spate::sql {
+
+//! What a window keeps per key and window: the accumulator slots and, for COUNT(DISTINCT),
+//! the distinct values seen (sorted, encoded).
+struct window_accumulator {
+  row values;
+  std::vector<std::vector<std::string>> distinct;
+  SPATE_FIELDS(values, distinct);
+};
+
+namespace detail {
+
+namespace {
+
+enum class agg_kind : std::uint8_t { count_star, count, sum, min, max, avg, count_distinct };
+
+struct agg_slot {
+  agg_kind kind = agg_kind::count_star;
+  std::size_t arg = 0;      //!< input slot
+  logical_type arg_type;    //!< the argument's type
+  long filter = -1;         //!< input slot of the FILTER condition
+  std::size_t acc = 0;      //!< first accumulator slot
+  std::size_t distinct = 0; //!< index into window_accumulator::distinct
+  logical_type result_type;
+};
+
+struct agg_plan {
+  std::vector<agg_slot> aggs;
+  row_layout acc_layout;
+  row_layout result_layout; //!< one column per aggregate
+  std::size_t distinct_sets = 0;
+};
+
+//! Sum and average arithmetic domain of an argument.
+bool floating(const logical_type& t) { return slot_kind_of(t) == slot_kind::floating; }
+
+std::string distinct_key(const row& r, std::size_t slot, const logical_type& t) {
+  if (slot_kind_of(t) == slot_kind::string)
+    return std::string(r.get_string(slot));
+  const std::uint64_t v = r.raw(slot);
+  return std::string(reinterpret_cast<const char*>(&v), 8);
+}
+
+class sql_window_aggregate {
+public:
+  using accumulator_type = window_accumulator;
+  using result_type = row;
+
+  explicit sql_window_aggregate(std::shared_ptr<const agg_plan> plan) : plan_(std::move(plan)) {}
+
+  window_accumulator create_accumulator() const {
+    window_accumulator a;
+    a.values.reset(plan_->acc_layout.slots());
+    for (const agg_slot& s : plan_->aggs)
+      if (s.kind == agg_kind::count_star || s.kind == agg_kind::count ||
+          s.kind == agg_kind::count_distinct)
+        a.values.set_long(s.acc, 0);
+      else if (s.kind == agg_kind::avg)
+        a.values.set_long(s.acc + 1, 0);
+    a.distinct.resize(plan_->distinct_sets);
+    return a;
+  }
+
+  window_accumulator add(const row& in, window_accumulator a) const {
+    row& acc = a.values;
+    for (const agg_slot& s : plan_->aggs) {
+      if (s.filter >= 0 && (in.is_null(static_cast<std::size_t>(s.filter)) ||
+                            !in.get_bool(static_cast<std::size_t>(s.filter))))
+        continue;
+      if (s.kind == agg_kind::count_star) {
+        acc.set_long(s.acc, acc.get_long(s.acc) + 1);
+        continue;
+      }
+      if (in.is_null(s.arg))
+        continue;
+      switch (s.kind) {
+        case agg_kind::count:
+          acc.set_long(s.acc, acc.get_long(s.acc) + 1);
+          break;
+        case agg_kind::sum:
+        case agg_kind::avg:
+          if (floating(s.arg_type))
+            acc.set_double(s.acc, (acc.is_null(s.acc) ? 0.0 : acc.get_double(s.acc)) +
+                                      in.get_double(s.arg));
+          else
+            acc.set_long(
+                s.acc, static_cast<std::int64_t>(static_cast<std::uint64_t>(
+                                                     acc.is_null(s.acc) ? 0 : acc.get_long(s.acc)) +
+                                                 static_cast<std::uint64_t>(in.get_long(s.arg))));
+          if (s.kind == agg_kind::avg)
+            acc.set_long(s.acc + 1, acc.get_long(s.acc + 1) + 1);
+          break;
+        case agg_kind::min:
+        case agg_kind::max: {
+          if (acc.is_null(s.acc)) {
+            acc.copy_slot(in, s.arg, s.acc, slot_kind_of(s.arg_type) == slot_kind::string);
+            break;
+          }
+          int c = 0;
+          switch (slot_kind_of(s.arg_type)) {
+            case slot_kind::string: {
+              auto x = in.get_string(s.arg), y = acc.get_string(s.acc);
+              c = x < y ? -1 : x == y ? 0 : 1;
+              break;
+            }
+            case slot_kind::floating: {
+              double x = in.get_double(s.arg), y = acc.get_double(s.acc);
+              c = x < y ? -1 : x == y ? 0 : 1;
+              break;
+            }
+            default: {
+              std::int64_t x = in.get_long(s.arg), y = acc.get_long(s.acc);
+              c = x < y ? -1 : x == y ? 0 : 1;
+            }
+          }
+          if ((s.kind == agg_kind::min && c < 0) || (s.kind == agg_kind::max && c > 0))
+            acc.copy_slot(in, s.arg, s.acc, slot_kind_of(s.arg_type) == slot_kind::string);
+          break;
+        }
+        case agg_kind::count_distinct: {
+          auto& set = a.distinct[s.distinct];
+          std::string k = distinct_key(in, s.arg, s.arg_type);
+          auto it = std::lower_bound(set.begin(), set.end(), k);
+          if (it == set.end() || *it != k) {
+            set.insert(it, std::move(k));
+            acc.set_long(s.acc, static_cast<std::int64_t>(set.size()));
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (acc.string_bytes() > 4096)
+      acc.compact(plan_->acc_layout.is_string);
+    return a;
+  }
+
+  row get_result(const window_accumulator& a) const {
+    const row& acc = a.values;
+    row out(plan_->result_layout.slots());
+    for (std::size_t i = 0; i < plan_->aggs.size(); ++i) {
+      const agg_slot& s = plan_->aggs[i];
+      switch (s.kind) {
+        case agg_kind::avg: {
+          const std::int64_t n = acc.get_long(s.acc + 1);
+          if (n == 0 || acc.is_null(s.acc))
+            break;
+          if (floating(s.arg_type)) {
+            out.set_double(i, acc.get_double(s.acc) / static_cast<double>(n));
+          } else if (slot_kind_of(s.result_type) == slot_kind::decimal) {
+            // sum at the argument's scale, result at the result's
+            long double v = static_cast<long double>(acc.get_long(s.acc)) / n;
+            for (int k = s.arg_type.kind == logical_kind::decimal ? s.arg_type.scale : 0;
+                 k < s.result_type.scale; ++k)
+              v *= 10;
+            out.set_long(i, static_cast<std::int64_t>(v < 0 ? v - 0.5L : v + 0.5L));
+          } else if (floating(s.result_type)) {
+            out.set_double(i, static_cast<double>(acc.get_long(s.acc)) / static_cast<double>(n));
+          } else {
+            out.set_long(i, acc.get_long(s.acc) / n);
+          }
+          break;
+        }
+        case agg_kind::sum:
+          if (!acc.is_null(s.acc) && floating(s.arg_type) && !floating(s.result_type))
+            out.set_long(i, static_cast<std::int64_t>(acc.get_double(s.acc)));
+          else if (!acc.is_null(s.acc) && !floating(s.arg_type) && floating(s.result_type))
+            out.set_double(i, static_cast<double>(acc.get_long(s.acc)));
+          else
+            out.copy_slot(acc, s.acc, i, false);
+          break;
+        default:
+          out.copy_slot(acc, s.acc, i, slot_kind_of(s.result_type) == slot_kind::string);
+      }
+    }
+    return out;
+  }
+
+  window_accumulator merge(window_accumulator a, const window_accumulator& b) const {
+    // Only merging (session) windows merge; TUMBLE and HOP never call this. Kept correct for
+    // counts, sums and extremes.
+    for (const agg_slot& s : plan_->aggs) {
+      switch (s.kind) {
+        case agg_kind::count_star:
+        case agg_kind::count:
+          a.values.set_long(s.acc, a.values.get_long(s.acc) + b.values.get_long(s.acc));
+          break;
+        case agg_kind::count_distinct: {
+          auto& set = a.distinct[s.distinct];
+          for (const auto& k : b.distinct[s.distinct]) {
+            auto it = std::lower_bound(set.begin(), set.end(), k);
+            if (it == set.end() || *it != k)
+              set.insert(it, k);
+          }
+          a.values.set_long(s.acc, static_cast<std::int64_t>(set.size()));
+          break;
+        }
+        default:
+          if (a.values.is_null(s.acc))
+            a.values.copy_slot(b.values, s.acc, s.acc, plan_->acc_layout.is_string[s.acc] != 0);
+          break;
+      }
+    }
+    return a;
+  }
+
+private:
+  std::shared_ptr<const agg_plan> plan_;
+};
+
+//! A group key as bytes: per key slot a tag (0 null, 1 value), then the slot's 8 bytes or, for a
+//! string, its 4-byte length and bytes. A single BIGINT key takes 9 bytes, which a std::string
+//! keeps without allocating.
+struct group_key {
+  std::vector<std::size_t> in_slots;  //!< input slots of the key columns, flattened
+  std::vector<std::size_t> out_slots; //!< output slots they go to
+  std::vector<std::uint8_t> is_string;
+
+  std::string encode(const row& r) const {
+    std::string k;
+    for (std::size_t i = 0; i < in_slots.size(); ++i) {
+      const std::size_t s = in_slots[i];
+      if (r.is_null(s)) {
+        k += '\0';
+        continue;
+      }
+      k += '\1';
+      if (is_string[i]) {
+        const std::string_view v = r.get_string(s);
+        const auto n = static_cast<std::uint32_t>(v.size());
+        k.append(reinterpret_cast<const char*>(&n), 4);
+        k.append(v.data(), v.size());
+      } else {
+        const std::uint64_t v = r.raw(s);
+        k.append(reinterpret_cast<const char*>(&v), 8);
+      }
+    }
+    return k;
+  }
+
+  void decode(std::string_view k, row& o) const {
+    std::size_t at = 0;
+    auto need = [&k, &at](std::size_t n) {
+      if (k.size() - at < n)
+        throw error(errc::codec, "SQL group key: truncated");
+    };
+    for (std::size_t i = 0; i < out_slots.size(); ++i) {
+      need(1);
+      if (k[at++] == '\0') {
+        o.set_null(out_slots[i]);
+        continue;
+      }
+      if (is_string[i]) {
+        need(4);
+        std::uint32_t n;
+        std::memcpy(&n, k.data() + at, 4);
+        at += 4;
+        need(n);
+        o.set_string(out_slots[i], k.substr(at, n));
+        at += n;
+      } else {
+        need(8);
+        std::int64_t v;
+        std::memcpy(&v, k.data() + at, 8);
+        at += 8;
+        o.set_long(out_slots[i], v);
+      }
+    }
+  }
+};
+
+//! Builds an output row: the group key's columns, the aggregates, then window_start,
+//! window_end and window_time.
+struct output_builder {
+  std::shared_ptr<const group_key> key;
+  std::shared_ptr<const row_layout> out_layout;
+  std::size_t nkeys = 0;
+  std::size_t naggs = 0;
+
+  void build(std::string_view k, std::int64_t start, std::int64_t end, const row& res,
+             row& o) const {
+    o.reset(out_layout->slots());
+    key->decode(k, o);
+    std::size_t col = nkeys;
+    for (std::size_t i = 0; i < naggs; ++i, ++col)
+      o.copy_slot(res, i, out_layout->first[col],
+                  out_layout->is_string[out_layout->first[col]] != 0);
+    for (std::size_t c = col; c < out_layout->columns.size(); ++c) {
+      const std::size_t which = c - col;
+      o.set_long(out_layout->first[c], which == 0 ? start : which == 1 ? end : end - 1);
+    }
+  }
+};
+
+//! CUMULATE windows, which the window operator has no assigner for: per key a map from window
+//! end to accumulator in keyed state, and an event-time timer at each window's end - 1.
+class cumulate_function final : public keyed_process_function<std::string, row, row> {
+public:
+  cumulate_function(sql_window_aggregate agg, output_builder out, window_def w)
+      : agg_(std::move(agg)), out_(std::move(out)), w_(std::move(w)) {}
+
+  void open(runtime_context& rc) override {
+    windows_ = &rc.state->get_map_state(
+        map_state_descriptor<std::int64_t, window_accumulator>{"cumulate-windows"});
+  }
+
+  void process_element(const row& r, context& ctx) override {
+    const timestamp ts = ctx.record_timestamp();
+    if (ts == no_timestamp)
+      return;
+    const std::int64_t start = window_start_with_offset(ts, w_.offset, w_.size);
+    const timestamp wm = ctx.timer_service().current_watermark();
+    for (std::int64_t end = start + w_.step; end <= start + w_.size; end += w_.step) {
+      if (ts >= end || end - 1 <= wm)
+        continue; // not in this window, or late for it
+      std::optional<window_accumulator> acc = windows_->get(end);
+      windows_->put(end, agg_.add(r, acc ? std::move(*acc) : agg_.create_accumulator()));
+      ctx.timer_service().register_event_time_timer(end - 1);
+    }
+  }
+
+  void on_timer(timestamp t, context& ctx) override {
+    const std::int64_t end = t + 1;
+    std::optional<window_accumulator> acc = windows_->get(end);
+    if (!acc)
+      return;
+    windows_->remove(end);
+    row o;
+    out_.build(ctx.current_key(), window_start_with_offset(end - 1, w_.offset, w_.size), end,
+               agg_.get_result(*acc), o);
+    ctx.output(std::move(o));
+  }
+
+private:
+  sql_window_aggregate agg_;
+  output_builder out_;
+  window_def w_;
+  map_state<std::int64_t, window_accumulator>* windows_ = nullptr;
+};
+
+//! What a window or group aggregate is made of: its key's codec, its output rows and its
+//! accumulator functions.
+struct aggregation {
+  std::shared_ptr<const group_key> key;
+  output_builder builder;
+  sql_window_aggregate agg;
+};
+
+aggregation plan_aggregation(const row_layout& in_layout, const plan_node& node) {
+  // Group keys: input columns into a key row.
+  std::vector<std::size_t> key_columns;
+  for (int k : node.group_keys) {
+    if (k < 0 || static_cast<std::size_t>(k) >= in_layout.columns.size())
+      throw error(errc::invalid_argument, "not supported yet: grouping on a window column");
+    key_columns.push_back(static_cast<std::size_t>(k));
+  }
+
+  auto plan = std::make_shared<agg_plan>();
+  std::vector<logical_type> acc_types, result_types;
+  for (const agg_call& call : node.aggregates) {
+    agg_slot s;
+    const std::string& f = call.function;
+    if (f == "COUNT")
+      s.kind = call.star || call.args.empty() ? agg_kind::count_star
+               : call.distinct                ? agg_kind::count_distinct
+                                              : agg_kind::count;
+    else if (f == "SUM" && !call.distinct)
+      s.kind = agg_kind::sum;
+    else if (f == "MIN")
+      s.kind = agg_kind::min;
+    else if (f == "MAX")
+      s.kind = agg_kind::max;
+    else if (f == "AVG" && !call.distinct)
+      s.kind = agg_kind::avg;
+    else
+      throw error(errc::invalid_argument, "not supported yet: aggregate function " + f +
+                                              (call.distinct ? "(DISTINCT ...)" : "") +
+                                              " in an aggregation");
+    if (s.kind != agg_kind::count_star) {
+      if (call.args.size() != 1)
+        throw error(errc::invalid_argument, "not supported yet: " + f + " of several arguments");
+      const auto col = static_cast<std::size_t>(call.args[0]);
+      if (col >= in_layout.columns.size())
+        throw error(errc::invalid_argument, "not supported yet: aggregating a window column");
+      s.arg = in_layout.first[col];
+      s.arg_type = in_layout.columns[col];
+      if (s.arg_type.kind == logical_kind::row)
+        throw error(errc::invalid_argument, "not supported yet: aggregating ROW values");
+    }
+    if (call.filter >= 0)
+      s.filter = static_cast<long>(in_layout.first[static_cast<std::size_t>(call.filter)]);
+    s.result_type = call.type;
+    s.acc = acc_types.size();
+    switch (s.kind) {
+      case agg_kind::count_star:
+      case agg_kind::count:
+        acc_types.push_back(make_type(logical_kind::bigint));
+        break;
+      case agg_kind::count_distinct:
+        acc_types.push_back(make_type(logical_kind::bigint));
+        s.distinct = plan->distinct_sets++;
+        break;
+      case agg_kind::avg:
+        acc_types.push_back(floating(s.arg_type) ? make_type(logical_kind::double_) : s.arg_type);
+        acc_types.push_back(make_type(logical_kind::bigint));
+        break;
+      default:
+        acc_types.push_back(s.arg_type);
+    }
+    result_types.push_back(call.type);
+    plan->aggs.push_back(s);
+  }
+  plan->acc_layout = row_layout(acc_types);
+  plan->result_layout = row_layout(result_types);
+  auto out_layout = std::make_shared<const row_layout>(layout_of(node));
+  const std::size_t nkeys = key_columns.size();
+  const std::size_t naggs = plan->aggs.size();
+
+  auto gk = std::make_shared<group_key>();
+  for (std::size_t i = 0; i < key_columns.size(); ++i) {
+    const std::size_t c = key_columns[i];
+    for (std::size_t w2 = 0; w2 < in_layout.width[c]; ++w2) {
+      gk->in_slots.push_back(in_layout.first[c] + w2);
+      gk->out_slots.push_back(out_layout->first[i] + w2);
+      gk->is_string.push_back(in_layout.is_string[in_layout.first[c] + w2]);
+    }
+  }
+  std::shared_ptr<const group_key> key_codec = gk;
+  output_builder builder{key_codec, out_layout, nkeys, naggs};
+  sql_window_aggregate agg{std::shared_ptr<const agg_plan>(plan)};
+  return aggregation{key_codec, builder, agg};
+}
+
+//! GroupAggregate over an insert-only input: one accumulator per key in keyed state; each row
+//! emits +I for a new key, else -U (the previous result) and +U (the new one), nothing when
+//! the result did not change (as Flink's GroupAggFunction).
+class group_aggregate_function final : public keyed_process_function<std::string, row, row> {
+public:
+  group_aggregate_function(sql_window_aggregate agg, output_builder out)
+      : agg_(std::move(agg)), out_(std::move(out)) {}
+
+  void open(runtime_context& rc) override {
+    acc_ =
+        &rc.state->get_value_state(value_state_descriptor<window_accumulator>{"group-accumulator"});
+  }
+
+  void process_element(const row& r, context& ctx) override {
+    if (window_accumulator* cur = acc_->mutate()) {
+      row before = agg_.get_result(*cur);
+      *cur = agg_.add(r, std::move(*cur));
+      row after = agg_.get_result(*cur);
+      if (after == before)
+        return;
+      row o;
+      out_.build(ctx.current_key(), 0, 0, before, o);
+      o.set_kind(row_kind::update_before);
+      ctx.output(std::move(o));
+      row n;
+      out_.build(ctx.current_key(), 0, 0, after, n);
+      n.set_kind(row_kind::update_after);
+      ctx.output(std::move(n));
+      return;
+    }
+    window_accumulator fresh = agg_.add(r, agg_.create_accumulator());
+    row o;
+    out_.build(ctx.current_key(), 0, 0, agg_.get_result(fresh), o);
+    acc_->update(std::move(fresh));
+    ctx.output(std::move(o));
+  }
+
+private:
+  sql_window_aggregate agg_;
+  output_builder out_;
+  value_state<window_accumulator>* acc_ = nullptr;
+};
+
+} // namespace
+
+stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layout,
+                                  const plan_node& node, const std::string& uid) {
+  const window_def& w = *node.window;
+  if (node.window_start_column >= 0 || node.window_end_column >= 0)
+    throw error(errc::invalid_argument,
+                "not supported yet: window aggregation over the window_start "
+                "and window_end of an earlier window (a cascade)");
+  window_assigner assigner;
+  const bool event_time = w.time != time_attribute::proctime;
+  switch (w.kind) {
+    case window_kind::tumble:
+      assigner = event_time
+                     ? tumbling_event_time_windows::of(std::chrono::milliseconds(w.size),
+                                                       std::chrono::milliseconds(w.offset))
+                     : tumbling_processing_time_windows::of(std::chrono::milliseconds(w.size),
+                                                            std::chrono::milliseconds(w.offset));
+      break;
+    case window_kind::hop:
+      assigner = event_time
+                     ? sliding_event_time_windows::of(std::chrono::milliseconds(w.size),
+                                                      std::chrono::milliseconds(w.slide),
+                                                      std::chrono::milliseconds(w.offset))
+                     : sliding_processing_time_windows::of(std::chrono::milliseconds(w.size),
+                                                           std::chrono::milliseconds(w.slide),
+                                                           std::chrono::milliseconds(w.offset));
+      break;
+    case window_kind::cumulate:
+      if (!event_time)
+        throw error(errc::invalid_argument, "not supported yet: CUMULATE on processing time");
+      if (w.step <= 0 || w.size % w.step != 0)
+        throw error(errc::invalid_argument,
+                    "CUMULATE: the max size must be a multiple of the step");
+      break;
+    case window_kind::session:
+      throw error(errc::invalid_argument, "not supported yet: SESSION windows");
+  }
+
+  aggregation g = plan_aggregation(in_layout, node);
+  std::shared_ptr<const group_key> key_codec = g.key;
+  auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
+  output_builder builder = g.builder;
+  sql_window_aggregate agg = g.agg;
+  if (w.kind == window_kind::cumulate) {
+    auto result = input.key_by(key_of).process(cumulate_function(agg, builder, w));
+    result.uid(uid).name(node.describe());
+    return result;
+  }
+  auto emit = [builder](const std::string& key, const time_window& win,
+                        const std::vector<row>& results, collector<row>& out) {
+    for (const row& res : results)
+      builder.build(key, win.start, win.end, res, out.emplace());
+  };
+  auto result = input.key_by(key_of).window(assigner).aggregate(agg, emit);
+  result.uid(uid).name(node.describe());
+  return result;
+}
+
+stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
+                                 const plan_node& node, const std::string& uid) {
+  if (!node.inputs.empty() && !node.inputs[0]->changelog.insert_only())
+    throw error(errc::invalid_argument,
+                "not supported yet: GroupAggregate over an updating input (retraction)");
+  aggregation g = plan_aggregation(in_layout, node);
+  std::shared_ptr<const group_key> key_codec = g.key;
+  auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
+  auto result = input.key_by(key_of).process(group_aggregate_function(g.agg, g.builder));
+  result.uid(uid).name(node.describe());
+  return result;
+}
+
+} // namespace detail
+
+} // namespace spate::sql
