@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${SANITIZE_BUILD_DIR:-build-sanitize}
 JOBS=${JOBS:-2}
-AREAS=${AREAS:-"core sql state transport checkpoints actors api connectors"}
+AREAS=${AREAS:-"core sql state transport checkpoints actors api connectors sqlrt"}
 
 # -O1 keeps the instrumented build quick to compile and still fast enough to run; -g1 gives
 # reports file and line without full debug info.
@@ -26,7 +26,7 @@ for area in $AREAS; do
   targets+=("tests-$area")
   labels+=("$area")
   # These suites start the spate binary from $BUILD_DIR/bin.
-  case $area in cluster | apps | nexmark) targets+=(spate) ;; esac
+  case $area in cluster | apps | nexmark | sqlrt) targets+=(spate) ;; esac
 done
 cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]}"
 
