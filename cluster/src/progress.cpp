@@ -86,9 +86,8 @@ void sum_sources_and_sinks(const std::vector<subtask_io_metrics>& tasks, progres
   double max_ratio = -1;
   bool measured = false;
   // What the source operators read (their own numRecordsOut), when they
-  // report it: a source chained with its sink counts too.
-  // A source chain is named "Source: <source> -> ...", its source operator
-  // "<source>".
+  // report it, so a source chained with its sink counts too. A source chain
+  // is named "Source: <source> -> ...", its source operator "<source>".
   std::optional<std::int64_t> read;
   for (auto& t : tasks) {
     if (t.task_name.rfind("Source: ", 0) != 0)
