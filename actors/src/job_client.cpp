@@ -3,6 +3,7 @@
 #include "spate/actors/job_client.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -255,6 +256,34 @@ std::map<std::string, std::int64_t> job_client::job_metrics() const {
 std::int64_t job_client::full_restarts() const {
   std::lock_guard<std::mutex> lock(rt_->mu);
   return rt_->full_restarts;
+}
+
+job_client::weak_handle job_client::weak() const {
+  weak_handle w;
+  w.rt_ = rt_;
+  return w;
+}
+
+std::optional<job_client> job_client::weak_handle::lock() const {
+  if (auto rt = rt_.lock())
+    return job_client(std::move(rt));
+  return std::nullopt;
+}
+
+std::string job_vertex_id(const std::string& job_id, std::size_t index) {
+  std::uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 31;
+  auto feed = [&](char c) {
+    h1 = (h1 ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    h2 = (h2 ^ static_cast<unsigned char>(c)) * 1469598103934665603ull + 7;
+  };
+  for (char c : job_id)
+    feed(c);
+  for (char c : std::to_string(index))
+    feed(c);
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
+                static_cast<unsigned long long>(h2));
+  return buf;
 }
 
 job_client start_job(job_graph graph, const configuration& config, const std::string& job_name,

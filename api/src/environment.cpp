@@ -2,6 +2,7 @@
 
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
+#include "spate/metrics/job_metrics.hpp"
 
 namespace spate {
 
@@ -63,14 +64,19 @@ job_client environment::execute_async(const std::string& job_name) {
 job_client environment::execute_async(const std::string& job_name, const start_options& options) {
   if (graph_.vertices().empty())
     throw error(errc::invalid_argument, "the job '" + job_name + "' has no operators");
+  prometheus::embedded_reporter::prepare(config_); // before the job: a taken port fails it
   job_graph g = std::move(graph_);
   graph_ = job_graph();
-  return start_job(std::move(g), config_, job_name, options);
+  auto client = start_job(std::move(g), config_, job_name, options);
+  prometheus::embedded_reporter::add(client);
+  return client;
 }
 
 job_result environment::execute(const std::string& job_name) {
   auto client = execute_async(job_name);
   return client.wait();
 }
+
+std::string prometheus_endpoint_url() { return prometheus::embedded_reporter::url(); }
 
 } // namespace spate

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -11,9 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "client.hpp"
-#include "metrics.hpp"
 #include "progress.hpp"
-#include "prometheus.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
@@ -144,28 +143,11 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
                : exit_failed;
   }
 
-  // The Prometheus endpoint of a local run: process metrics, the job's
-  // metrics and its subtasks' counters (tm_id "local").
-  std::unique_ptr<cluster_detail::prometheus::endpoint> prom;
-  try {
-    configuration cfg;
-    for (auto& kv : o.config)
-      cfg.set_from_assignment(kv);
-    prom = cluster_detail::prometheus::start_endpoint(
-        cfg, "127.0.0.1",
-        [c = client.get()] {
-          cluster_detail::prometheus::exposition out;
-          cluster_detail::prometheus::add_process_metrics(out, "spate_jobmanager_", {});
-          cluster_detail::add_job_metrics(out, *c);
-          cluster_detail::add_task_counters(out, cluster_detail::local_task_counters(*c), "local");
-          return out.text();
-        },
-        "spate local");
-  } catch (const error& e) {
-    std::cerr << "spate: " << e.what() << "\n";
-    client->cancel();
-    client->wait();
-    return e.code() == errc::invalid_argument ? exit_usage : exit_failed;
+  // The Prometheus endpoint (-D metrics.reporter.prom.port), which the job
+  // started: the process's gauges, the job's and its subtasks' (tm_id "local").
+  if (auto url = prometheus_endpoint_url(); !url.empty()) {
+    std::printf("spate local metrics: %s\n", url.c_str());
+    std::fflush(stdout);
   }
 
   std::signal(SIGINT, on_stop_signal);
@@ -207,8 +189,6 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
     progress->stop();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (prom)
-    prom->stop();
   auto r = client->wait();
   if (const auto* def = jobs.find(name); def && def->after_local_run)
     def->after_local_run(*client, r, job_args);

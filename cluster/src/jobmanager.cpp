@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "jobmanager.hpp"
-#include "prometheus.hpp"
+#include "spate/metrics/prometheus.hpp"
 #include "messages.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"

@@ -21,9 +21,10 @@
 namespace spate::cluster_detail {
 
 std::int64_t now_ms();
-//! A 32-hex-digit id for task (chain) `index` of a job, stable per job: the
-//! REST API's vertex id and the metrics' task_id (rest_jobs.cpp).
-std::string vertex_id(const std::string& job_id, std::size_t index);
+//! The REST API's vertex id of task (chain) `index` (job_vertex_id).
+inline std::string vertex_id(const std::string& job_id, std::size_t index) {
+  return job_vertex_id(job_id, index);
+}
 
 struct savepoint_operation {
   std::string job_id;

@@ -11,26 +11,6 @@
 #include "spate/connectors/io_spec.hpp"
 #include "spate/core/error.hpp"
 
-namespace spate::cluster_detail {
-
-std::string vertex_id(const std::string& job_id, std::size_t index) {
-  std::uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull * 31;
-  auto feed = [&](char c) {
-    h1 = (h1 ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    h2 = (h2 ^ static_cast<unsigned char>(c)) * 1469598103934665603ull + 7;
-  };
-  for (char c : job_id)
-    feed(c);
-  for (char c : std::to_string(index))
-    feed(c);
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
-                static_cast<unsigned long long>(h2));
-  return buf;
-}
-
-} // namespace spate::cluster_detail
-
 namespace spate::cluster_detail::rest_api {
 
 namespace {

@@ -7,8 +7,7 @@
 #include <map>
 #include <set>
 
-#include "metrics.hpp"
-#include "prometheus.hpp"
+#include "spate/metrics/job_metrics.hpp"
 #include "rest_routes.hpp"
 
 namespace spate::cluster_detail::rest_api {
@@ -112,7 +111,7 @@ void vertex_metrics(jobmanager& jm, const httplib::Request& req, httplib::Respon
     return;
   std::map<std::string, double> values;
   for (auto& m : subtasks)
-    for (auto& [name, value] : task_metric_values(m))
+    for (auto& [name, value] : prometheus::task_metric_values(m))
       values[std::to_string(m.subtask) + "." + name] = value;
   metrics_reply(req, res, values);
 }
@@ -125,7 +124,7 @@ void vertex_subtask_metrics(jobmanager& jm, const httplib::Request& req, httplib
   const std::string index = req.matches[3];
   for (auto& m : subtasks)
     if (std::to_string(m.subtask) == index) {
-      metrics_reply(req, res, task_metric_values(m));
+      metrics_reply(req, res, prometheus::task_metric_values(m));
       return;
     }
   fail(res, 404, "Subtask " + index + " not found in vertex " + std::string(req.matches[2]));
@@ -139,7 +138,7 @@ void vertex_subtasks_metrics(jobmanager& jm, const httplib::Request& req, httpli
   // name -> the value of every subtask that has one (NaN: none).
   std::map<std::string, std::vector<double>> values;
   for (auto& m : subtasks)
-    for (auto& [name, value] : task_metric_values(m))
+    for (auto& [name, value] : prometheus::task_metric_values(m))
       if (!std::isnan(value))
         values[name].push_back(value);
   json out = json::array();

@@ -16,8 +16,7 @@
 #include "heartbeat_monitor.hpp"
 #include "jobmanager.hpp"
 #include "messages.hpp"
-#include "metrics.hpp"
-#include "prometheus.hpp"
+#include "spate/metrics/job_metrics.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/clock.hpp"
@@ -171,7 +170,7 @@ public:
         [this] {
           prometheus::exposition out;
           prometheus::add_process_metrics(out, "spate_taskmanager_", {{"tm_id", id_}});
-          add_task_counters(out, host_->task_counters(), id_);
+          prometheus::add_task_counters(out, host_->task_counters(), id_);
           return out.text();
         },
         "TaskManager " + id_);

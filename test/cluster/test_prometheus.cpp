@@ -1,4 +1,4 @@
-// The Prometheus exposition writer and endpoint (cluster/src/prometheus.hpp):
+// The Prometheus exposition writer and endpoint (metrics/include/spate/metrics/prometheus.hpp):
 // label escaping, names, TYPE lines, port ranges, taking the next free port
 // of a range, and this process's Status.Process.* gauges.
 #define BOOST_TEST_MODULE prometheus
@@ -16,16 +16,14 @@
 
 #include <httplib.h>
 
-#include "jobmanager.hpp"
-#include "metrics.hpp"
-#include "prometheus.hpp"
+#include "spate/metrics/job_metrics.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/process_stats.hpp"
 #include "support/listener.hpp"
 #include "support/cluster.hpp"
 
 using namespace spate;
-namespace prom = spate::cluster_detail::prometheus;
+namespace prom = spate::prometheus;
 
 namespace {
 
@@ -89,13 +87,13 @@ BOOST_AUTO_TEST_CASE(operator_metrics_become_flinks_operator_series_with_kafka_l
       {"Window.numLateRecordsDropped", 2}};
   spate::task_host::subtask_counters t{"j1", "job", 0, "Source: kafka -> Map", 1, 0, 0, io};
   prom::exposition e;
-  spate::cluster_detail::add_task_counters(e, {t}, "tm1");
+  prom::add_task_counters(e, {t}, "tm1");
   auto text = e.text();
   auto has = [&](const std::string& line) {
     BOOST_TEST(text.find(line) != std::string::npos, "no '" << line << "' in\n" << text);
   };
   const std::string task =
-      "job_id=\"j1\",job_name=\"job\",task_id=\"" + spate::cluster_detail::vertex_id("j1", 0) +
+      "job_id=\"j1\",job_name=\"job\",task_id=\"" + spate::job_vertex_id("j1", 0) +
       "\",task_name=\"Source: kafka -> Map\",subtask_index=\"1\",tm_id=\"tm1\"";
   // The topic keeps its dot; the partition and topic are labels, not parts of the name.
   has("spate_taskmanager_job_task_operator_KafkaSourceReader_topic_partition_currentOffset{" +

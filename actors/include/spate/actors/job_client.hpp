@@ -136,6 +136,20 @@ class job_client {
 public:
   explicit job_client(std::shared_ptr<detail::job_runtime> rt);
 
+  //! A reference that does not keep the job alive (nor from being
+  //! cancelled when its last handle goes): for registries that watch jobs,
+  //! such as a Prometheus endpoint.
+  class weak_handle {
+  public:
+    //! A handle while another one exists, else none.
+    std::optional<job_client> lock() const;
+
+  private:
+    friend class job_client;
+    std::weak_ptr<detail::job_runtime> rt_;
+  };
+  weak_handle weak() const;
+
   const std::string& job_id() const;
   const std::string& job_name() const;
   job_status status() const;
@@ -224,6 +238,10 @@ private:
 
 class remote_deployment;
 struct task_assignment;
+
+//! Flink's JobVertexID of task (chain) `index` of a job: 32 hexadecimal
+//! digits, stable per job (the REST API's vertex id, the metrics' task_id).
+std::string job_vertex_id(const std::string& job_id, std::size_t index);
 
 //! A fresh job id: 32 random hexadecimal digits (Flink's JobID format).
 std::string new_job_id();

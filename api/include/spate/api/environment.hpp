@@ -63,6 +63,10 @@ public:
   //! The environment is empty afterwards and can build another job.
   job_result execute(const std::string& job_name = "spate job");
   //! Starts the job and returns at once with a client to watch or cancel it.
+  //! With metrics.reporter.prom.port set, the job is served on this
+  //! process's Prometheus endpoint (prometheus_endpoint_url), which the
+  //! first such job starts; throws spate::error(errc::unavailable) when no
+  //! port of the option is free (the job does not start then).
   job_client execute_async(const std::string& job_name = "spate job");
   //! Starts the job from a savepoint or retained checkpoint (start_options).
   job_client execute_async(const std::string& job_name, const start_options& options);
@@ -80,5 +84,11 @@ private:
   configuration config_;
   job_graph graph_;
 };
+
+//! Where this process's Prometheus endpoint listens
+//! ("http://127.0.0.1:9250/metrics"), empty when no job asked for one. It
+//! serves Flink's process, job and task metrics of every job started here
+//! that has not ended, until the process exits (docs/metrics.md).
+std::string prometheus_endpoint_url();
 
 } // namespace spate

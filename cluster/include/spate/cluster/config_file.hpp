@@ -60,12 +60,6 @@ inline constexpr const char* rest_max_content_length = "rest.server.max-content-
 inline constexpr const char* rest_max_header_count = "rest.server.max-header-count";
 inline constexpr const char* rest_max_header_size = "rest.server.max-header-size";
 inline constexpr const char* rest_threads = "rest.server.numThreads";
-//! The Prometheus endpoint of a process: a port or a range "9250-9260"
-//! (the first free one is taken); none without the option.
-inline constexpr const char* metrics_prom_port = "metrics.reporter.prom.port";
-//! Where it listens (default: rest.address on the JobManager,
-//! taskmanager.host on a TaskManager, 127.0.0.1 for `spate local`).
-inline constexpr const char* metrics_prom_host = "metrics.reporter.prom.host";
 inline constexpr const char* rest_request_timeout = "rest.server.request-timeout";
 //! The mesh's bounds on what a peer can make a process hold (read by
 //! transport::limits_from(); defaults in transport::mesh_limits).

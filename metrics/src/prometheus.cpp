@@ -1,5 +1,5 @@
 // The Prometheus text exposition format and endpoint (prometheus.hpp).
-#include "prometheus.hpp"
+#include "spate/metrics/prometheus.hpp"
 
 #include <sys/socket.h>
 
@@ -11,12 +11,11 @@
 
 #include <httplib.h>
 
-#include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 #include "spate/core/process_stats.hpp"
 
-namespace spate::cluster_detail::prometheus {
+namespace spate::prometheus {
 
 std::string escape_label_value(const std::string& value) {
   std::string out;
@@ -177,13 +176,13 @@ void endpoint::stop() {
 
 std::unique_ptr<endpoint> start_endpoint(const configuration& cfg, const std::string& default_host,
                                          endpoint::scrape_fn scrape, const std::string& who) {
-  auto ports = cfg.get_string(options::metrics_prom_port, "");
+  auto ports = cfg.get_string(metrics_prom_port, "");
   if (ports.empty())
     return nullptr;
-  auto host = cfg.get_string(options::metrics_prom_host, default_host);
+  auto host = cfg.get_string(metrics_prom_host, default_host);
   auto ep = std::make_unique<endpoint>(host, ports, std::move(scrape));
   spate::log().info("{}: Prometheus endpoint at http://{}:{}/metrics ({} '{}')", who, ep->host(),
-                    ep->port(), options::metrics_prom_port, ports);
+                    ep->port(), metrics_prom_port, ports);
   std::printf("%s metrics: http://%s:%d/metrics\n", who.c_str(), ep->host().c_str(), ep->port());
   std::fflush(stdout);
   return ep;
@@ -194,4 +193,4 @@ void add_process_metrics(exposition& out, const std::string& prefix, const label
     out.add(prefix + name, "gauge", l, value);
 }
 
-} // namespace spate::cluster_detail::prometheus
+} // namespace spate::prometheus

@@ -13,7 +13,15 @@
 
 #include "spate/core/config.hpp"
 
-namespace spate::cluster_detail::prometheus {
+namespace spate::prometheus {
+
+//! The Prometheus endpoint of a process: a port or a range "9250-9260"
+//! (the first free one is taken); none without the option.
+inline constexpr const char* metrics_prom_port = "metrics.reporter.prom.port";
+//! Where it listens (default: rest.address on the JobManager,
+//! taskmanager.host on a TaskManager, 127.0.0.1 in an embedded job or
+//! `spate local`).
+inline constexpr const char* metrics_prom_host = "metrics.reporter.prom.host";
 
 //! The Content-Type of the text format.
 inline constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -85,4 +93,4 @@ std::unique_ptr<endpoint> start_endpoint(const configuration& cfg, const std::st
 //! Adds this process's Status.Process.* gauges as `<prefix>Status_Process_*`.
 void add_process_metrics(exposition& out, const std::string& prefix, const labels& l);
 
-} // namespace spate::cluster_detail::prometheus
+} // namespace spate::prometheus
