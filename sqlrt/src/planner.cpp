@@ -219,6 +219,38 @@ struct translator {
         auto s = detail::make_group_aggregate(in.s, in.layout, n, uid);
         return {s, uid, layout_of(n)};
       }
+      case node_kind::join:
+      case node_kind::interval_join:
+      case node_kind::window_join: {
+        built left = build(*n.inputs.at(0));
+        built right = build(*n.inputs.at(1));
+        std::string uid = uid_for(n, {left.uid, right.uid});
+        auto s = detail::make_join(left.s, left.layout, right.s, right.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::rank:
+      case node_kind::deduplicate: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        auto s = detail::make_rank(in.s, in.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
+      case node_kind::union_all: {
+        std::vector<built> ins;
+        std::vector<std::string> uids;
+        for (const plan_ptr& i : n.inputs) {
+          ins.push_back(build(*i));
+          uids.push_back(ins.back().uid);
+        }
+        if (ins.empty())
+          unsupported("UNION ALL without inputs");
+        // The inputs' rows are laid out alike (the analyzer gave them one schema; a branch of
+        // another type was cast by a Calc below the union).
+        stream<row> s = ins[0].s;
+        for (std::size_t i = 1; i < ins.size(); ++i)
+          s = s.union_with(ins[i].s);
+        return {s, uid_for(n, uids), layout_of(n)};
+      }
       case node_kind::values: {
         std::string uid = uid_for(n, {});
         row_layout layout = layout_of(n);

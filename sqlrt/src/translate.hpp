@@ -27,6 +27,16 @@ stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layou
 stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
                                  const plan_node& agg, const std::string& uid);
 
+//! A Join, IntervalJoin or WindowJoin of `left` and `right` (join.cpp): rows laid out as the
+//! node's schema, left's columns then right's.
+stream<row> make_join(stream<row>& left, const row_layout& left_layout, stream<row>& right,
+                      const row_layout& right_layout, const plan_node& join,
+                      const std::string& uid);
+
+//! A Rank (Top-N) or Deduplicate over `input` (rank.cpp).
+stream<row> make_rank(stream<row>& input, const row_layout& in_layout, const plan_node& rank,
+                      const std::string& uid);
+
 //! An option of a connector: the value, or `fallback` when absent.
 std::string option(const plan_node& n, const std::string& key, const std::string& fallback = "");
 //! An integer option; throws invalid_argument naming the option for a non-integer.

@@ -14,6 +14,7 @@
 #include "spate/core/codec.hpp"
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/expr.hpp"
+#include "group_key.hpp"
 #include "translate.hpp"
 
 namespace spate::sql {
@@ -230,64 +231,6 @@ private:
 //! A group key as bytes: per key slot a tag (0 null, 1 value), then the slot's 8 bytes or, for a
 //! string, its 4-byte length and bytes. A single BIGINT key takes 9 bytes, which a std::string
 //! keeps without allocating.
-struct group_key {
-  std::vector<std::size_t> in_slots;  //!< input slots of the key columns, flattened
-  std::vector<std::size_t> out_slots; //!< output slots they go to
-  std::vector<std::uint8_t> is_string;
-
-  std::string encode(const row& r) const {
-    std::string k;
-    for (std::size_t i = 0; i < in_slots.size(); ++i) {
-      const std::size_t s = in_slots[i];
-      if (r.is_null(s)) {
-        k += '\0';
-        continue;
-      }
-      k += '\1';
-      if (is_string[i]) {
-        const std::string_view v = r.get_string(s);
-        const auto n = static_cast<std::uint32_t>(v.size());
-        k.append(reinterpret_cast<const char*>(&n), 4);
-        k.append(v.data(), v.size());
-      } else {
-        const std::uint64_t v = r.raw(s);
-        k.append(reinterpret_cast<const char*>(&v), 8);
-      }
-    }
-    return k;
-  }
-
-  void decode(std::string_view k, row& o) const {
-    std::size_t at = 0;
-    auto need = [&k, &at](std::size_t n) {
-      if (k.size() - at < n)
-        throw error(errc::codec, "SQL group key: truncated");
-    };
-    for (std::size_t i = 0; i < out_slots.size(); ++i) {
-      need(1);
-      if (k[at++] == '\0') {
-        o.set_null(out_slots[i]);
-        continue;
-      }
-      if (is_string[i]) {
-        need(4);
-        std::uint32_t n;
-        std::memcpy(&n, k.data() + at, 4);
-        at += 4;
-        need(n);
-        o.set_string(out_slots[i], k.substr(at, n));
-        at += n;
-      } else {
-        need(8);
-        std::int64_t v;
-        std::memcpy(&v, k.data() + at, 8);
-        at += 8;
-        o.set_long(out_slots[i], v);
-      }
-    }
-  }
-};
-
 //! Builds an output row: the group key's columns, the aggregates, then window_start,
 //! window_end and window_time.
 struct output_builder {
