@@ -27,6 +27,18 @@ struct window_accumulator {
   SPATE_FIELDS(values, distinct);
 };
 
+//! What a GroupAggregate over an updating input keeps per key: the accumulator slots (SUM and
+//! AVG with their count of non-null values), the number of rows the key holds (the key's
+//! state goes when it reaches 0), and for MIN, MAX and COUNT(DISTINCT) the values with their
+//! multiplicities, sorted by an order-preserving encoding, so a retracted extreme falls back
+//! to the next one (Flink's MaxWithRetractAggFunction and its kin keep a map view alike).
+struct retract_accumulator {
+  row values;
+  std::int64_t rows = 0;
+  std::vector<std::vector<std::pair<std::string, std::int64_t>>> counted;
+  SPATE_FIELDS(values, rows, counted);
+};
+
 namespace detail {
 
 namespace {
@@ -196,14 +208,15 @@ public:
     return out;
   }
 
+  //! Merging (session) windows merge their accumulators; TUMBLE and HOP never do.
   window_accumulator merge(window_accumulator a, const window_accumulator& b) const {
-    // Only merging (session) windows merge; TUMBLE and HOP never call this. Kept correct for
-    // counts, sums and extremes.
+    row& x = a.values;
+    const row& y = b.values;
     for (const agg_slot& s : plan_->aggs) {
       switch (s.kind) {
         case agg_kind::count_star:
         case agg_kind::count:
-          a.values.set_long(s.acc, a.values.get_long(s.acc) + b.values.get_long(s.acc));
+          x.set_long(s.acc, x.get_long(s.acc) + y.get_long(s.acc));
           break;
         case agg_kind::count_distinct: {
           auto& set = a.distinct[s.distinct];
@@ -212,13 +225,54 @@ public:
             if (it == set.end() || *it != k)
               set.insert(it, k);
           }
-          a.values.set_long(s.acc, static_cast<std::int64_t>(set.size()));
+          x.set_long(s.acc, static_cast<std::int64_t>(set.size()));
           break;
         }
-        default:
-          if (a.values.is_null(s.acc))
-            a.values.copy_slot(b.values, s.acc, s.acc, plan_->acc_layout.is_string[s.acc] != 0);
+        case agg_kind::sum:
+        case agg_kind::avg:
+          if (s.kind == agg_kind::avg)
+            x.set_long(s.acc + 1, x.get_long(s.acc + 1) + y.get_long(s.acc + 1));
+          if (y.is_null(s.acc))
+            break;
+          if (x.is_null(s.acc))
+            x.copy_slot(y, s.acc, s.acc, false);
+          else if (floating(s.arg_type))
+            x.set_double(s.acc, x.get_double(s.acc) + y.get_double(s.acc));
+          else
+            x.set_long(s.acc,
+                       static_cast<std::int64_t>(static_cast<std::uint64_t>(x.get_long(s.acc)) +
+                                                 static_cast<std::uint64_t>(y.get_long(s.acc))));
           break;
+        case agg_kind::min:
+        case agg_kind::max: {
+          if (y.is_null(s.acc))
+            break;
+          const bool str = slot_kind_of(s.arg_type) == slot_kind::string;
+          if (x.is_null(s.acc)) {
+            x.copy_slot(y, s.acc, s.acc, str);
+            break;
+          }
+          int c = 0;
+          switch (slot_kind_of(s.arg_type)) {
+            case slot_kind::string: {
+              auto p = y.get_string(s.acc), q = x.get_string(s.acc);
+              c = p < q ? -1 : p == q ? 0 : 1;
+              break;
+            }
+            case slot_kind::floating: {
+              double p = y.get_double(s.acc), q = x.get_double(s.acc);
+              c = p < q ? -1 : p == q ? 0 : 1;
+              break;
+            }
+            default: {
+              std::int64_t p = y.get_long(s.acc), q = x.get_long(s.acc);
+              c = p < q ? -1 : p == q ? 0 : 1;
+            }
+          }
+          if ((s.kind == agg_kind::min && c < 0) || (s.kind == agg_kind::max && c > 0))
+            x.copy_slot(y, s.acc, s.acc, str);
+          break;
+        }
       }
     }
     return a;
@@ -306,9 +360,12 @@ struct aggregation {
   std::shared_ptr<const group_key> key;
   output_builder builder;
   sql_window_aggregate agg;
+  std::shared_ptr<const agg_plan> plan;
 };
 
-aggregation plan_aggregation(const row_layout& in_layout, const plan_node& node) {
+//! With `retracting`, SUM keeps a count of its non-null values beside the sum, as AVG does.
+aggregation plan_aggregation(const row_layout& in_layout, const plan_node& node,
+                             bool retracting = false) {
   // Group keys: input columns into a key row.
   std::vector<std::size_t> key_columns;
   for (int k : node.group_keys) {
@@ -366,6 +423,11 @@ aggregation plan_aggregation(const row_layout& in_layout, const plan_node& node)
         acc_types.push_back(floating(s.arg_type) ? make_type(logical_kind::double_) : s.arg_type);
         acc_types.push_back(make_type(logical_kind::bigint));
         break;
+      case agg_kind::sum:
+        acc_types.push_back(s.arg_type);
+        if (retracting)
+          acc_types.push_back(make_type(logical_kind::bigint));
+        break;
       default:
         acc_types.push_back(s.arg_type);
     }
@@ -390,8 +452,245 @@ aggregation plan_aggregation(const row_layout& in_layout, const plan_node& node)
   std::shared_ptr<const group_key> key_codec = gk;
   output_builder builder{key_codec, out_layout, nkeys, naggs};
   sql_window_aggregate agg{std::shared_ptr<const agg_plan>(plan)};
-  return aggregation{key_codec, builder, agg};
+  return aggregation{key_codec, builder, agg, plan};
 }
+
+//! An encoding of a slot's value whose byte order is the value's order (integers and
+//! DECIMAL's unscaled value with the sign bit flipped, big-endian; doubles by IEEE 754's total
+//! order trick; strings as their bytes), and back.
+std::string order_key(const row& r, std::size_t slot, slot_kind k) {
+  if (k == slot_kind::string)
+    return std::string(r.get_string(slot));
+  std::uint64_t b;
+  if (k == slot_kind::floating) {
+    const double d = r.get_double(slot);
+    std::memcpy(&b, &d, 8);
+    b = (b >> 63) != 0 ? ~b : b | (1ull << 63);
+  } else {
+    b = static_cast<std::uint64_t>(r.get_long(slot)) ^ (1ull << 63);
+  }
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, b >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(b & 0xff);
+  return out;
+}
+
+void put_order_key(std::string_view key, row& o, std::size_t slot, slot_kind k) {
+  if (k == slot_kind::string) {
+    o.set_string(slot, key);
+    return;
+  }
+  std::uint64_t b = 0;
+  for (std::size_t i = 0; i < 8 && i < key.size(); ++i)
+    b = (b << 8) | static_cast<unsigned char>(key[i]);
+  if (k == slot_kind::floating) {
+    b = (b >> 63) != 0 ? b & ~(1ull << 63) : ~b;
+    double d;
+    std::memcpy(&d, &b, 8);
+    o.set_double(slot, d);
+  } else {
+    o.set_long(slot, static_cast<std::int64_t>(b ^ (1ull << 63)));
+  }
+}
+
+//! Accumulate and retract for a GroupAggregate over an updating input: +I and +U rows add,
+//! -U and -D rows take away (Flink's retract() of each aggregate function).
+class retracting_aggregate {
+public:
+  explicit retracting_aggregate(std::shared_ptr<const agg_plan> plan) : plan_(std::move(plan)) {
+    for (const agg_slot& s : plan_->aggs)
+      if (s.kind == agg_kind::min || s.kind == agg_kind::max || s.kind == agg_kind::count_distinct)
+        counted_.push_back(&s - plan_->aggs.data());
+  }
+
+  retract_accumulator create() const {
+    retract_accumulator a;
+    a.values.reset(plan_->acc_layout.slots());
+    for (const agg_slot& s : plan_->aggs)
+      if (s.kind == agg_kind::count_star || s.kind == agg_kind::count ||
+          s.kind == agg_kind::count_distinct)
+        a.values.set_long(s.acc, 0);
+      else if (s.kind == agg_kind::avg || s.kind == agg_kind::sum)
+        a.values.set_long(s.acc + 1, 0);
+    a.counted.resize(counted_.size());
+    return a;
+  }
+
+  //! Adds (`sign` 1) or takes away (-1) one input row.
+  void apply(const row& in, int sign, retract_accumulator& a) const {
+    row& acc = a.values;
+    a.rows += sign;
+    std::size_t counted = 0;
+    for (const agg_slot& s : plan_->aggs) {
+      const bool has_set =
+          s.kind == agg_kind::min || s.kind == agg_kind::max || s.kind == agg_kind::count_distinct;
+      const std::size_t set_index = has_set ? counted++ : 0;
+      if (s.filter >= 0 && (in.is_null(static_cast<std::size_t>(s.filter)) ||
+                            !in.get_bool(static_cast<std::size_t>(s.filter))))
+        continue;
+      if (s.kind == agg_kind::count_star) {
+        acc.set_long(s.acc, acc.get_long(s.acc) + sign);
+        continue;
+      }
+      if (in.is_null(s.arg))
+        continue;
+      switch (s.kind) {
+        case agg_kind::count:
+          acc.set_long(s.acc, acc.get_long(s.acc) + sign);
+          break;
+        case agg_kind::sum:
+        case agg_kind::avg:
+          if (floating(s.arg_type))
+            acc.set_double(s.acc, (acc.is_null(s.acc) ? 0.0 : acc.get_double(s.acc)) +
+                                      sign * in.get_double(s.arg));
+          else
+            acc.set_long(s.acc, static_cast<std::int64_t>(
+                                    static_cast<std::uint64_t>(
+                                        acc.is_null(s.acc) ? 0 : acc.get_long(s.acc)) +
+                                    static_cast<std::uint64_t>(sign) *
+                                        static_cast<std::uint64_t>(in.get_long(s.arg))));
+          acc.set_long(s.acc + 1, acc.get_long(s.acc + 1) + sign);
+          break;
+        case agg_kind::min:
+        case agg_kind::max:
+        case agg_kind::count_distinct: {
+          auto& set = a.counted[set_index];
+          std::string k = order_key(in, s.arg, slot_kind_of(s.arg_type));
+          auto it = std::lower_bound(set.begin(), set.end(), k,
+                                     [](const std::pair<std::string, std::int64_t>& e,
+                                        const std::string& x) { return e.first < x; });
+          if (it == set.end() || it->first != k)
+            it = set.insert(it, {std::move(k), 0});
+          it->second += sign;
+          if (it->second == 0)
+            set.erase(it);
+          if (s.kind == agg_kind::count_distinct)
+            acc.set_long(s.acc, static_cast<std::int64_t>(set.size()));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  row result(const retract_accumulator& a) const {
+    const row& acc = a.values;
+    row out(plan_->result_layout.slots());
+    std::size_t counted = 0;
+    for (std::size_t i = 0; i < plan_->aggs.size(); ++i) {
+      const agg_slot& s = plan_->aggs[i];
+      switch (s.kind) {
+        case agg_kind::min:
+        case agg_kind::max: {
+          const auto& set = a.counted[counted++];
+          if (!set.empty())
+            put_order_key(s.kind == agg_kind::min ? set.front().first : set.back().first, out, i,
+                          slot_kind_of(s.arg_type));
+          break;
+        }
+        case agg_kind::count_distinct:
+          ++counted;
+          out.set_long(i, acc.get_long(s.acc));
+          break;
+        case agg_kind::sum:
+          if (acc.get_long(s.acc + 1) == 0 || acc.is_null(s.acc))
+            break; // SUM of no values is NULL
+          if (floating(s.arg_type) && !floating(s.result_type))
+            out.set_long(i, static_cast<std::int64_t>(acc.get_double(s.acc)));
+          else if (!floating(s.arg_type) && floating(s.result_type))
+            out.set_double(i, static_cast<double>(acc.get_long(s.acc)));
+          else
+            out.copy_slot(acc, s.acc, i, false);
+          break;
+        case agg_kind::avg: {
+          const std::int64_t n = acc.get_long(s.acc + 1);
+          if (n == 0 || acc.is_null(s.acc))
+            break;
+          if (floating(s.arg_type)) {
+            out.set_double(i, acc.get_double(s.acc) / static_cast<double>(n));
+          } else if (slot_kind_of(s.result_type) == slot_kind::decimal) {
+            long double v = static_cast<long double>(acc.get_long(s.acc)) / n;
+            for (int k = s.arg_type.kind == logical_kind::decimal ? s.arg_type.scale : 0;
+                 k < s.result_type.scale; ++k)
+              v *= 10;
+            out.set_long(i, static_cast<std::int64_t>(v < 0 ? v - 0.5L : v + 0.5L));
+          } else if (floating(s.result_type)) {
+            out.set_double(i, static_cast<double>(acc.get_long(s.acc)) / static_cast<double>(n));
+          } else {
+            out.set_long(i, acc.get_long(s.acc) / n);
+          }
+          break;
+        }
+        default:
+          out.copy_slot(acc, s.acc, i, slot_kind_of(s.result_type) == slot_kind::string);
+      }
+    }
+    return out;
+  }
+
+private:
+  std::shared_ptr<const agg_plan> plan_;
+  std::vector<std::size_t> counted_;
+};
+
+//! GroupAggregate over an updating input, as Flink's GroupAggFunction with retraction: +I/+U
+//! accumulate, -U/-D retract (a retraction for a key without state is ignored); the first row
+//! of a key emits +I, a change -U (the previous result) and +U (the new), and a key left
+//! without rows emits -D of its last result and drops its state.
+class retracting_group_aggregate_function final
+    : public keyed_process_function<std::string, row, row> {
+public:
+  retracting_group_aggregate_function(retracting_aggregate agg, output_builder out)
+      : agg_(std::move(agg)), out_(std::move(out)) {}
+
+  void open(runtime_context& rc) override {
+    acc_ = &rc.state->get_value_state(
+        value_state_descriptor<retract_accumulator>{"group-retract-accumulator"});
+  }
+
+  void process_element(const row& r, context& ctx) override {
+    const bool retract = r.kind() == row_kind::update_before || r.kind() == row_kind::delete_;
+    retract_accumulator* cur = acc_->mutate();
+    if (cur == nullptr) {
+      if (retract)
+        return;
+      retract_accumulator fresh = agg_.create();
+      agg_.apply(r, 1, fresh);
+      row o;
+      out_.build(ctx.current_key(), 0, 0, agg_.result(fresh), o);
+      acc_->update(std::move(fresh));
+      ctx.output(std::move(o));
+      return;
+    }
+    row before = agg_.result(*cur);
+    agg_.apply(r, retract ? -1 : 1, *cur);
+    if (cur->rows <= 0) {
+      acc_->clear();
+      row o;
+      out_.build(ctx.current_key(), 0, 0, before, o);
+      o.set_kind(row_kind::delete_);
+      ctx.output(std::move(o));
+      return;
+    }
+    row after = agg_.result(*cur);
+    if (after == before)
+      return;
+    row o;
+    out_.build(ctx.current_key(), 0, 0, before, o);
+    o.set_kind(row_kind::update_before);
+    ctx.output(std::move(o));
+    row n;
+    out_.build(ctx.current_key(), 0, 0, after, n);
+    n.set_kind(row_kind::update_after);
+    ctx.output(std::move(n));
+  }
+
+private:
+  retracting_aggregate agg_;
+  output_builder out_;
+  value_state<retract_accumulator>* acc_ = nullptr;
+};
 
 //! GroupAggregate over an insert-only input: one accumulator per key in keyed state; each row
 //! emits +I for a new key, else -U (the previous result) and +U (the new one), nothing when
@@ -472,7 +771,12 @@ stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layou
                     "CUMULATE: the max size must be a multiple of the step");
       break;
     case window_kind::session:
-      throw error(errc::invalid_argument, "not supported yet: SESSION windows");
+      // Sessions per group key (which holds the TVF's PARTITION BY columns), merged as
+      // rows close the gaps between them.
+      assigner = event_time
+                     ? event_time_session_windows::with_gap(std::chrono::milliseconds(w.gap))
+                     : processing_time_session_windows::with_gap(std::chrono::milliseconds(w.gap));
+      break;
   }
 
   aggregation g = plan_aggregation(in_layout, node);
@@ -497,12 +801,16 @@ stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layou
 
 stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
                                  const plan_node& node, const std::string& uid) {
-  if (!node.inputs.empty() && !node.inputs[0]->changelog.insert_only())
-    throw error(errc::invalid_argument,
-                "not supported yet: GroupAggregate over an updating input (retraction)");
-  aggregation g = plan_aggregation(in_layout, node);
+  const bool updating = !node.inputs.empty() && !node.inputs[0]->changelog.insert_only();
+  aggregation g = plan_aggregation(in_layout, node, updating);
   std::shared_ptr<const group_key> key_codec = g.key;
   auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
+  if (updating) {
+    auto result = input.key_by(key_of).process(
+        retracting_group_aggregate_function(retracting_aggregate(g.plan), g.builder));
+    result.uid(uid).name(node.describe());
+    return result;
+  }
   auto result = input.key_by(key_of).process(group_aggregate_function(g.agg, g.builder));
   result.uid(uid).name(node.describe());
   return result;
