@@ -4,7 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <chrono>
 #include <limits>
+#include <memory>
+#include <regex>
 
 #include "spate/core/error.hpp"
 
@@ -61,6 +65,75 @@ enum class opcode : std::uint8_t {
   not_in,
   like,
   not_like,
+  function, //!< one of `fn` below (node::fn)
+};
+
+//! The scalar functions beyond the operators: each one node with opcode::function.
+enum class fn : std::uint8_t {
+  // time
+  now,          //!< PROCTIME, NOW, CURRENT_TIMESTAMP, CURRENT_ROW_TIMESTAMP, LOCALTIMESTAMP
+  current_date, //!< CURRENT_DATE
+  current_time, //!< CURRENT_TIME, LOCALTIME
+  unix_timestamp,
+  from_unixtime,
+  to_timestamp,
+  to_date,
+  to_timestamp_ltz,
+  floor_to, //!< FLOOR(x TO unit)
+  ceil_to,  //!< CEIL(x TO unit)
+  timestampadd,
+  timestampdiff,
+  // math
+  power,
+  atan2,
+  sqrt,
+  ln,
+  log10,
+  log2,
+  log,
+  exp,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  cot,
+  degrees,
+  radians,
+  sinh,
+  cosh,
+  tanh,
+  pi,
+  e,
+  sign,
+  round,
+  truncate,
+  greatest,
+  least,
+  // strings
+  reverse,
+  replace,
+  position, //!< POSITION(needle IN haystack), LOCATE(needle, haystack[, from])
+  instr,    //!< INSTR(haystack, needle)
+  split_index,
+  regexp_extract,
+  regexp_replace,
+  regexp,
+  lpad,
+  rpad,
+  repeat,
+  left,
+  right,
+  initcap,
+  trim,
+  concat_ws,
+  ascii,
+  chr,
+  is_digit,
+  is_alpha,
+  is_decimal,
+  hash_code,
 };
 
 //! The domain operands are brought to: integer, decimal at a scale, double or string.
@@ -347,6 +420,233 @@ std::int64_t extract_field(const std::string& unit, std::int64_t v, logical_kind
   unsupported("EXTRACT(" + unit + " FROM ...)");
 }
 
+//! Parses `s` with a Java SimpleDateFormat pattern (yyyy, yy, MM, dd, HH, mm, ss, SSS and
+//! quoted or other literal characters) into epoch ms; false when it does not match.
+bool parse_with_pattern(std::string_view s, std::string_view pattern, std::int64_t& ms) {
+  std::int64_t y = 1970, mo = 1, d = 1, h = 0, mi = 0, sec = 0, frac = 0;
+  std::size_t at = 0;
+  auto digits = [&](std::size_t n, std::int64_t& out) {
+    if (at + n > s.size())
+      return false;
+    std::int64_t v = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const char c = s[at + k];
+      if (c < '0' || c > '9')
+        return false;
+      v = v * 10 + (c - '0');
+    }
+    at += n;
+    out = v;
+    return true;
+  };
+  for (std::size_t i = 0; i < pattern.size();) {
+    const char c = pattern[i];
+    std::size_t n = 1;
+    while (i + n < pattern.size() && pattern[i + n] == c)
+      ++n;
+    bool ok = true;
+    switch (c) {
+      case 'y':
+        ok = digits(n == 2 ? 2 : 4, y);
+        if (n == 2)
+          y += 2000;
+        break;
+      case 'M':
+        ok = digits(2, mo);
+        break;
+      case 'd':
+        ok = digits(2, d);
+        break;
+      case 'H':
+        ok = digits(2, h);
+        break;
+      case 'm':
+        ok = digits(2, mi);
+        break;
+      case 's':
+        ok = digits(2, sec);
+        break;
+      case 'S': {
+        ok = digits(n, frac);
+        for (std::size_t k = n; k < 3; ++k)
+          frac *= 10;
+        for (std::size_t k = 3; k < n; ++k)
+          frac /= 10;
+        break;
+      }
+      case '\'': {
+        std::size_t j = i + 1;
+        while (j < pattern.size() && pattern[j] != '\'') {
+          if (at >= s.size() || s[at] != pattern[j])
+            return false;
+          ++at;
+          ++j;
+        }
+        n = j + 1 - i;
+        break;
+      }
+      default:
+        for (std::size_t k = 0; k < n; ++k, ++at)
+          if (at >= s.size() || s[at] != c)
+            return false;
+    }
+    if (!ok)
+      return false;
+    i += n;
+  }
+  if (at != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+    return false;
+  ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86'400'000 +
+       h * 3'600'000 + mi * 60'000 + sec * 1000 + frac;
+  return true;
+}
+
+//! FLOOR or CEIL of epoch ms to a unit (SECOND ... YEAR).
+std::int64_t floor_ceil_to(std::int64_t ms, const std::string& unit, bool ceil) {
+  std::int64_t step = 0;
+  if (unit == "MILLISECOND")
+    step = 1;
+  else if (unit == "SECOND")
+    step = 1000;
+  else if (unit == "MINUTE")
+    step = 60'000;
+  else if (unit == "HOUR")
+    step = 3'600'000;
+  else if (unit == "DAY")
+    step = 86'400'000;
+  else if (unit == "WEEK")
+    step = 7 * 86'400'000LL; // handled below: weeks start on Sunday, as Calcite's
+  if (unit == "WEEK") {
+    const std::int64_t days = floor_div(ms, 86'400'000);
+    const std::int64_t dow = ((days % 7) + 7 + 4) % 7; // 0 = Sunday
+    const std::int64_t start = (days - dow) * 86'400'000;
+    return ceil && start != ms ? start + step : start;
+  }
+  if (step != 0) {
+    const std::int64_t f = floor_div(ms, step) * step;
+    return ceil && f != ms ? f + step : f;
+  }
+  const std::int64_t days = floor_div(ms, 86'400'000);
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  unsigned first_month = 1;
+  if (unit == "MONTH")
+    first_month = m;
+  else if (unit == "QUARTER")
+    first_month = (m - 1) / 3 * 3 + 1;
+  else if (unit != "YEAR")
+    unsupported("FLOOR/CEIL(... TO " + unit + ")");
+  const std::int64_t f = days_from_civil(y, first_month, 1) * 86'400'000;
+  if (!ceil || f == ms)
+    return f;
+  unsigned months = unit == "MONTH" ? 1 : unit == "QUARTER" ? 3 : 12;
+  std::int64_t ny = y;
+  unsigned nm = first_month + months;
+  if (nm > 12) {
+    nm -= 12;
+    ++ny;
+  }
+  return days_from_civil(ny, nm, 1) * 86'400'000;
+}
+
+//! ms added to `ms` by `n` of `unit`, months and years on the calendar.
+std::int64_t add_units(std::int64_t ms, std::int64_t n, const std::string& unit) {
+  if (unit == "SECOND")
+    return ms + n * 1000;
+  if (unit == "MINUTE")
+    return ms + n * 60'000;
+  if (unit == "HOUR")
+    return ms + n * 3'600'000;
+  if (unit == "DAY")
+    return ms + n * 86'400'000;
+  if (unit == "WEEK")
+    return ms + n * 7 * 86'400'000;
+  std::int64_t months = unit == "MONTH"     ? n
+                        : unit == "QUARTER" ? 3 * n
+                        : unit == "YEAR"    ? 12 * n
+                                            : 0;
+  if (months == 0 && n != 0)
+    unsupported("TIMESTAMPADD(" + unit + ", ...)");
+  const std::int64_t days = floor_div(ms, 86'400'000);
+  const std::int64_t in_day = ms - days * 86'400'000;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  std::int64_t total = y * 12 + (m - 1) + months;
+  const std::int64_t ny = floor_div(total, 12);
+  const auto nm = static_cast<unsigned>(total - ny * 12 + 1);
+  static const unsigned month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  unsigned last = month_days[nm - 1];
+  if (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0))
+    last = 29;
+  return days_from_civil(ny, nm, std::min(d, last)) * 86'400'000 + in_day;
+}
+
+//! Whole `unit`s from `a` to `b` (TIMESTAMPDIFF), months and years on the calendar.
+std::int64_t diff_units(std::int64_t a, std::int64_t b, const std::string& unit) {
+  if (unit == "SECOND")
+    return (b - a) / 1000;
+  if (unit == "MINUTE")
+    return (b - a) / 60'000;
+  if (unit == "HOUR")
+    return (b - a) / 3'600'000;
+  if (unit == "DAY")
+    return (b - a) / 86'400'000;
+  if (unit == "WEEK")
+    return (b - a) / (7 * 86'400'000LL);
+  const std::int64_t per = unit == "MONTH" ? 1 : unit == "QUARTER" ? 3 : unit == "YEAR" ? 12 : 0;
+  if (per == 0)
+    unsupported("TIMESTAMPDIFF(" + unit + ", ...)");
+  auto months_of = [](std::int64_t ms, std::int64_t& rest) {
+    const std::int64_t days = floor_div(ms, 86'400'000);
+    std::int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    rest = ms - days_from_civil(y, m, 1) * 86'400'000;
+    return y * 12 + (m - 1);
+  };
+  std::int64_t ra, rb;
+  std::int64_t months = months_of(b, rb) - months_of(a, ra);
+  if (months > 0 && rb < ra)
+    --months;
+  else if (months < 0 && rb > ra)
+    ++months;
+  return months / per;
+}
+
+//! Java's String.hashCode of UTF-16 code units (ASCII and the BMP as Java sees them).
+std::int32_t java_hash(std::string_view s) {
+  std::uint32_t h = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t len = 1;
+    if (c >= 0xf0 && i + 3 < s.size()) {
+      cp = ((c & 0x07u) << 18) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12) |
+           ((static_cast<unsigned char>(s[i + 2]) & 0x3fu) << 6) |
+           (static_cast<unsigned char>(s[i + 3]) & 0x3fu);
+      len = 4;
+    } else if (c >= 0xe0 && i + 2 < s.size()) {
+      cp = ((c & 0x0fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
+           (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+      len = 3;
+    } else if (c >= 0xc0 && i + 1 < s.size()) {
+      cp = ((c & 0x1fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3fu);
+      len = 2;
+    }
+    if (cp >= 0x10000) { // a surrogate pair
+      cp -= 0x10000;
+      h = 31 * h + (0xd800 + (cp >> 10));
+      h = 31 * h + (0xdc00 + (cp & 0x3ff));
+    } else {
+      h = 31 * h + cp;
+    }
+    i += len;
+  }
+  return static_cast<std::int32_t>(h);
+}
+
 //! Java SimpleDateFormat letters Flink's DATE_FORMAT takes: yyyy, yy, MM, dd, HH, mm, ss, SSS.
 void format_date(std::string& out, std::int64_t ms, std::string_view pattern) {
   const std::int64_t days = floor_div(ms, 86'400'000);
@@ -447,6 +747,10 @@ struct compiled_expr::node {
   std::string text;    //!< a literal string, the EXTRACT unit, a fixed pattern
   std::string scratch; //!< strings this node builds
   bool try_cast = false;
+  fn func = fn::now; //!< opcode::function: which
+  //! REGEXP_*: the pattern compiled for `text` (a literal pattern compiles once; another is
+  //! recompiled when it changes).
+  std::shared_ptr<const std::regex> re;
 };
 
 namespace {
@@ -694,6 +998,166 @@ struct compiler {
     n.operand_scale = scale;
   }
 
+  //! The functions of `fn`, or -1 when `e` is not one of them.
+  int compile_function(const rex& e) {
+    static const std::vector<std::pair<std::string, fn>> table = {
+        {"PROCTIME", fn::now},
+        {"NOW", fn::now},
+        {"CURRENT_TIMESTAMP", fn::now},
+        {"CURRENT_ROW_TIMESTAMP", fn::now},
+        {"LOCALTIMESTAMP", fn::now},
+        {"CURRENT_DATE", fn::current_date},
+        {"CURRENT_TIME", fn::current_time},
+        {"LOCALTIME", fn::current_time},
+        {"UNIX_TIMESTAMP", fn::unix_timestamp},
+        {"FROM_UNIXTIME", fn::from_unixtime},
+        {"TO_TIMESTAMP", fn::to_timestamp},
+        {"TO_DATE", fn::to_date},
+        {"TO_TIMESTAMP_LTZ", fn::to_timestamp_ltz},
+        {"TIMESTAMPADD", fn::timestampadd},
+        {"TIMESTAMPDIFF", fn::timestampdiff},
+        {"POWER", fn::power},
+        {"ATAN2", fn::atan2},
+        {"SQRT", fn::sqrt},
+        {"LN", fn::ln},
+        {"LOG10", fn::log10},
+        {"LOG2", fn::log2},
+        {"LOG", fn::log},
+        {"EXP", fn::exp},
+        {"SIN", fn::sin},
+        {"COS", fn::cos},
+        {"TAN", fn::tan},
+        {"ASIN", fn::asin},
+        {"ACOS", fn::acos},
+        {"ATAN", fn::atan},
+        {"COT", fn::cot},
+        {"DEGREES", fn::degrees},
+        {"RADIANS", fn::radians},
+        {"SINH", fn::sinh},
+        {"COSH", fn::cosh},
+        {"TANH", fn::tanh},
+        {"PI", fn::pi},
+        {"E", fn::e},
+        {"SIGN", fn::sign},
+        {"ROUND", fn::round},
+        {"TRUNCATE", fn::truncate},
+        {"GREATEST", fn::greatest},
+        {"LEAST", fn::least},
+        {"REVERSE", fn::reverse},
+        {"REPLACE", fn::replace},
+        {"POSITION", fn::position},
+        {"LOCATE", fn::position},
+        {"INSTR", fn::instr},
+        {"SPLIT_INDEX", fn::split_index},
+        {"REGEXP_EXTRACT", fn::regexp_extract},
+        {"REGEXP_REPLACE", fn::regexp_replace},
+        {"REGEXP", fn::regexp},
+        {"LPAD", fn::lpad},
+        {"RPAD", fn::rpad},
+        {"REPEAT", fn::repeat},
+        {"LEFT", fn::left},
+        {"RIGHT", fn::right},
+        {"INITCAP", fn::initcap},
+        {"TRIM", fn::trim},
+        {"BTRIM", fn::trim},
+        {"CONCAT_WS", fn::concat_ws},
+        {"ASCII", fn::ascii},
+        {"CHR", fn::chr},
+        {"IS_DIGIT", fn::is_digit},
+        {"IS_ALPHA", fn::is_alpha},
+        {"IS_DECIMAL", fn::is_decimal},
+        {"HASH_CODE", fn::hash_code},
+    };
+    const std::string& f = e.name;
+    fn which;
+    if ((f == "FLOOR" || f == "CEIL" || f == "CEILING") && !e.unit.empty()) {
+      which = f == "FLOOR" ? fn::floor_to : fn::ceil_to;
+    } else {
+      auto it =
+          std::find_if(table.begin(), table.end(), [&f](const auto& p) { return p.first == f; });
+      if (it == table.end())
+        return -1;
+      which = it->second;
+    }
+    std::vector<int> kids = compile_all(e);
+    node n = make(opcode::function, e.type);
+    n.func = which;
+    n.text = upper_of(e.unit);
+    const logical_type dbl = make_type(logical_kind::double_);
+    const logical_type big = make_type(logical_kind::bigint);
+    switch (which) {
+      case fn::power:
+      case fn::atan2:
+      case fn::sqrt:
+      case fn::ln:
+      case fn::log10:
+      case fn::log2:
+      case fn::log:
+      case fn::exp:
+      case fn::sin:
+      case fn::cos:
+      case fn::tan:
+      case fn::asin:
+      case fn::acos:
+      case fn::atan:
+      case fn::cot:
+      case fn::degrees:
+      case fn::radians:
+      case fn::sinh:
+      case fn::cosh:
+      case fn::tanh:
+        for (int& k : kids)
+          k = coerce(k, dbl);
+        break;
+      case fn::sign:
+      case fn::greatest:
+      case fn::least:
+        for (int& k : kids)
+          k = coerce(k, e.type);
+        break;
+      case fn::round:
+      case fn::truncate:
+        if (kids.size() == 2 && e.operands[1].kind != rex_kind::literal)
+          unsupported(f + " to a number of digits that is not a constant");
+        if (kids.size() == 2) {
+          n.lit = value{};
+          n.lit.null = false;
+          n.lit.i = literal_value(e.operands[1], n.scratch).i;
+          kids.pop_back();
+        }
+        break;
+      case fn::unix_timestamp:
+      case fn::to_timestamp_ltz:
+      case fn::from_unixtime:
+      case fn::repeat:
+      case fn::left:
+      case fn::right:
+      case fn::lpad:
+      case fn::rpad:
+      case fn::split_index:
+      case fn::chr:
+        for (std::size_t i = 0; i < kids.size(); ++i)
+          if (nodes[static_cast<std::size_t>(kids[i])].dom != domain::string)
+            kids[i] = coerce(kids[i], big);
+        break;
+      case fn::regexp_extract:
+        if (kids.size() == 3)
+          kids[2] = coerce(kids[2], big);
+        break;
+      case fn::timestampadd:
+        kids[0] = coerce(kids[0], big);
+        break;
+      case fn::floor_to:
+      case fn::ceil_to:
+        floor_ceil_to(0, n.text, false); // refuses an unknown unit now
+        break;
+      default:
+        break;
+    }
+    n.kids = std::move(kids);
+    return add(std::move(n));
+  }
+
   int compile_call(const rex& e) {
     const std::string& f = e.name;
     static const std::vector<std::pair<std::string, opcode>> simple = {
@@ -756,6 +1220,8 @@ struct compiler {
         {"MINUTE", opcode::extract},
         {"SECOND", opcode::extract},
     };
+    if (int id = compile_function(e); id >= 0)
+      return id;
     opcode op;
     if (f == "+")
       op = opcode::add;
@@ -1207,6 +1673,512 @@ struct evaluator {
         const bool m = like_match(s.s, p.s, n.kids.size() > 2 && !esc.s.empty() ? esc.s[0] : '\0');
         out.null = false;
         out.i = n.op == opcode::like ? m : !m;
+        return;
+      }
+      case opcode::function:
+        return function(n, out);
+    }
+  }
+
+  //! The node's regex for `pattern`; compiled again only when the pattern changes. An invalid
+  //! pattern gives none (the function's result is NULL, as Flink's).
+  static const std::regex* regex_of(node& n, std::string_view pattern) {
+    if (!n.re || n.text != pattern) {
+      n.text.assign(pattern.data(), pattern.size());
+      try {
+        n.re = std::make_shared<const std::regex>(n.text, std::regex::ECMAScript);
+      } catch (const std::regex_error&) {
+        n.re = nullptr;
+        return nullptr;
+      }
+    }
+    return n.re.get();
+  }
+
+  void function(node& n, value& out) {
+    value a, b, c;
+    const std::size_t nk = n.kids.size();
+    auto arg = [&](std::size_t i, value& v) {
+      eval(n.kids[i], v);
+      return !v.null;
+    };
+    auto kid = [&](std::size_t i) -> const node& {
+      return nodes[static_cast<std::size_t>(n.kids[i])];
+    };
+    auto null = [&out] { out = value{}; };
+    auto str = [&out, &n] {
+      out.null = false;
+      out.s = n.scratch;
+    };
+    auto num = [&out](double d) {
+      out.null = std::isnan(d);
+      out.d = d;
+    };
+    // Epoch ms of a temporal value (a DATE in days).
+    auto epoch = [&](std::size_t i, const value& v) { return to_epoch_ms(v.i, kid(i).type.kind); };
+    const auto wall = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    switch (n.func) {
+      case fn::now:
+        out.null = false;
+        out.i = wall();
+        return;
+      case fn::current_date:
+        out.null = false;
+        out.i = floor_div(wall(), 86'400'000);
+        return;
+      case fn::current_time: {
+        const std::int64_t ms = wall();
+        out.null = false;
+        out.i = ms - floor_div(ms, 86'400'000) * 86'400'000;
+        return;
+      }
+      case fn::unix_timestamp: {
+        if (nk == 0) {
+          out.null = false;
+          out.i = floor_div(wall(), 1000);
+          return;
+        }
+        if (!arg(0, a) || (nk > 1 && !arg(1, b)))
+          return null();
+        std::int64_t ms;
+        if (!(nk > 1 ? parse_with_pattern(a.s, b.s, ms)
+                     : parse_with_pattern(a.s, "yyyy-MM-dd HH:mm:ss", ms)))
+          return null();
+        out.null = false;
+        out.i = floor_div(ms, 1000);
+        return;
+      }
+      case fn::from_unixtime:
+        if (!arg(0, a) || (nk > 1 && !arg(1, b)))
+          return null();
+        n.scratch.clear();
+        format_date(n.scratch, a.i * 1000, nk > 1 ? b.s : std::string_view("yyyy-MM-dd HH:mm:ss"));
+        return str();
+      case fn::to_timestamp:
+      case fn::to_date: {
+        if (!arg(0, a) || (nk > 1 && !arg(1, b)))
+          return null();
+        std::int64_t ms;
+        bool ok = nk > 1                  ? parse_with_pattern(a.s, b.s, ms)
+                  : n.func == fn::to_date ? parse_date(a.s, ms) && ((ms *= 86'400'000), true)
+                                          : parse_timestamp(a.s, ms);
+        if (!ok)
+          return null();
+        out.null = false;
+        out.i = n.func == fn::to_date ? floor_div(ms, 86'400'000) : ms;
+        return;
+      }
+      case fn::to_timestamp_ltz:
+        if (!arg(0, a) || (nk > 1 && !arg(1, b)))
+          return null();
+        out.null = false;
+        out.i = nk > 1 && b.i == 0 ? a.i * 1000 : a.i;
+        return;
+      case fn::floor_to:
+      case fn::ceil_to: {
+        if (!arg(0, a))
+          return null();
+        const std::int64_t ms = floor_ceil_to(epoch(0, a), n.text, n.func == fn::ceil_to);
+        out.null = false;
+        out.i = n.type.kind == logical_kind::date ? floor_div(ms, 86'400'000) : ms;
+        return;
+      }
+      case fn::timestampadd: {
+        if (!arg(0, a) || !arg(1, b))
+          return null();
+        const bool date = kid(1).type.kind == logical_kind::date;
+        const std::int64_t ms = add_units(epoch(1, b), a.i, n.text);
+        out.null = false;
+        out.i = date ? floor_div(ms, 86'400'000) : ms;
+        return;
+      }
+      case fn::timestampdiff:
+        if (!arg(0, a) || !arg(1, b))
+          return null();
+        out.null = false;
+        out.i = diff_units(epoch(0, a), epoch(1, b), n.text);
+        return;
+      case fn::pi:
+        return num(3.14159265358979323846);
+      case fn::e:
+        return num(2.71828182845904523536);
+      case fn::power:
+      case fn::atan2:
+      case fn::log:
+        if (!arg(0, a) || (nk > 1 && !arg(1, b)))
+          return null();
+        if (n.func == fn::power)
+          return num(std::pow(a.d, b.d));
+        if (n.func == fn::atan2)
+          return num(std::atan2(a.d, b.d));
+        return num(nk > 1 ? std::log(b.d) / std::log(a.d) : std::log(a.d));
+      case fn::sqrt:
+      case fn::ln:
+      case fn::log10:
+      case fn::log2:
+      case fn::exp:
+      case fn::sin:
+      case fn::cos:
+      case fn::tan:
+      case fn::asin:
+      case fn::acos:
+      case fn::atan:
+      case fn::cot:
+      case fn::degrees:
+      case fn::radians:
+      case fn::sinh:
+      case fn::cosh:
+      case fn::tanh: {
+        if (!arg(0, a))
+          return null();
+        const double x = a.d;
+        switch (n.func) {
+          case fn::sqrt:
+            return num(std::sqrt(x));
+          case fn::ln:
+            return num(std::log(x));
+          case fn::log10:
+            return num(std::log10(x));
+          case fn::log2:
+            return num(std::log2(x));
+          case fn::exp:
+            return num(std::exp(x));
+          case fn::sin:
+            return num(std::sin(x));
+          case fn::cos:
+            return num(std::cos(x));
+          case fn::tan:
+            return num(std::tan(x));
+          case fn::asin:
+            return num(std::asin(x));
+          case fn::acos:
+            return num(std::acos(x));
+          case fn::atan:
+            return num(std::atan(x));
+          case fn::cot:
+            return num(1.0 / std::tan(x));
+          case fn::degrees:
+            return num(x * 180.0 / 3.14159265358979323846);
+          case fn::radians:
+            return num(x * 3.14159265358979323846 / 180.0);
+          case fn::sinh:
+            return num(std::sinh(x));
+          case fn::cosh:
+            return num(std::cosh(x));
+          default:
+            return num(std::tanh(x));
+        }
+      }
+      case fn::sign:
+        if (!arg(0, a))
+          return null();
+        out = a;
+        if (n.dom == domain::floating)
+          out.d = a.d > 0 ? 1.0 : a.d < 0 ? -1.0 : 0.0;
+        else
+          out.i = (a.i > 0   ? 1
+                   : a.i < 0 ? -1
+                             : 0) *
+                  (n.dom == domain::decimal ? pow10(n.type.scale) : 1);
+        return;
+      case fn::round:
+      case fn::truncate: {
+        if (!arg(0, a))
+          return null();
+        const std::int64_t digits = n.lit.null ? 0 : n.lit.i;
+        const bool round = n.func == fn::round;
+        const node& x = kid(0);
+        out.null = false;
+        if (x.dom == domain::floating) {
+          const double f = std::pow(10.0, static_cast<double>(digits));
+          const double v = a.d * f;
+          const double r =
+              round ? (v < 0 ? -std::floor(-v + 0.5) : std::floor(v + 0.5)) : std::trunc(v);
+          const double res = r / f;
+          if (n.dom == domain::floating)
+            out.d = res;
+          else
+            out.i = static_cast<std::int64_t>(res);
+          return;
+        }
+        // Integers and decimals: unscaled at the input's scale, to `digits` places, then to
+        // the result's scale.
+        const int in_scale = x.dom == domain::decimal ? x.type.scale : 0;
+        std::int64_t v = a.i;
+        const std::int64_t drop = in_scale - digits;
+        if (drop > 0) {
+          const std::int64_t p = drop > 18 ? 0 : pow10(static_cast<int>(drop));
+          if (p == 0) {
+            v = 0;
+          } else {
+            std::int64_t q = v / p, rem = v % p;
+            if (round && 2 * (rem < 0 ? -rem : rem) >= p)
+              q += v < 0 ? -1 : 1;
+            v = q * p;
+          }
+        }
+        const int out_scale = n.dom == domain::decimal ? n.type.scale : 0;
+        if (out_scale < in_scale)
+          v /= pow10(in_scale - out_scale);
+        else if (out_scale > in_scale)
+          v *= pow10(out_scale - in_scale);
+        if (n.dom == domain::floating)
+          out.d = static_cast<double>(v) / static_cast<double>(pow10(out_scale));
+        else
+          out.i = v;
+        return;
+      }
+      case fn::greatest:
+      case fn::least: {
+        if (!arg(0, out))
+          return null();
+        for (std::size_t i = 1; i < nk; ++i) {
+          if (!arg(i, b))
+            return null();
+          int cmp;
+          if (n.dom == domain::string)
+            cmp = b.s < out.s ? -1 : b.s == out.s ? 0 : 1;
+          else if (n.dom == domain::floating)
+            cmp = b.d < out.d ? -1 : b.d == out.d ? 0 : 1;
+          else
+            cmp = b.i < out.i ? -1 : b.i == out.i ? 0 : 1;
+          if ((n.func == fn::greatest && cmp > 0) || (n.func == fn::least && cmp < 0))
+            out = b;
+        }
+        if (n.dom == domain::string) {
+          n.scratch.assign(out.s.data(), out.s.size());
+          out.s = n.scratch;
+        }
+        return;
+      }
+      case fn::reverse: {
+        if (!arg(0, a))
+          return null();
+        n.scratch.clear();
+        for (std::size_t i = a.s.size(); i > 0;) {
+          std::size_t start = i - 1;
+          while (start > 0 && (static_cast<unsigned char>(a.s[start]) & 0xc0) == 0x80)
+            --start;
+          n.scratch.append(a.s.data() + start, i - start);
+          i = start;
+        }
+        return str();
+      }
+      case fn::replace: {
+        if (!arg(0, a) || !arg(1, b) || !arg(2, c))
+          return null();
+        n.scratch.clear();
+        if (b.s.empty()) {
+          n.scratch.assign(a.s.data(), a.s.size());
+          return str();
+        }
+        std::size_t at = 0;
+        for (std::size_t f; (f = a.s.find(b.s, at)) != std::string_view::npos;
+             at = f + b.s.size()) {
+          n.scratch.append(a.s.data() + at, f - at);
+          n.scratch.append(c.s.data(), c.s.size());
+        }
+        n.scratch.append(a.s.data() + at, a.s.size() - at);
+        return str();
+      }
+      case fn::position:
+      case fn::instr: {
+        // POSITION(needle IN haystack) / LOCATE(needle, haystack[, from]); INSTR(haystack, needle).
+        const std::size_t hay = n.func == fn::instr ? 0 : 1;
+        if (!arg(hay, a) || !arg(1 - hay, b) || (nk > 2 && !arg(2, c)))
+          return null();
+        const std::int64_t from = nk > 2 ? c.i : 1;
+        out.null = false;
+        if (from < 1) {
+          out.i = 0;
+          return;
+        }
+        const std::size_t start = utf8_offset(a.s, from - 1);
+        const std::size_t f = start > a.s.size() ? std::string_view::npos : a.s.find(b.s, start);
+        out.i = f == std::string_view::npos
+                    ? 0
+                    : static_cast<std::int64_t>(utf8_length(a.s.substr(0, f))) + 1;
+        return;
+      }
+      case fn::split_index: {
+        if (!arg(0, a) || !arg(1, b) || !arg(2, c) || c.i < 0 || b.s.empty())
+          return null();
+        std::size_t at = 0;
+        for (std::int64_t i = 0; i < c.i; ++i) {
+          const std::size_t f = a.s.find(b.s, at);
+          if (f == std::string_view::npos)
+            return null();
+          at = f + b.s.size();
+        }
+        const std::size_t end = a.s.find(b.s, at);
+        n.scratch.assign(
+            a.s.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+        return str();
+      }
+      case fn::regexp_extract:
+      case fn::regexp_replace:
+      case fn::regexp: {
+        if (!arg(0, a) || !arg(1, b) || (nk > 2 && !arg(2, c)))
+          return null();
+        const std::regex* re = regex_of(n, b.s);
+        if (re == nullptr)
+          return null();
+        if (n.func == fn::regexp) {
+          out.null = false;
+          out.i = std::regex_search(a.s.begin(), a.s.end(), *re);
+          return;
+        }
+        if (n.func == fn::regexp_replace) {
+          n.scratch.clear();
+          std::regex_replace(std::back_inserter(n.scratch), a.s.begin(), a.s.end(), *re,
+                             std::string(c.s));
+          return str();
+        }
+        std::match_results<std::string_view::const_iterator> m;
+        const std::int64_t group = nk > 2 ? c.i : 1;
+        if (!std::regex_search(a.s.begin(), a.s.end(), m, *re) || group < 0 ||
+            static_cast<std::size_t>(group) >= m.size() ||
+            !m[static_cast<std::size_t>(group)].matched)
+          return null();
+        n.scratch.assign(m[static_cast<std::size_t>(group)].first,
+                         m[static_cast<std::size_t>(group)].second);
+        return str();
+      }
+      case fn::lpad:
+      case fn::rpad: {
+        if (!arg(0, a) || !arg(1, b) || !arg(2, c) || b.i < 0)
+          return null();
+        const auto len = static_cast<std::size_t>(b.i);
+        const std::size_t have = utf8_length(a.s);
+        n.scratch.clear();
+        if (have >= len) {
+          n.scratch.assign(a.s.substr(0, utf8_offset(a.s, b.i)));
+          return str();
+        }
+        if (c.s.empty())
+          return null();
+        std::string pad;
+        for (std::size_t i = 0; i < len - have; ++i) {
+          const std::size_t k = i % utf8_length(c.s);
+          const std::size_t from = utf8_offset(c.s, static_cast<std::int64_t>(k));
+          const std::size_t to = utf8_offset(c.s, static_cast<std::int64_t>(k + 1));
+          pad.append(c.s.data() + from, to - from);
+        }
+        if (n.func == fn::lpad)
+          n.scratch = pad + std::string(a.s);
+        else
+          n.scratch = std::string(a.s) + pad;
+        return str();
+      }
+      case fn::repeat:
+        if (!arg(0, a) || !arg(1, b))
+          return null();
+        n.scratch.clear();
+        for (std::int64_t i = 0; i < b.i; ++i)
+          n.scratch.append(a.s.data(), a.s.size());
+        return str();
+      case fn::left:
+      case fn::right: {
+        if (!arg(0, a) || !arg(1, b))
+          return null();
+        const auto len = static_cast<std::int64_t>(utf8_length(a.s));
+        const std::int64_t k = std::max<std::int64_t>(0, std::min(b.i, len));
+        if (n.func == fn::left)
+          n.scratch.assign(a.s.substr(0, utf8_offset(a.s, k)));
+        else
+          n.scratch.assign(a.s.substr(utf8_offset(a.s, len - k)));
+        return str();
+      }
+      case fn::initcap: {
+        if (!arg(0, a))
+          return null();
+        n.scratch.assign(a.s.data(), a.s.size());
+        bool start = true;
+        for (char& ch : n.scratch) {
+          const auto u = static_cast<unsigned char>(ch);
+          if (std::isalnum(u)) {
+            ch = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
+            start = false;
+          } else {
+            start = true;
+          }
+        }
+        return str();
+      }
+      case fn::trim:
+        if (!arg(0, out))
+          return null();
+        while (!out.s.empty() && out.s.front() == ' ')
+          out.s.remove_prefix(1);
+        while (!out.s.empty() && out.s.back() == ' ')
+          out.s.remove_suffix(1);
+        return;
+      case fn::concat_ws: {
+        if (!arg(0, a))
+          return null();
+        std::string sep(a.s);
+        n.scratch.clear();
+        bool first = true;
+        for (std::size_t i = 1; i < nk; ++i) {
+          if (!arg(i, b))
+            continue; // CONCAT_WS skips NULL arguments
+          if (!first)
+            n.scratch += sep;
+          n.scratch.append(b.s.data(), b.s.size());
+          first = false;
+        }
+        return str();
+      }
+      case fn::ascii:
+        if (!arg(0, a))
+          return null();
+        out.null = false;
+        out.i = a.s.empty() ? 0 : static_cast<unsigned char>(a.s[0]);
+        return;
+      case fn::chr:
+        if (!arg(0, a) || a.i < 0 || a.i > 255)
+          return null();
+        n.scratch.assign(1, static_cast<char>(a.i));
+        return str();
+      case fn::is_digit:
+      case fn::is_alpha:
+      case fn::is_decimal: {
+        if (!arg(0, a)) {
+          out.null = false;
+          out.i = 0;
+          return;
+        }
+        bool ok = !a.s.empty();
+        if (n.func == fn::is_decimal) {
+          double d;
+          ok = ok && parse_double(a.s, d);
+        } else {
+          for (char ch : a.s)
+            ok = ok && (n.func == fn::is_digit ? std::isdigit(static_cast<unsigned char>(ch)) != 0
+                                               : std::isalpha(static_cast<unsigned char>(ch)) != 0);
+        }
+        out.null = false;
+        out.i = ok;
+        return;
+      }
+      case fn::hash_code: {
+        if (!arg(0, a))
+          return null();
+        out.null = false;
+        if (kid(0).dom == domain::string) {
+          out.i = java_hash(a.s);
+        } else if (kid(0).dom == domain::floating) {
+          std::uint64_t bits;
+          std::memcpy(&bits, &a.d, 8);
+          out.i = static_cast<std::int32_t>(bits ^ (bits >> 32));
+        } else {
+          const auto bits = static_cast<std::uint64_t>(a.i);
+          out.i = static_cast<std::int32_t>(bits ^ (bits >> 32)); // Long.hashCode
+        }
         return;
       }
     }
