@@ -204,13 +204,27 @@ struct translator {
         return window_table_function(n);
       case node_kind::window_aggregate: {
         const plan_node& child = *n.inputs.at(0);
-        // Under a window aggregate, the window table function is the aggregate's assigner.
-        built in = child.kind == node_kind::window_table_function ? build(*child.inputs.at(0))
-                                                                  : build(child);
-        std::string uid = uid_for(n, {in.uid});
         if (!n.window)
           unsupported("a window aggregate without its window");
-        auto s = detail::make_window_aggregate(in.s, in.layout, n, uid);
+        // Right under a window aggregate, the window table function is the aggregate's
+        // assigner. Anything else below (a filter or projection after the window table
+        // function, or an earlier window aggregate) gives rows that carry their windows.
+        if (child.kind == node_kind::window_table_function) {
+          built in = build(*child.inputs.at(0));
+          std::string uid = uid_for(n, {in.uid});
+          auto s = detail::make_window_aggregate(in.s, in.layout, n, uid);
+          return {s, uid, layout_of(n)};
+        }
+        built in = build(child);
+        std::string uid = uid_for(n, {in.uid});
+        int start = n.window_start_column, end = n.window_end_column;
+        for (std::size_t i = 0; i < child.schema.size(); ++i) {
+          if (start < 0 && child.schema[i].property == window_property::start)
+            start = static_cast<int>(i);
+          if (end < 0 && child.schema[i].property == window_property::end)
+            end = static_cast<int>(i);
+        }
+        auto s = detail::make_window_aggregate(in.s, in.layout, n, uid, start, end);
         return {s, uid, layout_of(n)};
       }
       case node_kind::group_aggregate: {

@@ -18,10 +18,12 @@ stream<row> make_source(environment& env, const plan_node& scan, const std::stri
 //! Adds the connector sink of a Sink node.
 void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid);
 
-//! A WindowAggregate over `input` (rows laid out as `in_layout`), with the window's time
-//! column index in those rows.
+//! A WindowAggregate over `input` (rows laid out as `in_layout`): the window operator assigns
+//! the windows (the input is the window table function's input), or, with `start_column` and
+//! `end_column`, the rows carry their windows in those columns.
 stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layout,
-                                  const plan_node& agg, const std::string& uid);
+                                  const plan_node& agg, const std::string& uid,
+                                  int start_column = -1, int end_column = -1);
 
 //! A GroupAggregate over an insert-only `input`: +I, then -U/+U per changed result.
 stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,

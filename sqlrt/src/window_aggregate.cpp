@@ -4,6 +4,7 @@
 // of windows per key, GroupAggregate on one with an accumulator per key; each keeps one
 // accumulator row (plus COUNT(DISTINCT)'s sorted values) per key and window.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -352,6 +353,69 @@ private:
   output_builder out_;
   window_def w_;
   map_state<std::int64_t, window_accumulator>* windows_ = nullptr;
+};
+
+//! A window's accumulator with its start, kept by its end.
+struct windowed_accumulator {
+  std::int64_t start = 0;
+  window_accumulator acc;
+  SPATE_FIELDS(start, acc);
+};
+
+//! A window aggregate over rows that already carry their window (window_start and
+//! window_end columns): below it a window table function with a filter or projection in
+//! between, or an earlier window aggregate (a cascade, grouped by its window_start and
+//! window_end). Per key a map from window end to accumulator in keyed state and an
+//! event-time timer at end - 1 (the window_time), as the window operator fires; rows of a
+//! window the watermark passed are late and dropped.
+class window_columns_function final : public keyed_process_function<std::string, row, row> {
+public:
+  window_columns_function(sql_window_aggregate agg, output_builder out, std::size_t start_slot,
+                          std::size_t end_slot)
+      : agg_(std::move(agg)), out_(std::move(out)), start_slot_(start_slot), end_slot_(end_slot) {}
+
+  void open(runtime_context& rc) override {
+    windows_ = &rc.state->get_map_state(
+        map_state_descriptor<std::int64_t, windowed_accumulator>{"column-windows"});
+    late_ = &rc.counter("numLateRecordsDropped");
+  }
+
+  void process_element(const row& r, context& ctx) override {
+    if (r.is_null(start_slot_) || r.is_null(end_slot_))
+      return;
+    const std::int64_t start = r.get_long(start_slot_), end = r.get_long(end_slot_);
+    if (end - 1 <= ctx.timer_service().current_watermark()) {
+      late_->fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::optional<windowed_accumulator> w = windows_->get(end);
+    if (!w) {
+      w.emplace();
+      w->start = start;
+      w->acc = agg_.create_accumulator();
+      ctx.timer_service().register_event_time_timer(end - 1);
+    }
+    w->acc = agg_.add(r, std::move(w->acc));
+    windows_->put(end, std::move(*w));
+  }
+
+  void on_timer(timestamp t, context& ctx) override {
+    const std::int64_t end = t + 1;
+    std::optional<windowed_accumulator> w = windows_->get(end);
+    if (!w)
+      return;
+    windows_->remove(end);
+    row o;
+    out_.build(ctx.current_key(), w->start, end, agg_.get_result(w->acc), o);
+    ctx.output(std::move(o));
+  }
+
+private:
+  sql_window_aggregate agg_;
+  output_builder out_;
+  std::size_t start_slot_, end_slot_;
+  map_state<std::int64_t, windowed_accumulator>* windows_ = nullptr;
+  std::atomic<std::int64_t>* late_ = nullptr;
 };
 
 //! What a window or group aggregate is made of: its key's codec, its output rows and its
@@ -738,12 +802,26 @@ private:
 } // namespace
 
 stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layout,
-                                  const plan_node& node, const std::string& uid) {
+                                  const plan_node& node, const std::string& uid, int start_column,
+                                  int end_column) {
   const window_def& w = *node.window;
-  if (node.window_start_column >= 0 || node.window_end_column >= 0)
-    throw error(errc::invalid_argument,
-                "not supported yet: window aggregation over the window_start "
-                "and window_end of an earlier window (a cascade)");
+  if (start_column >= 0 || end_column >= 0) {
+    if (start_column < 0 || end_column < 0 ||
+        static_cast<std::size_t>(std::max(start_column, end_column)) >= in_layout.first.size())
+      throw error(errc::invalid_argument, "not supported yet: a window aggregate without both "
+                                          "window_start and window_end columns below it");
+    if (w.time == time_attribute::proctime)
+      throw error(errc::invalid_argument,
+                  "not supported yet: window aggregation over an earlier processing-time window");
+    aggregation g = plan_aggregation(in_layout, node);
+    std::shared_ptr<const group_key> key_codec = g.key;
+    auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
+    auto result = input.key_by(key_of).process(window_columns_function(
+        g.agg, g.builder, in_layout.first[static_cast<std::size_t>(start_column)],
+        in_layout.first[static_cast<std::size_t>(end_column)]));
+    result.uid(uid).name(node.describe());
+    return result;
+  }
   window_assigner assigner;
   const bool event_time = w.time != time_attribute::proctime;
   switch (w.kind) {
