@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <unordered_set>
 
 #include "spate/api/process.hpp"
 #include "spate/core/codec.hpp"
@@ -20,11 +21,53 @@
 
 namespace spate::sql {
 
+//! The distinct values of a COUNT(DISTINCT ...) (each value's key bytes: distinct_key): a
+//! hash set, so a row costs one lookup however many values there are. Encoded as a msgpack
+//! array of the keys, in no particular order.
+class distinct_set {
+public:
+  //! Adds `key`; false if it was there.
+  bool insert(std::string key) { return keys_.insert(std::move(key)).second; }
+  void insert_all(const distinct_set& other) {
+    keys_.insert(other.keys_.begin(), other.keys_.end());
+  }
+  std::size_t size() const { return keys_.size(); }
+
+  template <class Packer>
+  void msgpack_pack(Packer& pk) const {
+    pk.pack_array(static_cast<std::uint32_t>(keys_.size()));
+    for (const std::string& k : keys_)
+      pk.pack(k);
+  }
+  void msgpack_unpack(const msgpack::object& o) {
+    if (o.type != msgpack::type::ARRAY)
+      throw msgpack::type_error();
+    keys_.clear();
+    keys_.reserve(o.via.array.size);
+    for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+      keys_.insert(o.via.array.ptr[i].as<std::string>());
+  }
+  void msgpack_object(msgpack::object* o, msgpack::zone& z) const {
+    o->type = msgpack::type::ARRAY;
+    o->via.array.size = static_cast<std::uint32_t>(keys_.size());
+    o->via.array.ptr = keys_.empty() ? nullptr
+                                     : static_cast<msgpack::object*>(
+                                           z.allocate_align(sizeof(msgpack::object) * keys_.size(),
+                                                            MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+    std::size_t n = 0;
+    for (const std::string& k : keys_)
+      o->via.array.ptr[n++] = msgpack::object(k, z);
+  }
+
+private:
+  std::unordered_set<std::string> keys_;
+};
+
 //! What a window keeps per key and window: the accumulator slots and, for COUNT(DISTINCT),
-//! the distinct values seen (sorted, encoded).
+//! the distinct values seen.
 struct window_accumulator {
   row values;
-  std::vector<std::vector<std::string>> distinct;
+  std::vector<distinct_set> distinct;
   SPATE_FIELDS(values, distinct);
 };
 
@@ -151,12 +194,8 @@ public:
         }
         case agg_kind::count_distinct: {
           auto& set = a.distinct[s.distinct];
-          std::string k = distinct_key(in, s.arg, s.arg_type);
-          auto it = std::lower_bound(set.begin(), set.end(), k);
-          if (it == set.end() || *it != k) {
-            set.insert(it, std::move(k));
+          if (set.insert(distinct_key(in, s.arg, s.arg_type)))
             acc.set_long(s.acc, static_cast<std::int64_t>(set.size()));
-          }
           break;
         }
         default:
@@ -221,11 +260,7 @@ public:
           break;
         case agg_kind::count_distinct: {
           auto& set = a.distinct[s.distinct];
-          for (const auto& k : b.distinct[s.distinct]) {
-            auto it = std::lower_bound(set.begin(), set.end(), k);
-            if (it == set.end() || *it != k)
-              set.insert(it, k);
-          }
+          set.insert_all(b.distinct[s.distinct]);
           x.set_long(s.acc, static_cast<std::int64_t>(set.size()));
           break;
         }
