@@ -50,6 +50,8 @@ struct calc_fn {
     if (condition && !condition->test(r))
       return;
     row& o = c.emplace();
+    // At most the input's strings go into the output: one allocation, no growing.
+    o.reserve(r.buffer().size() + out->slots() * 8 + 8);
     o.reset(out->slots(), r.kind());
     for (output& x : outputs) {
       if (x.copy) {
@@ -95,13 +97,21 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
     const rex& p = projection[i];
     calc_fn::output o;
     o.dst = f.out->first[i];
+    const long ref = ref_slot(p, in);
     if (p.type.kind == logical_kind::row) {
-      long s = ref_slot(p, in);
-      if (s < 0)
+      if (ref < 0)
         unsupported("ROW values built by expressions");
       o.copy = true;
-      o.src = static_cast<std::size_t>(s);
+      o.src = static_cast<std::size_t>(ref);
       o.width = slot_width(p.type);
+    } else if (ref >= 0 &&
+               slot_kind_of(p.type) == slot_kind_of(in.types[static_cast<std::size_t>(ref)]) &&
+               (slot_kind_of(p.type) != slot_kind::decimal ||
+                p.type.scale == in.types[static_cast<std::size_t>(ref)].scale)) {
+      // A column or nested field kept as it is stored: its slot copied, not evaluated.
+      o.copy = true;
+      o.src = static_cast<std::size_t>(ref);
+      o.width = 1;
     } else {
       o.e.emplace(p, in);
     }

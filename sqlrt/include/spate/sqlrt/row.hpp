@@ -54,6 +54,10 @@ public:
     }
   }
 
+  //! Makes room for `bytes` of buffer (slots and strings), so the strings appended next do
+  //! not grow it step by step.
+  void reserve(std::size_t bytes) { buf_.reserve(bytes); }
+
   std::size_t size() const { return slots_; }
   row_kind kind() const { return kind_; }
   void set_kind(row_kind k) { kind_ = k; }
