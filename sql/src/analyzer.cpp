@@ -215,9 +215,12 @@ void derive_changelog(plan_node& n, bool recurse) {
       n.changelog = changelog_mode::all();
       break;
     case node_kind::deduplicate:
-      n.changelog = !n.keep_last && input_only() ? changelog_mode::inserts()
-                    : input_only()               ? changelog_mode::updates()
-                                                 : changelog_mode::all();
+      // Keep-first on processing time never changes its row; on event time an earlier row
+      // may come later and replace it (Flink's RowTimeDeduplicateFunction emits -U/+U).
+      n.changelog = !n.keep_last && n.order_time == time_attribute::proctime && input_only()
+                        ? changelog_mode::inserts()
+                    : input_only() ? changelog_mode::updates()
+                                   : changelog_mode::all();
       break;
     case node_kind::sink:
       n.changelog = changelog_mode::none();
@@ -1513,6 +1516,10 @@ plan_ptr analyzer::plan_select_body(const query& q) {
       rank->keep_last = rank->order_keys[0].second;
       rank->order_time =
           rank_input.schema[static_cast<std::size_t>(rank->order_keys[0].first)].type.attribute;
+    }
+    if (!rn_read) {
+      // rn is not output (Flink's outputRankNumber=false): a Top-N then emits -D of the row
+      // leaving the top and +I of the one entering, not -U/+U for every shifted rank
       rank->output_rank_number = false;
       const int rn_index = static_cast<int>(rank->schema.size()) - 1;
       rank->schema.pop_back();
