@@ -1,14 +1,15 @@
-// SQL connectors: the datagen and nexmark sources, the print, blackhole and filesystem sinks.
+// SQL connectors: the datagen and nexmark sources, the print and blackhole sinks, and the dispatch
+// to the filesystem, kafka, upsert-kafka and redis tables of io_connectors.cpp.
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <limits>
 
 #include "spate/api/builtin.hpp"
-#include "spate/connectors/file_sink.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/connectors/print_sink.hpp"
 #include "spate/core/error.hpp"
+#include "io_connectors.hpp"
 #include "spate/nexmark/generator.hpp"
 #include "translate.hpp"
 
@@ -467,6 +468,10 @@ stream<row> make_source(environment& env, const plan_node& scan, const std::stri
     return nexmark_source(env, scan, uid);
   if (connector == "datagen")
     return datagen_source(env, scan, uid);
+  if (connector == "filesystem")
+    return filesystem_table_source(env, scan, uid);
+  if (connector == "kafka" || connector == "upsert-kafka")
+    return kafka_table_source(env, scan, uid);
   throw error(errc::invalid_argument, "not supported yet: connector '" + connector +
                                           "' as a source (table '" + scan.table + "')");
 }
@@ -474,11 +479,8 @@ stream<row> make_source(environment& env, const plan_node& scan, const std::stri
 void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid) {
   const std::string connector = option(sink, "connector");
   std::vector<logical_type> types;
-  std::vector<std::string> names;
-  for (const auto& c : sink.sink_columns.empty() ? sink.schema : sink.sink_columns) {
+  for (const auto& c : sink.sink_columns.empty() ? sink.schema : sink.sink_columns)
     types.push_back(c.type);
-    names.push_back(c.name);
-  }
   row_layout layout(types);
   const std::int64_t parallelism = int_option(sink, "sink.parallelism", 0);
   auto finish = [&](auto handle) {
@@ -501,29 +503,12 @@ void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid) {
     finish(in.add_sink(discard_sink<row>()).name("Sink: " + sink.table + "[blackhole]"));
     return;
   }
-  if (connector == "filesystem") {
-    check_options(sink, {"path", "format", "sink.parallelism"});
-    const std::string format = option(sink, "format");
-    if (format != "json")
-      throw error(errc::invalid_argument,
-                  "not supported yet: filesystem format '" + format + "' (json is)");
-    const std::string path = option(sink, "path");
-    if (path.empty())
-      bad_option(sink, "path", "is required");
-    auto lines = in.flat_map([layout, names](const row& r, collector<std::string>& out) {
-                     if (r.kind() != row_kind::insert && r.kind() != row_kind::update_after)
-                       return;
-                     std::string& line = out.emplace();
-                     append_json(line, r, layout, names);
-                   })
-                     .name("json")
-                     .uid(uid + "-json");
-    auto handle = lines.add_sink(file_sink(path, file_sink_mode::per_subtask));
-    handle.name("Sink: " + sink.table + "[filesystem]").uid(uid);
-    if (parallelism > 0)
-      handle.set_parallelism(static_cast<int>(parallelism));
-    return;
-  }
+  if (connector == "filesystem")
+    return filesystem_table_sink(in, sink, uid);
+  if (connector == "kafka" || connector == "upsert-kafka")
+    return kafka_table_sink(in, sink, uid, connector == "upsert-kafka");
+  if (connector == "redis")
+    return redis_table_sink(in, sink, uid);
   throw error(errc::invalid_argument, "not supported yet: connector '" + connector +
                                           "' as a sink (table '" + sink.table + "')");
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "spate/sqlrt/row.hpp"
+#include "text_format.hpp"
 
 namespace spate::sql {
 
@@ -267,6 +268,32 @@ std::size_t append_at(std::string& out, const row& r, std::size_t slot, const ro
     case logical_kind::binary:
     case logical_kind::varbinary: {
       std::string_view b = r.get_string(slot);
+      if (json) { // Flink's json writes bytes as base64
+        static const char* alphabet =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        out += '"';
+        std::size_t i = 0;
+        for (; i + 2 < b.size(); i += 3) {
+          const unsigned v = (static_cast<unsigned char>(b[i]) << 16) |
+                             (static_cast<unsigned char>(b[i + 1]) << 8) |
+                             static_cast<unsigned char>(b[i + 2]);
+          out += alphabet[(v >> 18) & 63];
+          out += alphabet[(v >> 12) & 63];
+          out += alphabet[(v >> 6) & 63];
+          out += alphabet[v & 63];
+        }
+        if (i < b.size()) {
+          unsigned v = static_cast<unsigned char>(b[i]) << 16;
+          if (i + 1 < b.size())
+            v |= static_cast<unsigned char>(b[i + 1]) << 8;
+          out += alphabet[(v >> 18) & 63];
+          out += alphabet[(v >> 12) & 63];
+          out += i + 1 < b.size() ? alphabet[(v >> 6) & 63] : '=';
+          out += '=';
+        }
+        out += '"';
+        break;
+      }
       out += '[';
       for (std::size_t i = 0; i < b.size(); ++i) {
         if (i)
@@ -354,5 +381,13 @@ void append_json(std::string& out, const row& r, const row_layout& layout,
   }
   out += '}';
 }
+
+namespace detail {
+
+void append_json_value(std::string& out, const row& r, std::size_t slot, const row_layout& layout) {
+  append_at(out, r, slot, layout, true);
+}
+
+} // namespace detail
 
 } // namespace spate::sql
