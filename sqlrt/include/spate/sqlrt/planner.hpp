@@ -8,7 +8,11 @@
 //                       WindowAggregate, the window assigner of that aggregate)
 //   WindowAggregate     keyed event-time windows (TUMBLE, HOP, CUMULATE) with COUNT, SUM, MIN,
 //                       MAX, AVG, COUNT(DISTINCT) accumulators in keyed state (RocksDB)
-//   GroupAggregate      the same accumulators per key, emitting +I, -U, +U
+//   GroupAggregate      the same accumulators per key, emitting +I, -U, +U (and -D over an
+//                       updating input, with retraction)
+//   Rank, Deduplicate   Top-N and deduplication on keyed process functions (rank.cpp)
+//   Join, IntervalJoin, WindowJoin  keyed two-input operators (join.cpp)
+//   Union               the inputs' streams united
 //   Values              a bounded collection
 //   Sink                print, blackhole, filesystem (json)
 //
