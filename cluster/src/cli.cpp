@@ -13,6 +13,7 @@
 
 #include "client.hpp"
 #include "progress.hpp"
+#include "sql_client.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/cluster/config_file.hpp"
@@ -207,19 +208,16 @@ int run_local(const local_options& o, const std::vector<std::string>& job_args,
   }
 }
 
-struct sql_options {
-  std::string execute;
-  std::string file;
-  int parallelism = 0;
-  std::vector<std::string> config;
-};
+using sql_options = cluster_detail::sql_client_options;
 
-//! `spate sql -e "..." | -f script.sql`: the statements run here, in order; a query's rows
-//! print as a changelog ("+I[a, b]") as they arrive.
+//! `spate sql -e "..." | -f script.sql` (embedded): the statements run here, in order; a
+//! query's rows print as a changelog ("+I[a, b]") as they arrive. Without -e/-f, or with -m,
+//! the SQL client (sql_client.cpp) takes them.
 int run_sql(const sql_options& o) {
-  if (o.execute.empty() == o.file.empty()) {
-    std::cerr << "spate: sql takes -e STATEMENTS or -f FILE (the interactive SQL client is not "
-                 "there yet)\n";
+  if (o.remote || (o.execute.empty() && o.file.empty()))
+    return cluster_detail::run_sql_client(o);
+  if (!o.execute.empty() && !o.file.empty()) {
+    std::cerr << "spate: sql takes -e STATEMENTS or -f FILE, not both\n";
     return exit_usage;
   }
   std::string text = o.execute;
@@ -320,15 +318,29 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
 
   sql_options sqlo;
   auto* sql_cmd = app.add_subcommand(
-      "sql", "Run Flink SQL statements in this process (an interactive client comes later)");
+      "sql", "Flink's SQL client: interactive, or a script (-e, -f, stdin); embedded or on a "
+             "cluster (-m)");
   sql_cmd->add_option("-e,--execute", sqlo.execute, "Statements to run, each ending in ';'");
   sql_cmd->add_option("-f,--file", sqlo.file, "A SQL script to run");
   sql_cmd->add_option("-p,--parallelism", sqlo.parallelism, "Default parallelism of the jobs")
       ->check(CLI::Range(1, upper_max_parallelism));
   sql_cmd->add_option("-D", sqlo.config, "Configuration key=value (Flink's key names)");
-  sql_cmd->footer("Statements run in order; INSERT INTO and queries run as jobs here, one after "
-                  "the other, and a query's rows print as a changelog (+I[a, b]). The "
-                  "interactive mode of Flink's SQL client is a later step.");
+  auto* sql_remote =
+      sql_cmd
+          ->add_option("-m,--jobmanager", sqlo.jobmanager,
+                       "Submit INSERTs to the cluster whose REST API is at host:port (without "
+                       "a value: rest.address and rest.port of spate.yaml)")
+          ->expected(0, 1);
+  sql_cmd->add_option("--config-dir", sqlo.config_dir,
+                      "Directory of spate.yaml (rest.address, rest.port), with -m");
+  sql_cmd->footer(
+      "Without -e/-f on a terminal: the interactive client (readline, history in "
+      "~/.spate_sql_history, statements end with ';', HELP; lists the commands, QUIT; leaves; "
+      "SET 'sql-client.execution.result-mode' = 'tableau' | 'changelog' | 'table'). From a "
+      "pipe: the statements of stdin, stopping at the first error. Embedded, INSERT INTO and "
+      "queries run as jobs here, one after the other. With -m, DDL and SET stay in the "
+      "session and each INSERT (or statement set) is submitted to the cluster as a job; "
+      "SELECT is refused there.");
 
   // The cluster: processes and the commands that talk to its REST API.
   std::string config_dir;
@@ -350,7 +362,11 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
   };
   auto* run_cmd = app.add_subcommand("run", "Submit a job to the cluster");
   add_target(run_cmd);
-  run_cmd->add_option("job", co.job, "Registered job, or a job library: PATH.so[:job]")->required();
+  run_cmd->add_option("job", co.job, "Registered job, or a job library: PATH.so[:job]");
+  std::string run_sql_file;
+  run_cmd->add_option("--sql", run_sql_file,
+                      "A SQL script instead of a job: its INSERT INTO statements (and statement "
+                      "sets) run as one job on the cluster");
   run_cmd->add_option("-p,--parallelism", co.parallelism, "Default parallelism of every operator")
       ->check(CLI::Range(1, upper_max_parallelism));
   run_cmd->add_option("--max-parallelism", co.max_parallelism, "Number of key groups")
@@ -440,6 +456,7 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
       std::cerr << "spate: 'sql' takes no job arguments\n";
       return exit_usage;
     }
+    sqlo.remote = sql_remote->count() > 0;
     return run_sql(sqlo);
   }
   if (keys_cmd->parsed()) {
@@ -486,6 +503,13 @@ int run_cli(int argc, char** argv, job_registry& jobs) {
         std::cerr << "spate: '" << co.command << "' takes no job arguments\n";
         return exit_usage;
       }
+      if (c == run_cmd && co.job.empty() == run_sql_file.empty()) {
+        std::cerr << "spate: run takes a job or --sql FILE" << (co.job.empty() ? "" : ", not both")
+                  << "\n(spate --help shows the usage)\n";
+        return exit_usage;
+      }
+      if (c == run_cmd && !run_sql_file.empty())
+        return cluster_detail::run_sql_job(co, run_sql_file);
       return cluster_detail::run_client_command(co);
     }
   return run_local(lo, job_args, jobs);

@@ -6,13 +6,59 @@
 
 #include <nlohmann/json.hpp>
 
+#include "job_request.hpp"
 #include "spate/cluster/cluster.hpp"
 #include "spate/core/error.hpp"
 
 namespace spate {
 
+namespace cluster_detail {
+
+job_request sql_request(std::string text) {
+  job_request r;
+  r.sql = std::move(text);
+  return r;
+}
+
+bool is_sql_request(const job_request& r) { return !r.sql.empty(); }
+
+const std::string& sql_text(const job_request& r) {
+  if (!is_sql_request(r))
+    throw error(errc::invalid_argument, "not a SQL job request");
+  return r.sql;
+}
+
+sql::planned_job analyze_sql_request(const job_request& r, const configuration& config) {
+  sql::table_environment t(config);
+  return t.analyze_script(sql_text(r));
+}
+
+namespace {
+
+//! Plans a SQL request's INSERTs into `env`; returns the job's name.
+std::string build_sql_job(const job_request& r, environment& env) {
+  sql::table_environment t(env.config());
+  auto planned = t.plan_script(sql_text(r), env);
+  // The snapshot a job starts from is the submission's (savepointPath, --from-savepoint): it is
+  // checked there, and the JobManager alone restores it.
+  if (!planned.restore_path.empty())
+    throw error(errc::invalid_argument,
+                "SET 'execution.savepoint.path' does not start a job on a cluster: give the "
+                "savepoint with --from-savepoint (spate run --sql) or \"savepointPath\" "
+                "(POST /jobs)");
+  return planned.name;
+}
+
+} // namespace
+
+} // namespace cluster_detail
+
 std::string job_request::to_json() const {
   nlohmann::json j;
+  if (cluster_detail::is_sql_request(*this)) {
+    j["sql"] = sql;
+    return j.dump();
+  }
   j["job"] = job;
   j["library"] = library;
   j["input"] = input;
@@ -25,6 +71,8 @@ std::string job_request::to_json() const {
 job_request job_request::from_json(const std::string& text) {
   try {
     auto j = nlohmann::json::parse(text);
+    if (j.contains("sql"))
+      return cluster_detail::sql_request(j.at("sql").get<std::string>());
     job_request r;
     r.job = j.at("job").get<std::string>();
     r.library = j.value("library", "");
@@ -89,6 +137,8 @@ std::vector<std::string> load_job_library(const std::string& path, job_registry&
 }
 
 std::string build_job(job_registry& jobs, const job_request& request, environment& env) {
+  if (cluster_detail::is_sql_request(request))
+    return cluster_detail::build_sql_job(request, env);
   std::string name = request.job;
   if (!request.library.empty()) {
     auto names = load_job_library(request.library, jobs);

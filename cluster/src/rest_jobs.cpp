@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "job_request.hpp"
 #include "rest_routes.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/connectors/io_spec.hpp"
@@ -109,6 +110,18 @@ void string_list(const json& body, const char* key, std::vector<std::string>& ou
 }
 
 job_request request_of(const json& body) {
+  if (body.contains("sql")) {
+    // A SQL script: its tables name their connectors, inputs and outputs.
+    for (auto* other : {"job", "library", "input", "output", "extraOutputs", "programArgsList"})
+      if (body.contains(other))
+        throw error(errc::invalid_argument,
+                    std::string("'sql' and '") + other +
+                        "' exclude each other: the script's tables name what it reads and writes");
+    auto text = string_field(body, "sql");
+    if (text.find_first_not_of(" \t\r\n;") == std::string::npos)
+      throw error(errc::invalid_argument, "'sql' is empty");
+    return cluster_detail::sql_request(std::move(text));
+  }
   job_request r;
   r.job = string_field(body, "job");
   r.library = string_field(body, "library");
@@ -191,6 +204,8 @@ int job_vertices(const job_client& job, const std::string& state, std::int64_t n
   return total;
 }
 
+void confine_config(const configuration& cfg, const configuration& overrides);
+
 //! What a request over the network may name: a job library from
 //! rest.submit.library-dir, files under rest.submit.allowed-paths, sockets
 //! to rest.submit.allowed-socket-hosts. Rewrites paths to their resolved form
@@ -227,7 +242,57 @@ void confine_request(const configuration& cfg, job_request& r, const configurati
   output(r.output);
   for (auto& e : r.extra_outputs)
     output(e);
-  // Directories in the job's configuration: checkpoints and RocksDB write there.
+  confine_config(cfg, overrides);
+}
+
+//! Whether a table option names a file or directory of the host the job runs on: 'path'
+//! (filesystem), and keys ending .path, -path, dir, .location, .file, -file (key stores, ...).
+bool names_local_file(const std::string& key) {
+  auto ends = [&](const char* suffix) {
+    auto n = std::strlen(suffix);
+    return key.size() >= n && key.compare(key.size() - n, n, suffix) == 0;
+  };
+  return key == "path" || ends(".path") || ends("-path") || ends("dir") || ends(".location") ||
+         ends(".file") || ends("-file");
+}
+
+//! What a SQL request's script may name over the network: the options its SET statements
+//! give (as those of "config"), the paths of its tables (filesystem) under
+//! rest.submit.allowed-paths and socket hosts from rest.submit.allowed-socket-hosts; no
+//! savepoint (that is "savepointPath"'s). A SQL error is a 400 with its line and column.
+void confine_sql(const configuration& cfg, const job_request& r, const configuration& overrides) {
+  configuration job_cfg = cfg;
+  job_cfg.merge(overrides);
+  auto planned = analyze_sql_request(r, job_cfg);
+  if (!planned.restore_path.empty())
+    throw error(errc::invalid_argument,
+                "SET 'execution.savepoint.path' does not start a job on a cluster: give the "
+                "savepoint as \"savepointPath\"");
+  configuration set;
+  for (auto& [k, v] : planned.config)
+    set.set(k, v);
+  confine_config(cfg, set);
+  auto roots = path_roots(cfg);
+  for (auto& [table, opts] : planned.tables) {
+    for (auto& [key, value] : opts)
+      if (names_local_file(key))
+        confine(value, roots, "table '" + table + "' option '" + key + "'",
+                options::rest_allowed_paths);
+    auto connector = opts.find("connector");
+    auto host = opts.find("hostname");
+    if (connector != opts.end() && connector->second == "socket" && host != opts.end()) {
+      auto hosts = option_list(cfg, options::rest_socket_hosts);
+      if (std::find(hosts.begin(), hosts.end(), host->second) == hosts.end())
+        throw refused(403, "socket table '" + table + "' to '" + host->second +
+                               "' is not allowed over the REST API (" + options::rest_socket_hosts +
+                               ")");
+    }
+  }
+}
+
+//! Directories in a job's configuration (checkpoints and RocksDB write there) under the
+//! savepoint roots.
+void confine_config(const configuration& cfg, const configuration& overrides) {
   auto sp_roots = savepoint_roots(cfg);
   for (auto& [key, value] : overrides.entries()) {
     bool dir_key = key.size() >= 3 && (key.compare(key.size() - 3, 3, "dir") == 0 ||
@@ -271,13 +336,16 @@ void jobs_overview(jobmanager& jm, const httplib::Request&, httplib::Response& r
 
 // Submission: {"job": NAME, "input", "output", "programArgsList": [...],
 // "parallelism", "maxParallelism", "config": {k: v}, "savepointPath",
-// "allowNonRestoredState", "library"}.
+// "allowNonRestoredState", "library"}, or {"sql": STATEMENTS, ...} instead of the job, its
+// library, input, outputs and arguments: the script's INSERTs as one job.
 void submit_job(jobmanager& jm, const httplib::Request& req, httplib::Response& res) {
   try {
     auto body = parse_body(req);
     auto r = request_of(body);
     auto overrides = overrides_of(body);
     confine_request(jm.config(), r, overrides);
+    if (cluster_detail::is_sql_request(r))
+      confine_sql(jm.config(), r, overrides);
     refuse_when_too_many_wait(jm);
     bool allow = body.value("allowNonRestoredState", false);
     // The snapshot a job starts from is read (and with CLAIM, deleted in

@@ -1,5 +1,7 @@
 #include "spate/sqlrt/table_environment.hpp"
 
+#include <set>
+
 #include "spate/api/builtin.hpp"
 #include "spate/api/environment.hpp"
 #include "spate/api/stream.hpp"
@@ -44,6 +46,10 @@ table_result table_environment::execute_sql(std::string_view sql) {
   return finish(session_.execute_sql(sql));
 }
 
+table_result table_environment::execute(const statement& s, std::string_view sql) {
+  return finish(session_.execute(s, sql));
+}
+
 void table_environment::execute_script(std::string_view sql,
                                        const std::function<void(const table_result&)>& each) {
   for (const statement& s : parse_script(sql)) {
@@ -53,6 +59,70 @@ void table_environment::execute_script(std::string_view sql,
     if (each)
       each(r);
   }
+}
+
+namespace {
+
+void collect_tables(const plan_node& n, std::set<const plan_node*>& seen, planned_job& out) {
+  if (!seen.insert(&n).second)
+    return;
+  if (n.kind == node_kind::scan || n.kind == node_kind::sink)
+    out.tables.emplace_back(n.table, n.options);
+  for (const auto& in : n.inputs)
+    if (in)
+      collect_tables(*in, seen, out);
+}
+
+} // namespace
+
+planned_job table_environment::analyze_script(std::string_view sql, logical_plan& all) {
+  planned_job out;
+  for (const statement& s : parse_script(sql)) {
+    sql_result r = session_.execute(s, sql);
+    if (r.type != sql_result::kind::plan)
+      continue;
+    for (const auto& root : r.plan.roots)
+      if (!root || root->kind != node_kind::sink)
+        throw_validation_error(sql, s.pos,
+                               "a query's rows cannot be collected from a job that runs on a "
+                               "cluster: INSERT INTO a table (print, filesystem, kafka, ...) "
+                               "instead, or run the query embedded (spate sql without -m)");
+    out.inserts += static_cast<int>(r.plan.roots.size());
+    all.roots.insert(all.roots.end(), r.plan.roots.begin(), r.plan.roots.end());
+  }
+  if (all.roots.empty())
+    throw error(errc::invalid_argument,
+                "the SQL has no INSERT INTO (or statement set) to run as a job");
+  for (const auto& [key, value] : session_.get_catalog().config()) {
+    if (key == "execution.savepoint.path")
+      out.restore_path = value;
+    else if (key == "execution.savepoint.ignore-unclaimed-state")
+      out.allow_non_restored_state = value == "true";
+    else if (key == "pipeline.name")
+      out.name = value;
+    else
+      out.config[key] = value;
+  }
+  if (out.name.empty())
+    out.name = "insert-into_" + all.roots[0]->table;
+  std::set<const plan_node*> seen;
+  for (const auto& root : all.roots)
+    collect_tables(*root, seen, out);
+  return out;
+}
+
+planned_job table_environment::analyze_script(std::string_view sql) {
+  logical_plan all;
+  return analyze_script(sql, all);
+}
+
+planned_job table_environment::plan_script(std::string_view sql, environment& env) {
+  logical_plan all;
+  planned_job out = analyze_script(sql, all);
+  for (const auto& [key, value] : out.config)
+    env.config().set(key, value);
+  translate(env, all);
+  return out;
 }
 
 table_result table_environment::finish(sql_result r) {

@@ -2,10 +2,23 @@
 #include <boost/test/unit_test.hpp>
 
 // `spate sql -e` and `spate sql -f`: statements run in this process, the print connector's
-// lines and a query's changelog on stdout, errors on stderr with a usage exit code.
+// lines and a query's changelog on stdout, errors on stderr with a usage exit code. And the
+// interactive SQL client of `spate sql` on a pseudo-terminal (readline, multi-line statements,
+// errors that leave it running, result modes, QUIT), and `spate sql` reading a script from a
+// pipe.
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -44,11 +57,205 @@ BOOST_AUTO_TEST_CASE(file_runs_an_insert_into_print) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_what_is_not_supported) {
-  auto r =
-      test::run_spate({"sql", "-e", gen + " SELECT a.id FROM gen a JOIN gen b ON a.id = b.id;"});
+  auto r = test::run_spate({"sql", "-e", gen + " SELECT id, SUM(id) OVER (ORDER BY id) FROM gen;"});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find("not supported yet: Join") != std::string::npos, r.err);
-  auto none = test::run_spate({"sql"});
-  BOOST_TEST(none.exit_code == 2);
-  BOOST_TEST(none.err.find("-e") != std::string::npos, none.err);
+  BOOST_TEST(r.err.find("not supported yet: OVER aggregation") != std::string::npos, r.err);
+  auto both = test::run_spate({"sql", "-e", "SHOW TABLES;", "-f", "x.sql"});
+  BOOST_TEST(both.exit_code == 2);
+  BOOST_TEST(both.err.find("not both") != std::string::npos, both.err);
+}
+
+namespace {
+
+//! `spate sql ARGS` on a pseudo-terminal (as a user's terminal: echo, line discipline), with
+//! HOME at `home` (the history file goes there).
+class terminal_session {
+public:
+  terminal_session(const std::string& home, std::vector<std::string> args) {
+    args.insert(args.begin(), {test::bin_dir() + "/spate", "sql"});
+    winsize ws{};
+    ws.ws_col = 200;
+    ws.ws_row = 50;
+    pid_ = forkpty(&master_, nullptr, nullptr, &ws);
+    if (pid_ < 0)
+      throw std::runtime_error("forkpty failed");
+    if (pid_ == 0) {
+      setenv("TERM", "xterm", 1);
+      setenv("HOME", home.c_str(), 1);
+      unsetenv("INPUTRC");
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~terminal_session() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(master_);
+  }
+
+  //! Reads until `needle` appears after offset `from` (default: what the last expect
+  //! matched); true when it did within 30 s. The match's end becomes the next `from`.
+  bool expect(const std::string& needle) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      auto at = out_.find(needle, from_);
+      if (at != std::string::npos) {
+        from_ = at + needle.size();
+        return true;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0)
+        return false;
+      pollfd p{master_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0)
+        continue;
+      char buf[4096];
+      auto n = read(master_, buf, sizeof buf);
+      if (n > 0)
+        out_.append(buf, static_cast<std::size_t>(n));
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else
+        return out_.find(needle, from_) != std::string::npos; // the terminal closed
+    }
+  }
+  //! Output since the mark.
+  std::string since(std::size_t mark) const { return out_.substr(mark); }
+  std::size_t mark() const { return from_; }
+  const std::string& output() const { return out_; }
+
+  void type(const std::string& text) {
+    if (write(master_, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      throw std::runtime_error("write to the terminal failed");
+  }
+
+  int wait_exit() {
+    expect("\x01never\x01"); // reads to the end (EIO once it exited), 30 s at most
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+private:
+  pid_t pid_ = -1;
+  int master_ = -1;
+  bool reaped_ = false;
+  std::string out_;
+  std::size_t from_ = 0;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(interactive_client_on_a_terminal) {
+  test::temp_dir dir;
+  terminal_session t(dir.str(), {"-D", "state.backend.rocksdb.localdir=" + dir.str()});
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+
+  // A statement over two lines: the first gets the continuation prompt.
+  t.type("CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen',\n");
+  BOOST_REQUIRE(t.expect("'datagen',")); // the echo
+  BOOST_REQUIRE(t.expect("> "));
+  t.type("  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '3');\n");
+  BOOST_REQUIRE(t.expect("[INFO] Execute statement succeed."));
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+
+  // An error: named with its position, and the client goes on.
+  t.type("SELECT nope FROM gen;\n");
+  BOOST_REQUIRE(t.expect("[ERROR] Could not execute SQL statement. Reason:"));
+  BOOST_REQUIRE(t.expect("Column 'nope' not found"));
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+
+  // Ctrl-C at the continuation prompt drops the statement being typed.
+  t.type("SELECT id AS dropped\n");
+  BOOST_REQUIRE(t.expect("AS dropped"));
+  BOOST_REQUIRE(t.expect("> "));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200)); // readline waits for a key
+  t.type("\x03");
+  BOOST_REQUIRE_MESSAGE(t.expect("spate SQL> "), t.output());
+
+  // tableau (the default): a bordered table with the op column, as rows arrive.
+  auto mark = t.mark();
+  t.type("SELECT id, id * 10 AS t FROM gen;\n");
+  BOOST_REQUIRE(t.expect("Received a total of 3 rows"));
+  auto tableau = t.since(mark);
+  BOOST_TEST(tableau.find("| op |                   id |                    t |") !=
+                 std::string::npos,
+             tableau);
+  BOOST_TEST(tableau.find("| +I |                    2 |                   20 |") !=
+                 std::string::npos,
+             tableau);
+  BOOST_TEST(tableau.find("+----+----------------------+----------------------+") !=
+                 std::string::npos,
+             tableau);
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+
+  // changelog: the rows with their op, an update as -U/+U.
+  t.type("SET 'sql-client.execution.result-mode' = 'changelog';\n");
+  BOOST_REQUIRE(t.expect("[INFO] Execute statement succeed."));
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+  mark = t.mark();
+  t.type("SELECT COUNT(*) AS n FROM gen;\n");
+  BOOST_REQUIRE(t.expect("Received a total of 5 rows"));
+  auto changelog = t.since(mark);
+  for (const char* line : {"+I[1]", "-U[1]", "+U[2]", "-U[2]", "+U[3]"})
+    BOOST_TEST(changelog.find(line) != std::string::npos, changelog);
+  BOOST_TEST(changelog.find("| op |") == std::string::npos, changelog);
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+
+  // table: the materialized result redrawn in place until Q.
+  t.type("SET 'sql-client.execution.result-mode' = 'table';\n");
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+  t.type("SELECT COUNT(*) AS n FROM gen;\n");
+  BOOST_REQUIRE_MESSAGE(t.expect("(finished)    [Q] Quit"), t.output());
+  mark = t.mark();
+  t.type("q");
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+  auto table = t.since(mark);
+  BOOST_TEST(table.find("|                    3 |") != std::string::npos, table);
+  BOOST_TEST(table.find("|                    1 |") == std::string::npos, table);
+
+  t.type("HELP;\n");
+  BOOST_REQUIRE(t.expect("The following commands are available"));
+  BOOST_REQUIRE(t.expect("spate SQL> "));
+  t.type("QUIT;\n");
+  BOOST_REQUIRE(t.expect("Shutting down the session"));
+  BOOST_TEST(t.wait_exit() == 0);
+
+  // The history: each statement, in ~/.spate_sql_history.
+  std::ifstream history(dir.str() + "/.spate_sql_history");
+  std::string text((std::istreambuf_iterator<char>(history)), std::istreambuf_iterator<char>());
+  BOOST_TEST(text.find("SELECT nope FROM gen;") != std::string::npos, text);
+  BOOST_TEST(text.find("'fields.id.end' = '3');") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(client_reads_a_script_from_a_pipe) {
+  test::temp_dir dir;
+  const std::string script = dir.str() + "/script.sql";
+  std::ofstream(script) << gen
+                        << "\nSET 'sql-client.execution.result-mode' = 'changelog';\n"
+                           "SELECT id,\n  id + 100 AS h\nFROM gen;\nSHOW TABLES;\n";
+  auto spate = test::bin_dir() + "/spate sql -D state.backend.rocksdb.localdir=" + dir.str();
+  auto r = test::child_process({"/bin/sh", "-c", spate + " < " + script}).finish();
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("spate SQL>") == std::string::npos, r.out); // no prompts
+  for (const char* line : {"+I[1, 101]\n", "+I[2, 102]\n", "+I[3, 103]\n"})
+    BOOST_TEST(r.out.find(line) != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("| table name |") != std::string::npos, r.out);
+
+  // An error stops the script: stderr names it, nothing after it runs, exit code 1.
+  std::ofstream(script) << gen << "\nSELECT nope FROM gen;\nSELECT id FROM gen;\n";
+  auto bad = test::child_process({"/bin/sh", "-c", spate + " < " + script}).finish();
+  BOOST_TEST(bad.exit_code == 1);
+  BOOST_TEST(bad.err.find("[ERROR] Could not execute SQL statement") != std::string::npos, bad.err);
+  BOOST_TEST(bad.err.find("line 1, column 8") != std::string::npos, bad.err);
+  BOOST_TEST(bad.out.find("| +I |") == std::string::npos, bad.out);
 }

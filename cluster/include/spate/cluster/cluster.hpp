@@ -23,6 +23,10 @@ struct job_request {
   //! Further --output SPECs: the job's output goes to each as well.
   std::vector<std::string> extra_outputs;
   std::vector<std::string> args;
+  //! A SQL script instead of a registered job: its INSERTs and statement sets become one job,
+  //! which every process plans from this text (table_environment::plan_script). When set,
+  //! the fields above are empty.
+  std::string sql;
 
   std::string to_json() const;
   //! Throws spate::error(errc::invalid_argument) for malformed JSON.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,10 @@
 #include "spate/core/config.hpp"
 #include "spate/sql/session.hpp"
 #include "spate/sqlrt/row.hpp"
+
+namespace spate {
+class environment;
+} // namespace spate
 
 namespace spate::sql {
 
@@ -57,6 +62,23 @@ struct table_result {
   std::vector<row> rows_so_far() const;
 };
 
+//! What plan_script made of a script: one job, not started.
+struct planned_job {
+  //! 'pipeline.name', else "insert-into_<sink table>" (the first INSERT's).
+  std::string name;
+  //! The INSERT INTO statements planned (statement-set members counted one by one).
+  int inserts = 0;
+  //! The session's SET options at the end of the script, as applied to the environment's
+  //! configuration (execution.savepoint.* and pipeline.name left out).
+  std::map<std::string, std::string> config;
+  //! SET 'execution.savepoint.path' / 'execution.savepoint.ignore-unclaimed-state'.
+  std::string restore_path;
+  bool allow_non_restored_state = false;
+  //! Every table the job reads or writes: its qualified name and WITH options (for checks of
+  //! what a submission over the network may name).
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> tables;
+};
+
 class table_environment {
 public:
   //! Jobs with default configuration (parallelism 1).
@@ -66,11 +88,27 @@ public:
 
   //! Executes one statement. INSERT and queries start a job and return at once.
   table_result execute_sql(std::string_view sql);
+  //! Executes one parsed statement; `sql` is the text it was parsed from (error positions).
+  table_result execute(const statement& s, std::string_view sql);
   //! Executes a script's statements in order (BEGIN STATEMENT SET; ... END; included); each
   //! job is waited for before the next statement runs. `each` sees every result after its
   //! statement ran (a job's once it ended). Throws what the failing statement throws.
   void execute_script(std::string_view sql,
                       const std::function<void(const table_result&)>& each = {});
+
+  //! Plans the INSERT INTO statements and statement sets of `sql` into `env` as one job (all
+  //! sinks of the script in one graph, like a statement set) without running it: what a
+  //! cluster submission does on every process, which must all build the same graph. DDL, SET,
+  //! RESET and USE run in the session first; SHOW, DESCRIBE and EXPLAIN are skipped; SET
+  //! options (but execution.savepoint.* and pipeline.name, returned instead) are applied to
+  //! env.config(). Operator uids come from the plan, so the same script gets the same uids
+  //! everywhere. Throws sql_error (line, column) for bad SQL, and spate::error
+  //! (errc::invalid_argument) for a query (its rows have no sink in a job that runs elsewhere)
+  //! and for a script without INSERT.
+  planned_job plan_script(std::string_view sql, environment& env);
+  //! What plan_script would plan, without building operators (nothing is opened or made):
+  //! the same errors but those of connector options, which translation finds.
+  planned_job analyze_script(std::string_view sql);
 
   //! Called with each query row's changelog line as it arrives (the CLI prints them); the
   //! rows are collected as well.
@@ -84,6 +122,7 @@ public:
 private:
   table_result run_plan(const logical_plan& plan, bool query);
   table_result finish(sql_result r);
+  planned_job analyze_script(std::string_view sql, logical_plan& all);
 
   configuration config_;
   sql_session session_;
