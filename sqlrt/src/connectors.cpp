@@ -256,7 +256,7 @@ stream<row> nexmark_source(environment& env, const plan_node& scan, const std::s
   }
   const std::size_t slots = layout.slots();
   auto events_stream = env.add_source(nexmark::nexmark_source(c, count, wall_rate));
-  events_stream.uid(uid).name("Source: " + scan.table + "[nexmark]");
+  events_stream.uid(uid).name(scan.table + "[nexmark]");
   return events_stream
       .flat_map([fills, kinds, slots](const nexmark::event& e, collector<row>& out) {
         row& r = out.emplace();
@@ -436,7 +436,7 @@ stream<row> datagen_source(environment& env, const plan_node& scan, const std::s
     return r;
   };
   auto s = env.add_source(generator_source<row>(go, make, "datagen"));
-  s.uid(uid).name("Source: " + scan.table + "[datagen]");
+  s.uid(uid).name(scan.table + "[datagen]");
   return s;
 }
 
