@@ -266,22 +266,83 @@ void kafka_sink_function::check_delivery() {
                               " record(s) could not be delivered: " + d->first_error);
 }
 
+namespace {
+
+//! A framed record ([u32 key length, big endian][key][u8 1 + value | u8 0]) taken apart;
+//! empty `why` when it is well formed.
+struct framed_record {
+  std::string_view key, value;
+  bool null_value = false;
+  std::string why;
+};
+
+framed_record unframe(std::string_view v) {
+  framed_record f;
+  if (v.size() < 5) {
+    f.why = "a framed record of " + std::to_string(v.size()) + " bytes (at least 5 are needed)";
+    return f;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  const std::size_t klen = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
+                           (std::size_t{p[2]} << 8) | std::size_t{p[3]};
+  if (klen > v.size() - 5) {
+    f.why = "a framed record's key of " + std::to_string(klen) + " bytes overruns its " +
+            std::to_string(v.size()) + " bytes";
+    return f;
+  }
+  const unsigned char flag = p[4 + klen];
+  if (flag > 1) {
+    f.why = "a framed record's value flag is " + std::to_string(flag) + " (0: none, 1: a value)";
+    return f;
+  }
+  if (flag == 0 && v.size() != 4 + klen + 1) {
+    f.why = "a framed record without value has " + std::to_string(v.size() - 4 - klen - 1) +
+            " bytes after its key";
+    return f;
+  }
+  f.key = v.substr(4, klen);
+  f.null_value = flag == 0;
+  f.value = v.substr(4 + klen + 1);
+  return f;
+}
+
+} // namespace
+
 void kafka_sink_function::write(const typed_batch<std::string>& batch) {
   rd_kafka_t* rk = active_->rk();
+  // Framed records are all checked before any is produced: a malformed one writes nothing.
+  if (cfg_.framed_records)
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (auto f = unframe(batch.values[i]); !f.why.empty())
+        throw error(errc::invalid_argument, who_ + ": record " + std::to_string(i + 1) +
+                                                " of a batch of " + std::to_string(batch.size()) +
+                                                ": " + f.why + "; nothing of the batch is written");
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::string& v = batch.values[i];
     // A record that is not JSON or lacks the field has no key.
     std::string_view key;
-    if (keys_ && keys_->fields.extract(v))
+    std::string_view value = v;
+    bool null_value = false;
+    bool has_key = false;
+    if (cfg_.framed_records) {
+      const framed_record f = unframe(v);
+      key = f.key;
+      value = f.value;
+      null_value = f.null_value;
+      has_key = true; // an empty key stays an empty key, not a null one
+    } else if (keys_ && keys_->fields.extract(v)) {
       key = keys_->fields.value(0);
+      has_key = !key.empty();
+    }
     timestamp ts = batch.timestamps[i];
     while (true) {
-      auto err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(active_->rkt()),
-                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                   RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-                                   RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-                                   RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
-                                   RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
+      auto err = rd_kafka_producev(
+          rk, RD_KAFKA_V_RKT(active_->rkt()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_VALUE(null_value ? nullptr : const_cast<char*>(value.data()),
+                           null_value ? 0 : value.size()),
+          RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, key.size()),
+          RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
+          RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -60,6 +60,7 @@ private:
   std::vector<std::size_t> stream_slots_;
   bool parse_ = false;
   std::string ttl_text_;
+  std::string body_; // a delete's record without its prefix (reused)
   std::size_t commands_per_record_ = 1;
   // Buffers are reused: after warm-up a batch allocates nothing.
   std::vector<std::unique_ptr<detail::command_buffer>> pool_;
@@ -128,12 +129,31 @@ void redis_sink_function::render(const detail::record_template& t, const std::st
   detail::render_template(t, record, fields_, filling_->arena());
 }
 
-bool redis_sink_function::append(const std::string& record) {
+bool redis_sink_function::append(const std::string& input) {
+  const bool del = !cfg_.delete_prefix.empty() &&
+                   input.compare(0, cfg_.delete_prefix.size(), cfg_.delete_prefix) == 0;
+  if (del) {
+    if (cfg_.command != redis_command::set && cfg_.command != redis_command::hset) {
+      why_ = std::string("a delete for ") + to_string(cfg_.command) +
+             " (deletes are DEL for SET and HDEL for HSET)";
+      return false;
+    }
+    body_.assign(input, cfg_.delete_prefix.size(), std::string::npos);
+  }
+  const std::string& record = del ? body_ : input;
   if (parse_ && !fields_.extract(record)) {
     why_ = fields_.why();
     return false;
   }
   auto mark = filling_->position();
+  if (del) {
+    filling_->arg(cfg_.command == redis_command::hset ? "HDEL" : "DEL");
+    render(key_, record);
+    if (cfg_.command == redis_command::hset)
+      render(field_, record);
+    filling_->end_command();
+    return true;
+  }
   filling_->arg(to_string(cfg_.command));
   render(key_, record);
   switch (cfg_.command) {

@@ -1686,6 +1686,18 @@ plan_ptr analyzer::plan_sink(const insert_into& insert, source_pos pos) {
   sink->options = t->options;
   sink->schema = sink_cols;
   sink->sink_columns = sink_cols;
+  for (const std::string& k : t->primary_key)
+    for (std::size_t i = 0; i < sink_cols.size(); ++i)
+      if (sink_cols[i].name == k)
+        sink->primary_key.push_back(static_cast<int>(i));
+  // Flink's UpsertKafkaDynamicTableFactory, when the sink is created.
+  if (auto c = t->options.find("connector");
+      c != t->options.end() && c->second == "upsert-kafka" && t->primary_key.empty())
+    fail(pos, "Unable to create a sink for writing table '" + qualified +
+                  "': 'upsert-kafka' tables require to define a PRIMARY KEY constraint. The "
+                  "PRIMARY KEY specifies which columns should be read from or write to the Kafka "
+                  "message key. The PRIMARY KEY also defines records in the 'upsert-kafka' table "
+                  "should update or delete on which keys.");
   derive_changelog(*sink, false);
   return sink;
 }

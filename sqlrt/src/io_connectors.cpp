@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "spate/connectors/file_sink.hpp"
 #include "spate/connectors/kafka_config.hpp"
@@ -242,6 +243,35 @@ std::vector<int> upsert_key(const plan_node& sink) {
   return {-1};
 }
 
+//! Flink's keyed shuffle in front of an updating sink whose 'sink.parallelism' is set: the rows
+//! of one key (the sink columns `key`) reach one encoder and sink subtask, in their order (a
+//! round robin could put a key's -D after the +I that follows it). `in` unchanged when
+//! `parallelism` is 0 (the sink then runs at the input's parallelism, forward) or no key.
+stream<row> shuffle_by_key(stream<row>& in, const std::vector<int>& key,
+                           const std::vector<plan_column>& cols, std::int64_t parallelism) {
+  if (parallelism <= 0 || key.empty() || key == std::vector<int>{-1})
+    return in;
+  std::vector<logical_type> types;
+  for (const auto& c : cols)
+    types.push_back(c.type);
+  row_layout layout(types);
+  std::vector<std::size_t> slots;
+  for (int k : key) {
+    const std::size_t first = layout.first[static_cast<std::size_t>(k)];
+    for (std::size_t s = first; s < first + layout.width[static_cast<std::size_t>(k)]; ++s)
+      slots.push_back(s);
+  }
+  auto keyed = in.key_by([layout, slots](const row& r) {
+    std::string k;
+    for (std::size_t s : slots) {
+      append_value(k, r, s, layout);
+      k += '\x1f';
+    }
+    return k;
+  });
+  return stream<row>(&in.env(), keyed.inputs());
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -387,20 +417,24 @@ void kafka_table_sink(stream<row>& in, const plan_node& sink, const std::string&
     if (key.rfind("sink.buffer-flush.", 0) == 0)
       not_yet(sink, "option '" + key + "'");
 
-  // The key's columns.
+  // The key's columns: upsert-kafka's PRIMARY KEY (in its order, as Flink's key.fields), or
+  // kafka's 'key.fields'.
   std::vector<int> key;
+  // upsert-kafka: a -U is skipped when the +U after it has the same PRIMARY KEY (the key is
+  // within the query's upsert key); otherwise it is a tombstone of its own key, and the +U
+  // writes the new one (the key may have changed).
+  bool before_is_tombstone = false;
   if (upsert) {
     if (sink.options.count("key.fields"))
       refuse(sink, "key.fields",
              "is not allowed for upsert-kafka: the key is the table's PRIMARY KEY");
-    key = upsert_key(sink);
-    if (key == std::vector<int>{-1})
-      not_yet(sink, "upsert-kafka for a query whose upsert key is not a GROUP BY's keys (the "
-                    "plan does not carry the sink's PRIMARY KEY yet)");
-    if (!sink.inputs.empty() && sink.inputs[0]->changelog.delete_)
-      not_yet(sink, "deletes (-D) into upsert-kafka: tombstones need the Kafka sink to write "
-                    "null values; the query's " +
-                        sink.inputs[0]->operator_name() + " produces them");
+    key = sink.primary_key;
+    if (key.empty()) // the analyzer refuses such a table first
+      refuse(sink, "connector", "upsert-kafka needs the table's PRIMARY KEY");
+    const std::vector<int> uk = upsert_key(sink);
+    for (int k : key)
+      if (std::find(uk.begin(), uk.end(), k) == uk.end())
+        before_is_tombstone = true;
   } else if (sink.options.count("key.fields")) {
     std::string list = option(sink, "key.fields");
     std::size_t pos = 0;
@@ -415,24 +449,16 @@ void kafka_table_sink(stream<row>& in, const plan_node& sink, const std::string&
       key.push_back(i);
     }
   }
-  std::string key_field;
+  std::vector<plan_column> key_cols;
+  for (int k : key)
+    key_cols.push_back(cols[static_cast<std::size_t>(k)]);
+  std::optional<text_format> key_format;
   if (!key.empty() || sink.options.count("key.format")) {
     if (!sink.options.count("key.format"))
       refuse(sink, "key.format", "is required when the record has a key");
-    std::vector<plan_column> key_cols;
-    for (int k : key)
-      key_cols.push_back(cols[static_cast<std::size_t>(k)]);
     if (key.empty())
       refuse(sink, "key.format", "needs 'key.fields' naming the key's columns");
-    const std::string kf = option(sink, "key.format");
-    if (kf != "raw")
-      not_yet(sink, "'key.format' = '" + kf +
-                        "' (the Kafka sink writes one key column's text: 'raw' with one STRING "
-                        "key column is supported)");
-    parse_text_format(sink, "key.format", "key.", key_cols, known);
-    if (f.kind != text_format_kind::json)
-      not_yet(sink, "a Kafka key with value format '" + f.name + "' (json is supported)");
-    key_field = key_cols[0].name;
+    key_format = parse_text_format(sink, "key.format", "key.", key_cols, known);
   }
   check_known(sink, known, {"properties."});
 
@@ -446,36 +472,65 @@ void kafka_table_sink(stream<row>& in, const plan_node& sink, const std::string&
       uri.options[k] = value;
   uri.text = "kafka://" + uri.authority + "/" + uri.path;
   kafka_sink_config cfg = with_table(sink, [&] { return parse_kafka_sink_config(uri); });
-  cfg.key_field = key_field;
+  // [u32 key length][key][1 + value | 0: a tombstone]
+  cfg.framed_records = key_format.has_value();
 
   row_encoder enc(f, cols);
+  std::optional<row_encoder> key_enc;
+  // The key row's slots, taken from the row's: every slot of each key column (a ROW column
+  // has one slot for itself and one per nested field).
+  std::vector<std::pair<std::size_t, bool>> key_slots; // slot in the row, is a string
+  if (key_format) {
+    key_enc.emplace(*key_format, key_cols);
+    std::vector<logical_type> types;
+    for (const auto& c : cols)
+      types.push_back(c.type);
+    row_layout layout(types);
+    for (int k : key) {
+      const std::size_t first = layout.first[static_cast<std::size_t>(k)];
+      for (std::size_t s = first; s < first + layout.width[static_cast<std::size_t>(k)]; ++s)
+        key_slots.emplace_back(s, layout.is_string[s] != 0);
+    }
+  }
   const std::string table = sink.table;
+  const std::int64_t parallelism = int_option(sink, "sink.parallelism", 0);
+  stream<row> input = upsert ? shuffle_by_key(in, key, cols, parallelism) : in;
   auto values =
-      in.flat_map([enc, upsert, table](const row& r, collector<std::string>& out) {
-          switch (r.kind()) {
-            case row_kind::insert:
-            case row_kind::update_after: {
-              std::string& value = out.emplace();
-              value.reserve(64 + 16 * r.size());
-              enc.encode(value, r);
-              return;
-            }
-            case row_kind::update_before:
+      input
+          .flat_map([enc, key_enc, key_slots, upsert, before_is_tombstone, table,
+                     key_row = row()](const row& r, collector<std::string>& out) mutable {
+            if (r.kind() == row_kind::update_before && !before_is_tombstone)
               return; // the +U that follows overwrites the key's value
-            case row_kind::delete_:
-              throw error(errc::invalid_argument, "table '" + table +
-                                                      "': not supported yet: a delete (-D) "
-                                                      "into " +
-                                                      (upsert ? "upsert-kafka" : "kafka"));
-          }
-        })
+            const bool del = r.kind() == row_kind::delete_ || r.kind() == row_kind::update_before;
+            if (del && !upsert) // the analyzer refuses updating queries into kafka first
+              throw error(errc::invalid_argument,
+                          "table '" + table + "': a delete (-D) into kafka, which takes inserts");
+            std::string& record = out.emplace();
+            record.reserve(64 + 16 * r.size());
+            if (key_enc) {
+              key_row.reset(key_slots.size());
+              for (std::size_t k = 0; k < key_slots.size(); ++k)
+                key_row.copy_slot(r, key_slots[k].first, k, key_slots[k].second);
+              record.append(4, '\0');
+              key_enc->encode(record, key_row);
+              const std::size_t klen = record.size() - 4;
+              for (int b = 0; b < 4; ++b)
+                record[static_cast<std::size_t>(b)] =
+                    static_cast<char>((klen >> (8 * (3 - b))) & 0xff);
+              record += del ? '\0' : '\1';
+              if (del)
+                return; // a tombstone
+            }
+            enc.encode(record, r);
+          })
           .name("Encode: " + sink.table + "[" + f.name + "]")
           .uid(uid + "-encode");
   auto handle = values.add_sink(kafka_sink(cfg));
   handle.name("Sink: " + sink.table + (upsert ? "[upsert-kafka]" : "[kafka]")).uid(uid);
-  const std::int64_t parallelism = int_option(sink, "sink.parallelism", 0);
-  if (parallelism > 0)
+  if (parallelism > 0) {
+    values.set_parallelism(static_cast<int>(parallelism)); // chained to the sink
     handle.set_parallelism(static_cast<int>(parallelism));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,22 +541,22 @@ void redis_table_sink(stream<row>& in, const plan_node& sink, const std::string&
   check_known(sink, {"host", "port", "username", "password", "database", "command", "key", "field",
                      "value", "ttl", "sink.buffer-flush.max-rows", "sink.max-retry-time",
                      "connect.timeout", "socket.timeout", "sink.parallelism"});
-  if (!sink.inputs.empty() && sink.inputs[0]->changelog.delete_)
-    not_yet(sink, "deletes (-D) into redis: spate's redis sink has no DEL yet; the query's " +
-                      sink.inputs[0]->operator_name() + " produces them");
   std::string command = option(sink, "command", "set");
   for (char& c : command)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (command != "set" && command != "hset")
     not_yet(sink, "redis 'command' = '" + option(sink, "command") +
                       "' for SQL (set and hset are supported)");
-  std::vector<int> key = upsert_key(sink);
+  std::vector<int> key = sink.primary_key.empty() ? upsert_key(sink) : sink.primary_key;
   if (key == std::vector<int>{-1})
     key.clear();
   auto braces = [&](int i) { return "{" + cols[static_cast<std::size_t>(i)].name + "}"; };
-  // Defaults: SET key = the upsert key's columns joined by ':' (else the first column), value =
-  // the one other column (else the row as JSON); HSET key = first key column (else the first
-  // column), field = the second, value = the one other column (else the row as JSON).
+  // -D rows are DEL key (SET) or HDEL key field (HSET) with the same templates; -U rows are
+  // skipped (the +U after them has the same key when the templates use the key's columns).
+  // Defaults: SET key = the PRIMARY KEY's columns (else the query's upsert key's) joined by ':'
+  // (else the first column), value = the one other column (else the row as JSON); HSET key =
+  // the first key column (else the first column), field = the second, value = the one other
+  // column (else the row as JSON).
   std::vector<int> used;
   std::string key_t, field_t;
   if (command == "set") {
@@ -550,6 +605,7 @@ void redis_table_sink(stream<row>& in, const plan_node& sink, const std::string&
       uri.options[o] = option(sink, o);
   uri.text = "redis://" + uri.authority + (uri.path.empty() ? "" : "/" + uri.path);
   redis_sink_config cfg = with_table(sink, [&] { return parse_redis_sink_config(uri); });
+  cfg.delete_prefix = "-D"; // a JSON record starts with '{'
 
   std::vector<std::string> names;
   std::vector<logical_type> types;
@@ -558,31 +614,39 @@ void redis_table_sink(stream<row>& in, const plan_node& sink, const std::string&
     types.push_back(c.type);
   }
   row_layout layout(types);
-  const std::string table = sink.table;
-  auto values =
-      in.flat_map([layout, names, table](const row& r, collector<std::string>& out) {
-          switch (r.kind()) {
-            case row_kind::insert:
-            case row_kind::update_after: {
-              std::string& value = out.emplace();
-              value.reserve(64 + 16 * r.size());
-              append_json(value, r, layout, names);
-              return;
-            }
-            case row_kind::update_before:
-              return;
-            case row_kind::delete_:
-              throw error(errc::invalid_argument,
-                          "table '" + table + "': not supported yet: a delete (-D) into redis");
-          }
-        })
-          .name("Encode: " + sink.table + "[redis]")
-          .uid(uid + "-encode");
+  const std::int64_t parallelism = int_option(sink, "sink.parallelism", 0);
+  stream<row> input = !sink.inputs.empty() && !sink.inputs[0]->changelog.insert_only()
+                          ? shuffle_by_key(in, key, cols, parallelism)
+                          : in;
+  auto values = input
+                    .flat_map([layout, names](const row& r, collector<std::string>& out) {
+                      switch (r.kind()) {
+                        case row_kind::insert:
+                        case row_kind::update_after: {
+                          std::string& value = out.emplace();
+                          value.reserve(64 + 16 * r.size());
+                          append_json(value, r, layout, names);
+                          return;
+                        }
+                        case row_kind::update_before:
+                          return;
+                        case row_kind::delete_: {
+                          std::string& value = out.emplace();
+                          value.reserve(64 + 16 * r.size());
+                          value = "-D"; // DEL (SET) or HDEL (HSET) of the row's key
+                          append_json(value, r, layout, names);
+                          return;
+                        }
+                      }
+                    })
+                    .name("Encode: " + sink.table + "[redis]")
+                    .uid(uid + "-encode");
   auto handle = values.add_sink(redis_sink(cfg));
   handle.name("Sink: " + sink.table + "[redis]").uid(uid);
-  const std::int64_t parallelism = int_option(sink, "sink.parallelism", 0);
-  if (parallelism > 0)
+  if (parallelism > 0) {
+    values.set_parallelism(static_cast<int>(parallelism)); // chained to the sink
     handle.set_parallelism(static_cast<int>(parallelism));
+  }
 }
 
 } // namespace spate::sql::detail

@@ -6,6 +6,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <optional>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -67,6 +69,30 @@ std::multiset<std::string> committed_when(const std::string& topic,
 }
 
 std::multiset<std::string> set(std::initializer_list<std::string> l) { return l; }
+
+//! A framed record: [u32 key length, big endian][key][1 + value | 0: no value].
+std::string frame(const std::string& key, const std::optional<std::string>& value) {
+  std::string out;
+  for (int b = 3; b >= 0; --b)
+    out += static_cast<char>((key.size() >> (8 * b)) & 0xff);
+  out += key;
+  out += value ? '\1' : '\0';
+  if (value)
+    out += *value;
+  return out;
+}
+
+//! "key length|key|value length|value" of every record of `topic`, in offset order (one
+//! partition); a length of -1 is a null key or value.
+std::vector<std::string> sizes_and_contents(const std::string& topic) {
+  std::string out =
+      shell("kcat -C -b " + broker().bootstrap() + " -t " + topic + " -e -q -f '%K|%k|%S|%s\\n'");
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
 
 } // namespace
 
@@ -246,4 +272,71 @@ BOOST_AUTO_TEST_CASE(a_missing_topic_is_named) {
       BOOST_TEST(std::string(e.what()).find("'no-such-output'") != std::string::npos, e.what());
     }
   }
+}
+
+// Framed records (SQL's kafka and upsert-kafka sinks): the key and the value given apart; a
+// record without value is a tombstone (a null value, not an empty one); an empty key stays
+// an empty key, an empty value an empty value.
+BOOST_AUTO_TEST_CASE(framed_records_give_keys_values_and_tombstones) {
+  auto topic = new_topic(1);
+  auto cfg = config(topic, "sink.delivery-guarantee=at-least-once");
+  cfg.framed_records = true;
+  kafka_sink_function s(cfg);
+  checkpointing_context ctx(0, 1);
+  s.open(ctx);
+  const std::string json_key = R"({"word":"w1","n":2})";
+  s.write(batch({frame("k1", std::string("v1")), frame(json_key, std::string(R"({"x":1})")),
+                 frame("k1", std::nullopt), frame("", std::string("no key")),
+                 frame("k2", std::string("")), frame(json_key, std::nullopt)}));
+  operator_state_writer w;
+  s.snapshot_state(1, w); // every record acknowledged
+  const std::vector<std::string> want = {"2|k1|2|v1", "19|" + json_key + R"(|7|{"x":1})",
+                                         "2|k1|-1|",  "0||6|no key",
+                                         "2|k2|0|",   "19|" + json_key + "|-1|"};
+  BOOST_TEST(sizes_and_contents(topic) == want, boost::test_tools::per_element());
+  s.close();
+}
+
+// A malformed frame fails the write naming the fault and the record, and nothing of its batch
+// is written (the frames are checked before any record is produced).
+BOOST_AUTO_TEST_CASE(malformed_frames_fail_and_write_nothing) {
+  auto topic = new_topic(1);
+  auto cfg = config(topic, "sink.delivery-guarantee=at-least-once");
+  cfg.framed_records = true;
+  const std::string ok = frame("k", std::string("v"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"abc", "a framed record of 3 bytes"},
+      {std::string("\0\0\0\x09key\1v", 9), "key of 9 bytes overruns its 9 bytes"},
+      {std::string("\xff\xff\xff\xffk\1", 6), "key of 4294967295 bytes overruns"},
+      {std::string("\0\0\0\x01k\x02v", 7), "value flag is 2"},
+      {std::string("\0\0\0\x01k\0v", 7), "without value has 1 bytes after its key"},
+  };
+  for (const auto& [bad, part] : cases) {
+    kafka_sink_function s(cfg);
+    checkpointing_context ctx(0, 1);
+    s.open(ctx);
+    try {
+      s.write(batch({ok, ok, bad, ok}));
+      BOOST_ERROR("a malformed frame was accepted: " << part);
+    } catch (const error& e) {
+      const std::string what = e.what();
+      BOOST_TEST(e.code() == errc::invalid_argument);
+      for (const std::string& p :
+           {part, std::string("record 3 of a batch of 4"), std::string("nothing of the batch")})
+        BOOST_TEST(what.find(p) != std::string::npos, what << " does not name " << p);
+    }
+    operator_state_writer w;
+    s.snapshot_state(1, w); // flushes whatever was produced
+    s.close();
+  }
+  BOOST_TEST(broker().consume(topic).empty());
+  // Without framing the same bytes are plain values.
+  kafka_sink_function plain(config(topic, "sink.delivery-guarantee=at-least-once"));
+  checkpointing_context ctx(0, 1);
+  plain.open(ctx);
+  plain.write(batch({"abc"}));
+  operator_state_writer w;
+  plain.snapshot_state(1, w);
+  BOOST_TEST(broker().consume(topic) == std::vector<std::string>{"abc"});
+  plain.close();
 }

@@ -47,7 +47,8 @@ redis_sink_config config(const std::string& spec) {
 
 // One subtask of the sink, driven by hand as the runtime would.
 struct sink_driver {
-  explicit sink_driver(const std::string& spec) : sink(redis_sink(config(spec)).factory()) {
+  explicit sink_driver(const std::string& spec) : sink_driver(config(spec)) {}
+  explicit sink_driver(redis_sink_config cfg) : sink(redis_sink(std::move(cfg)).factory()) {
     ctx.task_name = "redis";
     ctx.counters = &counters;
   }
@@ -515,4 +516,80 @@ BOOST_AUTO_TEST_CASE(config_defaults_and_forms) {
   BOOST_TEST(redis_command_idempotent(redis_command::zadd));
   BOOST_TEST(!redis_command_idempotent(redis_command::xadd));
   BOOST_TEST(!redis_command_idempotent(redis_command::publish));
+}
+
+// delete_prefix (SQL's -D rows): a record starting with it is DEL key (SET) or HDEL key field
+// (HSET) with the key and field templates applied to the rest; in order with the writes of
+// the same batch; a delete of a missing key or field is no error.
+BOOST_AUTO_TEST_CASE(delete_prefix_sends_del_and_hdel) {
+  redis_server server;
+  auto cfg = config(server.uri("?key=k:{id}&value={v}&ttl=60"));
+  cfg.delete_prefix = "-D";
+  sink_driver d(cfg);
+  d.open();
+  d.write({R"({"id":1,"v":"a"})", R"({"id":2,"v":"b"})", R"(-D{"id":1,"v":"a"})",
+           R"({"id":3,"v":"c"})", R"(-D{"id":3,"v":"c"})", R"({"id":3,"v":"c2"})",
+           R"(-D{"id":9,"v":"never written"})", R"({"id":4,"v":"d"})"});
+  d.checkpoint();
+  redis_client c(server.port(), server.password());
+  BOOST_TEST(c.text({"EXISTS", "k:1"}) == "0");
+  BOOST_TEST(c.text({"GET", "k:2"}) == "b");
+  BOOST_TEST(c.text({"GET", "k:3"}) == "c2");
+  BOOST_TEST(c.text({"GET", "k:4"}) == "d");
+  BOOST_TEST(c.list({"KEYS", "k:*"}).size() == 3u);
+  d.write_acked(
+      {R"(-D{"id":2,"v":"b"})", R"(-D{"id":4,"v":"old","other":true})", R"({"id":1,"v":"again"})"});
+  BOOST_TEST(c.text({"EXISTS", "k:2"}) == "0");
+  BOOST_TEST(c.text({"EXISTS", "k:4"}) == "0");
+  BOOST_TEST(c.text({"GET", "k:1"}) == "again");
+  // The rest of a delete must be a record too, with the fields the templates use (a SQL -D row
+  // has every column).
+  auto msg = error_of([&] { d.write({"-Dnot json"}); }, errc::invalid_argument);
+  BOOST_TEST(contains(msg, "not a JSON object"), msg);
+  msg = error_of([&] { d.write({R"(-D{"v":"a"})"}); }, errc::invalid_argument);
+  BOOST_TEST(contains(msg, "no field 'id' (used by 'key')"), msg);
+
+  auto hcfg = config(server.uri("/1?command=hset&key=h:{id}&field={f}&value={v}&ttl=100"));
+  hcfg.delete_prefix = "-D";
+  sink_driver h(hcfg);
+  h.open();
+  h.write({R"({"id":1,"f":"x","v":1})", R"({"id":1,"f":"y","v":2})", R"({"id":2,"f":"x","v":3})",
+           R"(-D{"id":1,"f":"x","v":1})", R"(-D{"id":2,"f":"x","v":3})",
+           R"(-D{"id":5,"f":"z","v":0})"});
+  h.checkpoint();
+  redis_client c1(server.port(), server.password(), 1);
+  BOOST_TEST(c1.text({"HEXISTS", "h:1", "x"}) == "0");
+  BOOST_TEST(c1.text({"HGET", "h:1", "y"}) == "2");
+  BOOST_TEST(c1.text({"EXISTS", "h:2"}) == "0"); // its last field deleted
+  BOOST_TEST(c1.list({"KEYS", "h:*"}).size() == 1u);
+  auto ttl = std::stoll(c1.text({"TTL", "h:1"}));
+  BOOST_TEST((ttl > 90 && ttl <= 100));
+}
+
+// Without delete_prefix a record starting with "-D" is an ordinary (here malformed) record;
+// with it, a delete for a command other than SET and HSET is malformed, named as such.
+BOOST_AUTO_TEST_CASE(deletes_are_only_for_set_and_hset) {
+  redis_server server;
+  sink_driver plain(server.uri("?key=k:{id}"));
+  plain.open();
+  auto msg = error_of([&] { plain.write({R"(-D{"id":1})"}); }, errc::invalid_argument);
+  BOOST_TEST(contains(msg, "not a JSON object"), msg);
+
+  auto cfg = config(server.uri("?command=zadd&key=rank&member={w}&score={c}&sink.malformed=skip"));
+  cfg.delete_prefix = "-D";
+  sink_driver z(cfg);
+  z.open();
+  z.write({R"({"w":"a","c":1})", R"(-D{"w":"a","c":1})", R"({"w":"b","c":2})"});
+  z.checkpoint();
+  BOOST_TEST(z.counters.value("numRecordsOutErrors") == 1);
+  redis_client c(server.port(), server.password());
+  BOOST_TEST(c.text({"ZRANGE", "rank", "0", "-1"}) == "a b");
+
+  auto fcfg = config(server.uri("?command=lpush&key=l"));
+  fcfg.delete_prefix = "-D";
+  sink_driver l(fcfg);
+  l.open();
+  msg = error_of([&] { l.write({R"(-D{"id":1})"}); }, errc::invalid_argument);
+  BOOST_TEST(contains(msg, "a delete for LPUSH (deletes are DEL for SET and HDEL for HSET)"), msg);
+  BOOST_TEST(c.text({"EXISTS", "l"}) == "0");
 }

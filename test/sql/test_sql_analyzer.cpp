@@ -629,3 +629,29 @@ BOOST_AUTO_TEST_CASE(errors_are_positioned_with_a_caret) {
                "did you mean 'bidder'?\n       biddr\n       ^");
   }
 }
+
+// A sink's plan node carries its table's PRIMARY KEY as column indexes in the key's order;
+// an upsert-kafka table without one is refused with Flink's message.
+BOOST_AUTO_TEST_CASE(sinks_carry_the_primary_key_and_upsert_kafka_needs_one) {
+  sql_session s = ticker_session();
+  run_script(s, R"(
+CREATE TABLE top (a STRING, b BIGINT, c BIGINT, PRIMARY KEY (c, a) NOT ENFORCED)
+  WITH ('connector' = 'upsert-kafka', 'topic' = 'top');
+CREATE TABLE nokey (a STRING, b BIGINT)
+  WITH ('connector' = 'upsert-kafka', 'topic' = 'nokey');
+)");
+  sql_result r = run_last(
+      s, "INSERT INTO top SELECT ticker, COUNT(*), CAST(1 AS BIGINT) FROM stock GROUP BY ticker");
+  BOOST_TEST((root(r).primary_key == std::vector<int>{2, 0}));
+  r = run_last(s, "INSERT INTO updates SELECT user_id, CAST(1 AS BIGINT) FROM clicks");
+  BOOST_TEST(root(r).primary_key.empty());
+  const std::string msg =
+      message_of(s, "INSERT INTO nokey SELECT ticker, COUNT(*) FROM stock GROUP BY ticker");
+  BOOST_TEST(msg.find("Unable to create a sink for writing table "
+                      "'default_catalog.default_database.nokey': 'upsert-kafka' tables require "
+                      "to define a PRIMARY KEY constraint. The PRIMARY KEY specifies which "
+                      "columns should be read from or write to the Kafka message key. The "
+                      "PRIMARY KEY also defines records in the 'upsert-kafka' table should "
+                      "update or delete on which keys.") != std::string::npos,
+             msg);
+}

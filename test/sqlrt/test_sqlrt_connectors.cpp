@@ -398,9 +398,6 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   check(sink(k + "'properties.bootstrap.servers' = 'localhost:1', 'key.fields' = 'nope', "
                  "'key.format' = 'raw'"),
         "'key.fields'");
-  check(sink(k + "'properties.bootstrap.servers' = 'localhost:1', 'key.fields' = 's', "
-                 "'key.format' = 'json'"),
-        "'key.format' = 'json'");
   check(sink(k + "'properties.bootstrap.servers' = 'localhost:1', 'value.fields-include' = "
                  "'SOME'"),
         "'value.fields-include'");
@@ -409,19 +406,20 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   // upsert-kafka
   const std::string u = "'connector' = 'upsert-kafka', 'topic' = 't', "
                         "'properties.bootstrap.servers' = 'localhost:1', 'value.format' = 'json', ";
-  check(sink(u + "'key.format' = 'raw', 'key.fields' = 's'", "(s STRING, c BIGINT)",
+  check(sink(u + "'key.format' = 'raw', 'key.fields' = 's'",
+             "(s STRING, c BIGINT, PRIMARY KEY (s) NOT ENFORCED)",
              "SELECT s, COUNT(*) FROM gen GROUP BY s"),
         "'key.fields' is not allowed");
-  check(sink(u + "'key.format' = 'json'", "(s STRING, c BIGINT)",
-             "SELECT s, COUNT(*) FROM gen GROUP BY s"),
-        "'key.format' = 'json'");
-  check(sink(u + "'key.format' = 'raw'", "(s BIGINT, c BIGINT)",
+  check(sink(u + "'key.format' = 'raw'", "(s BIGINT, c BIGINT, PRIMARY KEY (s) NOT ENFORCED)",
              "SELECT id, COUNT(*) FROM gen GROUP BY id"),
         "raw format");
+  check(sink(u + "'key.format' = 'raw'", "(s STRING, c BIGINT, PRIMARY KEY (s, c) NOT ENFORCED)",
+             "SELECT s, COUNT(*) FROM gen GROUP BY s"),
+        "raw format");
+  check(sink(u.substr(0, u.size() - 2), "(s STRING, c BIGINT, PRIMARY KEY (s) NOT ENFORCED)",
+             "SELECT s, COUNT(*) FROM gen GROUP BY s"),
+        "'key.format' is required");
   check(source(u + "'key.format' = 'raw'"), "'upsert-kafka' as a source");
-  const std::string top2 = "SELECT s, id FROM (SELECT s, id, ROW_NUMBER() OVER (PARTITION BY s "
-                           "ORDER BY id DESC) AS rn FROM gen) WHERE rn <= 2";
-  check(sink(u + "'key.format' = 'raw'", "(s STRING, id BIGINT)", top2), "upsert key");
   // redis
   const std::string r = "'connector' = 'redis', 'port' = '1', ";
   check(sink(r + "'command' = 'zadd'"), "'command' = 'zadd'");
@@ -430,5 +428,29 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   check(sink(r + "'key' = 'k:{nope'"), "'key'");
   check(sink(r + "'ttl' = '-5'"), "ttl");
   check(sink(r + "'bogus' = '1'"), "'bogus'");
-  check(sink(r + "'key' = 'k:{s}'", "(s STRING, id BIGINT)", top2), "deletes (-D) into redis");
+}
+
+// An upsert-kafka table without PRIMARY KEY is refused with Flink's message, naming the table,
+// whatever the query.
+BOOST_AUTO_TEST_CASE(upsert_kafka_needs_a_primary_key) {
+  test::temp_dir dir;
+  table_environment t(test::test_config(dir.str(), 1));
+  t.execute_sql("CREATE TABLE gen (id BIGINT, s STRING) WITH ('connector' = 'datagen', "
+                "'number-of-rows' = '1')");
+  const std::string with = " WITH ('connector' = 'upsert-kafka', 'topic' = 't', "
+                           "'properties.bootstrap.servers' = 'localhost:1', 'key.format' = "
+                           "'json', 'value.format' = 'json')";
+  t.execute_sql("CREATE TABLE nokey (s STRING, c BIGINT)" + with);
+  const std::string flink =
+      "'upsert-kafka' tables require to define a PRIMARY KEY constraint. The PRIMARY KEY "
+      "specifies which columns should be read from or write to the Kafka message key. The "
+      "PRIMARY KEY also defines records in the 'upsert-kafka' table should update or delete on "
+      "which keys.";
+  const std::string table = "table 'default_catalog.default_database.nokey'";
+  expect_refused(t, "INSERT INTO nokey SELECT s, COUNT(*) FROM gen GROUP BY s", {flink, table});
+  expect_refused(t, "INSERT INTO nokey SELECT s, id FROM gen", {flink, table});
+  expect_refused(t,
+                 "INSERT INTO nokey SELECT s, id FROM (SELECT s, id, ROW_NUMBER() OVER "
+                 "(PARTITION BY s ORDER BY id DESC) AS rn FROM gen) WHERE rn <= 2",
+                 {flink, table});
 }

@@ -4,8 +4,12 @@
 // The kafka, upsert-kafka and redis SQL connectors on a real broker and a real redis-server:
 // rows read from a topic and written to another equal what was produced; a GROUP BY into
 // upsert-kafka leaves the reference counts as the latest value per key; a GROUP BY into redis
-// (SET and HSET) leaves the reference counts as keys; a malformed Kafka record fails the job
-// naming it, or is skipped; and a `spate sql -f` job reading Kafka into upsert-kafka and redis,
+// (SET and HSET) leaves the reference counts as keys; queries that delete (a Top-N without its
+// rank number, an aggregate over an aggregate) into upsert-kafka leave, once compacted by key,
+// the reference, with JSON keys of a multi-column PRIMARY KEY and deletes as null-valued
+// tombstones, and into redis leave exactly the reference's keys (DEL, HDEL); a malformed Kafka
+// record fails the job naming it, or is skipped; and a `spate sql -f` job reading Kafka into
+// upsert-kafka and redis,
 // SIGKILLed after a checkpoint and restored from it, ends with the state of a run without the
 // kill.
 
@@ -15,7 +19,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -116,6 +122,102 @@ std::map<std::string, long long> count(const std::vector<std::string>& v) {
   return m;
 }
 
+//! A Kafka message as kcat reads it: a null key or value has no text.
+struct message {
+  std::optional<std::string> key, value;
+};
+
+//! Every message of `topic` with null keys and values told apart from empty ones (kcat's %K
+//! and %S are -1 for null), per partition in offset order.
+std::vector<message> messages(const std::string& topic) {
+  const std::string out = test::shell("kcat -C -b " + broker().bootstrap() + " -t " + topic +
+                                      " -e -q -f '%K|%k|%S|%s\\n'");
+  std::vector<message> all;
+  std::size_t at = 0;
+  auto field = [&](long long len) -> std::optional<std::string> {
+    if (len < 0)
+      return std::nullopt;
+    std::string text = out.substr(at, static_cast<std::size_t>(len));
+    at += static_cast<std::size_t>(len);
+    return text;
+  };
+  auto length = [&] {
+    const std::size_t bar = out.find('|', at);
+    const long long len = std::stoll(out.substr(at, bar - at));
+    at = bar + 1;
+    return len;
+  };
+  while (at < out.size()) {
+    message m;
+    m.key = field(length());
+    ++at; // '|'
+    m.value = field(length());
+    ++at; // '\n'
+    all.push_back(std::move(m));
+  }
+  return all;
+}
+
+//! The topic compacted: the last value of every key, a tombstone removing the key.
+std::map<std::string, std::string> compacted(const std::vector<message>& all) {
+  std::map<std::string, std::string> m;
+  for (const auto& r : all) {
+    BOOST_REQUIRE_MESSAGE(r.key, "a message without key");
+    if (r.value)
+      m[*r.key] = *r.value;
+    else
+      m.erase(*r.key);
+  }
+  return m;
+}
+
+std::size_t tombstones(const std::vector<message>& all) {
+  std::size_t n = 0;
+  for (const auto& r : all)
+    n += r.value ? 0 : 1;
+  return n;
+}
+
+//! Rows {"k":"k<i % 13>","v":<distinct>} in an order that keeps changing each k's top 2.
+std::vector<std::pair<std::string, long long>> keyed_values(int n) {
+  std::vector<std::pair<std::string, long long>> out;
+  for (int i = 0; i < n; ++i)
+    out.emplace_back("k" + std::to_string(i % 13), static_cast<long long>(i) * 7919 % 100003);
+  return out;
+}
+
+std::vector<std::string> as_json(const std::vector<std::pair<std::string, long long>>& rows) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : rows)
+    out.push_back("{\"k\":\"" + k + "\",\"v\":" + std::to_string(v) + "}");
+  return out;
+}
+
+//! k -> its two largest v, largest first.
+std::map<std::string, std::vector<long long>>
+top2_of(const std::vector<std::pair<std::string, long long>>& rows) {
+  std::map<std::string, std::vector<long long>> all;
+  for (const auto& [k, v] : rows)
+    all[k].push_back(v);
+  for (auto& [k, vs] : all) {
+    std::sort(vs.rbegin(), vs.rend());
+    vs.resize(std::min<std::size_t>(vs.size(), 2));
+  }
+  return all;
+}
+
+//! COUNT(*) per k, then how many k have each count.
+std::map<long long, long long>
+histogram(const std::vector<std::pair<std::string, long long>>& rows) {
+  std::map<std::string, long long> per_k;
+  for (const auto& [k, v] : rows)
+    per_k[k]++;
+  std::map<long long, long long> h;
+  for (const auto& [k, c] : per_k)
+    h[c]++;
+  return h;
+}
+
 fs::path await_checkpoint(const fs::path& dir, std::chrono::seconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
@@ -132,14 +234,16 @@ fs::path await_checkpoint(const fs::path& dir, std::chrono::seconds timeout) {
 
 } // namespace
 
-// JSON records from a topic of 3 partitions, filtered, into a topic as CSV (exactly once) and
-// as keyed JSON: every value equals the reference, keys are the key column's text.
+// JSON records from a topic of 3 partitions, filtered, into a topic as CSV (exactly once), as
+// keyed JSON and as CSV keyed by JSON: every value equals the reference, keys are the key
+// column's text ('raw') or a JSON object of the 'key.fields' columns in their order.
 BOOST_AUTO_TEST_CASE(kafka_source_and_sink) {
   test::temp_dir dir;
   broker().create_topic("sql-in", 3);
   broker().create_topic("sql-out", 2);
   broker().create_topic("sql-keyed", 2);
-  std::vector<std::string> input, expected_csv, expected_keyed;
+  broker().create_topic("sql-json-keyed", 2);
+  std::vector<std::string> input, expected_csv, expected_keyed, expected_json_keyed;
   for (int i = 0; i < 3000; ++i) {
     const std::string name = "n" + std::to_string(i % 13);
     input.push_back("{\"id\":" + std::to_string(i) + ",\"name\":\"" + name +
@@ -151,6 +255,8 @@ BOOST_AUTO_TEST_CASE(kafka_source_and_sink) {
                              std::to_string(i % 60));
       expected_keyed.push_back(name + "\t{\"name\":\"" + name + "\",\"id\":" + std::to_string(i) +
                                "}");
+      expected_json_keyed.push_back("{\"id\":" + std::to_string(i) + ",\"name\":\"" + name +
+                                    "\"}\t" + std::to_string(i) + "," + name);
     }
   }
   broker().produce("sql-in", input);
@@ -169,8 +275,14 @@ BOOST_AUTO_TEST_CASE(kafka_source_and_sink) {
                 kafka_with("sql-keyed", "'key.format' = 'raw', 'key.fields' = 'name', "
                                         "'value.format' = 'json'") +
                 ")");
+  // a JSON key of two columns in the order 'key.fields' names them, the value as CSV
+  t.execute_sql("CREATE TABLE json_keyed (id BIGINT, name STRING) WITH (" +
+                kafka_with("sql-json-keyed", "'key.format' = 'json', 'key.fields' = 'id;name', "
+                                             "'value.format' = 'csv'") +
+                ")");
   t.execute_sql("EXECUTE STATEMENT SET BEGIN INSERT INTO dst SELECT * FROM src WHERE id % 2 = 0; "
-                "INSERT INTO keyed SELECT name, id FROM src WHERE id % 2 = 0; END")
+                "INSERT INTO keyed SELECT name, id FROM src WHERE id % 2 = 0; "
+                "INSERT INTO json_keyed SELECT id, name FROM src WHERE id % 2 = 0; END")
       .wait();
   BOOST_TEST((as_set(broker().consume("sql-out")) == as_set(expected_csv)));
   std::string keyed =
@@ -183,6 +295,10 @@ BOOST_AUTO_TEST_CASE(kafka_source_and_sink) {
     b = nl + 1;
   }
   BOOST_TEST((as_set(lines) == as_set(expected_keyed)));
+  std::vector<std::string> json_keyed;
+  for (const auto& [k, v] : keyed_records("sql-json-keyed"))
+    json_keyed.push_back(k + "\t" + v);
+  BOOST_TEST((as_set(json_keyed) == as_set(expected_json_keyed)));
 }
 
 // A record that is not JSON fails the job naming the topic and the record; with
@@ -287,6 +403,156 @@ BOOST_AUTO_TEST_CASE(redis_sink_of_an_updating_query) {
   for (std::size_t i = 0; i + 1 < all.size(); i += 2)
     hash[all[i]] = std::stoll(all[i + 1]);
   BOOST_TEST((hash == reference));
+}
+
+// Deletes into upsert-kafka. A Top-N without its rank number (a -D of the row leaving the top
+// 2, a +I of the one entering) into a table whose PRIMARY KEY is (v, k) with 'key.format' =
+// 'json'; the same Top-N with its rank number (-U/+U of shifted ranks) into one keyed (k, rn);
+// an aggregate over an aggregate (a count's group emptied: -D) into one keyed (cnt), with
+// 'sink.parallelism' = '3' (a keyed shuffle). Each topic compacted by key (the last value per
+// key, a tombstone removing it) equals the reference; the keys are Flink's JSON keys of the
+// PRIMARY KEY's columns in its order; deletes are tombstones: null values, not empty ones.
+BOOST_AUTO_TEST_CASE(upsert_kafka_sink_of_deletes) {
+  test::temp_dir dir;
+  broker().create_topic("sql-topn-in", 2);
+  for (const char* topic : {"sql-top2", "sql-top2-ranked", "sql-hist"})
+    broker().create_topic(topic, 2);
+  const auto rows = keyed_values(6000);
+  broker().produce("sql-topn-in", as_json(rows));
+  table_environment t(test::test_config(dir.str(), 2));
+  t.execute_sql("CREATE TABLE src (k STRING, v BIGINT) WITH (" +
+                kafka_with("sql-topn-in",
+                           "'scan.startup.mode' = 'earliest-offset', "
+                           "'scan.bounded.mode' = 'latest-offset', 'format' = 'json'") +
+                ")");
+  auto upsert = [&](const std::string& topic, const std::string& extra = "") {
+    return "WITH ('connector' = 'upsert-kafka', 'topic' = '" + topic +
+           "', 'properties.bootstrap.servers' = '" + broker().bootstrap() +
+           "', 'key.format' = 'json', 'value.format' = 'json'" + extra + ")";
+  };
+  t.execute_sql("CREATE TABLE top2 (k STRING, v BIGINT, PRIMARY KEY (v, k) NOT ENFORCED) " +
+                upsert("sql-top2"));
+  t.execute_sql("CREATE TABLE top2_ranked (k STRING, v BIGINT, rn BIGINT, "
+                "PRIMARY KEY (k, rn) NOT ENFORCED) " +
+                upsert("sql-top2-ranked", ", 'sink.delivery-guarantee' = 'exactly-once', "
+                                          "'sink.transactional-id-prefix' = 'sqltop'"));
+  t.execute_sql("CREATE TABLE hist (cnt BIGINT, words BIGINT, PRIMARY KEY (cnt) NOT ENFORCED) " +
+                upsert("sql-hist", ", 'sink.parallelism' = '3'"));
+  const std::string ranked = "(SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) "
+                             "AS rn FROM src) WHERE rn <= 2";
+  t.execute_sql("EXECUTE STATEMENT SET BEGIN "
+                "INSERT INTO top2 SELECT k, v FROM " +
+                ranked + "; INSERT INTO top2_ranked SELECT k, v, rn FROM " + ranked +
+                "; INSERT INTO hist SELECT cnt, COUNT(*) FROM (SELECT k, COUNT(*) AS cnt FROM src "
+                "GROUP BY k) GROUP BY cnt; END")
+      .wait();
+
+  std::map<std::string, std::string> want_top2, want_ranked, want_hist;
+  for (const auto& [k, vs] : top2_of(rows))
+    for (std::size_t i = 0; i < vs.size(); ++i) {
+      const std::string v = std::to_string(vs[i]), rn = std::to_string(i + 1);
+      want_top2["{\"v\":" + v + ",\"k\":\"" + k + "\"}"] = "{\"k\":\"" + k + "\",\"v\":" + v + "}";
+      want_ranked["{\"k\":\"" + k + "\",\"rn\":" + rn + "}"] =
+          "{\"k\":\"" + k + "\",\"v\":" + v + ",\"rn\":" + rn + "}";
+    }
+  for (const auto& [c, n] : histogram(rows))
+    want_hist["{\"cnt\":" + std::to_string(c) + "}"] =
+        "{\"cnt\":" + std::to_string(c) + ",\"words\":" + std::to_string(n) + "}";
+
+  const auto top2 = messages("sql-top2");
+  BOOST_TEST_MESSAGE("top2: " << top2.size() << " messages, " << tombstones(top2)
+                              << " tombstones; hist: " << messages("sql-hist").size()
+                              << " messages, " << tombstones(messages("sql-hist"))
+                              << " tombstones");
+  BOOST_TEST((compacted(top2) == want_top2));
+  BOOST_TEST(tombstones(top2) > 0u); // rows left the top 2
+  // every +I of the top 2 but the last two per key was deleted again
+  BOOST_TEST(tombstones(top2) + want_top2.size() == top2.size() - tombstones(top2));
+  const auto ranked_msgs = messages("sql-top2-ranked");
+  BOOST_TEST((compacted(ranked_msgs) == want_ranked));
+  const auto hist = messages("sql-hist");
+  BOOST_TEST((compacted(hist) == want_hist));
+  BOOST_TEST(tombstones(hist) > 0u); // counts that no k has any more
+  // Tombstones are null values; no value is empty.
+  for (const auto* topic : {&top2, &ranked_msgs, &hist})
+    for (const auto& m : *topic)
+      BOOST_TEST((!m.value || !m.value->empty()), "an empty value for key " << *m.key);
+  // kcat -Z shows null values as NULL: the consumer the other tests use sees them so too.
+  const std::string nulls =
+      test::shell("kcat -C -b " + broker().bootstrap() + " -t sql-hist -e -q -Z -f '%k=%s\\n'");
+  BOOST_TEST(nulls.find("=NULL\n") != std::string::npos, nulls.substr(0, 500));
+}
+
+// Deletes into redis: the aggregate over an aggregate with SET (key 'hist:{cnt}': a count no k
+// has any more is DEL'd) and the Top-N without rank number with HSET (key 'top:{k}', field
+// '{v}': a row leaving the top 2 is HDEL'd, 'sink.parallelism' = '3') and with SET under the
+// default key (the PRIMARY KEY's columns joined by ':'): the keys left in redis-server are
+// exactly the reference's.
+BOOST_AUTO_TEST_CASE(redis_sink_of_deletes) {
+  test::temp_dir dir;
+  test::redis_server redis;
+  broker().create_topic("sql-rtopn-in", 2);
+  const auto rows = keyed_values(5000);
+  broker().produce("sql-rtopn-in", as_json(rows));
+  table_environment t(test::test_config(dir.str(), 2));
+  t.execute_sql("CREATE TABLE src (k STRING, v BIGINT) WITH (" +
+                kafka_with("sql-rtopn-in",
+                           "'scan.startup.mode' = 'earliest-offset', "
+                           "'scan.bounded.mode' = 'latest-offset', 'format' = 'json'") +
+                ")");
+  const std::string server = "'connector' = 'redis', 'host' = '127.0.0.1', 'port' = '" +
+                             std::to_string(redis.port()) + "', 'password' = '" + redis.password() +
+                             "', ";
+  t.execute_sql("CREATE TABLE hist (cnt BIGINT, words BIGINT, PRIMARY KEY (cnt) NOT ENFORCED) "
+                "WITH (" +
+                server + "'key' = 'hist:{cnt}')");
+  t.execute_sql("CREATE TABLE top_hash (k STRING, v BIGINT, PRIMARY KEY (k, v) NOT ENFORCED) "
+                "WITH (" +
+                server +
+                "'database' = '2', 'command' = 'hset', 'key' = 'top:{k}', 'field' = '{v}', "
+                "'value' = '{v}', 'sink.parallelism' = '3')");
+  t.execute_sql("CREATE TABLE top_set (k STRING, v BIGINT, PRIMARY KEY (k, v) NOT ENFORCED) "
+                "WITH (" +
+                server + "'database' = '3')");
+  const std::string top2 = "SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k "
+                           "ORDER BY v DESC) AS rn FROM src) WHERE rn <= 2";
+  t.execute_sql("EXECUTE STATEMENT SET BEGIN "
+                "INSERT INTO hist SELECT cnt, COUNT(*) FROM (SELECT k, COUNT(*) AS cnt FROM src "
+                "GROUP BY k) GROUP BY cnt; "
+                "INSERT INTO top_hash " +
+                top2 + "; INSERT INTO top_set " + top2 + "; END")
+      .wait();
+
+  test::redis_client c(redis.port(), redis.password());
+  std::set<std::string> want_hist_keys;
+  for (const auto& [cnt, n] : histogram(rows)) {
+    want_hist_keys.insert("hist:" + std::to_string(cnt));
+    BOOST_TEST(c.text({"GET", "hist:" + std::to_string(cnt)}) == std::to_string(n));
+  }
+  const auto hist_keys = c.list({"KEYS", "hist:*"});
+  BOOST_TEST((std::set<std::string>(hist_keys.begin(), hist_keys.end()) == want_hist_keys));
+
+  const auto reference = top2_of(rows);
+  test::redis_client h(redis.port(), redis.password(), 2);
+  const auto top_keys = h.list({"KEYS", "*"});
+  BOOST_TEST(top_keys.size() == reference.size());
+  test::redis_client s3(redis.port(), redis.password(), 3);
+  std::set<std::string> want_set_keys;
+  for (const auto& [k, vs] : reference) {
+    std::map<std::string, std::string> want, got;
+    for (long long v : vs) {
+      want[std::to_string(v)] = std::to_string(v);
+      want_set_keys.insert(k + ":" + std::to_string(v));
+      BOOST_TEST(s3.text({"GET", k + ":" + std::to_string(v)}) ==
+                 "{\"k\":\"" + k + "\",\"v\":" + std::to_string(v) + "}");
+    }
+    const auto all = h.list({"HGETALL", "top:" + k});
+    for (std::size_t i = 0; i + 1 < all.size(); i += 2)
+      got[all[i]] = all[i + 1];
+    BOOST_TEST((got == want), "top:" << k);
+  }
+  const auto set_keys = s3.list({"KEYS", "*"});
+  BOOST_TEST((std::set<std::string>(set_keys.begin(), set_keys.end()) == want_set_keys));
 }
 
 // A `spate sql -f` job: kafka source, GROUP BY, upsert-kafka (exactly once) and redis sinks.

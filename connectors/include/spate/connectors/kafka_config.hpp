@@ -52,6 +52,15 @@ struct kafka_sink_config {
   //! key.field: a top-level JSON field of the record used as the message key
   //! (Kafka's default partitioner hashes it); none: no key.
   std::string key_field;
+  //! Records framed as [u32 key length, big endian][key bytes][u8 flag][value bytes]: the
+  //! message's key and value given apart. Flag 1: the value follows; flag 0: nothing follows
+  //! and the message has a null value (a tombstone, as upsert-kafka writes deletes). The key
+  //! is written as given (an empty key stays empty, not null). A batch holding a malformed
+  //! frame (too short, a key overrunning the record, a flag other than 0 or 1, bytes after a
+  //! flag 0) throws errc::invalid_argument before any record of it is produced. Set by SQL's
+  //! kafka and upsert-kafka sinks when the message has a key (not a kafka:// option);
+  //! key_field is then unused.
+  bool framed_records = false;
   //! properties.*: handed to librdkafka (transaction.timeout.ms among them).
   std::map<std::string, std::string> properties;
   std::string text;

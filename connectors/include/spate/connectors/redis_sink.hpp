@@ -86,6 +86,12 @@ struct redis_sink_config {
   std::int64_t connect_timeout_ms = 5000;
   std::int64_t socket_timeout_ms = 10000;
   redis_malformed_policy malformed = redis_malformed_policy::fail;
+  //! A record starting with this prefix is a delete: the rest is the record (with the fields
+  //! every template uses, as a write's), whose key (and field) templates give DEL key (SET)
+  //! or HDEL key field (HSET), in order with the writes around it; no PEXPIRE follows. With
+  //! another command such a record is malformed. Empty: no deletes. Set to "-D" by SQL's
+  //! redis connector for -D rows (not a redis:// option).
+  std::string delete_prefix;
   //! The SPEC with the password masked as `***`, for messages.
   std::string spec;
 };

@@ -190,6 +190,8 @@ struct plan_node {
 
   // sink: the sink's columns as the catalog has them
   std::vector<plan_column> sink_columns;
+  //! sink: its table's PRIMARY KEY columns in the key's order (indexes into sink_columns)
+  std::vector<int> primary_key;
 
   //! The node's name in explain and error messages: GroupAggregate, Calc, ...
   std::string operator_name() const;
