@@ -16,7 +16,7 @@ packages=(
   openjdk-17-jre-headless maven
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev
-  libreadline-dev
+  libreadline-dev libpcre2-dev
   iproute2 util-linux e2fsprogs openssl
   clang libclang-rt-14-dev
   prometheus

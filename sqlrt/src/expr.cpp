@@ -8,7 +8,9 @@
 #include <chrono>
 #include <limits>
 #include <memory>
-#include <regex>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "spate/core/error.hpp"
 
@@ -750,7 +752,28 @@ struct compiled_expr::node {
   fn func = fn::now; //!< opcode::function: which
   //! REGEXP_*: the pattern compiled for `text` (a literal pattern compiles once; another is
   //! recompiled when it changes).
-  std::shared_ptr<const std::regex> re;
+  struct regex {
+    //! A compiled pattern: immutable, so copies of the node share it.
+    struct code {
+      pcre2_code* p = nullptr;
+      ~code() { pcre2_code_free(p); }
+    };
+    struct match_data_free {
+      void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
+    };
+    std::shared_ptr<const code> compiled;
+    //! Per copy of the node (a node's copy runs on another thread): never shared.
+    std::unique_ptr<pcre2_match_data, match_data_free> match;
+    regex() = default;
+    regex(const regex& o) : compiled(o.compiled) {}
+    regex& operator=(const regex& o) {
+      compiled = o.compiled;
+      match.reset();
+      return *this;
+    }
+    regex(regex&&) noexcept = default;
+    regex& operator=(regex&&) noexcept = default;
+  } re;
 };
 
 namespace {
@@ -1680,19 +1703,30 @@ struct evaluator {
     }
   }
 
-  //! The node's regex for `pattern`; compiled again only when the pattern changes. An invalid
-  //! pattern gives none (the function's result is NULL, as Flink's).
-  static const std::regex* regex_of(node& n, std::string_view pattern) {
-    if (!n.re || n.text != pattern) {
+  //! The node's pattern, compiled (and JIT-compiled) by PCRE2, Perl's syntax as Java's
+  //! regular expressions mostly share it; compiled again only when the pattern changes. An
+  //! invalid pattern gives none (the function's result is NULL, as Flink's). The node's match
+  //! data is made on first use, in the thread that evaluates it.
+  static pcre2_code* regex_of(node& n, std::string_view pattern) {
+    if (!n.re.compiled || n.text != pattern) {
       n.text.assign(pattern.data(), pattern.size());
-      try {
-        n.re = std::make_shared<const std::regex>(n.text, std::regex::ECMAScript);
-      } catch (const std::regex_error&) {
-        n.re = nullptr;
+      n.re.match.reset();
+      n.re.compiled = nullptr;
+      int error = 0;
+      PCRE2_SIZE offset = 0;
+      pcre2_code* code =
+          pcre2_compile(reinterpret_cast<PCRE2_SPTR>(n.text.data()), n.text.size(),
+                        PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
+      if (code == nullptr)
         return nullptr;
-      }
+      pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); // interpreted when JIT is not there
+      auto c = std::make_shared<node::regex::code>();
+      c->p = code;
+      n.re.compiled = std::move(c);
     }
-    return n.re.get();
+    if (!n.re.match)
+      n.re.match.reset(pcre2_match_data_create_from_pattern(n.re.compiled->p, nullptr));
+    return n.re.compiled->p;
   }
 
   void function(node& n, value& out) {
@@ -2024,28 +2058,45 @@ struct evaluator {
       case fn::regexp: {
         if (!arg(0, a) || !arg(1, b) || (nk > 2 && !arg(2, c)))
           return null();
-        const std::regex* re = regex_of(n, b.s);
+        pcre2_code* re = regex_of(n, b.s);
         if (re == nullptr)
           return null();
+        const auto subject = reinterpret_cast<PCRE2_SPTR>(a.s.data());
+        if (n.func == fn::regexp_replace) {
+          // Every match replaced (Java's replaceAll); $1 and ${1} name groups.
+          PCRE2_SIZE length = n.scratch.capacity() > 0 ? n.scratch.capacity() : 64;
+          for (int attempt = 0; attempt < 2; ++attempt) {
+            n.scratch.resize(length);
+            length = n.scratch.size();
+            const int rc = pcre2_substitute(
+                re, subject, a.s.size(), 0,
+                PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, n.re.match.get(),
+                nullptr, reinterpret_cast<PCRE2_SPTR>(c.s.data()), c.s.size(),
+                reinterpret_cast<PCRE2_UCHAR*>(n.scratch.data()), &length);
+            if (rc >= 0) {
+              n.scratch.resize(length);
+              return str();
+            }
+            if (rc != PCRE2_ERROR_NOMEMORY)
+              return null(); // a bad replacement ($9 of a pattern with fewer groups)
+            // `length` is now what the result needs: once more, with room for it.
+          }
+          return null();
+        }
+        const int rc = pcre2_match(re, subject, a.s.size(), 0, 0, n.re.match.get(), nullptr);
         if (n.func == fn::regexp) {
           out.null = false;
-          out.i = std::regex_search(a.s.begin(), a.s.end(), *re);
+          out.i = rc >= 0;
           return;
         }
-        if (n.func == fn::regexp_replace) {
-          n.scratch.clear();
-          std::regex_replace(std::back_inserter(n.scratch), a.s.begin(), a.s.end(), *re,
-                             std::string(c.s));
-          return str();
-        }
-        std::match_results<std::string_view::const_iterator> m;
         const std::int64_t group = nk > 2 ? c.i : 1;
-        if (!std::regex_search(a.s.begin(), a.s.end(), m, *re) || group < 0 ||
-            static_cast<std::size_t>(group) >= m.size() ||
-            !m[static_cast<std::size_t>(group)].matched)
+        if (rc < 0 || group < 0 || group >= rc)
           return null();
-        n.scratch.assign(m[static_cast<std::size_t>(group)].first,
-                         m[static_cast<std::size_t>(group)].second);
+        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(n.re.match.get());
+        const auto g = static_cast<std::size_t>(group);
+        if (ov[2 * g] == PCRE2_UNSET)
+          return null();
+        n.scratch.assign(a.s.data() + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
         return str();
       }
       case fn::lpad:

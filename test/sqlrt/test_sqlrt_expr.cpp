@@ -166,6 +166,13 @@ BOOST_FIXTURE_TEST_CASE(string_functions, fixture) {
   BOOST_TEST(eval("REGEXP_EXTRACT(s, 'x(y)', 1)", r) == "NULL");
   BOOST_TEST(eval("REGEXP_REPLACE(s, '[aeiou]', '*')", r) == "H*ll* W*rld");
   BOOST_TEST(eval("REGEXP(s, '^Hel')", r) == "true");
+  BOOST_TEST(eval("REGEXP(s, '^hel')", r) == "false");
+  // Java's syntax beyond ECMAScript's: lookbehind, \d, group references in the replacement.
+  BOOST_TEST(eval("REGEXP_EXTRACT('price=42', '(?<=price=)\\d+', 0)", r) == "42");
+  BOOST_TEST(eval("REGEXP_REPLACE('2024-01-15', '(\\d+)-(\\d+)-(\\d+)', '$3/$2/$1')", r) ==
+             "15/01/2024");
+  BOOST_TEST(eval("REGEXP_REPLACE(s, 'l+', '')", r) == "Heo Word");
+  BOOST_TEST(eval("REGEXP_EXTRACT(s, '(unclosed', 1)", r) == "NULL"); // an invalid pattern
   BOOST_TEST(eval("LPAD('7', 3, '0')", r) == "007");
   BOOST_TEST(eval("RPAD('ab', 5, 'xy')", r) == "abxyx");
   BOOST_TEST(eval("LPAD(s, 5, '-')", r) == "Hello");
