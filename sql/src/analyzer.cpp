@@ -2,6 +2,7 @@
 // (projection, filter, aggregation, windows, Top-N), set operations, VALUES and INSERT INTO.
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include "analyzer_impl.hpp"
 #include "spate/sql/print.hpp"
@@ -759,6 +760,62 @@ plan_ptr analyzer::plan_join(join_type type, plan_ptr left, plan_ptr right,
       residual = std::move(rest);
       break;
     }
+  }
+  // Conditions on one side only are filters of that side, applied before the join (Flink's
+  // filter push-down): the join keeps only the rows that can match. An outer join's ON
+  // condition filters its inner side only (the preserved side's rows come out either way).
+  {
+    const bool push_left = type == join_type::inner || type == join_type::right;
+    const bool push_right = type == join_type::inner || type == join_type::left;
+    std::vector<rex> left_filters, right_filters, rest;
+    for (rex& c : residual) {
+      int lo = std::numeric_limits<int>::max(), hi = -1;
+      bool deterministic = true;
+      std::function<void(const rex&)> scan = [&](const rex& e) {
+        if (e.kind == rex_kind::input_ref) {
+          lo = std::min(lo, e.index);
+          hi = std::max(hi, e.index);
+        }
+        if (e.kind == rex_kind::call &&
+            (e.name == "RAND" || e.name == "RAND_INTEGER" || e.name == "UUID" || e.name == "NOW" ||
+             e.name == "PROCTIME" || e.name == "CURRENT_TIMESTAMP" ||
+             e.name == "CURRENT_ROW_TIMESTAMP" || e.name == "LOCALTIMESTAMP" ||
+             e.name == "CURRENT_DATE" || e.name == "CURRENT_TIME" || e.name == "LOCALTIME" ||
+             e.name == "UNIX_TIMESTAMP"))
+          deterministic = false;
+        for (const rex& o : e.operands)
+          scan(o);
+      };
+      scan(c);
+      if (deterministic && hi >= 0 && hi < nl && push_left) {
+        left_filters.push_back(std::move(c));
+      } else if (deterministic && hi >= 0 && lo >= nl && push_right) {
+        std::function<void(rex&)> shift = [&](rex& e) {
+          if (e.kind == rex_kind::input_ref)
+            e.index -= nl;
+          for (rex& o : e.operands)
+            shift(o);
+        };
+        shift(c);
+        right_filters.push_back(std::move(c));
+      } else {
+        rest.push_back(std::move(c));
+      }
+    }
+    residual = std::move(rest);
+    auto filtered = [](const plan_ptr& in, std::vector<rex> filters) {
+      std::vector<rex> proj;
+      std::vector<std::string> names;
+      for (std::size_t i = 0; i < in->schema.size(); ++i) {
+        proj.push_back(make_input_ref(static_cast<int>(i), in->schema[i].name, in->schema[i].type));
+        names.push_back(in->schema[i].name);
+      }
+      return make_calc(in, std::move(proj), names, and_of(std::move(filters)));
+    };
+    if (!left_filters.empty())
+      node->inputs[0] = left = filtered(left, std::move(left_filters));
+    if (!right_filters.empty())
+      node->inputs[1] = right = filtered(right, std::move(right_filters));
   }
   for (const auto& k : keys) {
     node->left_keys.push_back(k.first);
