@@ -804,6 +804,27 @@ plan_ptr analyzer::plan_join(join_type type, plan_ptr left, plan_ptr right,
     }
     residual = std::move(rest);
     auto filtered = [](const plan_ptr& in, std::vector<rex> filters) {
+      if (in->kind == node_kind::calc) {
+        // Merged into the Calc below (Flink's CalcMergeRule): the filter over its output is
+        // the same filter over its input with each column replaced by its expression.
+        std::function<rex(const rex&)> inline_refs = [&](const rex& e) -> rex {
+          if (e.kind == rex_kind::input_ref && e.index >= 0 &&
+              static_cast<std::size_t>(e.index) < in->projection.size())
+            return in->projection[static_cast<std::size_t>(e.index)];
+          rex copy = e;
+          for (rex& o : copy.operands)
+            o = inline_refs(o);
+          return copy;
+        };
+        std::vector<rex> conds;
+        if (in->condition)
+          conds.push_back(*in->condition);
+        for (const rex& f : filters)
+          conds.push_back(inline_refs(f));
+        auto merged = std::make_shared<plan_node>(*in);
+        merged->condition = and_of(std::move(conds));
+        return plan_ptr(merged);
+      }
       std::vector<rex> proj;
       std::vector<std::string> names;
       for (std::size_t i = 0; i < in->schema.size(); ++i) {
@@ -1077,10 +1098,10 @@ plan_ptr analyzer::plan_select_body(const query& q) {
     const int mid = lo + t.left->width;
     const bool all_left = *refs.rbegin() < mid;
     const bool all_right = *refs.begin() >= mid;
-    if (all_left)
-      return push(*t.left, c, lo);
-    if (all_right)
-      return push(*t.right, c, mid);
+    // A condition on one side goes to the deepest inner join that has that side's columns;
+    // plan_join then applies it to that side before joining (filter push-down).
+    if ((all_left && push(*t.left, c, lo)) || (all_right && push(*t.right, c, mid)))
+      return true;
     t.conditions.push_back(shift_refs(c, -lo));
     return true;
   };

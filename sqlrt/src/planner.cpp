@@ -178,7 +178,29 @@ struct translator {
     return count == 1 ? base : base + "-" + std::to_string(count);
   }
 
+  //! A plan subtree as text: its nodes' descriptions, children in order.
+  static std::string subtree_key(const plan_node& n) {
+    std::string k = n.describe() + "(";
+    for (const plan_ptr& i : n.inputs)
+      k += subtree_key(*i) + ",";
+    return k + ")";
+  }
+
+  //! Built subtrees by subtree_key: a subtree that occurs twice (the nexmark table under the
+  //! person and the auction views of a join, a self-join's table) runs once and feeds both
+  //! consumers, as Flink's sub-plan reuse does, instead of reading its source twice.
+  std::map<std::string, built> reused;
+
   built build(const plan_node& n) {
+    const std::string key = subtree_key(n);
+    if (auto it = reused.find(key); it != reused.end())
+      return it->second;
+    built b = build_new(n);
+    reused.emplace(key, b);
+    return b;
+  }
+
+  built build_new(const plan_node& n) {
     switch (n.kind) {
       case node_kind::scan: {
         std::string uid = uid_for(n, {});
@@ -416,7 +438,7 @@ struct translator {
 } // namespace
 
 void translate(environment& env, const logical_plan& plan, const query_sink_factory& query_sink) {
-  translator t{env, query_sink, {}};
+  translator t{env, query_sink, {}, {}};
   for (const plan_ptr& r : plan.roots)
     t.root(*r);
 }
