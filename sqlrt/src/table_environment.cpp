@@ -1,5 +1,6 @@
 #include "spate/sqlrt/table_environment.hpp"
 
+#include <cctype>
 #include <set>
 
 #include "spate/api/builtin.hpp"
@@ -125,6 +126,43 @@ planned_job table_environment::plan_script(std::string_view sql, environment& en
   return out;
 }
 
+namespace {
+
+//! The DataStream operators a plan runs as (EXPLAIN's second part): each with its parallelism
+//! and its inputs with how records are shipped to it.
+std::string physical_plan(const logical_plan& plan, const configuration& cfg) {
+  environment env(cfg);
+  translate(env, plan, [](const query_output&) {
+    sink_spec<row> spec = callback_sink<row>([](const row&) {});
+    spec.single_instance = true;
+    spec.name = "collect";
+    return spec;
+  });
+  const job_graph& g = env.graph();
+  auto parallelism_of = [&](const job_vertex& v) {
+    return v.single_instance ? 1 : v.parallelism > 0 ? v.parallelism : env.parallelism();
+  };
+  std::string out = "== Physical Execution Plan ==\n";
+  for (const job_vertex& v : g.vertices()) {
+    out += "[" + std::to_string(v.id.value() + 1) + "]:" + (v.is_source ? "Source: " : "") +
+           v.name + "\n";
+    out += "   parallelism: " + std::to_string(parallelism_of(v)) + "\n";
+    for (const job_edge& e : g.edges()) {
+      if (e.to != v.id)
+        continue;
+      std::string ship = to_string(e.part);
+      if (e.part == partitioning::automatic)
+        ship = parallelism_of(g.vertex(e.from)) == parallelism_of(v) ? "forward" : "rebalance";
+      for (char& c : ship)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out += "   input: [" + std::to_string(e.from.value() + 1) + "] " + ship + "\n";
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 table_result table_environment::finish(sql_result r) {
   table_result out;
   switch (r.type) {
@@ -134,6 +172,9 @@ table_result table_environment::finish(sql_result r) {
       out.type = table_result::kind::table;
       out.columns = std::move(r.columns);
       out.rows = std::move(r.rows);
+      // EXPLAIN (a table with its plan): the logical plan, then the operators it runs as.
+      if (!r.plan.roots.empty() && out.rows.size() == 1 && out.rows[0].size() == 1)
+        out.rows[0][0] += "\n" + physical_plan(r.plan, job_config());
       return out;
     case sql_result::kind::plan: {
       bool query = !r.plan.roots.empty() && r.plan.roots[0]->kind != node_kind::sink;
@@ -143,8 +184,17 @@ table_result table_environment::finish(sql_result r) {
   return out;
 }
 
-table_result table_environment::run_plan(const logical_plan& plan, bool query) {
+configuration table_environment::job_config() const {
   configuration cfg = config_;
+  for (const auto& [key, value] : session_.get_catalog().config())
+    if (key != "execution.savepoint.path" && key != "execution.savepoint.ignore-unclaimed-state" &&
+        key != "pipeline.name")
+      cfg.set(key, value);
+  return cfg;
+}
+
+table_result table_environment::run_plan(const logical_plan& plan, bool query) {
+  configuration cfg = job_config();
   start_options opts = start_;
   std::string name = "insert-into";
   for (const auto& [key, value] : session_.get_catalog().config()) {
@@ -154,8 +204,6 @@ table_result table_environment::run_plan(const logical_plan& plan, bool query) {
       opts.allow_non_restored_state = value == "true";
     else if (key == "pipeline.name")
       name = value;
-    else
-      cfg.set(key, value);
   }
   if (name == "insert-into") {
     if (query)

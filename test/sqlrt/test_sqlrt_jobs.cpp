@@ -731,3 +731,18 @@ BOOST_FIXTURE_TEST_CASE(a_table_read_twice_is_read_once, sql_fixture) {
     got.insert(x.get_long(0));
   BOOST_TEST((got == auctions));
 }
+
+BOOST_FIXTURE_TEST_CASE(explain_shows_the_operators_with_their_parallelism, sql_fixture) {
+  t.execute_sql("SET 'parallelism.default' = '3'");
+  auto r = t.execute_sql("EXPLAIN SELECT auction, COUNT(*) FROM bid GROUP BY auction");
+  BOOST_REQUIRE(r.rows.size() == 1u);
+  const std::string text = r.rows[0][0];
+  BOOST_TEST(text.find("== Optimized Logical Plan ==") != std::string::npos, text);
+  BOOST_TEST(text.find("== Physical Execution Plan ==") != std::string::npos, text);
+  BOOST_TEST(text.find("parallelism: 3") != std::string::npos, text);
+  // The aggregate's input is shuffled by its key; the collecting sink runs once.
+  const auto agg = text.find("]:GroupAggregate(");
+  BOOST_REQUIRE(agg != std::string::npos);
+  BOOST_TEST(text.find("HASH", agg) != std::string::npos, text);
+  BOOST_TEST(text.find("parallelism: 1", text.find("Sink: collect")) != std::string::npos, text);
+}

@@ -120,6 +120,8 @@ public:
   configuration& config() { return config_; }
 
 private:
+  //! The configuration jobs start with: the environment's and the session's SET options.
+  configuration job_config() const;
   table_result run_plan(const logical_plan& plan, bool query);
   table_result finish(sql_result r);
   planned_job analyze_script(std::string_view sql, logical_plan& all);
