@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+
+#include <simdjson.h>
 
 #include "spate/core/error.hpp"
 #include "translate.hpp"
@@ -227,160 +230,23 @@ bool base64_decode(std::string_view s, std::string& out) {
   return true;
 }
 
-void skip_ws(std::string_view s, std::size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-    ++i;
+//! The JSON token without the whitespace simdjson's raw_json_token()/raw_json() keep after it.
+std::string_view trim_json_ws(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
+//! The non-finite doubles the json format writes unquoted (and Jackson's
+//! ALLOW_NON_NUMERIC_NUMBERS reads): tokens that are not JSON, which simdjson leaves to us.
+bool is_non_numeric_number(std::string_view s) {
+  return s == "NaN" || s == "Infinity" || s == "+Infinity" || s == "-Infinity";
 }
 
-//! A JSON string at s[i] == '"': its text (a view into `s` when it has no escape, else the
-//! unescaped bytes in `scratch`); i moves past the closing quote.
-bool json_string(std::string_view s, std::size_t& i, std::string_view& text, std::string& scratch) {
-  ++i;
-  const std::size_t begin = i;
-  while (i < s.size() && s[i] != '"' && s[i] != '\\')
-    ++i;
-  if (i >= s.size())
-    return false;
-  if (s[i] == '"') {
-    text = s.substr(begin, i - begin);
-    ++i;
-    return true;
-  }
-  scratch.assign(s.data() + begin, i - begin);
-  while (i < s.size()) {
-    const char c = s[i++];
-    if (c == '"') {
-      text = scratch;
-      return true;
-    }
-    if (c != '\\') {
-      scratch += c;
-      continue;
-    }
-    if (i >= s.size())
-      return false;
-    const char e = s[i++];
-    switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        scratch += e;
-        break;
-      case 'n':
-        scratch += '\n';
-        break;
-      case 't':
-        scratch += '\t';
-        break;
-      case 'r':
-        scratch += '\r';
-        break;
-      case 'b':
-        scratch += '\b';
-        break;
-      case 'f':
-        scratch += '\f';
-        break;
-      case 'u': {
-        auto hex4 = [&](std::uint32_t& v) {
-          if (i + 4 > s.size())
-            return false;
-          v = 0;
-          for (int k = 0; k < 4; ++k) {
-            const char h = s[i++];
-            v <<= 4;
-            if (h >= '0' && h <= '9')
-              v |= static_cast<std::uint32_t>(h - '0');
-            else if (h >= 'a' && h <= 'f')
-              v |= static_cast<std::uint32_t>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F')
-              v |= static_cast<std::uint32_t>(h - 'A' + 10);
-            else
-              return false;
-          }
-          return true;
-        };
-        std::uint32_t cp = 0;
-        if (!hex4(cp))
-          return false;
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') {
-          i += 2;
-          std::uint32_t lo = 0;
-          if (!hex4(lo))
-            return false;
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        }
-        append_utf8(scratch, cp);
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return false;
-}
-
-//! Skips any JSON value at s[i]; `raw` is its text.
-bool skip_json_value(std::string_view s, std::size_t& i, std::string_view& raw,
-                     std::string& scratch) {
-  skip_ws(s, i);
-  const std::size_t begin = i;
-  if (i >= s.size())
-    return false;
-  const char c = s[i];
-  if (c == '"') {
-    std::string_view t;
-    if (!json_string(s, i, t, scratch))
-      return false;
-  } else if (c == '{' || c == '[') {
-    int depth = 0;
-    while (i < s.size()) {
-      const char d = s[i];
-      if (d == '"') {
-        std::string_view t;
-        if (!json_string(s, i, t, scratch))
-          return false;
-        continue;
-      }
-      if (d == '{' || d == '[')
-        ++depth;
-      else if (d == '}' || d == ']') {
-        if (--depth == 0) {
-          ++i;
-          break;
-        }
-      }
-      ++i;
-    }
-    if (depth != 0)
-      return false;
-  } else {
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-           s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-      ++i;
-    if (i == begin)
-      return false;
-  }
-  raw = s.substr(begin, i - begin);
-  return true;
+bool is_integer_kind(logical_kind k) {
+  return k == logical_kind::tinyint || k == logical_kind::smallint || k == logical_kind::int_ ||
+         k == logical_kind::bigint;
 }
 
 std::string excerpt(std::string_view s) {
@@ -533,8 +399,11 @@ row_decoder::row_decoder(text_format f, const std::vector<plan_column>& columns)
     }
   }
   std::size_t most = 0;
-  for (const auto& o : objects_)
+  for (auto& o : objects_) {
     most = std::max(most, o.fields.size());
+    for (auto& fd : o.fields)
+      fd.plain = fd.name.find_first_of("\"\\") == std::string::npos;
+  }
   seen_.resize(most * objects_.size());
 }
 
@@ -546,137 +415,260 @@ bool row_decoder::decode(std::string_view text, row& r, std::string& why) {
       return true;
     case text_format_kind::csv:
       return csv(text, r, why);
-    case text_format_kind::json: {
-      std::size_t i = 0;
-      skip_ws(text, i);
-      if (i >= text.size() || text[i] != '{') {
-        why = "not a JSON object";
-        return false;
-      }
-      if (!json_object(text, i, r, 0, why))
-        return false;
-      skip_ws(text, i);
-      if (i != text.size()) {
-        why = "text after the JSON object at byte " + std::to_string(i);
-        return false;
-      }
-      return true;
-    }
+    case text_format_kind::json:
+      return json(text, r, why);
   }
   return false;
 }
 
-bool row_decoder::json_object(std::string_view s, std::size_t& i, row& r, int which,
-                              std::string& why) {
-  const object& o = objects_[static_cast<std::size_t>(which)];
-  std::uint8_t* seen =
-      seen_.data() + static_cast<std::size_t>(which) * (seen_.size() / objects_.size());
-  std::fill(seen, seen + o.fields.size(), 0);
-  ++i; // '{'
-  skip_ws(s, i);
-  if (i < s.size() && s[i] == '}') {
-    ++i;
-  } else {
-    while (true) {
-      skip_ws(s, i);
-      if (i >= s.size() || s[i] != '"') {
-        why = "expected a field name at byte " + std::to_string(i);
-        return false;
-      }
-      std::string_view key;
-      if (!json_string(s, i, key, scratch2_)) {
-        why = "unterminated string at byte " + std::to_string(i);
-        return false;
-      }
-      skip_ws(s, i);
-      if (i >= s.size() || s[i] != ':') {
-        why = "expected ':' at byte " + std::to_string(i);
-        return false;
-      }
-      ++i;
-      skip_ws(s, i);
-      const field* fd = nullptr;
-      for (std::size_t k = 0; k < o.fields.size(); ++k)
-        if (o.fields[k].name == key) {
-          fd = &o.fields[k];
-          seen[k] = 1;
-          break;
-        }
-      if (fd) {
-        if (!json_value(s, i, r, *fd, why))
-          return false;
-      } else {
-        std::string_view raw;
-        if (!skip_json_value(s, i, raw, scratch_)) {
-          why = "malformed value at byte " + std::to_string(i);
-          return false;
-        }
-      }
-      skip_ws(s, i);
-      if (i < s.size() && s[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < s.size() && s[i] == '}') {
-        ++i;
-        break;
-      }
-      why = "expected ',' or '}' at byte " + std::to_string(i);
-      return false;
-    }
-  }
-  if (f_.fail_on_missing_field)
-    for (std::size_t k = 0; k < o.fields.size(); ++k)
-      if (!seen[k]) {
-        why = "field '" + o.fields[k].name + "' is missing";
-        return false;
-      }
-  return true;
+// ---------------------------------------------------------------------------------------------
+// json: simdjson's On-Demand API
+
+struct json_parser {
+  simdjson::ondemand::parser parser;
+  //! The record then SIMDJSON_PADDING zero bytes (simdjson reads past the end); reused.
+  std::string padded;
+};
+
+void json_parser_deleter::operator()(json_parser* p) const { delete p; }
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+std::int64_t integer_limit(logical_kind k) {
+  return k == logical_kind::tinyint    ? 127
+         : k == logical_kind::smallint ? 32767
+         : k == logical_kind::int_     ? 2147483647
+                                       : INT64_MAX;
 }
 
-bool row_decoder::json_value(std::string_view s, std::size_t& i, row& r, const field& f,
-                             std::string& why) {
-  if (s.compare(i, 4, "null") == 0 &&
-      (i + 4 == s.size() || !std::isalnum(static_cast<unsigned char>(s[i + 4])))) {
-    i += 4;
-    r.set_null(f.slot);
+} // namespace
+
+//! Reads one record's JSON object into a row: each declared field straight into its slot, the
+//! others skipped by simdjson without being decoded.
+struct json_reader {
+  using field = row_decoder::field;
+  row_decoder& d;
+  row& r;
+  std::string& why;
+  od::document& doc;
+  const char* begin; //!< the record's first byte in the padded buffer
+  std::size_t size;
+
+  //! " at byte N": where simdjson stopped, for messages.
+  std::string at() {
+    const char* p = nullptr;
+    if (doc.current_location().get(p) || p < begin || p > begin + size)
+      return "";
+    return " at byte " + std::to_string(p - begin);
+  }
+  bool malformed(simdjson::error_code e) {
+    why = "malformed JSON" + at() + ": " + simdjson::error_message(e);
+    return false;
+  }
+  bool malformed(simdjson::error_code e, const field& f) {
+    why = "malformed JSON in field '" + f.name + "'" + at() + ": " + simdjson::error_message(e);
+    return false;
+  }
+  bool cannot_read(std::string_view raw, const field& f) {
+    why = "field '" + f.name + "': cannot read '" + excerpt(raw) + "' as " + to_string(f.type);
+    return false;
+  }
+
+  bool object(od::object& o, int which) {
+    const auto& fields = d.objects_[static_cast<std::size_t>(which)].fields;
+    std::uint8_t* seen =
+        d.seen_.data() + static_cast<std::size_t>(which) * (d.seen_.size() / d.objects_.size());
+    std::fill(seen, seen + fields.size(), 0);
+    for (auto item : o) {
+      od::field kv;
+      if (auto e = std::move(item).get(kv))
+        return malformed(e);
+      // A key is compared in place (simdjson's raw string, up to its closing quote) and only
+      // unescaped when it has an escape: no copy for the usual keys.
+      const od::raw_json_string raw = kv.key();
+      std::size_t k = 0;
+      while (k < fields.size() && !(fields[k].plain && raw.unsafe_is_equal(fields[k].name)))
+        ++k;
+      if (k == fields.size()) {
+        const char* c = raw.raw();
+        while (*c != '"' && *c != '\\') // stage 1 checked that the key's string is closed
+          ++c;
+        if (*c == '"')
+          continue; // not declared: simdjson skips its value
+        std::string_view key;
+        if (auto e = kv.unescaped_key().get(key))
+          return malformed(e);
+        k = 0;
+        while (k < fields.size() && fields[k].name != key)
+          ++k;
+        if (k == fields.size())
+          continue;
+      }
+      seen[k] = 1; // a duplicate key: the last value wins, as with Jackson's tree
+      if (!value(kv.value(), fields[k]))
+        return false;
+    }
+    if (d.f_.fail_on_missing_field)
+      for (std::size_t k = 0; k < fields.size(); ++k)
+        if (!seen[k]) {
+          why = "field '" + fields[k].name + "' is missing";
+          return false;
+        }
     return true;
   }
-  if (f.nested >= 0) {
-    if (i >= s.size() || s[i] != '{') {
-      why = "field '" + f.name + "' is not a JSON object";
-      return false;
+
+  bool value(od::value& v, const field& f) {
+    od::json_type t;
+    if (v.type().get(t)) {
+      // Not a JSON value: the non-finite numbers the json format writes (NaN, Infinity) read
+      // as Jackson's ALLOW_NON_NUMERIC_NUMBERS does; anything else is malformed.
+      const std::string_view raw = trim_json_ws(v.raw_json_token());
+      if (f.nested >= 0 || !is_non_numeric_number(raw))
+        return malformed(simdjson::TAPE_ERROR, f);
+      return scalar(v, raw, false, f);
     }
-    r.set_long(f.slot, 0); // the ROW is not null
-    return json_object(s, i, r, f.nested, why);
-  }
-  std::string_view text;
-  bool quoted = false;
-  if (i < s.size() && s[i] == '"') {
-    quoted = true;
-    if (!json_string(s, i, text, scratch_)) {
-      why = "unterminated string in field '" + f.name + "'";
-      return false;
-    }
-  } else {
-    if (!skip_json_value(s, i, text, scratch_)) {
-      why = "malformed value of field '" + f.name + "'";
-      return false;
-    }
-    if (is_string_kind(f.type.kind) && !is_bytes_kind(f.type.kind)) {
-      r.set_string(f.slot, text); // a number or nested JSON as its text, as Flink's asText
+    if (t == od::json_type::null) {
+      bool null = false;
+      if (auto e = v.is_null().get(null))
+        return malformed(e, f);
+      if (!null)
+        return malformed(simdjson::INCORRECT_TYPE, f);
+      r.set_null(f.slot);
       return true;
     }
+    if (f.nested >= 0) {
+      od::object o;
+      if (t != od::json_type::object) {
+        why = "field '" + f.name + "' is not a JSON object";
+        return false;
+      }
+      if (auto e = v.get_object().get(o))
+        return malformed(e, f);
+      r.set_long(f.slot, 0); // the ROW is not null
+      return object(o, f.nested);
+    }
+    switch (t) {
+      case od::json_type::string: {
+        // without an escape, the text between the quotes as it is; else simdjson's unescaping
+        std::string_view s = trim_json_ws(v.raw_json_token());
+        s = s.substr(1, s.size() - 2);
+        if (std::memchr(s.data(), '\\', s.size()))
+          if (auto e = v.get_string().get(s))
+            return malformed(e, f);
+        if (is_bytes_kind(f.type.kind)) {
+          if (!base64_decode(s, d.scratch2_)) {
+            why = "field '" + f.name + "' is not base64 text";
+            return false;
+          }
+          r.set_string(f.slot, d.scratch2_);
+          return true;
+        }
+        return d.from_text(s, r, f, why);
+      }
+      case od::json_type::number:
+        return scalar(v, trim_json_ws(v.raw_json_token()), true, f);
+      case od::json_type::boolean: {
+        bool b = false;
+        if (auto e = v.get_bool().get(b))
+          return malformed(e, f);
+        if (f.type.kind == logical_kind::boolean) {
+          r.set_bool(f.slot, b);
+          return true;
+        }
+        return scalar(v, b ? "true" : "false", false, f);
+      }
+      case od::json_type::object: {
+        od::object o;
+        std::string_view raw;
+        if (auto e = v.get_object().get(o))
+          return malformed(e, f);
+        if (auto e = o.raw_json().get(raw))
+          return malformed(e, f);
+        return scalar(v, trim_json_ws(raw), false, f);
+      }
+      case od::json_type::array: {
+        od::array a;
+        std::string_view raw;
+        if (auto e = v.get_array().get(a))
+          return malformed(e, f);
+        if (auto e = a.raw_json().get(raw))
+          return malformed(e, f);
+        return scalar(v, trim_json_ws(raw), false, f);
+      }
+      case od::json_type::null:
+        break;
+    }
+    return malformed(simdjson::INCORRECT_TYPE, f);
   }
-  if (is_bytes_kind(f.type.kind)) {
-    if (!quoted || !base64_decode(text, scratch2_)) {
+
+  //! A value given unquoted, as its JSON text `raw`: a STRING column takes the text (Flink's
+  //! json format takes a number's or nested JSON's text); a JSON number (`number`) in an integer
+  //! or floating column is read by simdjson; the rest as the text of a string would be (a
+  //! DECIMAL from the number's text, so no digit is lost).
+  bool scalar(od::value& v, std::string_view raw, bool number, const field& f) {
+    const logical_kind k = f.type.kind;
+    if (is_bytes_kind(k)) {
       why = "field '" + f.name + "' is not base64 text";
       return false;
     }
-    r.set_string(f.slot, scratch2_);
-    return true;
+    if (is_string_kind(k)) {
+      r.set_string(f.slot, raw);
+      return true;
+    }
+    if (number && is_integer_kind(k)) {
+      std::int64_t x = 0;
+      const std::int64_t lim = integer_limit(k);
+      if (v.get_int64().get(x) || x > lim || x < -lim - 1)
+        return cannot_read(raw, f);
+      r.set_long(f.slot, x);
+      return true;
+    }
+    if (number && (k == logical_kind::float_ || k == logical_kind::double_)) {
+      double x = 0;
+      if (v.get_double().get(x)) // -Infinity: a number to simdjson, but not JSON's
+        return is_non_numeric_number(raw) ? d.from_text(raw, r, f, why) : cannot_read(raw, f);
+      r.set_double(f.slot,
+                   k == logical_kind::float_ ? static_cast<double>(static_cast<float>(x)) : x);
+      return true;
+    }
+    return d.from_text(raw, r, f, why);
   }
-  return from_text(text, r, f, why);
+};
+
+bool row_decoder::json(std::string_view text, row& r, std::string& why) {
+  if (!json_.p)
+    json_.p.reset(new json_parser());
+  json_parser& jp = *json_.p;
+  if (jp.padded.size() < text.size() + simdjson::SIMDJSON_PADDING)
+    jp.padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(jp.padded.data(), text.data(), text.size());
+  std::memset(jp.padded.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  const simdjson::padded_string_view input(jp.padded.data(), text.size(), jp.padded.size());
+  od::document doc;
+  if (auto e = jp.parser.iterate(input).get(doc)) {
+    why = e == simdjson::EMPTY ? std::string("not a JSON object")
+                               : std::string("malformed JSON: ") + simdjson::error_message(e);
+    return false;
+  }
+  od::object top;
+  if (auto e = doc.get_object().get(top)) {
+    // simdjson checks here that the record ends with the object's '}'
+    why = e == simdjson::INCORRECT_TYPE
+              ? std::string("not a JSON object")
+              : std::string("malformed JSON: ") + simdjson::error_message(e);
+    return false;
+  }
+  json_reader reader{*this, r, why, doc, jp.padded.data(), text.size()};
+  if (!reader.object(top, 0))
+    return false;
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) {
+    why = "text after the JSON object at byte " + std::to_string(rest - jp.padded.data());
+    return false;
+  }
+  return true;
 }
 
 bool row_decoder::from_text(std::string_view text, row& r, const field& f, std::string& why) {
@@ -704,10 +696,7 @@ bool row_decoder::from_text(std::string_view text, row& r, const field& f, std::
     case logical_kind::bigint: {
       std::int64_t v = 0;
       ok = parse_long(text, v);
-      const std::int64_t lim = f.type.kind == logical_kind::tinyint    ? 127
-                               : f.type.kind == logical_kind::smallint ? 32767
-                               : f.type.kind == logical_kind::int_     ? 2147483647
-                                                                       : INT64_MAX;
+      const std::int64_t lim = integer_limit(f.type.kind);
       ok = ok && v <= lim && v >= -lim - 1;
       if (ok)
         r.set_long(f.slot, v);

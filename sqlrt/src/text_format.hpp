@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +43,15 @@ text_format parse_text_format(const plan_node& n, const std::string& format_key,
                               const std::string& prefix, const std::vector<plan_column>& columns,
                               std::vector<std::string>& known, const std::string& fallback = "");
 
+struct json_parser; //!< simdjson's On-Demand parser and its padded input (text_format.cpp)
+struct json_reader; //!< reads simdjson's values into a row (text_format.cpp)
+struct json_parser_deleter {
+  void operator()(json_parser* p) const;
+};
+
 //! Decodes records of one format into rows of `columns` (a ROW column's fields nested).
+//! json is read with simdjson's On-Demand API: one parser and one padded input buffer per
+//! decoder, made on first use; a copy of a decoder (one per subtask) makes its own.
 class row_decoder {
 public:
   row_decoder(text_format f, const std::vector<plan_column>& columns);
@@ -52,17 +61,27 @@ public:
   const text_format& format() const { return f_; }
 
 private:
+  friend struct json_reader;
   struct field {
     std::string name;
     logical_type type;
     std::size_t slot = 0;
-    int nested = -1; //!< index into objects_ for a ROW
+    int nested = -1;    //!< index into objects_ for a ROW
+    bool plain = false; //!< no '"' nor '\\' in the name: compared with a JSON key in place
   };
   struct object {
     std::vector<field> fields;
   };
-  bool json_object(std::string_view s, std::size_t& i, row& r, int which, std::string& why);
-  bool json_value(std::string_view s, std::size_t& i, row& r, const field& f, std::string& why);
+  //! The parser of this decoder: not copied (simdjson's parser is not thread-safe).
+  struct parser_slot {
+    parser_slot() = default;
+    parser_slot(const parser_slot&) {}
+    parser_slot& operator=(const parser_slot&) { return *this; }
+    parser_slot(parser_slot&&) noexcept = default;
+    parser_slot& operator=(parser_slot&&) noexcept = default;
+    std::unique_ptr<json_parser, json_parser_deleter> p;
+  };
+  bool json(std::string_view s, row& r, std::string& why);
   bool csv(std::string_view s, row& r, std::string& why);
   bool from_text(std::string_view text, row& r, const field& f, std::string& why);
 
@@ -72,6 +91,7 @@ private:
   std::vector<std::uint8_t> seen_;
   std::string scratch_;
   std::string scratch2_;
+  parser_slot json_;
 };
 
 //! Encodes rows of `columns` as records of one format (json: Flink's json with SQL

@@ -333,6 +333,35 @@ BOOST_AUTO_TEST_CASE(malformed_records_fail_with_their_position_or_are_skipped) 
   }
 }
 
+// The json decoder (simdjson's On-Demand API) on edge cases, with Flink's json format (Jackson)
+// as the reference: a duplicate key's last value wins; the non-finite doubles the json sink
+// writes (NaN, -Infinity) are read back; a nested value in a STRING column is its JSON text;
+// deep nesting in an undeclared field is skipped; an escaped key matches its column. Text after the
+// object, a truncated object, raw control characters in strings, bytes that are not UTF-8, a lone
+// surrogate escape and tokens that are not JSON (nul, +13, 013) make the record malformed: skipped
+// here.
+BOOST_AUTO_TEST_CASE(json_edge_cases_follow_flink) {
+  test::temp_dir dir;
+  const std::string deep = std::string(2000, '[') + std::string(2000, ']');
+  write_file(dir.str() + "/in.json",
+             {R"({"id":1,"s":"a","id":10})", R"({"id":2,"d":NaN})",
+              R"({"id":3,"d":-Infinity,"s":1.50})", R"({"id":4,"u":)" + deep + "}",
+              R"({"id":5,"s":"x"} {"id":6})", R"({"id":7,"s":"x"}})", "{\"id\":8,\"s\":\"a\tb\"}",
+              "{\"id\":9,\"s\":\"\xff\"}", R"({"id":11,"s":"\ud83d"})", R"({"id":12,"s":nul})",
+              R"({"id":+13})", R"({"id":013})", R"({"id":14,"s":{"k": [1, 2] } })",
+              R"({"id":15,"s":"é")", R"({"id":"16","d":"2.5"})", R"({"id":17,"s":true,"d":1e2})",
+              R"( {"id":18,"u":{"x":"\u00e9"}}  )", R"({"\u0069d":19,"s":"caf\u00e9"})"});
+  table_environment t(test::test_config(dir.str(), 1));
+  t.execute_sql("CREATE TABLE src (id BIGINT, s STRING, d DOUBLE) WITH ('connector' = "
+                "'filesystem', 'path' = '" +
+                dir.str() + "/in.json', 'format' = 'json', 'json.ignore-parse-errors' = 'true')");
+  BOOST_TEST(sorted(t.execute_sql("SELECT id, s, d FROM src").collect()) ==
+                 sorted({"+I[10, a, NULL]", "+I[2, NULL, NaN]", "+I[3, 1.50, -Infinity]",
+                         "+I[4, NULL, NULL]", "+I[14, {\"k\": [1, 2] }, NULL]", "+I[16, NULL, 2.5]",
+                         "+I[17, true, 100.0]", "+I[18, NULL, NULL]", "+I[19, caf\xc3\xa9, NULL]"}),
+             boost::test_tools::per_element());
+}
+
 // Bad options: each refused naming the option and the table, before anything connects.
 BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   test::temp_dir dir;
