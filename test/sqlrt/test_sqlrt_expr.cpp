@@ -219,8 +219,7 @@ BOOST_FIXTURE_TEST_CASE(temporal_functions, fixture) {
   BOOST_TEST(eval("CEIL(ts TO YEAR)", r) == "2016-01-01T00:00");
   BOOST_TEST(eval("FLOOR(ts TO WEEK)", r) == "2015-07-12T00:00");
   BOOST_TEST(eval("TO_TIMESTAMP('2015-07-15 10:20:30')", r) == "2015-07-15T10:20:30");
-  BOOST_TEST(eval("TO_TIMESTAMP('15/07/2015 10:20', 'dd/MM/yyyy HH:mm')", r) ==
-             "2015-07-15T10:20");
+  BOOST_TEST(eval("TO_TIMESTAMP('15/07/2015 10:20', 'dd/MM/yyyy HH:mm')", r) == "2015-07-15T10:20");
   BOOST_TEST(eval("TO_TIMESTAMP('not a time')", r) == "NULL");
   BOOST_TEST(eval("TO_DATE('2015-07-15')", r) == "2015-07-15");
   BOOST_TEST(eval("UNIX_TIMESTAMP('1970-01-01 00:01:00')", r) == "60");
@@ -251,7 +250,6 @@ BOOST_FIXTURE_TEST_CASE(unknown_functions_are_refused_when_compiling, fixture) {
     compiled_expr c(x, layout);
     BOOST_FAIL("compiled");
   } catch (const spate::error& e) {
-    BOOST_TEST(std::string(e.what()).find("not supported yet: function MD5") !=
-               std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("not supported yet: function MD5") != std::string::npos);
   }
 }
