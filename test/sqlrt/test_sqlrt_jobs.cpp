@@ -22,6 +22,7 @@
 #include "spate/nexmark/queries.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/sql_nexmark.hpp"
 
 using namespace spate;
 using namespace spate::sql;
@@ -29,37 +30,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t events_num = 20'000;
-constexpr int rate = 1'000; // events per second of event time: 20 s of events
+constexpr std::int64_t events_num = test::sql_nexmark_events;
+constexpr int rate = test::sql_nexmark_rate; // events per second of event time
 
-const char* nexmark_ddl = R"(
-CREATE TABLE nexmark (
-    event_type int,
-    person ROW<id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR, city VARCHAR,
-               state VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>,
-    auction ROW<id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT,
-                reserve BIGINT, dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT,
-                category BIGINT, extra VARCHAR>,
-    bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
-            dateTime TIMESTAMP(3), extra VARCHAR>,
-    dateTime AS
-        CASE
-            WHEN event_type = 0 THEN person.dateTime
-            WHEN event_type = 1 THEN auction.dateTime
-            ELSE bid.dateTime
-        END,
-    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (
-    'connector' = 'nexmark',
-    'first-event.rate' = '1000',
-    'next-event.rate' = '1000',
-    'events.num' = '20000'
-))";
-
-const char* bid_view = R"(
-CREATE VIEW bid AS
-SELECT bid.auction, bid.bidder, bid.price, bid.channel, bid.url, dateTime, bid.extra
-FROM nexmark WHERE event_type = 2)";
+const std::string nexmark_ddl = test::nexmark_ddl();
+const char* const bid_view = test::nexmark_bid_view;
 
 struct sql_fixture {
   test::temp_dir dir;

@@ -27,6 +27,7 @@
 #include "spate/nexmark/queries.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/sql_nexmark.hpp"
 
 using namespace spate;
 using namespace spate::sql;
@@ -34,48 +35,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t events_num = 20'000;
-constexpr int rate = 1'000; // events per second of event time: 20 s of events
+constexpr std::int64_t events_num = test::sql_nexmark_events;
+constexpr int rate = test::sql_nexmark_rate; // events per second of event time
 
-const char* nexmark_ddl = R"(
-CREATE TABLE nexmark (
-    event_type int,
-    person ROW<id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR, city VARCHAR,
-               state VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>,
-    auction ROW<id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT,
-                reserve BIGINT, dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT,
-                category BIGINT, extra VARCHAR>,
-    bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
-            dateTime TIMESTAMP(3), extra VARCHAR>,
-    dateTime AS
-        CASE
-            WHEN event_type = 0 THEN person.dateTime
-            WHEN event_type = 1 THEN auction.dateTime
-            ELSE bid.dateTime
-        END,
-    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
-) WITH (
-    'connector' = 'nexmark',
-    'first-event.rate' = '1000',
-    'next-event.rate' = '1000',
-    'events.num' = '20000'
-))";
-
+using test::nexmark_ddl;
 // The views of test/sql/nexmark/ddl.sql, the bid's with channel and url.
-const char* views[] = {R"(
-CREATE VIEW person AS
-SELECT person.id, person.name, person.emailAddress, person.creditCard, person.city,
-       person.state, dateTime, person.extra
-FROM nexmark WHERE event_type = 0)",
-                       R"(
-CREATE VIEW auction AS
-SELECT auction.id, auction.itemName, auction.description, auction.initialBid, auction.reserve,
-       dateTime, auction.expires, auction.seller, auction.category, auction.extra
-FROM nexmark WHERE event_type = 1)",
-                       R"(
-CREATE VIEW bid AS
-SELECT bid.auction, bid.bidder, bid.price, bid.channel, bid.url, dateTime, bid.extra
-FROM nexmark WHERE event_type = 2)"};
+const char* const views[] = {test::nexmark_person_view, test::nexmark_auction_view,
+                             test::nexmark_bid_view};
 
 // The published queries (test/sql/nexmark/qN.sql), their SELECT.
 const char* q3_sql = R"(
@@ -142,7 +108,7 @@ struct sql_fixture {
   test::temp_dir dir;
   table_environment t{test::test_config(dir.str(), 2)};
   sql_fixture() {
-    t.execute_sql(nexmark_ddl);
+    t.execute_sql(nexmark_ddl());
     for (const char* v : views)
       t.execute_sql(v);
   }
@@ -641,7 +607,7 @@ namespace {
 //! together must be the uninterrupted run's.
 void restored_at_lower_parallelism(const std::string& query, std::size_t before) {
   test::temp_dir dir;
-  const std::string ddl = std::string(nexmark_ddl);
+  const std::string ddl = nexmark_ddl();
   auto paced = [&ddl](const std::string& wall_rate) {
     std::string d = ddl;
     d.replace(d.find("'events.num'"), 0, "'rate-limited.rate' = '" + wall_rate + "', ");
