@@ -138,6 +138,48 @@ enum class fn : std::uint8_t {
   hash_code,
 };
 
+//! The one-argument math functions on doubles, or null for another function.
+double (*unary_math(fn f))(double) {
+  switch (f) {
+    case fn::sqrt:
+      return [](double x) { return std::sqrt(x); };
+    case fn::ln:
+      return [](double x) { return std::log(x); };
+    case fn::log10:
+      return [](double x) { return std::log10(x); };
+    case fn::log2:
+      return [](double x) { return std::log2(x); };
+    case fn::exp:
+      return [](double x) { return std::exp(x); };
+    case fn::sin:
+      return [](double x) { return std::sin(x); };
+    case fn::cos:
+      return [](double x) { return std::cos(x); };
+    case fn::tan:
+      return [](double x) { return std::tan(x); };
+    case fn::asin:
+      return [](double x) { return std::asin(x); };
+    case fn::acos:
+      return [](double x) { return std::acos(x); };
+    case fn::atan:
+      return [](double x) { return std::atan(x); };
+    case fn::cot:
+      return [](double x) { return 1.0 / std::tan(x); };
+    case fn::degrees:
+      return [](double x) { return x * 180.0 / 3.14159265358979323846; };
+    case fn::radians:
+      return [](double x) { return x * 3.14159265358979323846 / 180.0; };
+    case fn::sinh:
+      return [](double x) { return std::sinh(x); };
+    case fn::cosh:
+      return [](double x) { return std::cosh(x); };
+    case fn::tanh:
+      return [](double x) { return std::tanh(x); };
+    default:
+      return nullptr;
+  }
+}
+
 //! The domain operands are brought to: integer, decimal at a scale, double or string.
 enum class domain : std::uint8_t { integer, decimal, floating, string };
 
@@ -1108,27 +1150,13 @@ struct compiler {
     n.text = upper_of(e.unit);
     const logical_type dbl = make_type(logical_kind::double_);
     const logical_type big = make_type(logical_kind::bigint);
+    if (unary_math(which) != nullptr)
+      for (int& k : kids)
+        k = coerce(k, dbl);
     switch (which) {
       case fn::power:
       case fn::atan2:
-      case fn::sqrt:
-      case fn::ln:
-      case fn::log10:
-      case fn::log2:
       case fn::log:
-      case fn::exp:
-      case fn::sin:
-      case fn::cos:
-      case fn::tan:
-      case fn::asin:
-      case fn::acos:
-      case fn::atan:
-      case fn::cot:
-      case fn::degrees:
-      case fn::radians:
-      case fn::sinh:
-      case fn::cosh:
-      case fn::tanh:
         for (int& k : kids)
           k = coerce(k, dbl);
         break;
@@ -1755,6 +1783,11 @@ struct evaluator {
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    if (const auto math = unary_math(n.func)) {
+      if (!arg(0, a))
+        return null();
+      return num(math(a.d));
+    }
     switch (n.func) {
       case fn::now:
         out.null = false;
@@ -1850,63 +1883,6 @@ struct evaluator {
         if (n.func == fn::atan2)
           return num(std::atan2(a.d, b.d));
         return num(nk > 1 ? std::log(b.d) / std::log(a.d) : std::log(a.d));
-      case fn::sqrt:
-      case fn::ln:
-      case fn::log10:
-      case fn::log2:
-      case fn::exp:
-      case fn::sin:
-      case fn::cos:
-      case fn::tan:
-      case fn::asin:
-      case fn::acos:
-      case fn::atan:
-      case fn::cot:
-      case fn::degrees:
-      case fn::radians:
-      case fn::sinh:
-      case fn::cosh:
-      case fn::tanh: {
-        if (!arg(0, a))
-          return null();
-        const double x = a.d;
-        switch (n.func) {
-          case fn::sqrt:
-            return num(std::sqrt(x));
-          case fn::ln:
-            return num(std::log(x));
-          case fn::log10:
-            return num(std::log10(x));
-          case fn::log2:
-            return num(std::log2(x));
-          case fn::exp:
-            return num(std::exp(x));
-          case fn::sin:
-            return num(std::sin(x));
-          case fn::cos:
-            return num(std::cos(x));
-          case fn::tan:
-            return num(std::tan(x));
-          case fn::asin:
-            return num(std::asin(x));
-          case fn::acos:
-            return num(std::acos(x));
-          case fn::atan:
-            return num(std::atan(x));
-          case fn::cot:
-            return num(1.0 / std::tan(x));
-          case fn::degrees:
-            return num(x * 180.0 / 3.14159265358979323846);
-          case fn::radians:
-            return num(x * 3.14159265358979323846 / 180.0);
-          case fn::sinh:
-            return num(std::sinh(x));
-          case fn::cosh:
-            return num(std::cosh(x));
-          default:
-            return num(std::tanh(x));
-        }
-      }
       case fn::sign:
         if (!arg(0, a))
           return null();
@@ -2232,6 +2208,8 @@ struct evaluator {
         }
         return;
       }
+      default: // the one-argument math functions, evaluated above
+        return;
     }
   }
 

@@ -116,6 +116,67 @@ std::string distinct_key(const row& r, std::size_t slot, const logical_type& t) 
   return std::string(reinterpret_cast<const char*>(&v), 8);
 }
 
+//! MIN or MAX: keeps slot `from_slot` of `from` in `acc`'s slot when it is the new extreme
+//! (or the first value).
+void keep_extreme(const agg_slot& s, const row& from, std::size_t from_slot, row& acc) {
+  if (from.is_null(from_slot))
+    return;
+  const bool str = slot_kind_of(s.arg_type) == slot_kind::string;
+  if (acc.is_null(s.acc)) {
+    acc.copy_slot(from, from_slot, s.acc, str);
+    return;
+  }
+  int c = 0;
+  switch (slot_kind_of(s.arg_type)) {
+    case slot_kind::string: {
+      auto x = from.get_string(from_slot), y = acc.get_string(s.acc);
+      c = x < y ? -1 : x == y ? 0 : 1;
+      break;
+    }
+    case slot_kind::floating: {
+      double x = from.get_double(from_slot), y = acc.get_double(s.acc);
+      c = x < y ? -1 : x == y ? 0 : 1;
+      break;
+    }
+    default: {
+      std::int64_t x = from.get_long(from_slot), y = acc.get_long(s.acc);
+      c = x < y ? -1 : x == y ? 0 : 1;
+    }
+  }
+  if ((s.kind == agg_kind::min && c < 0) || (s.kind == agg_kind::max && c > 0))
+    acc.copy_slot(from, from_slot, s.acc, str);
+}
+
+//! AVG's result from its sum and count (NULL for none), at the result type's scale.
+void put_average(const agg_slot& s, const row& acc, std::int64_t n, row& out, std::size_t i) {
+  if (n == 0 || acc.is_null(s.acc))
+    return;
+  if (floating(s.arg_type)) {
+    out.set_double(i, acc.get_double(s.acc) / static_cast<double>(n));
+  } else if (slot_kind_of(s.result_type) == slot_kind::decimal) {
+    // sum at the argument's scale, result at the result's
+    long double v = static_cast<long double>(acc.get_long(s.acc)) / n;
+    for (int k = s.arg_type.kind == logical_kind::decimal ? s.arg_type.scale : 0;
+         k < s.result_type.scale; ++k)
+      v *= 10;
+    out.set_long(i, static_cast<std::int64_t>(v < 0 ? v - 0.5L : v + 0.5L));
+  } else if (floating(s.result_type)) {
+    out.set_double(i, static_cast<double>(acc.get_long(s.acc)) / static_cast<double>(n));
+  } else {
+    out.set_long(i, acc.get_long(s.acc) / n);
+  }
+}
+
+//! SUM's result from its sum, in the result type's representation.
+void put_sum(const agg_slot& s, const row& acc, row& out, std::size_t i) {
+  if (!acc.is_null(s.acc) && floating(s.arg_type) && !floating(s.result_type))
+    out.set_long(i, static_cast<std::int64_t>(acc.get_double(s.acc)));
+  else if (!acc.is_null(s.acc) && !floating(s.arg_type) && floating(s.result_type))
+    out.set_double(i, static_cast<double>(acc.get_long(s.acc)));
+  else
+    out.copy_slot(acc, s.acc, i, false);
+}
+
 class sql_window_aggregate {
 public:
   using accumulator_type = window_accumulator;
@@ -166,32 +227,9 @@ public:
             acc.set_long(s.acc + 1, acc.get_long(s.acc + 1) + 1);
           break;
         case agg_kind::min:
-        case agg_kind::max: {
-          if (acc.is_null(s.acc)) {
-            acc.copy_slot(in, s.arg, s.acc, slot_kind_of(s.arg_type) == slot_kind::string);
-            break;
-          }
-          int c = 0;
-          switch (slot_kind_of(s.arg_type)) {
-            case slot_kind::string: {
-              auto x = in.get_string(s.arg), y = acc.get_string(s.acc);
-              c = x < y ? -1 : x == y ? 0 : 1;
-              break;
-            }
-            case slot_kind::floating: {
-              double x = in.get_double(s.arg), y = acc.get_double(s.acc);
-              c = x < y ? -1 : x == y ? 0 : 1;
-              break;
-            }
-            default: {
-              std::int64_t x = in.get_long(s.arg), y = acc.get_long(s.acc);
-              c = x < y ? -1 : x == y ? 0 : 1;
-            }
-          }
-          if ((s.kind == agg_kind::min && c < 0) || (s.kind == agg_kind::max && c > 0))
-            acc.copy_slot(in, s.arg, s.acc, slot_kind_of(s.arg_type) == slot_kind::string);
+        case agg_kind::max:
+          keep_extreme(s, in, s.arg, acc);
           break;
-        }
         case agg_kind::count_distinct: {
           auto& set = a.distinct[s.distinct];
           if (set.insert(distinct_key(in, s.arg, s.arg_type)))
@@ -213,33 +251,11 @@ public:
     for (std::size_t i = 0; i < plan_->aggs.size(); ++i) {
       const agg_slot& s = plan_->aggs[i];
       switch (s.kind) {
-        case agg_kind::avg: {
-          const std::int64_t n = acc.get_long(s.acc + 1);
-          if (n == 0 || acc.is_null(s.acc))
-            break;
-          if (floating(s.arg_type)) {
-            out.set_double(i, acc.get_double(s.acc) / static_cast<double>(n));
-          } else if (slot_kind_of(s.result_type) == slot_kind::decimal) {
-            // sum at the argument's scale, result at the result's
-            long double v = static_cast<long double>(acc.get_long(s.acc)) / n;
-            for (int k = s.arg_type.kind == logical_kind::decimal ? s.arg_type.scale : 0;
-                 k < s.result_type.scale; ++k)
-              v *= 10;
-            out.set_long(i, static_cast<std::int64_t>(v < 0 ? v - 0.5L : v + 0.5L));
-          } else if (floating(s.result_type)) {
-            out.set_double(i, static_cast<double>(acc.get_long(s.acc)) / static_cast<double>(n));
-          } else {
-            out.set_long(i, acc.get_long(s.acc) / n);
-          }
+        case agg_kind::avg:
+          put_average(s, acc, acc.get_long(s.acc + 1), out, i);
           break;
-        }
         case agg_kind::sum:
-          if (!acc.is_null(s.acc) && floating(s.arg_type) && !floating(s.result_type))
-            out.set_long(i, static_cast<std::int64_t>(acc.get_double(s.acc)));
-          else if (!acc.is_null(s.acc) && !floating(s.arg_type) && floating(s.result_type))
-            out.set_double(i, static_cast<double>(acc.get_long(s.acc)));
-          else
-            out.copy_slot(acc, s.acc, i, false);
+          put_sum(s, acc, out, i);
           break;
         default:
           out.copy_slot(acc, s.acc, i, slot_kind_of(s.result_type) == slot_kind::string);
@@ -280,35 +296,9 @@ public:
                                                  static_cast<std::uint64_t>(y.get_long(s.acc))));
           break;
         case agg_kind::min:
-        case agg_kind::max: {
-          if (y.is_null(s.acc))
-            break;
-          const bool str = slot_kind_of(s.arg_type) == slot_kind::string;
-          if (x.is_null(s.acc)) {
-            x.copy_slot(y, s.acc, s.acc, str);
-            break;
-          }
-          int c = 0;
-          switch (slot_kind_of(s.arg_type)) {
-            case slot_kind::string: {
-              auto p = y.get_string(s.acc), q = x.get_string(s.acc);
-              c = p < q ? -1 : p == q ? 0 : 1;
-              break;
-            }
-            case slot_kind::floating: {
-              double p = y.get_double(s.acc), q = x.get_double(s.acc);
-              c = p < q ? -1 : p == q ? 0 : 1;
-              break;
-            }
-            default: {
-              std::int64_t p = y.get_long(s.acc), q = x.get_long(s.acc);
-              c = p < q ? -1 : p == q ? 0 : 1;
-            }
-          }
-          if ((s.kind == agg_kind::min && c < 0) || (s.kind == agg_kind::max && c > 0))
-            x.copy_slot(y, s.acc, s.acc, str);
+        case agg_kind::max:
+          keep_extreme(s, y, s.acc, x);
           break;
-        }
       }
     }
     return a;
@@ -693,34 +683,12 @@ public:
           out.set_long(i, acc.get_long(s.acc));
           break;
         case agg_kind::sum:
-          if (acc.get_long(s.acc + 1) == 0 || acc.is_null(s.acc))
-            break; // SUM of no values is NULL
-          if (floating(s.arg_type) && !floating(s.result_type))
-            out.set_long(i, static_cast<std::int64_t>(acc.get_double(s.acc)));
-          else if (!floating(s.arg_type) && floating(s.result_type))
-            out.set_double(i, static_cast<double>(acc.get_long(s.acc)));
-          else
-            out.copy_slot(acc, s.acc, i, false);
+          if (acc.get_long(s.acc + 1) != 0) // SUM of no values is NULL
+            put_sum(s, acc, out, i);
           break;
-        case agg_kind::avg: {
-          const std::int64_t n = acc.get_long(s.acc + 1);
-          if (n == 0 || acc.is_null(s.acc))
-            break;
-          if (floating(s.arg_type)) {
-            out.set_double(i, acc.get_double(s.acc) / static_cast<double>(n));
-          } else if (slot_kind_of(s.result_type) == slot_kind::decimal) {
-            long double v = static_cast<long double>(acc.get_long(s.acc)) / n;
-            for (int k = s.arg_type.kind == logical_kind::decimal ? s.arg_type.scale : 0;
-                 k < s.result_type.scale; ++k)
-              v *= 10;
-            out.set_long(i, static_cast<std::int64_t>(v < 0 ? v - 0.5L : v + 0.5L));
-          } else if (floating(s.result_type)) {
-            out.set_double(i, static_cast<double>(acc.get_long(s.acc)) / static_cast<double>(n));
-          } else {
-            out.set_long(i, acc.get_long(s.acc) / n);
-          }
+        case agg_kind::avg:
+          put_average(s, acc, acc.get_long(s.acc + 1), out, i);
           break;
-        }
         default:
           out.copy_slot(acc, s.acc, i, slot_kind_of(s.result_type) == slot_kind::string);
       }
