@@ -300,7 +300,7 @@ stream<row> filesystem_table_source(environment& env, const plan_node& scan,
     return std::make_unique<file_row_source>(table, path, f, columns);
   };
   auto s = env.add_source(std::move(spec));
-  s.uid(uid).name("Source: " + scan.table + "[filesystem " + f.name + "]");
+  s.uid(uid).name(scan.table + "[filesystem " + f.name + "]");
   return s;
 }
 
@@ -375,7 +375,7 @@ stream<row> kafka_table_source(environment& env, const plan_node& scan, const st
   kafka_source_config cfg = with_table(scan, [&] { return parse_kafka_source_config(uri); });
 
   auto lines = env.add_source(kafka_source(cfg));
-  lines.uid(uid).name("Source: " + scan.table + "[kafka]");
+  lines.uid(uid).name(scan.table + "[kafka]");
   row_decoder dec(f, scan.schema);
   const std::string table = scan.table;
   const std::string topics = uri.path;
