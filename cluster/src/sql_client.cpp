@@ -33,6 +33,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "rest_client.hpp"
 #include "rest_tls.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/config_file.hpp"
@@ -49,79 +50,13 @@ using json = nlohmann::json;
 // ---------------------------------------------------------------------------------------------
 // The JobManager's REST API
 
-struct unreachable_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-struct rest_failure : std::runtime_error {
-  int status;
-  rest_failure(int s, const std::string& what) : std::runtime_error(what), status(s) {}
-};
-
-//! host:port of -m, else rest.address/rest.port.
-std::pair<std::string, int> rest_address(const std::string& jobmanager, const configuration& cfg) {
-  if (!jobmanager.empty()) {
-    auto colon = jobmanager.rfind(':');
-    int port = 0;
-    if (colon != std::string::npos && colon > 0) {
-      try {
-        std::size_t used = 0;
-        port = std::stoi(jobmanager.substr(colon + 1), &used);
-        if (used != jobmanager.size() - colon - 1)
-          port = 0;
-      } catch (const std::logic_error&) {
-      }
-    }
-    if (port < 1 || port > 65535)
-      throw error(errc::invalid_argument,
-                  "--jobmanager '" + jobmanager + "': expected host:port (port 1..65535)");
-    return {jobmanager.substr(0, colon), port};
-  }
-  return {cfg.get_string(options::rest_address, "127.0.0.1"),
-          static_cast<int>(cfg.get_int(options::rest_port, 8081, 1, 65535))};
-}
-
-std::string token_of(const configuration& cfg) {
-  auto file = cfg.get_string(options::rest_token_file, "");
-  if (file.empty())
-    return {};
-  std::ifstream in(file);
-  if (!in)
-    throw error(errc::invalid_argument,
-                std::string("cannot read ") + options::rest_token_file + " '" + file + "'");
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto b = token.find_first_not_of(" \t\r\n");
-  auto e = token.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : token.substr(b, e - b + 1);
-}
-
+//! The REST API of -m's JobManager (rest_client), and waiting for a job's end.
 class rest_link {
 public:
-  rest_link(const std::string& jobmanager, const configuration& cfg) {
-    auto [host, port] = rest_address(jobmanager, cfg);
-    auto tls = rest_tls_from(cfg);
-    where_ = (tls.enabled ? "https://" : "http://") + host + ":" + std::to_string(port);
-    if (tls.enabled) {
-      client_ = tls.client_auth
-                    ? std::make_unique<httplib::Client>(where_, tls.cert_file, tls.key_file)
-                    : std::make_unique<httplib::Client>(where_);
-      if (!tls.ca_file.empty())
-        client_->set_ca_cert_path(tls.ca_file.c_str());
-      client_->enable_server_certificate_verification(true);
-    } else {
-      client_ = std::make_unique<httplib::Client>(host, port);
-    }
-    auto token = token_of(cfg);
-    if (!token.empty())
-      client_->set_bearer_token_auth(token.c_str());
-    client_->set_connection_timeout(3, 0);
-    client_->set_read_timeout(30, 0);
-  }
+  rest_link(const std::string& jobmanager, const configuration& cfg) : rest_(jobmanager, cfg) {}
 
-  json get(const std::string& path) { return check(client_->Get(path.c_str()), path); }
-  json post(const std::string& path, const json& body) {
-    return check(client_->Post(path.c_str(), body.dump(), "application/json"), path);
-  }
+  json get(const std::string& path) { return rest_.get(path); }
+  json post(const std::string& path, const json& body) { return rest_.post(path, body); }
 
   //! Polls a job until it is FINISHED, CANCELED or FAILED; returns that state.
   std::string wait_terminal(const std::string& id) {
@@ -134,26 +69,7 @@ public:
   }
 
 private:
-  json check(const httplib::Result& r, const std::string& path) {
-    if (!r)
-      throw unreachable_error("cannot reach the JobManager's REST API at " + where_ + " (" +
-                              httplib::to_string(r.error()) + ")");
-    json body = json::parse(r->body, nullptr, false);
-    if (r->status >= 400) {
-      std::string msg;
-      if (!body.is_discarded() && body.contains("errors"))
-        for (auto& e : body["errors"])
-          msg += (msg.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
-      throw rest_failure(r->status,
-                         msg.empty() ? path + ": HTTP " + std::to_string(r->status) : msg);
-    }
-    if (body.is_discarded())
-      throw rest_failure(500, path + ": the JobManager answered with malformed JSON");
-    return body;
-  }
-
-  std::string where_;
-  std::unique_ptr<httplib::Client> client_;
+  rest_client rest_;
 };
 
 //! The configuration of -D options as a JSON object (POST /jobs "config").
@@ -176,7 +92,7 @@ std::string absolute_path(const std::string& path) {
   return absolute.lexically_normal().string();
 }
 
-int exit_code_of_rest(const rest_failure& e) {
+int exit_code_of_rest(const rest_error& e) {
   return e.status == 400 || e.status == 403 || e.status == 404 ? exit_usage : exit_failed;
 }
 
@@ -977,10 +893,10 @@ int run_sql_client(const sql_client_options& o) {
     if (script)
       return script_loop(shell, std::cin);
     return interactive_loop(shell);
-  } catch (const unreachable_error& e) {
+  } catch (const unreachable& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return exit_unreachable;
-  } catch (const rest_failure& e) {
+  } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return exit_code_of_rest(e);
   } catch (const error& e) {
@@ -1032,10 +948,10 @@ int run_sql_job(const client_options& co, const std::string& file) {
       return exit_failed;
     }
     return exit_ok;
-  } catch (const unreachable_error& e) {
+  } catch (const unreachable& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return exit_unreachable;
-  } catch (const rest_failure& e) {
+  } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return exit_code_of_rest(e);
   } catch (const error& e) {
