@@ -21,46 +21,120 @@
 
 namespace spate::sql {
 
-//! The distinct values of a COUNT(DISTINCT ...) (each value's key bytes: distinct_key): a
-//! hash set, so a row costs one lookup however many values there are. Encoded as a msgpack
+//! The distinct values of a COUNT(DISTINCT ...): hash sets, so a row costs one lookup however
+//! many values there are. Encoded as a msgpack
 //! array of the keys, in no particular order.
 class distinct_set {
 public:
-  //! Adds `key`; false if it was there.
+  //! Adds `key` (a string's bytes); false if it was there.
   bool insert(std::string key) { return keys_.insert(std::move(key)).second; }
+  //! Adds a value kept in one 8-byte slot (numbers, dates, times: its raw bits), in an
+  //! open-addressing table of words: no string and no node per value. Keys read back from a
+  //! snapshot (8-byte strings) move into the table first.
+  bool insert_word(std::uint64_t v) {
+    if (!keys_.empty())
+      to_words();
+    if (v == empty_word) {
+      const bool added = !has_empty_word_;
+      has_empty_word_ = true;
+      return added;
+    }
+    if ((words_size_ + 1) * 2 > words_.size())
+      grow();
+    const std::size_t mask = words_.size() - 1;
+    for (std::size_t i = mix(v) & mask;; i = (i + 1) & mask) {
+      if (words_[i] == v)
+        return false;
+      if (words_[i] == empty_word) {
+        words_[i] = v;
+        ++words_size_;
+        return true;
+      }
+    }
+  }
   void insert_all(const distinct_set& other) {
     keys_.insert(other.keys_.begin(), other.keys_.end());
+    other.for_each_word([this](std::uint64_t w) { insert_word(w); });
   }
-  std::size_t size() const { return keys_.size(); }
+  std::size_t size() const { return keys_.size() + words_size_ + (has_empty_word_ ? 1 : 0); }
 
+  // Encoded as a msgpack array of the keys, words as their 8 bytes, in no particular order.
   template <class Packer>
   void msgpack_pack(Packer& pk) const {
-    pk.pack_array(static_cast<std::uint32_t>(keys_.size()));
+    pk.pack_array(static_cast<std::uint32_t>(size()));
     for (const std::string& k : keys_)
       pk.pack(k);
+    for_each_word([&pk](std::uint64_t w) {
+      pk.pack_str(8);
+      pk.pack_str_body(reinterpret_cast<const char*>(&w), 8);
+    });
   }
   void msgpack_unpack(const msgpack::object& o) {
     if (o.type != msgpack::type::ARRAY)
       throw msgpack::type_error();
-    keys_.clear();
+    *this = distinct_set();
     keys_.reserve(o.via.array.size);
     for (std::uint32_t i = 0; i < o.via.array.size; ++i)
       keys_.insert(o.via.array.ptr[i].as<std::string>());
   }
   void msgpack_object(msgpack::object* o, msgpack::zone& z) const {
+    const std::size_t n = size();
     o->type = msgpack::type::ARRAY;
-    o->via.array.size = static_cast<std::uint32_t>(keys_.size());
-    o->via.array.ptr = keys_.empty() ? nullptr
-                                     : static_cast<msgpack::object*>(
-                                           z.allocate_align(sizeof(msgpack::object) * keys_.size(),
-                                                            MSGPACK_ZONE_ALIGNOF(msgpack::object)));
-    std::size_t n = 0;
+    o->via.array.size = static_cast<std::uint32_t>(n);
+    o->via.array.ptr =
+        n == 0 ? nullptr
+               : static_cast<msgpack::object*>(z.allocate_align(
+                     sizeof(msgpack::object) * n, MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+    std::size_t at = 0;
     for (const std::string& k : keys_)
-      o->via.array.ptr[n++] = msgpack::object(k, z);
+      o->via.array.ptr[at++] = msgpack::object(k, z);
+    for_each_word([&](std::uint64_t w) {
+      o->via.array.ptr[at++] =
+          msgpack::object(std::string(reinterpret_cast<const char*>(&w), 8), z);
+    });
   }
 
 private:
+  static constexpr std::uint64_t empty_word = 0x8000000000000000ull;
+  static std::uint64_t mix(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+  }
+  template <class F>
+  void for_each_word(F f) const {
+    if (has_empty_word_)
+      f(empty_word);
+    for (std::uint64_t w : words_)
+      if (w != empty_word)
+        f(w);
+  }
+  void grow() {
+    std::vector<std::uint64_t> old = std::move(words_);
+    words_.assign(old.empty() ? 16 : old.size() * 2, empty_word);
+    words_size_ = 0;
+    for (std::uint64_t w : old)
+      if (w != empty_word)
+        insert_word(w);
+  }
+  void to_words() {
+    std::unordered_set<std::string> keys = std::move(keys_);
+    keys_.clear();
+    for (const std::string& k : keys) {
+      if (k.size() != 8)
+        throw error(errc::corrupt, "SQL COUNT(DISTINCT) state: a " + std::to_string(k.size()) +
+                                       "-byte key in a set of 8-byte values");
+      std::uint64_t w;
+      std::memcpy(&w, k.data(), 8);
+      insert_word(w);
+    }
+  }
+
   std::unordered_set<std::string> keys_;
+  std::vector<std::uint64_t> words_;
+  std::size_t words_size_ = 0;
+  bool has_empty_word_ = false;
 };
 
 //! What a window keeps per key and window: the accumulator slots and, for COUNT(DISTINCT),
@@ -108,13 +182,6 @@ struct agg_plan {
 
 //! Sum and average arithmetic domain of an argument.
 bool floating(const logical_type& t) { return slot_kind_of(t) == slot_kind::floating; }
-
-std::string distinct_key(const row& r, std::size_t slot, const logical_type& t) {
-  if (slot_kind_of(t) == slot_kind::string)
-    return std::string(r.get_string(slot));
-  const std::uint64_t v = r.raw(slot);
-  return std::string(reinterpret_cast<const char*>(&v), 8);
-}
 
 //! MIN or MAX: keeps slot `from_slot` of `from` in `acc`'s slot when it is the new extreme
 //! (or the first value).
@@ -232,7 +299,9 @@ public:
           break;
         case agg_kind::count_distinct: {
           auto& set = a.distinct[s.distinct];
-          if (set.insert(distinct_key(in, s.arg, s.arg_type)))
+          if (slot_kind_of(s.arg_type) == slot_kind::string
+                  ? set.insert(std::string(in.get_string(s.arg)))
+                  : set.insert_word(in.raw(s.arg)))
             acc.set_long(s.acc, static_cast<std::int64_t>(set.size()));
           break;
         }
@@ -246,8 +315,15 @@ public:
   }
 
   row get_result(const window_accumulator& a) const {
+    row out;
+    get_result_into(a, out);
+    return out;
+  }
+
+  //! The result into `out`, which keeps its buffer (no allocation once it is large enough).
+  void get_result_into(const window_accumulator& a, row& out) const {
     const row& acc = a.values;
-    row out(plan_->result_layout.slots());
+    out.reset(plan_->result_layout.slots());
     for (std::size_t i = 0; i < plan_->aggs.size(); ++i) {
       const agg_slot& s = plan_->aggs[i];
       switch (s.kind) {
@@ -261,7 +337,6 @@ public:
           out.copy_slot(acc, s.acc, i, slot_kind_of(s.result_type) == slot_kind::string);
       }
     }
-    return out;
   }
 
   //! Merging (session) windows merge their accumulators; TUMBLE and HOP never do.
@@ -774,9 +849,13 @@ public:
 
   void process_element(const row& r, context& ctx) override {
     if (window_accumulator* cur = acc_->mutate()) {
-      row before = agg_.get_result(*cur);
+      // The results before and after, in rows kept across records: no allocation for the
+      // comparison, only for the rows emitted.
+      row& before = before_;
+      row& after = after_;
+      agg_.get_result_into(*cur, before);
       *cur = agg_.add(r, std::move(*cur));
-      row after = agg_.get_result(*cur);
+      agg_.get_result_into(*cur, after);
       if (after == before)
         return;
       row o;
@@ -800,6 +879,7 @@ private:
   sql_window_aggregate agg_;
   output_builder out_;
   value_state<window_accumulator>* acc_ = nullptr;
+  row before_, after_;
 };
 
 } // namespace
