@@ -318,9 +318,7 @@ int run_client_command(const client_options& o) {
     return exit_unreachable;
   } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
-    // A refused request (403: not allowed here, e.g. a job library outside
-    // rest.submit.library-dir) is the caller's to fix, as a bad one.
-    return e.status == 400 || e.status == 403 || e.status == 404 ? exit_usage : exit_failed;
+    return exit_code_of(e);
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ? exit_usage

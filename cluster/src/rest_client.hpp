@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client.hpp"
 #include "rest_tls.hpp"
 #include "spate/core/config.hpp"
 
@@ -30,6 +31,12 @@ struct rest_error : std::runtime_error {
   int status;
   rest_error(int s, const std::string& what) : std::runtime_error(what), status(s) {}
 };
+
+//! The CLI's exit code for a refused request: the caller's to fix (400, 403 — not allowed
+//! here, e.g. a job library outside rest.submit.library-dir — or 404) is bad usage.
+inline int exit_code_of(const rest_error& e) {
+  return e.status == 400 || e.status == 403 || e.status == 404 ? exit_usage : exit_failed;
+}
 
 //! host:port of the REST API: `jobmanager` ("host:port", from --jobmanager or -m) when given,
 //! else rest.address/rest.port. Throws spate::error(errc::invalid_argument) naming a bad one.

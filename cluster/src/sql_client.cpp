@@ -92,10 +92,6 @@ std::string absolute_path(const std::string& path) {
   return absolute.lexically_normal().string();
 }
 
-int exit_code_of_rest(const rest_error& e) {
-  return e.status == 400 || e.status == 403 || e.status == 404 ? exit_usage : exit_failed;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   if (!in)
@@ -898,7 +894,7 @@ int run_sql_client(const sql_client_options& o) {
     return exit_unreachable;
   } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
-    return exit_code_of_rest(e);
+    return exit_code_of(e);
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ? exit_usage
@@ -953,7 +949,7 @@ int run_sql_job(const client_options& co, const std::string& file) {
     return exit_unreachable;
   } catch (const rest_error& e) {
     std::cerr << "spate: " << e.what() << "\n";
-    return exit_code_of_rest(e);
+    return exit_code_of(e);
   } catch (const error& e) {
     std::cerr << "spate: " << e.what() << "\n";
     return e.code() == errc::invalid_argument || e.code() == errc::not_found ? exit_usage

@@ -394,6 +394,15 @@ struct output_builder {
   std::size_t nkeys = 0;
   std::size_t naggs = 0;
 
+  //! A GroupAggregate's output row of kind `kind` for key `k` with result `res`.
+  template <class Context>
+  void emit(Context& ctx, std::string_view k, const row& res, row_kind kind) const {
+    row o;
+    build(k, 0, 0, res, o);
+    o.set_kind(kind);
+    ctx.output(std::move(o));
+  }
+
   void build(std::string_view k, std::int64_t start, std::int64_t end, const row& res,
              row& o) const {
     o.reset(out_layout->slots());
@@ -799,33 +808,22 @@ public:
         return;
       retract_accumulator fresh = agg_.create();
       agg_.apply(r, 1, fresh);
-      row o;
-      out_.build(ctx.current_key(), 0, 0, agg_.result(fresh), o);
+      out_.emit(ctx, ctx.current_key(), agg_.result(fresh), row_kind::insert);
       acc_->update(std::move(fresh));
-      ctx.output(std::move(o));
       return;
     }
     row before = agg_.result(*cur);
     agg_.apply(r, retract ? -1 : 1, *cur);
     if (cur->rows <= 0) {
       acc_->clear();
-      row o;
-      out_.build(ctx.current_key(), 0, 0, before, o);
-      o.set_kind(row_kind::delete_);
-      ctx.output(std::move(o));
+      out_.emit(ctx, ctx.current_key(), before, row_kind::delete_);
       return;
     }
     row after = agg_.result(*cur);
     if (after == before)
       return;
-    row o;
-    out_.build(ctx.current_key(), 0, 0, before, o);
-    o.set_kind(row_kind::update_before);
-    ctx.output(std::move(o));
-    row n;
-    out_.build(ctx.current_key(), 0, 0, after, n);
-    n.set_kind(row_kind::update_after);
-    ctx.output(std::move(n));
+    out_.emit(ctx, ctx.current_key(), before, row_kind::update_before);
+    out_.emit(ctx, ctx.current_key(), after, row_kind::update_after);
   }
 
 private:
@@ -858,21 +856,13 @@ public:
       agg_.get_result_into(*cur, after);
       if (after == before)
         return;
-      row o;
-      out_.build(ctx.current_key(), 0, 0, before, o);
-      o.set_kind(row_kind::update_before);
-      ctx.output(std::move(o));
-      row n;
-      out_.build(ctx.current_key(), 0, 0, after, n);
-      n.set_kind(row_kind::update_after);
-      ctx.output(std::move(n));
+      out_.emit(ctx, ctx.current_key(), before, row_kind::update_before);
+      out_.emit(ctx, ctx.current_key(), after, row_kind::update_after);
       return;
     }
     window_accumulator fresh = agg_.add(r, agg_.create_accumulator());
-    row o;
-    out_.build(ctx.current_key(), 0, 0, agg_.get_result(fresh), o);
+    out_.emit(ctx, ctx.current_key(), agg_.get_result(fresh), row_kind::insert);
     acc_->update(std::move(fresh));
-    ctx.output(std::move(o));
   }
 
 private:
