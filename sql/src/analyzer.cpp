@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "analyzer_impl.hpp"
+#include "spate/sql/functions.hpp"
 #include "spate/sql/print.hpp"
 
 namespace spate::sql {
@@ -783,6 +784,10 @@ plan_ptr analyzer::plan_join(join_type type, plan_ptr left, plan_ptr right,
              e.name == "CURRENT_DATE" || e.name == "CURRENT_TIME" || e.name == "LOCALTIME" ||
              e.name == "UNIX_TIMESTAMP"))
           deterministic = false;
+        if (!e.udf.empty()) {
+          auto f = find_function_class(e.udf);
+          deterministic = deterministic && f && f->deterministic;
+        }
         for (const rex& o : e.operands)
           scan(o);
       };

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "analyzer_impl.hpp"
+#include "spate/sql/functions.hpp"
 #include "spate/sql/print.hpp"
 
 namespace spate::sql {
@@ -855,6 +856,44 @@ rex analyzer::analyze_row_number(const expr& e, expr_context& ctx) {
   return make_call("$ROWNUM", {}, make_type(logical_kind::bigint, true), e.pos);
 }
 
+rex analyzer::analyze_user_function(const expr& e, const catalog_function& f, expr_context& ctx) {
+  auto def = find_function_class(f.class_name);
+  if (!def)
+    fail(e.pos, "Function class '" + f.class_name + "' of function '" + f.name +
+                    "' is not registered in this process");
+  std::vector<rex> args;
+  for (const box<expr>& a : e.args)
+    args.push_back(analyze(*a, ctx));
+  bool fits = args.size() == def->parameters.size();
+  for (std::size_t i = 0; fits && i < args.size(); ++i)
+    fits = args[i].type.kind != logical_kind::row &&
+           can_assign(args[i].type, def->parameters[i].with_nullable(true));
+  if (!fits) {
+    std::string call = f.name + "(", expected = f.name + "(";
+    for (std::size_t i = 0; i < args.size(); ++i)
+      call += (i ? ", " : "") + to_string(args[i].type.materialized());
+    for (std::size_t i = 0; i < def->parameters.size(); ++i)
+      expected += (i ? ", " : "") + to_string(def->parameters[i].with_nullable(true));
+    fail(e.pos, "Invalid function call:\n" + call + ")\nExpected signature: " + expected + ")");
+  }
+  bool nullable = def->result.nullable;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const logical_type& p = def->parameters[i];
+    if (args[i].type.nullable && !def->accepts_null[i])
+      nullable = true;
+    const logical_type want = p.with_nullable(args[i].type.nullable);
+    if (args[i].type.kind != logical_kind::null &&
+        (args[i].type.kind != p.kind || args[i].type.precision != p.precision ||
+         args[i].type.scale != p.scale)) {
+      rex cast = make_call("CAST", {std::move(args[i])}, want, e.pos);
+      args[i] = std::move(cast);
+    }
+  }
+  rex r = make_call(f.name, std::move(args), def->result.with_nullable(nullable), e.pos);
+  r.udf = f.class_name;
+  return r;
+}
+
 rex analyzer::analyze_function(const expr& e, expr_context& ctx) {
   const std::string written = e.names.empty() ? "" : e.names.back();
   if (e.names.size() != 1)
@@ -905,8 +944,8 @@ rex analyzer::analyze_function(const expr& e, expr_context& ctx) {
     }
     return r;
   }
-  if (cat_.find_function(written))
-    fail(e.pos, "not supported yet: calling user-defined function '" + written + "'");
+  if (const catalog_function* f = cat_.find_function(written))
+    return analyze_user_function(e, *f, ctx);
 
   // Built-in scalar functions.
   std::vector<rex> args;

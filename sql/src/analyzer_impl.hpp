@@ -86,6 +86,7 @@ private:
 
   rex resolve_identifier(const expr& e, const scope& sc);
   rex analyze_function(const expr& e, expr_context& ctx);
+  rex analyze_user_function(const expr& e, const catalog_function& f, expr_context& ctx);
   rex analyze_aggregate(const expr& e, const std::string& upper, expr_context& ctx);
   rex analyze_row_number(const expr& e, expr_context& ctx);
   rex analyze_literal(const expr& e);

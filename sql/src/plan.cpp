@@ -6,7 +6,7 @@ namespace spate::sql {
 
 bool operator==(const rex& a, const rex& b) {
   return a.kind == b.kind && a.index == b.index && a.name == b.name && a.lit == b.lit &&
-         a.unit == b.unit && a.operands == b.operands &&
+         a.unit == b.unit && a.udf == b.udf && a.operands == b.operands &&
          (a.kind != rex_kind::call || a.name != "CAST" || a.type == b.type);
 }
 bool operator!=(const rex& a, const rex& b) { return !(a == b); }

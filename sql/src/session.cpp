@@ -1,5 +1,7 @@
 #include "spate/sql/session.hpp"
 
+#include "spate/sql/functions.hpp"
+
 #include "spate/sql/analyzer.hpp"
 #include "spate/sql/parser.hpp"
 #include "spate/sql/print.hpp"
@@ -129,6 +131,14 @@ sql_result sql_session::execute(const statement& s, std::string_view sql) {
       throw_validation_error(sql, s.pos,
                              "not supported yet: functions outside the default "
                              "catalog and database");
+    if (cf->language == "PYTHON")
+      throw_validation_error(sql, s.pos, "not supported yet: Python functions (LANGUAGE PYTHON)");
+    if (!find_function_class(cf->class_name))
+      throw_validation_error(sql, s.pos,
+                             "Function class '" + cf->class_name +
+                                 "' is not registered: spate calls C++ functions registered "
+                                 "with spate::sql::register_scalar_function before the "
+                                 "statement runs (docs/sql.md, \"User-defined functions\")");
     if (!catalog_.add_function({*name, cf->class_name, cf->language}) && !cf->if_not_exists)
       throw_validation_error(sql, s.pos, "Function '" + *name + "' already exists");
     return ok;

@@ -13,6 +13,7 @@
 #include <pcre2.h>
 
 #include "spate/core/error.hpp"
+#include "spate/sql/functions.hpp"
 
 namespace spate::sql {
 
@@ -68,6 +69,7 @@ enum class opcode : std::uint8_t {
   like,
   not_like,
   function, //!< one of `fn` below (node::fn)
+  udf,      //!< a user-defined function (node::user)
 };
 
 //! The scalar functions beyond the operators: each one node with opcode::function.
@@ -816,6 +818,23 @@ struct compiled_expr::node {
     regex(regex&&) noexcept = default;
     regex& operator=(regex&&) noexcept = default;
   } re;
+  //! opcode::udf: the function's class and this copy's instance (made on first use in the
+  //! thread that evaluates it: a copy of the node runs on another thread, with its own).
+  struct user_function {
+    std::shared_ptr<const function_definition> def;
+    std::unique_ptr<scalar_function> instance;
+    std::vector<value> args;
+    user_function() = default;
+    user_function(const user_function& o) : def(o.def), args(o.args.size()) {}
+    user_function& operator=(const user_function& o) {
+      def = o.def;
+      args.assign(o.args.size(), value{});
+      instance.reset();
+      return *this;
+    }
+    user_function(user_function&&) noexcept = default;
+    user_function& operator=(user_function&&) noexcept = default;
+  } user;
 };
 
 namespace {
@@ -1271,6 +1290,25 @@ struct compiler {
         {"MINUTE", opcode::extract},
         {"SECOND", opcode::extract},
     };
+    if (!e.udf.empty()) {
+      auto def = find_function_class(e.udf);
+      if (!def)
+        throw error(errc::invalid_argument, "function class '" + e.udf + "' of function '" +
+                                                e.name + "' is not registered in this process");
+      if (def->parameters.size() != e.operands.size())
+        throw error(errc::invalid_argument,
+                    "function '" + e.name + "' takes " + std::to_string(def->parameters.size()) +
+                        " arguments, not " + std::to_string(e.operands.size()));
+      std::vector<int> kids;
+      for (std::size_t i = 0; i < e.operands.size(); ++i)
+        kids.push_back(coerce(compile(e.operands[i]), def->parameters[i]));
+      node n = make(opcode::udf, e.type);
+      n.kids = std::move(kids);
+      n.text = e.name;
+      n.user.def = std::move(def);
+      n.user.args.resize(n.kids.size());
+      return add(std::move(n));
+    }
     if (int id = compile_function(e); id >= 0)
       return id;
     opcode op;
@@ -1728,6 +1766,36 @@ struct evaluator {
       }
       case opcode::function:
         return function(n, out);
+      case opcode::udf:
+        return user_function(n, out);
+    }
+  }
+
+  //! A user-defined function: its arguments evaluated into the node's array (a NULL for a
+  //! parameter that does not take NULL gives NULL without a call), then one call.
+  void user_function(node& n, value& out) {
+    auto& u = n.user;
+    const function_definition& def = *u.def;
+    for (std::size_t i = 0; i < n.kids.size(); ++i) {
+      value& a = u.args[i];
+      eval(n.kids[i], a);
+      if (a.null && !def.accepts_null[i]) {
+        out = value{};
+        return;
+      }
+    }
+    if (!u.instance) {
+      u.instance = def.make();
+      if (!u.instance)
+        throw error(errc::invalid_argument,
+                    "function class '" + def.class_name + "' made no instance");
+    }
+    out = value{};
+    try {
+      u.instance->eval(u.args.data(), out);
+    } catch (const std::exception& e) {
+      throw error(errc::invalid_argument,
+                  "function '" + n.text + "' (" + def.class_name + ") failed: " + e.what());
     }
   }
 

@@ -38,6 +38,9 @@ struct rex {
   std::vector<rex> operands;
   literal_kind lit = literal_kind::null; //!< for literals
   std::string unit;                      //!< EXTRACT, FLOOR/CEIL TO, interval literal unit
+  //! A call of a user-defined function (functions.hpp): its class name; `name` is the
+  //! function's name in the catalog.
+  std::string udf;
   source_pos pos;                        //!< where it was written (not compared)
 };
 

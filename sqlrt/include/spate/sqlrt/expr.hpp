@@ -16,19 +16,10 @@
 #include <vector>
 
 #include "spate/sql/plan.hpp"
+#include "spate/sql/value.hpp"
 #include "spate/sqlrt/row.hpp"
 
 namespace spate::sql {
-
-//! One evaluated value: `i` for integer-kept types (booleans 0/1, decimals unscaled, times as
-//! ms or days), `d` for FLOAT/DOUBLE, `s` for strings (a view into the input row or a node's
-//! scratch, valid until the next evaluation).
-struct value {
-  std::int64_t i = 0;
-  double d = 0;
-  std::string_view s;
-  bool null = true;
-};
 
 class compiled_expr {
 public:
