@@ -200,6 +200,9 @@ void derive_changelog(plan_node& n, bool recurse) {
       n.changelog = m;
       break;
     }
+    case node_kind::over_aggregate:
+      n.changelog = n.inputs.at(0)->changelog;
+      break;
     case node_kind::values:
     case node_kind::window_aggregate:
     case node_kind::interval_join:
@@ -1059,13 +1062,90 @@ bool references(const rex& e, int col) {
 
 } // namespace
 
-plan_ptr analyzer::plan_select(const query& q) {
-  for (const select_item& item : q.items)
-    if (const expr* over = over_aggregate(*item.value))
-      fail(over->pos, "not supported yet: OVER aggregation (" + upper_of(over->names.back()) +
-                          "(...) OVER (...))");
-  return plan_select_body(q);
+//! An OverAggregate over `base` for the OVER aggregates of a SELECT list (all on one window,
+//! as Flink requires); their "$OVER" placeholders in `projection` become references to its
+//! aggregate columns. Arguments other than columns are computed by a Calc below it.
+plan_ptr analyzer::plan_over(plan_ptr base, const std::vector<pending_over>& overs,
+                             std::vector<rex>& projection) {
+  const pending_over& first = overs.front();
+  for (const pending_over& o : overs)
+    if (o.partition_by != first.partition_by || o.order != first.order || o.rows != first.rows ||
+        o.preceding != first.preceding)
+      fail(o.pos, "not supported yet: OVER aggregates on different windows in one SELECT "
+                  "(all aggregates must be computed on the same window)");
+  if (!base->changelog.insert_only())
+    fail(first.pos, "The OVER aggregation doesn't support consuming update and delete changes "
+                    "which are produced by node " +
+                        base->operator_name() + " (its changelog mode is " +
+                        base->changelog.to_string() + ")");
+  // Arguments and FILTER conditions that are not columns: computed by a Calc below.
+  const int width = static_cast<int>(base->schema.size());
+  std::vector<rex> extra;
+  auto column_of = [&](const rex& e) {
+    if (e.kind == rex_kind::input_ref)
+      return e.index;
+    for (std::size_t i = 0; i < extra.size(); ++i)
+      if (extra[i] == e)
+        return width + static_cast<int>(i);
+    extra.push_back(e);
+    return width + static_cast<int>(extra.size()) - 1;
+  };
+  std::vector<agg_call> calls;
+  for (std::size_t i = 0; i < overs.size(); ++i) {
+    const pending_agg& a = overs[i].agg;
+    agg_call c;
+    c.function = a.function;
+    c.distinct = a.distinct;
+    c.star = a.star;
+    for (const rex& arg : a.args)
+      c.args.push_back(column_of(arg));
+    if (a.filter)
+      c.filter = column_of(*a.filter);
+    c.type = a.type;
+    c.name = "w0$o" + std::to_string(i);
+    calls.push_back(std::move(c));
+  }
+  plan_ptr in = base;
+  if (!extra.empty()) {
+    std::vector<rex> proj;
+    std::vector<std::string> names;
+    for (int i = 0; i < width; ++i) {
+      const plan_column& col = base->schema[static_cast<std::size_t>(i)];
+      proj.push_back(make_input_ref(i, col.name, col.type));
+      names.push_back(col.name);
+    }
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+      proj.push_back(extra[i]);
+      names.push_back("$" + std::to_string(width + static_cast<int>(i)));
+    }
+    in = make_calc(base, std::move(proj), names, std::nullopt);
+  }
+  auto node = make_node(node_kind::over_aggregate, {in});
+  node->schema = in->schema;
+  node->partition_keys = first.partition_by;
+  node->order_keys.emplace_back(first.order, false);
+  node->over_rows = first.rows;
+  node->over_preceding = first.preceding;
+  const int over_base = static_cast<int>(in->schema.size());
+  for (const agg_call& c : calls)
+    node->schema.push_back({c.name, c.type, window_property::none, nullptr});
+  node->aggregates = std::move(calls);
+  derive_changelog(*node, false);
+  std::function<void(rex&)> replace = [&](rex& e) {
+    if (e.kind == rex_kind::call && e.name == "$OVER") {
+      const int col = over_base + e.index;
+      e = make_input_ref(col, node->schema[static_cast<std::size_t>(col)].name, e.type);
+      return;
+    }
+    for (rex& o : e.operands)
+      replace(o);
+  };
+  for (rex& p : projection)
+    replace(p);
+  return node;
 }
+
+plan_ptr analyzer::plan_select(const query& q) { return plan_select_body(q); }
 
 plan_ptr analyzer::plan_select_body(const query& q) {
   // FROM
@@ -1224,10 +1304,17 @@ plan_ptr analyzer::plan_select_body(const query& q) {
   plan_ptr result;
   std::vector<rex> consumer_exprs; // what reads the FROM relation directly, for rank_col
 
+  bool over = false;
+  for (const expr* e : items)
+    over = over || (e && over_aggregate(*e));
+  if (row_number && over)
+    fail(q.pos, "not supported yet: ROW_NUMBER() and OVER aggregates in one SELECT");
+
   if (!aggregating) {
     pending_row_number rn;
+    std::vector<pending_over> overs;
     plan_ptr base = input;
-    if (row_number && condition) {
+    if ((row_number || over) && condition) {
       std::vector<rex> id;
       std::vector<std::string> id_names;
       for (std::size_t i = 0; i < input->schema.size(); ++i) {
@@ -1242,9 +1329,12 @@ plan_ptr analyzer::plan_select_body(const query& q) {
     expr_context ctx;
     ctx.sc = &sc;
     ctx.row_number = row_number ? &rn : nullptr;
+    ctx.over = over ? &overs : nullptr;
     std::vector<rex> projection;
     for (std::size_t i = 0; i < items.size(); ++i)
       projection.push_back(items[i] ? analyze(*items[i], ctx) : star_refs[i]);
+    if (!overs.empty())
+      base = plan_over(base, overs, projection);
     if (row_number) {
       auto rk = make_node(node_kind::rank, {base});
       rk->schema = base->schema;

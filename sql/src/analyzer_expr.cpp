@@ -835,6 +835,77 @@ rex analyzer::analyze_aggregate(const expr& e, const std::string& upper, expr_co
   return r;
 }
 
+rex analyzer::analyze_over(const expr& e, const std::string& upper, expr_context& ctx) {
+  // The aggregate as GROUP BY would type it, then its window.
+  std::vector<pending_agg> one;
+  expr_context inner = ctx;
+  inner.aggs = &one;
+  inner.over = nullptr;
+  inner.row_number = nullptr;
+  analyze_aggregate(e, upper, inner);
+  pending_over o;
+  o.agg = one.at(0);
+  o.pos = e.pos;
+  expr_context plain = ctx;
+  plain.aggs = nullptr;
+  plain.over = nullptr;
+  plain.row_number = nullptr;
+  const window_spec& w = *e.over;
+  for (const box<expr>& p : w.partition_by) {
+    rex r = analyze(*p, plain);
+    if (r.kind != rex_kind::input_ref)
+      fail(p->pos, "not supported yet: expressions in an OVER window's PARTITION BY");
+    o.partition_by.push_back(r.index);
+  }
+  if (w.order_by.size() != 1)
+    fail(e.pos, "Over Agg: The window can only be ordered by a single time column.");
+  rex order = analyze(*w.order_by[0].value, plain);
+  if (order.kind != rex_kind::input_ref || !order.type.is_time_attribute())
+    fail(w.order_by[0].value->pos,
+         "OVER windows' ordering in stream mode must be defined on a time attribute.");
+  if (w.order_by[0].descending)
+    fail(w.order_by[0].value->pos, "Over Agg: The window can only be ordered in ASCENDING mode.");
+  o.order = order.index;
+  if (!w.frame) { // ORDER BY without a frame: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    o.rows = false;
+    o.preceding = -1;
+  } else {
+    const window_frame& f = *w.frame;
+    o.rows = f.rows;
+    if (f.end && f.end->type != frame_bound::kind::current_row)
+      fail(e.pos, "not supported yet: OVER windows that end other than at CURRENT ROW");
+    switch (f.start.type) {
+      case frame_bound::kind::unbounded_preceding:
+        o.preceding = -1;
+        break;
+      case frame_bound::kind::current_row:
+        o.preceding = 0;
+        break;
+      case frame_bound::kind::preceding: {
+        rex off = analyze(*f.start.offset, plain);
+        if (f.rows) {
+          if (off.kind != rex_kind::literal || off.lit != literal_kind::integer)
+            fail(f.start.offset->pos, "ROWS ... PRECEDING needs a non-negative integer literal");
+          o.preceding = std::stoll(off.name);
+        } else {
+          auto ms = interval_millis(off);
+          if (!ms || *ms < 0)
+            fail(f.start.offset->pos,
+                 "RANGE ... PRECEDING on a time attribute needs a day-time INTERVAL literal");
+          o.preceding = *ms;
+        }
+        break;
+      }
+      default:
+        fail(e.pos, "not supported yet: OVER windows that start after the current row");
+    }
+  }
+  ctx.over->push_back(std::move(o));
+  rex r = make_call("$OVER", {}, ctx.over->back().agg.type, e.pos);
+  r.index = static_cast<int>(ctx.over->size()) - 1;
+  return r;
+}
+
 rex analyzer::analyze_row_number(const expr& e, expr_context& ctx) {
   if (!e.over)
     fail(e.pos, "OVER clause is necessary for window functions");
@@ -899,8 +970,15 @@ rex analyzer::analyze_function(const expr& e, expr_context& ctx) {
   if (e.names.size() != 1)
     fail(e.pos, "not supported yet: qualified function names");
   const std::string upper = upper_of(written);
-  if (e.over && upper != "ROW_NUMBER")
-    fail(e.pos, "not supported yet: OVER aggregation (" + upper + "(...) OVER (...))");
+  if (e.over && upper != "ROW_NUMBER") {
+    if (!aggregate_names().count(upper) || cat_.find_function(written))
+      fail(e.pos, "not supported yet: " + upper + "(...) OVER (...)");
+    if (!ctx.over)
+      fail(e.pos, std::string("not supported yet: OVER aggregation (") + upper +
+                      "(...) OVER (...)) in " +
+                      (ctx.aggs ? "an aggregating SELECT" : ctx.clause + std::string(" clause")));
+    return analyze_over(e, upper, ctx);
+  }
   if (upper == "ROW_NUMBER" || upper == "RANK" || upper == "DENSE_RANK") {
     if (upper != "ROW_NUMBER")
       fail(e.pos, "not supported yet: " + upper + "() (only ROW_NUMBER() for Top-N)");

@@ -52,13 +52,25 @@ struct pending_row_number {
   bool seen = false;
 };
 
+//! An aggregate OVER a window (`AVG(price) OVER (PARTITION BY ... ORDER BY ts ROWS ...)`) met
+//! in a SELECT list.
+struct pending_over {
+  pending_agg agg;
+  std::vector<int> partition_by; //!< input columns
+  int order = -1;                //!< the time attribute column
+  bool rows = false;             //!< ROWS, else RANGE
+  std::int64_t preceding = -1;   //!< rows or milliseconds before the current row; -1 unbounded
+  source_pos pos;
+};
+
 struct expr_context {
   const scope* sc = nullptr;
   const char* clause = "SELECT";
   std::vector<pending_agg>* aggs = nullptr; //!< aggregates allowed when set
   bool inside_agg = false;
-  pending_row_number* row_number = nullptr; //!< ROW_NUMBER() OVER allowed when set
-  const group_window* window = nullptr;     //!< TUMBLE_START & co allowed when set
+  pending_row_number* row_number = nullptr;  //!< ROW_NUMBER() OVER allowed when set
+  const group_window* window = nullptr;      //!< TUMBLE_START & co allowed when set
+  std::vector<pending_over>* over = nullptr; //!< OVER aggregates allowed when set
 };
 
 // Special calls the SELECT planner rewrites: "$AGG" (index = aggregate number) and
@@ -89,6 +101,7 @@ private:
   rex analyze_user_function(const expr& e, const catalog_function& f, expr_context& ctx);
   rex analyze_aggregate(const expr& e, const std::string& upper, expr_context& ctx);
   rex analyze_row_number(const expr& e, expr_context& ctx);
+  rex analyze_over(const expr& e, const std::string& upper, expr_context& ctx);
   rex analyze_literal(const expr& e);
 
   struct cte_entry {
@@ -102,6 +115,8 @@ private:
   plan_ptr table_node(const qualified_name& name, source_pos pos, std::string* alias);
   plan_ptr window_tvf(const table_ref& t);
   plan_ptr plan_select(const query& q);
+  plan_ptr plan_over(plan_ptr base, const std::vector<pending_over>& overs,
+                     std::vector<rex>& projection);
   plan_ptr plan_join(join_type type, plan_ptr left, plan_ptr right, std::vector<rex> conjuncts,
                      source_pos pos);
 

@@ -220,6 +220,8 @@ std::string plan_node::operator_name() const {
       return "Rank";
     case node_kind::deduplicate:
       return "Deduplicate";
+    case node_kind::over_aggregate:
+      return "OverAggregate";
     case node_kind::union_all:
       return "Union";
     case node_kind::values:
@@ -350,6 +352,27 @@ std::string plan_node::describe() const {
         add("key", join_names(keys));
         add("order", order_time == time_attribute::rowtime ? "ROWTIME" : "PROCTIME");
       }
+      break;
+    }
+    case node_kind::over_aggregate: {
+      std::vector<std::string> keys;
+      for (int k : partition_keys)
+        keys.push_back(in->schema.at(static_cast<std::size_t>(k)).name);
+      if (!keys.empty())
+        add("partitionBy", join_names(keys));
+      if (!order_keys.empty())
+        add("orderBy", in->schema.at(static_cast<std::size_t>(order_keys[0].first)).name + " ASC");
+      add("window", std::string(" ") + (over_rows ? "ROWS" : "RANGE") + " BETWEEN " +
+                        (over_preceding < 0    ? std::string("UNBOUNDED PRECEDING")
+                         : over_preceding == 0 ? std::string("CURRENT ROW")
+                                               : std::to_string(over_preceding) + " PRECEDING") +
+                        " AND CURRENT ROW");
+      std::vector<std::string> sel;
+      for (const plan_column& c : in->schema)
+        sel.push_back(c.name);
+      for (const agg_call& a : aggregates)
+        sel.push_back(agg_text(a, *in));
+      add("select", join_names(sel));
       break;
     }
     case node_kind::union_all:

@@ -274,6 +274,12 @@ struct translator {
         auto s = detail::make_join(left.s, left.layout, right.s, right.layout, n, uid);
         return {s, uid, layout_of(n)};
       }
+      case node_kind::over_aggregate: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        auto s = detail::make_over_aggregate(in.s, in.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
       case node_kind::rank:
       case node_kind::deduplicate: {
         built in = build(*n.inputs.at(0));

@@ -35,6 +35,11 @@ stream<row> make_join(stream<row>& left, const row_layout& left_layout, stream<r
                       const row_layout& right_layout, const plan_node& join,
                       const std::string& uid);
 
+//! An OverAggregate over an insert-only `input` (window_aggregate.cpp): each row with its
+//! aggregates over its ROWS or RANGE frame.
+stream<row> make_over_aggregate(stream<row>& input, const row_layout& in_layout,
+                                const plan_node& over, const std::string& uid);
+
 //! A Rank (Top-N) or Deduplicate over `input` (rank.cpp).
 stream<row> make_rank(stream<row>& input, const row_layout& in_layout, const plan_node& rank,
                       const std::string& uid);

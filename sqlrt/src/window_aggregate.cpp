@@ -157,6 +157,17 @@ struct retract_accumulator {
   SPATE_FIELDS(values, rows, counted);
 };
 
+//! OverAggregate state: rows with their time, in order.
+struct over_entry {
+  std::int64_t time = 0;
+  row r;
+  SPATE_FIELDS(time, r);
+};
+struct over_rows {
+  std::vector<over_entry> rows;
+  SPATE_FIELDS(rows);
+};
+
 namespace detail {
 
 namespace {
@@ -946,6 +957,167 @@ stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layou
       builder.build(key, win.start, win.end, res, out.emplace());
   };
   auto result = input.key_by(key_of).window(assigner).aggregate(agg, emit);
+  result.uid(uid).name(node.describe());
+  return result;
+}
+
+//! OverAggregate, as Flink's OverWindow functions: per partition key an accumulator that can
+//! retract (the same as a GroupAggregate's over an updating input) and the rows still in the
+//! frame. Each row comes out with the aggregates over its frame: ROWS takes the `preceding`
+//! rows before it (in time order, then arrival order) and itself; RANGE every row whose time
+//! is at most `preceding` ms before its own, its peers of the same time included (they all
+//! get one result). Ordered by a rowtime, rows wait in keyed state until the watermark passes
+//! their time (an event-time timer at it), so they are taken in time order; a row whose time
+//! the watermark has passed is late and dropped. Ordered by a proctime, a ROWS frame takes
+//! each row as it comes; a RANGE frame collects the rows of one millisecond and takes them at
+//! the next (a processing-time timer), so peers get one result.
+class over_aggregate_function final : public keyed_process_function<std::string, row, row> {
+public:
+  over_aggregate_function(retracting_aggregate agg, std::shared_ptr<const row_layout> in,
+                          std::shared_ptr<const row_layout> out, std::size_t time_slot,
+                          bool rowtime, bool rows, std::int64_t preceding)
+      : agg_(std::move(agg)), in_(std::move(in)), out_(std::move(out)), time_slot_(time_slot),
+        rowtime_(rowtime), rows_(rows), preceding_(preceding) {}
+
+  void open(runtime_context& rc) override {
+    acc_ = &rc.state->get_value_state(value_state_descriptor<retract_accumulator>{"over-acc"});
+    frame_ = &rc.state->get_value_state(value_state_descriptor<over_rows>{"over-frame"});
+    waiting_ =
+        &rc.state->get_map_state(map_state_descriptor<std::int64_t, over_rows>{"over-waiting"});
+  }
+
+  void process_element(const row& r, context& ctx) override {
+    if (!rowtime_ && rows_) {
+      std::vector<over_entry> one(1);
+      one[0].time = ctx.timer_service().current_processing_time();
+      one[0].r = r;
+      take(one, ctx);
+      return;
+    }
+    std::int64_t t;
+    if (rowtime_) {
+      if (r.is_null(time_slot_))
+        return;
+      t = r.get_long(time_slot_);
+      if (t <= ctx.timer_service().current_watermark())
+        return; // late
+      ctx.timer_service().register_event_time_timer(t);
+    } else {
+      t = ctx.timer_service().current_processing_time();
+      ctx.timer_service().register_processing_time_timer(t + 1);
+    }
+    std::optional<over_rows> w = waiting_->get(t);
+    if (!w)
+      w.emplace();
+    w->rows.push_back({t, r});
+    waiting_->put(t, std::move(*w));
+  }
+
+  void on_timer(timestamp ts, context& ctx) override {
+    const std::int64_t t = rowtime_ ? ts : ts - 1;
+    std::optional<over_rows> w = waiting_->get(t);
+    if (!w)
+      return;
+    waiting_->remove(t);
+    take(w->rows, ctx);
+  }
+
+private:
+  //! Rows of one time (or one row), in order: into the frame, out with their results.
+  void take(std::vector<over_entry>& rows, context& ctx) {
+    retract_accumulator* acc = acc_->mutate();
+    if (!acc) {
+      acc_->update(agg_.create());
+      acc = acc_->mutate();
+    }
+    const bool bounded = preceding_ >= 0;
+    over_rows* frame = nullptr;
+    if (bounded) {
+      frame = frame_->mutate();
+      if (!frame) {
+        frame_->update(over_rows{});
+        frame = frame_->mutate();
+      }
+    }
+    auto emit = [&](const row& r, const row& res) {
+      row o;
+      o.reserve(r.buffer().size() + res.buffer().size() + out_->slots() * 8);
+      o.reset(out_->slots());
+      for (std::size_t i = 0; i < in_->slots(); ++i)
+        o.copy_slot(r, i, i, in_->is_string[i] != 0);
+      const std::size_t first = in_->columns.size();
+      for (std::size_t i = 0; i + first < out_->columns.size(); ++i) {
+        const std::size_t slot = out_->first[first + i];
+        o.copy_slot(res, i, slot, out_->is_string[slot] != 0);
+      }
+      ctx.output(std::move(o));
+    };
+    if (rows_) {
+      for (over_entry& e : rows) {
+        agg_.apply(e.r, 1, *acc);
+        if (bounded) {
+          frame->rows.push_back(e);
+          // The frame: this row and the `preceding` rows before it.
+          std::size_t drop = 0;
+          while (frame->rows.size() - drop > static_cast<std::size_t>(preceding_) + 1)
+            agg_.apply(frame->rows[drop++].r, -1, *acc);
+          frame->rows.erase(frame->rows.begin(), frame->rows.begin() + static_cast<long>(drop));
+        }
+        emit(e.r, agg_.result(*acc));
+      }
+    } else {
+      const std::int64_t t = rows.front().time;
+      for (over_entry& e : rows) {
+        agg_.apply(e.r, 1, *acc);
+        if (bounded)
+          frame->rows.push_back(e);
+      }
+      if (bounded) {
+        // The frame: rows of times in [t - preceding, t].
+        std::size_t drop = 0;
+        while (drop < frame->rows.size() && frame->rows[drop].time < t - preceding_)
+          agg_.apply(frame->rows[drop++].r, -1, *acc);
+        frame->rows.erase(frame->rows.begin(), frame->rows.begin() + static_cast<long>(drop));
+      }
+      const row res = agg_.result(*acc);
+      for (over_entry& e : rows)
+        emit(e.r, res);
+    }
+  }
+
+  retracting_aggregate agg_;
+  std::shared_ptr<const row_layout> in_;
+  std::shared_ptr<const row_layout> out_;
+  std::size_t time_slot_;
+  bool rowtime_;
+  bool rows_;
+  std::int64_t preceding_;
+  value_state<retract_accumulator>* acc_ = nullptr;
+  value_state<over_rows>* frame_ = nullptr;
+  map_state<std::int64_t, over_rows>* waiting_ = nullptr;
+};
+
+stream<row> make_over_aggregate(stream<row>& input, const row_layout& in_layout,
+                                const plan_node& node, const std::string& uid) {
+  // The aggregates as a retracting GroupAggregate keyed by the partition keys has them.
+  plan_node as_group = node;
+  as_group.group_keys = node.partition_keys;
+  as_group.schema.clear();
+  for (int k : node.partition_keys)
+    as_group.schema.push_back(node.inputs.at(0)->schema.at(static_cast<std::size_t>(k)));
+  for (const agg_call& a : node.aggregates)
+    as_group.schema.push_back({a.name, a.type, window_property::none, nullptr});
+  aggregation g = plan_aggregation(in_layout, as_group, true);
+  if (node.order_keys.size() != 1)
+    throw error(errc::invalid_argument, "an OVER aggregation without its time column");
+  const auto order = static_cast<std::size_t>(node.order_keys[0].first);
+  const bool rowtime = in_layout.columns.at(order).is_rowtime();
+  std::shared_ptr<const group_key> key_codec = g.key;
+  auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
+  auto result = input.key_by(key_of).process(over_aggregate_function(
+      retracting_aggregate(g.plan), std::make_shared<const row_layout>(in_layout),
+      std::make_shared<const row_layout>(layout_of(node)), in_layout.first[order], rowtime,
+      node.over_rows, node.over_preceding));
   result.uid(uid).name(node.describe());
   return result;
 }

@@ -41,7 +41,7 @@ struct rex {
   //! A call of a user-defined function (functions.hpp): its class name; `name` is the
   //! function's name in the catalog.
   std::string udf;
-  source_pos pos;                        //!< where it was written (not compared)
+  source_pos pos; //!< where it was written (not compared)
 };
 
 //! Structural equality: kind, index, name, operands, literal and unit (not positions).
@@ -129,6 +129,7 @@ enum class node_kind {
   window_join,           //!< join of two windowed inputs on the same windows
   rank,                  //!< Top-N: ROW_NUMBER() OVER (...) filtered to rn <= N
   deduplicate,           //!< Top-1 on a time attribute: keep first or last row
+  over_aggregate,        //!< aggregates OVER a ROWS/RANGE frame before each row: input + them
   union_all,
   values,
   sink,
@@ -179,6 +180,13 @@ struct plan_node {
   int right_time = -1;
   std::int64_t lower_bound = 0;
   std::int64_t upper_bound = 0;
+
+  // over_aggregate: partition_keys, order_keys (the one time attribute) and aggregates (over
+  // the input's columns; the output is the input's columns then one per aggregate), with the
+  // frame: ROWS or RANGE from `over_preceding` rows or milliseconds before the current row
+  // (-1: UNBOUNDED PRECEDING) to the current row
+  bool over_rows = false;
+  std::int64_t over_preceding = -1;
 
   // rank and deduplicate
   std::vector<int> partition_keys;
