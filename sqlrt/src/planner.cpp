@@ -262,7 +262,8 @@ struct translator {
       case node_kind::group_aggregate: {
         built in = build(*n.inputs.at(0));
         std::string uid = uid_for(n, {in.uid});
-        auto s = detail::make_group_aggregate(in.s, in.layout, n, uid);
+        auto s = detail::make_group_aggregate(
+            in.s, in.layout, n, uid, env.config().get_bool("table.exec.mini-batch.enabled", false));
         return {s, uid, layout_of(n)};
       }
       case node_kind::join:

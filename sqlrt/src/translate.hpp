@@ -25,9 +25,11 @@ stream<row> make_window_aggregate(stream<row>& input, const row_layout& in_layou
                                   const plan_node& agg, const std::string& uid,
                                   int start_column = -1, int end_column = -1);
 
-//! A GroupAggregate over an insert-only `input`: +I, then -U/+U per changed result.
+//! A GroupAggregate: +I, then -U/+U per changed result (over updates, -D for a key left
+//! without rows). With `mini_batch` (table.exec.mini-batch.enabled), each input batch is
+//! applied key by key and gives one change per key.
 stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
-                                 const plan_node& agg, const std::string& uid);
+                                 const plan_node& agg, const std::string& uid, bool mini_batch);
 
 //! A Join, IntervalJoin or WindowJoin of `left` and `right` (join.cpp): rows laid out as the
 //! node's schema, left's columns then right's.

@@ -4,6 +4,7 @@
 // of windows per key, GroupAggregate on one with an accumulator per key; each keeps one
 // accumulator row (plus COUNT(DISTINCT)'s sorted values) per key and window.
 #include <algorithm>
+#include <unordered_map>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -796,6 +797,37 @@ private:
   std::vector<std::size_t> counted_;
 };
 
+//! The rows of a mini-batch by group key, keys in the order they first came, rows in arrival
+//! order (Flink's MiniBatchGroupAggFunction buffers them alike, per bundle). The buffers are
+//! kept across batches.
+struct bundle_groups {
+  struct group {
+    std::string key;
+    std::vector<std::size_t> rows;
+  };
+  std::shared_ptr<const group_key> codec;
+  bool on = false;
+  std::vector<group> groups;
+  std::unordered_map<std::string, std::size_t> index;
+  std::string scratch;
+
+  bundle_groups(std::shared_ptr<const group_key> c, bool enabled)
+      : codec(std::move(c)), on(enabled) {}
+  bundle_groups(const bundle_groups& o) : codec(o.codec), on(o.on) {}
+
+  void group(const std::vector<row>& values) {
+    groups.clear();
+    index.clear();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      codec->encode_into(values[i], scratch);
+      auto [it, fresh] = index.try_emplace(scratch, groups.size());
+      if (fresh)
+        groups.push_back({scratch, {}});
+      groups[it->second].rows.push_back(i);
+    }
+  }
+};
+
 //! GroupAggregate over an updating input, as Flink's GroupAggFunction with retraction: +I/+U
 //! accumulate, -U/-D retract (a retraction for a key without state is ignored); the first row
 //! of a key emits +I, a change -U (the previous result) and +U (the new), and a key left
@@ -803,8 +835,56 @@ private:
 class retracting_group_aggregate_function final
     : public keyed_process_function<std::string, row, row> {
 public:
-  retracting_group_aggregate_function(retracting_aggregate agg, output_builder out)
-      : agg_(std::move(agg)), out_(std::move(out)) {}
+  retracting_group_aggregate_function(retracting_aggregate agg, output_builder out,
+                                      std::shared_ptr<const group_key> key, bool mini_batch)
+      : agg_(std::move(agg)), out_(std::move(out)), bundles_(std::move(key), mini_batch) {}
+
+  bool bundles() const override { return bundles_.on; }
+
+  //! Mini-batch: per key of the batch, all its rows applied in order, then one change out
+  //! (+I for a new key, -U/+U when the result changed, -D when the key has no rows left).
+  void process_bundle(std::vector<row>& values, const std::vector<timestamp>& ts,
+                      const std::function<void(const std::string&)>& select,
+                      context& ctx) override {
+    bundles_.group(values);
+    for (const auto& g : bundles_.groups) {
+      select(g.key);
+      ctx.set_record(ts[g.rows.back()]);
+      retract_accumulator* cur = acc_->mutate();
+      std::optional<retract_accumulator> fresh;
+      std::optional<row> before;
+      if (cur)
+        before = agg_.result(*cur);
+      for (std::size_t i : g.rows) {
+        const row& r = values[i];
+        const bool retract = r.kind() == row_kind::update_before || r.kind() == row_kind::delete_;
+        if (!cur && !fresh) {
+          if (retract)
+            continue; // a retraction for a key without state is ignored
+          fresh = agg_.create();
+        }
+        agg_.apply(r, retract ? -1 : 1, cur ? *cur : *fresh);
+      }
+      retract_accumulator* acc = cur ? cur : fresh ? &*fresh : nullptr;
+      if (!acc)
+        continue;
+      if (acc->rows <= 0) {
+        if (cur)
+          acc_->clear();
+        if (before)
+          out_.emit(ctx, g.key, *before, row_kind::delete_);
+        continue;
+      }
+      row after = agg_.result(*acc);
+      if (!before) {
+        out_.emit(ctx, g.key, after, row_kind::insert);
+        acc_->update(std::move(*fresh));
+      } else if (!(after == *before)) {
+        out_.emit(ctx, g.key, *before, row_kind::update_before);
+        out_.emit(ctx, g.key, after, row_kind::update_after);
+      }
+    }
+  }
 
   void open(runtime_context& rc) override {
     acc_ = &rc.state->get_value_state(
@@ -840,6 +920,7 @@ public:
 private:
   retracting_aggregate agg_;
   output_builder out_;
+  bundle_groups bundles_;
   value_state<retract_accumulator>* acc_ = nullptr;
 };
 
@@ -848,8 +929,40 @@ private:
 //! the result did not change (as Flink's GroupAggFunction).
 class group_aggregate_function final : public keyed_process_function<std::string, row, row> {
 public:
-  group_aggregate_function(sql_window_aggregate agg, output_builder out)
-      : agg_(std::move(agg)), out_(std::move(out)) {}
+  group_aggregate_function(sql_window_aggregate agg, output_builder out,
+                           std::shared_ptr<const group_key> key, bool mini_batch)
+      : agg_(std::move(agg)), out_(std::move(out)), bundles_(std::move(key), mini_batch) {}
+
+  bool bundles() const override { return bundles_.on; }
+
+  //! Mini-batch: per key of the batch, all its rows added, then +I for a new key or -U/+U
+  //! when the result changed.
+  void process_bundle(std::vector<row>& values, const std::vector<timestamp>& ts,
+                      const std::function<void(const std::string&)>& select,
+                      context& ctx) override {
+    bundles_.group(values);
+    for (const auto& g : bundles_.groups) {
+      select(g.key);
+      ctx.set_record(ts[g.rows.back()]);
+      window_accumulator* cur = acc_->mutate();
+      if (!cur) {
+        window_accumulator fresh = agg_.create_accumulator();
+        for (std::size_t i : g.rows)
+          fresh = agg_.add(values[i], std::move(fresh));
+        out_.emit(ctx, g.key, agg_.get_result(fresh), row_kind::insert);
+        acc_->update(std::move(fresh));
+        continue;
+      }
+      agg_.get_result_into(*cur, before_);
+      for (std::size_t i : g.rows)
+        *cur = agg_.add(values[i], std::move(*cur));
+      agg_.get_result_into(*cur, after_);
+      if (after_ == before_)
+        continue;
+      out_.emit(ctx, g.key, before_, row_kind::update_before);
+      out_.emit(ctx, g.key, after_, row_kind::update_after);
+    }
+  }
 
   void open(runtime_context& rc) override {
     acc_ =
@@ -879,6 +992,7 @@ public:
 private:
   sql_window_aggregate agg_;
   output_builder out_;
+  bundle_groups bundles_;
   value_state<window_accumulator>* acc_ = nullptr;
   row before_, after_;
 };
@@ -1123,18 +1237,19 @@ stream<row> make_over_aggregate(stream<row>& input, const row_layout& in_layout,
 }
 
 stream<row> make_group_aggregate(stream<row>& input, const row_layout& in_layout,
-                                 const plan_node& node, const std::string& uid) {
+                                 const plan_node& node, const std::string& uid, bool mini_batch) {
   const bool updating = !node.inputs.empty() && !node.inputs[0]->changelog.insert_only();
   aggregation g = plan_aggregation(in_layout, node, updating);
   std::shared_ptr<const group_key> key_codec = g.key;
   auto key_of = [key_codec](const row& r) { return key_codec->encode(r); };
   if (updating) {
-    auto result = input.key_by(key_of).process(
-        retracting_group_aggregate_function(retracting_aggregate(g.plan), g.builder));
+    auto result = input.key_by(key_of).process(retracting_group_aggregate_function(
+        retracting_aggregate(g.plan), g.builder, key_codec, mini_batch));
     result.uid(uid).name(node.describe());
     return result;
   }
-  auto result = input.key_by(key_of).process(group_aggregate_function(g.agg, g.builder));
+  auto result = input.key_by(key_of).process(
+      group_aggregate_function(g.agg, g.builder, key_codec, mini_batch));
   result.uid(uid).name(node.describe());
   return result;
 }

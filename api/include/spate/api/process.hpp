@@ -2,10 +2,12 @@
 // side outputs and (for keyed streams) keyed state.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "spate/actors/operator.hpp"
 #include "spate/api/detail/timers.hpp"
@@ -160,6 +162,17 @@ public:
   //! A timer registered for the current key fired at time `ts`.
   virtual void on_timer(timestamp /*ts*/, context& /*ctx*/) {}
   virtual void close() {}
+
+  //! Mini-batch processing, as Flink's bundle operators do it: when bundles() says so, the
+  //! runtime hands each input batch over whole instead of calling process_element per record
+  //! (the records are the function's to take). The function groups them as it likes and calls
+  //! `select(key)` before it works on a key: that key becomes current for keyed state, timers
+  //! and ctx.current_key() (the key must stay alive while it is current); ctx.set_record()
+  //! sets the timestamp of what it emits. Asked once per batch.
+  virtual bool bundles() const { return false; }
+  virtual void process_bundle(std::vector<In>& /*values*/,
+                              const std::vector<timestamp>& /*timestamps*/,
+                              const std::function<void(const K&)>& /*select*/, context& /*ctx*/) {}
 };
 
 //! Base class for a function over two keyed streams with one key type

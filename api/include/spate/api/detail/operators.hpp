@@ -189,6 +189,18 @@ public:
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<In>(b);
     auto* backend = this->ctx_->state;
+    if constexpr (has_process_element<F>::value) {
+      if (f_.bundles()) {
+        if (!select_)
+          select_ = [this](const K& key) {
+            this->ctx_->state->set_current_key(key);
+            ctx_obj_.set_key(&key);
+          };
+        f_.process_bundle(in.values, in.timestamps, select_, ctx_obj_);
+        this->emit_buffer();
+        return;
+      }
+    }
     for (std::size_t i = 0; i < in.size(); ++i) {
       auto& v = in.values[i];
       const auto& key = key_(static_cast<const In&>(v));
@@ -232,6 +244,7 @@ private:
   F f_;
   keyed_process_context<K, Out> ctx_obj_;
   internal_timer_service timers_;
+  std::function<void(const K&)> select_; //!< for process_bundle
 };
 
 template <class T>
