@@ -3,9 +3,14 @@
 // core, peak RSS). With `--sql DIR`, the query is the nexmark project's
 // published Flink SQL (DIR/ddl.sql and DIR/qN.sql, as in test/sql/nexmark)
 // run by the SQL runtime into its blackhole sink, instead of the DataStream
-// version. A benchmark, never a test: scripts/run-nexmark.sh runs the suite
+// version. q13 reads a side input file: `--side-input PATH`, or one written into a
+// temporary directory (10 000 lines "i,i", as nexmark's SideInputGenerator writes); its SQL
+// reads it where the published text says ${FLINK_HOME}/data/side_input.txt. A benchmark,
+// never a test: scripts/run-nexmark.sh runs the suite
 // and writes the tables in docs/benchmarks.md.
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -38,7 +43,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 //! and proportions for `events` events, the bid's channel and url added as newer revisions
 //! have them, customTime read as dateTime, q20's sink under the name it inserts into.
 std::string published_script(const std::string& dir, const std::string& query,
-                             const spate::nexmark::benchmark_options& o) {
+                             const spate::nexmark::benchmark_options& o,
+                             const std::string& side_input) {
   std::string ddl = read_file(dir + "/ddl.sql");
   ddl = replace_all(ddl, "price  BIGINT,\n        dateTime  TIMESTAMP(3),",
                     "price  BIGINT,\n        channel  VARCHAR,\n        url  VARCHAR,\n"
@@ -58,6 +64,7 @@ std::string published_script(const std::string& dir, const std::string& query,
   q = replace_all(q, "customTime", "dateTime");
   if (query == "q20") // the published q20 creates discard_sink but inserts into nexmark_q20
     q = replace_all(q, "CREATE TABLE discard_sink", "CREATE TABLE nexmark_q20");
+  q = replace_all(q, "${FLINK_HOME}/data/side_input.txt", side_input);
   return ddl + "\n" + q;
 }
 
@@ -66,19 +73,20 @@ std::string published_script(const std::string& dir, const std::string& query,
 int main(int argc, char** argv) {
   using namespace spate;
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string sql_dir;
-  for (std::size_t i = 0; i + 1 < args.size(); ++i)
-    if (args[i] == "--sql") {
-      sql_dir = args[i + 1];
-      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
-                 args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-      break;
-    }
+  std::string sql_dir, side_input;
+  for (const char* flag : {"--sql", "--side-input"})
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == flag) {
+        (args[i] == "--sql" ? sql_dir : side_input) = args[i + 1];
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                   args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+        break;
+      }
   for (const auto& a : args)
     if (a == "-h" || a == "--help") {
       std::cout << "usage: spate-nexmark --query qN --events N [--parallelism P] "
                    "[--checkpoint-interval MS] [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S] "
-                   "[--sql DIR]\n";
+                   "[--sql DIR] [--side-input PATH (q13)]\n";
       return 0;
     }
   nexmark::benchmark_options o;
@@ -90,6 +98,32 @@ int main(int argc, char** argv) {
   }
   configuration cfg;
   nexmark::apply_benchmark_config(o, cfg);
+  // q13's side input: the one given, or one written into a temporary directory for this run.
+  std::filesystem::path side_dir;
+  struct remove_dir {
+    std::filesystem::path& dir;
+    ~remove_dir() {
+      std::error_code ec;
+      if (!dir.empty())
+        std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{side_dir};
+  if (o.query == "q13" && side_input.empty()) {
+    try {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "spate-nexmark-XXXXXX").string();
+      if (!::mkdtemp(pattern.data()))
+        throw error(errc::io, "cannot create a temporary directory " + pattern);
+      side_dir = pattern;
+      side_input = (side_dir / "side_input.txt").string();
+      nexmark::write_side_input(side_input);
+    } catch (const std::exception& e) {
+      std::cerr << "spate-nexmark: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  if (!side_input.empty() && side_input[0] != '/')
+    side_input = std::filesystem::absolute(side_input).string();
   if (!sql_dir.empty()) {
     // The published SQL: DDL, then the INSERT, which runs to its end.
     nexmark::benchmark_report r;
@@ -103,10 +137,11 @@ int main(int argc, char** argv) {
       cfg.set("table.exec.mini-batch.allow-latency", "2s");
       cfg.set("table.exec.mini-batch.size", "50000");
       sql::table_environment t(cfg);
-      t.execute_script(published_script(sql_dir, o.query, o), [&r](const sql::table_result& x) {
-        if (x.job)
-          r.checkpoints_completed = x.job->checkpoint_totals().completed;
-      });
+      t.execute_script(published_script(sql_dir, o.query, o, side_input),
+                       [&r](const sql::table_result& x) {
+                         if (x.job)
+                           r.checkpoints_completed = x.job->checkpoint_totals().completed;
+                       });
     } catch (const error& e) {
       std::cerr << "spate-nexmark: " << o.query << " (SQL): " << e.what() << "\n";
       return 1;
@@ -122,7 +157,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   environment env(cfg);
-  nexmark::build_query(env, o.query, o.generator, o.events);
+  nexmark::build_query(env, o.query, o.generator, o.events, 0, side_input);
 
   double cpu0 = nexmark::process_cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();

@@ -161,8 +161,8 @@ stream<bid_brief> project_bids(stream<bid> bids) {
 
 const std::vector<std::string>& query_names() {
   static const std::vector<std::string> names = {"q0",  "q1",  "q2",  "q3",  "q4",  "q5",  "q7",
-                                                 "q8",  "q9",  "q11", "q12", "q14", "q15", "q16",
-                                                 "q17", "q18", "q19", "q20", "q21", "q22"};
+                                                 "q8",  "q9",  "q11", "q12", "q13", "q14", "q15",
+                                                 "q16", "q17", "q18", "q19", "q20", "q21", "q22"};
   return names;
 }
 
@@ -176,7 +176,8 @@ void discard(stream<T> s) {
 } // namespace
 
 void build_query(environment& env, const std::string& query, const generator_config& config,
-                 std::optional<std::int64_t> count, double wall_rate) {
+                 std::optional<std::int64_t> count, double wall_rate,
+                 const std::string& side_input_path) {
   const auto& names = query_names();
   if (std::find(names.begin(), names.end(), query) == names.end()) {
     std::string list;
@@ -208,6 +209,8 @@ void build_query(environment& env, const std::string& query, const generator_con
     discard(q11(in.bids));
   else if (query == "q12")
     discard(q12(in.bids));
+  else if (query == "q13")
+    discard(q13(in.bids, side_input_path.empty() ? default_side_input() : side_input_path));
   else if (query == "q14")
     discard(q14(in.bids));
   else if (query == "q15")

@@ -38,7 +38,8 @@ std::string known_connectors() {
   return out;
 }
 
-//! Names made unique the way Calcite does: the second `id` becomes `id0`.
+} // namespace
+
 std::vector<std::string> uniquify(const std::vector<std::string>& names) {
   std::vector<std::string> out;
   std::set<std::string> seen;
@@ -59,7 +60,6 @@ plan_ptr make_node(node_kind kind, std::vector<plan_ptr> inputs) {
   return n;
 }
 
-//! A Calc over `input` with `projection` (named `names`) and an optional filter.
 plan_ptr make_calc(plan_ptr input, std::vector<rex> projection,
                    const std::vector<std::string>& names, std::optional<rex> condition) {
   auto n = make_node(node_kind::calc, {input});
@@ -82,6 +82,8 @@ plan_ptr make_calc(plan_ptr input, std::vector<rex> projection,
   derive_changelog(*n, false);
   return n;
 }
+
+namespace {
 
 //! Whether `projection` over `input` is the identity with the same names.
 bool is_identity(const plan_node& input, const std::vector<rex>& projection,
@@ -188,6 +190,7 @@ void derive_changelog(plan_node& n, bool recurse) {
     case node_kind::calc:
     case node_kind::watermark_assigner:
     case node_kind::window_table_function:
+    case node_kind::lookup_join:
       n.changelog = n.inputs.at(0)->changelog;
       break;
     case node_kind::union_all: {
@@ -241,6 +244,10 @@ struct analyzer::join_tree {
   std::vector<rex> conditions; //!< over this subtree's columns
   int width = 0;
   source_pos pos;
+  //! A lookup join: the right leaf is the looked-up table (a scan node of its physical
+  //! columns, never run) and this the FOR SYSTEM_TIME AS OF expression, over the left's columns.
+  std::optional<rex> system_time;
+  source_pos system_time_pos;
 };
 
 struct analyzer::from_result {
@@ -281,7 +288,7 @@ plan_ptr analyzer::scan_chain(const catalog_table& t) {
   }
   auto scan = make_node(node_kind::scan, {});
   scan->table = qualified;
-  scan->options = t.options;
+  scan->options = t.effective_options();
   scope physical;
   physical.tables.push_back({t.name, {}, 0});
   for (const catalog_column& c : t.columns) {
@@ -566,7 +573,8 @@ analyzer::from_result analyzer::analyze_from(const table_ref& t) {
   switch (t.kind) {
     case table_ref_kind::table: {
       if (t.system_time)
-        fail(t.pos, "not supported yet: FOR SYSTEM_TIME AS OF (temporal and lookup joins)");
+        fail(t.pos, "not supported yet: FOR SYSTEM_TIME AS OF other than on the right side of a "
+                    "join (a lookup join)");
       std::string alias;
       plan_ptr node = table_node(t.name, t.pos, &alias);
       leaf(std::move(node), t.alias.empty() ? alias : t.alias);
@@ -591,7 +599,40 @@ analyzer::from_result analyzer::analyze_from(const table_ref& t) {
       fail(t.pos, "not supported yet: UNNEST");
     case table_ref_kind::join: {
       from_result l = analyze_from(*t.left);
-      from_result r = analyze_from(*t.right);
+      const bool lookup = t.right->kind == table_ref_kind::table && t.right->system_time;
+      from_result r;
+      if (lookup) {
+        r.tree = std::make_unique<join_tree>();
+        r.tree->leaf = lookup_table(*t.right);
+        r.tree->pos = t.right->pos;
+        std::vector<std::string> names;
+        for (const plan_column& c : r.tree->leaf->schema)
+          names.push_back(c.name);
+        if (!t.right->column_aliases.empty()) {
+          if (t.right->column_aliases.size() != names.size())
+            fail(t.right->pos, "List of column aliases must have same degree as table; table has " +
+                                   std::to_string(names.size()) +
+                                   " columns, whereas alias list has " +
+                                   std::to_string(t.right->column_aliases.size()) + " columns");
+          names = t.right->column_aliases;
+        }
+        r.sc.tables.push_back(
+            {t.right->alias.empty() ? t.right->name.back() : t.right->alias, names, 0});
+        r.sc.columns = r.tree->leaf->schema;
+        r.tree->width = static_cast<int>(names.size());
+        if (t.join != join_kind::inner && t.join != join_kind::left && t.join != join_kind::comma &&
+            t.join != join_kind::cross)
+          fail(t.pos, std::string("Temporal table join currently only supports INNER JOIN and "
+                                  "LEFT JOIN, but was ") +
+                          (t.join == join_kind::right ? "RIGHT" : "FULL") + " JOIN");
+        expr_context ctx;
+        ctx.sc = &l.sc;
+        ctx.clause = "FOR SYSTEM_TIME AS OF";
+        out.tree->system_time = analyze(*t.right->system_time, ctx);
+        out.tree->system_time_pos = t.right->system_time->pos;
+      } else {
+        r = analyze_from(*t.right);
+      }
       const int nl = l.tree->width;
       out.sc = std::move(l.sc);
       for (scope_table st : r.sc.tables) {
@@ -1206,6 +1247,8 @@ plan_ptr analyzer::plan_select_body(const query& q) {
                      : t.kind == join_kind::right ? join_type::right
                      : t.kind == join_kind::full  ? join_type::full
                                                   : join_type::inner;
+    if (t.system_time)
+      return plan_lookup_join(type, l, *r, t.conditions, *t.system_time, t.system_time_pos);
     return plan_join(type, l, r, t.conditions, t.pos);
   };
   plan_ptr input = build(*from.tree);
@@ -1856,7 +1899,11 @@ plan_ptr analyzer::plan_sink(const insert_into& insert, source_pos pos) {
   }
   auto sink = make_node(node_kind::sink, {source});
   sink->table = qualified;
-  sink->options = t->options;
+  try {
+    sink->options = t->effective_options();
+  } catch (const sql_error& e) {
+    fail(pos, e.message());
+  }
   sink->schema = sink_cols;
   sink->sink_columns = sink_cols;
   for (const std::string& k : t->primary_key)

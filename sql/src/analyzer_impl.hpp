@@ -119,6 +119,13 @@ private:
                      std::vector<rex>& projection);
   plan_ptr plan_join(join_type type, plan_ptr left, plan_ptr right, std::vector<rex> conjuncts,
                      source_pos pos);
+  //! The right side of a lookup join (`t` FOR SYSTEM_TIME AS OF ...): a catalog table whose
+  //! connector can be looked up, as a scan node of its physical columns (analyzer_lookup.cpp).
+  plan_ptr lookup_table(const table_ref& t);
+  //! A LookupJoin of `left` with the table `right` (from lookup_table) on `conjuncts` (over
+  //! left ++ right); `time` is the FOR SYSTEM_TIME AS OF expression over left's columns.
+  plan_ptr plan_lookup_join(join_type type, plan_ptr left, const plan_node& right,
+                            std::vector<rex> conjuncts, const rex& time, source_pos time_pos);
 
   plan_ptr scan_chain(const catalog_table& t);
   plan_ptr plan_select_body(const query& q);
@@ -156,5 +163,12 @@ rex shift_refs(rex e, int delta);
 
 //! Recomputes the changelog mode of `n` from its inputs (and, recursively, of its inputs).
 void derive_changelog(plan_node& n, bool recurse);
+
+//! Names made unique the way Calcite does: the second `id` becomes `id0`.
+std::vector<std::string> uniquify(const std::vector<std::string>& names);
+plan_ptr make_node(node_kind kind, std::vector<plan_ptr> inputs);
+//! A Calc over `input` with `projection` (named `names`) and an optional filter.
+plan_ptr make_calc(plan_ptr input, std::vector<rex> projection,
+                   const std::vector<std::string>& names, std::optional<rex> condition);
 
 } // namespace spate::sql::detail

@@ -1,5 +1,9 @@
 #include "spate/sql/catalog.hpp"
 
+#include <set>
+
+#include "spate/sql/parser.hpp"
+
 namespace spate::sql {
 
 const catalog_column* catalog_table::column(const std::string& wanted) const {
@@ -11,7 +15,67 @@ const catalog_column* catalog_table::column(const std::string& wanted) const {
 
 std::string catalog_table::connector() const {
   auto it = options.find("connector");
+  if (it == options.end())
+    it = options.find("connector.type");
   return it == options.end() ? "" : it->second;
+}
+
+namespace {
+
+//! A filesystem table's 'path' given as a file:// URI, as its local path (what the runtime
+//! reads and what a REST submission's path checks see); other schemes are left for the
+//! connector to refuse by name.
+std::map<std::string, std::string> local_path(std::map<std::string, std::string> options) {
+  auto connector = options.find("connector");
+  auto path = options.find("path");
+  if (connector != options.end() && connector->second == "filesystem" && path != options.end() &&
+      path->second.rfind("file:///", 0) == 0)
+    path->second.erase(0, 7);
+  return options;
+}
+
+} // namespace
+
+std::map<std::string, std::string> catalog_table::effective_options() const {
+  if (options.count("connector") || !options.count("connector.type"))
+    return local_path(options);
+  static const std::set<std::string> csv_options = {
+      "field-delimiter",  "quote-character",        "disable-quote-character",
+      "allow-comments",   "ignore-parse-errors",    "null-literal",
+      "escape-character", "array-element-delimiter"};
+  static const std::set<std::string> json_options = {"fail-on-missing-field",
+                                                     "ignore-parse-errors"};
+  auto format = options.find("format.type");
+  const std::string fmt = format == options.end() ? "" : format->second;
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : options) {
+    if (key == "connector.type") {
+      out["connector"] = value;
+    } else if (key == "connector.path") {
+      out["path"] = value;
+    } else if (key == "format.type") {
+      out["format"] = value;
+    } else if (key == "connector.property-version" || key == "format.property-version" ||
+               (key == "format.derive-schema" && value == "true")) {
+      continue;
+    } else if (key.rfind("format.", 0) == 0 &&
+               ((fmt == "csv" && csv_options.count(key.substr(7))) ||
+                (fmt == "json" && json_options.count(key.substr(7))))) {
+      out[fmt + "." + key.substr(7)] = value;
+    } else if (key.rfind("connector.", 0) == 0 || key.rfind("format.", 0) == 0 ||
+               key.rfind("update-mode", 0) == 0 || key.rfind("schema.", 0) == 0) {
+      throw sql_error({},
+                      "Unsupported legacy option '" + key + "' of table '" +
+                          catalog::qualified(name) +
+                          "' (the legacy 'connector.type' keys mapped are connector.type, "
+                          "connector.path, format.type and the csv and json format.* options; "
+                          "use the new option keys instead)",
+                      "", "SQL validation error");
+    } else {
+      out[key] = value;
+    }
+  }
+  return local_path(std::move(out));
 }
 
 std::string catalog::qualified(const std::string& name) {

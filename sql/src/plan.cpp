@@ -222,6 +222,8 @@ std::string plan_node::operator_name() const {
       return "Deduplicate";
     case node_kind::over_aggregate:
       return "OverAggregate";
+    case node_kind::lookup_join:
+      return "LookupJoin";
     case node_kind::union_all:
       return "Union";
     case node_kind::values:
@@ -324,6 +326,19 @@ std::string plan_node::describe() const {
       add("where", join_condition(*this));
       add("select", column_names(schema));
       break;
+    case node_kind::lookup_join: {
+      add("table", table);
+      add("joinType", join_type_name(join));
+      std::vector<std::string> lookup;
+      for (std::size_t i = 0; i < left_keys.size() && i < right_keys.size(); ++i)
+        lookup.push_back(lookup_columns.at(static_cast<std::size_t>(right_keys[i])).name + "=" +
+                         in->schema.at(static_cast<std::size_t>(left_keys[i])).name);
+      add("lookup", join_names(lookup));
+      if (residual)
+        add("where", to_string(*residual));
+      add("select", column_names(schema));
+      break;
+    }
     case node_kind::window_join:
       add("leftWindow", window->to_string());
       add("rightWindow", window->to_string());

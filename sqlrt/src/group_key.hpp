@@ -21,6 +21,13 @@ struct group_key {
 
   std::string encode(const row& r) const {
     std::string k;
+    encode_into(r, k);
+    return k;
+  }
+
+  //! encode() into `k` (cleared first), reusing its buffer.
+  void encode_into(const row& r, std::string& k) const {
+    k.clear();
     for (std::size_t i = 0; i < in_slots.size(); ++i) {
       const std::size_t s = in_slots[i];
       if (r.is_null(s)) {
@@ -38,7 +45,14 @@ struct group_key {
         k.append(reinterpret_cast<const char*>(&v), 8);
       }
     }
-    return k;
+  }
+
+  //! Whether a key column of `r` is null.
+  bool has_null(const row& r) const {
+    for (std::size_t s : in_slots)
+      if (r.is_null(s))
+        return true;
+    return false;
   }
 
   void decode(std::string_view k, row& o) const {

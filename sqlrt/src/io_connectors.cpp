@@ -16,6 +16,7 @@
 #include "spate/connectors/line_file_reader.hpp"
 #include "spate/connectors/redis_sink.hpp"
 #include "spate/connectors/uri.hpp"
+#include "spate/core/config.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 #include "text_format.hpp"
@@ -77,6 +78,34 @@ void note_skipped(const std::string& table, const std::string& where, const std:
                why, skipped_records.load(std::memory_order_relaxed));
 }
 
+//! Decodes the line `reader` returned last into `out`: true for a row; false for a line that
+//! holds none (blank, a comment) or a malformed record skipped by the format's
+//! ignore-parse-errors (counted in `errors`). Throws invalid_argument naming the file and line
+//! for a malformed record otherwise.
+bool decode_line(const std::string& table, const std::string& line, const line_file_reader& reader,
+                 row_decoder& decoder, row& out, std::string& why,
+                 std::atomic<std::int64_t>* errors) {
+  const text_format& f = decoder.format();
+  if (f.kind != text_format_kind::raw) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      return false; // blank lines hold no record
+    if (f.allow_comments && line[0] == '#')
+      return false;
+  }
+  if (decoder.decode(line, out, why))
+    return true;
+  const std::string where = reader.current_file() + ":" + std::to_string(reader.position().line);
+  if (!f.ignore_parse_errors)
+    throw error(errc::invalid_argument, "table '" + table + "': malformed " + f.name +
+                                            " record at " + where + ": " + why + ": " +
+                                            excerpt(line) + " (set '" + ignore_option(f) +
+                                            "' = 'true' to skip such records)");
+  if (errors)
+    errors->fetch_add(1, std::memory_order_relaxed);
+  note_skipped(table, where, why);
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // filesystem source: the lines of the files under 'path', each decoded into a row; the
 // checkpoint records how far each file was read (the file sources' state).
@@ -95,32 +124,13 @@ public:
   source_status poll(collector<row>& out, std::size_t max_records) override {
     if (done_)
       return source_status::end();
-    const text_format& f = decoder_.format();
     for (std::size_t n = 0; n < max_records; ++n) {
       if (!reader_.next(line_)) {
         done_ = true;
         return n == 0 ? source_status::end() : source_status::has_more();
       }
-      if (f.kind != text_format_kind::raw) {
-        if (line_.find_first_not_of(" \t\r") == std::string::npos)
-          continue; // blank lines hold no record
-        if (f.allow_comments && line_[0] == '#')
-          continue;
-      }
-      if (decoder_.decode(line_, scratch_, why_)) {
+      if (decode_line(table_, line_, reader_, decoder_, scratch_, why_, errors_))
         out.emplace() = scratch_;
-        continue;
-      }
-      const std::string where =
-          reader_.current_file() + ":" + std::to_string(reader_.position().line);
-      if (!f.ignore_parse_errors)
-        throw error(errc::invalid_argument, "table '" + table_ + "': malformed " + f.name +
-                                                " record at " + where + ": " + why_ + ": " +
-                                                excerpt(line_) + " (set '" + ignore_option(f) +
-                                                "' = 'true' to skip such records)");
-      if (errors_)
-        errors_->fetch_add(1, std::memory_order_relaxed);
-      note_skipped(table_, where, why_);
     }
     return source_status::has_more();
   }
@@ -277,6 +287,47 @@ stream<row> shuffle_by_key(stream<row>& in, const std::vector<int>& key,
 // ---------------------------------------------------------------------------------------------
 // filesystem
 
+std::string filesystem_path(const plan_node& n) {
+  std::string path = option(n, "path");
+  if (path.empty())
+    refuse(n, "path", "is required");
+  const auto scheme = path.find("://");
+  if (scheme != std::string::npos) {
+    if (path.compare(0, scheme, "file") != 0)
+      not_yet(n, "filesystem path scheme '" + path.substr(0, scheme) + "://' ('" + path +
+                     "'; local paths and file:// are supported)");
+    path.erase(0, scheme + 3);
+    if (path.empty() || path[0] != '/')
+      refuse(n, "path", "must be file:///absolute/path, not '" + option(n, "path") + "'");
+  }
+  return path;
+}
+
+void read_all_rows(const std::string& table, const std::string& path, row_decoder& decoder,
+                   const std::function<void(const row&)>& each) {
+  line_file_reader reader(path);
+  reader.open(0, 1); // every file, as the only subtask
+  std::string line, why;
+  row scratch;
+  while (reader.next(line))
+    if (decode_line(table, line, reader, decoder, scratch, why, nullptr))
+      each(scratch);
+  reader.close();
+}
+
+lookup_source filesystem_lookup_source(const plan_node& join) {
+  std::vector<std::string> known = {"path", "lookup.cache.ttl"};
+  lookup_source out;
+  out.format = parse_text_format(join, "format", "", join.lookup_columns, known);
+  check_known(join, known);
+  out.path = filesystem_path(join);
+  if (join.options.count("lookup.cache.ttl"))
+    out.reload_every = with_table(join, [&] {
+      return parse_duration(option(join, "lookup.cache.ttl"), "option 'lookup.cache.ttl'");
+    });
+  return out;
+}
+
 stream<row> filesystem_table_source(environment& env, const plan_node& scan,
                                     const std::string& uid) {
   std::vector<std::string> known = {"path"};
@@ -285,9 +336,7 @@ stream<row> filesystem_table_source(environment& env, const plan_node& scan,
     if (scan.options.count(o))
       not_yet(scan, std::string("filesystem option '") + o + "'");
   check_known(scan, known);
-  const std::string path = option(scan, "path");
-  if (path.empty())
-    refuse(scan, "path", "is required");
+  const std::string path = filesystem_path(scan);
   with_table(scan, [&] {
     check_readable_input(path);
     return 0;
@@ -313,9 +362,7 @@ void filesystem_table_sink(stream<row>& in, const plan_node& sink, const std::st
         key.rfind("auto-compaction", 0) == 0 || key.rfind("compaction.", 0) == 0)
       not_yet(sink, "filesystem option '" + key + "'");
   check_known(sink, known);
-  const std::string path = option(sink, "path");
-  if (path.empty())
-    refuse(sink, "path", "is required");
+  const std::string path = filesystem_path(sink);
   row_encoder enc(f, cols);
   auto lines = in.flat_map([enc](const row& r, collector<std::string>& out) {
                    if (r.kind() != row_kind::insert && r.kind() != row_kind::update_after)

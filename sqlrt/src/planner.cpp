@@ -275,6 +275,12 @@ struct translator {
         auto s = detail::make_join(left.s, left.layout, right.s, right.layout, n, uid);
         return {s, uid, layout_of(n)};
       }
+      case node_kind::lookup_join: {
+        built in = build(*n.inputs.at(0));
+        std::string uid = uid_for(n, {in.uid});
+        auto s = detail::make_lookup_join(in.s, in.layout, n, uid);
+        return {s, uid, layout_of(n)};
+      }
       case node_kind::over_aggregate: {
         built in = build(*n.inputs.at(0));
         std::string uid = uid_for(n, {in.uid});

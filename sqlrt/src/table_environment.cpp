@@ -67,7 +67,7 @@ namespace {
 void collect_tables(const plan_node& n, std::set<const plan_node*>& seen, planned_job& out) {
   if (!seen.insert(&n).second)
     return;
-  if (n.kind == node_kind::scan || n.kind == node_kind::sink)
+  if (n.kind == node_kind::scan || n.kind == node_kind::sink || n.kind == node_kind::lookup_join)
     out.tables.emplace_back(n.table, n.options);
   for (const auto& in : n.inputs)
     if (in)

@@ -46,6 +46,13 @@ stream<row> make_over_aggregate(stream<row>& input, const row_layout& in_layout,
 stream<row> make_rank(stream<row>& input, const row_layout& in_layout, const plan_node& rank,
                       const std::string& uid);
 
+//! A LookupJoin over `input` (lookup_join.cpp): each input row with the rows of the node's
+//! table that match its keys (left ++ table), which every subtask reads whole when it opens
+//! (and again after 'lookup.cache.ttl'). Throws invalid_argument naming the table for a wrong
+//! option or a missing path.
+stream<row> make_lookup_join(stream<row>& input, const row_layout& in_layout, const plan_node& join,
+                             const std::string& uid);
+
 //! An option of a connector: the value, or `fallback` when absent.
 std::string option(const plan_node& n, const std::string& key, const std::string& fallback = "");
 //! An integer option; throws invalid_argument naming the option for a non-integer.

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <fstream>
 #include <set>
 #include <string>
 #include <tuple>
@@ -340,6 +341,58 @@ BOOST_AUTO_TEST_CASE(q2_selects_bids_on_auctions_divisible_by_123) {
       rows.emplace_back(r.auction, r.price);
     check_same_rows(expected, rows, label("q2", seed, p));
   }
+}
+
+BOOST_AUTO_TEST_CASE(q13_joins_bids_with_the_side_input) {
+  const auto seed = spate::test::test_seed("q13_joins_bids_with_the_side_input");
+  const auto c = config_with(seed, 10000);
+  const std::int64_t count = 20000;
+  const auto g = generate(c, count);
+  // nexmark's side input (key i, value "i") with the odd keys dropped and key 2 twice more: bids
+  // on an odd auction % 10000 match nothing, those on 2 match three lines.
+  test::temp_dir dir;
+  const std::string full = dir.path.string() + "/full.txt", side = dir.path.string() + "/side.txt";
+  nexmark::write_side_input(full);
+  {
+    std::ifstream in(full);
+    std::ofstream out(side);
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line))
+      if (std::stoll(line) % 2 == 0) {
+        out << line << "\n";
+        ++lines;
+      }
+    out << "2,two\n2,zwei\n";
+    BOOST_TEST(lines == 5000);
+  }
+  using row = std::tuple<std::int64_t, std::int64_t, std::int64_t, timestamp, std::string>;
+  std::vector<row> expected;
+  for (const auto& b : g.bids) {
+    const std::int64_t key = b.auction % 10000;
+    if (key % 2 != 0)
+      continue;
+    expected.emplace_back(b.auction, b.bidder, b.price, b.date_time, std::to_string(key));
+    if (key == 2) {
+      expected.emplace_back(b.auction, b.bidder, b.price, b.date_time, "two");
+      expected.emplace_back(b.auction, b.bidder, b.price, b.date_time, "zwei");
+    }
+  }
+  for (int p : {1, 2}) {
+    auto got = run<q13_result>(c, count, p,
+                               [&](event_streams& in) { return nexmark::q13(in.bids, side); });
+    std::vector<row> rows;
+    for (const auto& r : got)
+      rows.emplace_back(r.auction, r.bidder, r.price, r.date_time, r.value);
+    check_same_rows(expected, rows, label("q13", seed, p));
+  }
+  // A missing side input fails the job naming the file.
+  test::temp_dir run_dir;
+  environment env(test::test_config(run_dir.path.string(), 1));
+  nexmark::build_query(env, "q13", c, 100, 0, dir.path.string() + "/missing.txt");
+  job_result r = env.execute("q13 without its side input");
+  BOOST_TEST((r.status == job_status::failed));
+  BOOST_TEST(r.failure_cause.find("missing.txt") != std::string::npos, r.failure_cause);
 }
 
 BOOST_AUTO_TEST_CASE(q14_filters_prices_and_classifies_the_time_of_day) {
@@ -1059,13 +1112,16 @@ BOOST_AUTO_TEST_CASE(build_query_rejects_an_unknown_query_naming_it) {
 
 BOOST_AUTO_TEST_CASE(every_query_builds_and_finishes) {
   const auto& all = query_names();
-  BOOST_TEST(all.size() == 20u);
+  BOOST_TEST(all.size() == 21u);
   generator_config c;
   c.seed = spate::test::test_seed("every_query_builds_and_finishes");
   for (const auto& q : all) {
     test::temp_dir dir;
     environment env(test::test_config(dir.path.string(), 2));
-    BOOST_CHECK_NO_THROW(nexmark::build_query(env, q, c, 3000));
+    // q13's side input in the test's directory, not the default file build_query writes.
+    const std::string side = dir.path.string() + "/side_input.txt";
+    nexmark::write_side_input(side);
+    BOOST_CHECK_NO_THROW(nexmark::build_query(env, q, c, 3000, 0, side));
     job_result r = env.execute("nexmark " + q);
     BOOST_TEST((r.status == job_status::finished), q << ": " << r.failure_cause);
   }

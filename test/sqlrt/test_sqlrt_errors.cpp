@@ -8,6 +8,8 @@
 // task and cause). After each error the session goes on: its tables are still there and a
 // good query runs.
 
+#include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,14 @@ const char* ddl[] = {
     "CREATE TABLE bad_rate (a INT) WITH ('connector' = 'datagen', 'rows-per-second' = 'fast')",
     "CREATE TABLE bad_kind (a INT) WITH ('connector' = 'datagen', 'fields.a.kind' = 'odd')",
     "CREATE TABLE bad_nexmark (event_type INT, whatever STRING) WITH ('connector' = 'nexmark')",
+    "CREATE TABLE side (k INT, v STRING) WITH ('connector' = 'filesystem', 'path' = "
+    "'/nonexistent/side', 'format' = 'csv')",
+    "CREATE TABLE kafka_side (k INT, v STRING) WITH ('connector' = 'kafka', 'topic' = 'side', "
+    "'properties.bootstrap.servers' = 'localhost:9', 'format' = 'json')",
+    "CREATE TABLE legacy_side (k INT, v STRING) WITH ('connector.type' = 'filesystem', "
+    "'connector.path' = '/nonexistent/side', 'format.type' = 'csv', 'format.fields.0.name' = "
+    "'k')",
+    "CREATE VIEW tp AS SELECT *, PROCTIME() AS p FROM t",
 };
 
 struct wrong {
@@ -74,6 +84,26 @@ const std::vector<wrong> cases = {
      {"not supported yet: OVER windows that end other than at CURRENT ROW"}},
     {"SELECT MD5(s) FROM t", {"not supported yet: function MD5"}},
     {"SELECT a FROM t INTERSECT SELECT a FROM t", {"not supported yet: INTERSECT"}},
+    // lookup joins: a proctime of the left, INNER or LEFT, an equality, a table to look up
+    {"SELECT * FROM t JOIN side FOR SYSTEM_TIME AS OF t.ts ON t.a = side.k",
+     {"not supported yet: event-time temporal joins (FOR SYSTEM_TIME AS OF a rowtime attribute)"}},
+    {"SELECT * FROM tp JOIN side FOR SYSTEM_TIME AS OF tp.a ON tp.a = side.k",
+     {"Temporal table join currently only supports 'FOR SYSTEM_TIME AS OF' left table's time "
+      "attribute field"}},
+    {"SELECT * FROM tp RIGHT JOIN side FOR SYSTEM_TIME AS OF tp.p ON tp.a = side.k",
+     {"only supports INNER JOIN and LEFT JOIN, but was RIGHT JOIN"}},
+    {"SELECT * FROM tp JOIN side FOR SYSTEM_TIME AS OF tp.p ON tp.a > side.k",
+     {"Temporal table join requires an equality condition on fields of table "
+      "[default_catalog.default_database.side]"}},
+    {"SELECT * FROM tp JOIN kafka_side FOR SYSTEM_TIME AS OF tp.p ON tp.a = kafka_side.k",
+     {"table 'default_catalog.default_database.kafka_side' of connector 'kafka'",
+      "has no lookup source"}},
+    {"SELECT * FROM tp JOIN tp FOR SYSTEM_TIME AS OF tp.p AS x ON tp.a = x.a",
+     {"not supported yet: FOR SYSTEM_TIME AS OF on view 'tp'"}},
+    {"SELECT * FROM tp JOIN legacy_side FOR SYSTEM_TIME AS OF tp.p ON tp.a = legacy_side.k",
+     {"Unsupported legacy option 'format.fields.0.name'"}},
+    {"SELECT * FROM side FOR SYSTEM_TIME AS OF TIMESTAMP '2020-01-01 00:00:00'",
+     {"not supported yet: FOR SYSTEM_TIME AS OF other than on the right side of a join"}},
 };
 
 table_environment make_env(const test::temp_dir& dir) {
@@ -137,4 +167,68 @@ BOOST_AUTO_TEST_CASE(a_failing_expression_fails_the_job_naming_its_task_and_caus
   BOOST_TEST(r.job->status() == job_status::failed);
   // The process and the session go on.
   BOOST_TEST(t.execute_sql("SELECT a FROM t").collect().size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lookup_table_missing_or_malformed_is_named) {
+  test::temp_dir dir;
+  table_environment t = make_env(dir);
+  const std::string query = "SELECT tp.a, side2.v FROM tp JOIN side2 FOR SYSTEM_TIME AS OF tp.p "
+                            "ON tp.a = side2.k";
+  const std::string path = dir.str() + "/side.csv";
+  t.execute_sql("CREATE TABLE side2 (k INT, v STRING) WITH ('connector' = 'filesystem', 'path' = "
+                "'file://" +
+                path + "', 'format' = 'csv')");
+  // No file: refused before the job starts, naming the table and the file.
+  try {
+    auto r = t.execute_sql(query);
+    r.wait();
+    BOOST_ERROR("ran without its lookup file");
+  } catch (const spate::error& e) {
+    const std::string m = e.what();
+    BOOST_TEST(m.find("default_catalog.default_database.side2") != std::string::npos, m);
+    BOOST_TEST(m.find(path) != std::string::npos, m);
+  }
+  // A malformed line fails the job, naming the file and the line.
+  {
+    std::ofstream f(path);
+    f << "1,one\n2,two\nthree,3\n";
+  }
+  auto r = t.execute_sql(query);
+  try {
+    r.wait();
+    BOOST_ERROR("the job did not fail");
+  } catch (const spate::error& e) {
+    const std::string m = e.what();
+    BOOST_TEST(m.find("malformed csv record at " + path + ":3") != std::string::npos, m);
+    BOOST_TEST(m.find("csv.ignore-parse-errors") != std::string::npos, m);
+  }
+  BOOST_TEST(r.job->status() == job_status::failed);
+  // Skipped with csv.ignore-parse-errors: the other lines are looked up.
+  t.execute_sql("CREATE TABLE side3 (k INT, v STRING) WITH ('connector' = 'filesystem', 'path' = "
+                "'" +
+                path +
+                "', 'format' = 'csv', 'csv.ignore-parse-errors' = 'true', "
+                "'lookup.cache.ttl' = '10 min')");
+  auto rows = t.execute_sql("SELECT tp.a, side3.v FROM tp JOIN side3 FOR SYSTEM_TIME AS OF tp.p "
+                            "ON tp.a = side3.k")
+                  .collect();
+  std::sort(rows.begin(), rows.end());
+  BOOST_TEST(rows == (std::vector<std::string>{"+I[1, one]", "+I[2, two]"}),
+             boost::test_tools::per_element());
+  // A wrong duration and another scheme are refused naming them.
+  t.execute_sql("CREATE TABLE side4 (k INT, v STRING) WITH ('connector' = 'filesystem', 'path' = "
+                "'" +
+                path + "', 'format' = 'csv', 'lookup.cache.ttl' = 'soon')");
+  t.execute_sql("CREATE TABLE side5 (k INT, v STRING) WITH ('connector' = 'filesystem', 'path' = "
+                "'hdfs://nn/side.csv', 'format' = 'csv')");
+  for (const auto& [table, what] : std::vector<std::pair<std::string, std::string>>{
+           {"side4", "option 'lookup.cache.ttl'"}, {"side5", "scheme 'hdfs://'"}}) {
+    try {
+      t.execute_sql("SELECT tp.a FROM tp JOIN " + table +
+                    " FOR SYSTEM_TIME AS OF tp.p ON tp.a = " + table + ".k");
+      BOOST_ERROR(table << " ran");
+    } catch (const spate::error& e) {
+      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos, e.what());
+    }
+  }
 }

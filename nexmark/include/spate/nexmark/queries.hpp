@@ -110,6 +110,16 @@ struct bidder_count {
   SPATE_FIELDS(bidder, bid_count, start_time, end_time);
 };
 
+//! q13: a bid with the side input's value for its auction.
+struct q13_result {
+  std::int64_t auction = 0;
+  std::int64_t bidder = 0;
+  std::int64_t price = 0;
+  timestamp date_time = 0;
+  std::string value;
+  SPATE_FIELDS(auction, bidder, price, date_time, value);
+};
+
 struct q14_result {
   std::int64_t auction = 0;
   std::int64_t bidder = 0;
@@ -221,6 +231,17 @@ stream<bidder_count> q12(stream<bid> bids,
                          std::chrono::milliseconds window = std::chrono::seconds(10));
 //! q12 after project_bids(): the window operator alone (for the operator harness).
 stream<bidder_count> q12(stream<bid_brief> bids, std::chrono::milliseconds window);
+//! q13, bounded side input join: bids whose auction % 10000 is a key of the side input
+//! file (lines "key,value", read by each subtask when it opens), with that key's value (one
+//! output per matching line).
+stream<q13_result> q13(stream<bid> bids, std::string side_input_path);
+//! Writes nexmark's side input to `path`: `count` lines "i,i" for i in [0, count), as the
+//! nexmark project's SideInputGenerator does (a number and its string). Throws spate::error
+//! (errc::io) naming the path when it cannot be written.
+void write_side_input(const std::string& path, int count = 10'000);
+//! A side input file written once per process into the system's temporary directory (what
+//! q13 reads when no file is given); its path.
+const std::string& default_side_input();
 //! q14, a calculation: prices in euros between 1 M and 50 M, the part of the
 //! day, and the number of 'c' in extra.
 stream<q14_result> q14(stream<bid> bids);
@@ -247,9 +268,11 @@ stream<q22_result> q22(stream<bid> bids);
 //! The queries this suite runs, in order ("q0", "q1", ...).
 const std::vector<std::string>& query_names();
 
-//! Builds `query` on the generator's events into a discard sink. Throws
+//! Builds `query` on the generator's events into a discard sink; q13 reads
+//! `side_input_path` (default_side_input() when empty). Throws
 //! spate::error(errc::invalid_argument) for an unknown query.
 void build_query(environment& env, const std::string& query, const generator_config& config,
-                 std::optional<std::int64_t> count, double wall_rate = 0);
+                 std::optional<std::int64_t> count, double wall_rate = 0,
+                 const std::string& side_input_path = "");
 
 } // namespace spate::nexmark

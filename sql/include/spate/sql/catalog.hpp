@@ -36,8 +36,17 @@ struct catalog_table {
 
   //! The column named `name`, or null.
   const catalog_column* column(const std::string& wanted) const;
-  //! The 'connector' option, or "".
+  //! The 'connector' option (for a table with Flink's legacy keys, 'connector.type'), or "".
   std::string connector() const;
+  //! The options the connectors read: `options` as written, or, for a table declared with
+  //! Flink's legacy keys ('connector.type' and no 'connector'), those keys mapped to the new
+  //! ones: connector.type -> connector, connector.path -> path, format.type -> format,
+  //! format.<option> -> <format>.<option> (csv: field-delimiter, quote-character, ...; json:
+  //! fail-on-missing-field, ignore-parse-errors); the *.property-version keys and
+  //! format.derive-schema = 'true' are dropped. A filesystem 'path' given as a file:///
+  //! URI becomes its local path. Throws sql_error (a validation error without position) naming
+  //! a legacy key it does not map.
+  std::map<std::string, std::string> effective_options() const;
 };
 
 struct catalog_view {

@@ -130,6 +130,8 @@ enum class node_kind {
   rank,                  //!< Top-N: ROW_NUMBER() OVER (...) filtered to rn <= N
   deduplicate,           //!< Top-1 on a time attribute: keep first or last row
   over_aggregate,        //!< aggregates OVER a ROWS/RANGE frame before each row: input + them
+  lookup_join,           //!< LookupJoin: each input row looked up in a table (FOR SYSTEM_TIME
+                         //!< AS OF a proctime attribute); one input, the left side
   union_all,
   values,
   sink,
@@ -146,7 +148,8 @@ struct plan_node {
   changelog_mode changelog;
   std::vector<plan_ptr> inputs;
 
-  // scan and sink: the fully qualified table name and its WITH options
+  // scan, sink and lookup_join (the looked-up table): the fully qualified table name and its
+  // WITH options (legacy 'connector.type' keys mapped, see catalog_table::effective_options)
   std::string table;
   std::map<std::string, std::string> options;
 
@@ -169,8 +172,8 @@ struct plan_node {
   std::vector<int> group_keys;
   std::vector<agg_call> aggregates;
 
-  // join, interval_join, window_join: keys index the left and right inputs; the residual
-  // condition is over left ++ right
+  // join, interval_join, window_join, lookup_join: keys index the left and right inputs; the
+  // residual condition is over left ++ right
   join_type join = join_type::inner;
   std::vector<int> left_keys;
   std::vector<int> right_keys;
@@ -180,6 +183,10 @@ struct plan_node {
   int right_time = -1;
   std::int64_t lower_bound = 0;
   std::int64_t upper_bound = 0;
+
+  // lookup_join: the looked-up table's physical columns (the right side; the output is the
+  // input's columns then these); left_keys index the input, right_keys these columns
+  std::vector<plan_column> lookup_columns;
 
   // over_aggregate: partition_keys, order_keys (the one time attribute) and aggregates (over
   // the input's columns; the output is the input's columns then one per aggregate), with the
