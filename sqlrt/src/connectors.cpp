@@ -195,7 +195,47 @@ void fill_field(row& r, std::size_t slot, nexmark_field f, const nexmark::event&
   }
 }
 
-stream<row> nexmark_source(environment& env, const plan_node& scan, const std::string& uid) {
+//! Builds the rows of nexmark events: only the fills given (the slots some consumer reads), and
+//! either emitted as they are or handed to a Calc fused into the same operator.
+struct nexmark_rows {
+  std::vector<nexmark_fill> fills[3];            //!< per event type: person, auction, bid
+  std::vector<std::size_t> event_type_slots;     //!< event_type columns read
+  std::vector<std::pair<std::size_t, int>> rows; //!< the ROW columns' slots and event types
+  std::size_t slots = 0;
+  row_function then;
+  row scratch; //!< the row handed to `then`, rebuilt in place per event
+
+  void fill(row& r, const nexmark::event& e) const {
+    r.reset(slots);
+    const int type = static_cast<int>(e.type);
+    for (const auto& k : rows)
+      if (k.second == type)
+        r.set_long(k.first, 0); // the ROW is not null
+    for (std::size_t s : event_type_slots)
+      r.set_long(s, type);
+    if (type >= 0 && type < 3)
+      for (const nexmark_fill& f : fills[type])
+        fill_field(r, f.slot, f.field, e);
+  }
+
+  void operator()(const nexmark::event& e, collector<row>& out) {
+    if (then) {
+      fill(scratch, e);
+      then(scratch, out);
+      return;
+    }
+    row& r = out.emplace();
+    // The slots and an event's strings (about 200 bytes; the extra field varies): one
+    // allocation, not a buffer grown string by string.
+    r.reserve(slots * 8 + 8 + 384);
+    fill(r, e);
+  }
+};
+
+stream<row> nexmark_source(environment& env, const plan_node& scan, const std::string& uid,
+                           const std::vector<std::uint8_t>* demand = nullptr,
+                           row_function then = {}, const std::string& then_name = "",
+                           const std::string& then_uid = "") {
   check_options(scan, {"first-event.rate", "next-event.rate", "events.num", "person.proportion",
                        "auction.proportion", "bid.proportion", "seed", "rate-limited.rate",
                        "out-of-order-group-size"});
@@ -254,37 +294,30 @@ stream<row> nexmark_source(environment& env, const plan_node& scan, const std::s
       s += slot_width(f.type);
     }
   }
-  const std::size_t slots = layout.slots();
+  // Only the columns and fields some consumer reads (projection push-down): the strings of
+  // the others are not copied into the rows.
+  nexmark_rows make;
+  make.slots = layout.slots();
+  make.rows = kinds;
+  for (const nexmark_fill& f : fills) {
+    if (demand && (f.slot >= demand->size() || (*demand)[f.slot] == 0))
+      continue;
+    if (f.field == nexmark_field::event_type) {
+      make.event_type_slots.push_back(f.slot);
+      continue;
+    }
+    const int owner = f.field <= nexmark_field::p_extra   ? 0
+                      : f.field <= nexmark_field::a_extra ? 1
+                                                          : 2;
+    make.fills[owner].push_back(f);
+  }
   auto events_stream = env.add_source(nexmark::nexmark_source(c, count, wall_rate));
   events_stream.uid(uid).name(scan.table + "[nexmark]");
-  return events_stream
-      .flat_map([fills, kinds, slots](const nexmark::event& e, collector<row>& out) {
-        row& r = out.emplace();
-        // The slots and an event's strings (about 200 bytes; the extra field varies): one
-        // allocation, not a buffer grown string by string.
-        r.reserve(slots * 8 + 8 + 384);
-        r.reset(slots);
-        const int type = static_cast<int>(e.type);
-        int open_kind = -1;
-        for (const auto& k : kinds)
-          if (k.second == type) {
-            r.set_long(k.first, 0); // the ROW is not null
-            open_kind = type;
-          }
-        for (const nexmark_fill& f : fills) {
-          if (f.field == nexmark_field::event_type) {
-            r.set_long(f.slot, type);
-            continue;
-          }
-          const int owner = f.field <= nexmark_field::p_extra   ? 0
-                            : f.field <= nexmark_field::a_extra ? 1
-                                                                : 2;
-          if (owner == open_kind)
-            fill_field(r, f.slot, f.field, e);
-        }
-      })
-      .name("Nexmark rows")
-      .uid(uid + "-rows");
+  if (then) {
+    make.then = std::move(then);
+    return events_stream.flat_map(std::move(make)).name(then_name).uid(then_uid);
+  }
+  return events_stream.flat_map(std::move(make)).name("Nexmark rows").uid(uid + "-rows");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,6 +496,22 @@ std::int64_t int_option(const plan_node& n, const std::string& key, std::int64_t
   } catch (const std::exception&) {
     bad_option(n, key, "is not an integer: '" + it->second + "'");
   }
+}
+
+bool source_takes_calc(const plan_node& scan) { return option(scan, "connector") == "nexmark"; }
+
+stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid,
+                        const std::vector<std::uint8_t>& demand, row_function then,
+                        const std::string& then_name, const std::string& then_uid) {
+  if (source_takes_calc(scan))
+    return nexmark_source(env, scan, uid, &demand, std::move(then), then_name, then_uid);
+  stream<row> s = make_source(env, scan, uid);
+  if (then) {
+    auto calc = s.flat_map(std::move(then));
+    calc.name(then_name).uid(then_uid);
+    return calc;
+  }
+  return s;
 }
 
 stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid) {

@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 #include "spate/api/stream.hpp"
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/expr.hpp"
+#include "optimize.hpp"
 #include "translate.hpp"
 
 namespace spate::sql {
@@ -32,6 +35,60 @@ namespace {
   throw error(errc::invalid_argument, "not supported yet: " + what);
 }
 
+//! A comparison of an integer column with an integer constant, read straight from its slot
+//! (the common WHERE event_type = 2 and the nexmark table's CASE WHEN event_type = 0 ...)
+//! instead of through the general evaluator. NULL compares as not TRUE, as in the evaluator.
+struct slot_compare {
+  enum class op : std::uint8_t { eq, ne, lt, le, gt, ge };
+  std::size_t slot = 0;
+  op o = op::eq;
+  std::int64_t constant = 0;
+
+  bool test(const row& r) const {
+    if (r.is_null(slot))
+      return false;
+    const std::int64_t v = r.get_long(slot);
+    switch (o) {
+      case op::eq:
+        return v == constant;
+      case op::ne:
+        return v != constant;
+      case op::lt:
+        return v < constant;
+      case op::le:
+        return v <= constant;
+      case op::gt:
+        return v > constant;
+      case op::ge:
+        return v >= constant;
+    }
+    return false;
+  }
+};
+
+//! One conjunct of a WHERE condition: a slot comparison or a compiled expression.
+struct condition_part {
+  std::optional<slot_compare> fast;
+  std::optional<compiled_expr> e;
+
+  bool test(const row& r) { return fast ? fast->test(r) : e->test(r); }
+};
+
+//! CASE WHEN c1 THEN x1 ... ELSE y over slot comparisons and columns kept as the result is:
+//! the chosen column's slot copied.
+struct slot_case {
+  std::vector<slot_compare> whens;
+  std::vector<std::size_t> values; //!< one per WHEN, then the ELSE
+  bool is_string = false;
+
+  void eval_into(const row& r, row& o, std::size_t dst) const {
+    std::size_t i = 0;
+    while (i < whens.size() && !whens[i].test(r))
+      ++i;
+    o.copy_slot(r, values[i], dst, is_string);
+  }
+};
+
 //! Filter and projection of one Calc, compiled.
 struct calc_fn {
   struct output {
@@ -40,27 +97,55 @@ struct calc_fn {
     std::size_t width = 1; //!< slots (copy)
     std::size_t dst = 0;   //!< first output slot
     std::optional<compiled_expr> e;
+    std::optional<slot_case> fast; //!< instead of e
   };
   std::shared_ptr<const row_layout> in;
   std::shared_ptr<const row_layout> out;
-  std::optional<compiled_expr> condition;
+  //! The WHERE condition's conjuncts, tested in turn (a merged Calc's lower condition first).
+  std::vector<condition_part> conditions;
   std::vector<output> outputs;
+  //! Outputs that copy slots, one entry per slot: (input slot, output slot, is a string).
+  std::vector<std::tuple<std::size_t, std::size_t, bool>> copies;
+  //! The output is the input as it is (a filter only).
+  bool identity = false;
+  row scratch; //!< in place: the output is built here, then swapped with the input
+
+  bool test(const row& r) {
+    for (condition_part& c : conditions)
+      if (!c.test(r))
+        return false;
+    return true;
+  }
+
+  void project(const row& r, row& o) {
+    o.reset(out->slots(), r.kind());
+    for (const auto& [from, to, str] : copies)
+      o.copy_slot(r, from, to, str);
+    for (output& x : outputs) {
+      if (x.fast)
+        x.fast->eval_into(r, o, x.dst);
+      else if (!x.copy)
+        x.e->eval_into(r, o, x.dst);
+    }
+  }
 
   void operator()(const row& r, collector<row>& c) {
-    if (condition && !condition->test(r))
+    if (!test(r))
       return;
     row& o = c.emplace();
     // At most the input's strings go into the output: one allocation, no growing.
     o.reserve(r.buffer().size() + out->slots() * 8 + 8);
-    o.reset(out->slots(), r.kind());
-    for (output& x : outputs) {
-      if (x.copy) {
-        for (std::size_t i = 0; i < x.width; ++i)
-          o.copy_slot(r, x.src + i, x.dst + i, in->is_string[x.src + i] != 0);
-      } else {
-        x.e->eval_into(r, o, x.dst);
-      }
-    }
+    project(r, o);
+  }
+
+  //! The projection in place: the output takes the input's place, and the input's buffer is
+  //! kept for the next row's output (no allocation per row).
+  row operator()(row r) {
+    if (identity)
+      return r;
+    project(r, scratch);
+    std::swap(r, scratch);
+    return r;
   }
 };
 
@@ -83,21 +168,123 @@ long ref_slot(const rex& e, const row_layout& in) {
   return -1;
 }
 
+bool integer_slot(const logical_type& t) {
+  return t.kind != logical_kind::null && slot_kind_of(t) == slot_kind::integer && !is_interval(t) &&
+         (is_integer(t) || t.kind == logical_kind::boolean);
+}
+
+//! `column op constant` (or `constant op column`) over an integer column, as a slot_compare.
+std::optional<slot_compare> fast_compare(const rex& e, const row_layout& in) {
+  static const std::map<std::string, slot_compare::op> ops = {
+      {"=", slot_compare::op::eq},  {"<>", slot_compare::op::ne}, {"<", slot_compare::op::lt},
+      {"<=", slot_compare::op::le}, {">", slot_compare::op::gt},  {">=", slot_compare::op::ge}};
+  static const std::map<slot_compare::op, slot_compare::op> mirrored = {
+      {slot_compare::op::eq, slot_compare::op::eq}, {slot_compare::op::ne, slot_compare::op::ne},
+      {slot_compare::op::lt, slot_compare::op::gt}, {slot_compare::op::le, slot_compare::op::ge},
+      {slot_compare::op::gt, slot_compare::op::lt}, {slot_compare::op::ge, slot_compare::op::le}};
+  if (e.kind != rex_kind::call || e.operands.size() != 2)
+    return std::nullopt;
+  auto it = ops.find(e.name);
+  if (it == ops.end())
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const rex& col = e.operands[static_cast<std::size_t>(side)];
+    const rex& lit = e.operands[static_cast<std::size_t>(1 - side)];
+    if (lit.kind != rex_kind::literal || lit.lit == literal_kind::null || !integer_slot(lit.type) ||
+        !integer_slot(col.type))
+      continue;
+    const long slot = ref_slot(col, in);
+    if (slot < 0 || !integer_slot(in.types[static_cast<std::size_t>(slot)]))
+      continue;
+    std::string storage;
+    const value v = literal_value(lit, storage);
+    if (v.null)
+      continue;
+    slot_compare c;
+    c.slot = static_cast<std::size_t>(slot);
+    c.o = side == 0 ? it->second : mirrored.at(it->second);
+    c.constant = v.i;
+    return c;
+  }
+  return std::nullopt;
+}
+
+//! A CASE over slot comparisons choosing among columns stored as its result is, as a slot_case.
+std::optional<slot_case> fast_case(const rex& e, const row_layout& in) {
+  if (e.kind != rex_kind::call || e.name != "CASE" || e.operands.size() < 3 ||
+      e.operands.size() % 2 == 0 || e.type.kind == logical_kind::row)
+    return std::nullopt;
+  const slot_kind kind = slot_kind_of(e.type);
+  slot_case c;
+  c.is_string = kind == slot_kind::string;
+  auto value_slot = [&](const rex& v) -> long {
+    const long slot = ref_slot(v, in);
+    if (slot < 0 || v.type.kind == logical_kind::row)
+      return -1;
+    const logical_type& t = in.types[static_cast<std::size_t>(slot)];
+    if (slot_kind_of(t) != kind || (kind == slot_kind::decimal && t.scale != e.type.scale) ||
+        t.kind != e.type.kind)
+      return -1;
+    return slot;
+  };
+  for (std::size_t i = 0; i + 1 < e.operands.size(); i += 2) {
+    auto when = fast_compare(e.operands[i], in);
+    const long then = value_slot(e.operands[i + 1]);
+    if (!when || then < 0)
+      return std::nullopt;
+    c.whens.push_back(*when);
+    c.values.push_back(static_cast<std::size_t>(then));
+  }
+  const long otherwise = value_slot(e.operands.back());
+  if (otherwise < 0)
+    return std::nullopt;
+  c.values.push_back(static_cast<std::size_t>(otherwise));
+  return c;
+}
+
+//! A Calc compiled over rows laid out as `in`. With `demand` (per output slot, 1 when a
+//! consumer reads it), output slots nobody reads are left null.
 calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
-                  const std::optional<rex>& condition) {
+                  const std::optional<rex>& condition,
+                  const std::vector<std::uint8_t>* demand = nullptr) {
   calc_fn f;
   f.in = std::make_shared<const row_layout>(in);
   std::vector<logical_type> types;
   for (const rex& p : projection)
     types.push_back(p.type);
   f.out = std::make_shared<const row_layout>(types);
-  if (condition)
-    f.condition.emplace(*condition, in);
+  auto demanded = [demand](std::size_t s) {
+    return !demand || (s < demand->size() && (*demand)[s] != 0);
+  };
+  if (condition) {
+    // AND's operands one after the other: a row fails at the first that is not TRUE.
+    std::vector<const rex*> todo{&*condition};
+    while (!todo.empty()) {
+      const rex* c = todo.front();
+      todo.erase(todo.begin());
+      if (c->kind == rex_kind::call && c->name == "AND" && !c->operands.empty()) {
+        std::vector<const rex*> kids;
+        for (const rex& o : c->operands)
+          kids.push_back(&o);
+        todo.insert(todo.begin(), kids.begin(), kids.end());
+        continue;
+      }
+      condition_part part;
+      part.fast = fast_compare(*c, in);
+      if (!part.fast)
+        part.e.emplace(*c, in);
+      f.conditions.push_back(std::move(part));
+    }
+  }
+  bool identity = projection.size() == in.columns.size();
   for (std::size_t i = 0; i < projection.size(); ++i) {
     const rex& p = projection[i];
     calc_fn::output o;
     o.dst = f.out->first[i];
     const long ref = ref_slot(p, in);
+    bool any = false;
+    for (std::size_t s = o.dst; s < o.dst + f.out->width[i]; ++s)
+      any = any || demanded(s);
     if (p.type.kind == logical_kind::row) {
       if (ref < 0)
         unsupported("ROW values built by expressions");
@@ -113,10 +300,26 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
       o.src = static_cast<std::size_t>(ref);
       o.width = 1;
     } else {
-      o.e.emplace(p, in);
+      identity = false;
+      if (!any) // nobody reads it: not evaluated (the expression is still checked)
+        (void)compiled_expr(p, in);
+      else if (!(o.fast = fast_case(p, in)))
+        o.e.emplace(p, in);
     }
-    f.outputs.push_back(std::move(o));
+    if (o.copy) {
+      // (identity implies as many columns in as out)
+      identity = identity && o.src == in.first[i] && o.dst == o.src && o.width == in.width[i] &&
+                 slot_kind_of(p.type) == slot_kind_of(in.columns[i]) &&
+                 p.type.scale == in.columns[i].scale;
+      for (std::size_t s = 0; s < o.width; ++s)
+        if (demanded(o.dst + s))
+          f.copies.emplace_back(o.src + s, o.dst + s, in.is_string[o.src + s] != 0);
+    }
+    if (o.copy || any)
+      f.outputs.push_back(std::move(o));
   }
+  // Every column copied to where it was: the Calc only filters.
+  f.identity = identity && f.out->slots() == in.slots();
   return f;
 }
 
@@ -179,17 +382,23 @@ struct translator {
   }
 
   //! A plan subtree as text: its nodes' descriptions, children in order.
-  static std::string subtree_key(const plan_node& n) {
-    std::string k = n.describe() + "(";
-    for (const plan_ptr& i : n.inputs)
-      k += subtree_key(*i) + ",";
-    return k + ")";
-  }
+  static std::string subtree_key(const plan_node& n) { return detail::subtree_key(n); }
 
   //! Built subtrees by subtree_key: a subtree that occurs twice (the nexmark table under the
   //! person and the auction views of a join, a self-join's table) runs once and feeds both
   //! consumers, as Flink's sub-plan reuse does, instead of reading its source twice.
   std::map<std::string, built> reused;
+
+  //! What the consumers of each subtree read of its rows (optimize.hpp).
+  detail::slot_demand demand;
+
+  //! The slots of `n`'s output some consumer reads (every slot when the analysis has none).
+  std::vector<std::uint8_t> demand_of(const plan_node& n) {
+    auto it = demand.slots.find(subtree_key(n));
+    if (it != demand.slots.end())
+      return it->second;
+    return std::vector<std::uint8_t>(layout_of(n).slots(), 1);
+  }
 
   built build(const plan_node& n) {
     const std::string key = subtree_key(n);
@@ -204,16 +413,10 @@ struct translator {
     switch (n.kind) {
       case node_kind::scan: {
         std::string uid = uid_for(n, {});
-        return {detail::make_source(env, n, uid), uid, layout_of(n)};
+        return {detail::make_source(env, n, uid, demand_of(n), {}, "", ""), uid, layout_of(n)};
       }
-      case node_kind::calc: {
-        built in = build(*n.inputs.at(0));
-        std::string uid = uid_for(n, {in.uid});
-        calc_fn f = make_calc(in.layout, n.projection, n.condition);
-        auto s = in.s.flat_map(std::move(f));
-        s.name(n.describe()).uid(uid);
-        return {s, uid, layout_of(n)};
-      }
+      case node_kind::calc:
+        return calc(n);
       case node_kind::watermark_assigner: {
         built in = build(*n.inputs.at(0));
         std::string uid = uid_for(n, {in.uid});
@@ -345,6 +548,46 @@ struct translator {
     }
   }
 
+  //! A Calc: run inside the source when it is the only consumer of a scan whose connector
+  //! can (nexmark: the rows are built in place and only the Calc's output is allocated);
+  //! otherwise a filter and a projection in place, each chained to its input.
+  built calc(const plan_node& n) {
+    const plan_node& child = *n.inputs.at(0);
+    const std::vector<std::uint8_t> out_demand = demand_of(n);
+    if (child.kind == node_kind::scan && detail::source_takes_calc(child) &&
+        demand.consumers[subtree_key(child)] == 1 && !reused.count(subtree_key(child))) {
+      std::string scan_uid = uid_for(child, {});
+      std::string uid = uid_for(n, {scan_uid});
+      calc_fn f = make_calc(layout_of(child), n.projection, n.condition, &out_demand);
+      auto s = detail::make_source(env, child, scan_uid, demand_of(child), std::move(f),
+                                   n.describe(), uid);
+      return {s, uid, layout_of(n)};
+    }
+    built in = build(child);
+    std::string uid = uid_for(n, {in.uid});
+    calc_fn f = make_calc(in.layout, n.projection, n.condition, &out_demand);
+    stream<row> s = in.s;
+    if (!f.conditions.empty()) {
+      struct condition_fn {
+        std::vector<condition_part> conditions;
+        bool operator()(const row& r) {
+          for (condition_part& c : conditions)
+            if (!c.test(r))
+              return false;
+          return true;
+        }
+      };
+      s = s.filter(condition_fn{std::move(f.conditions)});
+      f.conditions.clear();
+      s.name(n.describe()).uid(f.identity ? uid : uid + "-filter");
+    }
+    if (!f.identity) {
+      s = s.map(std::move(f));
+      s.name(n.describe()).uid(uid);
+    }
+    return {s, uid, layout_of(n)};
+  }
+
   //! Window table function on its own: each row once per window, with window_start,
   //! window_end and window_time appended.
   built window_table_function(const plan_node& n) {
@@ -433,7 +676,7 @@ struct translator {
       }
       stream<row> s = in.s;
       if (convert) {
-        s = s.flat_map(make_calc(in.layout, projection, std::nullopt));
+        s = s.map(make_calc(in.layout, projection, std::nullopt));
         s.name("Calc(sink types)").uid(uid + "-types");
       }
       detail::make_sink(s, n, uid);
@@ -451,8 +694,11 @@ struct translator {
 } // namespace
 
 void translate(environment& env, const logical_plan& plan, const query_sink_factory& query_sink) {
-  translator t{env, query_sink, {}, {}};
-  for (const plan_ptr& r : plan.roots)
+  // Calcs merged before translation; the uids follow the merged plan (every process plans
+  // the same SQL text, so they agree).
+  const logical_plan optimized = detail::merge_calcs(plan);
+  translator t{env, query_sink, {}, {}, detail::demanded_slots(optimized)};
+  for (const plan_ptr& r : optimized.roots)
     t.root(*r);
 }
 

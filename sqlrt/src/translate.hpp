@@ -1,8 +1,11 @@
 // Internals of the translation (planner.hpp): sources, sinks and the window aggregate.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "spate/api/stream.hpp"
 #include "spate/sql/plan.hpp"
@@ -14,6 +17,21 @@ namespace spate::sql::detail {
 //! The source of a TableSourceScan, by its 'connector' option; `uid` goes on the vertex that
 //! keeps the source's state.
 stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid);
+
+//! A Calc's work on one row of its input, for a source to run it on the rows it makes.
+using row_function = std::function<void(const row&, collector<row>&)>;
+
+//! Whether make_source(..., then) runs a Calc inside the source of `scan` (nexmark) instead of
+//! after it.
+bool source_takes_calc(const plan_node& scan);
+
+//! The source of `scan` filling only the slots `demand` marks (1 per slot; the others stay
+//! null where the connector can leave them out) and, when `then` is set and
+//! source_takes_calc(scan), handing each row to `then` inside the source's operator (named
+//! `then_name`, with uid `then_uid`) rather than emitting it.
+stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid,
+                        const std::vector<std::uint8_t>& demand, row_function then,
+                        const std::string& then_name, const std::string& then_uid);
 
 //! Adds the connector sink of a Sink node.
 void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid);

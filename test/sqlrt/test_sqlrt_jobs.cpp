@@ -312,6 +312,17 @@ BOOST_AUTO_TEST_CASE(values_query) {
   BOOST_TEST((sorted(r.collect()) == std::vector<std::string>{"+I[2, A]", "+I[3, BC]"}));
 }
 
+BOOST_AUTO_TEST_CASE(merged_calcs_filter_before_the_upper_expressions) {
+  // The two Calcs run as one (planner: merge_calcs): the lower WHERE still comes first, so
+  // 10 / b never sees the row where b is 0, and the upper WHERE reads the lower projection.
+  test::temp_dir dir;
+  table_environment t(test::test_config(dir.str(), 1));
+  auto r = t.execute_sql("SELECT 10 / b AS q, UPPER(y) AS u FROM (SELECT x - 3 AS b, y FROM "
+                         "(VALUES (1, 'a'), (3, 'c'), (5, 'e'), (9, 'i')) AS v(x, y) "
+                         "WHERE x <> 3) WHERE b < 6");
+  BOOST_TEST((sorted(r.collect()) == std::vector<std::string>{"+I[-5, A]", "+I[5, E]"}));
+}
+
 BOOST_FIXTURE_TEST_CASE(cumulate_window_count, sql_fixture) {
   auto rows = query("SELECT auction, COUNT(*) AS num, window_start, window_end FROM TABLE("
                     "CUMULATE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, "
