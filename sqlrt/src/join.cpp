@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/expr.hpp"
 #include "group_key.hpp"
+#include "state_ttl.hpp"
 #include "translate.hpp"
 
 namespace spate::sql {
@@ -42,7 +44,8 @@ namespace spate::sql {
 struct sql_join_entry {
   row r;
   std::int64_t assoc = 0;
-  SPATE_FIELDS(r, assoc);
+  std::int64_t time = 0; //!< a regular join's: when it was stored (processing time, for TTL)
+  SPATE_FIELDS(r, assoc, time);
 };
 
 //! The rows of one key and window of a window join.
@@ -191,9 +194,38 @@ public:
   void open(runtime_context& rc) override {
     left_ = &rc.state->get_value_state(value_state_descriptor<entries>{"join-left"});
     right_ = &rc.state->get_value_state(value_state_descriptor<entries>{"join-right"});
+    ttl_ = state_ttl_ms(rc);
+    if (ttl_ > 0)
+      timer_ = &rc.state->get_value_state(value_state_descriptor<std::int64_t>{"join-ttl-timer"});
+  }
+
+  //! table.exec.state.ttl: each stored row goes once it is older than the TTL (Flink keeps a
+  //! TTL per row of a join's state); until then, an expired row is not joined. One cleanup
+  //! timer per key at a time, at the oldest row's expiry.
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_ <= 0)
+      return;
+    prune(*left_, t);
+    prune(*right_, t);
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    for (auto* side : {left_, right_})
+      if (const entries* v = side->get())
+        for (const sql_join_entry& e : *v)
+          oldest = std::min(oldest, e.time);
+    if (oldest == std::numeric_limits<std::int64_t>::max()) {
+      timer_->clear();
+      return;
+    }
+    timer_->update(oldest + ttl_);
+    ctx.timer_service().register_processing_time_timer(oldest + ttl_);
   }
 
   void process(row& in, bool in_left, context& ctx) override {
+    const std::int64_t now = ttl_ > 0 ? ctx.timer_service().current_processing_time() : 0;
+    if (ttl_ > 0) {
+      prune(*left_, now);
+      prune(*right_, now);
+    }
     const bool in_outer = in_left ? c_.left_outer : c_.right_outer;
     const bool other_outer = in_left ? c_.right_outer : c_.left_outer;
     const row_kind kind = in.kind();
@@ -244,11 +276,18 @@ public:
       if (in_outer && matches == 0)
         c_.emit_padded(in, in_left, row_kind::insert, ctx);
       in.set_kind(row_kind::insert);
-      sql_join_entry e{std::move(in), in_outer ? static_cast<std::int64_t>(matches) : 0};
+      sql_join_entry e{std::move(in), in_outer ? static_cast<std::int64_t>(matches) : 0, now};
       if (entries* v = mine.mutate())
         v->push_back(std::move(e));
       else
         mine.update(entries{std::move(e)});
+      if (ttl_ > 0) {
+        const std::int64_t* pending = timer_->get();
+        if (!pending || *pending <= now) {
+          timer_->update(now + ttl_);
+          ctx.timer_service().register_processing_time_timer(now + ttl_);
+        }
+      }
     } else {
       if (in_outer && matches == 0)
         c_.emit_padded(in, in_left, row_kind::delete_, ctx);
@@ -266,10 +305,26 @@ public:
   }
 
 private:
+  //! Drops the rows of `side` stored at least the TTL before `now`.
+  void prune(value_state<entries>& side, std::int64_t now) {
+    const entries* v = side.get();
+    if (!v || std::none_of(v->begin(), v->end(),
+                           [&](const sql_join_entry& e) { return e.time + ttl_ <= now; }))
+      return;
+    entries* m = side.mutate();
+    m->erase(std::remove_if(m->begin(), m->end(),
+                            [&](const sql_join_entry& e) { return e.time + ttl_ <= now; }),
+             m->end());
+    if (m->empty())
+      side.clear();
+  }
+
   join_core c_;
   value_state<entries>* left_ = nullptr;
   value_state<entries>* right_ = nullptr;
   std::vector<std::size_t> matched_;
+  std::int64_t ttl_ = 0;
+  value_state<std::int64_t>* timer_ = nullptr;
 };
 
 //! The event-time interval join: right.t + lower <= left.t <= right.t + upper.

@@ -41,6 +41,7 @@
 #include "spate/api/process.hpp"
 #include "spate/core/error.hpp"
 #include "group_key.hpp"
+#include "state_ttl.hpp"
 #include "translate.hpp"
 
 namespace spate::sql::detail {
@@ -143,11 +144,28 @@ public:
   void open(runtime_context& rc) override {
     top_ = &rc.state->get_value_state(
         value_state_descriptor<std::vector<row>>{retracting_ ? "top-n-all-rows" : "top-n"});
+    ttl_.open(rc, "top-n-ttl");
   }
 
   void process_element(const row& r, context& ctx) override { process_element(row(r), ctx); }
 
+  //! table.exec.state.ttl: a partition idle for the TTL loses its rows (no retraction).
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      top_->clear();
+      ttl_.clear();
+    }
+  }
+
   void process_element(row&& r, context& ctx) override {
+    if (ttl_.on()) {
+      const std::int64_t now = ctx.timer_service().current_processing_time();
+      if (ttl_.expired(now)) {
+        top_->clear();
+        ttl_.clear();
+      }
+      ttl_.touch(now, ctx.timer_service());
+    }
     const row_kind kind = r.kind();
     if (kind == row_kind::insert || kind == row_kind::update_after) {
       r.set_kind(row_kind::insert);
@@ -251,6 +269,7 @@ private:
   std::size_t limit_;
   bool retracting_;
   value_state<std::vector<row>>* top_ = nullptr;
+  idle_state_ttl ttl_;
 };
 
 //! The rowtime of a row (its order column); NULL as the smallest time.
@@ -279,16 +298,31 @@ public:
 
   void open(runtime_context& rc) override {
     kept_ = &rc.state->get_value_state(value_state_descriptor<row>{"deduplicate-row"});
+    ttl_.open(rc, "deduplicate-ttl");
   }
 
   void process_element(const row& r, context& ctx) override { process_element(row(r), ctx); }
 
+  //! table.exec.state.ttl: a key idle for the TTL loses its state.
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      kept_->clear();
+      ttl_.clear();
+    }
+  }
+
   void process_element(row&& r, context& ctx) override {
     check_insert(r);
+    const std::int64_t clock = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
+    if (ttl_.expired(clock)) {
+      kept_->clear();
+      ttl_.clear();
+    }
     const row* prev_row = kept_->get();
     if (!prev_row) {
       ctx.output(r);
       kept_->update(std::move(r));
+      ttl_.touch(clock, ctx.timer_service());
       return;
     }
     const std::int64_t prev = rowtime_of(*prev_row, time_slot_), now = rowtime_of(r, time_slot_);
@@ -298,12 +332,14 @@ public:
     ctx.output(with_kind(*kept, row_kind::update_before));
     ctx.output(with_kind(r, row_kind::update_after));
     *kept = std::move(r);
+    ttl_.touch(clock, ctx.timer_service());
   }
 
 private:
   std::size_t time_slot_;
   bool keep_last_;
   value_state<row>* kept_ = nullptr;
+  idle_state_ttl ttl_;
 };
 
 //! Keep first on rowtime, insert-only (Flink's RowTimeDeduplicateKeepFirstRowFunction): the
@@ -367,16 +403,31 @@ public:
 
   void open(runtime_context& rc) override {
     kept_ = &rc.state->get_value_state(value_state_descriptor<row>{"deduplicate-row"});
+    ttl_.open(rc, "deduplicate-ttl");
   }
 
   void process_element(const row& r, context& ctx) override { process_element(row(r), ctx); }
 
+  //! table.exec.state.ttl: a key idle for the TTL loses its state.
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      kept_->clear();
+      ttl_.clear();
+    }
+  }
+
   void process_element(row&& r, context& ctx) override {
     check_insert(r);
+    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
+    if (ttl_.expired(now)) {
+      kept_->clear();
+      ttl_.clear();
+    }
     row* kept = kept_->mutate();
     if (!kept) {
       ctx.output(r);
       kept_->update(std::move(r));
+      ttl_.touch(now, ctx.timer_service());
       return;
     }
     if (equal_values(*kept, r, *layout_))
@@ -384,11 +435,13 @@ public:
     ctx.output(with_kind(*kept, row_kind::update_before));
     ctx.output(with_kind(r, row_kind::update_after));
     *kept = std::move(r);
+    ttl_.touch(now, ctx.timer_service());
   }
 
 private:
   std::shared_ptr<const row_layout> layout_;
   value_state<row>* kept_ = nullptr;
+  idle_state_ttl ttl_;
 };
 
 //! Keep first on processing time: the first row of each key, once.
@@ -396,20 +449,36 @@ class proctime_keep_first final : public keyed_process_function<std::string, row
 public:
   void open(runtime_context& rc) override {
     seen_ = &rc.state->get_value_state(value_state_descriptor<bool>{"deduplicate-seen"});
+    ttl_.open(rc, "deduplicate-ttl");
   }
 
   void process_element(const row& r, context& ctx) override { process_element(row(r), ctx); }
 
+  //! table.exec.state.ttl: a key idle for the TTL loses its state.
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      seen_->clear();
+      ttl_.clear();
+    }
+  }
+
   void process_element(row&& r, context& ctx) override {
     check_insert(r);
+    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
+    if (ttl_.expired(now)) {
+      seen_->clear();
+      ttl_.clear();
+    }
     if (seen_->get())
       return;
     seen_->update(true);
+    ttl_.touch(now, ctx.timer_service());
     ctx.output(std::move(r));
   }
 
 private:
   value_state<bool>* seen_ = nullptr;
+  idle_state_ttl ttl_;
 };
 
 bool input_insert_only(const plan_node& node) {

@@ -18,6 +18,7 @@
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/expr.hpp"
 #include "group_key.hpp"
+#include "state_ttl.hpp"
 #include "translate.hpp"
 
 namespace spate::sql {
@@ -847,9 +848,11 @@ public:
                       const std::function<void(const std::string&)>& select,
                       context& ctx) override {
     bundles_.group(values);
+    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
     for (const auto& g : bundles_.groups) {
       select(g.key);
       ctx.set_record(ts[g.rows.back()]);
+      expire(now);
       retract_accumulator* cur = acc_->mutate();
       std::optional<retract_accumulator> fresh;
       std::optional<row> before;
@@ -869,8 +872,10 @@ public:
       if (!acc)
         continue;
       if (acc->rows <= 0) {
-        if (cur)
+        if (cur) {
           acc_->clear();
+          ttl_.clear();
+        }
         if (before)
           out_.emit(ctx, g.key, *before, row_kind::delete_);
         continue;
@@ -883,15 +888,19 @@ public:
         out_.emit(ctx, g.key, *before, row_kind::update_before);
         out_.emit(ctx, g.key, after, row_kind::update_after);
       }
+      ttl_.touch(now, ctx.timer_service());
     }
   }
 
   void open(runtime_context& rc) override {
     acc_ = &rc.state->get_value_state(
         value_state_descriptor<retract_accumulator>{"group-retract-accumulator"});
+    ttl_.open(rc, "group-retract-ttl");
   }
 
   void process_element(const row& r, context& ctx) override {
+    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
+    expire(now);
     const bool retract = r.kind() == row_kind::update_before || r.kind() == row_kind::delete_;
     retract_accumulator* cur = acc_->mutate();
     if (cur == nullptr) {
@@ -901,15 +910,18 @@ public:
       agg_.apply(r, 1, fresh);
       out_.emit(ctx, ctx.current_key(), agg_.result(fresh), row_kind::insert);
       acc_->update(std::move(fresh));
+      ttl_.touch(now, ctx.timer_service());
       return;
     }
     row before = agg_.result(*cur);
     agg_.apply(r, retract ? -1 : 1, *cur);
     if (cur->rows <= 0) {
       acc_->clear();
+      ttl_.clear();
       out_.emit(ctx, ctx.current_key(), before, row_kind::delete_);
       return;
     }
+    ttl_.touch(now, ctx.timer_service());
     row after = agg_.result(*cur);
     if (after == before)
       return;
@@ -917,11 +929,29 @@ public:
     out_.emit(ctx, ctx.current_key(), after, row_kind::update_after);
   }
 
+  //! table.exec.state.ttl: the key's accumulator goes once idle for the TTL, without a
+  //! retraction (Flink's GroupAggFunction with state TTL: the next row starts the key anew).
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      acc_->clear();
+      ttl_.clear();
+    }
+  }
+
 private:
+  //! Drops the current key's accumulator when it has been idle for the TTL.
+  void expire(std::int64_t now) {
+    if (ttl_.expired(now)) {
+      acc_->clear();
+      ttl_.clear();
+    }
+  }
+
   retracting_aggregate agg_;
   output_builder out_;
   bundle_groups bundles_;
   value_state<retract_accumulator>* acc_ = nullptr;
+  idle_state_ttl ttl_;
 };
 
 //! GroupAggregate over an insert-only input: one accumulator per key in keyed state; each row
@@ -941,9 +971,12 @@ public:
                       const std::function<void(const std::string&)>& select,
                       context& ctx) override {
     bundles_.group(values);
+    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
     for (const auto& g : bundles_.groups) {
       select(g.key);
       ctx.set_record(ts[g.rows.back()]);
+      expire(now);
+      ttl_.touch(now, ctx.timer_service());
       window_accumulator* cur = acc_->mutate();
       if (!cur) {
         window_accumulator fresh = agg_.create_accumulator();
@@ -967,9 +1000,15 @@ public:
   void open(runtime_context& rc) override {
     acc_ =
         &rc.state->get_value_state(value_state_descriptor<window_accumulator>{"group-accumulator"});
+    ttl_.open(rc, "group-ttl");
   }
 
   void process_element(const row& r, context& ctx) override {
+    if (ttl_.on()) {
+      const std::int64_t now = ctx.timer_service().current_processing_time();
+      expire(now);
+      ttl_.touch(now, ctx.timer_service());
+    }
     if (window_accumulator* cur = acc_->mutate()) {
       // The results before and after, in rows kept across records: no allocation for the
       // comparison, only for the rows emitted.
@@ -989,12 +1028,29 @@ public:
     acc_->update(std::move(fresh));
   }
 
+  //! table.exec.state.ttl: the key's accumulator goes once idle for the TTL, without a
+  //! retraction (the next row of the key emits +I again, as Flink's).
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service())) {
+      acc_->clear();
+      ttl_.clear();
+    }
+  }
+
 private:
+  void expire(std::int64_t now) {
+    if (ttl_.expired(now)) {
+      acc_->clear();
+      ttl_.clear();
+    }
+  }
+
   sql_window_aggregate agg_;
   output_builder out_;
   bundle_groups bundles_;
   value_state<window_accumulator>* acc_ = nullptr;
   row before_, after_;
+  idle_state_ttl ttl_;
 };
 
 } // namespace

@@ -200,6 +200,10 @@ struct harness_options {
   }
 };
 
+//! Tag of operator_harness's constructor for an operator with two inputs.
+struct two_inputs_t {};
+inline constexpr two_inputs_t two_inputs{};
+
 template <class In, class Out>
 class operator_harness {
 public:
@@ -215,13 +219,28 @@ public:
                             std::vector<std::string> side_tags = {})
       : env_(options.config) {
     auto out = build(env_.from_collection(std::vector<In>{}));
+    init(out.vertex_index(), 1, std::move(options), std::move(side_tags));
+  }
+
+  //! An operator with two inputs, both of type In (a join): `build` gets the two streams;
+  //! process_element's `input` says which one a record comes on.
+  template <class Build>
+  operator_harness(two_inputs_t, Build build, harness_options options = {}) : env_(options.config) {
+    auto out =
+        build(env_.from_collection(std::vector<In>{}), env_.from_collection(std::vector<In>{}));
+    init(out.vertex_index(), 2, std::move(options), {});
+  }
+
+private:
+  void init(int vertex, std::size_t inputs, harness_options options,
+            std::vector<std::string> side_tags) {
     // The records pushed here go straight into the operator, typed In: one
     // more operator in front would receive them as the wrong type.
-    if (env_.graph().vertices().size() != 2)
+    if (env_.graph().vertices().size() != inputs + 1)
       throw error(errc::invalid_argument,
                   "operator_harness: build must add exactly one operator, it added " +
-                      std::to_string(env_.graph().vertices().size() - 1));
-    auto& v = env_.graph().vertex(vertex_id(out.vertex_index()));
+                      std::to_string(env_.graph().vertices().size() - inputs));
+    auto& v = env_.graph().vertex(vertex_id(vertex));
     ctx_.task_name = v.name;
     ctx_.operator_uid = v.uid.empty() ? "harness" : v.uid;
     ctx_.max_parallelism = v.max_parallelism > 0 ? v.max_parallelism : env_.max_parallelism();
@@ -271,6 +290,7 @@ public:
     }
   }
 
+public:
   ~operator_harness() {
     close();
     // The operator (its state handles, timer queues) before the backend, the
@@ -280,10 +300,11 @@ public:
     dir_.reset();
   }
 
-  void process_element(In value, timestamp ts = no_timestamp) {
+  //! A record on the operator's input (`input` 1: the second input of a two-input one).
+  void process_element(In value, timestamp ts = no_timestamp, int input = 0) {
     typed_batch<In> b;
     b.push(std::move(value), ts);
-    op_->process_batch(0, b);
+    op_->process_batch(input, b);
   }
   void process_watermark(timestamp wm) { op_->process_watermark(wm); }
   //! What a source reading several splits says before their records.
