@@ -188,6 +188,28 @@ std::vector<logical_type> column_types(const plan_node& n) {
   return out;
 }
 
+//! Marks every slot of column `c` of `n`'s output (nothing for c < 0).
+void mark_column(const plan_node& n, int c, std::vector<std::uint8_t>& mark) {
+  if (c < 0)
+    return;
+  if (static_cast<std::size_t>(c) >= n.schema.size()) { // to be safe
+    mark_all(mark);
+    return;
+  }
+  const row_layout layout = layout_of(n);
+  const auto col = static_cast<std::size_t>(c);
+  for (std::size_t s = layout.first[col]; s < layout.first[col] + layout.width[col]; ++s)
+    if (s < mark.size())
+      mark[s] = 1;
+}
+
+//! Marks the window_start, window_end and window_time columns of `n`'s output.
+void mark_window_columns(const plan_node& n, std::vector<std::uint8_t>& mark) {
+  for (std::size_t c = 0; c < n.schema.size(); ++c)
+    if (n.schema[c].property != window_property::none)
+      mark_column(n, static_cast<int>(c), mark);
+}
+
 //! What `n` reads of each of its inputs, given what its consumers read of it (`out`).
 std::vector<std::vector<std::uint8_t>> input_demand(const plan_node& n,
                                                     const std::vector<std::uint8_t>& out) {
@@ -241,6 +263,116 @@ std::vector<std::vector<std::uint8_t>> input_demand(const plan_node& n,
       }
       return in;
     }
+    case node_kind::join:
+    case node_kind::interval_join:
+    case node_kind::window_join: {
+      // The output is the left's slots, then the right's; the keys, the residual and the
+      // time and window columns are read as well.
+      if (n.inputs.size() != 2)
+        break;
+      const std::vector<logical_type> lcols = column_types(*n.inputs[0]);
+      const std::vector<logical_type> rcols = column_types(*n.inputs[1]);
+      const std::size_t left_slots = in[0].size();
+      std::vector<std::uint8_t> both(left_slots + in[1].size(), 0);
+      for (std::size_t s = 0; s < both.size(); ++s)
+        both[s] = demanded(s) ? 1 : 0;
+      std::vector<logical_type> all = lcols;
+      all.insert(all.end(), rcols.begin(), rcols.end());
+      if (n.residual)
+        mark_slots(*n.residual, all, both);
+      for (std::size_t s = 0; s < left_slots; ++s)
+        in[0][s] = both[s];
+      for (std::size_t s = 0; s < in[1].size(); ++s)
+        in[1][s] = both[left_slots + s];
+      for (int k : n.left_keys)
+        mark_column(*n.inputs[0], k, in[0]);
+      for (int k : n.right_keys)
+        mark_column(*n.inputs[1], k, in[1]);
+      mark_column(*n.inputs[0], n.left_time, in[0]);
+      mark_column(*n.inputs[1], n.right_time, in[1]);
+      if (n.kind == node_kind::window_join)
+        for (std::size_t i = 0; i < 2; ++i)
+          mark_window_columns(*n.inputs[i], in[i]);
+      return in;
+    }
+    case node_kind::lookup_join: {
+      // The output is the input's slots, then the looked-up table's.
+      if (n.inputs.size() != 1)
+        break;
+      std::vector<logical_type> all = column_types(*n.inputs[0]);
+      for (const plan_column& c : n.lookup_columns)
+        all.push_back(c.type);
+      std::vector<std::uint8_t> both(row_layout(all).slots(), 0);
+      for (std::size_t s = 0; s < both.size(); ++s)
+        both[s] = demanded(s) ? 1 : 0;
+      if (n.residual)
+        mark_slots(*n.residual, all, both);
+      for (std::size_t s = 0; s < in[0].size(); ++s)
+        in[0][s] = both[s];
+      for (int k : n.left_keys)
+        mark_column(*n.inputs[0], k, in[0]);
+      return in;
+    }
+    case node_kind::group_aggregate:
+    case node_kind::window_aggregate: {
+      // Keys, arguments and FILTER conditions; a window aggregate also its window columns.
+      if (n.inputs.size() != 1)
+        break;
+      for (int k : n.group_keys)
+        mark_column(*n.inputs[0], k, in[0]);
+      for (const agg_call& a : n.aggregates) {
+        for (int c : a.args)
+          mark_column(*n.inputs[0], c, in[0]);
+        mark_column(*n.inputs[0], a.filter, in[0]);
+      }
+      if (n.kind == node_kind::window_aggregate) {
+        mark_column(*n.inputs[0], n.window_start_column, in[0]);
+        mark_column(*n.inputs[0], n.window_end_column, in[0]);
+        mark_window_columns(*n.inputs[0], in[0]);
+        if (n.window)
+          for (int k : n.window->partition_keys)
+            mark_column(*n.inputs[0], k, in[0]);
+      }
+      return in;
+    }
+    case node_kind::window_table_function: {
+      // The input's slots come out first, then window_start, window_end, window_time; the
+      // window is assigned on the time column.
+      if (n.inputs.size() != 1 || !n.window)
+        break;
+      for (std::size_t s = 0; s < in[0].size(); ++s)
+        in[0][s] = demanded(s) ? 1 : 0;
+      mark_column(*n.inputs[0], n.window->time_column, in[0]);
+      for (int k : n.window->partition_keys)
+        mark_column(*n.inputs[0], k, in[0]);
+      return in;
+    }
+    case node_kind::rank:
+    case node_kind::deduplicate:
+    case node_kind::over_aggregate: {
+      // The input's slots come out first (then rn, or the OVER aggregates); the partition and
+      // order keys, the aggregates' arguments and filters are read.
+      if (n.inputs.size() != 1)
+        break;
+      for (std::size_t s = 0; s < in[0].size(); ++s)
+        in[0][s] = demanded(s) ? 1 : 0;
+      for (int k : n.partition_keys)
+        mark_column(*n.inputs[0], k, in[0]);
+      for (const auto& o : n.order_keys)
+        mark_column(*n.inputs[0], o.first, in[0]);
+      for (const agg_call& a : n.aggregates) {
+        for (int c : a.args)
+          mark_column(*n.inputs[0], c, in[0]);
+        mark_column(*n.inputs[0], a.filter, in[0]);
+      }
+      return in;
+    }
+    case node_kind::union_all:
+      // Every input gives the rows of the union, laid out alike.
+      for (auto& m : in)
+        for (std::size_t s = 0; s < m.size(); ++s)
+          m[s] = demanded(s) ? 1 : 0;
+      return in;
     default:
       break;
   }

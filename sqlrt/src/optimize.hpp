@@ -1,7 +1,9 @@
 // Rewrites and analyses of a logical plan before its translation (planner.cpp): Calc merging
 // (Flink's CalcMergeRule) and the slots each subtree's consumers read, which the translation
 // uses to leave unread columns and nested fields unfilled (projection push-down into the
-// nexmark source and through Calcs and WatermarkAssigners).
+// nexmark source and through Calcs, WatermarkAssigners, joins, aggregates, window table
+// functions, Top-N, deduplication, OVER aggregates and unions, so that, e.g., the rows a join
+// keeps in state carry only the columns read above it).
 #pragma once
 
 #include <cstdint>
