@@ -1154,6 +1154,8 @@ public:
     frame_ = &rc.state->get_value_state(value_state_descriptor<over_rows>{"over-frame"});
     waiting_ =
         &rc.state->get_map_state(map_state_descriptor<std::int64_t, over_rows>{"over-waiting"});
+    if (rc.counters)
+      late_dropped_ = &rc.counter("numLateRecordsDropped");
   }
 
   void process_element(const row& r, context& ctx) override {
@@ -1169,8 +1171,11 @@ public:
       if (r.is_null(time_slot_))
         return;
       t = r.get_long(time_slot_);
-      if (t <= ctx.timer_service().current_watermark())
-        return; // late
+      if (t <= ctx.timer_service().current_watermark()) { // late
+        if (late_dropped_)
+          late_dropped_->fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
       ctx.timer_service().register_event_time_timer(t);
     } else {
       t = ctx.timer_service().current_processing_time();
@@ -1265,6 +1270,7 @@ private:
   value_state<retract_accumulator>* acc_ = nullptr;
   value_state<over_rows>* frame_ = nullptr;
   map_state<std::int64_t, over_rows>* waiting_ = nullptr;
+  std::atomic<std::int64_t>* late_dropped_ = nullptr;
 };
 
 stream<row> make_over_aggregate(stream<row>& input, const row_layout& in_layout,

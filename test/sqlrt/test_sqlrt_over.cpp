@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "spate/api/testing.hpp"
+#include "spate/sqlrt/planner.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "translate.hpp"
 
 using namespace spate;
 using namespace spate::sql;
@@ -218,4 +221,55 @@ BOOST_AUTO_TEST_CASE(wrong_over_windows_are_refused_with_their_messages) {
                  sql << "\n  gave: " << e.what());
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(rows_behind_the_watermark_are_late_dropped_and_counted) {
+  // The OverAggregate operator itself, through the operator harness: rows wait for the
+  // watermark; one whose time the watermark has passed is dropped and counted.
+  test::temp_dir dir;
+  table_environment t(test::test_config(dir.str(), 1));
+  t.execute_sql(table_over(dir.str(), {}));
+  plan_ptr plan;
+  {
+    sql_session& s = t.session();
+    sql_result r = s.execute_sql("SELECT id, COUNT(*) OVER (PARTITION BY k ORDER BY ts ROWS "
+                                 "BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t");
+    std::function<plan_ptr(const plan_ptr&)> find = [&](const plan_ptr& n) -> plan_ptr {
+      if (n->kind == node_kind::over_aggregate)
+        return n;
+      for (const plan_ptr& i : n->inputs)
+        if (auto f = find(i))
+          return f;
+      return nullptr;
+    };
+    plan = find(r.plan.roots.at(0));
+  }
+  BOOST_REQUIRE(plan);
+  const row_layout in = layout_of(*plan->inputs.at(0)), out = layout_of(*plan);
+  testing::operator_harness<row, row> h(
+      [&](stream<row> s) { return sql::detail::make_over_aggregate(s, in, *plan, "over"); });
+  auto input = [&](int id, std::int64_t ts) {
+    row r(in.slots());
+    r.set_long(in.first[0], id);    // id
+    r.set_string(in.first[1], "a"); // k
+    r.set_long(in.first[3], ts);    // ms
+    r.set_long(in.first[4], ts);    // ts, the rowtime
+    return r;
+  };
+  auto counts = [&] {
+    std::vector<std::string> got;
+    for (auto& [r, ts] : h.extract_output())
+      got.push_back(std::to_string(r.get_long(out.first[0])) + ":" +
+                    std::to_string(r.get_long(out.first[out.columns.size() - 1])));
+    return got;
+  };
+  h.process_element(input(1, 10'000));
+  BOOST_TEST(counts().empty()); // waits for the watermark
+  h.process_watermark(20'000);
+  BOOST_TEST(counts() == (std::vector<std::string>{"1:1"}));
+  h.process_element(input(2, 15'000)); // behind the watermark
+  h.process_element(input(3, 25'000));
+  h.process_watermark(30'000);
+  BOOST_TEST(counts() == (std::vector<std::string>{"3:2"}));
+  BOOST_TEST(h.counter("numLateRecordsDropped") == 1);
 }
