@@ -60,6 +60,24 @@ plan_ptr make_node(node_kind kind, std::vector<plan_ptr> inputs) {
   return n;
 }
 
+plan_ptr append_columns(plan_ptr input, const std::vector<rex>& extra) {
+  if (extra.empty())
+    return input;
+  std::vector<rex> proj;
+  std::vector<std::string> names;
+  const int width = static_cast<int>(input->schema.size());
+  for (int i = 0; i < width; ++i) {
+    const plan_column& c = input->schema[static_cast<std::size_t>(i)];
+    proj.push_back(make_input_ref(i, c.name, c.type));
+    names.push_back(c.name);
+  }
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    proj.push_back(extra[i]);
+    names.push_back("$f" + std::to_string(width + static_cast<int>(i)));
+  }
+  return make_calc(input, std::move(proj), names, std::nullopt);
+}
+
 plan_ptr make_calc(plan_ptr input, std::vector<rex> projection,
                    const std::vector<std::string>& names, std::optional<rex> condition) {
   auto n = make_node(node_kind::calc, {input});
@@ -1146,21 +1164,7 @@ plan_ptr analyzer::plan_over(plan_ptr base, const std::vector<pending_over>& ove
     c.name = "w0$o" + std::to_string(i);
     calls.push_back(std::move(c));
   }
-  plan_ptr in = base;
-  if (!extra.empty()) {
-    std::vector<rex> proj;
-    std::vector<std::string> names;
-    for (int i = 0; i < width; ++i) {
-      const plan_column& col = base->schema[static_cast<std::size_t>(i)];
-      proj.push_back(make_input_ref(i, col.name, col.type));
-      names.push_back(col.name);
-    }
-    for (std::size_t i = 0; i < extra.size(); ++i) {
-      proj.push_back(extra[i]);
-      names.push_back("$" + std::to_string(width + static_cast<int>(i)));
-    }
-    in = make_calc(base, std::move(proj), names, std::nullopt);
-  }
+  plan_ptr in = append_columns(base, extra);
   auto node = make_node(node_kind::over_aggregate, {in});
   node->schema = in->schema;
   node->partition_keys = first.partition_by;
@@ -1610,20 +1614,7 @@ plan_ptr analyzer::plan_select_body(const query& q) {
       if (a.filter)
         consumer_exprs.push_back(*a.filter);
     }
-    if (!extra.empty()) {
-      std::vector<rex> proj;
-      std::vector<std::string> proj_names;
-      for (int i = 0; i < width; ++i) {
-        const plan_column& c = base->schema[static_cast<std::size_t>(i)];
-        proj.push_back(make_input_ref(i, c.name, c.type));
-        proj_names.push_back(c.name);
-      }
-      for (std::size_t i = 0; i < extra.size(); ++i) {
-        proj.push_back(extra[i]);
-        proj_names.push_back("$f" + std::to_string(width + static_cast<int>(i)));
-      }
-      base = make_calc(base, std::move(proj), proj_names, std::nullopt);
-    }
+    base = append_columns(base, extra);
     // Name the aggregate outputs after the SELECT items that are just them.
     for (std::size_t i = 0; i < projection.size(); ++i)
       if (projection[i].kind == rex_kind::call && projection[i].name == "$AGG")

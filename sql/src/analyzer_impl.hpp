@@ -167,6 +167,9 @@ void derive_changelog(plan_node& n, bool recurse);
 //! Names made unique the way Calcite does: the second `id` becomes `id0`.
 std::vector<std::string> uniquify(const std::vector<std::string>& names);
 plan_ptr make_node(node_kind kind, std::vector<plan_ptr> inputs);
+//! `input` with the `extra` expressions as more columns ($f<n>) after its own: a Calc, or
+//! `input` itself when there are none.
+plan_ptr append_columns(plan_ptr input, const std::vector<rex>& extra);
 //! A Calc over `input` with `projection` (named `names`) and an optional filter.
 plan_ptr make_calc(plan_ptr input, std::vector<rex> projection,
                    const std::vector<std::string>& names, std::optional<rex> condition);

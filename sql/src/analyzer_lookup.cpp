@@ -35,22 +35,6 @@ rex shift_right(rex e, int nl, int delta) {
   return e;
 }
 
-//! The width rank of an integer type (TINYINT 1 .. BIGINT 4), 0 for other types.
-int integer_rank(logical_kind k) {
-  switch (k) {
-    case logical_kind::tinyint:
-      return 1;
-    case logical_kind::smallint:
-      return 2;
-    case logical_kind::int_:
-      return 3;
-    case logical_kind::bigint:
-      return 4;
-    default:
-      return 0;
-  }
-}
-
 //! Whether CAST(`from` AS `to`) keeps every value as it is (an integer widened).
 bool lossless_cast(const logical_type& from, const logical_type& to) {
   const int f = integer_rank(from.kind), t = integer_rank(to.kind);

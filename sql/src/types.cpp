@@ -347,8 +347,6 @@ bool is_interval(const logical_type& t) {
   return t.kind == logical_kind::interval_day_time || t.kind == logical_kind::interval_year_month;
 }
 
-namespace {
-
 int integer_rank(logical_kind k) {
   switch (k) {
     case logical_kind::tinyint:
@@ -363,6 +361,8 @@ int integer_rank(logical_kind k) {
       return 0;
   }
 }
+
+namespace {
 
 //! Flink's rule for a DECIMAL too wide: keep the integer digits, give up scale down to 6.
 logical_type bounded_decimal(int precision, int scale, bool nullable) {

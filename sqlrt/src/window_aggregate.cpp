@@ -802,13 +802,13 @@ private:
 //! order (Flink's MiniBatchGroupAggFunction buffers them alike, per bundle). The buffers are
 //! kept across batches.
 struct bundle_groups {
-  struct group {
+  struct key_rows {
     std::string key;
     std::vector<std::size_t> rows;
   };
   std::shared_ptr<const group_key> codec;
   bool on = false;
-  std::vector<group> groups;
+  std::vector<key_rows> groups;
   std::unordered_map<std::string, std::size_t> index;
   std::string scratch;
 
@@ -829,30 +829,84 @@ struct bundle_groups {
   }
 };
 
+//! What both GroupAggregate functions share: the output rows, mini-batch grouping, the
+//! accumulator of type Acc per key in keyed state and its table.exec.state.ttl, under which an
+//! idle key's accumulator goes without a retraction (Flink's GroupAggFunction with state TTL:
+//! the next row starts the key anew).
+template <class Acc>
+class group_aggregate_base : public keyed_process_function<std::string, row, row> {
+public:
+  bool bundles() const override { return bundles_.on; }
+
+  void on_timer(timestamp t, context& ctx) override {
+    if (ttl_.due(t, ctx.timer_service()))
+      drop();
+  }
+
+protected:
+  group_aggregate_base(output_builder out, std::shared_ptr<const group_key> key, bool mini_batch)
+      : out_(std::move(out)), bundles_(std::move(key), mini_batch) {}
+
+  void open_state(runtime_context& rc, const char* acc_name, const char* ttl_name) {
+    acc_ = &rc.state->get_value_state(value_state_descriptor<Acc>{acc_name});
+    ttl_.open(rc, ttl_name);
+  }
+
+  //! The processing time when a TTL is set (0 otherwise), and the current key's accumulator
+  //! dropped when it has been idle for the TTL.
+  std::int64_t expire(context& ctx) {
+    if (!ttl_.on())
+      return 0;
+    const std::int64_t now = ctx.timer_service().current_processing_time();
+    if (ttl_.expired(now))
+      drop();
+    return now;
+  }
+
+  //! Mini-batch: `per_key(group)` for each key of the batch, in the order the keys first
+  //! came, with the key selected and its expired state dropped.
+  template <class F>
+  void each_key(std::vector<row>& values, const std::vector<timestamp>& ts,
+                const std::function<void(const std::string&)>& select, context& ctx, F per_key) {
+    bundles_.group(values);
+    for (const auto& g : bundles_.groups) {
+      select(g.key);
+      ctx.set_record(ts[g.rows.back()]);
+      per_key(g, expire(ctx));
+    }
+  }
+
+  void drop() {
+    acc_->clear();
+    ttl_.clear();
+  }
+
+  output_builder out_;
+  bundle_groups bundles_;
+  value_state<Acc>* acc_ = nullptr;
+  idle_state_ttl ttl_;
+};
+
 //! GroupAggregate over an updating input, as Flink's GroupAggFunction with retraction: +I/+U
 //! accumulate, -U/-D retract (a retraction for a key without state is ignored); the first row
 //! of a key emits +I, a change -U (the previous result) and +U (the new), and a key left
 //! without rows emits -D of its last result and drops its state.
-class retracting_group_aggregate_function final
-    : public keyed_process_function<std::string, row, row> {
+class retracting_group_aggregate_function final : public group_aggregate_base<retract_accumulator> {
 public:
   retracting_group_aggregate_function(retracting_aggregate agg, output_builder out,
                                       std::shared_ptr<const group_key> key, bool mini_batch)
-      : agg_(std::move(agg)), out_(std::move(out)), bundles_(std::move(key), mini_batch) {}
+      : group_aggregate_base(std::move(out), std::move(key), mini_batch), agg_(std::move(agg)) {}
 
-  bool bundles() const override { return bundles_.on; }
+  void open(runtime_context& rc) override {
+    open_state(rc, "group-retract-accumulator", "group-retract-ttl");
+  }
 
   //! Mini-batch: per key of the batch, all its rows applied in order, then one change out
   //! (+I for a new key, -U/+U when the result changed, -D when the key has no rows left).
   void process_bundle(std::vector<row>& values, const std::vector<timestamp>& ts,
                       const std::function<void(const std::string&)>& select,
                       context& ctx) override {
-    bundles_.group(values);
-    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
-    for (const auto& g : bundles_.groups) {
-      select(g.key);
-      ctx.set_record(ts[g.rows.back()]);
-      expire(now);
+    each_key(values, ts, select, ctx, [&](const bundle_groups::key_rows& g, std::int64_t now) {
       retract_accumulator* cur = acc_->mutate();
       std::optional<retract_accumulator> fresh;
       std::optional<row> before;
@@ -870,15 +924,13 @@ public:
       }
       retract_accumulator* acc = cur ? cur : fresh ? &*fresh : nullptr;
       if (!acc)
-        continue;
+        return;
       if (acc->rows <= 0) {
-        if (cur) {
-          acc_->clear();
-          ttl_.clear();
-        }
+        if (cur)
+          drop();
         if (before)
           out_.emit(ctx, g.key, *before, row_kind::delete_);
-        continue;
+        return;
       }
       row after = agg_.result(*acc);
       if (!before) {
@@ -889,18 +941,11 @@ public:
         out_.emit(ctx, g.key, after, row_kind::update_after);
       }
       ttl_.touch(now, ctx.timer_service());
-    }
-  }
-
-  void open(runtime_context& rc) override {
-    acc_ = &rc.state->get_value_state(
-        value_state_descriptor<retract_accumulator>{"group-retract-accumulator"});
-    ttl_.open(rc, "group-retract-ttl");
+    });
   }
 
   void process_element(const row& r, context& ctx) override {
-    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
-    expire(now);
+    const std::int64_t now = expire(ctx);
     const bool retract = r.kind() == row_kind::update_before || r.kind() == row_kind::delete_;
     retract_accumulator* cur = acc_->mutate();
     if (cur == nullptr) {
@@ -916,8 +961,7 @@ public:
     row before = agg_.result(*cur);
     agg_.apply(r, retract ? -1 : 1, *cur);
     if (cur->rows <= 0) {
-      acc_->clear();
-      ttl_.clear();
+      drop();
       out_.emit(ctx, ctx.current_key(), before, row_kind::delete_);
       return;
     }
@@ -929,53 +973,27 @@ public:
     out_.emit(ctx, ctx.current_key(), after, row_kind::update_after);
   }
 
-  //! table.exec.state.ttl: the key's accumulator goes once idle for the TTL, without a
-  //! retraction (Flink's GroupAggFunction with state TTL: the next row starts the key anew).
-  void on_timer(timestamp t, context& ctx) override {
-    if (ttl_.due(t, ctx.timer_service())) {
-      acc_->clear();
-      ttl_.clear();
-    }
-  }
-
 private:
-  //! Drops the current key's accumulator when it has been idle for the TTL.
-  void expire(std::int64_t now) {
-    if (ttl_.expired(now)) {
-      acc_->clear();
-      ttl_.clear();
-    }
-  }
-
   retracting_aggregate agg_;
-  output_builder out_;
-  bundle_groups bundles_;
-  value_state<retract_accumulator>* acc_ = nullptr;
-  idle_state_ttl ttl_;
 };
 
 //! GroupAggregate over an insert-only input: one accumulator per key in keyed state; each row
 //! emits +I for a new key, else -U (the previous result) and +U (the new one), nothing when
 //! the result did not change (as Flink's GroupAggFunction).
-class group_aggregate_function final : public keyed_process_function<std::string, row, row> {
+class group_aggregate_function final : public group_aggregate_base<window_accumulator> {
 public:
   group_aggregate_function(sql_window_aggregate agg, output_builder out,
                            std::shared_ptr<const group_key> key, bool mini_batch)
-      : agg_(std::move(agg)), out_(std::move(out)), bundles_(std::move(key), mini_batch) {}
+      : group_aggregate_base(std::move(out), std::move(key), mini_batch), agg_(std::move(agg)) {}
 
-  bool bundles() const override { return bundles_.on; }
+  void open(runtime_context& rc) override { open_state(rc, "group-accumulator", "group-ttl"); }
 
   //! Mini-batch: per key of the batch, all its rows added, then +I for a new key or -U/+U
   //! when the result changed.
   void process_bundle(std::vector<row>& values, const std::vector<timestamp>& ts,
                       const std::function<void(const std::string&)>& select,
                       context& ctx) override {
-    bundles_.group(values);
-    const std::int64_t now = ttl_.on() ? ctx.timer_service().current_processing_time() : 0;
-    for (const auto& g : bundles_.groups) {
-      select(g.key);
-      ctx.set_record(ts[g.rows.back()]);
-      expire(now);
+    each_key(values, ts, select, ctx, [&](const bundle_groups::key_rows& g, std::int64_t now) {
       ttl_.touch(now, ctx.timer_service());
       window_accumulator* cur = acc_->mutate();
       if (!cur) {
@@ -984,43 +1002,31 @@ public:
           fresh = agg_.add(values[i], std::move(fresh));
         out_.emit(ctx, g.key, agg_.get_result(fresh), row_kind::insert);
         acc_->update(std::move(fresh));
-        continue;
+        return;
       }
       agg_.get_result_into(*cur, before_);
       for (std::size_t i : g.rows)
         *cur = agg_.add(values[i], std::move(*cur));
       agg_.get_result_into(*cur, after_);
       if (after_ == before_)
-        continue;
+        return;
       out_.emit(ctx, g.key, before_, row_kind::update_before);
       out_.emit(ctx, g.key, after_, row_kind::update_after);
-    }
-  }
-
-  void open(runtime_context& rc) override {
-    acc_ =
-        &rc.state->get_value_state(value_state_descriptor<window_accumulator>{"group-accumulator"});
-    ttl_.open(rc, "group-ttl");
+    });
   }
 
   void process_element(const row& r, context& ctx) override {
-    if (ttl_.on()) {
-      const std::int64_t now = ctx.timer_service().current_processing_time();
-      expire(now);
-      ttl_.touch(now, ctx.timer_service());
-    }
+    ttl_.touch(expire(ctx), ctx.timer_service());
     if (window_accumulator* cur = acc_->mutate()) {
       // The results before and after, in rows kept across records: no allocation for the
       // comparison, only for the rows emitted.
-      row& before = before_;
-      row& after = after_;
-      agg_.get_result_into(*cur, before);
+      agg_.get_result_into(*cur, before_);
       *cur = agg_.add(r, std::move(*cur));
-      agg_.get_result_into(*cur, after);
-      if (after == before)
+      agg_.get_result_into(*cur, after_);
+      if (after_ == before_)
         return;
-      out_.emit(ctx, ctx.current_key(), before, row_kind::update_before);
-      out_.emit(ctx, ctx.current_key(), after, row_kind::update_after);
+      out_.emit(ctx, ctx.current_key(), before_, row_kind::update_before);
+      out_.emit(ctx, ctx.current_key(), after_, row_kind::update_after);
       return;
     }
     window_accumulator fresh = agg_.add(r, agg_.create_accumulator());
@@ -1028,29 +1034,9 @@ public:
     acc_->update(std::move(fresh));
   }
 
-  //! table.exec.state.ttl: the key's accumulator goes once idle for the TTL, without a
-  //! retraction (the next row of the key emits +I again, as Flink's).
-  void on_timer(timestamp t, context& ctx) override {
-    if (ttl_.due(t, ctx.timer_service())) {
-      acc_->clear();
-      ttl_.clear();
-    }
-  }
-
 private:
-  void expire(std::int64_t now) {
-    if (ttl_.expired(now)) {
-      acc_->clear();
-      ttl_.clear();
-    }
-  }
-
   sql_window_aggregate agg_;
-  output_builder out_;
-  bundle_groups bundles_;
-  value_state<window_accumulator>* acc_ = nullptr;
   row before_, after_;
-  idle_state_ttl ttl_;
 };
 
 } // namespace

@@ -110,6 +110,9 @@ bool is_timestamp(const logical_type& t);     //!< TIMESTAMP, TIMESTAMP_LTZ
 bool is_datetime(const logical_type& t);      //!< DATE, TIME, TIMESTAMP, TIMESTAMP_LTZ
 bool is_interval(const logical_type& t);
 
+//! The width rank of an integer type (TINYINT 1 .. BIGINT 4), 0 for other types.
+int integer_rank(logical_kind k);
+
 //! DECIMAL(p, s) the exact numeric `t` fits in: INT is DECIMAL(10, 0), BIGINT DECIMAL(19, 0).
 logical_type as_decimal(const logical_type& t);
 
