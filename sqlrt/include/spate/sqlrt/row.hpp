@@ -23,6 +23,7 @@
 
 #include "spate/core/codec.hpp"
 #include "spate/core/error.hpp"
+#include "spate/core/wire.hpp"
 #include "spate/sql/types.hpp"
 
 namespace spate::sql {
@@ -287,3 +288,11 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   } // namespace adaptor
 } // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
 } // namespace msgpack
+
+namespace spate {
+//! Rows cross processes (the exchanges of a SQL job over several TaskManagers) as the codec
+//! above writes them; decoding checks the kind, the slot count and that the buffer holds the
+//! slots, and a string slot is checked against the buffer when read.
+template <>
+struct wire_serializable<sql::row> : std::true_type {};
+} // namespace spate
