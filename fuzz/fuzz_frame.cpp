@@ -54,6 +54,8 @@ void decode_payload_of(const frame& f) {
   using namespace spate::detail;
   using cluster_detail::wire_disconnect;
   using cluster_detail::wire_heartbeat;
+  using cluster_detail::wire_query_reset;
+  using cluster_detail::wire_query_rows;
   using cluster_detail::wire_register;
   using cluster_detail::wire_registered;
   (void)frame_job_id(f);
@@ -96,6 +98,12 @@ void decode_payload_of(const frame& f) {
       break;
     case frame_type::disconnect:
       (void)decode_payload<wire_disconnect>(f);
+      break;
+    case frame_type::query_rows:
+      (void)decode_payload<wire_query_rows>(f);
+      break;
+    case frame_type::query_reset:
+      (void)decode_payload<wire_query_reset>(f);
       break;
     case frame_type::data:
     case frame_type::credit:

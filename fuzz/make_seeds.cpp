@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
   seed_message(frames, "release", frame_type::release_job, wire_release{job});
   seed_message(frames, "disconnect", frame_type::disconnect,
                cluster_detail::wire_disconnect{"tm-1", "stopping"});
+  cluster_detail::wire_query_rows qr{job, 0, 7, 0, {}};
+  qr.rows.push_back({0, {std::string("1"), std::nullopt}});
+  seed_message(frames, "query_rows", frame_type::query_rows, qr);
+  seed_message(frames, "query_reset", frame_type::query_reset,
+               cluster_detail::wire_query_reset{job, 0, 7, 0});
 
   // Channel frames as a sender builds them: strings on channel 0, a control event.
   channel_head head{job, attempt_number{1}, 0, subtask_index{0}, 1, subtask_index{1}};

@@ -30,15 +30,13 @@ const std::string& sql_text(const job_request& r) {
 
 sql::planned_job analyze_sql_request(const job_request& r, const configuration& config) {
   sql::table_environment t(config);
-  return t.analyze_script(sql_text(r));
+  return t.analyze_script(sql_text(r), /*allow_query=*/true);
 }
 
-namespace {
-
-//! Plans a SQL request's INSERTs into `env`; returns the job's name.
-std::string build_sql_job(const job_request& r, environment& env) {
+sql::planned_job build_sql_job(const job_request& r, environment& env,
+                               const sql::query_sink_factory& query_sink) {
   sql::table_environment t(env.config());
-  auto planned = t.plan_script(sql_text(r), env);
+  auto planned = t.plan_script(sql_text(r), env, query_sink);
   // The snapshot a job starts from is the submission's (savepointPath, --from-savepoint): it is
   // checked there, and the JobManager alone restores it.
   if (!planned.restore_path.empty())
@@ -46,10 +44,8 @@ std::string build_sql_job(const job_request& r, environment& env) {
                 "SET 'execution.savepoint.path' does not start a job on a cluster: give the "
                 "savepoint with --from-savepoint (spate run --sql) or \"savepointPath\" "
                 "(POST /jobs)");
-  return planned.name;
+  return planned;
 }
-
-} // namespace
 
 } // namespace cluster_detail
 
@@ -138,7 +134,7 @@ std::vector<std::string> load_job_library(const std::string& path, job_registry&
 
 std::string build_job(job_registry& jobs, const job_request& request, environment& env) {
   if (cluster_detail::is_sql_request(request))
-    return cluster_detail::build_sql_job(request, env);
+    return cluster_detail::build_sql_job(request, env).name;
   std::string name = request.job;
   if (!request.library.empty()) {
     auto names = load_job_library(request.library, jobs);

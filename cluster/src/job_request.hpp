@@ -21,7 +21,14 @@ bool is_sql_request(const job_request& r);
 const std::string& sql_text(const job_request& r);
 
 //! The script of `r` analyzed (no operators built): its SQL errors (with line and column),
-//! its SET options and the tables it reads and writes. `config` is the job's configuration.
+//! its SET options, the tables it reads and writes, and its query's columns when it runs a
+//! query instead of INSERTs. `config` is the job's configuration.
 sql::planned_job analyze_sql_request(const job_request& r, const configuration& config);
+
+//! Plans a SQL request into `env` (build_job's SQL side); returns what was planned. A query's
+//! rows go to the sink `query_sink` makes; without one a query is refused
+//! (errc::invalid_argument).
+sql::planned_job build_sql_job(const job_request& r, environment& env,
+                               const sql::query_sink_factory& query_sink = {});
 
 } // namespace spate::cluster_detail

@@ -14,7 +14,9 @@
 #include <set>
 #include <thread>
 
+#include "job_request.hpp"
 #include "jobmanager.hpp"
+#include "query_results.hpp"
 #include "spate/metrics/prometheus.hpp"
 #include "messages.hpp"
 #include "spate/actors/remote.hpp"
@@ -119,7 +121,23 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
     refuse_claim_of_running_job(cfg, restore_path);
   environment env(cfg);
   std::string name;
-  {
+  std::shared_ptr<query_results> results;
+  if (is_sql_request(request)) {
+    // A query's rows come here from its sink on a TaskManager (query_results.hpp); this
+    // process only learns its columns.
+    std::optional<sql::query_output> query;
+    auto sink = query_result_sink([](std::string) {});
+    name = build_sql_job(request, env, [&](const sql::query_output& q) {
+             query = q;
+             return sink(q);
+           }).name;
+    if (query) {
+      auto max_rows = env.config().get_int(max_table_result_rows_key, default_max_table_result_rows,
+                                           1, std::int64_t{1} << 40);
+      results = std::make_shared<query_results>(result_columns(*query),
+                                                static_cast<std::size_t>(max_rows));
+    }
+  } else {
     // One job build at a time: loading a job library changes the registry.
     std::lock_guard<std::mutex> lock(registry_mu_);
     name = build_job(registry_, request, env);
@@ -132,7 +150,7 @@ std::string jobmanager::submit(const job_request& request, const configuration& 
   {
     // Frames for the job may come back before start_job returns.
     std::lock_guard<std::mutex> lock(mu_);
-    jobs_[so.job_id] = job_entry{nullptr, request, false, {}};
+    jobs_[so.job_id] = job_entry{nullptr, request, false, {}, results};
   }
   std::shared_ptr<job_client> client;
   try {
@@ -229,6 +247,44 @@ std::shared_ptr<job_client> jobmanager::find_job(const std::string& id) {
   if (it != jobs_.end() && !it->second.client)
     return nullptr;
   return it == jobs_.end() ? nullptr : it->second.client;
+}
+
+std::optional<std::shared_ptr<query_results>> jobmanager::find_results(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || !it->second.client)
+    return std::nullopt;
+  return it->second.results;
+}
+
+void jobmanager::on_query_frame(const std::string& from, transport::frame&& f) {
+  using transport::frame_type;
+  std::string job_id;
+  wire_query_reset reset;
+  wire_query_rows rows;
+  if (f.type == frame_type::query_reset) {
+    reset = transport::decode_payload<wire_query_reset>(f);
+    job_id = reset.job_id;
+  } else {
+    rows = transport::decode_payload<wire_query_rows>(f);
+    job_id = rows.job_id;
+  }
+  std::shared_ptr<query_results> results;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    heartbeats_.heard_from(from);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end())
+      return; // a job that ended and was forgotten
+    results = it->second.results;
+  }
+  if (!results)
+    throw error(errc::codec, std::string("a ") + transport::to_string(f.type) + " frame from '" +
+                                 from + "' for job " + job_id + ", which runs no query");
+  if (f.type == frame_type::query_reset)
+    results->reset(reset);
+  else
+    results->append(std::move(rows));
 }
 
 std::string jobmanager::start_savepoint(const std::shared_ptr<job_client>& job,

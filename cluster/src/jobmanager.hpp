@@ -20,6 +20,8 @@
 
 namespace spate::cluster_detail {
 
+class query_results;
+
 std::int64_t now_ms();
 //! The REST API's vertex id of task (chain) `index` (job_vertex_id).
 inline std::string vertex_id(const std::string& job_id, std::size_t index) {
@@ -70,6 +72,9 @@ public:
   std::string submit(const job_request& request, const configuration& overrides,
                      const std::string& restore_path, bool allow_non_restored);
   std::shared_ptr<job_client> find_job(const std::string& id);
+  //! The rows of job `id` when it runs a SQL query (null when it runs no query); nullopt for
+  //! a job this JobManager does not know (any more). The rows go with the job.
+  std::optional<std::shared_ptr<query_results>> find_results(const std::string& id);
   //! Starts a savepoint (or stop with savepoint) in the background; returns
   //! the trigger id to ask for its result; empty when a savepoint of the
   //! job is still in progress (one at a time per job).
@@ -109,6 +114,8 @@ private:
     bool released = false;
     //! Frames that came while the job was being submitted.
     std::vector<std::pair<std::string, transport::frame>> early;
+    //! A SQL query's rows, from its sink on a TaskManager (null for other jobs).
+    std::shared_ptr<query_results> results;
   };
 
   //! Restore mode CLAIM (in `cfg`) of a checkpoint of a job this JobManager
@@ -128,6 +135,8 @@ private:
   // jobmanager.cpp: jobs.
   //! A frame from a registered TaskManager for one of the jobs.
   void on_job_frame(const std::string& from, transport::frame&& f);
+  //! A query_rows or query_reset frame from a registered TaskManager.
+  void on_query_frame(const std::string& from, transport::frame&& f);
   void shutdown();
   //! Forgets the oldest ended jobs beyond jobstore.max-capacity.
   void prune();

@@ -112,7 +112,10 @@ void jobmanager::on_frame(const std::string& from, transport::frame&& f) {
       const std::string what = std::string(transport::to_string(f.type)) + " frame";
       (void)check_untrusted(f.payload.data(), f.payload.size(), 0, transport::limits().decode,
                             what.c_str());
-      on_job_frame(from, std::move(f));
+      if (f.type == frame_type::query_rows || f.type == frame_type::query_reset)
+        on_query_frame(from, std::move(f));
+      else
+        on_job_frame(from, std::move(f));
       return;
     }
   }

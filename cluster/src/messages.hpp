@@ -1,10 +1,13 @@
 // Control-plane payloads between TaskManagers and the JobManager that are
-// not about one job: registration and heartbeats.
+// not about one job's tasks: registration, heartbeats, and the rows of SQL
+// queries (query_results.hpp).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "spate/core/codec.hpp"
 
@@ -52,6 +55,36 @@ struct wire_heartbeat {
 struct wire_release {
   std::string job_id;
   SPATE_FIELDS(job_id);
+};
+
+//! One row of a query's result: its kind (0 +I, 1 -U, 2 +U, 3 -D) and each column's value as
+//! the SQL client shows it (nullopt: NULL).
+struct wire_result_row {
+  std::int32_t kind = 0;
+  std::vector<std::optional<std::string>> values;
+  SPATE_FIELDS(kind, values);
+};
+
+//! TaskManager -> JobManager (query_rows): rows `first`, `first` + 1, ... that subtask
+//! `subtask` of a query's sink sent since it started as `incarnation`.
+struct wire_query_rows {
+  std::string job_id;
+  std::int32_t subtask = 0;
+  std::uint64_t incarnation = 0;
+  std::int64_t first = 0;
+  std::vector<wire_result_row> rows;
+  SPATE_FIELDS(job_id, subtask, incarnation, first, rows);
+};
+
+//! TaskManager -> JobManager (query_reset): subtask `subtask` of a query's sink starts as
+//! `incarnation` having sent `count` rows (restored from a checkpoint; 0 without one): its
+//! rows beyond `count` are gone, and the rows of earlier incarnations still on the way too.
+struct wire_query_reset {
+  std::string job_id;
+  std::int32_t subtask = 0;
+  std::uint64_t incarnation = 0;
+  std::int64_t count = 0;
+  SPATE_FIELDS(job_id, subtask, incarnation, count);
 };
 
 } // namespace spate::cluster_detail

@@ -208,6 +208,7 @@ const route route_table[] = {
     {method::post, R"(/jobs/([^/]+)/stop)", stop_with_savepoint},
     {method::get, R"(/jobs/([^/]+)/savepoints/([^/]+))", savepoint_status},
     {method::get, R"(/jobs/([^/]+)/exceptions)", job_exceptions},
+    {method::get, R"(/jobs/([^/]+)/results)", job_results},
     {method::get, R"(/jobs/([^/]+)/metrics)", job_metrics},
     {method::get, R"(/jobs/([^/]+)/vertices/([^/]+))", vertex_detail},
     {method::get, R"(/jobs/([^/]+)/vertices/([^/]+)/metrics)", vertex_metrics},
@@ -235,6 +236,7 @@ void unknown(const httplib::Request& req, httplib::Response& res) {
                                                 std::regex("/jobs/[^/]+/savepoints(/[^/]+)?"),
                                                 std::regex("/jobs/[^/]+/stop"),
                                                 std::regex("/jobs/[^/]+/exceptions"),
+                                                std::regex("/jobs/[^/]+/results"),
                                                 std::regex("/jobs/[^/]+/metrics"),
                                                 std::regex("/jobs/[^/]+/vertices/[^/]+"),
                                                 std::regex("/jobs/[^/]+/vertices/[^/]+/"

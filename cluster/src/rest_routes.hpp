@@ -83,6 +83,11 @@ void job_exceptions(jobmanager& jm, const httplib::Request& req, httplib::Respon
 //! GET /jobs/:jobid/vertices/:vertexid
 void vertex_detail(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
 
+// Query results (rest_results.cpp).
+
+//! GET /jobs/:jobid/results?from=N&version=V: a SQL query's rows
+void job_results(jobmanager& jm, const httplib::Request& req, httplib::Response& res);
+
 // Checkpoints and savepoints (rest_checkpoints.cpp).
 
 //! GET /jobs/:jobid/checkpoints

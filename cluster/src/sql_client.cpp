@@ -3,16 +3,14 @@
 // Statements are read line by line (readline on a terminal, with the history in
 // ~/.spate_sql_history; plain lines from a pipe) and run once a line ends one with ';'.
 // Embedded, they run in this process's table_environment; with -m, DDL and SET stay in the
-// client's session and an INSERT (or statement set) is sent to the JobManager as
-// POST /jobs {"sql": the session's SET and DDL statements, then the INSERT}, which plans it
-// on every process of the cluster.
+// client's session and an INSERT (or statement set) or a query is sent to the JobManager as
+// POST /jobs {"sql": the session's SET and DDL statements, then the statement}, which plans it
+// on every process of the cluster; a query's rows come back through
+// GET /jobs/:jobid/results (query_results.hpp) and show as embedded ones do (result_view.hpp).
 #include "sql_client.hpp"
 
-#include <poll.h>
-#include <sys/ioctl.h>
 #include <readline/history.h>
 #include <readline/readline.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -33,8 +32,10 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "query_results.hpp"
 #include "rest_client.hpp"
 #include "rest_tls.hpp"
+#include "result_view.hpp"
 #include "spate/checkpoints/checkpoint_config.hpp"
 #include "spate/cluster/config_file.hpp"
 #include "spate/core/error.hpp"
@@ -57,6 +58,7 @@ public:
 
   json get(const std::string& path) { return rest_.get(path); }
   json post(const std::string& path, const json& body) { return rest_.post(path, body); }
+  json patch(const std::string& path) { return rest_.patch(path); }
 
   //! Polls a job until it is FINISHED, CANCELED or FAILED; returns that state.
   std::string wait_terminal(const std::string& id) {
@@ -199,89 +201,12 @@ std::string sql_quoted(const std::string& s) {
 // Showing results
 
 std::atomic<int> interrupted{0};
-extern "C" void on_sql_interrupt(int) { interrupted.store(1); }
-
-const char* op_of(sql::row_kind k) {
-  switch (k) {
-    case sql::row_kind::insert:
-      return "+I";
-    case sql::row_kind::update_before:
-      return "-U";
-    case sql::row_kind::update_after:
-      return "+U";
-    case sql::row_kind::delete_:
-      return "-D";
-  }
-  return "??";
+//! Ctrl-Cs since the client started (a script with -m stops after its next statement).
+std::atomic<int> interrupts{0};
+extern "C" void on_sql_interrupt(int) {
+  interrupted.store(1);
+  interrupts.fetch_add(1);
 }
-
-//! A column's width in tableau and table mode (Flink's: by the type, at most 30 for strings,
-//! at least the name's).
-std::size_t column_width(const std::string& name, const sql::logical_type& t) {
-  std::size_t w = 30;
-  switch (t.kind) {
-    case sql::logical_kind::boolean:
-      w = 5;
-      break;
-    case sql::logical_kind::tinyint:
-      w = 4;
-      break;
-    case sql::logical_kind::smallint:
-      w = 6;
-      break;
-    case sql::logical_kind::int_:
-      w = 11;
-      break;
-    case sql::logical_kind::bigint:
-      w = 20;
-      break;
-    case sql::logical_kind::float_:
-    case sql::logical_kind::double_:
-      w = 24;
-      break;
-    case sql::logical_kind::decimal:
-      w = static_cast<std::size_t>(std::max(t.precision + 2, 4));
-      break;
-    case sql::logical_kind::date:
-      w = 10;
-      break;
-    case sql::logical_kind::timestamp:
-    case sql::logical_kind::timestamp_ltz:
-      w = 23 + 1;
-      break;
-    case sql::logical_kind::char_:
-    case sql::logical_kind::varchar:
-      w = static_cast<std::size_t>(std::min(std::max(t.precision, 4), 30));
-      break;
-    default:
-      break;
-  }
-  return std::max(w, name.size());
-}
-
-std::string fit(const std::string& s, std::size_t width) {
-  if (s.size() <= width)
-    return std::string(width - s.size(), ' ') + s;
-  return width > 3 ? s.substr(0, width - 3) + "..." : s.substr(0, width);
-}
-
-//! Flink's tableau: a bordered table with right-aligned cells.
-struct table_printer {
-  std::vector<std::size_t> widths;
-
-  std::string border() const {
-    std::string out = "+";
-    for (auto w : widths)
-      out += std::string(w + 2, '-') + "+";
-    return out + "\n";
-  }
-  std::string line(const std::vector<std::string>& cells) const {
-    std::string out = "|";
-    for (std::size_t i = 0; i < widths.size(); ++i)
-      out += " " + fit(i < cells.size() ? cells[i] : std::string(), widths[i]) + " |";
-    return out + "\n";
-  }
-};
 
 std::vector<std::string> cells_of(const sql::row& r, const sql::row_layout& layout) {
   std::vector<std::string> out;
@@ -315,45 +240,8 @@ std::string static_table(const sql::table_result& r) {
   return out;
 }
 
-//! The terminal's input without echo and line buffering while a table is shown (a key quits).
-class raw_input {
-public:
-  raw_input() {
-    if (isatty(STDIN_FILENO) == 0 || tcgetattr(STDIN_FILENO, &saved_) != 0)
-      return;
-    termios t = saved_;
-    t.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
-    t.c_cc[VMIN] = 0;
-    t.c_cc[VTIME] = 0;
-    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
-  }
-  ~raw_input() {
-    if (active_)
-      tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-  }
-  raw_input(const raw_input&) = delete;
-  raw_input& operator=(const raw_input&) = delete;
-  bool active() const { return active_; }
-  //! A key typed since the last call, or 0.
-  char key() const {
-    if (!active_)
-      return 0;
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0)
-      return 0;
-    char c = 0;
-    return read(STDIN_FILENO, &c, 1) == 1 ? c : 0;
-  }
-
-private:
-  termios saved_{};
-  bool active_ = false;
-};
-
 // ---------------------------------------------------------------------------------------------
 // The client
-
-enum class result_mode { table, changelog, tableau };
 
 constexpr const char* help_text =
     "The following commands are available:\n\n"
@@ -369,7 +257,7 @@ constexpr const char* help_text =
     "HELP\t\tPrints the available commands.\n"
     "INSERT INTO\tInserts the results of a SQL SELECT query into a declared table sink.\n"
     "QUIT\t\tQuits the SQL CLI client (EXIT as well).\n"
-    "SELECT\t\tExecutes a SQL SELECT query (embedded only: not with -m).\n"
+    "SELECT\t\tExecutes a SQL SELECT query (with -m on the cluster, its rows shown here).\n"
     "SET\t\tSets a session configuration property. Syntax: \"SET '<key>'='<value>';\". Use "
     "\"SET;\" for listing all properties.\n"
     "RESET\t\tResets a session configuration property. Syntax: \"RESET '<key>';\". Use "
@@ -533,14 +421,12 @@ private:
                std::holds_alternative<sql::statement_set>(s.body);
     bool query = std::holds_alternative<sql::query_statement>(s.body);
     if (rest_) {
-      if (query)
-        throw error(errc::invalid_argument,
-                    "SELECT is not supported with -m: collecting a query's rows from the "
-                    "cluster's TaskManagers is not possible yet. INSERT INTO a table (print, "
-                    "filesystem, kafka, ...) to run it on the cluster, or run the query embedded "
-                    "(spate sql without -m)");
       // The session checks it (names, types) before it travels.
       auto r = env_->session().execute(s, text);
+      if (query) {
+        show_remote_query(own, r);
+        return;
+      }
       if (dml)
         submit(own);
       else {
@@ -587,15 +473,18 @@ private:
     }
   }
 
-  //! -m: the INSERT (or statement set) with the session's SET options and DDL, as one job.
-  void submit(const std::string& statement_text) {
+  //! -m: the INSERT (or statement set), or the query, with the session's SET options and DDL,
+  //! as one job. Returns its id.
+  std::string submit(const std::string& statement_text, bool query = false) {
     std::string script;
     json body = json::object();
     json config = config_object(o_.config);
     for (auto& [k, v] : env_->session().get_catalog().config()) {
-      if (k.rfind("sql-client.", 0) == 0)
+      if (k == max_table_result_rows_key)
+        config[k] = v; // the JobManager keeps the query's rows
+      else if (k.rfind("sql-client.", 0) == 0)
         continue;
-      if (k == "execution.savepoint.path")
+      else if (k == "execution.savepoint.path")
         body["savepointPath"] = absolute_path(v);
       else if (k == "execution.savepoint.ignore-unclaimed-state")
         body["allowNonRestoredState"] = v == "true";
@@ -611,11 +500,17 @@ private:
     if (o_.parallelism > 0)
       body["parallelism"] = o_.parallelism;
     body["config"] = config;
+    if (query) {
+      auto id = rest_->post("/jobs", body)["jobid"].get<std::string>();
+      info("Submitted the query to the cluster (Ctrl-C cancels it): Job ID: " + id);
+      return id;
+    }
     info("Submitting SQL update statement to the cluster...");
     auto r = rest_->post("/jobs", body);
     auto id = r["jobid"].get<std::string>();
     info("SQL update statement has been successfully submitted to the cluster:");
     out("Job ID: " + id + "\n");
+    return id;
   }
 
   //! An embedded INSERT: waits for its job (Ctrl-C cancels it).
@@ -635,6 +530,54 @@ private:
     info("Job " + r.job->job_id() + " " + to_string(result.status) + ".");
   }
 
+  //! A view of a query's rows in the session's result mode.
+  std::unique_ptr<result_view> make_view(std::vector<std::string> names,
+                                         const std::vector<sql::logical_type>& types) const {
+    bool live = terminal_out_ && isatty(STDIN_FILENO) != 0;
+    return std::make_unique<result_view>(mode_, std::move(names), types, live, out);
+  }
+
+  //! Shows rows as `fetch` adds them to `view` until it says there are no more (it waits a
+  //! little each time); Q or Ctrl-C calls `cancel` once, and the rows keep coming until the
+  //! end. Returns whether it cancelled.
+  static bool run_view(result_view& view, const std::function<bool(result_view&)>& fetch,
+                       const std::function<void()>& cancel) {
+    bool canceled = false;
+    bool quit = false;
+    for (;;) {
+      bool done = fetch(view);
+      if (view.quit_requested())
+        quit = true;
+      if (interrupted.exchange(0) != 0)
+        quit = true;
+      if (quit && !done && !canceled) {
+        canceled = true;
+        cancel();
+      }
+      view.refresh(done);
+      if (done && (!view.live() || quit))
+        break;
+      if (done && view.live())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50)); // waits for Q
+    }
+    view.close();
+    return canceled;
+  }
+
+  //! The line after a query's rows (or its failure, thrown).
+  void end_query(std::size_t total, bool canceled, const std::optional<std::string>& failure) {
+    if (failure)
+      throw error(errc::failed_precondition, "SQL job failed: " + *failure);
+    if (total == 0 && !canceled)
+      out("Empty set\n");
+    else if (canceled)
+      out("Query terminated, received a total of " + std::to_string(total) + " row" +
+          (total == 1 ? "" : "s") + "\n");
+    else
+      out("Received a total of " + std::to_string(total) + " row" + (total == 1 ? "" : "s") + "\n");
+  }
+
+  //! An embedded query: its rows as this process's job produces them.
   void show_query(sql::table_result& r) {
     auto q = r.query;
     sql::row_layout layout;
@@ -644,131 +587,90 @@ private:
       layout = q->layout;
       names = q->names;
     }
-    table_printer printer;
-    if (mode_ == result_mode::tableau)
-      printer.widths.push_back(2);
-    for (std::size_t i = 0; i < names.size() && i < layout.columns.size(); ++i)
-      printer.widths.push_back(column_width(names[i], layout.columns[i]));
-    std::vector<std::string> header = names;
-    if (mode_ == result_mode::tableau)
-      header.insert(header.begin(), "op");
-    std::optional<raw_input> keys;
-    bool table_live = mode_ == result_mode::table && terminal_out_ && isatty(STDIN_FILENO) != 0;
-    if (table_live) {
-      keys.emplace();
-      out("\033[?1049h"); // the alternate screen, as Flink's table view
-    }
-    std::vector<std::vector<std::string>> materialized;
+    auto view = make_view(names, layout.columns);
     std::size_t seen = 0;
-    std::size_t total = 0;
-    bool header_shown = false;
-    bool canceled = false;
-    bool quit = false;
-    bool dirty = true;
-    bool shown_done = false;
-    auto drawn = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-    for (;;) {
-      bool done = r.job->wait_for(std::chrono::milliseconds(50));
-      std::vector<sql::row> fresh;
-      {
-        std::lock_guard<std::mutex> lock(q->mu);
-        if (seen < q->rows.size())
-          fresh.assign(q->rows.begin() + static_cast<std::ptrdiff_t>(seen), q->rows.end());
-        seen = q->rows.size();
-      }
-      std::string text;
-      for (const auto& row : fresh) {
-        ++total;
-        auto cells = cells_of(row, layout);
-        switch (mode_) {
-          case result_mode::tableau:
-            if (!header_shown)
-              text += printer.border() + printer.line(header) + printer.border();
-            header_shown = true;
-            cells.insert(cells.begin(), op_of(row.kind()));
-            text += printer.line(cells);
-            break;
-          case result_mode::changelog:
-            text += sql::to_print_string(row, layout) + "\n";
-            break;
-          case result_mode::table:
-            if (row.kind() == sql::row_kind::insert || row.kind() == sql::row_kind::update_after)
-              materialized.push_back(std::move(cells));
-            else {
-              auto it = std::find(materialized.begin(), materialized.end(), cells);
-              if (it != materialized.end())
-                materialized.erase(it);
-            }
-            dirty = true;
-            break;
-        }
-      }
-      if (!text.empty())
-        out(text);
-      if (keys) {
-        char c = keys->key();
-        if (c == 'q' || c == 'Q' || c == '\x04') // Q, or Ctrl-D
-          quit = true;
-      }
-      if (interrupted.exchange(0) != 0)
-        quit = true;
-      if (quit && !done && !canceled) {
-        canceled = true;
-        r.job->cancel();
-      }
-      if (done && !shown_done) { // "(finished)" once more
-        shown_done = true;
-        dirty = true;
-      }
-      auto now = std::chrono::steady_clock::now();
-      if (table_live && dirty && (now - drawn >= std::chrono::milliseconds(200) || done)) {
-        drawn = now;
-        dirty = false;
-        std::string screen = "\033[H\033[2J";
-        screen += printer.border() + printer.line(header) + printer.border();
-        // As many rows as the terminal shows (the first ones), and how many more there are.
-        winsize ws{};
-        std::size_t fits = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 8
-                               ? static_cast<std::size_t>(ws.ws_row) - 7
-                               : 20;
-        for (std::size_t i = 0; i < materialized.size() && i < fits; ++i)
-          screen += printer.line(materialized[i]);
-        screen += printer.border();
-        if (materialized.size() > fits)
-          screen += "... " + std::to_string(materialized.size() - fits) + " more rows\n";
-        screen += "Rows: " + std::to_string(materialized.size()) +
-                  "  Updates: " + std::to_string(total) + (done ? "  (finished)" : "  (running)") +
-                  "    [Q] Quit\n";
-        out(screen);
-      }
-      if (done && (!table_live || quit))
-        break;
-      if (done && table_live)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50)); // waits for Q
-    }
-    if (table_live)
-      out("\033[?1049l");
+    bool canceled = run_view(
+        *view,
+        [&](result_view& v) {
+          bool done = r.job->wait_for(std::chrono::milliseconds(50));
+          std::vector<sql::row> fresh;
+          {
+            std::lock_guard<std::mutex> lock(q->mu);
+            if (seen < q->rows.size())
+              fresh.assign(q->rows.begin() + static_cast<std::ptrdiff_t>(seen), q->rows.end());
+            seen = q->rows.size();
+          }
+          for (const auto& row : fresh)
+            v.add({sql::short_string(row.kind()), cells_of(row, layout)});
+          return done;
+        },
+        [&] { r.job->cancel(); });
     auto result = r.job->wait();
-    if (mode_ == result_mode::table) {
-      // What was shown, once more on the normal screen (the alternate one is gone).
-      std::string text = printer.border() + printer.line(header) + printer.border();
-      for (auto& row : materialized)
-        text += printer.line(row);
-      text += printer.border();
-      if (!materialized.empty() || total > 0)
-        out(text);
-    } else if (mode_ == result_mode::tableau && header_shown) {
-      out(printer.border());
-    }
+    std::optional<std::string> failure;
     if (result.status == job_status::failed)
-      throw error(errc::failed_precondition, "SQL job failed: " + result.failure_cause);
-    if (total == 0 && !canceled)
-      out("Empty set\n");
-    else if (canceled)
-      out("Query terminated, received a total of " + std::to_string(total) + " row" +
-          (total == 1 ? "" : "s") + "\n");
-    else
-      out("Received a total of " + std::to_string(total) + " row" + (total == 1 ? "" : "s") + "\n");
+      failure = result.failure_cause;
+    end_query(view->size(), canceled, failure);
+  }
+
+  //! -m: a query runs on the cluster; its rows come from GET /jobs/:jobid/results.
+  void show_remote_query(const std::string& statement_text, const sql::sql_result& planned) {
+    if (planned.plan.roots.size() != 1 || !planned.plan.roots[0])
+      throw error(errc::invalid_argument, "a query has one result");
+    const auto& root = *planned.plan.roots[0];
+    auto names = sql::names_of(root);
+    auto types = sql::layout_of(root).columns;
+    auto id = submit(statement_text, true);
+    auto view = make_view(names, types);
+    std::uint64_t next = 0;
+    std::optional<std::uint64_t> version;
+    std::uint64_t dropped = 0;
+    bool first = true;
+    bool more = false;
+    bool canceled = run_view(
+        *view,
+        [&](result_view& v) {
+          if (!first && !more)
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+          first = false;
+          std::string path = "/jobs/" + id + "/results?from=" + std::to_string(next);
+          if (version)
+            path += "&version=" + std::to_string(*version);
+          auto page = rest_->get(path);
+          auto from = page.at("from").get<std::uint64_t>();
+          if (from < v.size())
+            v.retract_to(static_cast<std::size_t>(from)); // the job restarted before them
+          const auto& rows = page.at("rows");
+          for (const auto& row : rows) {
+            text_row t;
+            t.kind = row.at("kind").get<std::string>();
+            for (const auto& value : row.at("values"))
+              t.cells.push_back(value.is_null() ? "NULL" : value.get<std::string>());
+            v.add(std::move(t));
+          }
+          next = page.at("next").get<std::uint64_t>();
+          version = page.at("version").get<std::uint64_t>();
+          dropped = page.at("dropped").get<std::uint64_t>();
+          more = rows.size() >= 1000;
+          return page.at("end").get<bool>();
+        },
+        [&] {
+          try {
+            rest_->patch("/jobs/" + id + "?mode=cancel");
+          } catch (const rest_error&) {
+            // 409: it ended meanwhile; its rows are all there.
+          }
+        });
+    std::optional<std::string> failure;
+    if (rest_->get("/jobs/" + id)["state"].get<std::string>() == "FAILED") {
+      auto ex = rest_->get("/jobs/" + id + "/exceptions");
+      failure = ex["root-exception"].is_string() ? ex["root-exception"].get<std::string>()
+                                                 : std::string("job " + id + " failed");
+    }
+    if (dropped > 0)
+      info(std::to_string(dropped) + " row" + (dropped == 1 ? " was" : "s were") +
+           " not kept by the JobManager: it keeps at most '" + max_table_result_rows_key +
+           "' rows of a query's result");
+    end_query(view->size(), canceled, failure);
   }
 
   void info(const std::string& msg) { out("[INFO] " + msg + "\n"); }
@@ -856,9 +758,14 @@ int interactive_loop(sql_shell& shell) {
 
 int script_loop(sql_shell& shell, std::istream& in) {
   std::string line;
-  while (std::getline(in, line))
+  while (std::getline(in, line)) {
     if (!shell.feed(line))
       return shell.failed() ? exit_failed : exit_ok;
+    if (interrupts.load() != 0) { // -m: the query running was cancelled on the cluster
+      std::cerr << "spate: interrupted\n";
+      return 128 + SIGINT;
+    }
+  }
   if (!shell.failed())
     shell.finish_input();
   return shell.failed() ? exit_failed : exit_ok;
@@ -875,8 +782,9 @@ int run_sql_client(const sql_client_options& o) {
     bool script = !o.execute.empty() || !o.file.empty() || isatty(STDIN_FILENO) == 0;
     sql_shell shell(o, !script);
     // Interactive: Ctrl-C cancels the running query or INSERT, not the client. A script
-    // ends on Ctrl-C, with its embedded jobs.
-    if (!script)
+    // ends on Ctrl-C, with its embedded jobs; with -m, once the query it runs on the cluster
+    // (if any) is cancelled.
+    if (!script || o.remote)
       std::signal(SIGINT, on_sql_interrupt);
     if (!o.execute.empty()) {
       std::istringstream in(o.execute);

@@ -14,8 +14,10 @@
 #include <caf/all.hpp>
 
 #include "heartbeat_monitor.hpp"
+#include "job_request.hpp"
 #include "jobmanager.hpp"
 #include "messages.hpp"
+#include "query_results.hpp"
 #include "spate/metrics/job_metrics.hpp"
 #include "spate/actors/remote.hpp"
 #include "spate/cluster/config_file.hpp"
@@ -139,15 +141,22 @@ public:
             on_gap(from, what);
         },
         std::move(security));
-    host_ =
-        std::make_unique<task_host>(*system_, sink_, id_, jobmanager_id, state_dir_,
-                                    [this](const std::string& spec, const configuration& config) {
-                                      auto request = job_request::from_json(spec);
-                                      std::lock_guard<std::mutex> lock(registry_mu_);
-                                      environment env(config);
-                                      build_job(registry_, request, env);
-                                      return std::move(env.graph());
-                                    });
+    host_ = std::make_unique<task_host>(
+        *system_, sink_, id_, jobmanager_id, state_dir_,
+        [this](const std::string& spec, const configuration& config) {
+          auto request = job_request::from_json(spec);
+          environment env(config);
+          if (is_sql_request(request)) {
+            // A query's rows go to the JobManager.
+            build_sql_job(request, env, query_result_sink([this](std::string frame) {
+                            ep_->send(jobmanager_id, std::move(frame));
+                          }));
+            return std::move(env.graph());
+          }
+          std::lock_guard<std::mutex> lock(registry_mu_);
+          build_job(registry_, request, env);
+          return std::move(env.graph());
+        });
     host_->set_cancellation_timeout(
         cfg.get_duration("task.cancellation.timeout", std::chrono::milliseconds(180000)));
     ready_.store(true, std::memory_order_release);

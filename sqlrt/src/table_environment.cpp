@@ -76,24 +76,42 @@ void collect_tables(const plan_node& n, std::set<const plan_node*>& seen, planne
 
 } // namespace
 
-planned_job table_environment::analyze_script(std::string_view sql, logical_plan& all) {
+planned_job table_environment::analyze_script(std::string_view sql, logical_plan& all,
+                                              bool allow_query) {
   planned_job out;
+  bool has_query = false;
   for (const statement& s : parse_script(sql)) {
     sql_result r = session_.execute(s, sql);
     if (r.type != sql_result::kind::plan)
       continue;
+    bool query = false;
     for (const auto& root : r.plan.roots)
       if (!root || root->kind != node_kind::sink)
-        throw_validation_error(sql, s.pos,
-                               "a query's rows cannot be collected from a job that runs on a "
-                               "cluster: INSERT INTO a table (print, filesystem, kafka, ...) "
-                               "instead, or run the query embedded (spate sql without -m)");
-    out.inserts += static_cast<int>(r.plan.roots.size());
+        query = true;
+    if (query && !allow_query)
+      throw_validation_error(sql, s.pos,
+                             "a query's rows are shown by the SQL client: run it in `spate sql` "
+                             "(embedded, or with -m against a cluster), or INSERT INTO a table "
+                             "(print, filesystem, kafka, ...) to run it as a job");
+    if (query && (r.plan.roots.size() != 1 || !r.plan.roots[0]))
+      throw_validation_error(sql, s.pos, "a query has one result");
+    if ((query && !all.roots.empty()) || has_query)
+      throw_validation_error(sql, s.pos,
+                             "a script sent to a cluster runs its INSERTs or one query, not "
+                             "both (nor two queries): submit them one by one");
+    if (query) {
+      has_query = true;
+      out.query = query_output{names_of(*r.plan.roots[0]), layout_of(*r.plan.roots[0])};
+    } else {
+      out.inserts += static_cast<int>(r.plan.roots.size());
+    }
     all.roots.insert(all.roots.end(), r.plan.roots.begin(), r.plan.roots.end());
   }
   if (all.roots.empty())
     throw error(errc::invalid_argument,
-                "the SQL has no INSERT INTO (or statement set) to run as a job");
+                allow_query ? "the SQL has no INSERT INTO (or statement set) or query to run as "
+                              "a job"
+                            : "the SQL has no INSERT INTO (or statement set) to run as a job");
   for (const auto& [key, value] : session_.get_catalog().config()) {
     if (key == "execution.savepoint.path")
       out.restore_path = value;
@@ -105,24 +123,29 @@ planned_job table_environment::analyze_script(std::string_view sql, logical_plan
       out.config[key] = value;
   }
   if (out.name.empty())
-    out.name = "insert-into_" + all.roots[0]->table;
+    out.name = out.query ? "collect" : "insert-into_" + all.roots[0]->table;
   std::set<const plan_node*> seen;
   for (const auto& root : all.roots)
     collect_tables(*root, seen, out);
   return out;
 }
 
-planned_job table_environment::analyze_script(std::string_view sql) {
+planned_job table_environment::analyze_script(std::string_view sql, bool allow_query) {
   logical_plan all;
-  return analyze_script(sql, all);
+  return analyze_script(sql, all, allow_query);
 }
 
 planned_job table_environment::plan_script(std::string_view sql, environment& env) {
+  return plan_script(sql, env, {});
+}
+
+planned_job table_environment::plan_script(std::string_view sql, environment& env,
+                                           const query_sink_factory& query_sink) {
   logical_plan all;
-  planned_job out = analyze_script(sql, all);
+  planned_job out = analyze_script(sql, all, static_cast<bool>(query_sink));
   for (const auto& [key, value] : out.config)
     env.config().set(key, value);
-  translate(env, all);
+  translate(env, all, query_sink);
   return out;
 }
 

@@ -58,13 +58,17 @@ const char* to_string(frame_type t) {
       return "control";
     case frame_type::disconnect:
       return "disconnect";
+    case frame_type::query_rows:
+      return "query-rows";
+    case frame_type::query_reset:
+      return "query-reset";
   }
   return "unknown";
 }
 
 bool is_known(frame_type t) {
   auto v = static_cast<std::uint8_t>(t);
-  return v >= 1 && v <= 16;
+  return v >= 1 && v <= 18;
 }
 
 namespace {

@@ -24,6 +24,7 @@
 #include "spate/actors/job_client.hpp"
 #include "spate/core/config.hpp"
 #include "spate/sql/session.hpp"
+#include "spate/sqlrt/planner.hpp"
 #include "spate/sqlrt/row.hpp"
 
 namespace spate {
@@ -77,6 +78,8 @@ struct planned_job {
   //! Every table the job reads or writes: its qualified name and WITH options (for checks of
   //! what a submission over the network may name).
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> tables;
+  //! A script that runs a query instead of INSERTs (allowed by the caller): its columns.
+  std::optional<query_output> query;
 };
 
 class table_environment {
@@ -106,9 +109,17 @@ public:
   //! (errc::invalid_argument) for a query (its rows have no sink in a job that runs elsewhere)
   //! and for a script without INSERT.
   planned_job plan_script(std::string_view sql, environment& env);
+  //! plan_script, where the script may instead run one query (and no INSERT): its rows go to
+  //! the sink `query_sink` makes (called once, with the query's columns; the job is named
+  //! 'pipeline.name' or "collect"). A script with a query and INSERTs, or two queries, is
+  //! refused (sql_error at the second).
+  planned_job plan_script(std::string_view sql, environment& env,
+                          const query_sink_factory& query_sink);
   //! What plan_script would plan, without building operators (nothing is opened or made):
-  //! the same errors but those of connector options, which translation finds.
-  planned_job analyze_script(std::string_view sql);
+  //! the same errors but those of connector options, which translation finds. With
+  //! `allow_query`, a script of one query is accepted (planned_job::query says so), as
+  //! plan_script with a query sink accepts it.
+  planned_job analyze_script(std::string_view sql, bool allow_query = false);
 
   //! Called with each query row's changelog line as it arrives (the CLI prints them); the
   //! rows are collected as well.
@@ -124,7 +135,7 @@ private:
   configuration job_config() const;
   table_result run_plan(const logical_plan& plan, bool query);
   table_result finish(sql_result r);
-  planned_job analyze_script(std::string_view sql, logical_plan& all);
+  planned_job analyze_script(std::string_view sql, logical_plan& all, bool allow_query);
 
   configuration config_;
   sql_session session_;

@@ -81,6 +81,9 @@ enum class frame_type : std::uint8_t {
   credit = 14,     //!< the receiver returns credit for a channel
   control = 15,    //!< watermark, idleness, barrier, end of stream on a channel
   disconnect = 16, //!< TaskManager -> JobManager: shutting down
+  // SQL queries on a cluster: TaskManager -> JobManager.
+  query_rows = 17,  //!< rows of a query's result, from one subtask of its sink
+  query_reset = 18, //!< a query sink (re)started: its rows beyond a count are gone
 };
 
 //! The name of a frame type for logs ("data", "heartbeat", ...); "unknown" else.
