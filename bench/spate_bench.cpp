@@ -16,6 +16,7 @@
 #include "spate/apps/keyed_reduce.hpp"
 
 #include "spate/connectors/generator_source.hpp"
+#include "spate/connectors/io_spec.hpp"
 #include "spate/core/process_stats.hpp"
 #include "spate/spate.hpp"
 
@@ -39,8 +40,15 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--pipeline", pipeline,
                  "reduce (the foundation pipeline), window (keyed 1 s tumbling windows, count "
-                 "and sum per key) or trending_hashtags")
-      ->check(CLI::IsMember({"reduce", "window", "trending_hashtags"}));
+                 "and sum per key), or a JSON job on its generator: trending_hashtags, "
+                 "clicks_per_user, stock_prices")
+      ->check(CLI::IsMember(
+          {"reduce", "window", "trending_hashtags", "clicks_per_user", "stock_prices"}));
+  std::string input;
+  app.add_option("--input", input,
+                 "The JSON jobs' input lines from SPEC (file:PATH, written e.g. by `spate local "
+                 "produce_tweets --output file:PATH`) instead of their generator; give --events "
+                 "as the number of lines");
   std::vector<std::string> overrides;
   app.add_option("-D", overrides,
                  "KEY=VALUE: a configuration entry (repeatable), e.g. "
@@ -75,10 +83,23 @@ int main(int argc, char** argv) {
   spate::generator_options gen;
   gen.count = events;
   const std::int64_t k = keys;
+  auto lines = [&](const spate::line_generator& generator) {
+    if (input.empty())
+      return env.add_source(generator(gen));
+    return spate::read_lines(env, spate::parse_input_spec(input), generator);
+  };
   if (pipeline == "trending_hashtags") {
-    spate::apps::trending_hashtags(
-        env.add_source(spate::apps::trending_hashtags_generator(gen, 1000)))
-        .add_sink(spate::discard_sink<std::string>());
+    spate::apps::trending_hashtags(lines([](const spate::generator_options& g) {
+      return spate::apps::trending_hashtags_generator(g, 1000);
+    })).add_sink(spate::discard_sink<std::string>());
+  } else if (pipeline == "clicks_per_user") {
+    spate::apps::clicks_per_user(lines([](const spate::generator_options& g) {
+      return spate::apps::clicks_generator(g, 1000);
+    })).add_sink(spate::discard_sink<std::string>());
+  } else if (pipeline == "stock_prices") {
+    spate::apps::stock_prices(lines([](const spate::generator_options& g) {
+      return spate::apps::stock_generator(g, 1000);
+    })).add_sink(spate::discard_sink<std::string>());
   } else if (pipeline == "window") {
     spate::apps::keyed_window(env, gen, k)
         .add_sink(spate::discard_sink<spate::apps::window_count>());
@@ -111,6 +132,10 @@ int main(int argc, char** argv) {
   }
   if (pipeline == "trending_hashtags")
     std::printf("pipeline        trending_hashtags (JSON parse, 60 s event-time windows)\n");
+  else if (pipeline == "clicks_per_user")
+    std::printf("pipeline        clicks_per_user (JSON parse, 10 s event-time windows)\n");
+  else if (pipeline == "stock_prices")
+    std::printf("pipeline        stock_prices (JSON parse, 10 s windows, min/max price)\n");
   else if (pipeline == "window")
     std::printf(
         "pipeline        generator -> key_by -> 1 s tumbling window (count, sum) -> discard\n");

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "spate/apps/json_writer.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/log.hpp"
 
@@ -55,32 +56,40 @@ void malformed_reporter::report() {
 // ---------------------------------------------------------------------------
 // Fields
 
-const nlohmann::json* optional_field(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null())
-    return nullptr;
-  return &*it;
+namespace {
+
+[[noreturn]] void missing(const char* name) {
+  throw bad_record(std::string("missing field '") + name + "'");
 }
 
-const std::string& string_field(const nlohmann::json& j, const char* name) {
-  const auto* f = optional_field(j, name);
-  if (!f)
-    throw bad_record(std::string("missing field '") + name + "'");
-  if (!f->is_string())
-    throw bad_record(std::string("field '") + name + "' is not a string but " + f->type_name());
-  return f->get_ref<const std::string&>();
+// The value as nlohmann_json's dump() showed it in messages: a string quoted
+// and escaped, anything else its JSON text.
+std::string shown(const json_field& f) {
+  if (f.kind != json_field::string)
+    return std::string(f.text);
+  std::string out;
+  append_json_string(out, f.text);
+  return out;
 }
 
-double number_field(const nlohmann::json& j, const char* name) {
-  const auto* f = optional_field(j, name);
-  if (!f)
-    throw bad_record(std::string("missing field '") + name + "'");
-  if (!f->is_number())
-    throw bad_record(std::string("field '") + name + "' is not a number but " + f->type_name());
-  double d = f->get<double>();
-  if (!std::isfinite(d))
+} // namespace
+
+std::string_view string_field(const json_field& f, const char* name) {
+  if (f.missing())
+    missing(name);
+  if (f.kind != json_field::string)
+    throw bad_record(std::string("field '") + name + "' is not a string but " + f.type_name());
+  return f.text;
+}
+
+double number_field(const json_field& f, const char* name) {
+  if (f.missing())
+    missing(name);
+  if (f.kind != json_field::number)
+    throw bad_record(std::string("field '") + name + "' is not a number but " + f.type_name());
+  if (!std::isfinite(f.number_value))
     throw bad_record(std::string("field '") + name + "' is not a finite number");
-  return d;
+  return f.number_value;
 }
 
 std::optional<timestamp> epoch_seconds_to_ms(double seconds) {
@@ -95,27 +104,26 @@ std::optional<timestamp> epoch_seconds_to_ms(double seconds) {
   return ms;
 }
 
-timestamp timestamp_field(const nlohmann::json& j, const char* name, bool numbers, bool text) {
-  const auto* f = optional_field(j, name);
-  if (!f)
-    throw bad_record(std::string("missing field '") + name + "'");
-  if (numbers && f->is_number()) {
-    if (auto ms = epoch_seconds_to_ms(f->get<double>()))
+timestamp timestamp_field(const json_field& f, const char* name, bool numbers, bool text) {
+  if (f.missing())
+    missing(name);
+  if (numbers && f.kind == json_field::number) {
+    if (auto ms = epoch_seconds_to_ms(f.number_value))
       return *ms;
-    throw bad_record(std::string("field '") + name + "' = " + f->dump() +
+    throw bad_record(std::string("field '") + name + "' = " + shown(f) +
                      " is not a time in epoch seconds");
   }
-  if (text && f->is_string()) {
+  if (text && f.kind == json_field::string) {
     std::string why;
-    if (auto ms = parse_iso8601(f->get_ref<const std::string&>(), &why))
+    if (auto ms = parse_iso8601(f.text, &why))
       return *ms;
-    throw bad_record(std::string("field '") + name + "' = " + f->dump() +
+    throw bad_record(std::string("field '") + name + "' = " + shown(f) +
                      " is not an ISO-8601 date and time: " + why);
   }
   std::string expected = numbers && text ? "epoch seconds or an ISO-8601 string"
                          : numbers       ? "a number of epoch seconds"
                                          : "an ISO-8601 string";
-  throw bad_record(std::string("field '") + name + "' is " + f->type_name() + ", expected " +
+  throw bad_record(std::string("field '") + name + "' is " + f.type_name() + ", expected " +
                    expected);
 }
 
@@ -247,7 +255,7 @@ std::optional<timestamp> parse_iso8601(std::string_view text, std::string* why) 
   return secs * 1000 + millis;
 }
 
-std::string format_iso8601(timestamp ms, int fraction_digits, bool zone) {
+std::size_t format_iso8601(char* out, timestamp ms, int fraction_digits, bool zone) {
   std::int64_t days = ms / 86400000;
   std::int64_t rest = ms % 86400000;
   if (rest < 0) {
@@ -259,20 +267,41 @@ std::string format_iso8601(timestamp ms, int fraction_digits, bool zone) {
   civil_from_days(days, y, m, d);
   auto secs = static_cast<unsigned>(rest / 1000);
   auto millis = static_cast<unsigned>(rest % 1000);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u",
-                        static_cast<long long>(y), m, d, secs / 3600, secs / 60 % 60, secs % 60);
-  std::string out(buf, static_cast<std::size_t>(n));
-  if (fraction_digits == 3) {
-    std::snprintf(buf, sizeof buf, ".%03u", millis);
-    out += buf;
-  } else if (fraction_digits == 6) {
-    std::snprintf(buf, sizeof buf, ".%03u000", millis);
-    out += buf;
+  // Digits written by hand: snprintf cost more than the rest of a generated record.
+  char* p = out;
+  auto digits = [&p](unsigned v, int n) {
+    for (int i = n - 1; i >= 0; --i, v /= 10)
+      p[i] = static_cast<char>('0' + v % 10);
+    p += n;
+  };
+  if (y >= 0 && y <= 9999)
+    digits(static_cast<unsigned>(y), 4);
+  else
+    p += std::snprintf(p, 24, "%04lld", static_cast<long long>(y));
+  *p++ = '-';
+  digits(m, 2);
+  *p++ = '-';
+  digits(d, 2);
+  *p++ = 'T';
+  digits(secs / 3600, 2);
+  *p++ = ':';
+  digits(secs / 60 % 60, 2);
+  *p++ = ':';
+  digits(secs % 60, 2);
+  if (fraction_digits == 3 || fraction_digits == 6) {
+    *p++ = '.';
+    digits(millis, 3);
+    if (fraction_digits == 6)
+      digits(0, 3);
   }
   if (zone)
-    out += 'Z';
-  return out;
+    *p++ = 'Z';
+  return static_cast<std::size_t>(p - out);
+}
+
+std::string format_iso8601(timestamp ms, int fraction_digits, bool zone) {
+  char buf[iso8601_max];
+  return std::string(buf, format_iso8601(buf, ms, fraction_digits, zone));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 #include "spate/apps/pipelines.hpp"
 
+#include <charconv>
 #include <cmath>
-
-#include <nlohmann/json.hpp>
+#include <cstdlib>
 
 #include "spate/apps/event_time_jobs.hpp"
+#include "spate/apps/json_writer.hpp"
 #include "spate/core/error.hpp"
 #include "spate/spate.hpp"
 
@@ -45,13 +46,16 @@ source_spec<std::string> sensors_default(generator_options g, double eps) {
 std::string make_sensor_record(std::uint64_t seq, record_rng& rng, double events_per_second,
                                int sensors) {
   constexpr timestamp start = 1704067200000; // 2024-01-01T00:00:00Z
-  nlohmann::ordered_json j;
-  j["sensor_id"] = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(sensors)) + 1;
-  j["temperature"] = std::round((15.0 + rng.uniform() * 20.0) * 10.0) / 10.0;
-  j["humidity"] = std::round((30.0 + rng.uniform() * 50.0) * 10.0) / 10.0;
+  std::string out;
+  out.reserve(96);
+  json_object_writer w(out);
+  w.field("sensor_id", static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(sensors)) + 1);
+  w.field("temperature", std::round((15.0 + rng.uniform() * 20.0) * 10.0) / 10.0);
+  w.field("humidity", std::round((30.0 + rng.uniform() * 50.0) * 10.0) / 10.0);
   timestamp ts = start + std::llround(static_cast<double>(seq) * 1000.0 / events_per_second);
-  j["timestamp"] = static_cast<double>(ts) / 1000.0;
-  return j.dump();
+  w.field("timestamp", static_cast<double>(ts) / 1000.0);
+  w.close();
+  return out;
 }
 
 source_spec<std::string> sensor_generator(generator_options g, double events_per_second,
@@ -73,23 +77,33 @@ struct sensor_reading {
   SPATE_FIELDS(sensor_id, temperature, ts);
 };
 
-std::optional<sensor_reading> parse_reading(const nlohmann::json& j) {
-  const auto* id = optional_field(j, "sensor_id");
-  if (!id)
-    throw bad_record("missing field 'sensor_id'");
-  sensor_reading r;
-  if (id->is_number_integer())
-    r.sensor_id = id->get<std::int64_t>();
-  else if (id->is_string() && !id->get_ref<const std::string&>().empty())
-    r.sensor_id = std::strtoll(id->get_ref<const std::string&>().c_str(), nullptr, 10);
-  else
-    throw bad_record(std::string("field 'sensor_id' is ") + id->type_name() +
-                     ", expected an integer");
-  if (r.sensor_id <= 0)
-    throw bad_record("field 'sensor_id' must be a positive integer");
-  r.temperature = number_field(j, "temperature");
-  r.ts = timestamp_field(j, "timestamp", /*numbers=*/true, /*text=*/true);
-  return r;
+//! The fields read from each reading, in this order.
+json_record_format<sensor_reading> reading_format() {
+  return {{"sensor_id", "temperature", "timestamp"},
+          [](const json_record& r) -> std::optional<sensor_reading> {
+            const json_field& id = r[0];
+            if (id.missing())
+              throw bad_record("missing field 'sensor_id'");
+            sensor_reading out;
+            // A JSON integer (no fraction, no exponent), or a string read by strtoll.
+            if (id.kind == json_field::number &&
+                id.text.find_first_of(".eE") == std::string_view::npos) {
+              auto res =
+                  std::from_chars(id.text.data(), id.text.data() + id.text.size(), out.sensor_id);
+              if (res.ec != std::errc())
+                out.sensor_id = 0; // beyond int64: not a usable id
+            } else if (id.kind == json_field::string && !id.text.empty()) {
+              out.sensor_id = std::strtoll(std::string(id.text).c_str(), nullptr, 10);
+            } else {
+              throw bad_record(std::string("field 'sensor_id' is ") + id.type_name() +
+                               ", expected an integer");
+            }
+            if (out.sensor_id <= 0)
+              throw bad_record("field 'sensor_id' must be a positive integer");
+            out.temperature = number_field(r[1], "temperature");
+            out.ts = timestamp_field(r[2], "timestamp", /*numbers=*/true, /*text=*/true);
+            return out;
+          }};
 }
 
 } // namespace
@@ -97,15 +111,18 @@ std::optional<sensor_reading> parse_reading(const nlohmann::json& j) {
 stream<std::string> sensor_status(stream<std::string> readings,
                                   std::shared_ptr<malformed_counter> malformed) {
   auto parsed =
-      parse_json_records<sensor_reading>(readings, "sensor_to_redis", parse_reading, malformed);
+      parse_json_records<sensor_reading>(readings, "sensor_to_redis", reading_format(), malformed);
   return parsed
       .map([](const sensor_reading& r) {
-        nlohmann::ordered_json j;
-        j["sensor_id"] = r.sensor_id;
-        j["status"] = "CLUSTER_ACTIVE";
-        j["temperature"] = r.temperature;
-        j["timestamp"] = r.ts;
-        return j.dump();
+        std::string out;
+        out.reserve(96);
+        json_object_writer(out)
+            .field("sensor_id", r.sensor_id)
+            .field("status", "CLUSTER_ACTIVE")
+            .field("temperature", r.temperature)
+            .field("timestamp", r.ts)
+            .close();
+        return out;
       })
       .name("Sensor Status");
 }

@@ -4,9 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include <nlohmann/json.hpp>
-
 #include "spate/apps/event_time_jobs.hpp"
+#include "spate/apps/json_writer.hpp"
 #include "spate/core/error.hpp"
 #include "spate/spate.hpp"
 
@@ -15,14 +14,6 @@ namespace spate::apps {
 namespace {
 
 const char* const job_name = "stock_prices";
-
-std::optional<stock_tick> parse_tick(const nlohmann::json& j) {
-  stock_tick t;
-  t.ts = timestamp_field(j, "event_time", /*numbers=*/false, /*text=*/true);
-  t.ticker = string_field(j, "ticker");
-  t.price = number_field(j, "price");
-  return t;
-}
 
 //! Count, min and max price, incrementally (mergeable, so sessions work).
 struct price_aggregate {
@@ -49,6 +40,17 @@ struct price_aggregate {
 const std::vector<std::string> tickers{"AAPL", "AMZN", "MSFT", "INTC", "TBV"};
 
 } // namespace
+
+//! The fields read from each tick, in this order.
+json_record_format<stock_tick> stock_tick_format() {
+  return {{"event_time", "ticker", "price"}, [](const json_record& r) -> std::optional<stock_tick> {
+            stock_tick t;
+            t.ts = timestamp_field(r[0], "event_time", /*numbers=*/false, /*text=*/true);
+            t.ticker = string_field(r[1], "ticker");
+            t.price = number_field(r[2], "price");
+            return t;
+          }};
+}
 
 stock_prices_options parse_stock_prices_args(const std::vector<std::string>& args) {
   stock_prices_options o;
@@ -106,7 +108,7 @@ stream<std::string> stock_prices(stream<std::string> lines, const stock_prices_o
       windows = event_time_session_windows::with_gap(o.gap);
       break;
   }
-  auto ticks = parse_json_records<stock_tick>(lines, job_name, parse_tick, o.malformed);
+  auto ticks = parse_json_records<stock_tick>(lines, job_name, stock_tick_format(), o.malformed);
   int p = explicit_parallelism(ticks);
   auto timed = ticks.assign_timestamps_and_watermarks(
       watermark_strategy<stock_tick>::for_bounded_out_of_orderness(o.out_of_orderness)
@@ -119,14 +121,17 @@ stream<std::string> stock_prices(stream<std::string> lines, const stock_prices_o
                  [](const std::string& ticker, const time_window& w,
                     const std::vector<price_stats>& stats, collector<std::string>& out) {
                    const price_stats& s = stats.front();
-                   nlohmann::ordered_json j;
-                   j["window_start"] = w.start;
-                   j["window_end"] = w.end;
-                   j["ticker"] = ticker;
-                   j["count"] = s.count;
-                   j["min_price"] = s.min_price;
-                   j["max_price"] = s.max_price;
-                   out.collect(j.dump());
+                   std::string line;
+                   line.reserve(128 + ticker.size());
+                   json_object_writer(line)
+                       .field("window_start", w.start)
+                       .field("window_end", w.end)
+                       .field("ticker", ticker)
+                       .field("count", s.count)
+                       .field("min_price", s.min_price)
+                       .field("max_price", s.max_price)
+                       .close();
+                   out.collect(std::move(line));
                  })
       .name("Price Windows")
       .uid("stock-prices-windows");
@@ -134,14 +139,19 @@ stream<std::string> stock_prices(stream<std::string> lines, const stock_prices_o
 
 std::string make_stock_record(std::uint64_t seq, record_rng& rng, double events_per_second) {
   constexpr timestamp start = 1704067200000; // 2024-01-01T00:00:00Z
-  nlohmann::ordered_json j;
   timestamp ts = start + std::llround(static_cast<double>(seq) * 1000.0 / events_per_second) +
                  static_cast<timestamp>(rng.uniform() * 400) - 200;
+  std::string out;
+  out.reserve(96);
+  json_object_writer w(out);
   // As the guide's Python producer writes datetime.now().isoformat().
-  j["event_time"] = format_iso8601(ts, 6, /*zone=*/false);
-  j["ticker"] = tickers[static_cast<std::size_t>(rng() % tickers.size())];
-  j["price"] = static_cast<double>(static_cast<std::int64_t>(rng.uniform() * 10000)) / 100.0;
-  return j.dump();
+  char event_time[iso8601_max];
+  w.field("event_time",
+          std::string_view(event_time, format_iso8601(event_time, ts, 6, /*zone=*/false)));
+  w.field("ticker", tickers[static_cast<std::size_t>(rng() % tickers.size())]);
+  w.field("price", static_cast<double>(static_cast<std::int64_t>(rng.uniform() * 10000)) / 100.0);
+  w.close();
+  return out;
 }
 
 source_spec<std::string> stock_generator(generator_options g, double events_per_second) {

@@ -2,11 +2,11 @@
 // Kafka + Spark "trending topics" project computes them, plus a ranking per
 // window when printing.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
 #include "spate/apps/event_time_jobs.hpp"
+#include "spate/apps/json_writer.hpp"
 #include "spate/core/error.hpp"
 #include "spate/spate.hpp"
 
@@ -15,20 +15,6 @@ namespace spate::apps {
 namespace {
 
 const char* const job_name = "trending_hashtags";
-
-std::optional<hashtag_post> parse_post(const nlohmann::json& j) {
-  timestamp ts = timestamp_field(j, "timestamp", /*numbers=*/true, /*text=*/false);
-  const auto* tag = optional_field(j, "hashtag_principal");
-  if (!tag)
-    return std::nullopt; // a post without hashtag: filtered, not malformed
-  if (!tag->is_string())
-    throw bad_record(std::string("field 'hashtag_principal' is not a string but ") +
-                     tag->type_name());
-  const auto& s = tag->get_ref<const std::string&>();
-  if (s.empty())
-    return std::nullopt;
-  return hashtag_post{s, ts};
-}
 
 //! Collects the counts of each window (the key is its end) and emits the
 //! ranking when the watermark passes the window. Window results carry the
@@ -114,12 +100,24 @@ const typename V::value_type& pick(const V& v, record_rng& rng) {
   return v[static_cast<std::size_t>(rng() % v.size())];
 }
 
-std::string with_tag(const std::string& phrase, const std::string& tag) {
-  auto at = phrase.find("{}");
-  return phrase.substr(0, at) + tag + phrase.substr(at + 2);
-}
-
 } // namespace
+
+//! The fields read from each post, in this order.
+json_record_format<hashtag_post> hashtag_post_format() {
+  return {{"timestamp", "hashtag_principal"},
+          [](const json_record& r) -> std::optional<hashtag_post> {
+            timestamp ts = timestamp_field(r[0], "timestamp", /*numbers=*/true, /*text=*/false);
+            const json_field& tag = r[1];
+            if (tag.missing())
+              return std::nullopt; // a post without hashtag: filtered, not malformed
+            if (tag.kind != json_field::string)
+              throw bad_record(std::string("field 'hashtag_principal' is not a string but ") +
+                               tag.type_name());
+            if (tag.text.empty())
+              return std::nullopt;
+            return hashtag_post{std::string(tag.text), ts};
+          }};
+}
 
 trending_hashtags_options parse_trending_hashtags_args(const std::vector<std::string>& args) {
   trending_hashtags_options o;
@@ -133,7 +131,8 @@ trending_hashtags_options parse_trending_hashtags_args(const std::vector<std::st
 
 stream<hashtag_count> trending_hashtag_counts(stream<std::string> lines,
                                               const trending_hashtags_options& o) {
-  auto posts = parse_json_records<hashtag_post>(lines, job_name, parse_post, o.malformed);
+  auto posts =
+      parse_json_records<hashtag_post>(lines, job_name, hashtag_post_format(), o.malformed);
   int p = explicit_parallelism(posts);
   auto timed = posts.assign_timestamps_and_watermarks(
       watermark_strategy<hashtag_post>::for_bounded_out_of_orderness(o.out_of_orderness)
@@ -154,12 +153,15 @@ stream<hashtag_count> trending_hashtag_counts(stream<std::string> lines,
 stream<std::string> hashtag_counts_to_json(stream<hashtag_count> counts) {
   return counts
       .map([](const hashtag_count& c) {
-        nlohmann::ordered_json j;
-        j["window_start"] = c.window_start;
-        j["window_end"] = c.window_end;
-        j["hashtag"] = c.hashtag;
-        j["count"] = c.count;
-        return j.dump();
+        std::string out;
+        out.reserve(80 + c.hashtag.size());
+        json_object_writer(out)
+            .field("window_start", c.window_start)
+            .field("window_end", c.window_end)
+            .field("hashtag", c.hashtag)
+            .field("count", c.count)
+            .close();
+        return out;
       })
       .name("To JSON");
 }
@@ -179,18 +181,24 @@ stream<std::string> trending_hashtags(stream<std::string> lines,
 std::string make_trending_hashtags_record(std::uint64_t seq, record_rng& rng,
                                           double events_per_second) {
   constexpr timestamp start = 1704067200000; // 2024-01-01T00:00:00Z
-  nlohmann::ordered_json j;
-  j["usuario"] = pick(first_names, rng) + "_" + std::to_string(rng() % 100);
+  // Written straight into the line, fields in this order; the rng draws in
+  // the order they always had, so a seed gives the records it always gave.
+  char number[24];
+  const std::size_t number_size = static_cast<std::size_t>(
+      std::to_chars(number, number + sizeof number, rng() % 100).ptr - number);
+  // The number is drawn before the name: the order g++ evaluated the
+  // expression `name + "_" + std::to_string(number)` these records came from.
+  const std::string& name = pick(first_names, rng);
   bool has_tag = rng.uniform() >= 0.05;
-  std::string tag;
+  const std::string* tag = nullptr;
+  const std::string* phrase = nullptr;
   if (has_tag) {
     const auto& cdf = hashtag_cdf();
     auto k = std::upper_bound(cdf.begin(), cdf.end(), rng.uniform()) - cdf.begin();
-    tag = hashtags()[std::min<std::size_t>(static_cast<std::size_t>(k), cdf.size() - 1)];
-    j["texto"] = with_tag(pick(phrases_with_tag, rng), tag);
-    j["hashtag_principal"] = tag;
+    tag = &hashtags()[std::min<std::size_t>(static_cast<std::size_t>(k), cdf.size() - 1)];
+    phrase = &pick(phrases_with_tag, rng);
   } else {
-    j["texto"] = pick(phrases_without_tag, rng);
+    phrase = &pick(phrases_without_tag, rng);
   }
   timestamp ts = start + std::llround(static_cast<double>(seq) * 1000.0 / events_per_second);
   // Mostly a little out of order; now and then a straggler, possibly too late.
@@ -198,8 +206,21 @@ std::string make_trending_hashtags_record(std::uint64_t seq, record_rng& rng,
     ts -= static_cast<timestamp>(rng.uniform() * 90'000);
   else
     ts += static_cast<timestamp>(rng.uniform() * 4'000) - 2'000;
-  j["timestamp"] = static_cast<double>(ts) / 1000.0;
-  return j.dump();
+
+  std::string out;
+  out.reserve(160);
+  json_object_writer w(out);
+  w.field("usuario", {name, "_", std::string_view(number, number_size)});
+  if (tag) {
+    std::string_view p = *phrase;
+    auto at = p.find("{}");
+    w.field("texto", {p.substr(0, at), *tag, p.substr(at + 2)});
+    w.field("hashtag_principal", *tag);
+  } else {
+    w.field("texto", *phrase);
+  }
+  w.field("timestamp", static_cast<double>(ts) / 1000.0).close();
+  return out;
 }
 
 source_spec<std::string> trending_hashtags_generator(generator_options g,

@@ -11,46 +11,15 @@ namespace {
 
 std::atomic<std::int64_t> malformed_total{0};
 
-bool blank(const std::string& line) {
-  return line.find_first_not_of(" \t\r\n") == std::string::npos;
-}
-
 } // namespace
 
 std::int64_t json_malformed_records() { return malformed_total.load(std::memory_order_relaxed); }
 
-void json_lines_source_function::open(runtime_context& ctx) {
-  reader_.open(ctx.subtask, ctx.parallelism);
-}
+namespace detail {
 
-source_status json_lines_source_function::poll(collector<nlohmann::json>& out,
-                                               std::size_t max_records) {
-  if (done_)
-    return source_status::end();
-  std::string line;
-  std::size_t emitted = 0;
-  // Bounds the lines read per poll too, so a file of blanks or garbage still
-  // yields control to the runtime.
-  for (std::size_t n = 0; n < max_records; ++n) {
-    if (!reader_.next(line)) {
-      done_ = true;
-      report_skipped();
-      // Records only ever travel with has_more(); end() comes on the next poll.
-      return emitted == 0 ? source_status::end() : source_status::has_more();
-    }
-    if (blank(line))
-      continue;
-    try {
-      out.collect(nlohmann::json::parse(line));
-      ++emitted;
-    } catch (const nlohmann::json::exception& e) {
-      on_malformed(e.what());
-    }
-  }
-  return source_status::has_more();
-}
+void json_lines_input::open(runtime_context& ctx) { reader_.open(ctx.subtask, ctx.parallelism); }
 
-void json_lines_source_function::close() {
+void json_lines_input::close() {
   try {
     report_skipped();
   } catch (...) {
@@ -59,7 +28,7 @@ void json_lines_source_function::close() {
   reader_.close();
 }
 
-void json_lines_source_function::on_malformed(const std::string& reason) {
+void json_lines_input::malformed(const std::string& reason) {
   ++malformed_;
   ++unreported_;
   malformed_total.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +40,7 @@ void json_lines_source_function::on_malformed(const std::string& reason) {
     report_skipped();
 }
 
-void json_lines_source_function::report_skipped() {
+void json_lines_input::report_skipped() {
   if (unreported_ == 0)
     return;
   log().warn("json lines source: skipped {} malformed line(s) since the last report ({} in "
@@ -80,6 +49,21 @@ void json_lines_source_function::report_skipped() {
   unreported_ = 0;
   reported_once_ = true;
   last_report_ = std::chrono::steady_clock::now();
+}
+
+} // namespace detail
+
+source_status json_lines_source_function::poll(collector<nlohmann::json>& out,
+                                               std::size_t max_records) {
+  return in_.poll(max_records, [&](const std::string& line) {
+    try {
+      out.collect(nlohmann::json::parse(line));
+      return true;
+    } catch (const nlohmann::json::exception& e) {
+      in_.malformed(e.what());
+      return false;
+    }
+  });
 }
 
 source_spec<nlohmann::json> json_lines_file_source(std::string path) {

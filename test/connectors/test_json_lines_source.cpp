@@ -90,3 +90,68 @@ BOOST_AUTO_TEST_CASE(missing_file_error_names_the_path) {
            std::string(e.what()).find("'" + missing + "'") != std::string::npos;
   });
 }
+
+namespace {
+
+struct point {
+  std::string name;
+  double x = 0;
+  bool operator==(const point& o) const { return name == o.name && x == o.x; }
+};
+
+std::ostream& operator<<(std::ostream& os, const point& p) {
+  return os << "{" << p.name << ", " << p.x << "}";
+}
+
+json_record_format<point> point_format() {
+  return {{"name", "x"}, [](const json_record& r) -> std::optional<point> {
+            if (r[0].kind != json_field::string)
+              throw bad_record("field 'name' is not a string");
+            if (r[1].kind != json_field::number)
+              return std::nullopt; // a filter
+            return point{std::string(r[0].text), r[1].number_value};
+          }};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(typed_records_read_only_their_fields) {
+  test::temp_dir dir;
+  test::write_file(dir / "points.jsonl", "{\"name\": \"a\", \"x\": 1.5, \"skip\": [1, {}]}\n"
+                                         "{\"name\": \"b\", broken\n"
+                                         "\n"
+                                         "[1, 2]\n"
+                                         "{\"name\": 7, \"x\": 1}\n"
+                                         "{\"name\": \"c\"}\n"
+                                         "{\"x\": -2, \"name\": \"caf\\u00e9\"}\r\n"
+                                         "{\"name\": \"d\", \"x\": 3");
+  auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  log().sinks().push_back(captured);
+  json_records_source_function<point> source(dir / "points.jsonl", point_format());
+  std::int64_t process_before = json_malformed_records();
+  auto out = test::drain(source, 0, 1, 2);
+  log().sinks().pop_back();
+  std::vector<point> expected{{"a", 1.5}, {"café", -2}};
+  BOOST_TEST(out == expected, boost::test_tools::per_element());
+  // broken, [1, 2], a name that is a number, the truncated last line
+  BOOST_TEST(source.malformed_count() == 4);
+  BOOST_TEST(json_malformed_records() - process_before == 4);
+  auto messages = captured->last_formatted();
+  BOOST_TEST_REQUIRE(!messages.empty());
+  BOOST_TEST(messages[0].find("points.jsonl:2: not JSON") != std::string::npos, messages[0]);
+  BOOST_TEST(messages.back().find("points.jsonl:8: not JSON") != std::string::npos,
+             messages.back());
+}
+
+BOOST_AUTO_TEST_CASE(typed_source_splits_a_directory) {
+  test::temp_dir dir;
+  test::write_file(dir / "a.jsonl", "{\"name\": \"a\", \"x\": 1}\n");
+  test::write_file(dir / "b.jsonl", "{\"name\": \"b\", \"x\": 2}\n");
+  auto spec = json_lines_file_source<point>(dir.path(), point_format());
+  auto first = test::drain(spec, 0, 2);
+  auto second = test::drain(spec, 1, 2);
+  BOOST_TEST_REQUIRE(first.size() == 1u);
+  BOOST_TEST_REQUIRE(second.size() == 1u);
+  BOOST_TEST(first[0].name == "a");
+  BOOST_TEST(second[0].name == "b");
+}

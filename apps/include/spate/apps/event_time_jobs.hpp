@@ -73,6 +73,9 @@ trending_hashtags_options parse_trending_hashtags_args(const std::vector<std::st
 //! "Hashtag Windows".
 stream<hashtag_count> trending_hashtag_counts(stream<std::string> lines,
                                               const trending_hashtags_options& o);
+//! How trending_hashtag_counts() reads a post: the fields timestamp (epoch
+//! seconds) and hashtag_principal; nullopt for a post without hashtag.
+json_record_format<hashtag_post> hashtag_post_format();
 //! Window counts as JSON lines {"window_start", "window_end", "hashtag", "count"}.
 stream<std::string> hashtag_counts_to_json(stream<hashtag_count> counts);
 //! One text block per window, emitted once the watermark passes the window:
@@ -118,6 +121,9 @@ clicks_per_user_options parse_clicks_per_user_args(const std::vector<std::string
 stream<std::string> clicks_per_user(stream<std::string> lines,
                                     const clicks_per_user_options& o = {});
 
+//! How clicks_per_user() reads a click: the fields user and timestamp.
+json_record_format<user_click> user_click_format();
+
 //! Input record `seq` of the generator: one of 50 users (skewed), an action,
 //! and a timestamp alternating epoch seconds and ISO-8601 text.
 std::string make_clicks_record(std::uint64_t seq, record_rng& rng, double events_per_second);
@@ -162,6 +168,9 @@ stock_prices_options parse_stock_prices_args(const std::vector<std::string>& arg
 //! {"window_start", "window_end", "ticker", "count", "min_price",
 //! "max_price"}, one per ticker and window (operator "Price Windows").
 stream<std::string> stock_prices(stream<std::string> lines, const stock_prices_options& o = {});
+
+//! How stock_prices() reads a tick: the fields event_time, ticker and price.
+json_record_format<stock_tick> stock_tick_format();
 
 //! Input record `seq` of the generator: ticker AAPL, AMZN, MSFT, INTC or TBV,
 //! a price uniform in [0, 100) with cents, and an event_time without zone

@@ -1,6 +1,8 @@
 // What the jobs reading JSON lines share: turning lines into records (a
 // malformed or incomplete record is counted, skipped and reported, never
 // fatal), timestamps as epoch seconds or ISO-8601 text, and job arguments.
+// Records are read with simdjson's On-Demand parser (json_record_reader):
+// only the fields a job declares are decoded, straight into its record type.
 #pragma once
 
 #include <atomic>
@@ -16,22 +18,20 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "spate/api/process.hpp"
 #include "spate/api/stream.hpp"
+#include "spate/connectors/json_record.hpp"
 
 namespace spate::apps {
 
 // ---------------------------------------------------------------------------
 // Malformed records
 
-//! Thrown by a record parser for a record it cannot use; what() names the
-//! field and what is wrong with it ("missing field 'timestamp'").
-class bad_record : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
+using spate::bad_record;
+using spate::json_field;
+using spate::json_record;
+using spate::json_record_format;
+using spate::json_record_reader;
 
 //! Malformed records of one pipeline, summed over its subtasks in this
 //! process. Thread-safe.
@@ -76,25 +76,21 @@ private:
   bool reported_once_ = false;
 };
 
-//! Parses one JSON object into a record: the record, nullopt to drop it
-//! silently (a filter, not an error), or throws bad_record.
-template <class R>
-using json_record_function = std::function<std::optional<R>(const nlohmann::json&)>;
-
 //! The job counter of malformed records ("<operator>.numMalformedRecords" in
 //! job_client::counters()).
 inline constexpr const char* malformed_records_counter = "numMalformedRecords";
 
 //! A process function from text lines to records. Blank lines are ignored;
-//! a line that is not a JSON object, or that `parse` rejects, is counted in
-//! `counter` and in the job counter malformed_records_counter, and reported by
-//! a malformed_reporter.
+//! a line that is not a JSON object, or that `format.decode` rejects, is
+//! counted in `counter` and in the job counter malformed_records_counter, and
+//! reported by a malformed_reporter.
 template <class R>
 class json_record_parser final : public process_function<std::string, R> {
 public:
-  json_record_parser(std::string job, json_record_function<R> parse,
+  json_record_parser(std::string job, json_record_format<R> format,
                      std::shared_ptr<malformed_counter> counter)
-      : job_(std::move(job)), parse_(std::move(parse)), counter_(std::move(counter)) {}
+      : job_(std::move(job)), reader_(std::move(format.fields)), decode_(std::move(format.decode)),
+        counter_(std::move(counter)) {}
 
   void open(runtime_context& rc) override {
     reporter_ = std::make_shared<malformed_reporter>(
@@ -106,23 +102,14 @@ public:
                        typename process_function<std::string, R>::context& ctx) override {
     if (line.find_first_not_of(" \t\r\n") == std::string::npos)
       return;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      reporter_->skipped(line, std::string("not JSON: ") + e.what());
-      return;
-    }
-    if (!j.is_object()) {
-      reporter_->skipped(line, std::string("not a JSON object but ") + j.type_name());
+    if (!reader_.read(line)) {
+      reporter_->skipped(line, reader_.why());
       return;
     }
     try {
-      if (auto r = parse_(j))
+      if (auto r = decode_(reader_.record()))
         ctx.output(std::move(*r));
     } catch (const bad_record& e) {
-      reporter_->skipped(line, e.what());
-    } catch (const nlohmann::json::exception& e) {
       reporter_->skipped(line, e.what());
     }
   }
@@ -134,7 +121,8 @@ public:
 
 private:
   std::string job_;
-  json_record_function<R> parse_;
+  json_record_reader reader_; // copied per subtask with a parser of its own
+  std::function<std::optional<R>(const json_record&)> decode_;
   std::shared_ptr<malformed_counter> counter_;
   // Created per subtask in open(); the factory copies this object per subtask.
   std::shared_ptr<malformed_reporter> reporter_;
@@ -158,11 +146,11 @@ int explicit_parallelism(const stream<T>& s) {
 //! are read (as Flink assigns watermarks at the source).
 template <class R>
 stream<R> parse_json_records(stream<std::string> lines, std::string job,
-                             json_record_function<R> parse,
+                             json_record_format<R> format,
                              std::shared_ptr<malformed_counter> counter) {
   int p = explicit_parallelism(lines);
   stream<R> out =
-      lines.process(json_record_parser<R>(std::move(job), std::move(parse), std::move(counter)));
+      lines.process(json_record_parser<R>(std::move(job), std::move(format), std::move(counter)));
   out.name("Parse JSON");
   if (p > 0)
     out.set_parallelism(p);
@@ -172,13 +160,13 @@ stream<R> parse_json_records(stream<std::string> lines, std::string job,
 // ---------------------------------------------------------------------------
 // Fields
 
-//! The string field `name` of object `j`; throws bad_record when it is
-//! missing, null or not a string.
-const std::string& string_field(const nlohmann::json& j, const char* name);
-//! The finite number field `name`; throws bad_record as string_field().
-double number_field(const nlohmann::json& j, const char* name);
-//! The field `name`, or nullptr when it is absent or null.
-const nlohmann::json* optional_field(const nlohmann::json& j, const char* name);
+// Each takes a field read by json_record_reader and its name, for messages.
+
+//! The text of string field `f`; throws bad_record when it is missing, null or
+//! not a string. Valid until the reader reads the next record.
+std::string_view string_field(const json_field& f, const char* name);
+//! The finite number field `f`; throws bad_record as string_field().
+double number_field(const json_field& f, const char* name);
 
 //! Epoch seconds (fractions to the microsecond) to epoch milliseconds,
 //! rounding down to the millisecond. nullopt when not finite or beyond
@@ -189,7 +177,7 @@ std::optional<timestamp> epoch_seconds_to_ms(double seconds);
 //! The timestamp field `name` as epoch milliseconds: a number of epoch
 //! seconds when `numbers` is true, an ISO-8601 string when `text` is true.
 //! Throws bad_record naming the field and the value.
-timestamp timestamp_field(const nlohmann::json& j, const char* name, bool numbers, bool text);
+timestamp timestamp_field(const json_field& f, const char* name, bool numbers, bool text);
 
 //! Parses ISO-8601 date and time to epoch milliseconds:
 //! `YYYY-MM-DD` then `T`, `t` or a space, then `hh:mm[:ss[.f...]]` (fraction
@@ -202,6 +190,9 @@ std::optional<timestamp> parse_iso8601(std::string_view text, std::string* why =
 //! Formats epoch milliseconds as ISO-8601 UTC: "2024-01-01T00:00:00Z" with
 //! `fraction_digits` (0, 3 or 6) after the seconds, and "Z" when `zone`.
 std::string format_iso8601(timestamp ms, int fraction_digits = 0, bool zone = true);
+//! The same written into `out` (at least iso8601_max bytes); returns the length.
+inline constexpr std::size_t iso8601_max = 48;
+std::size_t format_iso8601(char* out, timestamp ms, int fraction_digits, bool zone);
 
 // ---------------------------------------------------------------------------
 // Job arguments
