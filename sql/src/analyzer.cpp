@@ -1138,17 +1138,8 @@ plan_ptr analyzer::plan_over(plan_ptr base, const std::vector<pending_over>& ove
                         base->operator_name() + " (its changelog mode is " +
                         base->changelog.to_string() + ")");
   // Arguments and FILTER conditions that are not columns: computed by a Calc below.
-  const int width = static_cast<int>(base->schema.size());
-  std::vector<rex> extra;
-  auto column_of = [&](const rex& e) {
-    if (e.kind == rex_kind::input_ref)
-      return e.index;
-    for (std::size_t i = 0; i < extra.size(); ++i)
-      if (extra[i] == e)
-        return width + static_cast<int>(i);
-    extra.push_back(e);
-    return width + static_cast<int>(extra.size()) - 1;
-  };
+  appended_columns extra(static_cast<int>(base->schema.size()));
+  auto column_of = [&extra](const rex& e) { return extra.column_of(e); };
   std::vector<agg_call> calls;
   for (std::size_t i = 0; i < overs.size(); ++i) {
     const pending_agg& a = overs[i].agg;
@@ -1164,7 +1155,7 @@ plan_ptr analyzer::plan_over(plan_ptr base, const std::vector<pending_over>& ove
     c.name = "w0$o" + std::to_string(i);
     calls.push_back(std::move(c));
   }
-  plan_ptr in = append_columns(base, extra);
+  plan_ptr in = append_columns(base, extra.exprs);
   auto node = make_node(node_kind::over_aggregate, {in});
   node->schema = in->schema;
   node->partition_keys = first.partition_by;
@@ -1578,17 +1569,8 @@ plan_ptr analyzer::plan_select_body(const query& q) {
       having = analyze_condition(*q.having, ctx, "HAVING");
 
     // The aggregate's input: the columns, then computed keys, arguments and filters.
-    std::vector<rex> extra;
-    const int width = static_cast<int>(base->schema.size());
-    auto column_of = [&extra, width](const rex& e) {
-      if (e.kind == rex_kind::input_ref)
-        return e.index;
-      for (std::size_t i = 0; i < extra.size(); ++i)
-        if (extra[i] == e)
-          return width + static_cast<int>(i);
-      extra.push_back(e);
-      return width + static_cast<int>(extra.size()) - 1;
-    };
+    appended_columns extra(static_cast<int>(base->schema.size()));
+    auto column_of = [&extra](const rex& e) { return extra.column_of(e); };
     std::vector<int> key_cols;
     for (const rex& k : keys)
       key_cols.push_back(column_of(k));
@@ -1614,7 +1596,7 @@ plan_ptr analyzer::plan_select_body(const query& q) {
       if (a.filter)
         consumer_exprs.push_back(*a.filter);
     }
-    base = append_columns(base, extra);
+    base = append_columns(base, extra.exprs);
     // Name the aggregate outputs after the SELECT items that are just them.
     for (std::size_t i = 0; i < projection.size(); ++i)
       if (projection[i].kind == rex_kind::call && projection[i].name == "$AGG")

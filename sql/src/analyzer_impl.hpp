@@ -167,6 +167,23 @@ void derive_changelog(plan_node& n, bool recurse);
 //! Names made unique the way Calcite does: the second `id` becomes `id0`.
 std::vector<std::string> uniquify(const std::vector<std::string>& names);
 plan_ptr make_node(node_kind kind, std::vector<plan_ptr> inputs);
+//! Expressions to compute as columns after an input's `width` ones (append_columns): the
+//! column an expression is read from, a column reference as it is, each other expression once.
+struct appended_columns {
+  explicit appended_columns(int w) : width(w) {}
+  int column_of(const rex& e) {
+    if (e.kind == rex_kind::input_ref)
+      return e.index;
+    for (std::size_t i = 0; i < exprs.size(); ++i)
+      if (exprs[i] == e)
+        return width + static_cast<int>(i);
+    exprs.push_back(e);
+    return width + static_cast<int>(exprs.size()) - 1;
+  }
+  int width;
+  std::vector<rex> exprs;
+};
+
 //! `input` with the `extra` expressions as more columns ($f<n>) after its own: a Calc, or
 //! `input` itself when there are none.
 plan_ptr append_columns(plan_ptr input, const std::vector<rex>& extra);
