@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo demo-kafka test test-sanitize test-fuzz bench clean format format-check
+.PHONY: deps build demo demo-kafka test test-sanitize test-fuzz bench compare-flink clean format format-check
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,6 +34,12 @@ test-fuzz: deps
 
 bench: build
 	@bash scripts/run-benchmarks.sh
+
+# spate and Apache Flink (bench/flink/, Maven) side by side on the same workloads; rewrites the
+# table in docs/benchmarks.md; the script builds what it runs under the build lock. Options:
+# make compare-flink ARGS="--pairs 5".
+compare-flink: deps
+	@BUILD_DIR=$(BUILD_DIR) bash scripts/compare-flink.sh $(ARGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

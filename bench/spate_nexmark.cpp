@@ -5,7 +5,10 @@
 // run by the SQL runtime into its blackhole sink, instead of the DataStream
 // version. q13 reads a side input file: `--side-input PATH`, or one written into a
 // temporary directory (10 000 lines "i,i", as nexmark's SideInputGenerator writes); its SQL
-// reads it where the published text says ${FLINK_HOME}/data/side_input.txt. A benchmark,
+// reads it where the published text says ${FLINK_HOME}/data/side_input.txt. With
+// `--write-events DIR` it writes the generator's events into files instead, and with
+// `--events-file PATH --output DIR` runs q0, q1, q2 or q5 over such files with its results
+// written to DIR (nexmark_file.hpp; scripts/compare-flink.sh). A benchmark,
 // never a test: scripts/run-nexmark.sh runs the suite
 // and writes the tables in docs/benchmarks.md.
 #include <chrono>
@@ -15,6 +18,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "nexmark_file.hpp"
 #include "spate/nexmark/benchmark.hpp"
 #include "spate/nexmark/queries.hpp"
 #include "spate/spate.hpp"
@@ -73,20 +77,32 @@ std::string published_script(const std::string& dir, const std::string& query,
 int main(int argc, char** argv) {
   using namespace spate;
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string sql_dir, side_input;
-  for (const char* flag : {"--sql", "--side-input"})
+  std::string sql_dir, side_input, write_events, events_file, output_dir;
+  for (const char* flag : {"--sql", "--side-input", "--write-events", "--events-file", "--output"})
     for (std::size_t i = 0; i + 1 < args.size(); ++i)
       if (args[i] == flag) {
-        (args[i] == "--sql" ? sql_dir : side_input) = args[i + 1];
+        std::string& to = args[i] == "--sql"            ? sql_dir
+                          : args[i] == "--side-input"   ? side_input
+                          : args[i] == "--write-events" ? write_events
+                          : args[i] == "--events-file"  ? events_file
+                                                        : output_dir;
+        to = args[i + 1];
         args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
                    args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
         break;
       }
   for (const auto& a : args)
     if (a == "-h" || a == "--help") {
-      std::cout << "usage: spate-nexmark --query qN --events N [--parallelism P] "
-                   "[--checkpoint-interval MS] [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S] "
-                   "[--sql DIR] [--side-input PATH (q13)]\n";
+      std::cout
+          << "usage: spate-nexmark --query qN --events N [--parallelism P] "
+             "[--checkpoint-interval MS] [--state-dir DIR] [--seed S] [--rate EVENTS_PER_S] "
+             "[--sql DIR] [--side-input PATH (q13)]\n"
+             "       spate-nexmark --write-events DIR --events N [--parallelism P] [--seed S]\n"
+             "           writes the events into DIR/part-0..P-1 (event n into part n % P)\n"
+             "       spate-nexmark --query q0|q1|q2|q5 --events N --events-file PATH "
+             "--output DIR ...\n"
+             "           runs the query over the events of PATH (a file or DIR), its "
+             "results as lines into DIR\n";
       return 0;
     }
   nexmark::benchmark_options o;
@@ -94,6 +110,19 @@ int main(int argc, char** argv) {
     o = nexmark::parse_benchmark_args(args);
   } catch (const error& e) {
     std::cerr << "spate-nexmark: " << e.what() << "\n";
+    return 2;
+  }
+  if (!write_events.empty()) {
+    try {
+      nexmark::write_event_files(o.generator, o.events, write_events, o.parallelism);
+    } catch (const std::exception& e) {
+      std::cerr << "spate-nexmark: " << e.what() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (!events_file.empty() && output_dir.empty()) {
+    std::cerr << "spate-nexmark: --events-file needs --output DIR\n";
     return 2;
   }
   configuration cfg;
@@ -157,7 +186,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   environment env(cfg);
-  nexmark::build_query(env, o.query, o.generator, o.events, 0, side_input);
+  try {
+    if (!events_file.empty())
+      nexmark::build_file_query(env, o.query, events_file, output_dir);
+    else
+      nexmark::build_query(env, o.query, o.generator, o.events, 0, side_input);
+  } catch (const error& e) {
+    std::cerr << "spate-nexmark: " << e.what() << "\n";
+    return 2;
+  }
 
   double cpu0 = nexmark::process_cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();

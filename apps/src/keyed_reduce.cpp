@@ -1,5 +1,6 @@
 #include "spate/apps/keyed_reduce.hpp"
 
+#include "spate/apps/json_input.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/core/error.hpp"
 
@@ -103,6 +104,34 @@ void register_keyed_reduce(job_registry& registry) {
       }));
   };
   registry.add(std::move(job));
+
+  // The keyed-window micro-benchmark as a job, so its results can be written and compared
+  // (scripts/compare-flink.sh runs it beside Flink).
+  job_definition window;
+  window.name = "keyed_window";
+  window.description = "the keyed-window benchmark: generated (key, value), 1 s tumbling "
+                       "event-time windows, count and sum per key, lines \"key,count,sum,"
+                       "window_end\"; job args: --keys N (default 10000); generator input only";
+  window.default_input = "generator:count=20000000";
+  window.default_output = "discard";
+  window.build = [](job_setup& setup) {
+    std::int64_t keys = 10000;
+    auto a = parse_job_args("keyed_window", setup.args, {"--keys"});
+    if (auto it = a.find("--keys"); it != a.end())
+      keys = static_cast<std::int64_t>(positive_number_arg("keyed_window", it->first, it->second));
+    if (setup.input.kind != input_spec::generator)
+      throw error(errc::invalid_argument,
+                  "keyed_window generates its events: --input must be generator[:...]");
+    auto counts = keyed_window(setup.env, setup.input.gen, keys);
+    if (setup.output.kind == output_spec::discard)
+      counts.add_sink(discard_sink<window_count>());
+    else
+      setup.write_output(counts.map([](const window_count& c) {
+        return std::to_string(c.key) + "," + std::to_string(c.count) + "," + std::to_string(c.sum) +
+               "," + std::to_string(c.window_end);
+      }));
+  };
+  registry.add(std::move(window));
 }
 
 } // namespace spate::apps
