@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(kafka_source_and_sink) {
                 "INSERT INTO keyed SELECT name, id FROM src WHERE id % 2 = 0; "
                 "INSERT INTO json_keyed SELECT id, name FROM src WHERE id % 2 = 0; END")
       .wait();
-  BOOST_TEST((as_set(broker().consume("sql-out")) == as_set(expected_csv)));
+  BOOST_TEST((as_set(broker().consume_settled("sql-out")) == as_set(expected_csv)));
   std::string keyed =
       test::shell("kcat -C -b " + broker().bootstrap() + " -t sql-keyed -e -q -f '%k\\t%s\\n'");
   std::vector<std::string> lines;
@@ -361,7 +361,7 @@ BOOST_AUTO_TEST_CASE(upsert_kafka_sink_of_a_group_by) {
     BOOST_TEST(it->second == "{\"word\":\"" + w + "\",\"cnt\":" + std::to_string(c) + "}");
   }
   // one record per +I/+U: never more than the input's rows, never a -U's older count
-  BOOST_TEST(broker().consume("sql-counts").size() <= input.size());
+  BOOST_TEST(broker().consume_settled("sql-counts").size() <= input.size());
 }
 
 // Word counts into redis with SET (key 'count:{word}', value the count) and HSET (one hash,

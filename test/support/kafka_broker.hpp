@@ -5,13 +5,16 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 
 namespace spate::test {
@@ -131,6 +134,62 @@ public:
       begin = nl + 1;
     }
     return lines;
+  }
+
+  //! Waits until no transaction is open on any partition of `topic` (its last stable offset,
+  //! what read_committed readers see the end at, has reached the high watermark), or until
+  //! `timeout`; returns whether it settled. A transactional producer's commit returns once the
+  //! coordinator logged the commit, and the markers that make its records visible reach the
+  //! partitions a moment later, so a reader right after a job's end may otherwise see none.
+  bool await_settled(const std::string& topic,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
+    auto client = [&](const char* isolation) {
+      char err[512];
+      rd_kafka_conf_t* conf = rd_kafka_conf_new();
+      rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), err, sizeof err);
+      rd_kafka_conf_set(conf, "isolation.level", isolation, err, sizeof err);
+      rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+      rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+      if (!rk)
+        throw std::runtime_error(std::string("rd_kafka_new: ") + err);
+      return rk;
+    };
+    rd_kafka_t* committed = client("read_committed");
+    rd_kafka_t* uncommitted = client("read_uncommitted");
+    auto until = std::chrono::steady_clock::now() + timeout;
+    bool settled = false;
+    while (!settled && std::chrono::steady_clock::now() < until) {
+      const rd_kafka_metadata_t* md = nullptr;
+      rd_kafka_topic_t* t = rd_kafka_topic_new(uncommitted, topic.c_str(), nullptr);
+      if (rd_kafka_metadata(uncommitted, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        settled = true;
+        for (int i = 0; settled && i < md->topics[0].partition_cnt; ++i) {
+          int32_t p = md->topics[0].partitions[i].id;
+          int64_t lo = 0, stable = -1, high = -2;
+          if (rd_kafka_query_watermark_offsets(committed, topic.c_str(), p, &lo, &stable, 5000) ||
+              rd_kafka_query_watermark_offsets(uncommitted, topic.c_str(), p, &lo, &high, 5000) ||
+              stable != high)
+            settled = false;
+        }
+      }
+      if (md)
+        rd_kafka_metadata_destroy(md);
+      rd_kafka_topic_destroy(t);
+      if (!settled)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    rd_kafka_destroy(committed);
+    rd_kafka_destroy(uncommitted);
+    return settled;
+  }
+
+  //! consume() once every transaction on `topic` has ended: what a job that has finished
+  //! committed.
+  std::vector<std::string> consume_settled(const std::string& topic) {
+    if (!await_settled(topic))
+      throw std::runtime_error("a transaction on " + topic + " stayed open for 30 s");
+    return consume(topic);
   }
 
   //! Stops the broker, keeping its data (a restart on the same port follows).
