@@ -1,7 +1,6 @@
-#include <nlohmann/json.hpp>
-
 #include "spate/apps/event_time_jobs.hpp"
 #include "spate/apps/jobs.hpp"
+#include "spate/apps/json_writer.hpp"
 #include "spate/apps/pipelines.hpp"
 #include "spate/apps/keyed_reduce.hpp"
 #include "spate/connectors/generator_source.hpp"
@@ -29,10 +28,9 @@ stream<std::string> wordcount(stream<std::string> lines) {
       .sum(&word_count::second)
       .uid("wordcount-counts")
       .map([](const word_count& wc) {
-        nlohmann::ordered_json j;
-        j["word"] = wc.first;
-        j["count"] = wc.second;
-        return j.dump();
+        std::string out;
+        json_object_writer(out).field("word", wc.first).field("count", wc.second).close();
+        return out;
       })
       .name("To JSON");
 }
