@@ -11,7 +11,8 @@
 #     --parallelism P          (default 2)
 #     --checkpoint-interval MS (default 10000)
 #     --workloads LIST         comma-separated, default all: startup,wordcount,keyed_window_10k,
-#                              keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5
+#                              keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5,
+#                              kafka_replicate
 #                              (startup: wordcount over empty files, what starting and stopping
 #                              costs; the table subtracts its CPU seconds in one column)
 #     --no-hashmap             skip Flink's heap backend column
@@ -19,6 +20,11 @@
 #     --window-events N        keyed_window_10k's events (default 5000000)
 #     --window-events-100k N   keyed_window_100k's events (default 2000000)
 #     --nexmark-events N       (default 1000000)
+#     --kafka-records N        kafka_replicate's records (default 2000000)
+#     --kafka-checkpoint-interval MS
+#                              kafka_replicate's checkpoint interval on both (default 1000): both
+#                              sinks commit their transactions on checkpoints, and Flink's last
+#                              one waits for a checkpoint after the input ends
 #     --no-doc                 print the table, leave docs/benchmarks.md alone
 #
 # Environment: BUILD_DIR (build), WORK_DIR (where inputs, outputs and state go; default a
@@ -36,13 +42,15 @@ root=$(pwd)
 pairs=3
 parallelism=2
 checkpoint_ms=10000
-workloads="startup,wordcount,keyed_window_10k,keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5"
+workloads="startup,wordcount,keyed_window_10k,keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5,kafka_replicate"
 hashmap=1
 wordcount_lines=1000000
 window_events=5000000
 window_events_100k=2000000
 tweets=1000000
 nexmark_events=1000000
+kafka_records=2000000
+kafka_checkpoint_ms=1000
 write_doc=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -56,6 +64,8 @@ while [[ $# -gt 0 ]]; do
     --window-events-100k) window_events_100k=$2; shift 2 ;;
     --tweets) tweets=$2; shift 2 ;;
     --nexmark-events) nexmark_events=$2; shift 2 ;;
+    --kafka-records) kafka_records=$2; shift 2 ;;
+    --kafka-checkpoint-interval) kafka_checkpoint_ms=$2; shift 2 ;;
     --no-doc) write_doc=0; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-flink.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -95,7 +105,12 @@ flink_cp="$root/bench/flink/target/spate-flink-bench.jar:$root/bench/flink/targe
 
 work=${WORK_DIR:-$(mktemp -d /tmp/compare-flink.XXXXXX)}
 mkdir -p "$work"
-[[ "${KEEP_WORK:-0}" == 1 || -n "${WORK_DIR:-}" ]] || trap 'rm -rf "$work"' EXIT
+broker_dir=""
+cleanup() {
+  [[ -z "$broker_dir" ]] || bash scripts/kafka.sh stop --dir "$broker_dir" >/dev/null 2>&1 || true
+  [[ "${KEEP_WORK:-0}" == 1 || -n "${WORK_DIR:-}" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
 # The allocator setting spate's cluster and benchmark scripts run with.
 export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.tcache_count=4096}"
 
@@ -124,6 +139,19 @@ if need trending_hashtags && [[ ! -d "$work/tweets" ]]; then
     --output "file:$work/tweets.json" -- --events-per-second 1000 2>/dev/null
   deal "$work/tweets.json" "$work/tweets"
 fi
+if need kafka_replicate; then
+  command -v kcat >/dev/null || die "kcat not found (Debian: apt-get install kcat): it fills and reads the topics"
+  # A broker of its own on a free port (scripts/kafka.sh: Apache Kafka in KRaft mode), with
+  # the input topic filled once, one partition per source subtask.
+  broker_dir="$work/kafka"
+  mkdir -p "$broker_dir"
+  bootstrap=$(bash scripts/kafka.sh start --port 0 --dir "$broker_dir" | sed -n 's/^bootstrap=//p')
+  [[ -n "$bootstrap" ]] || die "scripts/kafka.sh did not start a broker (log: $broker_dir/kafka.log)"
+  log "writing $kafka_records records of text into topic 'in' on $bootstrap"
+  bash scripts/kafka.sh topic create in --partitions "$parallelism" --bootstrap "$bootstrap" >/dev/null
+  "$bin/spate" local kafka_replicate -p 1 --no-progress --input "generator:count=$kafka_records" \
+    --output "kafka://$bootstrap/in?sink.delivery-guarantee=at-least-once" 2>/dev/null
+fi
 if need nexmark && [[ ! -d "$work/nexmark" ]]; then
   log "writing $nexmark_events Nexmark events"
   "$bin/spate-nexmark" --write-events "$work/nexmark" --events "$nexmark_events" \
@@ -141,7 +169,20 @@ events_of() {
     keyed_window_*) echo "$window_events" ;;
     trending_hashtags) echo "$tweets" ;;
     nexmark_*) echo "$nexmark_events" ;;
+    kafka_replicate) echo "$kafka_records" ;;
   esac
+}
+
+# Reads what read_committed consumers see of topic $1 into file $2, once it holds $3 records
+# (the commit markers of a transaction reach the partitions just after its commit returns) or
+# after 60 s.
+read_topic() {
+  local until=$((SECONDS + 60))
+  while :; do
+    kcat -C -b "$bootstrap" -t "$1" -e -q -X isolation.level=read_committed >"$2"
+    [[ $(wc -l <"$2") -ge $3 || $SECONDS -ge $until ]] && return
+    sleep 0.2
+  done
 }
 
 keys_of() { local k=${1#keyed_window_}; echo "${k%k}000"; }
@@ -156,13 +197,23 @@ run() {
   timing="$work/logs/$w-$engine-$n.time"
   rm -rf "$out" "$state"
   mkdir -p "$out" "$state" "$work/logs"
-  local cmd=() load
+  local cmd=() load interval=$checkpoint_ms topic="out-$engine-$n"
+  [[ $w != kafka_replicate ]] || interval=$kafka_checkpoint_ms
   load=$(cut -d' ' -f1 /proc/loadavg)
+  if [[ $w == kafka_replicate ]]; then
+    bash scripts/kafka.sh topic create "$topic" --partitions "$parallelism" --bootstrap "$bootstrap" >/dev/null
+  fi
   if [[ $engine == spate ]]; then
     local common=(-p "$parallelism" --no-progress --output "files:$out"
-      -D "execution.checkpointing.interval=$checkpoint_ms" -D "state.checkpoints.dir=$state/checkpoints"
+      -D "execution.checkpointing.interval=$interval" -D "state.checkpoints.dir=$state/checkpoints"
       -D "state.backend.rocksdb.localdir=$state")
     case "$w" in
+      kafka_replicate)
+        cmd=("$bin/spate" local kafka_replicate -p "$parallelism" --no-progress
+          --input "kafka://$bootstrap/in?scan.startup.mode=earliest-offset&scan.bounded.mode=latest-offset"
+          --output "kafka://$bootstrap/$topic?sink.delivery-guarantee=exactly-once&sink.transactional-id-prefix=$topic"
+          -D "execution.checkpointing.interval=$interval" -D "state.checkpoints.dir=$state/checkpoints"
+          -D "state.backend.rocksdb.localdir=$state") ;;
       wordcount) cmd=("$bin/spate" local wordcount "${common[@]}" --input "file:$work/text") ;;
       startup) cmd=("$bin/spate" local wordcount "${common[@]}" --input "file:$work/empty") ;;
       keyed_window_*)
@@ -181,8 +232,9 @@ run() {
     cmd=(java $flink_opts --add-opens=java.base/java.util=ALL-UNNAMED
       --add-opens=java.base/java.lang=ALL-UNNAMED -cp "$flink_cp" spate.bench.flink.Main)
     local common=(--output "$out" --events "$events" --parallelism "$parallelism"
-      --checkpoint-interval "$checkpoint_ms" --backend "$engine" --state-dir "$state")
+      --checkpoint-interval "$interval" --backend "$engine" --state-dir "$state")
     case "$w" in
+      kafka_replicate) cmd+=(kafka_replicate "${common[@]}" --input in --bootstrap "$bootstrap" --output-topic "$topic") ;;
       wordcount) cmd+=(wordcount "${common[@]}" --input "$work/text") ;;
       startup) cmd+=(wordcount "${common[@]}" --input "$work/empty") ;;
       keyed_window_*) cmd+=(keyed_window "${common[@]}" --keys "$(keys_of "$w")") ;;
@@ -205,6 +257,10 @@ run() {
     *) seconds=$(awk '$1 == "seconds" { print $2 }' "$runlog") ;;
   esac
   [[ -n "$seconds" ]] || die "no job time in $runlog"
+  if [[ $w == kafka_replicate ]]; then
+    read_topic "$topic" "$out/part-0" "$events"
+    bash scripts/kafka.sh topic delete "$topic" --bootstrap "$bootstrap" >/dev/null 2>&1 || true
+  fi
   local lines digest
   lines=$(find "$out" -type f ! -name '.*' -exec cat {} + | wc -l)
   digest=$(find "$out" -type f ! -name '.*' -exec cat {} + | LC_ALL=C sort -S 1G | md5sum | cut -c1-12)
@@ -277,8 +333,8 @@ for (w, e) in rows:
 startup = {e: statistics.median(r["cpu"] for r in rows[(w, e)]) for (w, e) in rows if w == "startup"}
 out = []
 out.append("Run $(date -u +%Y-%m-%d) at commit $commit on $machine: \`scripts/compare-flink.sh\`, "
-           "parallelism $parallelism, exactly-once checkpoints every $checkpoint_ms ms (RocksDB, incremental, "
-           "on both; Flink $flink_version on its MiniCluster, Java $java_major, $flink_opts), $pairs runs of each "
+           "parallelism $parallelism, exactly-once checkpoints every $checkpoint_ms ms (kafka_replicate: every "
+           "$kafka_checkpoint_ms ms; RocksDB, incremental, on both; Flink $flink_version on its MiniCluster, Java $java_major, $flink_opts), $pairs runs of each "
            "engine per workload alternating with each other. Medians, the range in brackets. Events/s is over the "
            "job's own time; per core, CPU seconds and peak RSS are the whole process's (/usr/bin/time); "
            "'less start-up' subtracts the median CPU seconds of the startup row (the engine started and "

@@ -18,9 +18,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *      [--backend rocksdb|hashmap] [--state-dir DIR] [--report FILE]
  * </pre>
  *
- * WORKLOAD is wordcount, keyed_window, trending_hashtags or nexmark. Results go as text lines
- * into part files under --output (one per sink subtask); the figures (events, seconds of the
- * job, events/s) are printed at the end and written to --report.
+ * WORKLOAD is wordcount, keyed_window, trending_hashtags, nexmark or kafka_replicate. Results go
+ * as text lines into part files under --output (one per sink subtask), kafka_replicate's into
+ * --output-topic on the broker at --bootstrap; the figures (events, seconds of the job,
+ * events/s) are printed at the end and written to --report.
  */
 public final class Main {
   private Main() {}
@@ -62,8 +63,11 @@ public final class Main {
       c.put("execution.checkpointing.interval", o.checkpointIntervalMs + " ms");
       c.put("execution.checkpointing.mode", "EXACTLY_ONCE");
       // A bounded job would otherwise wait for one more periodic checkpoint after its input
-      // ends; the sinks here commit nothing on checkpoints (see LineFileSink).
-      c.put("execution.checkpointing.checkpoints-after-tasks-finish.enabled", "false");
+      // ends; the file sinks here commit nothing on checkpoints (see LineFileSink). The Kafka
+      // sink commits its last transaction on that final checkpoint, so it keeps it.
+      c.put(
+          "execution.checkpointing.checkpoints-after-tasks-finish.enabled",
+          Boolean.toString(o.workload.equals("kafka_replicate")));
     }
     return c;
   }
@@ -77,6 +81,8 @@ public final class Main {
     String backend = "rocksdb";
     String stateDir = System.getProperty("java.io.tmpdir") + "/compare-flink-state";
     String report;
+    String bootstrap;
+    String outputTopic;
     long events;
     long keys = 10_000;
     long outOfOrdernessSeconds = 120;
@@ -85,7 +91,9 @@ public final class Main {
 
     static Options parse(String[] argv) {
       if (argv.length == 0 || argv[0].startsWith("-")) {
-        usage("a workload first: wordcount, keyed_window, trending_hashtags or nexmark");
+        usage(
+            "a workload first: wordcount, keyed_window, trending_hashtags, nexmark or"
+                + " kafka_replicate");
       }
       Options o = new Options();
       o.workload = argv[0];
@@ -101,6 +109,8 @@ public final class Main {
           case "--backend" -> o.backend = v;
           case "--state-dir" -> o.stateDir = v;
           case "--report" -> o.report = v;
+          case "--bootstrap" -> o.bootstrap = v;
+          case "--output-topic" -> o.outputTopic = v;
           case "--events" -> o.events = Long.parseLong(v);
           case "--keys" -> o.keys = Long.parseLong(v);
           case "--out-of-orderness" -> o.outOfOrdernessSeconds = Long.parseLong(v);
@@ -118,14 +128,18 @@ public final class Main {
       if (o.input == null && !o.workload.equals("keyed_window")) {
         usage(o.workload + " needs --input");
       }
+      if (o.workload.equals("kafka_replicate") && (o.bootstrap == null || o.outputTopic == null)) {
+        usage("kafka_replicate needs --bootstrap HOST:PORT and --output-topic (--input is a topic)");
+      }
       return o;
     }
 
     private static void usage(String why) {
       System.err.println("spate-flink-bench: " + why);
       System.err.println(
-          "usage: Main wordcount|keyed_window|trending_hashtags|nexmark --output DIR"
-              + " [--input DIR] [--events N] [--keys K] [--query q0|q1|q2|q5]"
+          "usage: Main wordcount|keyed_window|trending_hashtags|nexmark|kafka_replicate"
+              + " --output DIR [--input DIR|TOPIC] [--events N] [--keys K] [--query q0|q1|q2|q5]"
+              + " [--bootstrap HOST:PORT --output-topic TOPIC]"
               + " [--out-of-orderness S] [--parallelism P] [--checkpoint-interval MS]"
               + " [--backend rocksdb|hashmap] [--state-dir DIR] [--report FILE]");
       System.exit(2);

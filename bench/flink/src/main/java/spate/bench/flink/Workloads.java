@@ -24,6 +24,10 @@ final class Workloads {
   private Workloads() {}
 
   static void build(StreamExecutionEnvironment env, Main.Options o) {
+    if (o.workload.equals("kafka_replicate")) {
+      Kafka.replicate(env, o); // its sink is the output topic
+      return;
+    }
     DataStream<String> results =
         switch (o.workload) {
           case "wordcount" -> wordcount(lines(env, o.input));
