@@ -211,9 +211,32 @@ void build_file_query(environment& env, const std::string& query, const std::str
                  std::to_string(r.window_start);
         },
         output_dir);
+  else if (query == "q3")
+    write_lines(
+        q3(in.auctions, in.persons),
+        [](const q3_result& r) {
+          return r.name + "," + r.city + "," + r.state + "," + std::to_string(r.id);
+        },
+        output_dir);
+  else if (query == "q7")
+    write_lines(
+        q7(in.bids),
+        [](const bid& b) {
+          event e;
+          e.new_bid = b;
+          return format_event_line(e);
+        },
+        output_dir);
+  else if (query == "q8")
+    write_lines(
+        q8(in.persons, in.auctions),
+        [](const q8_result& r) {
+          return std::to_string(r.id) + "," + r.name + "," + std::to_string(r.start_time);
+        },
+        output_dir);
   else
     throw error(errc::invalid_argument,
-                "nexmark: --events-file runs q0, q1, q2 or q5, not '" + query + "'");
+                "nexmark: --events-file runs q0, q1, q2, q3, q5, q7 or q8, not '" + query + "'");
 }
 
 } // namespace spate::nexmark

@@ -29,7 +29,7 @@ std::string format_event_line(const event& e);
 //! The event of `line`; throws spate::error(errc::invalid_argument) naming what is wrong.
 event parse_event_line(const std::string& line);
 
-//! Query `query` (q0, q1, q2 or q5) over the events of `path` (a file or a directory of
+//! Query `query` (q0, q1, q2, q3, q5, q7 or q8) over the events of `path` (a file or a directory of
 //! them, read as text_file_source does) with watermark date_time - 4 s, its results as text
 //! lines into part files under `output_dir` (file_sink per subtask). Throws spate::error
 //! (errc::invalid_argument) for another query.

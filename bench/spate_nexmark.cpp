@@ -7,10 +7,9 @@
 // temporary directory (10 000 lines "i,i", as nexmark's SideInputGenerator writes); its SQL
 // reads it where the published text says ${FLINK_HOME}/data/side_input.txt. With
 // `--write-events DIR` it writes the generator's events into files instead, and with
-// `--events-file PATH --output DIR` runs q0, q1, q2 or q5 over such files with its results
-// written to DIR (nexmark_file.hpp; scripts/compare-flink.sh). A benchmark,
-// never a test: scripts/run-nexmark.sh runs the suite
-// and writes the tables in docs/benchmarks.md.
+// `--events-file PATH --output DIR` runs q0, q1, q2, q3, q5, q7 or q8 over such files with its
+// results written to DIR (nexmark_file.hpp; scripts/compare-flink.sh). A benchmark, never a test:
+// scripts/run-nexmark.sh runs the suite and writes the tables in docs/benchmarks.md.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>

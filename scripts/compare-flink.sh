@@ -11,8 +11,8 @@
 #     --parallelism P          (default 2)
 #     --checkpoint-interval MS (default 10000)
 #     --workloads LIST         comma-separated, default all: startup,wordcount,keyed_window_10k,
-#                              keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5,
-#                              kafka_replicate
+#                              keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q3,
+#                              nexmark_q5,nexmark_q7,nexmark_q8,kafka_replicate
 #                              (startup: wordcount over empty files, what starting and stopping
 #                              costs; the table subtracts its CPU seconds in one column)
 #     --no-hashmap             skip Flink's heap backend column
@@ -42,7 +42,7 @@ root=$(pwd)
 pairs=3
 parallelism=2
 checkpoint_ms=10000
-workloads="startup,wordcount,keyed_window_10k,keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q5,kafka_replicate"
+workloads="startup,wordcount,keyed_window_10k,keyed_window_100k,trending_hashtags,nexmark_q1,nexmark_q2,nexmark_q3,nexmark_q5,nexmark_q7,nexmark_q8,kafka_replicate"
 hashmap=1
 wordcount_lines=1000000
 window_events=5000000

@@ -3,23 +3,27 @@ package spate.bench.flink;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichCoGroupFunction;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
 /**
- * Nexmark q0, q1, q2 and q5 over the event lines spate-nexmark --write-events writes
+ * Nexmark q0, q1, q2, q3, q5, q7 and q8 over the event lines spate-nexmark --write-events writes
  * (bench/nexmark_file.hpp), as spate's DataStream versions in nexmark/ compute them: event time
  * is date_time with watermark date_time - 4 s.
  */
@@ -27,13 +31,24 @@ final class Nexmark {
   private Nexmark() {}
 
   static DataStream<String> query(DataStream<String> lines, String query) {
-    DataStream<Bid> bids =
+    DataStream<Event> events =
         lines
             .map(Nexmark::parse)
             .name("Parse Events")
             .assignTimestampsAndWatermarks(
                 WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ofSeconds(4))
-                    .withTimestampAssigner((e, previous) -> e.dateTime()))
+                    .withTimestampAssigner((e, previous) -> e.dateTime()));
+    switch (query) {
+      case "q3" -> {
+        return q3(auctions(events), persons(events));
+      }
+      case "q8" -> {
+        return q8(persons(events), auctions(events));
+      }
+      default -> {}
+    }
+    DataStream<Bid> bids =
+        events
             .flatMap(
                 (Event e, Collector<Bid> out) -> {
                   if (e.bid != null) {
@@ -62,8 +77,201 @@ final class Nexmark {
               .name("q2: Selection")
               .map(b -> b.auction + "," + b.price);
       case "q5" -> q5(bids);
-      default -> throw new IllegalArgumentException("nexmark: q0, q1, q2 or q5, not " + query);
+      case "q7" -> q7(bids);
+      default ->
+          throw new IllegalArgumentException(
+              "nexmark: q0, q1, q2, q3, q5, q7 or q8, not " + query);
     };
+  }
+
+  static DataStream<Person> persons(DataStream<Event> events) {
+    return events
+        .flatMap(
+            (Event e, Collector<Person> out) -> {
+              if (e.person != null) {
+                out.collect(e.person);
+              }
+            })
+        .returns(Person.class)
+        .name("Persons");
+  }
+
+  static DataStream<Auction> auctions(DataStream<Event> events) {
+    return events
+        .flatMap(
+            (Event e, Collector<Auction> out) -> {
+              if (e.auction != null) {
+                out.collect(e.auction);
+              }
+            })
+        .returns(Auction.class)
+        .name("Auctions");
+  }
+
+  // ---- q3: auctions of category 10 by sellers from OR, ID or CA (an incremental join) -----
+
+  static DataStream<String> q3(DataStream<Auction> auctions, DataStream<Person> persons) {
+    DataStream<Person> sellers =
+        persons.filter(p -> p.state.equals("OR") || p.state.equals("ID") || p.state.equals("CA"));
+    return auctions
+        .filter(a -> a.category == 10)
+        .keyBy(a -> a.seller)
+        .connect(sellers.keyBy(p -> p.id))
+        .process(new LocalItemJoin())
+        .name("q3: Local Item Suggestion");
+  }
+
+  /** Keeps each seller; auctions that come before their seller wait in a list. */
+  static final class LocalItemJoin
+      extends KeyedCoProcessFunction<Long, Auction, Person, String> {
+    private transient ValueState<Person> seller;
+    private transient ListState<Long> waiting;
+
+    @Override
+    public void open(OpenContext context) {
+      seller = getRuntimeContext().getState(new ValueStateDescriptor<>("seller", Person.class));
+      waiting =
+          getRuntimeContext()
+              .getListState(new ListStateDescriptor<>("waiting-auctions", Long.class));
+    }
+
+    @Override
+    public void processElement1(Auction a, Context ctx, Collector<String> out) throws Exception {
+      Person p = seller.value();
+      if (p != null) {
+        out.collect(p.name + "," + p.city + "," + p.state + "," + a.id);
+      } else {
+        waiting.add(a.id);
+      }
+    }
+
+    @Override
+    public void processElement2(Person p, Context ctx, Collector<String> out) throws Exception {
+      for (Long id : waiting.get()) {
+        out.collect(p.name + "," + p.city + "," + p.state + "," + id);
+      }
+      waiting.clear();
+      seller.update(p);
+    }
+  }
+
+  // ---- q7: per 10 s tumbling window, the bids with the highest price ----------------------
+
+  static DataStream<String> q7(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.auction)
+        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(10)))
+        .aggregate(new MaxBids(), new WindowMaxBids())
+        .keyBy(w -> w.windowStart)
+        .process(new HighestBids())
+        .name("q7: Highest Bid");
+  }
+
+  /** The bids of the highest price seen (all of them on equal prices). */
+  static final class MaxBids implements AggregateFunction<Bid, ArrayList<Bid>, ArrayList<Bid>> {
+    @Override
+    public ArrayList<Bid> createAccumulator() {
+      return new ArrayList<>();
+    }
+
+    @Override
+    public ArrayList<Bid> add(Bid b, ArrayList<Bid> acc) {
+      if (acc.isEmpty() || b.price > acc.get(0).price) {
+        acc.clear();
+        acc.add(b);
+      } else if (b.price == acc.get(0).price) {
+        acc.add(b);
+      }
+      return acc;
+    }
+
+    @Override
+    public ArrayList<Bid> getResult(ArrayList<Bid> acc) {
+      return acc;
+    }
+
+    @Override
+    public ArrayList<Bid> merge(ArrayList<Bid> a, ArrayList<Bid> b) {
+      if (a.isEmpty() || (!b.isEmpty() && b.get(0).price > a.get(0).price)) {
+        return b;
+      }
+      if (!b.isEmpty() && b.get(0).price == a.get(0).price) {
+        a.addAll(b);
+      }
+      return a;
+    }
+  }
+
+  static final class WindowMaxBids
+      extends ProcessWindowFunction<ArrayList<Bid>, WindowBids, Long, TimeWindow> {
+    @Override
+    public void process(
+        Long auction, Context ctx, Iterable<ArrayList<Bid>> acc, Collector<WindowBids> out) {
+      out.collect(new WindowBids(ctx.window().getStart(), acc.iterator().next()));
+    }
+  }
+
+  /** Merges a window's per-auction maxima; emits the highest when the window's are all in. */
+  static final class HighestBids extends KeyedProcessFunction<Long, WindowBids, String> {
+    private transient ValueState<Long> most;
+    private transient ListState<Bid> top;
+
+    @Override
+    public void open(OpenContext context) {
+      most = getRuntimeContext().getState(new ValueStateDescriptor<>("most", Long.class));
+      top = getRuntimeContext().getListState(new ListStateDescriptor<>("top", Bid.class));
+    }
+
+    @Override
+    public void processElement(WindowBids w, Context ctx, Collector<String> out)
+        throws Exception {
+      if (w.bids.isEmpty()) {
+        return;
+      }
+      long price = w.bids.get(0).price;
+      Long m = most.value();
+      if (m == null) {
+        ctx.timerService().registerEventTimeTimer(ctx.timestamp());
+      }
+      if (m == null || price > m) {
+        most.update(price);
+        top.update(w.bids);
+      } else if (price == m) {
+        top.addAll(w.bids);
+      }
+    }
+
+    @Override
+    public void onTimer(long time, OnTimerContext ctx, Collector<String> out) throws Exception {
+      for (Bid b : top.get()) {
+        out.collect(bidLine(b));
+      }
+      most.clear();
+      top.clear();
+    }
+  }
+
+  // ---- q8: people who opened an account and an auction in the same 10 s window ------------
+
+  static DataStream<String> q8(DataStream<Person> persons, DataStream<Auction> auctions) {
+    return persons
+        .coGroup(auctions)
+        .where(p -> p.id)
+        .equalTo(a -> a.seller)
+        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(10)))
+        .apply(new NewUsers());
+  }
+
+  static final class NewUsers extends RichCoGroupFunction<Person, Auction, String> {
+    @Override
+    public void coGroup(Iterable<Person> ps, Iterable<Auction> as, Collector<String> out) {
+      var p = ps.iterator();
+      if (p.hasNext() && as.iterator().hasNext()) {
+        Person first = p.next();
+        // The window's start is not given to a co-group function: the person's own time
+        // floors to it.
+        out.collect(first.id + "," + first.name + "," + (first.dateTime - first.dateTime % 10_000));
+      }
+    }
   }
 
   /** %.3f as glibc's printf rounds it: the exact binary value, ties to even. */
@@ -266,6 +474,19 @@ final class Nexmark {
     public String url;
     public long dateTime;
     public String extra;
+  }
+
+  /** q7's first step: the highest bids on one auction in one window. */
+  public static final class WindowBids {
+    public long windowStart;
+    public ArrayList<Bid> bids;
+
+    public WindowBids() {}
+
+    WindowBids(long windowStart, ArrayList<Bid> bids) {
+      this.windowStart = windowStart;
+      this.bids = bids;
+    }
   }
 
   /** q5's first step: bids on one auction in one window. */
