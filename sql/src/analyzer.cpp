@@ -209,6 +209,7 @@ void derive_changelog(plan_node& n, bool recurse) {
     case node_kind::watermark_assigner:
     case node_kind::window_table_function:
     case node_kind::lookup_join:
+    case node_kind::correlate:
       n.changelog = n.inputs.at(0)->changelog;
       break;
     case node_kind::union_all: {
@@ -266,6 +267,9 @@ struct analyzer::join_tree {
   //! columns, never run) and this the FOR SYSTEM_TIME AS OF expression, over the left's columns.
   std::optional<rex> system_time;
   source_pos system_time_pos;
+  //! A join with UNNEST: the right leaf is a Values node of the element's columns (never run)
+  //! and this the collection, over the left's columns.
+  std::optional<rex> unnest;
 };
 
 struct analyzer::from_result {
@@ -568,6 +572,65 @@ plan_ptr analyzer::window_tvf(const table_ref& t) {
 // ---------------------------------------------------------------------------------------------
 // FROM
 
+analyzer::from_result analyzer::unnest_table(const table_ref& t, const scope& left) {
+  if (t.unnest_args.size() != 1)
+    fail(t.pos, "not supported yet: UNNEST of more than one collection");
+  expr_context ctx;
+  ctx.sc = &left;
+  ctx.clause = "UNNEST";
+  rex c = analyze(*t.unnest_args[0], ctx);
+  const logical_type& ct = c.type;
+  std::vector<plan_column> columns;
+  auto add = [&columns](const std::string& name, const logical_type& type) {
+    plan_column col;
+    col.name = name;
+    col.type = type.materialized();
+    columns.push_back(std::move(col));
+  };
+  if (ct.kind == logical_kind::array || ct.kind == logical_kind::multiset) {
+    const logical_type& e = ct.elements.at(0);
+    if (e.kind == logical_kind::row && ct.kind == logical_kind::array) {
+      for (const logical_field& f : e.fields)
+        add(f.name, f.type);
+    } else {
+      add("f0", e);
+    }
+  } else if (ct.kind == logical_kind::map) {
+    add("f0", ct.elements.at(0));
+    add("f1", ct.elements.at(1));
+  } else {
+    fail(t.unnest_args[0]->pos,
+         std::string("Cannot apply 'UNNEST' to arguments of type 'UNNEST(<") + sql_type_name(ct) +
+             ">" +
+             ")'. Supported form(s): 'UNNEST(<MULTISET>)', "
+             "'UNNEST(<ARRAY>)', 'UNNEST(<MAP>)'");
+  }
+  std::vector<std::string> names;
+  for (const plan_column& col : columns)
+    names.push_back(col.name);
+  if (!t.column_aliases.empty()) {
+    if (t.column_aliases.size() != names.size())
+      fail(t.pos, "List of column aliases must have same degree as table; table has " +
+                      std::to_string(names.size()) + " columns, whereas alias list has " +
+                      std::to_string(t.column_aliases.size()) + " columns");
+    names = t.column_aliases;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      columns[i].name = names[i];
+  }
+  from_result r;
+  r.tree = std::make_unique<join_tree>();
+  auto leaf = make_node(node_kind::values, {});
+  leaf->schema = columns;
+  leaf->projection.push_back(std::move(c));
+  derive_changelog(*leaf, false);
+  r.tree->leaf = leaf;
+  r.tree->pos = t.pos;
+  r.tree->width = static_cast<int>(columns.size());
+  r.sc.tables.push_back({t.alias, names, 0});
+  r.sc.columns = columns;
+  return r;
+}
+
 analyzer::from_result analyzer::analyze_from(const table_ref& t) {
   from_result out;
   out.tree = std::make_unique<join_tree>();
@@ -614,12 +677,22 @@ analyzer::from_result analyzer::analyze_from(const table_ref& t) {
       break;
     }
     case table_ref_kind::unnest:
-      fail(t.pos, "not supported yet: UNNEST");
+      fail(t.pos, "not supported yet: UNNEST other than joined with a table (FROM t CROSS JOIN "
+                  "UNNEST(t.c) AS u(x))");
     case table_ref_kind::join: {
       from_result l = analyze_from(*t.left);
       const bool lookup = t.right->kind == table_ref_kind::table && t.right->system_time;
       from_result r;
-      if (lookup) {
+      if (t.right->kind == table_ref_kind::unnest) {
+        r = unnest_table(*t.right, l.sc);
+        if (t.join == join_kind::right || t.join == join_kind::full)
+          fail(t.pos, "not supported yet: UNNEST on the right of a RIGHT or FULL JOIN");
+        if (t.join == join_kind::left &&
+            !(t.on && t.on->kind == expr_kind::literal && upper_of(t.on->text) == "TRUE"))
+          fail(t.pos, "not supported yet: LEFT JOIN UNNEST with a condition other than ON TRUE");
+        out.tree->unnest = r.tree->leaf->projection.at(0);
+        r.tree->leaf->projection.clear();
+      } else if (lookup) {
         r.tree = std::make_unique<join_tree>();
         r.tree->leaf = lookup_table(*t.right);
         r.tree->pos = t.right->pos;
@@ -1244,6 +1317,35 @@ plan_ptr analyzer::plan_select_body(const query& q) {
                                                   : join_type::inner;
     if (t.system_time)
       return plan_lookup_join(type, l, *r, t.conditions, *t.system_time, t.system_time_pos);
+    if (t.unnest) {
+      auto node = make_node(node_kind::correlate, {l});
+      node->join = type;
+      node->projection = {*t.unnest};
+      node->schema = l->schema;
+      for (plan_column c : r->schema) {
+        if (type == join_type::left)
+          c.type.nullable = true;
+        node->schema.push_back(std::move(c));
+      }
+      derive_changelog(*node, false);
+      std::vector<rex> conds;
+      for (const rex& c : t.conditions)
+        if (!(c.kind == rex_kind::literal && c.lit == literal_kind::boolean && c.name == "true"))
+          conds.push_back(c);
+      if (conds.empty())
+        return node;
+      std::vector<rex> proj;
+      std::vector<std::string> names;
+      for (std::size_t i = 0; i < node->schema.size(); ++i) {
+        proj.push_back(
+            make_input_ref(static_cast<int>(i), node->schema[i].name, node->schema[i].type));
+        names.push_back(node->schema[i].name);
+      }
+      rex cond = conds[0];
+      for (std::size_t i = 1; i < conds.size(); ++i)
+        cond = make_call("AND", {cond, conds[i]}, make_type(logical_kind::boolean));
+      return make_calc(node, std::move(proj), names, std::move(cond));
+    }
     return plan_join(type, l, r, t.conditions, t.pos);
   };
   plan_ptr input = build(*from.tree);

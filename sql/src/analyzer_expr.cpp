@@ -799,6 +799,8 @@ rex analyzer::analyze_aggregate(const expr& e, const std::string& upper, expr_co
     if (upper == "MIN" || upper == "MAX" || upper == "FIRST_VALUE" || upper == "LAST_VALUE") {
       if (a.kind == logical_kind::map || a.kind == logical_kind::multiset)
         type_error("'MIN(<COMPARABLE_TYPE>)'");
+      if (a.kind == logical_kind::array && (upper == "MIN" || upper == "MAX"))
+        fail(e.pos, "not supported yet: " + upper + " of ARRAY values");
       agg.type = a.with_nullable(true);
     } else if (upper == "BOOL_AND" || upper == "BOOL_OR") {
       if (a.kind != logical_kind::boolean)
@@ -1367,6 +1369,12 @@ rex analyzer::analyze_function(const expr& e, expr_context& ctx) {
   if (upper == "UUID") {
     arity(0, 0, "0");
     return call(make_char(36, true));
+  }
+  if (upper == "ELEMENT") {
+    arity(1, 1, "1");
+    if (args[0].type.kind != logical_kind::array && args[0].type.kind != logical_kind::multiset)
+      wrong("'ELEMENT(<ARRAY>)', 'ELEMENT(<MULTISET>)'");
+    return call(args[0].type.elements.at(0).with_nullable(true));
   }
   if (upper == "CARDINALITY") {
     arity(1, 1, "1");

@@ -122,6 +122,9 @@ private:
   //! The right side of a lookup join (`t` FOR SYSTEM_TIME AS OF ...): a catalog table whose
   //! connector can be looked up, as a scan node of its physical columns (analyzer_lookup.cpp).
   plan_ptr lookup_table(const table_ref& t);
+  //! UNNEST(collection) on the right of a join: a leaf of the element's columns (a Values node
+  //! never run, the collection over `left`'s columns as its one projection) and its scope.
+  from_result unnest_table(const table_ref& t, const scope& left);
   //! A LookupJoin of `left` with the table `right` (from lookup_table) on `conjuncts` (over
   //! left ++ right); `time` is the FOR SYSTEM_TIME AS OF expression over left's columns.
   plan_ptr plan_lookup_join(join_type type, plan_ptr left, const plan_node& right,

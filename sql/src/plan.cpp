@@ -224,6 +224,8 @@ std::string plan_node::operator_name() const {
       return "OverAggregate";
     case node_kind::lookup_join:
       return "LookupJoin";
+    case node_kind::correlate:
+      return "Correlate";
     case node_kind::union_all:
       return "Union";
     case node_kind::values:
@@ -325,6 +327,12 @@ std::string plan_node::describe() const {
               ", rightTimeIndex=" + std::to_string(right_time));
       add("where", join_condition(*this));
       add("select", column_names(schema));
+      break;
+    case node_kind::correlate:
+      add("invocation",
+          "UNNEST(" + (projection.empty() ? std::string() : to_string(projection[0])) + ")");
+      add("select", column_names(schema));
+      add("joinType", join_type_name(join));
       break;
     case node_kind::lookup_join: {
       add("table", table);

@@ -550,7 +550,11 @@ bool can_cast(const logical_type& from, const logical_type& to) {
       from.kind != logical_kind::map && from.kind != logical_kind::multiset)
     return true;
   if (is_character(from) || is_character(to)) {
-    // strings cast to and from every scalar type
+    // strings cast to and from every scalar type; ARRAY, MAP and MULTISET cast to strings
+    // (Flink 1.15+: [1, 2], {a=1})
+    if (is_character(to) && (from.kind == logical_kind::array || from.kind == logical_kind::map ||
+                             from.kind == logical_kind::multiset))
+      return true;
     return from.kind != logical_kind::array && from.kind != logical_kind::map &&
            from.kind != logical_kind::multiset && from.kind != logical_kind::row &&
            to.kind != logical_kind::array && to.kind != logical_kind::map &&

@@ -14,6 +14,7 @@
 
 #include "spate/core/error.hpp"
 #include "spate/sql/functions.hpp"
+#include "spate/sqlrt/collection.hpp"
 
 namespace spate::sql {
 
@@ -70,6 +71,13 @@ enum class opcode : std::uint8_t {
   not_like,
   function, //!< one of `fn` below (node::fn)
   udf,      //!< a user-defined function (node::user)
+  // ARRAY, MAP and MULTISET (collection.hpp): node::el is the element layout
+  item,        //!< arr[i] (1-based) or map[key]: slot node::slot of the element
+  cardinality, //!< CARDINALITY(arr|map|multiset)
+  element,     //!< ELEMENT(arr)
+  make_array,  //!< ARRAY[a, b, ...]
+  make_map,    //!< MAP[k1, v1, k2, v2, ...]
+  to_text,     //!< CAST(collection AS STRING): as the print connector writes it
 };
 
 //! The scalar functions beyond the operators: each one node with opcode::function.
@@ -794,6 +802,10 @@ struct compiled_expr::node {
   std::string scratch; //!< strings this node builds
   bool try_cast = false;
   fn func = fn::now; //!< opcode::function: which
+  //! The collection opcodes: the layout of one element of the (first) collection operand.
+  std::shared_ptr<const row_layout> el;
+  collection_builder builder; //!< make_array, make_map
+  std::vector<value> vals;    //!< make_map: the evaluated operands
   //! REGEXP_*: the pattern compiled for `text` (a literal pattern compiles once; another is
   //! recompiled when it changes).
   struct regex {
@@ -974,6 +986,59 @@ value literal_value(const rex& e, std::string& storage) {
 
 namespace {
 
+//! Whether a value of `from` is kept exactly as a value of `to` would be (a CAST between them
+//! is the same bytes): same kinds, integers and floats only widening, decimals at the same
+//! scale, strings to strings; collections and rows element by element.
+bool same_representation(const logical_type& from, const logical_type& to) {
+  const logical_kind f = from.kind, t = to.kind;
+  auto is_int = [](logical_kind k) {
+    return k == logical_kind::tinyint || k == logical_kind::smallint || k == logical_kind::int_ ||
+           k == logical_kind::bigint;
+  };
+  auto width = [](logical_kind k) {
+    return k == logical_kind::tinyint    ? 1
+           : k == logical_kind::smallint ? 2
+           : k == logical_kind::int_     ? 4
+                                         : 8;
+  };
+  auto is_text = [](logical_kind k) {
+    return k == logical_kind::char_ || k == logical_kind::varchar;
+  };
+  auto is_bytes = [](logical_kind k) {
+    return k == logical_kind::binary || k == logical_kind::varbinary;
+  };
+  if (f == logical_kind::null)
+    return true;
+  if (is_int(f) && is_int(t))
+    return width(t) >= width(f);
+  if ((is_text(f) && is_text(t)) || (is_bytes(f) && is_bytes(t)))
+    return true;
+  if (f != t)
+    return f == logical_kind::float_ && t == logical_kind::double_;
+  switch (f) {
+    case logical_kind::decimal:
+      return from.scale == to.scale && to.precision >= from.precision;
+    case logical_kind::array:
+    case logical_kind::multiset:
+    case logical_kind::map:
+      if (from.elements.size() != to.elements.size())
+        return false;
+      for (std::size_t i = 0; i < from.elements.size(); ++i)
+        if (!same_representation(from.elements[i], to.elements[i]))
+          return false;
+      return true;
+    case logical_kind::row:
+      if (from.fields.size() != to.fields.size())
+        return false;
+      for (std::size_t i = 0; i < from.fields.size(); ++i)
+        if (!same_representation(from.fields[i].type, to.fields[i].type))
+          return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 struct compiler {
   std::vector<node>& nodes;
   const row_layout& input;
@@ -1017,6 +1082,11 @@ struct compiler {
     const node& k = nodes[static_cast<std::size_t>(kid)];
     if (k.type.kind == logical_kind::null || t.kind == logical_kind::null)
       return kid;
+    if (is_collection(t) || is_collection(k.type)) {
+      if (!same_representation(k.type, t))
+        unsupported("converting " + to_string(k.type) + " to " + to_string(t));
+      return kid;
+    }
     const domain want = domain_of(t);
     if (k.dom == want && (want != domain::decimal || k.type.scale == t.scale))
       return kid;
@@ -1039,6 +1109,16 @@ struct compiler {
       case rex_kind::input_ref:
       case rex_kind::field_access: {
         long s = slot_of(e);
+        if (s < 0 && e.kind == rex_kind::field_access) {
+          // a field of an element: arr[i].f, map[k].f.g
+          const rex* item = nullptr;
+          const long sub = sub_slot(e, item);
+          if (sub >= 0 && item) {
+            if (e.type.kind == logical_kind::row)
+              unsupported("ROW values in expressions");
+            return compile_item(*item, static_cast<std::size_t>(sub), e.type);
+          }
+        }
         if (s < 0)
           unsupported("field access on an expression");
         if (e.type.kind == logical_kind::row)
@@ -1051,6 +1131,107 @@ struct compiler {
         return compile_call(e);
     }
     unsupported("expression");
+  }
+
+  //! The slot within an element that a chain of field accesses over an ITEM reads (`item` set
+  //! to that ITEM), or -1.
+  long sub_slot(const rex& e, const rex*& item) {
+    if (e.kind == rex_kind::call && e.name == "ITEM" && e.operands.size() == 2) {
+      item = &e;
+      const logical_type& c = e.operands[0].type;
+      return c.kind == logical_kind::map && c.elements.size() == 2
+                 ? static_cast<long>(slot_width(c.elements[0]))
+                 : 0;
+    }
+    if (e.kind != rex_kind::field_access || e.operands.empty())
+      return -1;
+    const long base = sub_slot(e.operands[0], item);
+    const logical_type& rt = e.operands[0].type;
+    if (base < 0 || rt.kind != logical_kind::row)
+      return -1;
+    long s = base + 1;
+    for (int f = 0; f < e.index && static_cast<std::size_t>(f) < rt.fields.size(); ++f)
+      s += static_cast<long>(slot_width(rt.fields[static_cast<std::size_t>(f)].type));
+    return s;
+  }
+
+  //! ITEM(collection, index or key), reading slot `sub` of the element found, of type `t`.
+  int compile_item(const rex& e, std::size_t sub, const logical_type& t) {
+    const logical_type& c = e.operands[0].type;
+    if (!is_collection(c) || c.kind == logical_kind::multiset)
+      unsupported("ITEM on " + to_string(c));
+    int coll = compile(e.operands[0]);
+    int key = compile(e.operands[1]);
+    if (c.kind == logical_kind::map) {
+      const logical_type& kt = c.elements[0];
+      if (kt.kind == logical_kind::row)
+        unsupported("MAP keys of type ROW");
+      const node& k = nodes[static_cast<std::size_t>(key)];
+      if (k.type.kind != logical_kind::null &&
+          (domain_of(kt) == domain::string) != (k.dom == domain::string))
+        unsupported("looking up " + to_string(kt) + " keys with " + to_string(k.type));
+      key = coerce(key, kt);
+    } else {
+      key = coerce(key, make_type(logical_kind::bigint));
+    }
+    node n = make(opcode::item, t);
+    n.el = element_layout(c);
+    n.slot = sub;
+    n.kids = {coll, key};
+    return add(std::move(n));
+  }
+
+  //! The collection functions and constructors, or -1 when `e` is not one of them.
+  int compile_collection(const rex& e) {
+    const std::string& f = e.name;
+    if (f == "ITEM" && e.operands.size() == 2) {
+      if (e.type.kind == logical_kind::row)
+        unsupported("ROW values in expressions");
+      const rex* item = nullptr;
+      return compile_item(e, static_cast<std::size_t>(sub_slot(e, item)), e.type);
+    }
+    if ((f == "CARDINALITY" || f == "ELEMENT") && e.operands.size() == 1) {
+      const logical_type& c = e.operands[0].type;
+      if (!is_collection(c) || (f == "ELEMENT" && c.kind == logical_kind::map))
+        unsupported("function " + f + " on " + to_string(c));
+      if (f == "ELEMENT" && e.type.kind == logical_kind::row)
+        unsupported("ROW values in expressions");
+      node n = make(f == "CARDINALITY" ? opcode::cardinality : opcode::element, e.type);
+      n.el = element_layout(c);
+      n.kids = {compile(e.operands[0])};
+      return add(std::move(n));
+    }
+    if (f == "ARRAY" || f == "MAP") {
+      if (!is_collection(e.type))
+        return -1;
+      std::vector<int> kids = compile_all(e);
+      node n = make(f == "ARRAY" ? opcode::make_array : opcode::make_map, e.type);
+      n.el = element_layout(e.type);
+      for (std::size_t i = 0; i < n.el->columns.size(); ++i)
+        if (n.el->columns[i].kind == logical_kind::row)
+          unsupported(f + "[...] of ROW values");
+      for (std::size_t i = 0; i < kids.size(); ++i)
+        kids[i] = coerce(kids[i], n.el->columns[f == "ARRAY" ? 0 : i % 2]);
+      n.vals.resize(kids.size());
+      n.kids = std::move(kids);
+      return add(std::move(n));
+    }
+    if ((f == "CAST" || f == "TRY_CAST") && e.operands.size() == 1 &&
+        (is_collection(e.type) || is_collection(e.operands[0].type))) {
+      const logical_type& from = e.operands[0].type;
+      int kid = compile(e.operands[0]);
+      if (is_collection(from) &&
+          (e.type.kind == logical_kind::varchar || e.type.kind == logical_kind::char_)) {
+        node n = make(opcode::to_text, e.type);
+        n.el = element_layout(from);
+        n.kids = {kid};
+        return add(std::move(n));
+      }
+      if (!same_representation(from, e.type))
+        unsupported("CAST from " + to_string(from) + " to " + to_string(e.type));
+      return kid;
+    }
+    return -1;
   }
 
   std::vector<int> compile_all(const rex& e) {
@@ -1311,6 +1492,8 @@ struct compiler {
     }
     if (int id = compile_function(e); id >= 0)
       return id;
+    if (int id = compile_collection(e); id >= 0)
+      return id;
     opcode op;
     if (f == "+")
       op = opcode::add;
@@ -1362,6 +1545,20 @@ struct compiler {
       case opcode::in:
       case opcode::not_in:
         comparison_domain(n, kids);
+        for (std::size_t i = 0; i < kids.size(); ++i) {
+          const node& c = nodes[static_cast<std::size_t>(kids[i])];
+          if (!is_collection(c.type))
+            continue;
+          if (op != opcode::eq && op != opcode::ne && op != opcode::distinct &&
+              op != opcode::not_distinct)
+            unsupported("ordering " + to_string(c.type) + " values");
+          // equal values have equal encodings when they are kept alike (collection.hpp)
+          for (int o : kids) {
+            const node& d = nodes[static_cast<std::size_t>(o)];
+            if (!same_representation(d.type, c.type) && !same_representation(c.type, d.type))
+              unsupported("comparing " + to_string(c.type) + " with " + to_string(d.type));
+          }
+        }
         if (n.operand_dom == domain::string)
           for (int k : kids) {
             const node& c = nodes[static_cast<std::size_t>(k)];
@@ -1768,6 +1965,154 @@ struct evaluator {
         return function(n, out);
       case opcode::udf:
         return user_function(n, out);
+      case opcode::item:
+      case opcode::cardinality:
+      case opcode::element:
+      case opcode::make_array:
+      case opcode::make_map:
+      case opcode::to_text:
+        return collection(n, out);
+    }
+  }
+
+  //! Slot `s` of element `e` of `v` into `out`, as a value of type `t`.
+  static void load_element(const collection_view& v, std::size_t s, const logical_type& t,
+                           value& out) {
+    out.null = v.is_null(s);
+    if (out.null)
+      return;
+    switch (slot_kind_of(t)) {
+      case slot_kind::floating:
+        out.d = v.get_double(s);
+        break;
+      case slot_kind::string:
+        out.s = v.get_string(s);
+        break;
+      default:
+        out.i = v.get_long(s);
+    }
+  }
+
+  static void store_element(collection_builder& b, std::size_t s, const logical_type& t,
+                            const value& v) {
+    if (v.null) {
+      b.set_null(s);
+      return;
+    }
+    switch (slot_kind_of(t)) {
+      case slot_kind::floating:
+        b.set_double(s, v.d);
+        break;
+      case slot_kind::string:
+        b.set_string(s, v.s);
+        break;
+      default:
+        b.set_long(s, v.i);
+    }
+  }
+
+  static bool same_key(const value& a, const value& b, domain d) {
+    if (a.null || b.null)
+      return a.null && b.null;
+    switch (d) {
+      case domain::string:
+        return a.s == b.s;
+      case domain::floating:
+        return a.d == b.d;
+      default:
+        return a.i == b.i;
+    }
+  }
+
+  void collection(node& n, value& out) {
+    const row_layout& el = *n.el;
+    const std::size_t w = el.slots();
+    switch (n.op) {
+      case opcode::make_array:
+      case opcode::make_map: {
+        const bool is_map = n.op == opcode::make_map;
+        for (std::size_t i = 0; i < n.kids.size(); ++i)
+          eval(n.kids[i], n.vals[i]);
+        n.builder.clear();
+        const domain kd = domain_of(el.columns[0]);
+        for (std::size_t i = 0; i < n.kids.size(); i += is_map ? 2 : 1) {
+          std::size_t last = i; // a key given again: where it came first, its last value
+          if (is_map) {
+            bool earlier = false;
+            for (std::size_t j = 0; j < i && !earlier; j += 2)
+              earlier = same_key(n.vals[i], n.vals[j], kd);
+            if (earlier)
+              continue;
+            for (std::size_t j = i + 2; j < n.kids.size(); j += 2)
+              if (same_key(n.vals[i], n.vals[j], kd))
+                last = j;
+          }
+          const std::size_t at = n.builder.add(w);
+          store_element(n.builder, at, el.columns[0], n.vals[i]);
+          if (is_map)
+            store_element(n.builder, at + el.first[1], el.columns[1], n.vals[last + 1]);
+        }
+        n.builder.finish(n.scratch);
+        out.null = false;
+        out.s = n.scratch;
+        return;
+      }
+      default:
+        break;
+    }
+    value c;
+    eval(n.kids[0], c);
+    if (c.null) {
+      out.null = true;
+      return;
+    }
+    const collection_view v(c.s);
+    const std::size_t count = w == 0 ? 0 : v.slots() / w;
+    switch (n.op) {
+      case opcode::cardinality:
+        out.null = false;
+        out.i = static_cast<std::int64_t>(count);
+        return;
+      case opcode::element:
+        if (count > 1)
+          throw error(errc::invalid_argument, "SQL: ELEMENT of an array of " +
+                                                  std::to_string(count) +
+                                                  " elements (it takes an array of at most one)");
+        if (count == 0) {
+          out.null = true;
+          return;
+        }
+        load_element(v, 0, n.type, out);
+        return;
+      case opcode::to_text:
+        n.scratch.clear();
+        append_collection_text(n.scratch, c.s, nodes[static_cast<std::size_t>(n.kids[0])].type, el);
+        out.null = false;
+        out.s = n.scratch;
+        return;
+      default:
+        break;
+    }
+    // opcode::item
+    value k;
+    eval(n.kids[1], k);
+    out.null = true;
+    if (k.null)
+      return;
+    if (nodes[static_cast<std::size_t>(n.kids[0])].type.kind == logical_kind::array) {
+      if (k.i < 1 || static_cast<std::uint64_t>(k.i) > count)
+        return; // out of range: NULL, as in Flink
+      load_element(v, (static_cast<std::size_t>(k.i) - 1) * w + n.slot, n.type, out);
+      return;
+    }
+    const domain kd = domain_of(el.columns[0]);
+    for (std::size_t i = count; i-- > 0;) { // the last of equal keys
+      value e;
+      load_element(v, i * w, el.columns[0], e);
+      if (!e.null && same_key(e, k, kd)) {
+        load_element(v, i * w + n.slot, n.type, out);
+        return;
+      }
     }
   }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "spate/sqlrt/collection.hpp"
 #include "spate/sqlrt/row.hpp"
 #include "text_format.hpp"
 
@@ -202,7 +203,8 @@ void append_java_floating(std::string& out, F d) {
   }
 }
 
-std::size_t append_at(std::string& out, const row& r, std::size_t slot, const row_layout& layout,
+template <class Src>
+std::size_t append_at(std::string& out, const Src& r, std::size_t slot, const row_layout& layout,
                       bool json);
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -237,7 +239,82 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::size_t append_at(std::string& out, const row& r, std::size_t slot, const row_layout& layout,
+//! An ARRAY, MAP or MULTISET: JSON arrays and objects (a map's key as a JSON string, a
+//! multiset's elements with their counts), or as Flink prints them: [1, 2], {a=1, b=2}.
+void append_collection(std::string& out, std::string_view bytes, const logical_type& t,
+                       const row_layout& el, bool json) {
+  const collection_view v(bytes);
+  const std::size_t w = el.slots();
+  const std::size_t n = w == 0 ? 0 : v.slots() / w;
+  auto key = [&](std::size_t i) {
+    const element_ref e{&v, i * w};
+    if (!json) {
+      append_at(out, e, 0, el, false);
+      return;
+    }
+    if (e.is_null(0)) {
+      out += "null";
+    } else if (el.kinds[0] == slot_kind::string && el.types[0].kind != logical_kind::array &&
+               el.types[0].kind != logical_kind::map &&
+               el.types[0].kind != logical_kind::multiset) {
+      append_at(out, e, 0, el, true);
+    } else { // a key that is not a string: its text, quoted
+      std::string k;
+      append_at(k, e, 0, el, false);
+      append_json_string(out, k);
+    }
+  };
+  if (t.kind == logical_kind::array) {
+    out += '[';
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i)
+        out += json ? "," : ", ";
+      append_at(out, element_ref{&v, i * w}, 0, el, json);
+    }
+    out += ']';
+    return;
+  }
+  out += '{';
+  bool first = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t count = 1;
+    if (t.kind == logical_kind::multiset) {
+      // each distinct element once, with its count, where it first occurs
+      auto same = [&](std::size_t a, std::size_t b) {
+        for (std::size_t j = 0; j < w; ++j) {
+          if (v.is_null(a * w + j) != v.is_null(b * w + j))
+            return false;
+          if (v.is_null(a * w + j))
+            continue;
+          if (el.is_string[j] ? v.get_string(a * w + j) != v.get_string(b * w + j)
+                              : v.raw(a * w + j) != v.raw(b * w + j))
+            return false;
+        }
+        return true;
+      };
+      bool seen = false;
+      for (std::size_t p = 0; p < i && !seen; ++p)
+        seen = same(p, i);
+      if (seen)
+        continue;
+      for (std::size_t q = i + 1; q < n; ++q)
+        count += same(q, i) ? 1 : 0;
+    }
+    if (!first)
+      out += json ? "," : ", ";
+    first = false;
+    key(i);
+    out += json ? ":" : "=";
+    if (t.kind == logical_kind::multiset)
+      out += std::to_string(count);
+    else
+      append_at(out, element_ref{&v, i * w}, el.first[1], el, json);
+  }
+  out += '}';
+}
+
+template <class Src>
+std::size_t append_at(std::string& out, const Src& r, std::size_t slot, const row_layout& layout,
                       bool json) {
   const logical_type& t = layout.types[slot];
   const std::size_t width = slot_width(t);
@@ -342,6 +419,11 @@ std::size_t append_at(std::string& out, const row& r, std::size_t slot, const ro
       out += json ? "}" : "]";
       break;
     }
+    case logical_kind::array:
+    case logical_kind::map:
+    case logical_kind::multiset:
+      append_collection(out, r.get_string(slot), t, *layout.elements[slot], json);
+      break;
     default:
       out += std::to_string(r.get_long(slot));
       break;
@@ -352,6 +434,11 @@ std::size_t append_at(std::string& out, const row& r, std::size_t slot, const ro
 } // namespace
 
 void append_double(std::string& out, double d) { append_java_floating(out, d); }
+
+void append_collection_text(std::string& out, std::string_view bytes, const logical_type& t,
+                            const row_layout& el) {
+  append_collection(out, bytes, t, el, false);
+}
 
 void append_value(std::string& out, const row& r, std::size_t slot, const row_layout& layout) {
   append_at(out, r, slot, layout, false);
@@ -386,6 +473,31 @@ namespace detail {
 
 void append_json_value(std::string& out, const row& r, std::size_t slot, const row_layout& layout) {
   append_at(out, r, slot, layout, true);
+}
+
+void append_csv_array(std::string& out, std::string_view bytes, const row_layout& el,
+                      const std::string& delimiter) {
+  const collection_view v(bytes);
+  const std::size_t w = el.slots();
+  const std::size_t n = w == 0 ? 0 : v.slots() / w;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i)
+      out += delimiter;
+    const element_ref e{&v, i * w};
+    if (e.is_null(0))
+      continue;
+    const logical_kind k = el.types[0].kind;
+    if (k == logical_kind::char_ || k == logical_kind::varchar) {
+      out += e.get_string(0);
+      continue;
+    }
+    const std::size_t at = out.size();
+    append_at(out, e, 0, el, true);
+    if (out.size() >= at + 2 && out[at] == '"' && out.back() == '"') {
+      out.pop_back();
+      out.erase(at, 1);
+    }
+  }
 }
 
 } // namespace detail

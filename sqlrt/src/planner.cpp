@@ -1,4 +1,5 @@
 #include "spate/sqlrt/planner.hpp"
+#include "spate/sqlrt/collection.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -484,6 +485,8 @@ struct translator {
         auto s = detail::make_lookup_join(in.s, in.layout, n, uid);
         return {s, uid, layout_of(n)};
       }
+      case node_kind::correlate:
+        return correlate(n);
       case node_kind::over_aggregate: {
         built in = build(*n.inputs.at(0));
         std::string uid = uid_for(n, {in.uid});
@@ -588,6 +591,56 @@ struct translator {
     return {s, uid, layout_of(n)};
   }
 
+  //! [LEFT] JOIN UNNEST(collection): each input row once per element, its slots then the
+  //! element's (a ROW element's fields, a map entry's key and value); a LEFT join gives a row
+  //! with NULL elements for a NULL or empty collection.
+  built correlate(const plan_node& n) {
+    built in = build(*n.inputs.at(0));
+    std::string uid = uid_for(n, {in.uid});
+    if (n.projection.size() != 1 || !is_collection(n.projection[0].type))
+      unsupported("UNNEST of " + (n.projection.empty() ? std::string("nothing")
+                                                       : to_string(n.projection[0].type)));
+    auto in_layout = std::make_shared<const row_layout>(in.layout);
+    auto out_layout = std::make_shared<const row_layout>(layout_of(n));
+    auto el = element_layout(n.projection[0].type);
+    // an ARRAY of ROWs unnests into the row's fields: its own (null flag) slot is skipped
+    const std::size_t skip = el->columns.size() == 1 && el->columns[0].kind == logical_kind::row;
+    if (in_layout->slots() + el->slots() - skip != out_layout->slots())
+      unsupported("UNNEST of " + to_string(n.projection[0].type) + " into these columns");
+    compiled_expr e(n.projection[0], in.layout);
+    const bool left = n.join == join_type::left;
+    auto s = in.s.flat_map(
+        [in_layout, out_layout, el, e, left, skip](const row& r, collector<row>& out) mutable {
+          value v;
+          e.eval(r, v);
+          const std::size_t w = el->slots();
+          const std::size_t base = in_layout->slots();
+          const collection_view c = v.null ? collection_view() : collection_view(v.s);
+          const std::size_t count = v.null || w == 0 ? 0 : c.slots() / w;
+          if (count == 0 && !left)
+            return;
+          for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i) {
+            row& o = out.emplace();
+            o.reset(out_layout->slots(), r.kind());
+            for (std::size_t k = 0; k < base; ++k)
+              o.copy_slot(r, k, k, in_layout->is_string[k] != 0);
+            if (count == 0)
+              break; // LEFT: the element's slots stay null
+            for (std::size_t j = skip; j < w; ++j) {
+              const std::size_t at = i * w + j;
+              if (c.is_null(at))
+                continue;
+              if (el->is_string[j])
+                o.set_string(base + j - skip, c.get_string(at));
+              else
+                o.set_long(base + j - skip, c.get_long(at));
+            }
+          }
+        });
+    s.name(n.describe()).uid(uid);
+    return {s, uid, layout_of(n)};
+  }
+
   //! Window table function on its own: each row once per window, with window_start,
   //! window_end and window_time appended.
   built window_table_function(const plan_node& n) {
@@ -661,7 +714,10 @@ struct translator {
         if (from.kind != logical_kind::row && to.kind != logical_kind::row &&
             from.kind != logical_kind::null &&
             (slot_kind_of(from) != slot_kind_of(to) ||
-             (to.kind == logical_kind::decimal && from.scale != to.scale))) {
+             (to.kind == logical_kind::decimal && from.scale != to.scale) ||
+             ((is_collection(from) || is_collection(to)) && from.kind != to.kind) ||
+             (is_collection(from) && is_collection(to) &&
+              to_string(from.with_nullable(true)) != to_string(to.with_nullable(true))))) {
           rex cast;
           cast.kind = rex_kind::call;
           cast.name = "CAST";

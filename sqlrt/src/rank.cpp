@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "spate/api/process.hpp"
+#include "spate/sqlrt/collection.hpp"
 #include "spate/core/error.hpp"
 #include "group_key.hpp"
 #include "state_ttl.hpp"
@@ -105,6 +106,8 @@ row_order order_of(const row_layout& in, const plan_node& node) {
     const slot_kind k = in.kinds[slot];
     if (k == slot_kind::nested)
       unsupported("ORDER BY a ROW column in ROW_NUMBER()");
+    if (is_collection(in.types[slot]))
+      unsupported("ORDER BY an " + to_string(in.types[slot]) + " column in ROW_NUMBER()");
     o.keys.push_back({slot, k, desc});
   }
   return o;

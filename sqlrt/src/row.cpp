@@ -61,6 +61,7 @@ slot_kind slot_kind_of(const logical_type& t) {
     case logical_kind::array:
     case logical_kind::multiset:
     case logical_kind::map:
+      return slot_kind::string; // the encoding (collection.hpp)
     case logical_kind::symbol:
       throw error(errc::invalid_argument, "not supported yet: " + to_string(t) + " values");
     default:
@@ -77,11 +78,24 @@ std::size_t slot_width(const logical_type& t) {
   return n;
 }
 
+std::shared_ptr<const row_layout> element_layout(const logical_type& t) {
+  if (t.kind == logical_kind::map && t.elements.size() == 2)
+    return std::make_shared<const row_layout>(
+        std::vector<logical_type>{t.elements[0], t.elements[1]});
+  if ((t.kind == logical_kind::array || t.kind == logical_kind::multiset) && t.elements.size() == 1)
+    return std::make_shared<const row_layout>(std::vector<logical_type>{t.elements[0]});
+  throw error(errc::invalid_argument, "SQL: " + to_string(t) + " without its element types");
+}
+
 namespace {
 void add_slots(row_layout& l, const logical_type& t) {
   l.types.push_back(t);
   l.kinds.push_back(slot_kind_of(t));
   l.is_string.push_back(l.kinds.back() == slot_kind::string ? 1 : 0);
+  l.elements.push_back(t.kind == logical_kind::array || t.kind == logical_kind::map ||
+                               t.kind == logical_kind::multiset
+                           ? element_layout(t)
+                           : nullptr);
   if (t.kind == logical_kind::row)
     for (const auto& f : t.fields)
       add_slots(l, f.type);

@@ -256,6 +256,22 @@ std::string excerpt(std::string_view s) {
   return out;
 }
 
+//! Refuses what the json format cannot hold: RAW, and MAP/MULTISET keys that are not
+//! character strings (as Flink's json format), at any depth.
+void check_json_column(const plan_node& n, const std::string& name, const logical_type& t) {
+  slot_kind_of(t); // RAW refused by name
+  if ((t.kind == logical_kind::map || t.kind == logical_kind::multiset) &&
+      !(t.elements.at(0).kind == logical_kind::varchar ||
+        t.elements.at(0).kind == logical_kind::char_))
+    throw error(errc::invalid_argument,
+                "table '" + n.table + "': the json format cannot hold the " + to_string(t) +
+                    " column '" + name + "' (map and multiset keys must be STRING, as in Flink)");
+  for (const auto& e : t.elements)
+    check_json_column(n, name, e);
+  for (const auto& f : t.fields)
+    check_json_column(n, name, f.type);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +315,7 @@ text_format parse_text_format(const plan_node& n, const std::string& format_key,
         v && *v != "true" && *v != "false")
       bad(n, prefix + "json.encode.decimal-as-plain-number", "must be true or false");
     for (const plan_column& c : columns)
-      slot_kind_of(c.type); // ARRAY/MAP refused by name
+      check_json_column(n, c.name, c.type);
   } else if (f.name == "csv") {
     f.kind = text_format_kind::csv;
     f.ignore_parse_errors = boolean("csv.ignore-parse-errors", false);
@@ -321,15 +337,27 @@ text_format parse_text_format(const plan_node& n, const std::string& format_key,
       f.null_literal = *v;
       f.has_null_literal = true;
     }
-    if (opt("csv.escape-character") || opt("csv.array-element-delimiter"))
+    if (opt("csv.escape-character"))
       throw error(errc::invalid_argument,
-                  "table '" + n.table +
-                      "': not supported yet: csv.escape-character and csv.array-element-delimiter");
-    for (const plan_column& c : columns)
+                  "table '" + n.table + "': not supported yet: csv.escape-character");
+    if (const std::string* v = opt("csv.array-element-delimiter")) {
+      if (v->empty())
+        bad(n, prefix + "csv.array-element-delimiter", "must not be empty");
+      f.array_delimiter = *v;
+    }
+    for (const plan_column& c : columns) {
       if (c.type.kind == logical_kind::row || slot_kind_of(c.type) == slot_kind::nested)
         throw error(errc::invalid_argument, "table '" + n.table +
                                                 "': the csv format cannot hold the ROW column '" +
                                                 c.name + "'");
+      if (c.type.kind == logical_kind::map || c.type.kind == logical_kind::multiset ||
+          (c.type.kind == logical_kind::array && (c.type.elements.at(0).kind == logical_kind::row ||
+                                                  is_collection(c.type.elements.at(0)))))
+        throw error(errc::invalid_argument,
+                    "table '" + n.table + "': the csv format cannot hold the " + to_string(c.type) +
+                        " column '" + c.name +
+                        "' (ARRAY columns of scalar elements only, as in Flink)");
+    }
   } else if (f.name == "raw") {
     f.kind = text_format_kind::raw;
     if (const std::string* v = opt("raw.charset"); v && *v != "UTF-8" && *v != "utf-8")
@@ -361,42 +389,9 @@ row_decoder::row_decoder(text_format f, const std::vector<plan_column>& columns)
   row_layout layout(types);
   slots_ = layout.slots();
   objects_.emplace_back();
-  // objects are built breadth first; a ROW's fields are an object of their own
-  struct pending {
-    int object;
-    const std::vector<logical_field>* fields;
-    std::size_t first_slot;
-  };
-  std::vector<pending> todo;
   for (std::size_t c = 0; c < columns.size(); ++c) {
-    field fd;
-    fd.name = columns[c].name;
-    fd.type = columns[c].type;
-    fd.slot = layout.first[c];
-    if (fd.type.kind == logical_kind::row) {
-      fd.nested = static_cast<int>(objects_.size());
-      objects_.emplace_back();
-      todo.push_back({fd.nested, &columns[c].type.fields, fd.slot + 1});
-    }
+    field fd = make_field(columns[c].name, columns[c].type, layout.first[c], 0);
     objects_[0].fields.push_back(std::move(fd));
-  }
-  while (!todo.empty()) {
-    pending p = todo.back();
-    todo.pop_back();
-    std::size_t s = p.first_slot;
-    for (const logical_field& lf : *p.fields) {
-      field fd;
-      fd.name = lf.name;
-      fd.type = lf.type;
-      fd.slot = s;
-      if (lf.type.kind == logical_kind::row) {
-        fd.nested = static_cast<int>(objects_.size());
-        objects_.emplace_back();
-        todo.push_back({fd.nested, &lf.type.fields, s + 1});
-      }
-      s += slot_width(lf.type);
-      objects_[static_cast<std::size_t>(p.object)].fields.push_back(std::move(fd));
-    }
   }
   std::size_t most = 0;
   for (auto& o : objects_) {
@@ -405,6 +400,40 @@ row_decoder::row_decoder(text_format f, const std::vector<plan_column>& columns)
       fd.plain = fd.name.find_first_of("\"\\") == std::string::npos;
   }
   seen_.resize(most * objects_.size());
+}
+
+row_decoder::field row_decoder::make_field(const std::string& name, const logical_type& type,
+                                           std::size_t slot, std::size_t depth) {
+  field fd;
+  fd.name = name;
+  fd.type = type;
+  fd.slot = slot;
+  if (type.kind == logical_kind::row) {
+    // a ROW's fields are an object of their own
+    fd.nested = static_cast<int>(objects_.size());
+    objects_.emplace_back();
+    std::size_t s = slot + 1;
+    for (const logical_field& lf : type.fields) {
+      field sub = make_field(lf.name, lf.type, s, depth);
+      objects_[static_cast<std::size_t>(fd.nested)].fields.push_back(std::move(sub));
+      s += slot_width(lf.type);
+    }
+  } else if (is_collection(type)) {
+    collection c;
+    c.type = type;
+    c.depth = depth;
+    const auto el = element_layout(type);
+    c.width = el->slots();
+    for (std::size_t i = 0; i < el->columns.size(); ++i)
+      c.parts.push_back(make_field(name, el->columns[i], el->first[i], depth + 1));
+    fd.coll = static_cast<int>(collections_.size());
+    collections_.push_back(std::move(c));
+    if (builders_.size() <= depth) {
+      builders_.resize(depth + 1);
+      encoded_.resize(depth + 1);
+    }
+  }
+  return fd;
 }
 
 bool row_decoder::decode(std::string_view text, row& r, std::string& why) {
@@ -450,7 +479,6 @@ std::int64_t integer_limit(logical_kind k) {
 struct json_reader {
   using field = row_decoder::field;
   row_decoder& d;
-  row& r;
   std::string& why;
   od::document& doc;
   const char* begin; //!< the record's first byte in the padded buffer
@@ -476,7 +504,7 @@ struct json_reader {
     return false;
   }
 
-  bool object(od::object& o, int which) {
+  bool object(od::object& o, int which, slot_sink out) {
     const auto& fields = d.objects_[static_cast<std::size_t>(which)].fields;
     std::uint8_t* seen =
         d.seen_.data() + static_cast<std::size_t>(which) * (d.seen_.size() / d.objects_.size());
@@ -507,7 +535,7 @@ struct json_reader {
           continue;
       }
       seen[k] = 1; // a duplicate key: the last value wins, as with Jackson's tree
-      if (!value(kv.value(), fields[k]))
+      if (!value(kv.value(), fields[k], out))
         return false;
     }
     if (d.f_.fail_on_missing_field)
@@ -519,15 +547,15 @@ struct json_reader {
     return true;
   }
 
-  bool value(od::value& v, const field& f) {
+  bool value(od::value& v, const field& f, slot_sink out) {
     od::json_type t;
     if (v.type().get(t)) {
       // Not a JSON value: the non-finite numbers the json format writes (NaN, Infinity) read
       // as Jackson's ALLOW_NON_NUMERIC_NUMBERS does; anything else is malformed.
       const std::string_view raw = trim_json_ws(v.raw_json_token());
-      if (f.nested >= 0 || !is_non_numeric_number(raw))
+      if (f.nested >= 0 || f.coll >= 0 || !is_non_numeric_number(raw))
         return malformed(simdjson::TAPE_ERROR, f);
-      return scalar(v, raw, false, f);
+      return scalar(v, raw, false, f, out);
     }
     if (t == od::json_type::null) {
       bool null = false;
@@ -535,9 +563,11 @@ struct json_reader {
         return malformed(e, f);
       if (!null)
         return malformed(simdjson::INCORRECT_TYPE, f);
-      r.set_null(f.slot);
+      out.set_null(f.slot);
       return true;
     }
+    if (f.coll >= 0)
+      return collection(v, t, f, out);
     if (f.nested >= 0) {
       od::object o;
       if (t != od::json_type::object) {
@@ -546,8 +576,8 @@ struct json_reader {
       }
       if (auto e = v.get_object().get(o))
         return malformed(e, f);
-      r.set_long(f.slot, 0); // the ROW is not null
-      return object(o, f.nested);
+      out.set_long(f.slot, 0); // the ROW is not null
+      return object(o, f.nested, out);
     }
     switch (t) {
       case od::json_type::string: {
@@ -562,22 +592,22 @@ struct json_reader {
             why = "field '" + f.name + "' is not base64 text";
             return false;
           }
-          r.set_string(f.slot, d.scratch2_);
+          out.set_string(f.slot, d.scratch2_);
           return true;
         }
-        return d.from_text(s, r, f, why);
+        return d.from_text(s, out, f, why);
       }
       case od::json_type::number:
-        return scalar(v, trim_json_ws(v.raw_json_token()), true, f);
+        return scalar(v, trim_json_ws(v.raw_json_token()), true, f, out);
       case od::json_type::boolean: {
         bool b = false;
         if (auto e = v.get_bool().get(b))
           return malformed(e, f);
         if (f.type.kind == logical_kind::boolean) {
-          r.set_bool(f.slot, b);
+          out.set_bool(f.slot, b);
           return true;
         }
-        return scalar(v, b ? "true" : "false", false, f);
+        return scalar(v, b ? "true" : "false", false, f, out);
       }
       case od::json_type::object: {
         od::object o;
@@ -586,7 +616,7 @@ struct json_reader {
           return malformed(e, f);
         if (auto e = o.raw_json().get(raw))
           return malformed(e, f);
-        return scalar(v, trim_json_ws(raw), false, f);
+        return scalar(v, trim_json_ws(raw), false, f, out);
       }
       case od::json_type::array: {
         od::array a;
@@ -595,7 +625,7 @@ struct json_reader {
           return malformed(e, f);
         if (auto e = a.raw_json().get(raw))
           return malformed(e, f);
-        return scalar(v, trim_json_ws(raw), false, f);
+        return scalar(v, trim_json_ws(raw), false, f, out);
       }
       case od::json_type::null:
         break;
@@ -607,14 +637,14 @@ struct json_reader {
   //! json format takes a number's or nested JSON's text); a JSON number (`number`) in an integer
   //! or floating column is read by simdjson; the rest as the text of a string would be (a
   //! DECIMAL from the number's text, so no digit is lost).
-  bool scalar(od::value& v, std::string_view raw, bool number, const field& f) {
+  bool scalar(od::value& v, std::string_view raw, bool number, const field& f, slot_sink out) {
     const logical_kind k = f.type.kind;
     if (is_bytes_kind(k)) {
       why = "field '" + f.name + "' is not base64 text";
       return false;
     }
     if (is_string_kind(k)) {
-      r.set_string(f.slot, raw);
+      out.set_string(f.slot, raw);
       return true;
     }
     if (number && is_integer_kind(k)) {
@@ -622,18 +652,79 @@ struct json_reader {
       const std::int64_t lim = integer_limit(k);
       if (v.get_int64().get(x) || x > lim || x < -lim - 1)
         return cannot_read(raw, f);
-      r.set_long(f.slot, x);
+      out.set_long(f.slot, x);
       return true;
     }
     if (number && (k == logical_kind::float_ || k == logical_kind::double_)) {
       double x = 0;
       if (v.get_double().get(x)) // -Infinity: a number to simdjson, but not JSON's
-        return is_non_numeric_number(raw) ? d.from_text(raw, r, f, why) : cannot_read(raw, f);
-      r.set_double(f.slot,
-                   k == logical_kind::float_ ? static_cast<double>(static_cast<float>(x)) : x);
+        return is_non_numeric_number(raw) ? d.from_text(raw, out, f, why) : cannot_read(raw, f);
+      out.set_double(f.slot,
+                     k == logical_kind::float_ ? static_cast<double>(static_cast<float>(x)) : x);
       return true;
     }
-    return d.from_text(raw, r, f, why);
+    return d.from_text(raw, out, f, why);
+  }
+
+  //! An ARRAY (a JSON array), MAP (a JSON object: keys read as the key type reads text) or
+  //! MULTISET (a JSON object of element: count) into the builder of its depth, then its slot.
+  bool collection(od::value& v, od::json_type t, const field& f, slot_sink out) {
+    const auto& c = d.collections_[static_cast<std::size_t>(f.coll)];
+    collection_builder& b = d.builders_[c.depth];
+    b.clear();
+    if (c.type.kind == logical_kind::array) {
+      if (t != od::json_type::array) {
+        why = "field '" + f.name + "' is not a JSON array";
+        return false;
+      }
+      od::array a;
+      if (auto e = v.get_array().get(a))
+        return malformed(e, f);
+      for (auto item : a) {
+        od::value ev;
+        if (auto e = std::move(item).get(ev))
+          return malformed(e, f);
+        const std::size_t at = b.add(c.width);
+        if (!value(ev, c.parts[0], slot_sink{nullptr, &b, at}))
+          return false;
+      }
+    } else {
+      if (t != od::json_type::object) {
+        why = "field '" + f.name + "' is not a JSON object";
+        return false;
+      }
+      od::object o;
+      if (auto e = v.get_object().get(o))
+        return malformed(e, f);
+      for (auto item : o) {
+        od::field kv;
+        if (auto e = std::move(item).get(kv))
+          return malformed(e, f);
+        std::string_view key;
+        if (auto e = kv.unescaped_key().get(key))
+          return malformed(e, f);
+        if (c.type.kind == logical_kind::map) {
+          const std::size_t at = b.add(c.width);
+          if (!d.from_text(key, slot_sink{nullptr, &b, at}, c.parts[0], why))
+            return false;
+          if (!value(kv.value(), c.parts[1], slot_sink{nullptr, &b, at}))
+            return false;
+          continue;
+        }
+        // MULTISET: the element `count` times
+        std::int64_t count = 0;
+        if (kv.value().get_int64().get(count) || count < 0 || count > (1 << 24)) {
+          why = "field '" + f.name + "': the count of a MULTISET element must be an integer";
+          return false;
+        }
+        for (std::int64_t k = 0; k < count; ++k)
+          if (!d.from_text(key, slot_sink{nullptr, &b, b.add(c.width)}, c.parts[0], why))
+            return false;
+      }
+    }
+    b.finish(d.encoded_[c.depth]);
+    out.set_string(f.slot, d.encoded_[c.depth]);
+    return true;
   }
 };
 
@@ -660,8 +751,8 @@ bool row_decoder::json(std::string_view text, row& r, std::string& why) {
               : std::string("malformed JSON: ") + simdjson::error_message(e);
     return false;
   }
-  json_reader reader{*this, r, why, doc, jp.padded.data(), text.size()};
-  if (!reader.object(top, 0))
+  json_reader reader{*this, why, doc, jp.padded.data(), text.size()};
+  if (!reader.object(top, 0, slot_sink{&r, nullptr, 0}))
     return false;
   const char* rest = nullptr;
   if (!doc.current_location().get(rest)) {
@@ -671,7 +762,7 @@ bool row_decoder::json(std::string_view text, row& r, std::string& why) {
   return true;
 }
 
-bool row_decoder::from_text(std::string_view text, row& r, const field& f, std::string& why) {
+bool row_decoder::from_text(std::string_view text, slot_sink r, const field& f, std::string& why) {
   bool ok = true;
   switch (f.type.kind) {
     case logical_kind::char_:
@@ -803,13 +894,43 @@ bool row_decoder::csv(std::string_view s, row& r, std::string& why) {
           (!f_.has_null_literal && text.empty() && !quoted && !is_string_kind(fd.type.kind));
       if (null) {
         r.set_null(fd.slot);
+      } else if (fd.coll >= 0) {
+        // an ARRAY: its elements between csv.array-element-delimiter
+        const auto& c = collections_[static_cast<std::size_t>(fd.coll)];
+        collection_builder& b = builders_[0];
+        b.clear();
+        const std::string& ad = f_.array_delimiter;
+        std::size_t at = 0;
+        while (true) {
+          const std::size_t end = ad.empty() ? std::string_view::npos : text.find(ad, at);
+          const std::string_view el =
+              text.substr(at, end == std::string_view::npos ? end : end - at);
+          const field& part = c.parts[0];
+          const std::size_t s0 = b.add(c.width);
+          if (el.empty() && !is_string_kind(part.type.kind)) {
+            b.set_null(s0);
+          } else if (is_bytes_kind(part.type.kind)) {
+            if (!base64_decode(el, scratch2_)) {
+              why = "field '" + fd.name + "' is not base64 text";
+              return false;
+            }
+            b.set_string(s0, scratch2_);
+          } else if (!from_text(el, slot_sink{nullptr, &b, s0}, part, why)) {
+            return false;
+          }
+          if (end == std::string_view::npos)
+            break;
+          at = end + ad.size();
+        }
+        b.finish(encoded_[0]);
+        r.set_string(fd.slot, encoded_[0]);
       } else if (is_bytes_kind(fd.type.kind)) {
         if (!base64_decode(text, scratch2_)) {
           why = "field '" + fd.name + "' is not base64 text";
           return false;
         }
         r.set_string(fd.slot, scratch2_);
-      } else if (!from_text(text, r, fd, why)) {
+      } else if (!from_text(text, slot_sink{&r, nullptr, 0}, fd, why)) {
         return false;
       }
     }
@@ -860,8 +981,12 @@ void row_encoder::encode(std::string& out, const row& r) const {
       continue;
     }
     const logical_kind k = layout_.types[slot].kind;
-    if (k == logical_kind::char_ || k == logical_kind::varchar) {
-      const std::string_view s = r.get_string(slot);
+    std::string joined;
+    if (k == logical_kind::array)
+      append_csv_array(joined, r.get_string(slot), *layout_.elements[slot], f_.array_delimiter);
+    if (k == logical_kind::char_ || k == logical_kind::varchar || k == logical_kind::array) {
+      const std::string_view s =
+          k == logical_kind::array ? std::string_view(joined) : r.get_string(slot);
       bool needs =
           q != 0 && (s.find(d) != std::string_view::npos || s.find(q) != std::string_view::npos ||
                      s.find_first_of("\r\n") != std::string_view::npos ||

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spate/sql/plan.hpp"
+#include "spate/sqlrt/collection.hpp"
 #include "spate/sqlrt/row.hpp"
 
 namespace spate::sql::detail {
@@ -32,13 +33,30 @@ struct text_format {
   bool has_null_literal = false;
   //! csv.allow-comments: lines starting with '#' are skipped.
   bool allow_comments = false;
+  //! csv.array-element-delimiter: between the elements of an ARRAY column.
+  std::string array_delimiter = ";";
+};
+
+//! Where a decoded value goes: a row's slot, or slot `base + slot` of a collection being built.
+struct slot_sink {
+  row* r = nullptr;
+  collection_builder* b = nullptr;
+  std::size_t base = 0;
+  void set_null(std::size_t s) { r ? r->set_null(s) : b->set_null(base + s); }
+  void set_long(std::size_t s, std::int64_t v) { r ? r->set_long(s, v) : b->set_long(base + s, v); }
+  void set_bool(std::size_t s, bool v) { set_long(s, v ? 1 : 0); }
+  void set_double(std::size_t s, double v) { r ? r->set_double(s, v) : b->set_double(base + s, v); }
+  void set_string(std::size_t s, std::string_view v) {
+    r ? r->set_string(s, v) : b->set_string(base + s, v);
+  }
 };
 
 //! Reads the format named by option `format_key` ("format", "value.format", "key.format") and
 //! its options (Flink's: with `prefix` "" they are "json.*", with "value." "value.json.*").
 //! Adds the option keys it read to `known`. Throws invalid_argument naming the table and the
 //! option; `columns` are checked against what the format can carry (raw: one STRING/BYTES
-//! column; csv: no ROW columns).
+//! column; csv: no ROW, MAP or MULTISET columns, arrays of scalars only; json: MAP and MULTISET
+//! keys of a character type).
 text_format parse_text_format(const plan_node& n, const std::string& format_key,
                               const std::string& prefix, const std::vector<plan_column>& columns,
                               std::vector<std::string>& known, const std::string& fallback = "");
@@ -67,10 +85,19 @@ private:
     logical_type type;
     std::size_t slot = 0;
     int nested = -1;    //!< index into objects_ for a ROW
+    int coll = -1;      //!< index into collections_ for an ARRAY, MAP or MULTISET
     bool plain = false; //!< no '"' nor '\\' in the name: compared with a JSON key in place
   };
   struct object {
     std::vector<field> fields;
+  };
+  //! An ARRAY, MAP or MULTISET field: its element's parts (ARRAY, MULTISET: the element; MAP:
+  //! the key and the value), their slots relative to the element's first slot.
+  struct collection {
+    logical_type type;
+    std::size_t width = 0; //!< slots of one element
+    std::size_t depth = 0; //!< collections around it: its builder
+    std::vector<field> parts;
   };
   //! The parser of this decoder: not copied (simdjson's parser is not thread-safe).
   struct parser_slot {
@@ -83,11 +110,17 @@ private:
   };
   bool json(std::string_view s, row& r, std::string& why);
   bool csv(std::string_view s, row& r, std::string& why);
-  bool from_text(std::string_view text, row& r, const field& f, std::string& why);
+  bool from_text(std::string_view text, slot_sink out, const field& f, std::string& why);
+  //! The field of `name` and `type` at `slot`, its nested objects and collections made.
+  field make_field(const std::string& name, const logical_type& type, std::size_t slot,
+                   std::size_t depth);
 
   text_format f_;
   std::size_t slots_ = 0;
   std::vector<object> objects_; //!< objects_[0]: the top-level columns
+  std::vector<collection> collections_;
+  std::vector<collection_builder> builders_; //!< one per depth of collections
+  std::vector<std::string> encoded_;         //!< one per depth: a finished collection
   std::vector<std::uint8_t> seen_;
   std::string scratch_;
   std::string scratch2_;
@@ -107,6 +140,11 @@ private:
   row_layout layout_;
   std::vector<std::string> names_;
 };
+
+//! An encoded ARRAY as the csv format writes it: the elements' text between `delimiter` (a
+//! null element empty), before any quoting of the whole field.
+void append_csv_array(std::string& out, std::string_view bytes, const row_layout& el,
+                      const std::string& delimiter);
 
 //! The text of a value as the json format writes it (strings and temporals quoted).
 void append_json_value(std::string& out, const row& r, std::size_t slot, const row_layout& layout);

@@ -132,6 +132,9 @@ enum class node_kind {
   over_aggregate,        //!< aggregates OVER a ROWS/RANGE frame before each row: input + them
   lookup_join,           //!< LookupJoin: each input row looked up in a table (FOR SYSTEM_TIME
                          //!< AS OF a proctime attribute); one input, the left side
+  correlate,             //!< [LEFT] JOIN UNNEST(collection): each input row once per element
+                         //!< (`projection[0]` the collection, over the input), then the
+                         //!< element's columns; `join` inner or left
   union_all,
   values,
   sink,

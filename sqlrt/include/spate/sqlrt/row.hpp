@@ -6,7 +6,8 @@
 // A slot holds an integer (BOOLEAN .. BIGINT, DATE as days, TIME as ms of the day, TIMESTAMP
 // and TIMESTAMP_LTZ as epoch ms, intervals as ms or months, DECIMAL as its unscaled value), a
 // double (FLOAT, DOUBLE) or, for CHAR/VARCHAR/BINARY/VARBINARY, the string's offset in the
-// buffer (high 32 bits) and its length (low 32 bits). A nested ROW column is flattened into the
+// buffer (high 32 bits) and its length (low 32 bits); ARRAY, MAP and MULTISET are kept as a
+// string slot holding their encoding (collection.hpp). A nested ROW column is flattened into the
 // slots after its own (whose null bit says whether the row is null): `row_layout` maps a
 // schema's columns to slots. Building a row appends to the one buffer; reading never
 // allocates. Rows carry Flink's RowKind (+I, -U, +U, -D).
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -176,16 +178,20 @@ enum class slot_kind : std::uint8_t {
   integer, //!< BOOLEAN, TINYINT..BIGINT, DATE, TIME, TIMESTAMP(_LTZ), intervals
   decimal, //!< unscaled int64 with the type's scale
   floating,
-  string, //!< CHAR, VARCHAR, BINARY, VARBINARY
+  string, //!< CHAR, VARCHAR, BINARY, VARBINARY; ARRAY, MAP, MULTISET (their encoding)
   nested, //!< a ROW: its null flag; its fields follow
 };
 
 //! The slot kind of `t`; throws sql_error-free spate::error(errc::invalid_argument,
-//! "not supported yet: <type> values") for ARRAY, MAP, MULTISET and RAW.
+//! "not supported yet: <type> values") for RAW and SYMBOL.
 slot_kind slot_kind_of(const logical_type& t);
 
 //! Slots a value of `t` takes: 1, or 1 + the fields' for a ROW.
 std::size_t slot_width(const logical_type& t);
+
+struct row_layout;
+//! The layout of one element of an ARRAY<T> or MULTISET<T> ([T]) or MAP<K, V> ([K, V]).
+std::shared_ptr<const row_layout> element_layout(const logical_type& collection);
 
 //! A schema's slots: column i starts at `first[i]` and takes `width[i]` slots; `types[s]` and
 //! `kinds[s]` are the type and kind of slot s (a nested field's own type).
@@ -196,6 +202,8 @@ struct row_layout {
   std::vector<logical_type> types;
   std::vector<slot_kind> kinds;
   std::vector<std::uint8_t> is_string; //!< per slot, for copy_slot and compact
+  //! Per slot: for an ARRAY, MAP or MULTISET slot the layout of one element, else null.
+  std::vector<std::shared_ptr<const row_layout>> elements;
 
   explicit row_layout(std::vector<logical_type> column_types = {});
   std::size_t slots() const { return kinds.size(); }
@@ -205,6 +213,10 @@ struct row_layout {
 //! type): 42, 1.5, 1.0E7, 111.684, abc, 2015-07-15T00:00:00.123 (LocalDateTime; whole minutes
 //! as 2015-07-15T00:00), ...Z for TIMESTAMP_LTZ, true, NULL for null, a nested row as +I[a, b].
 void append_value(std::string& out, const row& r, std::size_t slot, const row_layout& layout);
+//! An encoded ARRAY, MAP or MULTISET (collection.hpp) of type `t`, whose element layout is `el`,
+//! as the print connector writes it: [1, 2, NULL], {a=1, b=2} (a multiset as {element=count}).
+void append_collection_text(std::string& out, std::string_view bytes, const logical_type& t,
+                            const row_layout& el);
 //! The row as Flink's print connector writes it: "+I[a, b, c]".
 std::string to_print_string(const row& r, const row_layout& layout);
 //! One JSON object (Flink's json format, SQL timestamp standard):
