@@ -157,6 +157,28 @@ protected:
     return cache_.insert(key, h, std::move(e));
   }
 
+  //! The current value without caching an absent one: a miss the filter
+  //! rules out (a new key or window) is answered nullptr and leaves the cache
+  //! as it was; any other miss loads as current_entry(true) does. The pointer
+  //! is valid until the next call on this state.
+  const T* find_current() {
+    if (max_ != 0 && filtered_) {
+      const std::string& key = current_key();
+      const std::uint64_t h = table::hash_of(key);
+      if (entry* e = cache_.find(key, h)) {
+        e->referenced = true;
+        bump(*cache_hits_);
+        return e->value ? &*e->value : nullptr;
+      }
+      if (!evicted_.may_contain(h)) {
+        bump(*cache_misses_);
+        return nullptr;
+      }
+    }
+    entry& e = current_entry(true);
+    return e.value ? &*e.value : nullptr;
+  }
+
   //! Empties `e` (the current entry). An entry RocksDB does not hold leaves
   //! the cache with nothing to write. So does one RocksDB holds whose key was
   //! never evicted, in a filtered cache: its Delete is listed for the next

@@ -33,6 +33,11 @@ public:
     return e.value ? &*e.value : nullptr;
   }
 
+  //! Like get(), but a key and namespace the state never held (its filter
+  //! rules them out) are not cached as absent: for a reader that writes the
+  //! value later, if at all (the window operator's front).
+  const V* peek() { return this->find_current(); }
+
   //! Like get(), but the value may be changed in place; marks it dirty.
   //! nullptr if there is no value (use update() to create one).
   V* mutate() {

@@ -59,6 +59,18 @@ public:
     }
   }
 
+  //! Fires, in time order, the event-time timers at or before `limit`, which
+  //! must not pass the watermark about to be advanced to (the window operator
+  //! fires other things between them); the watermark stays as it is.
+  template <class F>
+  void fire_event_timers(timestamp limit, F&& fire) {
+    while (auto e = event_->pop_if_due(limit)) {
+      backend_->set_current_key_raw(e->key_group, e->key);
+      backend_->set_current_namespace_raw(e->ns);
+      fire(*e);
+    }
+  }
+
   //! Fires every processing-time timer at or before `now`.
   template <class F>
   void advance_processing_time(timestamp now, F&& fire) {

@@ -12,6 +12,7 @@
 
 #include "spate/api/detail/operators.hpp"
 #include "spate/api/detail/timers.hpp"
+#include "spate/api/detail/window_front.hpp"
 #include "spate/api/window.hpp"
 #include "spate/core/bytes.hpp"
 
@@ -36,6 +37,13 @@ struct reduce_contents {
     return true;
   }
   std::optional<T> take() { return st->value(); }
+  // The front (window_front.hpp): contents folded outside the state.
+  using front_value = T;
+  const T* peek() { return st->peek(); }
+  const T& result_of(const T& v) const { return v; }
+  T first(const T& v) { return v; }
+  void fold(T& cur, const T& v) { cur = f(static_cast<const T&>(cur), T(v)); }
+  void store(T v) { st->update(std::move(v)); }
   void results(std::vector<T>& out) {
     if (const T* v = st->get())
       out.push_back(*v);
@@ -63,6 +71,13 @@ struct aggregate_contents {
     return true;
   }
   std::optional<acc_type> take() { return st->value(); }
+  // The front (window_front.hpp): contents folded outside the state.
+  using front_value = acc_type;
+  const acc_type* peek() { return st->peek(); }
+  result_type result_of(const acc_type& acc) const { return agg.get_result(acc); }
+  acc_type first(const T& v) { return agg.add(v, agg.create_accumulator()); }
+  void fold(acc_type& cur, const T& v) { cur = agg.add(v, std::move(cur)); }
+  void store(acc_type v) { st->update(std::move(v)); }
   void merge_in(acc_type other) {
     if (acc_type* cur = st->mutate())
       *cur = agg.merge(std::move(*cur), std::move(other));
@@ -107,12 +122,40 @@ struct merges_by_add : std::false_type {};
 template <class T, class F>
 struct merges_by_add<reduce_contents<T, F>> : std::true_type {};
 
+//! The type a front entry of contents C holds (void: C has no front).
+template <class C, class = void>
+struct front_value_of {
+  using type = void;
+};
+template <class C>
+struct front_value_of<C, std::void_t<typename C::front_value>> {
+  using type = typename C::front_value;
+};
+
 //! Emits each window result as it is (reduce or aggregate without a function).
 struct pass_through_window_fn {};
 
 template <class K, class T, class Out, class KeySel, class Contents, class WindowFn>
 class window_operator final : public typed_operator<Out> {
   using result_type = typename Contents::result_type;
+  using front_value = typename front_value_of<Contents>::type;
+  //! Whether records may be folded in the front (window_front.hpp) at all.
+  static constexpr bool front_capable = []() constexpr {
+    if constexpr (std::is_void_v<front_value>)
+      return false;
+    else
+      return front_key<K>::value && std::is_default_constructible_v<front_value> &&
+             std::is_move_assignable_v<front_value>;
+  }
+  ();
+  using front_value_or_char = std::conditional_t<front_capable, front_value, char>;
+  //! A front entry: the contents, whether the state held none when the front
+  //! took the key (then it still holds none), and whether its window fired.
+  struct front_cell {
+    front_value_or_char value{};
+    bool fresh = false;
+    bool done = false;
+  };
 
 public:
   window_operator(KeySel key, window_assigner assigner, std::int64_t lateness,
@@ -136,73 +179,74 @@ public:
     late_dropped_ = &this->ctx_->counter("numLateRecordsDropped");
     if (derived)
       register_restored_timers();
+    // The front takes merging windows never (their contents move between
+    // windows), nor state without a cache (every write is to go through).
+    const std::size_t cache = backend_->options().cache_max_entries;
+    use_front_ = front_capable && !assigner_.is_merging() && cache > 0;
+    // Without allowed lateness an event-time window's only timer fires it and
+    // cleans it up at its max timestamp: a key new in a front window gets
+    // that timer only if the front hands it to the state before it fires.
+    timerless_ = use_front_ && assigner_.event_time && lateness_ == 0;
+    front_limit_ = std::max<std::size_t>(1, cache / 2);
   }
 
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<T>(b);
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      timestamp ts = in.timestamps[i];
-      if (assigner_.event_time && ts == no_timestamp)
-        throw error(errc::invalid_argument,
-                    "window operator '" + this->ctx_->task_name +
-                        "' got a record without a timestamp; assign event time with "
-                        "assign_timestamps_and_watermarks() or use processing-time windows");
-      if (!assigner_.event_time)
-        ts = this->ctx_->time->now();
-      const auto& key = key_(in.values[i]);
-      backend_->set_current_key(key);
-      bool skipped;
-      if (assigner_.kind == window_assigner::tumbling) {
-        // One window, mostly the previous record's: no list, no division.
-        if (!(ts >= tumbling_.start && ts < tumbling_.end)) {
-          const timestamp start = window_start_with_offset(ts, assigner_.offset, assigner_.size);
-          tumbling_ = {start, start + assigner_.size};
-        }
-        skipped = add_windows(key, in.values[i], &tumbling_, &tumbling_ + 1);
-      } else {
-        windows_.clear();
-        assigner_.assign(ts, windows_);
-        skipped = assigner_.is_merging() ? add_merging(key, in.values[i])
-                                         : add_windows(key, in.values[i], windows_.data(),
-                                                       windows_.data() + windows_.size());
-      }
-      if (skipped && assigner_.event_time &&
-          (lateness_ <= max_watermark - ts ? ts + lateness_ : max_watermark) <= watermark_) {
-        if (late_tag_) {
-          if (auto* o = this->side_output(*late_tag_)) {
-            late_buf_.push(std::move(in.values[i]), ts);
-            late_out_ = o;
+    const std::size_t n = in.size();
+    if constexpr (front_capable) {
+      // Event-time tumbling windows in the front: a record of a window that
+      // has not fired (so is not late either) is one fold into the front.
+      if (use_front_ && assigner_.event_time && assigner_.kind == window_assigner::tumbling) {
+        for (std::size_t i = 0; i < n; ++i) {
+          const timestamp ts = in.timestamps[i];
+          if (ts >= tumbling_.start && ts < tumbling_.end &&
+              tumbling_.max_timestamp() > watermark_) {
+            front_add(key_(in.values[i]), in.values[i], tumbling_);
+            continue;
           }
-        } else {
-          late_dropped_->fetch_add(1, std::memory_order_relaxed);
+          process_record(in, i);
         }
+        flush();
+        return;
       }
-      this->maybe_emit_early();
     }
+    for (std::size_t i = 0; i < n; ++i)
+      process_record(in, i);
     flush();
   }
 
   void process_watermark(timestamp wm) override {
     // A restored operator may know a later watermark than its inputs yet.
     watermark_ = std::max(watermark_, wm);
+    // A timer due now belongs to a window whose max timestamp is passed; it
+    // takes its key's entry from the front (on_timer). What is left of those
+    // windows goes to the state: their records take the state's path now.
+    if (timerless_)
+      fire_front(wm);
     timers_.advance_watermark(wm, [this](const timer_entry& e) { on_timer(e); });
+    flush_front(watermark_);
     flush();
     stream_operator::process_watermark(wm);
   }
 
   void on_processing_time(timestamp now) override {
     timers_.advance_processing_time(now, [this](const timer_entry& e) { on_timer(e); });
+    flush_front(now);
     flush();
   }
 
   const internal_timer_service& timers() const { return timers_; }
+  //! The timer service's, and one per key the front holds without a timer.
   std::optional<std::pair<std::size_t, std::size_t>> registered_timers() const override {
-    return timers_.counts();
+    auto c = timers_.counts();
+    c.first += timerless_live_;
+    return c;
   }
 
   //! The current watermark is state: which records are late must not change
   //! because the job restarted.
   void snapshot_state(std::int64_t, operator_state_writer& w) override {
+    flush_front(max_watermark); // the keyed state is snapshotted next
     std::string bytes;
     encode(watermark_, bytes);
     w.put("watermark", std::move(bytes));
@@ -222,6 +266,48 @@ public:
   }
 
 private:
+  //! Assigns record `i` of `in` to its windows, or counts it (or sends it
+  //! on) as late.
+  void process_record(typed_batch<T>& in, std::size_t i) {
+    timestamp ts = in.timestamps[i];
+    if (assigner_.event_time && ts == no_timestamp)
+      throw error(errc::invalid_argument,
+                  "window operator '" + this->ctx_->task_name +
+                      "' got a record without a timestamp; assign event time with "
+                      "assign_timestamps_and_watermarks() or use processing-time windows");
+    if (!assigner_.event_time)
+      ts = this->ctx_->time->now();
+    const auto& key = key_(in.values[i]);
+    key_set_ = false;
+    bool skipped;
+    if (assigner_.kind == window_assigner::tumbling) {
+      // One window, mostly the previous record's: no list, no division.
+      if (!(ts >= tumbling_.start && ts < tumbling_.end)) {
+        const timestamp start = window_start_with_offset(ts, assigner_.offset, assigner_.size);
+        tumbling_ = {start, start + assigner_.size};
+      }
+      skipped = add_windows(key, in.values[i], &tumbling_, &tumbling_ + 1);
+    } else {
+      windows_.clear();
+      assigner_.assign(ts, windows_);
+      skipped = assigner_.is_merging() ? add_merging(key, in.values[i])
+                                       : add_windows(key, in.values[i], windows_.data(),
+                                                     windows_.data() + windows_.size());
+    }
+    if (skipped && assigner_.event_time &&
+        (lateness_ <= max_watermark - ts ? ts + lateness_ : max_watermark) <= watermark_) {
+      if (late_tag_) {
+        if (auto* o = this->side_output(*late_tag_)) {
+          late_buf_.push(std::move(in.values[i]), ts);
+          late_out_ = o;
+        }
+      } else {
+        late_dropped_->fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    this->maybe_emit_early();
+  }
+
   //! Registers the timers of every window the restored contents hold (none
   //! on a fresh start), in key group, key and window order. The contents'
   //! column exists: contents_.open() created it if it was new.
@@ -260,10 +346,12 @@ private:
 
   void register_timers(const time_window& w) {
     if (assigner_.event_time) {
-      timers_.register_event_time_timer(cleanup_time(w));
+      const timestamp cleanup = cleanup_time(w);
+      timers_.register_event_time_timer(cleanup);
       // EventTimeTrigger: a window already past the watermark fires at once
-      // instead (see add_windows), so no trigger timer then.
-      if (w.max_timestamp() > watermark_)
+      // instead (see add_windows), so no trigger timer then. Without allowed
+      // lateness it is the cleanup timer, registered just now.
+      if (w.max_timestamp() > watermark_ && w.max_timestamp() != cleanup)
         timers_.register_event_time_timer(w.max_timestamp());
     } else {
       timers_.register_processing_time_timer(w.max_timestamp());
@@ -302,6 +390,16 @@ private:
       if (is_late(w))
         continue;
       skipped = false;
+      // A window that has not fired (so no timer of it can be due) takes the
+      // record in the front; one that fired already (allowed lateness) goes
+      // through the state and fires again at once.
+      if constexpr (front_capable) {
+        if (use_front_ && w.max_timestamp() > watermark_) {
+          front_add(key, value, w);
+          continue;
+        }
+      }
+      use_key(key);
       set_namespace(w);
       // Contents and timers are created and cleared together (restores
       // included), so a window that had contents has its timers already.
@@ -316,6 +414,7 @@ private:
 
   template <class Key>
   bool add_merging(const Key& key, const T& value) {
+    use_key(key);
     const time_window w = windows_.front();
     backend_->set_default_namespace();
     std::vector<time_window> sessions = sessions_->value().value_or(std::vector<time_window>{});
@@ -368,9 +467,18 @@ private:
   }
 
   void on_timer(const timer_entry& e) {
-    auto w = decode<time_window>(e.ns, "window");
+    // Timers of one window come together: its bytes are decoded once.
+    if (timer_ns_.empty() || e.ns != timer_ns_) {
+      timer_window_ = decode<time_window>(e.ns, "window");
+      timer_ns_ = e.ns;
+    }
+    const time_window w = timer_window_;
     bool fire = e.time == w.max_timestamp();
     bool cleanup = e.time == cleanup_time(w);
+    if constexpr (front_capable) {
+      if (!front_.empty() && (fire || cleanup) && front_timer(e, w, fire, cleanup))
+        return;
+    }
     if (fire) {
       K key = decode<K>(e.key, "window key");
       emit(key, w);
@@ -389,12 +497,191 @@ private:
     }
   }
 
+  //! Makes the record's key current in the backend, once per record.
+  template <class Key>
+  void use_key(const Key& key) {
+    if (!key_set_) {
+      backend_->set_current_key(key);
+      key_set_ = true;
+    }
+  }
+
+  //! One open window's front entries.
+  struct front_window {
+    time_window w;
+    front_table<K, front_cell> table;
+  };
+
+  //! Folds `value` into the front entry of (key, w), made from the state on
+  //! the first record of the key in the window (registering the window's
+  //! timers when the state had no contents: the window starts now).
+  template <class Key>
+  void front_add(const Key& key, const T& value, const time_window& w) {
+    const std::uint64_t h = stable_hash<K>{}(key);
+    front_window* fw = last_front_ < front_.size() && front_[last_front_].w == w
+                           ? &front_[last_front_]
+                           : front_for(w);
+    if (front_cell* c = fw->table.find(key, h)) {
+      contents_.fold(c->value, value);
+      return;
+    }
+    if (front_entries_ >= front_limit_) {
+      flush_front(max_watermark);
+      fw = front_for(w);
+    }
+    key_set_ = false; // flush_front() moved the backend's key
+    use_key(key);
+    set_namespace(w);
+    front_cell start;
+    if (const auto* cur = contents_.peek()) {
+      start.value = *cur;
+      contents_.fold(start.value, value);
+    } else {
+      start.value = contents_.first(value);
+      start.fresh = true;
+      if (timerless_)
+        ++timerless_live_;
+      else
+        register_timers(w);
+    }
+    fw->table.insert(key, h, std::move(start));
+    ++front_entries_;
+  }
+
+  //! The front window of `w`, added if missing (mostly the previous record's).
+  [[gnu::noinline]] front_window* front_for(const time_window& w) {
+    if (last_front_ < front_.size() && front_[last_front_].w == w)
+      return &front_[last_front_];
+    for (std::size_t i = 0; i < front_.size(); ++i)
+      if (front_[i].w == w) {
+        last_front_ = i;
+        return &front_[i];
+      }
+    front_window fw;
+    fw.w = w;
+    if (!spare_.empty()) {
+      fw.table = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    front_.push_back(std::move(fw));
+    last_front_ = front_.size() - 1;
+    return &front_.back();
+  }
+
+  //! Writes the front entries of every window whose max timestamp is at or
+  //! before `time` into the state and drops them from the front.
+  void flush_front(timestamp time) {
+    if constexpr (front_capable) {
+      if (front_.empty())
+        return;
+      for (std::size_t i = 0; i < front_.size();) {
+        front_window& fw = front_[i];
+        if (fw.w.max_timestamp() > time) {
+          ++i;
+          continue;
+        }
+        fw.table.for_each([&](const K& k, front_cell& c) {
+          if (c.done)
+            return;
+          backend_->set_current_key(k);
+          set_namespace(fw.w);
+          if (timerless_ && c.fresh) {
+            // Its timer now, in the order the keys came: as at its first record.
+            register_timers(fw.w);
+            --timerless_live_;
+          }
+          contents_.store(std::move(c.value));
+        });
+        front_entries_ -= fw.table.size();
+        fw.table.clear();
+        spare_.push_back(std::move(fw.table));
+        if (i + 1 != front_.size())
+          front_[i] = std::move(front_.back());
+        front_.pop_back();
+      }
+      last_front_ = 0;
+    } else {
+      (void)time;
+    }
+  }
+
+  //! Fires the front windows whose max timestamp is at or before `wm`, in
+  //! time order, each after the timers due before it and with it (keys whose
+  //! timers were registered earlier, so first), then its keys without a
+  //! timer in the order they came: the order their timers would have fired.
+  void fire_front(timestamp wm) {
+    if constexpr (front_capable) {
+      for (;;) {
+        front_window* next = nullptr;
+        for (auto& f : front_)
+          if (f.w.max_timestamp() <= wm && (!next || f.w.max_timestamp() < next->w.max_timestamp()))
+            next = &f;
+        if (!next)
+          return;
+        const time_window w = next->w;
+        timers_.fire_event_timers(w.max_timestamp(), [this](const timer_entry& e) { on_timer(e); });
+        front_window* fw = nullptr;
+        for (auto& f : front_)
+          if (f.w == w)
+            fw = &f;
+        fw->table.for_each([&](const K& k, front_cell& c) {
+          if (c.done || !c.fresh)
+            return;
+          c.done = true;
+          --timerless_live_;
+          results_.clear();
+          results_.push_back(contents_.result_of(c.value));
+          emit_results(k, w);
+        });
+        this->maybe_emit_early();
+        flush_front(w.max_timestamp());
+      }
+    } else {
+      (void)wm;
+    }
+  }
+
+  //! A timer of (key, w) while the front holds the key's contents of w:
+  //! firing and cleaning up at once (no allowed lateness) emits them from the
+  //! front, and the state never sees them unless it held some before (then
+  //! it is cleared). Otherwise the contents go to the state first and the
+  //! timer fires as without the front (returns false).
+  bool front_timer(const timer_entry& e, const time_window& w, bool fire, bool cleanup) {
+    front_window* fw = nullptr;
+    for (auto& f : front_)
+      if (f.w == w)
+        fw = &f;
+    if (!fw)
+      return false;
+    K key = decode<K>(e.key, "window key");
+    front_cell* c = fw->table.find(key, stable_hash<K>{}(key));
+    if (!c || c->done)
+      return false;
+    c->done = true;
+    if (fire && cleanup) {
+      results_.clear();
+      results_.push_back(contents_.result_of(c->value));
+      emit_results(key, w);
+      if (!c->fresh)
+        contents_.clear();
+      return true;
+    }
+    contents_.store(std::move(c->value));
+    return false;
+  }
+
   template <class Key>
   void emit(const Key& key, const time_window& w) {
     results_.clear();
     contents_.results(results_);
     if (results_.empty())
       return;
+    emit_results(key, w);
+  }
+
+  //! Emits results_, the contents of (key, w).
+  template <class Key>
+  void emit_results(const Key& key, const time_window& w) {
     if constexpr (std::is_same_v<WindowFn, pass_through_window_fn>) {
       for (auto& r : results_)
         this->buf_.push(std::move(r), w.max_timestamp());
@@ -433,6 +720,17 @@ private:
   typed_batch<T> late_buf_;
   output* late_out_ = nullptr;
   timestamp watermark_ = min_watermark;
+  std::string timer_ns_; //!< namespace bytes of the last timer fired, decoded:
+  time_window timer_window_;
+  bool key_set_ = false; //!< the current record's key is the backend's current key
+  bool use_front_ = false;
+  bool timerless_ = false;         //!< keys new in a front window get no timer there
+  std::size_t timerless_live_ = 0; //!< front entries without a timer, not fired
+  std::vector<front_window> front_;
+  std::vector<front_table<K, front_cell>> spare_; //!< emptied tables, reused
+  std::size_t last_front_ = 0;                    //!< front_ index of the last window
+  std::size_t front_entries_ = 0;
+  std::size_t front_limit_ = 1;
 };
 
 } // namespace spate::detail
