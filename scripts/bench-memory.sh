@@ -31,29 +31,9 @@ built_bin=$bin
 bin=$work/spate-bench
 trap 'rm -rf "$work"' EXIT
 
-# Waits (at most QUIET_TIMEOUT seconds, default 120) until the machine is nearly idle for a
-# second (under 10 % of the cores busy; other sessions' tests do not take the build lock) and
-# prints a note when it is not, so a busy run can be told apart.
-machine_jiffies() { awk '/^cpu /{busy=$2+$3+$4+$7+$8+$9; print busy, busy+$5+$6}' /proc/stat; }
-wait_quiet() {
-  local deadline=$((SECONDS + ${QUIET_TIMEOUT:-120})) b0 t0 b1 t1 busy
-  while true; do
-    read -r b0 t0 < <(machine_jiffies)
-    sleep 1
-    read -r b1 t1 < <(machine_jiffies)
-    busy=$(((b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
-    ((busy < 10)) && return 0
-    if ((SECONDS >= deadline)); then
-      echo "  (the machine is still ${busy}% busy after ${QUIET_TIMEOUT:-120} s; measuring anyway)" >&2
-      echo "busy ${busy}%" >>"$work/busy"
-      return 0
-    fi
-    sleep 2
-  done
-}
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "binary:  $built_bin, built $(date -u -r "$built_bin" '+%Y-%m-%d %H:%M:%S UTC'); runtime files the working tree changes against that commit: $(git status --porcelain -- core api state actors cluster transport connectors apps checkpoints 2>/dev/null | wc -l)"
+# wait_quiet, print_provenance
+source scripts/bench-common.sh
+print_provenance
 echo "spate-bench --events $events --parallelism $p ${BENCH_OPTS:-}, no checkpoints"
 
 runs=("reduce $base" "reduce $keys" "window $base $wm" "window $keys $wm" "window $base 200" "window $keys 200")
