@@ -901,7 +901,11 @@ void load_value(const row& r, std::size_t slot, const logical_type& t, value& ou
   }
 }
 
-void store_value(const value& v, const logical_type& t, row& out, std::size_t slot) {
+namespace {
+
+//! Writes `v` of type `t` into slot `slot` of a row or of a collection being built.
+template <class Out>
+void store_into(const value& v, const logical_type& t, Out& out, std::size_t slot) {
   if (v.null) {
     out.set_null(slot);
     return;
@@ -916,6 +920,12 @@ void store_value(const value& v, const logical_type& t, row& out, std::size_t sl
     default:
       out.set_long(slot, v.i);
   }
+}
+
+} // namespace
+
+void store_value(const value& v, const logical_type& t, row& out, std::size_t slot) {
+  store_into(v, t, out, slot);
 }
 
 value literal_value(const rex& e, std::string& storage) {
@@ -1995,20 +2005,7 @@ struct evaluator {
 
   static void store_element(collection_builder& b, std::size_t s, const logical_type& t,
                             const value& v) {
-    if (v.null) {
-      b.set_null(s);
-      return;
-    }
-    switch (slot_kind_of(t)) {
-      case slot_kind::floating:
-        b.set_double(s, v.d);
-        break;
-      case slot_kind::string:
-        b.set_string(s, v.s);
-        break;
-      default:
-        b.set_long(s, v.i);
-    }
+    store_into(v, t, b, s);
   }
 
   static bool same_key(const value& a, const value& b, domain d) {
