@@ -572,6 +572,23 @@ plan_ptr analyzer::window_tvf(const table_ref& t) {
 // ---------------------------------------------------------------------------------------------
 // FROM
 
+namespace {
+
+//! `names` renamed by the table reference's column alias list (`AS t(a, b)`), if it has one;
+//! returns whether it had.
+bool apply_column_aliases(const analyzer& a, const table_ref& t, std::vector<std::string>& names) {
+  if (t.column_aliases.empty())
+    return false;
+  if (t.column_aliases.size() != names.size())
+    a.fail(t.pos, "List of column aliases must have same degree as table; table has " +
+                      std::to_string(names.size()) + " columns, whereas alias list has " +
+                      std::to_string(t.column_aliases.size()) + " columns");
+  names = t.column_aliases;
+  return true;
+}
+
+} // namespace
+
 analyzer::from_result analyzer::unnest_table(const table_ref& t, const scope& left) {
   if (t.unnest_args.size() != 1)
     fail(t.pos, "not supported yet: UNNEST of more than one collection");
@@ -608,15 +625,9 @@ analyzer::from_result analyzer::unnest_table(const table_ref& t, const scope& le
   std::vector<std::string> names;
   for (const plan_column& col : columns)
     names.push_back(col.name);
-  if (!t.column_aliases.empty()) {
-    if (t.column_aliases.size() != names.size())
-      fail(t.pos, "List of column aliases must have same degree as table; table has " +
-                      std::to_string(names.size()) + " columns, whereas alias list has " +
-                      std::to_string(t.column_aliases.size()) + " columns");
-    names = t.column_aliases;
+  if (apply_column_aliases(*this, t, names))
     for (std::size_t i = 0; i < names.size(); ++i)
       columns[i].name = names[i];
-  }
   from_result r;
   r.tree = std::make_unique<join_tree>();
   auto leaf = make_node(node_kind::values, {});
@@ -639,13 +650,7 @@ analyzer::from_result analyzer::analyze_from(const table_ref& t) {
     std::vector<std::string> names;
     for (const plan_column& c : node->schema)
       names.push_back(c.name);
-    if (!t.column_aliases.empty()) {
-      if (t.column_aliases.size() != names.size())
-        fail(t.pos, "List of column aliases must have same degree as table; table has " +
-                        std::to_string(names.size()) + " columns, whereas alias list has " +
-                        std::to_string(t.column_aliases.size()) + " columns");
-      names = t.column_aliases;
-    }
+    apply_column_aliases(*this, t, names);
     out.sc.tables.push_back({std::move(alias), names, 0});
     out.sc.columns = node->schema;
     out.tree->width = static_cast<int>(node->schema.size());
