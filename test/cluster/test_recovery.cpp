@@ -254,10 +254,12 @@ BOOST_AUTO_TEST_CASE(a_crash_at_each_named_point_loses_and_repeats_nothing) {
       temp_dir dir;
       auto input = dir.path / "words.txt";
       std::size_t words = 0;
-      auto expected = write_words(input, 200000, words);
+      // Long enough (3.6 M words) that the job is still running at its third checkpoint, 20 ms
+      // apart, on a loaded machine and a fast one alike.
+      auto expected = write_words(input, 600000, words);
       auto out = dir.path / "out";
       auto checkpoints = dir.path / "checkpoints";
-      std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=50 ms", "-D",
+      std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=20 ms", "-D",
                                        "state.checkpoints.dir=" + checkpoints.string()};
       auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
       args.insert(args.end(), conf.begin(), conf.end());
@@ -298,12 +300,13 @@ struct crashed_run {
   std::map<std::string, std::int64_t> expected;
   fs::path out = dir.path / "out";
   fs::path checkpoints = dir.path / "checkpoints";
-  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=50 ms", "-D",
+  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=20 ms", "-D",
                                    "state.checkpoints.dir=" + checkpoints.string()};
   fs::path job_dir;
 
   crashed_run() {
-    expected = write_words(input, 200000, words);
+    // Long enough that the job is still running at its third checkpoint (as above).
+    expected = write_words(input, 600000, words);
     auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
     args.insert(args.end(), conf.begin(), conf.end());
     args.insert(args.begin(), {"/usr/bin/env", "SPATE_CRASH_POINT=before-metadata:3"});
