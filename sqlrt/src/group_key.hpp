@@ -25,24 +25,35 @@ struct group_key {
     return k;
   }
 
-  //! encode() into `k` (cleared first), reusing its buffer.
+  //! encode() into `k` (its contents replaced), reusing its buffer: its size first, then the
+  //! bytes written in place (no append per column).
   void encode_into(const row& r, std::string& k) const {
-    k.clear();
-    for (std::size_t i = 0; i < in_slots.size(); ++i) {
+    const std::size_t n = in_slots.size();
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t s = in_slots[i];
+      size += r.is_null(s) ? 1 : is_string[i] ? 5 + r.get_string(s).size() : 9;
+    }
+    k.resize(size);
+    char* p = k.data();
+    for (std::size_t i = 0; i < n; ++i) {
       const std::size_t s = in_slots[i];
       if (r.is_null(s)) {
-        k += '\0';
+        *p++ = '\0';
         continue;
       }
-      k += '\1';
+      *p++ = '\1';
       if (is_string[i]) {
         const std::string_view v = r.get_string(s);
-        const auto n = static_cast<std::uint32_t>(v.size());
-        k.append(reinterpret_cast<const char*>(&n), 4);
-        k.append(v.data(), v.size());
+        const auto len = static_cast<std::uint32_t>(v.size());
+        std::memcpy(p, &len, 4);
+        if (!v.empty())
+          std::memcpy(p + 4, v.data(), v.size());
+        p += 4 + v.size();
       } else {
         const std::uint64_t v = r.raw(s);
-        k.append(reinterpret_cast<const char*>(&v), 8);
+        std::memcpy(p, &v, 8);
+        p += 8;
       }
     }
   }

@@ -16,6 +16,7 @@
 #include "spate/api/process.hpp"
 #include "spate/core/codec.hpp"
 #include "spate/core/error.hpp"
+#include "spate/core/hash.hpp"
 #include "spate/sqlrt/expr.hpp"
 #include "group_key.hpp"
 #include "state_ttl.hpp"
@@ -799,32 +800,63 @@ private:
 };
 
 //! The rows of a mini-batch by group key, keys in the order they first came, rows in arrival
-//! order (Flink's MiniBatchGroupAggFunction buffers them alike, per bundle). The buffers are
-//! kept across batches.
+//! order (Flink's MiniBatchGroupAggFunction buffers them alike, per bundle). The groups, their
+//! keys' and rows' buffers and the index (open addressing over the groups) are kept across
+//! batches: a batch of keys seen before allocates nothing.
 struct bundle_groups {
   struct key_rows {
     std::string key;
+    std::uint64_t hash = 0;
     std::vector<std::size_t> rows;
   };
   std::shared_ptr<const group_key> codec;
   bool on = false;
-  std::vector<key_rows> groups;
-  std::unordered_map<std::string, std::size_t> index;
+  std::vector<key_rows> groups; //!< the first `used` are this batch's
+  std::size_t used = 0;
+  std::vector<std::uint32_t> index; //!< group + 1 per slot, 0 empty; a power of two long
   std::string scratch;
 
   bundle_groups(std::shared_ptr<const group_key> c, bool enabled)
       : codec(std::move(c)), on(enabled) {}
   bundle_groups(const bundle_groups& o) : codec(o.codec), on(o.on) {}
 
+  const key_rows* begin() const { return groups.data(); }
+  const key_rows* end() const { return groups.data() + used; }
+
   void group(const std::vector<row>& values) {
-    groups.clear();
-    index.clear();
+    used = 0;
+    // At most one group per row, at most half the index full.
+    std::size_t cap = index.empty() ? 64 : index.size();
+    while (cap < values.size() * 2)
+      cap *= 2;
+    if (cap != index.size())
+      index.assign(cap, 0);
+    else
+      std::fill(index.begin(), index.end(), 0);
+    const std::size_t mask = cap - 1;
     for (std::size_t i = 0; i < values.size(); ++i) {
       codec->encode_into(values[i], scratch);
-      auto [it, fresh] = index.try_emplace(scratch, groups.size());
-      if (fresh)
-        groups.push_back({scratch, {}});
-      groups[it->second].rows.push_back(i);
+      const std::uint64_t h = hash_bytes(scratch.data(), scratch.size());
+      std::size_t at = static_cast<std::size_t>(h) & mask;
+      for (;; at = (at + 1) & mask) {
+        const std::uint32_t g = index[at];
+        if (g == 0) {
+          if (used == groups.size())
+            groups.emplace_back();
+          key_rows& fresh = groups[used];
+          fresh.key.assign(scratch);
+          fresh.hash = h;
+          fresh.rows.clear();
+          fresh.rows.push_back(i);
+          index[at] = static_cast<std::uint32_t>(++used);
+          break;
+        }
+        key_rows& k = groups[g - 1];
+        if (k.hash == h && k.key == scratch) {
+          k.rows.push_back(i);
+          break;
+        }
+      }
     }
   }
 };
@@ -869,7 +901,7 @@ protected:
   void each_key(std::vector<row>& values, const std::vector<timestamp>& ts,
                 const std::function<void(const std::string&)>& select, context& ctx, F per_key) {
     bundles_.group(values);
-    for (const auto& g : bundles_.groups) {
+    for (const auto& g : bundles_) {
       select(g.key);
       ctx.set_record(ts[g.rows.back()]);
       per_key(g, expire(ctx));
