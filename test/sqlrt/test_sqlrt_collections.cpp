@@ -23,6 +23,7 @@
 #include "spate/sqlrt/expr.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/lines.hpp"
 #include "support/sql_nexmark.hpp"
 #include "support/temp_dir.hpp"
 
@@ -32,28 +33,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-std::vector<std::string> read_lines(const std::string& dir) {
-  std::vector<std::string> lines;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file() || f.path().filename().string()[0] == '.')
-      continue;
-    std::ifstream in(f.path());
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
-  return lines;
-}
-
-void write_file(const std::string& path, const std::vector<std::string>& lines) {
-  std::ofstream out(path);
-  for (const auto& l : lines)
-    out << l << "\n";
-}
+using test::read_lines;
+using test::sorted;
+using test::write_file;
 
 void expect_refused(table_environment& t, const std::string& sql,
                     const std::vector<std::string>& parts) {

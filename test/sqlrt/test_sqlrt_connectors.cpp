@@ -19,6 +19,7 @@
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/lines.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace spate;
@@ -26,29 +27,9 @@ using namespace spate::sql;
 
 namespace {
 
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-//! Every line of the visible files under `dir` (the file sink's part files).
-std::vector<std::string> read_lines(const std::string& dir) {
-  std::vector<std::string> lines;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file() || f.path().filename().string()[0] == '.')
-      continue;
-    std::ifstream in(f.path());
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
-  return lines;
-}
-
-void write_file(const std::string& path, const std::vector<std::string>& lines) {
-  std::ofstream out(path);
-  for (const auto& l : lines)
-    out << l << "\n";
-}
+using test::read_lines;
+using test::sorted;
+using test::write_file;
 
 struct record {
   long long id;
