@@ -29,3 +29,12 @@ print_provenance() {
   echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "binary:  $built_bin, built $(date -u -r "$built_bin" '+%Y-%m-%d %H:%M:%S UTC'); runtime files the working tree changes against that commit: $(git status --porcelain -- core api state actors cluster transport connectors apps checkpoints 2>/dev/null | wc -l)"
 }
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}

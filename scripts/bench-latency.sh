@@ -40,15 +40,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 
-# wait_quiet, print_provenance
+# wait_quiet, print_provenance, free_port
 source scripts/bench-common.sh
 print_provenance
 echo "job:     generator -> map -> key_by -> reduce -> latency sink, $keys keys, P=$p"

@@ -42,13 +42,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 now_ms() { date +%s%3N; }
 # Wall-clock ms of the first line of a log matching a pattern ("YYYY-MM-DD HH:MM:SS.mmm ...").
 log_ms() {
@@ -57,7 +50,7 @@ log_ms() {
   [ -n "$line" ] && date -d "$line" +%s%3N || echo ""
 }
 
-# wait_quiet, print_provenance
+# wait_quiet, print_provenance, free_port
 source scripts/bench-common.sh
 print_provenance
 echo "job:     latency (generator $rate events/s -> map -> key_by -> reduce -> sink), P=2 on 2 TaskManagers of 1 slot, checkpoints every $checkpoint_ms ms"
