@@ -110,8 +110,10 @@ BOOST_AUTO_TEST_CASE(sigkill_then_resume_from_the_retained_checkpoint) {
 
   auto out = dir.path / "out";
   auto checkpoints = dir.path / "checkpoints";
-  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=100 ms", "-D",
-                                   "state.checkpoints.dir=" + checkpoints.string()};
+  std::vector<std::string> conf = {
+      "-D", "execution.checkpointing.interval=100 ms",
+      "-D", "state.checkpoints.dir=" + checkpoints.string(),
+      "-D", "state.backend.rocksdb.localdir=" + (dir.path / "rocksdb").string()};
   auto args = wordcount_args(input, "files:" + out.string(), 2);
   args.insert(args.end(), conf.begin(), conf.end());
   fs::path job_dir;
@@ -201,8 +203,10 @@ BOOST_AUTO_TEST_CASE(one_file_at_parallelism_4_checkpoints_and_stops_with_a_save
   auto expected = write_words(input, 600000, words);
   auto out = dir.path / "out";
   auto checkpoints = dir.path / "checkpoints";
-  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=100 ms", "-D",
-                                   "state.checkpoints.dir=" + checkpoints.string()};
+  std::vector<std::string> conf = {
+      "-D", "execution.checkpointing.interval=100 ms",
+      "-D", "state.checkpoints.dir=" + checkpoints.string(),
+      "-D", "state.backend.rocksdb.localdir=" + (dir.path / "rocksdb").string()};
   std::string savepoint;
   {
     auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 4);
@@ -259,8 +263,10 @@ BOOST_AUTO_TEST_CASE(a_crash_at_each_named_point_loses_and_repeats_nothing) {
       auto expected = write_words(input, 600000, words);
       auto out = dir.path / "out";
       auto checkpoints = dir.path / "checkpoints";
-      std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=20 ms", "-D",
-                                       "state.checkpoints.dir=" + checkpoints.string()};
+      std::vector<std::string> conf = {
+          "-D", "execution.checkpointing.interval=20 ms",
+          "-D", "state.checkpoints.dir=" + checkpoints.string(),
+          "-D", "state.backend.rocksdb.localdir=" + (dir.path / "rocksdb").string()};
       auto args = wordcount_args("file:" + input.string(), "files:" + out.string(), 2);
       args.insert(args.end(), conf.begin(), conf.end());
       args.insert(args.begin(), {"/usr/bin/env", std::string("SPATE_CRASH_POINT=") + point + ":3"});
@@ -300,8 +306,10 @@ struct crashed_run {
   std::map<std::string, std::int64_t> expected;
   fs::path out = dir.path / "out";
   fs::path checkpoints = dir.path / "checkpoints";
-  std::vector<std::string> conf = {"-D", "execution.checkpointing.interval=20 ms", "-D",
-                                   "state.checkpoints.dir=" + checkpoints.string()};
+  std::vector<std::string> conf = {
+      "-D", "execution.checkpointing.interval=20 ms",
+      "-D", "state.checkpoints.dir=" + checkpoints.string(),
+      "-D", "state.backend.rocksdb.localdir=" + (dir.path / "rocksdb").string()};
   fs::path job_dir;
 
   crashed_run() {
