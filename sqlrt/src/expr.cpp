@@ -885,20 +885,30 @@ double as_double(const value& v, const node& n) {
 
 } // namespace
 
-void load_value(const row& r, std::size_t slot, const logical_type& t, value& out) {
-  out.null = r.is_null(slot);
+namespace {
+
+//! Slot `slot` of a row or of a collection element into `out`, as a value of type `t`.
+template <class In>
+void load_from(const In& in, std::size_t slot, const logical_type& t, value& out) {
+  out.null = in.is_null(slot);
   if (out.null)
     return;
   switch (slot_kind_of(t)) {
     case slot_kind::floating:
-      out.d = r.get_double(slot);
+      out.d = in.get_double(slot);
       break;
     case slot_kind::string:
-      out.s = r.get_string(slot);
+      out.s = in.get_string(slot);
       break;
     default:
-      out.i = r.get_long(slot);
+      out.i = in.get_long(slot);
   }
+}
+
+} // namespace
+
+void load_value(const row& r, std::size_t slot, const logical_type& t, value& out) {
+  load_from(r, slot, t, out);
 }
 
 namespace {
@@ -1988,19 +1998,7 @@ struct evaluator {
   //! Slot `s` of element `e` of `v` into `out`, as a value of type `t`.
   static void load_element(const collection_view& v, std::size_t s, const logical_type& t,
                            value& out) {
-    out.null = v.is_null(s);
-    if (out.null)
-      return;
-    switch (slot_kind_of(t)) {
-      case slot_kind::floating:
-        out.d = v.get_double(s);
-        break;
-      case slot_kind::string:
-        out.s = v.get_string(s);
-        break;
-      default:
-        out.i = v.get_long(s);
-    }
+    load_from(v, s, t, out);
   }
 
   static void store_element(collection_builder& b, std::size_t s, const logical_type& t,
