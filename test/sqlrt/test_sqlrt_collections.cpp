@@ -23,6 +23,7 @@
 #include "spate/sqlrt/expr.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/expect_refused.hpp"
 #include "support/lines.hpp"
 #include "support/sql_nexmark.hpp"
 #include "support/temp_dir.hpp"
@@ -37,19 +38,7 @@ using test::read_lines;
 using test::sorted;
 using test::write_file;
 
-void expect_refused(table_environment& t, const std::string& sql,
-                    const std::vector<std::string>& parts) {
-  try {
-    auto r = t.execute_sql(sql);
-    if (r.job)
-      r.wait();
-    BOOST_ERROR("ran: " << sql);
-  } catch (const spate::error& e) {
-    const std::string what = e.what();
-    for (const auto& p : parts)
-      BOOST_TEST(what.find(p) != std::string::npos, "'" << p << "' not in: " << what);
-  }
-}
+using test::expect_refused;
 
 // One generated record: an id, an array of ints (elements may be null), an array of strings,
 // a map of string to bigint, and an array of rows.

@@ -19,6 +19,7 @@
 #include "spate/core/error.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/expect_refused.hpp"
 #include "support/lines.hpp"
 #include "support/temp_dir.hpp"
 
@@ -109,19 +110,7 @@ std::vector<record> generate(unsigned seed, int n) {
   return out;
 }
 
-void expect_refused(table_environment& t, const std::string& sql,
-                    const std::vector<std::string>& parts) {
-  try {
-    auto r = t.execute_sql(sql);
-    if (r.job)
-      r.wait();
-    BOOST_ERROR("ran: " << sql);
-  } catch (const spate::error& e) {
-    const std::string what = e.what();
-    for (const auto& p : parts)
-      BOOST_TEST(what.find(p) != std::string::npos, "'" << p << "' not in: " << what);
-  }
-}
+using test::expect_refused;
 
 const char* columns =
     "(id BIGINT, name STRING, price DECIMAL(10, 2), flag BOOLEAN, ts TIMESTAMP(3))";
