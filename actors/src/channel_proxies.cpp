@@ -24,6 +24,9 @@ struct out_proxy_state {
   std::string peer;
   std::shared_ptr<transport::channel_sender> sender;
   std::shared_ptr<task_counters> counters;
+  int extra_credits = 0;
+  //! The task's output channels the extra credits were given for.
+  std::vector<bool> widened;
   bool failed = false;
 };
 
@@ -120,6 +123,16 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
       [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
       [self](data_msg& m) {
         auto& st = self->state;
+        if (st.extra_credits > 0 && st.task) {
+          auto c = static_cast<std::size_t>(m.sender_channel.value());
+          if (c >= st.widened.size())
+            st.widened.resize(c + 1);
+          if (!st.widened[c]) {
+            st.widened[c] = true;
+            for (int i = 0; i < st.extra_credits; ++i)
+              self->send(st.task, credit_msg{m.sender_channel, nullptr});
+          }
+        }
         std::string frame;
         try {
           frame = st.sender->data_frame(m.channel, m.sender_channel, std::move(m.batch));
@@ -166,9 +179,10 @@ caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor ho
 
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
                            std::string peer, transport::channel_sender sender,
-                           std::shared_ptr<task_counters> counters) {
+                           std::shared_ptr<task_counters> counters, int extra_credits) {
   out_proxy_state st;
   st.counters = std::move(counters);
+  st.extra_credits = extra_credits;
   st.host = std::move(host);
   st.sink = &sink;
   st.peer = std::move(peer);

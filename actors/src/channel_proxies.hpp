@@ -46,9 +46,13 @@ caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor ho
 //! Spawns an out proxy to TaskManager `peer`; (task_atom, task) names the
 //! local task whose credits it returns. Failures go to `host` as above.
 //! The bytes of the frames it sends count into `counters->bytes_out`.
+//! `extra_credits`: credits the proxy gives the task for each of its output
+//! channels on top of the task's own (with the first batch of the channel):
+//! a credit crosses two processes and four threads to come back, so a
+//! remote channel needs a wider window than a local one to stay busy.
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
                            std::string peer, transport::channel_sender sender,
-                           std::shared_ptr<task_counters> counters);
+                           std::shared_ptr<task_counters> counters, int extra_credits = 0);
 
 } // namespace spate::detail
 

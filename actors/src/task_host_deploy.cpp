@@ -1,6 +1,7 @@
 // Deploying a job's tasks on this TaskManager: its runtime and graph on the
 // first deploy frame, then per attempt the local tasks (downstream first), the
 // out proxies toward tasks elsewhere, and the frames that arrived early.
+#include <algorithm>
 #include <filesystem>
 
 #include "channel_proxies.hpp"
@@ -13,6 +14,13 @@
 #include "task_host_impl.hpp"
 
 namespace spate::detail {
+
+namespace {
+//! Batches in flight per channel between tasks in different processes
+//! (default: 16, or buffers-per-channel when that is more).
+constexpr const char* remote_buffers_per_channel =
+    "taskmanager.network.memory.remote-buffers-per-channel";
+} // namespace
 
 using transport::encode_message;
 using transport::frame;
@@ -135,6 +143,12 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
 
     const auto& g = rt.graph;
     const auto& plan = rt.plan;
+    // Batches in flight per channel to another process: its credits come
+    // back through both processes' I/O threads, so the window of a local
+    // channel (buffers-per-channel) would leave the sender waiting.
+    const int remote_credits = static_cast<int>(rt.config.get_int(
+        remote_buffers_per_channel, std::max(16, rt.credits_per_channel), 1, 1 << 20));
+    const int extra_credits = std::max(0, remote_credits - rt.credits_per_channel);
     auto out_proxy_for = [&](std::int32_t c, std::int32_t s, std::int32_t tc, std::int32_t ts) {
       key4 k{c, s, tc, ts};
       auto it = job.out_proxies.find(k);
@@ -147,7 +161,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
                                                             subtask_index{s}, tc, subtask_index{ts},
                                                             channel_index{0}, channel_index{0}},
                                     peer),
-          std::shared_ptr<task_counters>(job.rt, rt.counters[c][s].get()));
+          std::shared_ptr<task_counters>(job.rt, rt.counters[c][s].get()), extra_credits);
       job.out_proxies[k] = a;
       return a;
     };

@@ -151,3 +151,37 @@ BOOST_AUTO_TEST_CASE(forged_lengths_are_refused_without_allocating_them) {
     BOOST_CHECK_THROW(decode<std::vector<std::int64_t>>(bytes.substr(1)), error);
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_batch_without_timestamps_sends_none_and_decodes_either_form) {
+  typed_batch<trade> b;
+  for (int i = 0; i < 100; ++i)
+    b.push({"S" + std::to_string(i), i, i * 0.25}, no_timestamp);
+  std::string bytes;
+  b.encode_to(bytes);
+  BOOST_TEST(static_cast<unsigned char>(bytes.back()) == 0xc0u); // nil, not 100 timestamps
+  auto out = round_trip(b);
+  BOOST_TEST(out.values == b.values);
+  BOOST_TEST(out.timestamps == b.timestamps);
+  // The same records with their timestamps spelled out decode alike.
+  std::string spelled;
+  {
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> pk(buf);
+    pk.pack_array(2);
+    pk.pack(b.values);
+    pk.pack(b.timestamps);
+    spelled.assign(buf.data(), buf.size());
+  }
+  typed_batch<trade> again;
+  again.decode_from(spelled.data(), spelled.size());
+  BOOST_TEST(again.values == b.values);
+  BOOST_TEST(again.timestamps == b.timestamps);
+  // Integers are read straight from the bytes: one out of range is refused.
+  typed_batch<std::int32_t> small;
+  typed_batch<std::int64_t> big;
+  big.push(std::int64_t{1} << 40, 1);
+  std::string wide;
+  big.encode_to(wide);
+  BOOST_CHECK_THROW(small.decode_from(wide.data(), wide.size()), error);
+  BOOST_TEST(small.size() == 0u);
+}

@@ -52,7 +52,14 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 } // namespace msgpack
 
 //! Declares the serialized fields of a user record type, in order.
-#define SPATE_FIELDS(...) MSGPACK_DEFINE(__VA_ARGS__)
+// Besides msgpack's members, spate_fields(f) calls f with the fields, so
+// batches crossing processes decode records straight into them (batch.hpp).
+#define SPATE_FIELDS(...)                                                                          \
+  MSGPACK_DEFINE(__VA_ARGS__)                                                                      \
+  template <class SpateFieldsVisitor>                                                              \
+  void spate_fields(SpateFieldsVisitor&& spate_visit) {                                            \
+    spate_visit(__VA_ARGS__);                                                                      \
+  }
 
 namespace spate {
 

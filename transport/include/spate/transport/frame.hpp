@@ -16,7 +16,9 @@
 namespace spate::transport {
 
 //! The protocol this build speaks; a frame of another version is refused.
-constexpr std::uint8_t protocol_version = 1;
+//! 2: batches carry absent timestamps as nil and are decoded straight into
+//! their record types (issue #20).
+constexpr std::uint8_t protocol_version = 2;
 //! Bytes around the payload.
 constexpr std::size_t frame_overhead = 2 + 1 + 1 + 4 + 4;
 //! The largest payload any configuration accepts (the length field's
