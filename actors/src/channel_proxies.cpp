@@ -1,5 +1,7 @@
 #include "channel_proxies.hpp"
 
+#include <limits>
+
 #include "runtime.hpp"
 #include "spate/checkpoints/protocol.hpp"
 
@@ -24,9 +26,15 @@ struct out_proxy_state {
   std::string peer;
   std::shared_ptr<transport::channel_sender> sender;
   std::shared_ptr<task_counters> counters;
-  int extra_credits = 0;
-  //! The task's output channels the extra credits were given for.
-  std::vector<bool> widened;
+  out_proxy_options options;
+  //! Per output channel of the task: the extra credits were given for it,
+  //! and the batch size asked of it (0: none yet) and to ask with its next credit.
+  struct channel_sizing {
+    bool widened = false;
+    std::size_t asked = 0;
+    std::size_t next = 0;
+  };
+  std::vector<channel_sizing> channels;
   bool failed = false;
 };
 
@@ -123,21 +131,31 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
       [self](task_atom, caf::actor& task) { self->state.task = std::move(task); },
       [self](data_msg& m) {
         auto& st = self->state;
-        if (st.extra_credits > 0 && st.task) {
-          auto c = static_cast<std::size_t>(m.sender_channel.value());
-          if (c >= st.widened.size())
-            st.widened.resize(c + 1);
-          if (!st.widened[c]) {
-            st.widened[c] = true;
-            for (int i = 0; i < st.extra_credits; ++i)
-              self->send(st.task, credit_msg{m.sender_channel, nullptr});
-          }
+        auto c = static_cast<std::size_t>(m.sender_channel.value());
+        if (c >= st.channels.size())
+          st.channels.resize(c + 1);
+        auto& sizing = st.channels[c];
+        if (st.options.extra_credits > 0 && st.task && !sizing.widened) {
+          sizing.widened = true;
+          for (int i = 0; i < st.options.extra_credits; ++i)
+            self->send(st.task, credit_msg{m.sender_channel, nullptr});
         }
+        const std::size_t records = m.batch ? m.batch->size() : 0;
         std::string frame;
         try {
           frame = st.sender->data_frame(m.channel, m.sender_channel, std::move(m.batch));
         } catch (const std::exception& e) {
           return fail_channel(self, st, st.sender->head(), e.what());
+        }
+        if (st.options.max_batch > 0 && records > 0) {
+          std::size_t want = std::min<std::size_t>(
+              transport::records_per_frame(records, frame.size(), st.options.frame_bytes,
+                                           st.options.min_batch, st.options.max_batch),
+              std::numeric_limits<std::uint32_t>::max());
+          // Ask again only when the size moves by more than an eighth.
+          std::size_t was = sizing.next ? sizing.next : sizing.asked;
+          if (was == 0 || want > was + was / 8 || want + was / 8 < was)
+            sizing.next = want;
         }
         st.counters->bytes_out.fetch_add(static_cast<std::int64_t>(frame.size()),
                                          std::memory_order_relaxed);
@@ -156,7 +174,15 @@ caf::behavior out_proxy(caf::stateful_actor<out_proxy_state>* self, out_proxy_st
           return;
         if (auto why = st.sender->accept_credit(seq); !why.empty())
           return fail_channel(self, st, st.sender->head(), why);
-        self->send(st.task, credit_msg{channel, st.sender->recycled(channel)});
+        credit_msg m{channel, st.sender->recycled(channel)};
+        auto c = static_cast<std::size_t>(channel.value());
+        if (c < st.channels.size() && st.channels[c].next != 0) {
+          auto& sizing = st.channels[c];
+          m.batch_limit = static_cast<std::uint32_t>(sizing.next);
+          sizing.asked = sizing.next;
+          sizing.next = 0;
+        }
+        self->send(st.task, std::move(m));
       },
   };
 }
@@ -179,10 +205,10 @@ caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor ho
 
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
                            std::string peer, transport::channel_sender sender,
-                           std::shared_ptr<task_counters> counters, int extra_credits) {
+                           std::shared_ptr<task_counters> counters, out_proxy_options options) {
   out_proxy_state st;
   st.counters = std::move(counters);
-  st.extra_credits = extra_credits;
+  st.options = options;
   st.host = std::move(host);
   st.sink = &sink;
   st.peer = std::move(peer);

@@ -43,16 +43,28 @@ caf::actor spawn_in_proxy(caf::actor_system& sys, caf::actor task, caf::actor ho
                           transport::channel_receiver receiver,
                           std::shared_ptr<task_counters> counters);
 
+//! How an out proxy widens and sizes the task's batches to another process.
+struct out_proxy_options {
+  //! Credits the proxy gives the task for each of its output channels on
+  //! top of the task's own (with the first batch of the channel): a credit
+  //! crosses two processes and four threads to come back, so a remote
+  //! channel needs a wider window than a local one to stay busy.
+  int extra_credits = 0;
+  //! Batches grow from `min_batch` records (the task's own batch size) up
+  //! to `max_batch` while their frames stay below `frame_bytes`: a frame
+  //! costs wake-ups of both processes' I/O threads, whatever it carries.
+  //! 0 for max_batch: batches keep the task's size.
+  std::size_t min_batch = 1024;
+  std::size_t max_batch = 0;
+  std::size_t frame_bytes = 32 << 10;
+};
+
 //! Spawns an out proxy to TaskManager `peer`; (task_atom, task) names the
 //! local task whose credits it returns. Failures go to `host` as above.
 //! The bytes of the frames it sends count into `counters->bytes_out`.
-//! `extra_credits`: credits the proxy gives the task for each of its output
-//! channels on top of the task's own (with the first batch of the channel):
-//! a credit crosses two processes and four threads to come back, so a
-//! remote channel needs a wider window than a local one to stay busy.
 caf::actor spawn_out_proxy(caf::actor_system& sys, caf::actor host, transport::frame_sink& sink,
                            std::string peer, transport::channel_sender sender,
-                           std::shared_ptr<task_counters> counters, int extra_credits = 0);
+                           std::shared_ptr<task_counters> counters, out_proxy_options options = {});
 
 } // namespace spate::detail
 

@@ -1,5 +1,6 @@
 // The shared state of one job: status, counters, the restore point, and how
 // it is built from a graph and configuration.
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -80,6 +81,17 @@ void init_runtime(job_runtime& rt, job_graph graph, const configuration& config,
   };
   constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max();
   rt.batch_size = static_cast<std::size_t>(in_range(options::batch_size, 1024, 1, unbounded));
+  rt.remote_batch_size = static_cast<std::size_t>(in_range(
+      options::remote_batch_size,
+      static_cast<std::int64_t>(std::min<std::size_t>(rt.batch_size, 1 << 20)) * 4, 1, unbounded));
+  {
+    const std::int64_t seg = config.get_memory_size(options::segment_size, 32 << 10);
+    if (seg < 1024 || seg > (std::int64_t{64} << 20))
+      throw error(errc::invalid_argument, std::string("configuration '") + options::segment_size +
+                                              "' must be between 1kb and 64mb (got " +
+                                              std::to_string(seg) + " bytes)");
+    rt.segment_size = static_cast<std::size_t>(seg);
+  }
   // Credits are batches each channel may buffer: beyond this, memory, not flow control.
   rt.credits_per_channel =
       static_cast<int>(in_range(options::buffers_per_channel, 4, 1, std::int64_t{1} << 20));

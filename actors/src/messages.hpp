@@ -52,6 +52,9 @@ struct control_msg {
 struct credit_msg {
   channel_index channel{0};
   std::shared_ptr<any_batch> recycled;
+  //! When not 0: from now on, batches on `channel` hold this many records
+  //! (an out proxy sizes the batches it turns into frames).
+  std::uint32_t batch_limit = 0;
 };
 
 //! A task tells the master it ended: finished normally or failed with `cause`.

@@ -91,6 +91,10 @@ struct job_runtime {
   std::string state_root;
 
   std::size_t batch_size = 1024;
+  //! Records per batch on a channel to another process: at most, and the
+  //! bytes of frame they aim at (see options::remote_batch_size).
+  std::size_t remote_batch_size = 4096;
+  std::size_t segment_size = 32 << 10;
   int credits_per_channel = 4;
   std::chrono::milliseconds buffer_timeout{100};
 

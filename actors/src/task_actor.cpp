@@ -175,6 +175,8 @@ void task_actor::start() {
 void task_actor::on_credit(credit_msg& m) {
   auto& ch = out_.at(m.channel.value());
   ++ch.credits;
+  if (m.batch_limit != 0 && ch.writer)
+    ch.writer->set_batch_limit(ch.writer_channel, m.batch_limit);
   if (m.recycled)
     ch.free.push_back(std::move(m.recycled));
   drain(ch);

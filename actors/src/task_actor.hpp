@@ -90,6 +90,9 @@ private:
     //! Batches (non-null) and control events waiting for credit, in order.
     std::deque<std::pair<std::shared_ptr<any_batch>, control_msg>> backlog;
     std::vector<std::shared_ptr<any_batch>> free;
+    //! The writer filling this channel's batches, and the channel's index in its edge.
+    record_writer* writer = nullptr;
+    int writer_channel = 0;
   };
   struct in_channel {
     int input = 0;

@@ -148,7 +148,11 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
     // channel (buffers-per-channel) would leave the sender waiting.
     const int remote_credits = static_cast<int>(rt.config.get_int(
         remote_buffers_per_channel, std::max(16, rt.credits_per_channel), 1, 1 << 20));
-    const int extra_credits = std::max(0, remote_credits - rt.credits_per_channel);
+    out_proxy_options proxy_options;
+    proxy_options.extra_credits = std::max(0, remote_credits - rt.credits_per_channel);
+    proxy_options.min_batch = rt.batch_size;
+    proxy_options.max_batch = rt.remote_batch_size;
+    proxy_options.frame_bytes = rt.segment_size;
     auto out_proxy_for = [&](std::int32_t c, std::int32_t s, std::int32_t tc, std::int32_t ts) {
       key4 k{c, s, tc, ts};
       auto it = job.out_proxies.find(k);
@@ -161,7 +165,7 @@ bool task_host_impl::deploy_locked(const wire_deploy& d,
                                                             subtask_index{s}, tc, subtask_index{ts},
                                                             channel_index{0}, channel_index{0}},
                                     peer),
-          std::shared_ptr<task_counters>(job.rt, rt.counters[c][s].get()), extra_credits);
+          std::shared_ptr<task_counters>(job.rt, rt.counters[c][s].get()), proxy_options);
       job.out_proxies[k] = a;
       return a;
     };

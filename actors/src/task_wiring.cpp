@@ -241,6 +241,10 @@ void task_actor::build() {
     params.subtask = subtask_.value();
     writers_.push_back(
         edge.make_writer(rt_->plan.edges[e].part, channel_views_.back().get(), params));
+    for (int i = 0; i < count; ++i) {
+      out_[first + i].writer = writers_.back().get();
+      out_[first + i].writer_channel = i;
+    }
     writer_refs.push_back({writers_.back().get(), first, count});
   }
 

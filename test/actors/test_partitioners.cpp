@@ -104,6 +104,29 @@ BOOST_AUTO_TEST_CASE(broadcast_and_forward) {
   BOOST_TEST(one.sent[0].size() == 10u);
 }
 
+BOOST_AUTO_TEST_CASE(a_channels_batch_limit_can_change_while_records_flow) {
+  recording_channels ch(2);
+  auto w = make_writer_factory<std::string>()(partitioning::rebalance, &ch, params(2, 4));
+  // Channel 1 takes batches of 6 from now on; channel 0 keeps 4.
+  w->set_batch_limit(1, 6);
+  auto b = words(12); // 6 records to each channel
+  w->write(b, true);
+  BOOST_TEST(ch.batches == 2); // channel 0's first 4, channel 1's 6
+  BOOST_TEST(ch.sent[0].size() == 4u);
+  BOOST_TEST(ch.sent[1].size() == 6u);
+  // Channel 0 holds 2; lowered to 2, it goes at once.
+  w->set_batch_limit(0, 2);
+  BOOST_TEST(ch.batches == 3);
+  BOOST_TEST(ch.sent[0].size() == 6u);
+  BOOST_TEST(!w->has_partial());
+  // A limit of 0 is taken as 1: every record is a batch.
+  w->set_batch_limit(0, 0);
+  auto b2 = words(4);
+  w->write(b2, true);
+  BOOST_TEST(ch.batches == 5);
+  BOOST_TEST(ch.sent[0].size() == 8u);
+}
+
 namespace {
 
 struct where_am_i : keyed_process_function<std::string, std::string, std::pair<std::string, int>> {

@@ -68,6 +68,12 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_2_with_a_message_naming_it) {
   expect_usage_error({"local", "wordcount", "-D", "novalue"}, "novalue");
   expect_usage_error({"local", "wordcount", "-D", "execution.buffer-timeout=soon"},
                      "execution.buffer-timeout");
+  expect_usage_error({"local", "wordcount", "-D", "taskmanager.memory.segment-size=100b"},
+                     "taskmanager.memory.segment-size");
+  expect_usage_error({"local", "wordcount", "-D", "taskmanager.memory.segment-size=lots"},
+                     "taskmanager.memory.segment-size");
+  expect_usage_error({"local", "wordcount", "-D", "execution.remote-batch-size=0"},
+                     "execution.remote-batch-size");
   expect_usage_error({"local", "wordcount", "-D", "log.format=xml"}, "log.format");
   expect_usage_error({"local", "wordcount", "-D", "log.level=loud"}, "log.level");
   expect_usage_error({"local", "wordcount", "--", "unexpected"}, "unexpected");

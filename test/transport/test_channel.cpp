@@ -199,3 +199,16 @@ BOOST_AUTO_TEST_CASE(an_undecodable_head_names_the_frame_type) {
     BOOST_TEST(std::string(x.what()).find("cannot decode the channel of a credit frame") == 0u);
   }
 }
+
+BOOST_AUTO_TEST_CASE(batches_to_another_process_are_sized_by_their_frames) {
+  // 1,024 records in 8 KiB: 8 bytes each, so 32 KiB frames take 4,096.
+  BOOST_TEST(records_per_frame(1024, 8192, 32 << 10, 1024, 8192) == 4096u);
+  // Never above the most records per batch...
+  BOOST_TEST(records_per_frame(1024, 1024, 32 << 10, 1024, 4096) == 4096u);
+  // ...nor below the task's own batch size, however large the records.
+  BOOST_TEST(records_per_frame(1024, 16u << 20, 32 << 10, 1024, 4096) == 1024u);
+  // A most below the least leaves the least.
+  BOOST_TEST(records_per_frame(10, 100, 32 << 10, 1024, 512) == 1024u);
+  // Nothing sent yet, or records of no bytes: no division by zero.
+  BOOST_TEST(records_per_frame(0, 0, 32 << 10, 16, 64) == 64u);
+}

@@ -158,4 +158,11 @@ std::string channel_receiver::credit_frame(channel_index channel,
   return frame;
 }
 
+std::size_t records_per_frame(std::size_t records, std::size_t bytes, std::size_t frame_bytes,
+                              std::size_t min_records, std::size_t max_records) {
+  const std::size_t per_record =
+      std::max<std::size_t>(1, bytes / std::max<std::size_t>(1, records));
+  return std::max(min_records, std::min(frame_bytes / per_record, max_records));
+}
+
 } // namespace spate::transport

@@ -3,6 +3,7 @@
 // (inlined per record); sending and credits live in the task (per batch).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -52,6 +53,9 @@ public:
   virtual void flush() = 0;
   //! True when a partially filled batch waits for flush().
   virtual bool has_partial() const = 0;
+  //! From now on, a batch to `channel` (of this edge) is sent once it holds
+  //! `records` records (writer_params::batch_size until this is called).
+  virtual void set_batch_limit(int channel, std::size_t records) = 0;
 };
 
 //! Creates the writer of an edge once the partitioning is resolved.
@@ -64,9 +68,16 @@ template <class T>
 class writer_base : public record_writer {
 public:
   writer_base(channel_set* channels, const writer_params& params)
-      : channels_(channels), params_(params), filling_(channels->size()) {
+      : channels_(channels), params_(params), limit_(channels->size(), params.batch_size),
+        filling_(channels->size()) {
     for (int c = 0; c < channels->size(); ++c)
       filling_[c] = fresh(c);
+  }
+
+  void set_batch_limit(int c, std::size_t records) override {
+    limit_[c] = std::max<std::size_t>(records, 1);
+    if (filling_[c]->size() >= limit_[c])
+      ship(c);
   }
 
   void flush() override {
@@ -87,7 +98,7 @@ protected:
   void append(int c, V&& value, timestamp ts) {
     auto& b = static_cast<typed_batch<T>&>(*filling_[c]);
     b.push(std::forward<V>(value), ts);
-    if (b.size() >= params_.batch_size)
+    if (b.size() >= limit_[c])
       ship(c);
   }
 
@@ -100,12 +111,13 @@ protected:
     if (auto b = channels_->take_buffer(c))
       return b;
     auto b = std::make_shared<typed_batch<T>>();
-    b->reserve(params_.batch_size);
+    b->reserve(limit_[c]);
     return b;
   }
 
   channel_set* channels_;
   writer_params params_;
+  std::vector<std::size_t> limit_; //!< records per batch, per channel
   std::vector<std::shared_ptr<any_batch>> filling_;
 };
 

@@ -72,6 +72,14 @@ inline constexpr const char* max_parallelism = "pipeline.max-parallelism";
 inline constexpr const char* buffer_timeout = "execution.buffer-timeout";
 //! Records per batch between tasks (spate's own key).
 inline constexpr const char* batch_size = "execution.batch-size";
+//! The most records per batch to a task in another process (spate's own key;
+//! default four times execution.batch-size). Each such batch is a frame
+//! through both processes' I/O threads, so fewer, larger ones cost less per
+//! record: a channel's batches grow until their frames reach segment_size.
+inline constexpr const char* remote_batch_size = "execution.remote-batch-size";
+//! The bytes a frame of records to another process aims at (Flink's key for
+//! the size of its network buffers; default 32 kb).
+inline constexpr const char* segment_size = "taskmanager.memory.segment-size";
 //! Batches in flight per channel: the credit (Flink's key; spate default 4).
 inline constexpr const char* buffers_per_channel = "taskmanager.network.memory.buffers-per-channel";
 inline constexpr const char* state_dir = "state.backend.rocksdb.localdir";

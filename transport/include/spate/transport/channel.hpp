@@ -65,6 +65,12 @@ struct control_payload {
 //! the rest starts. Throws spate::error(errc::codec) naming the frame type.
 channel_head decode_channel_head(const frame& f, std::size_t& offset);
 
+//! The records per batch that make frames of about `frame_bytes`, given that
+//! a frame of `records` records took `bytes`: within [min_records,
+//! max_records] (min_records when max_records is smaller).
+std::size_t records_per_frame(std::size_t records, std::size_t bytes, std::size_t frame_bytes,
+                              std::size_t min_records, std::size_t max_records);
+
 //! The sending end: one local task's channels to one task in another process.
 class channel_sender {
 public:
