@@ -7,6 +7,9 @@
 #include <random>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/checkpoint.h>
 
@@ -194,6 +197,80 @@ BOOST_AUTO_TEST_CASE(incremental_upload_shares_sst_files_with_reference_counts) 
   storage.discard(checkpoint_id{2});
   for (auto& f : h2.shared_files)
     BOOST_TEST(!fs::exists(storage.job_dir() + "/" + f.path));
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+//! Uploads a RocksDB checkpoint of a few entries into storage under `base`,
+//! then removes the database and its local checkpoint: the uploaded SST files
+//! keep their bytes. Returns whether they were the local files themselves
+//! (hard links) before the removal.
+bool upload_then_remove_local(const std::string& work, const std::string& base) {
+  std::vector<std::pair<fs::path, std::string>> uploaded;
+  bool linked = true;
+  {
+    state_backend_options so;
+    so.directory = work + "/db";
+    so.cache_max_entries = 0;
+    keyed_state_backend backend(so);
+    auto& st = backend.get_value_state(value_state_descriptor<std::string>{"v"});
+    for (int i = 0; i < 100; ++i) {
+      backend.set_current_key(i);
+      st.update("value " + std::to_string(i));
+    }
+    backend.flush();
+    backend.db()->Flush(rocksdb::FlushOptions());
+    rocksdb::Checkpoint* cp = nullptr;
+    BOOST_REQUIRE(rocksdb::Checkpoint::Create(backend.db(), &cp).ok());
+    const std::string local = work + "/local";
+    BOOST_REQUIRE(cp->CreateCheckpoint(local).ok());
+    delete cp;
+    checkpoint_storage storage(base, "job");
+    auto h = storage.upload_rocksdb_checkpoint(local, checkpoint_id{1}, "uid_0");
+    BOOST_REQUIRE(!h.shared_files.empty());
+    for (auto& f : h.shared_files) {
+      fs::path up = fs::path(storage.job_dir()) / f.path;
+      fs::path from = fs::path(local) / fs::path(f.path).filename().string().substr(6);
+      BOOST_REQUIRE_MESSAGE(fs::exists(from), from);
+      BOOST_TEST(file_bytes(up) == file_bytes(from));
+      linked = linked && fs::equivalent(up, from);
+      uploaded.emplace_back(up, file_bytes(up));
+    }
+  }
+  fs::remove_all(work + "/db");
+  fs::remove_all(work + "/local");
+  for (auto& [path, bytes] : uploaded)
+    BOOST_TEST(file_bytes(path) == bytes, path << " changed with the local files");
+  return linked;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(uploaded_sst_files_are_links_on_one_file_system_and_copies_across) {
+  temp_dir dir;
+  // One file system: the SST files are linked, not copied.
+  BOOST_TEST(upload_then_remove_local(dir.str() + "/a", dir.str() + "/checkpoints"));
+  // Another file system (tmpfs), where there is one: copied.
+  std::error_code ec;
+  const fs::path shm = "/dev/shm";
+  struct stat a {
+  }, b{};
+  if (::stat(dir.str().c_str(), &a) == 0 && ::stat(shm.c_str(), &b) == 0 && a.st_dev != b.st_dev) {
+    std::string tmpl = (shm / "spate-test-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    const bool linked = upload_then_remove_local(dir.str() + "/b", tmpl);
+    fs::remove_all(tmpl, ec);
+    BOOST_TEST(!linked, "a link across file systems");
+  } else {
+    BOOST_TEST_MESSAGE("no second file system at /dev/shm: the copy across is not exercised");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_registry_frees_a_file_with_its_last_user) {
