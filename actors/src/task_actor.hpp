@@ -38,7 +38,7 @@ struct channel_target {
 //! Where a task is in its life. The transitions:
 //!
 //!   created --start--> running --all input ended / source finished--> finished
-//!   running --stop-with-savepoint taken at this source--> stopping
+//!   running --stop-with-savepoint taken at this task--> stopping
 //!   stopping --that savepoint aborted--> running
 //!   finished --no backlog left; reported to the master--> reported
 //!   reported --every task finished, the final checkpoint completed--> done
@@ -46,9 +46,10 @@ struct channel_target {
 //!
 //! Running tasks take checkpoints at barriers; finished and reported tasks
 //! snapshot their final state when the coordinator asks (checkpoints go on
-//! after tasks finish, as in Flink 1.15); a stopping source polls no more and
-//! waits for cancel; a reported task waits for the job's end (a failure
-//! elsewhere before it restarts this task too).
+//! after tasks finish, as in Flink 1.15); a stopping task fires no
+//! processing-time timers (so emits no periodic watermark and no processing-
+//! time window), a stopping source polls no more, and both wait for cancel; a reported task waits
+//! for the job's end (a failure elsewhere before it restarts this task too).
 enum class task_state { created, running, stopping, finished, reported, done };
 const char* to_string(task_state s);
 

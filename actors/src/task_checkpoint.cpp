@@ -52,6 +52,8 @@ void task_actor::on_checkpoint_aborted(checkpoint_id id) {
       tick_scheduled_ = true;
       send(this, tick_atom::value);
     }
+    if (!time_requests_.empty())
+      schedule_wakeup(); // what came due while stopping fires now
   }
   drain_pending();
 }
@@ -93,7 +95,12 @@ void task_actor::apply(const checkpoints::alignment_step& step,
   }
   if (step.complete) {
     auto taken = std::move(aligning_info_);
-    take_snapshot(taken);
+    if (take_snapshot(taken) && taken->stop && state_ == task_state::running) {
+      // Stop-with-savepoint: what this task emits from here on is not in the
+      // savepoint and would come again after a restore from it.
+      set_state(task_state::stopping);
+      stop_id_ = taken->id;
+    }
   }
   if (step.released)
     release_held();

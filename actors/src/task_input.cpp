@@ -94,6 +94,11 @@ void task_actor::on_processing_time_due(std::uint64_t token) {
   } else if (token != time_token_ || !live()) {
     return;
   }
+  // A task that took a stop-with-savepoint fires nothing (Flink's synchronous
+  // savepoint): output now would not be in the savepoint. Its requests wait;
+  // should the savepoint abort, they fire then.
+  if (state_ == task_state::stopping)
+    return;
   time_scheduled_ = max_watermark;
   timestamp t = now();
   firing_timers_ = true;

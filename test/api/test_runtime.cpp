@@ -129,6 +129,87 @@ BOOST_AUTO_TEST_CASE(processing_time_is_the_injected_clock) {
   BOOST_TEST(st->received == 3);
 }
 
+namespace {
+
+//! Records what it receives; its snapshot waits until the test lets it go.
+struct gated_sink_state {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_snapshot = false;
+  bool open_gate = false;
+  std::int64_t received = 0;
+};
+
+struct gated_sink final : sink_function<std::int64_t> {
+  std::shared_ptr<gated_sink_state> st;
+  explicit gated_sink(std::shared_ptr<gated_sink_state> s) : st(std::move(s)) {}
+  void write(const typed_batch<std::int64_t>& b) override {
+    std::lock_guard<std::mutex> lock(st->mu);
+    st->received += static_cast<std::int64_t>(b.size());
+  }
+  void snapshot_state(std::int64_t, operator_state_writer&) override {
+    std::unique_lock<std::mutex> lock(st->mu);
+    st->in_snapshot = true;
+    st->cv.notify_all();
+    st->cv.wait(lock, [&] { return st->open_gate; });
+  }
+};
+
+} // namespace
+
+// Stop-with-savepoint: a task that took the savepoint emits nothing more,
+// since a restore from the savepoint would emit it again (Flink's synchronous
+// savepoint). Here the processing-time window comes due while its task takes
+// the savepoint (held there by the chained sink's snapshot): it must not fire.
+BOOST_AUTO_TEST_CASE(a_task_that_took_a_stop_savepoint_fires_no_timer) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 1));
+  auto clk = std::make_shared<manual_clock>();
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  auto st = std::make_shared<gated_sink_state>();
+  env
+      .add_source(source_spec<std::int64_t>{
+          "held", [release] { return std::make_unique<held_source>(30, release); }, false})
+      .key_by([](std::int64_t x) { return x % 3; })
+      .window(tumbling_processing_time_windows::of(std::chrono::hours(1)))
+      .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
+      .add_sink(
+          sink_spec<std::int64_t>{"gated", [st] { return std::make_unique<gated_sink>(st); }});
+  start_options opts;
+  opts.job_clock = clk;
+  auto client = env.execute_async("stop with a processing-time window", opts);
+  auto window_input = [&] {
+    std::int64_t n = 0;
+    for (auto& m : client.metrics())
+      if (m.task_name.find("held") == std::string::npos)
+        n += m.records_in;
+    return n;
+  };
+  for (int i = 0; i < 2000 && window_input() < 30; ++i)
+    std::this_thread::sleep_for(5ms); // polls a counter; no event to wait on
+  BOOST_REQUIRE_EQUAL(window_input(), 30);
+  std::string savepoint;
+  std::thread stopper([&] { savepoint = client.stop(dir.str() + "/savepoints", false, 30s); });
+  {
+    // The barrier passed the window's task before it reached the sink.
+    std::unique_lock<std::mutex> lock(st->mu);
+    BOOST_REQUIRE(st->cv.wait_for(lock, 20s, [&] { return st->in_snapshot; }));
+  }
+  clk->advance(std::chrono::hours(1)); // the window is due
+  {
+    std::lock_guard<std::mutex> lock(st->mu);
+    st->open_gate = true;
+    st->cv.notify_all();
+  }
+  stopper.join();
+  BOOST_REQUIRE(client.wait_for(20s));
+  BOOST_TEST(client.status() == job_status::finished);
+  BOOST_TEST(!savepoint.empty());
+  // The window's task (the sink is chained to it) took the savepoint before
+  // the window came due: the window is in the savepoint, not in the output.
+  BOOST_TEST(st->received == 0, "the window fired after its task took the savepoint");
+}
+
 BOOST_AUTO_TEST_CASE(slow_sink_bounds_records_in_flight) {
   temp_dir dir;
   auto cfg = test_config(dir.str(), 1);
