@@ -1,10 +1,10 @@
 #include "nexmark_file.hpp"
 
 #include <charconv>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "spate/connectors/file_sink.hpp"
@@ -17,6 +17,41 @@ namespace spate::nexmark {
 
 namespace {
 
+//! Appends `v` in decimal (std::to_chars: no temporary string).
+void append_number(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+//! Appends `v` with three decimals, as printf's "%.3f" (std::to_chars with a precision
+//! is specified to give printf's text, without its locale and varargs machinery).
+void append_price(std::string& out, double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+  out.append(buf, r.ptr);
+}
+
+//! A result line: its fields joined by commas, built in one string.
+template <class... Fields>
+std::string csv_line(const Fields&... fields) {
+  std::string out;
+  out.reserve(64);
+  bool first = true;
+  auto add = [&](const auto& f) {
+    if (!first)
+      out.push_back(',');
+    first = false;
+    using F = std::decay_t<decltype(f)>;
+    if constexpr (std::is_same_v<F, std::string>)
+      out += f;
+    else
+      append_number(out, f);
+  };
+  (add(fields), ...);
+  return out;
+}
+
 void put(std::string& out, const std::string& s) {
   out.push_back('\t');
   out += s;
@@ -24,7 +59,7 @@ void put(std::string& out, const std::string& s) {
 
 void put(std::string& out, std::int64_t v) {
   out.push_back('\t');
-  out += std::to_string(v);
+  append_number(out, v);
 }
 
 //! The tab-separated fields of a line, without copying.
@@ -60,12 +95,6 @@ private:
   const std::string& line_;
   std::vector<std::string_view> parts_;
 };
-
-std::string price_text(double euros) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", euros);
-  return buf;
-}
 
 template <class T, class F>
 void write_lines(stream<T> s, F format, const std::string& output_dir) {
@@ -192,32 +221,27 @@ void build_file_query(environment& env, const std::string& query, const std::str
     write_lines(
         q1(in.bids),
         [](const q1_result& r) {
-          return std::to_string(r.auction) + "," + std::to_string(r.bidder) + "," +
-                 price_text(r.price) + "," + std::to_string(r.date_time) + "," + r.extra;
+          std::string out = csv_line(r.auction, r.bidder);
+          out.push_back(',');
+          append_price(out, r.price);
+          out.push_back(',');
+          append_number(out, r.date_time);
+          out.push_back(',');
+          out += r.extra;
+          return out;
         },
         output_dir);
   else if (query == "q2")
     write_lines(
-        q2(in.bids),
-        [](const q2_result& r) {
-          return std::to_string(r.auction) + "," + std::to_string(r.price);
-        },
-        output_dir);
+        q2(in.bids), [](const q2_result& r) { return csv_line(r.auction, r.price); }, output_dir);
   else if (query == "q5")
     write_lines(
-        q5(in.bids),
-        [](const q5_result& r) {
-          return std::to_string(r.auction) + "," + std::to_string(r.num) + "," +
-                 std::to_string(r.window_start);
-        },
+        q5(in.bids), [](const q5_result& r) { return csv_line(r.auction, r.num, r.window_start); },
         output_dir);
   else if (query == "q3")
     write_lines(
         q3(in.auctions, in.persons),
-        [](const q3_result& r) {
-          return r.name + "," + r.city + "," + r.state + "," + std::to_string(r.id);
-        },
-        output_dir);
+        [](const q3_result& r) { return csv_line(r.name, r.city, r.state, r.id); }, output_dir);
   else if (query == "q7")
     write_lines(
         q7(in.bids),
@@ -230,10 +254,7 @@ void build_file_query(environment& env, const std::string& query, const std::str
   else if (query == "q8")
     write_lines(
         q8(in.persons, in.auctions),
-        [](const q8_result& r) {
-          return std::to_string(r.id) + "," + r.name + "," + std::to_string(r.start_time);
-        },
-        output_dir);
+        [](const q8_result& r) { return csv_line(r.id, r.name, r.start_time); }, output_dir);
   else
     throw error(errc::invalid_argument,
                 "nexmark: --events-file runs q0, q1, q2, q3, q5, q7 or q8, not '" + query + "'");
