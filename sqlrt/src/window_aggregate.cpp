@@ -17,6 +17,7 @@
 #include "spate/core/codec.hpp"
 #include "spate/core/error.hpp"
 #include "spate/core/hash.hpp"
+#include "spate/core/log.hpp"
 #include "spate/sqlrt/expr.hpp"
 #include "group_key.hpp"
 #include "state_ttl.hpp"
@@ -478,8 +479,27 @@ private:
   map_state<std::int64_t, window_accumulator>* windows_ = nullptr;
 };
 
-//! A window's accumulator with its start, kept by its end.
+//! A window's accumulator with its start and end.
 struct windowed_accumulator {
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  window_accumulator acc;
+  SPATE_FIELDS(start, end, acc);
+};
+
+//! A key's open windows (a few: those the watermark has not passed), in no particular order.
+struct column_windows {
+  std::vector<windowed_accumulator> windows;
+  SPATE_FIELDS(windows);
+};
+
+//! The state a window_columns_function kept its open windows in before 'open-windows': a map
+//! state from window end to legacy_windowed_accumulator, one RocksDB entry per key and window.
+//! Savepoints taken by that code hold it; open() moves its entries into 'open-windows'.
+constexpr const char* legacy_windows_state = "column-windows";
+
+//! A 'column-windows' entry's value: the window's start and accumulator (its end is the key).
+struct legacy_windowed_accumulator {
   std::int64_t start = 0;
   window_accumulator acc;
   SPATE_FIELDS(start, acc);
@@ -488,9 +508,10 @@ struct windowed_accumulator {
 //! A window aggregate over rows that already carry their window (window_start and
 //! window_end columns): below it a window table function with a filter or projection in
 //! between, or an earlier window aggregate (a cascade, grouped by its window_start and
-//! window_end). Per key a map from window end to accumulator in keyed state and an
-//! event-time timer at end - 1 (the window_time), as the window operator fires; rows of a
-//! window the watermark passed are late and dropped.
+//! window_end). Per key its open windows' accumulators in one value of keyed state (the
+//! state's cache holds it: a row costs no read or write of RocksDB) and an event-time timer
+//! at each window's end - 1 (the window_time), as the window operator fires; rows of a
+//! window the watermark passed are late, dropped and counted.
 class window_columns_function final : public keyed_process_function<std::string, row, row> {
 public:
   window_columns_function(sql_window_aggregate agg, output_builder out, std::size_t start_slot,
@@ -498,9 +519,9 @@ public:
       : agg_(std::move(agg)), out_(std::move(out)), start_slot_(start_slot), end_slot_(end_slot) {}
 
   void open(runtime_context& rc) override {
-    windows_ = &rc.state->get_map_state(
-        map_state_descriptor<std::int64_t, windowed_accumulator>{"column-windows"});
+    windows_ = &rc.state->get_value_state(value_state_descriptor<column_windows>{"open-windows"});
     late_ = &rc.counter("numLateRecordsDropped");
+    migrate_legacy_windows(*rc.state, rc.task_name);
   }
 
   void process_element(const row& r, context& ctx) override {
@@ -511,33 +532,125 @@ public:
       late_->fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    std::optional<windowed_accumulator> w = windows_->get(end);
-    if (!w) {
-      w.emplace();
-      w->start = start;
-      w->acc = agg_.create_accumulator();
-      ctx.timer_service().register_event_time_timer(end - 1);
+    column_windows* ws = windows_->mutate();
+    if (!ws) {
+      windows_->update(column_windows{});
+      ws = windows_->mutate();
     }
-    w->acc = agg_.add(r, std::move(w->acc));
-    windows_->put(end, std::move(*w));
+    for (windowed_accumulator& w : ws->windows)
+      if (w.end == end) {
+        w.acc = agg_.add(r, std::move(w.acc));
+        return;
+      }
+    windowed_accumulator& w = ws->windows.emplace_back();
+    w.start = start;
+    w.end = end;
+    w.acc = agg_.add(r, agg_.create_accumulator());
+    ctx.timer_service().register_event_time_timer(end - 1);
   }
 
   void on_timer(timestamp t, context& ctx) override {
     const std::int64_t end = t + 1;
-    std::optional<windowed_accumulator> w = windows_->get(end);
-    if (!w)
+    column_windows* ws = windows_->mutate();
+    if (!ws)
       return;
-    windows_->remove(end);
-    row o;
-    out_.build(ctx.current_key(), w->start, end, agg_.get_result(w->acc), o);
-    ctx.output(std::move(o));
+    for (std::size_t i = 0; i < ws->windows.size(); ++i) {
+      if (ws->windows[i].end != end)
+        continue;
+      windowed_accumulator w = std::move(ws->windows[i]);
+      ws->windows.erase(ws->windows.begin() + static_cast<std::ptrdiff_t>(i));
+      if (ws->windows.empty())
+        windows_->clear();
+      row o;
+      out_.build(ctx.current_key(), w.start, end, agg_.get_result(w.acc), o);
+      ctx.output(std::move(o));
+      return;
+    }
   }
 
 private:
+  //! Moves the open windows of a savepoint taken before 'open-windows' existed (its
+  //! 'column-windows' entries) into 'open-windows', key by key, and deletes them. Runs in
+  //! open(): the restore has put the savepoint's entries into the backend by then, and no record
+  //! or timer has come yet. Their timers (at each window's end - 1, per key) were restored as
+  //! they were and find the windows where they now are. A subtask whose backend holds no such
+  //! state (a new job, or one restored from a later snapshot) does nothing. An entry that
+  //! cannot be read, or a window both layouts hold, refuses the restore (errc::state) rather
+  //! than drop an open window.
+  void migrate_legacy_windows(keyed_state_backend& b, const std::string& task) {
+    const std::vector<std::string> names = b.state_names();
+    if (std::find(names.begin(), names.end(), legacy_windows_state) == names.end())
+      return;
+    struct legacy_entry {
+      int key_group = 0;
+      std::string raw_key; //!< the RocksDB key after its key group: key, then window end
+      std::size_t key_size = 0;
+      std::int64_t end = 0;
+      legacy_windowed_accumulator w;
+    };
+    std::vector<legacy_entry> entries;
+    auto refuse = [&](int key_group, const std::string& why) {
+      return error(errc::state, "'" + task + "': cannot move the open windows of state '" +
+                                    legacy_windows_state +
+                                    "' (a savepoint's, from before 'open-windows') into "
+                                    "'open-windows': key group " +
+                                    std::to_string(key_group) + ": " + why);
+    };
+    b.for_each_raw(legacy_windows_state, b.key_groups(),
+                   [&](int kg, std::string_view rest, std::string_view value) {
+                     // The map state's key: the group key (msgpack), the default namespace
+                     // (no bytes), the window end (msgpack).
+                     legacy_entry& e = entries.emplace_back();
+                     e.key_group = kg;
+                     e.raw_key.assign(rest);
+                     try {
+                       e.key_size = check_untrusted(rest.data(), rest.size(), 0, decode_limits{},
+                                                    "the group key");
+                       e.end = decode<std::int64_t>(rest.substr(e.key_size), "the window end");
+                       e.w = decode<legacy_windowed_accumulator>(value, "the window's value");
+                     } catch (const spate::error& ex) {
+                       throw refuse(kg, ex.what());
+                     }
+                   });
+    if (entries.empty())
+      return;
+    std::size_t keys = 0;
+    for (std::size_t i = 0; i < entries.size();) {
+      const legacy_entry& first = entries[i];
+      const std::string_view key(first.raw_key.data(), first.key_size);
+      b.set_current_key_raw(first.key_group, key);
+      b.set_default_namespace();
+      column_windows* ws = windows_->mutate();
+      if (!ws) {
+        windows_->update(column_windows{});
+        ws = windows_->mutate();
+      }
+      // for_each_raw goes in key order: a key's windows are next to each other.
+      for (; i < entries.size() && entries[i].key_group == first.key_group &&
+             std::string_view(entries[i].raw_key.data(), entries[i].key_size) == key;
+           ++i) {
+        legacy_entry& e = entries[i];
+        for (const windowed_accumulator& w : ws->windows)
+          if (w.end == e.end)
+            throw refuse(e.key_group, "both states hold the window ending at " +
+                                          std::to_string(e.end) + " of one key");
+        windowed_accumulator& w = ws->windows.emplace_back();
+        w.start = e.w.start;
+        w.end = e.end;
+        w.acc = std::move(e.w.acc);
+      }
+      ++keys;
+    }
+    for (const legacy_entry& e : entries)
+      b.delete_raw(legacy_windows_state, e.key_group, e.raw_key);
+    log().info("'{}': moved {} open windows of {} keys from state '{}' into 'open-windows'", task,
+               entries.size(), keys, legacy_windows_state);
+  }
+
   sql_window_aggregate agg_;
   output_builder out_;
   std::size_t start_slot_, end_slot_;
-  map_state<std::int64_t, windowed_accumulator>* windows_ = nullptr;
+  value_state<column_windows>* windows_ = nullptr;
   std::atomic<std::int64_t>* late_ = nullptr;
 };
 
