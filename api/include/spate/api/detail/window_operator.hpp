@@ -193,6 +193,11 @@ public:
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<T>(b);
     const std::size_t n = in.size();
+    // Processing time is read once per batch: its records arrived together,
+    // and a clock call per record cost about 5 % of a processing-time window
+    // aggregation (Nexmark SQL q12).
+    if (!assigner_.event_time)
+      batch_now_ = this->ctx_->time->now();
     if constexpr (front_capable) {
       // Event-time tumbling windows in the front: a record of a window that
       // has not fired (so is not late either) is one fold into the front.
@@ -276,7 +281,7 @@ private:
                       "' got a record without a timestamp; assign event time with "
                       "assign_timestamps_and_watermarks() or use processing-time windows");
     if (!assigner_.event_time)
-      ts = this->ctx_->time->now();
+      ts = batch_now_;
     const auto& key = key_(in.values[i]);
     key_set_ = false;
     bool skipped;
@@ -720,6 +725,8 @@ private:
   typed_batch<T> late_buf_;
   output* late_out_ = nullptr;
   timestamp watermark_ = min_watermark;
+  //! Processing-time windows: the time the batch being processed arrived.
+  timestamp batch_now_ = 0;
   std::string timer_ns_; //!< namespace bytes of the last timer fired, decoded:
   time_window timer_window_;
   bool key_set_ = false; //!< the current record's key is the backend's current key
