@@ -135,6 +135,38 @@ bool is_string_field(nexmark_field f) {
   }
 }
 
+//! The bytes of a string field (empty for another).
+std::string_view string_field(nexmark_field f, const nexmark::event& e) {
+  switch (f) {
+    case nexmark_field::p_name:
+      return e.new_person.name;
+    case nexmark_field::p_email:
+      return e.new_person.email_address;
+    case nexmark_field::p_card:
+      return e.new_person.credit_card;
+    case nexmark_field::p_city:
+      return e.new_person.city;
+    case nexmark_field::p_state:
+      return e.new_person.state;
+    case nexmark_field::p_extra:
+      return e.new_person.extra;
+    case nexmark_field::a_item:
+      return e.new_auction.item_name;
+    case nexmark_field::a_description:
+      return e.new_auction.description;
+    case nexmark_field::a_extra:
+      return e.new_auction.extra;
+    case nexmark_field::b_channel:
+      return e.new_bid.channel;
+    case nexmark_field::b_url:
+      return e.new_bid.url;
+    case nexmark_field::b_extra:
+      return e.new_bid.extra;
+    default:
+      return {};
+  }
+}
+
 void fill_field(row& r, std::size_t slot, nexmark_field f, const nexmark::event& e) {
   const auto& p = e.new_person;
   const auto& a = e.new_auction;
@@ -204,9 +236,22 @@ struct nexmark_rows {
   std::size_t slots = 0;
   row_function then;
   row scratch; //!< the row handed to `then`, rebuilt in place per event
+  //! Instead of `then`: the Calc's output rows filled here and completed in place.
+  extending_calc extend;
 
-  void fill(row& r, const nexmark::event& e) const {
-    r.reset(slots);
+  //! The bytes of a row of `row_slots` slots filled from `e`: one allocation of the size
+  //! needed, not a buffer grown string by string nor one reserved for the largest event.
+  std::size_t row_bytes(const nexmark::event& e, std::size_t row_slots) const {
+    std::size_t n = row::header_bytes(row_slots);
+    const int type = static_cast<int>(e.type);
+    if (type >= 0 && type < 3)
+      for (const nexmark_fill& f : fills[type])
+        n += string_field(f.field, e).size();
+    return n;
+  }
+
+  void fill(row& r, const nexmark::event& e, std::size_t row_slots) const {
+    r.reset(row_slots);
     const int type = static_cast<int>(e.type);
     for (const auto& k : rows)
       if (k.second == type)
@@ -219,23 +264,29 @@ struct nexmark_rows {
   }
 
   void operator()(const nexmark::event& e, collector<row>& out) {
+    if (extend.complete) {
+      // The Calc's row built here: the event's fields copied once, into the row emitted.
+      row& r = out.emplace();
+      r.reserve(row_bytes(e, extend.slots));
+      fill(r, e, extend.slots);
+      extend.complete(r);
+      return;
+    }
     if (then) {
-      fill(scratch, e);
+      fill(scratch, e, slots);
       then(scratch, out);
       return;
     }
     row& r = out.emplace();
-    // The slots and an event's strings (about 200 bytes; the extra field varies): one
-    // allocation, not a buffer grown string by string.
-    r.reserve(slots * 8 + 8 + 384);
-    fill(r, e);
+    r.reserve(row_bytes(e, slots));
+    fill(r, e, slots);
   }
 };
 
 stream<row> nexmark_source(environment& env, const plan_node& scan, const std::string& uid,
                            const std::vector<std::uint8_t>* demand = nullptr,
                            row_function then = {}, const std::string& then_name = "",
-                           const std::string& then_uid = "") {
+                           const std::string& then_uid = "", extending_calc extend = {}) {
   check_options(scan, {"first-event.rate", "next-event.rate", "events.num", "person.proportion",
                        "auction.proportion", "bid.proportion", "seed", "rate-limited.rate",
                        "out-of-order-group-size"});
@@ -314,6 +365,14 @@ stream<row> nexmark_source(environment& env, const plan_node& scan, const std::s
   auto events_stream = env.add_source(nexmark::nexmark_source(c, count, wall_rate));
   events_stream.uid(uid).name(scan.table + "[nexmark]");
   if (then) {
+    // The Calc builds its rows in place when every string filled here is one it keeps (so
+    // that no bytes are left behind in the rows for the slots it nulls).
+    bool in_place = extend.complete && extend.keep.size() == make.slots;
+    for (int t = 0; t < 3 && in_place; ++t)
+      for (const nexmark_fill& f : make.fills[t])
+        in_place = in_place && (!is_string_field(f.field) || extend.keep[f.slot] != 0);
+    if (in_place)
+      make.extend = std::move(extend);
     make.then = std::move(then);
     return events_stream.flat_map(std::move(make)).name(then_name).uid(then_uid);
   }
@@ -502,9 +561,11 @@ bool source_takes_calc(const plan_node& scan) { return option(scan, "connector")
 
 stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid,
                         const std::vector<std::uint8_t>& demand, row_function then,
-                        const std::string& then_name, const std::string& then_uid) {
+                        const std::string& then_name, const std::string& then_uid,
+                        extending_calc extend) {
   if (source_takes_calc(scan))
-    return nexmark_source(env, scan, uid, &demand, std::move(then), then_name, then_uid);
+    return nexmark_source(env, scan, uid, &demand, std::move(then), then_name, then_uid,
+                          std::move(extend));
   stream<row> s = make_source(env, scan, uid);
   if (then) {
     auto calc = s.flat_map(std::move(then));

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <memory>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -802,6 +803,11 @@ struct compiled_expr::node {
   std::string scratch; //!< strings this node builds
   bool try_cast = false;
   fn func = fn::now; //!< opcode::function: which
+  //! Used by more than one node or root (a common subexpression): its value is kept for the
+  //! row at hand (`memo_epoch`, compiled_expr::epoch_) and not evaluated again on that row.
+  bool memo = false;
+  std::uint64_t memo_epoch = 0;
+  value memo_value;
   //! The collection opcodes: the layout of one element of the (first) collection operand.
   std::shared_ptr<const row_layout> el;
   collection_builder builder; //!< make_array, make_map
@@ -1059,9 +1065,52 @@ bool same_representation(const logical_type& from, const logical_type& to) {
   }
 }
 
+//! A rex's structure as text, for finding common subexpressions: everything operator== compares
+//! and the type.
+void append_structure(std::string& out, const rex& e) {
+  out += std::to_string(static_cast<int>(e.kind));
+  out += ':';
+  out += to_string(e.type);
+  out += ':';
+  out += std::to_string(e.index);
+  out += ':';
+  out += std::to_string(e.name.size());
+  out += ':';
+  out += e.name;
+  out += ':';
+  out += std::to_string(static_cast<int>(e.lit));
+  out += ':';
+  out += std::to_string(e.unit.size());
+  out += ':';
+  out += e.unit;
+  out += ':';
+  out += std::to_string(e.udf.size());
+  out += ':';
+  out += e.udf;
+  out += '(';
+  for (const rex& o : e.operands) {
+    append_structure(out, o);
+    out += ',';
+  }
+  out += ')';
+}
+
+//! Whether `e` may be compiled once for all its occurrences: not when it calls a user-defined
+//! function anywhere (which may not be deterministic).
+bool shareable(const rex& e) {
+  if (e.kind == rex_kind::call && !e.udf.empty())
+    return false;
+  for (const rex& o : e.operands)
+    if (!shareable(o))
+      return false;
+  return true;
+}
+
 struct compiler {
   std::vector<node>& nodes;
   const row_layout& input;
+  //! The node of each subexpression compiled so far, by its structure (append_structure).
+  std::map<std::string, int> compiled = {};
 
   int add(node n) {
     nodes.push_back(std::move(n));
@@ -1115,7 +1164,21 @@ struct compiler {
     return add(std::move(n));
   }
 
+  //! `e`'s node: the one compiled for an equal subexpression before, or a new one.
   int compile(const rex& e) {
+    if (!shareable(e))
+      return compile_new(e);
+    std::string key;
+    append_structure(key, e);
+    auto it = compiled.find(key);
+    if (it != compiled.end())
+      return it->second;
+    const int id = compile_new(e);
+    compiled.emplace(std::move(key), id);
+    return id;
+  }
+
+  int compile_new(const rex& e) {
     switch (e.kind) {
       case rex_kind::literal: {
         node n = make(opcode::literal, e.type);
@@ -1632,15 +1695,47 @@ struct compiler {
 } // namespace
 
 compiled_expr::compiled_expr() = default;
-compiled_expr::compiled_expr(const compiled_expr&) = default;
+// A copy (another subtask's) keeps no values of shared subexpressions: its first row is new.
+compiled_expr::compiled_expr(const compiled_expr& o)
+    : types_(o.types_), nodes_(o.nodes_), roots_(o.roots_), epoch_(o.epoch_ + 1) {}
 compiled_expr::compiled_expr(compiled_expr&&) noexcept = default;
-compiled_expr& compiled_expr::operator=(const compiled_expr&) = default;
+compiled_expr& compiled_expr::operator=(const compiled_expr& o) {
+  if (this != &o) {
+    types_ = o.types_;
+    nodes_ = o.nodes_;
+    roots_ = o.roots_;
+    epoch_ = o.epoch_ + 1;
+  }
+  return *this;
+}
 compiled_expr& compiled_expr::operator=(compiled_expr&&) noexcept = default;
 compiled_expr::~compiled_expr() = default;
 
-compiled_expr::compiled_expr(const rex& e, const row_layout& input) : type_(e.type) {
+compiled_expr::compiled_expr(const rex& e, const row_layout& input)
+    : compiled_expr(std::vector<const rex*>{&e}, input) {}
+
+compiled_expr::compiled_expr(const std::vector<const rex*>& roots, const row_layout& input) {
   compiler c{nodes_, input};
-  root_ = c.compile(e);
+  for (const rex* e : roots) {
+    types_.push_back(e->type);
+    roots_.push_back(c.compile(*e));
+  }
+  // A node used twice (by two nodes, two roots or a node and a root) keeps its value per row;
+  // columns and literals cost less to read again than to keep.
+  std::vector<int> uses(nodes_.size(), 0);
+  for (const node& n : nodes_)
+    for (int k : n.kids)
+      ++uses[static_cast<std::size_t>(k)];
+  for (int r : roots_)
+    ++uses[static_cast<std::size_t>(r)];
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    nodes_[i].memo =
+        uses[i] > 1 && nodes_[i].op != opcode::column && nodes_[i].op != opcode::literal;
+}
+
+const logical_type& compiled_expr::type() const {
+  static const logical_type none;
+  return types_.empty() ? none : types_[0];
 }
 
 namespace {
@@ -1648,9 +1743,24 @@ namespace {
 struct evaluator {
   std::vector<node>& nodes;
   const row& in;
+  std::uint64_t row_epoch; //!< the row's (compiled_expr::epoch_)
 
+  //! A shared node is evaluated once per row: later uses take the value it kept (its strings
+  //! are views into the row or into node scratch that nothing rewrites before the next row).
   void eval(int id, value& out) {
     node& n = nodes[static_cast<std::size_t>(id)];
+    if (!n.memo)
+      return compute(n, out);
+    if (n.memo_epoch == row_epoch) {
+      out = n.memo_value;
+      return;
+    }
+    compute(n, out);
+    n.memo_value = out;
+    n.memo_epoch = row_epoch;
+  }
+
+  void compute(node& n, value& out) {
     switch (n.op) {
       case opcode::column:
         load_value(in, n.slot, n.type, out);
@@ -1818,11 +1928,18 @@ struct evaluator {
         eval(n.kids[0], out);
         if (out.null)
           return;
+        // ASCII letters only, as std::toupper/tolower in the C locale (the process never
+        // changes it), without a library call per byte.
         n.scratch.assign(out.s.data(), out.s.size());
-        for (char& c : n.scratch)
-          c = static_cast<char>(n.op == opcode::upper
-                                    ? std::toupper(static_cast<unsigned char>(c))
-                                    : std::tolower(static_cast<unsigned char>(c)));
+        if (n.op == opcode::upper) {
+          for (char& c : n.scratch)
+            if (c >= 'a' && c <= 'z')
+              c = static_cast<char>(c - 'a' + 'A');
+        } else {
+          for (char& c : n.scratch)
+            if (c >= 'A' && c <= 'Z')
+              c = static_cast<char>(c - 'A' + 'a');
+        }
         out.s = n.scratch;
         return;
       }
@@ -2425,14 +2542,18 @@ struct evaluator {
       case fn::split_index: {
         if (!arg(0, a) || !arg(1, b) || !arg(2, c) || c.i < 0 || b.s.empty())
           return null();
+        // A one-byte separator (the common '/' or ','): memchr rather than a substring search.
+        auto find = [&a, &b](std::size_t from) {
+          return b.s.size() == 1 ? a.s.find(b.s[0], from) : a.s.find(b.s, from);
+        };
         std::size_t at = 0;
         for (std::int64_t i = 0; i < c.i; ++i) {
-          const std::size_t f = a.s.find(b.s, at);
+          const std::size_t f = find(at);
           if (f == std::string_view::npos)
             return null();
           at = f + b.s.size();
         }
-        const std::size_t end = a.s.find(b.s, at);
+        const std::size_t end = find(at);
         n.scratch.assign(
             a.s.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
         return str();
@@ -2909,20 +3030,35 @@ struct evaluator {
 } // namespace
 
 void compiled_expr::eval(const row& in, value& out) {
-  evaluator ev{nodes_, in};
-  ev.eval(root_, out);
+  next_row();
+  eval_root(0, in, out);
 }
 
 bool compiled_expr::test(const row& in) {
-  value v;
-  eval(in, v);
-  return !v.null && v.i != 0;
+  next_row();
+  return test_root(0, in);
 }
 
 void compiled_expr::eval_into(const row& in, row& out, std::size_t slot) {
+  next_row();
+  into_root(0, in, out, slot);
+}
+
+void compiled_expr::eval_root(std::size_t root, const row& in, value& out) {
+  evaluator ev{nodes_, in, epoch_};
+  ev.eval(roots_[root], out);
+}
+
+bool compiled_expr::test_root(std::size_t root, const row& in) {
   value v;
-  eval(in, v);
-  store_value(v, type_, out, slot);
+  eval_root(root, in, v);
+  return !v.null && v.i != 0;
+}
+
+void compiled_expr::into_root(std::size_t root, const row& in, row& out, std::size_t slot) {
+  value v;
+  eval_root(root, in, v);
+  store_value(v, types_[root], out, slot);
 }
 
 } // namespace spate::sql

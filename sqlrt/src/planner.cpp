@@ -67,12 +67,10 @@ struct slot_compare {
   }
 };
 
-//! One conjunct of a WHERE condition: a slot comparison or a compiled expression.
+//! One conjunct of a WHERE condition: a slot comparison or a root of the Calc's expressions.
 struct condition_part {
   std::optional<slot_compare> fast;
-  std::optional<compiled_expr> e;
-
-  bool test(const row& r) { return fast ? fast->test(r) : e->test(r); }
+  std::size_t root = 0; //!< without `fast`
 };
 
 //! CASE WHEN c1 THEN x1 ... ELSE y over slot comparisons and columns kept as the result is:
@@ -97,11 +95,16 @@ struct calc_fn {
     std::size_t src = 0;   //!< first input slot (copy)
     std::size_t width = 1; //!< slots (copy)
     std::size_t dst = 0;   //!< first output slot
-    std::optional<compiled_expr> e;
-    std::optional<slot_case> fast; //!< instead of e
+    //! Evaluated: the root of `program` (unless `fast`).
+    bool eval = false;
+    std::size_t root = 0;
+    std::optional<slot_case> fast; //!< instead of the root
   };
   std::shared_ptr<const row_layout> in;
   std::shared_ptr<const row_layout> out;
+  //! The conditions and projections compiled together: a subexpression they share is
+  //! evaluated once per row.
+  compiled_expr program;
   //! The WHERE condition's conjuncts, tested in turn (a merged Calc's lower condition first).
   std::vector<condition_part> conditions;
   std::vector<output> outputs;
@@ -109,25 +112,37 @@ struct calc_fn {
   std::vector<std::tuple<std::size_t, std::size_t, bool>> copies;
   //! The output is the input as it is (a filter only).
   bool identity = false;
+  //! The input slots the output does not keep (extend()).
+  std::vector<std::size_t> dropped;
   row scratch; //!< in place: the output is built here, then swapped with the input
 
+  //! Starts on row `r`: whether it passes the condition. project() on the same row follows.
   bool test(const row& r) {
-    for (condition_part& c : conditions)
-      if (!c.test(r))
+    program.next_row();
+    for (const condition_part& c : conditions)
+      if (c.fast ? !c.fast->test(r) : !program.test_root(c.root, r))
         return false;
     return true;
   }
 
+  //! The output of `r` (after test(r), or after program.next_row()) into `o`.
   void project(const row& r, row& o) {
     o.reset(out->slots(), r.kind());
     for (const auto& [from, to, str] : copies)
       o.copy_slot(r, from, to, str);
-    for (output& x : outputs) {
+    for (const output& x : outputs) {
       if (x.fast)
         x.fast->eval_into(r, o, x.dst);
-      else if (!x.copy)
-        x.e->eval_into(r, o, x.dst);
+      else if (x.eval)
+        program.into_root(x.root, r, o, x.dst);
     }
+  }
+
+  //! The projection in place: the output takes the input's place, and the input's buffer is
+  //! kept for the next row's output (no allocation per row).
+  void project_in_place(row& r) {
+    project(r, scratch);
+    std::swap(r, scratch);
   }
 
   void operator()(const row& r, collector<row>& c) {
@@ -139,14 +154,85 @@ struct calc_fn {
     project(r, o);
   }
 
-  //! The projection in place: the output takes the input's place, and the input's buffer is
-  //! kept for the next row's output (no allocation per row).
+  //! Whether the Calc has no conditions, keeps each input slot it outputs where it is (of the
+  //! same kind) and computes the slots it adds from the input's alone, without building
+  //! strings by evaluation: then a row of the output's slots holding the input in its first
+  //! slots becomes the output by extend() (detail::extending_calc).
+  bool extends_input() const {
+    if (!conditions.empty() || identity || out->slots() < in->slots())
+      return false;
+    for (std::size_t s = 0; s < in->slots(); ++s)
+      if (out->kinds[s] != in->kinds[s] || out->types[s].scale != in->types[s].scale)
+        return false;
+    for (const auto& [from, to, str] : copies)
+      if (to < in->slots() && from != to)
+        return false;
+    for (const output& x : outputs)
+      if ((x.fast || x.eval) &&
+          (x.dst < in->slots() || (x.eval && out->kinds[x.dst] == slot_kind::string)))
+        return false;
+    return true;
+  }
+
+  //! Per input slot: 1 when the output keeps it (extends_input()).
+  std::vector<std::uint8_t> kept_input_slots() const {
+    std::vector<std::uint8_t> keep(in->slots(), 0);
+    for (const auto& [from, to, str] : copies)
+      if (to < in->slots())
+        keep[to] = 1;
+    return keep;
+  }
+
+  //! A row of the output's slots whose first ones hold an input row made the output row
+  //! (extends_input()): the added slots computed, the input slots not kept nulled (and zeroed,
+  //! as a row built by project() has them).
+  void extend(row& o) {
+    const std::size_t n = in->slots();
+    // Copies and slot CASEs first: their strings are appended to `o` (a copy of its own bytes
+    // is safe), which could move the bytes the evaluated values below would point to.
+    for (const auto& [from, to, str] : copies)
+      if (to >= n)
+        o.copy_slot(o, from, to, str);
+    for (const output& x : outputs)
+      if (x.fast)
+        x.fast->eval_into(o, o, x.dst);
+    program.next_row();
+    for (const output& x : outputs)
+      if (x.eval)
+        program.into_root(x.root, o, o, x.dst);
+    for (std::size_t s : dropped)
+      if (!o.is_null(s)) {
+        o.set_long(s, 0);
+        o.set_null(s);
+      }
+  }
+
+  //! A projection without conditions (map).
   row operator()(row r) {
     if (identity)
       return r;
-    project(r, scratch);
-    std::swap(r, scratch);
+    program.next_row();
+    project_in_place(r);
     return r;
+  }
+};
+
+//! A Calc with conditions and a projection as one operator: the row is tested and projected
+//! in place in one pass, and the subexpressions both share are evaluated once.
+struct calc_process {
+  using input_type = row;
+  using output_type = row;
+  using context = process_context<row>;
+  calc_fn f;
+
+  void open(runtime_context&) {}
+  void close() {}
+  void process_element(row&& r, context& ctx) {
+    if (!f.test(r))
+      return;
+    if (!f.identity)
+      f.project_in_place(r);
+    ctx.output(std::move(r));
   }
 };
 
@@ -257,6 +343,7 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
   auto demanded = [demand](std::size_t s) {
     return !demand || (s < demand->size() && (*demand)[s] != 0);
   };
+  std::vector<const rex*> roots; // of f.program
   if (condition) {
     // AND's operands one after the other: a row fails at the first that is not TRUE.
     std::vector<const rex*> todo{&*condition};
@@ -272,8 +359,10 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
       }
       condition_part part;
       part.fast = fast_compare(*c, in);
-      if (!part.fast)
-        part.e.emplace(*c, in);
+      if (!part.fast) {
+        part.root = roots.size();
+        roots.push_back(c);
+      }
       f.conditions.push_back(std::move(part));
     }
   }
@@ -304,8 +393,11 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
       identity = false;
       if (!any) // nobody reads it: not evaluated (the expression is still checked)
         (void)compiled_expr(p, in);
-      else if (!(o.fast = fast_case(p, in)))
-        o.e.emplace(p, in);
+      else if (!(o.fast = fast_case(p, in))) {
+        o.eval = true;
+        o.root = roots.size();
+        roots.push_back(&p);
+      }
     }
     if (o.copy) {
       // (identity implies as many columns in as out)
@@ -319,6 +411,7 @@ calc_fn make_calc(const row_layout& in, const std::vector<rex>& projection,
     if (o.copy || any)
       f.outputs.push_back(std::move(o));
   }
+  f.program = compiled_expr(roots, in);
   // Every column copied to where it was: the Calc only filters.
   f.identity = identity && f.out->slots() == in.slots();
   return f;
@@ -562,32 +655,39 @@ struct translator {
       std::string scan_uid = uid_for(child, {});
       std::string uid = uid_for(n, {scan_uid});
       calc_fn f = make_calc(layout_of(child), n.projection, n.condition, &out_demand);
+      detail::extending_calc extend;
+      if (f.extends_input()) {
+        extend.slots = f.out->slots();
+        extend.keep = f.kept_input_slots();
+        calc_fn g = f;
+        // The slots the source may fill (those read, and the ROW columns' null flags) that
+        // the output does not keep: the others stay null.
+        const std::vector<std::uint8_t> filled = demand_of(child);
+        for (std::size_t i = 0; i < extend.keep.size(); ++i)
+          if (!extend.keep[i] &&
+              ((i < filled.size() && filled[i]) || f.in->kinds[i] == slot_kind::nested))
+            g.dropped.push_back(i);
+        extend.complete = [g = std::move(g)](row& o) mutable { g.extend(o); };
+      }
       auto s = detail::make_source(env, child, scan_uid, demand_of(child), std::move(f),
-                                   n.describe(), uid);
+                                   n.describe(), uid, std::move(extend));
       return {s, uid, layout_of(n)};
     }
     built in = build(child);
     std::string uid = uid_for(n, {in.uid});
     calc_fn f = make_calc(in.layout, n.projection, n.condition, &out_demand);
     stream<row> s = in.s;
-    if (!f.conditions.empty()) {
-      struct condition_fn {
-        std::vector<condition_part> conditions;
-        bool operator()(const row& r) {
-          for (condition_part& c : conditions)
-            if (!c.test(r))
-              return false;
-          return true;
-        }
-      };
-      s = s.filter(condition_fn{std::move(f.conditions)});
-      f.conditions.clear();
-      s.name(n.describe()).uid(f.identity ? uid : uid + "-filter");
-    }
-    if (!f.identity) {
+    if (f.conditions.empty()) {
+      if (f.identity)
+        return {s, uid, layout_of(n)};
       s = s.map(std::move(f));
-      s.name(n.describe()).uid(uid);
+    } else if (f.identity) {
+      // Only a filter: the batch is compacted and handed on as it is.
+      s = s.filter([f = std::move(f)](const row& r) mutable { return f.test(r); });
+    } else {
+      s = s.process(calc_process{std::move(f)});
     }
+    s.name(n.describe()).uid(uid);
     return {s, uid, layout_of(n)};
   }
 

@@ -25,13 +25,27 @@ using row_function = std::function<void(const row&, collector<row>&)>;
 //! after it.
 bool source_takes_calc(const plan_node& scan);
 
+//! A Calc without conditions that keeps its input's slots where they are and adds slots
+//! computed from them (a table's computed columns, as the nexmark DDL's dateTime): a source can
+//! build each output row itself, its columns in the first slots of a row of `slots` slots, and
+//! `complete` it in place (the added slots computed, the input slots the output does not keep
+//! made null), instead of building a row of its own for the Calc to copy.
+struct extending_calc {
+  std::size_t slots = 0;
+  //! Per input slot: 1 when the output keeps it (else `complete` nulls it).
+  std::vector<std::uint8_t> keep;
+  std::function<void(row&)> complete;
+};
+
 //! The source of `scan` filling only the slots `demand` marks (1 per slot; the others stay
 //! null where the connector can leave them out) and, when `then` is set and
 //! source_takes_calc(scan), handing each row to `then` inside the source's operator (named
-//! `then_name`, with uid `then_uid`) rather than emitting it.
+//! `then_name`, with uid `then_uid`) rather than emitting it. With `extend` (the same Calc as
+//! `then`, when it has that form), the source may build the Calc's rows in place instead.
 stream<row> make_source(environment& env, const plan_node& scan, const std::string& uid,
                         const std::vector<std::uint8_t>& demand, row_function then,
-                        const std::string& then_name, const std::string& then_uid);
+                        const std::string& then_name, const std::string& then_uid,
+                        extending_calc extend = {});
 
 //! Adds the connector sink of a Sink node.
 void make_sink(stream<row>& in, const plan_node& sink, const std::string& uid);

@@ -32,22 +32,41 @@ public:
   //! Compiles `e` over rows laid out as `input`. Throws spate::error(errc::invalid_argument,
   //! "not supported yet: ...") for what the evaluator cannot run.
   compiled_expr(const rex& e, const row_layout& input);
+  //! Compiles several expressions over one input together (a Calc's conditions and
+  //! projections), root i being `roots[i]`: a subexpression they share (q21's LOWER(channel) in
+  //! its WHERE and in each WHEN of its CASE) is compiled once and evaluated at most once per
+  //! row, when first needed. Calls of user-defined functions are never shared.
+  compiled_expr(const std::vector<const rex*>& roots, const row_layout& input);
 
-  const logical_type& type() const { return type_; }
+  //! The type of root 0.
+  const logical_type& type() const;
+  const logical_type& type(std::size_t root) const { return types_.at(root); }
+  std::size_t roots() const { return roots_.size(); }
 
-  //! Evaluates on `in`.
+  //! Evaluates on `in` (root 0: a new row).
   void eval(const row& in, value& out);
   //! Evaluates a boolean: true only for TRUE (a WHERE condition).
   bool test(const row& in);
   //! Evaluates into slot `slot` of `out` (a scalar result).
   void eval_into(const row& in, row& out, std::size_t slot);
 
+  //! The roots evaluated next are on another row: the values of shared subexpressions kept for
+  //! the last one are dropped. Call it before each row's first eval_root/test_root/into_root.
+  void next_row() { ++epoch_; }
+  //! Root `root` on `in`, reusing the shared subexpressions already evaluated on it since
+  //! next_row() (`in` must stay the same row until the next next_row()).
+  void eval_root(std::size_t root, const row& in, value& out);
+  bool test_root(std::size_t root, const row& in);
+  void into_root(std::size_t root, const row& in, row& out, std::size_t slot);
+
   struct node;
 
 private:
-  logical_type type_;
+  std::vector<logical_type> types_;
   std::vector<node> nodes_;
-  int root_ = -1;
+  std::vector<int> roots_;
+  //! Which row the shared subexpressions' kept values are for (node::memo_epoch).
+  std::uint64_t epoch_ = 1;
 };
 
 //! Writes `v` (of type `t`) into `out`'s slot.
