@@ -1,6 +1,9 @@
 // The Kafka source's consumer: a librdkafka handle with manual assignment,
 // asynchronous offset commits, and partition discovery on a thread of its own.
 #include "kafka_source_internal.hpp"
+
+#include <cstdlib>
+
 #include "spate/core/log.hpp"
 
 namespace spate {
@@ -18,16 +21,22 @@ kafka_consumer::kafka_consumer(const kafka_source_config& cfg, const std::string
   // (librdkafka's default would jump to the end and skip what is there).
   props.emplace("auto.offset.reset", "earliest");
   props.emplace("isolation.level", "read_committed");
-  // librdkafka 2.0 stops fetching once 100,000 records are queued and looks
-  // again only on its 1 s timer, so a reader slower than the fetcher
-  // waits in bursts (229 k records/s of 100 B instead of 1.09 M here).
-  // Deeper queues keep it fetching; up to 128 MiB prefetched per subtask.
-  props.emplace("queued.min.messages", "1000000");
-  props.emplace("queued.max.messages.kbytes", "131072");
+  // The prefetch queue, bounded by records and by bytes (librdkafka counts
+  // values and keys; a queued record of 35 B took about 400 B of RSS in
+  // all). Once it is full librdkafka 2.0 stops fetching and looks again only
+  // on its 1 s timer: restart_fetch() wakes it as soon as the reader has
+  // emptied the queue, so a small one keeps the fetcher ahead. (1,000,000
+  // records and 128 MiB held a benchmark's whole input instead: 450 MiB of
+  // RSS at P=2, and more CPU for growing the heap.)
+  props.emplace("queued.min.messages", "20000");
+  props.emplace("queued.max.messages.kbytes", "16384");
   // librdkafka needs a group id for a consumer handle; without the user's
   // one no offsets are ever committed to it.
   props["group.id"] = cfg.group_id.empty() ? "spate-unused-group" : cfg.group_id;
   rk_ = kafka::create(RD_KAFKA_CONSUMER, props, who_);
+  // Both are integers librdkafka has accepted by now (read as it reads them).
+  max_queued_ = std::strtoll(props["queued.min.messages"].c_str(), nullptr, 0);
+  max_queued_bytes_ = std::strtoll(props["queued.max.messages.kbytes"].c_str(), nullptr, 0) * 1024;
   rd_kafka_poll_set_consumer(rk_.get());
   queue_ = rd_kafka_queue_get_consumer(rk_.get());
   commits_ = rd_kafka_queue_new(rk_.get());
@@ -52,6 +61,48 @@ void kafka_consumer::commit_async(rd_kafka_topic_partition_list_t* offsets) {
                kafka::message(err));
   else
     ++commits_in_flight_;
+}
+
+void kafka_consumer::before_consume() {
+  // A seek leaves one marker in the queue for the fetcher to count: a queue
+  // of one would stay full.
+  if (parked_ || max_queued_ <= 1)
+    return;
+  auto queued = static_cast<std::int64_t>(rd_kafka_queue_length(queue_));
+  // Bytes estimated from the records read so far; 3/4 of the bound counts as
+  // full (a wrong guess costs one fetch done again, or the old 1 s pause).
+  std::int64_t bytes = taken_ > 0 ? queued * (taken_bytes_ / taken_) : 0;
+  if (queued >= max_queued_ || bytes * 4 >= max_queued_bytes_ * 3)
+    parked_ = true;
+}
+
+void kafka_consumer::consumed(rd_kafka_message_t* const* msgs, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    taken_bytes_ += static_cast<std::int64_t>(msgs[i]->len + msgs[i]->key_len);
+  taken_ += static_cast<std::int64_t>(n);
+  // Running means of the last million records or so, without overflow.
+  if (taken_ > 1'000'000) {
+    taken_ /= 2;
+    taken_bytes_ /= 2;
+  }
+}
+
+bool kafka_consumer::fetcher_parked() const {
+  return parked_ && rd_kafka_queue_length(queue_) == 0;
+}
+
+void kafka_consumer::restart_fetch(rd_kafka_topic_partition_list_t* positions) {
+  parked_ = false;
+  if (positions->cnt == 0)
+    return;
+  // A seek to where the reader is: a new fetch at once. It drops what was
+  // fetched for the old position, which is nothing (the queue is empty) or a
+  // fetch that was on its way after all (fetched again).
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_.get(), positions, 0)) {
+    log().debug("{}: restarting the fetcher failed (librdkafka's timer does in 1 s): {}", who_,
+                rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
 }
 
 void kafka_consumer::start_discovery(std::chrono::milliseconds interval) {

@@ -143,6 +143,8 @@ bool kafka_source_function::take(const rd_kafka_message_s& m, collector<std::str
   }
   if (!p || p->done) // unassigned meanwhile, or past a bounded end
     return false;
+  if (m.offset < p->next) // fetched again after restart_fetch(): emitted before
+    return false;
   if (p->stop >= 0 && m.offset >= p->stop) {
     mark_done();
     return false;
@@ -188,10 +190,12 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
     return source_status::no_input_for(no_partition_wait);
   announce(out);
   rd_kafka_message_t* msgs[max_batch];
+  consumer_->before_consume();
   auto n =
       rd_kafka_consume_batch_queue(consumer_->queue(), 0, msgs, std::min(max_records, max_batch));
   if (n < 0)
     throw error(errc::io, where(cfg_) + ": " + kafka::message(rd_kafka_last_error()));
+  consumer_->consumed(msgs, static_cast<std::size_t>(n));
   std::size_t emitted = 0;
   std::int32_t run = -1;
   std::exception_ptr failure;
@@ -203,12 +207,23 @@ source_status kafka_source_function::poll(collector<std::string>& out, std::size
   }
   if (failure)
     std::rethrow_exception(failure);
+  if (consumer_->fetcher_parked())
+    restart_fetch();
   update_gauges(); // per batch, never per record
   if (emitted > 0)
     return source_status::has_more();
   if (cfg_.bounded_latest && all_done())
     return source_status::end();
   return n > 0 ? source_status::has_more() : source_status::wait_for(fetch_wait);
+}
+
+void kafka_source_function::restart_fetch() {
+  auto list = kafka::new_list(static_cast<int>(parts_.size()));
+  for (const auto& p : parts_)
+    if (!p->done && p->next >= 0)
+      rd_kafka_topic_partition_list_add(list.get(), p->topic.c_str(), p->partition)->offset =
+          p->next;
+  consumer_->restart_fetch(list.get());
 }
 
 std::vector<kafka_partition_offset> kafka_source_function::positions() const {

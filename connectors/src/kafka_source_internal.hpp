@@ -54,6 +54,18 @@ public:
       rd_kafka_queue_poll_callback(commits_, 0);
   }
 
+  //! Called before each batch is taken from the queue: notes whether the
+  //! queue is full, which parks librdkafka's fetcher (up to 1 s in 2.0).
+  void before_consume();
+  //! The `n` messages of a batch taken from the queue (their sizes).
+  void consumed(rd_kafka_message_t* const* msgs, std::size_t n);
+  //! The queue was full since the last restart_fetch() and is empty now: the
+  //! fetcher waits on its timer.
+  bool fetcher_parked() const;
+  //! Fetches again from `positions` (the next offset of each partition read
+  //! so far) at once.
+  void restart_fetch(rd_kafka_topic_partition_list_t* positions);
+
   //! Called with each partition's offset a commit stored (from
   //! serve_commits(), on the polling thread).
   std::function<void(const char* topic, std::int32_t partition, std::int64_t offset)> on_committed;
@@ -74,6 +86,13 @@ private:
   rd_kafka_queue_t* queue_ = nullptr;
   rd_kafka_queue_t* commits_ = nullptr;
   int commits_in_flight_ = 0;
+  //! The queue's bounds (queued.min.messages, queued.max.messages.kbytes).
+  std::int64_t max_queued_ = 0;
+  std::int64_t max_queued_bytes_ = 0;
+  //! Records taken and their bytes (recent ones), for the bytes queued.
+  std::int64_t taken_ = 0;
+  std::int64_t taken_bytes_ = 0;
+  bool parked_ = false;
   std::thread discovery_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -203,6 +203,33 @@ BOOST_AUTO_TEST_CASE(a_partition_added_while_running_is_read_from_its_start) {
   BOOST_TEST((as_set(got) == as_set(all)));
 }
 
+BOOST_AUTO_TEST_CASE(a_small_prefetch_queue_is_refilled_at_once_and_repeats_nothing) {
+  // 60 record batches of 400; a fetch brings one batch (max.partition.fetch.bytes=1: one
+  // batch at least), and two records fill the queue: librdkafka 2.0 alone stops fetching
+  // after each fetch and looks again on its timer. Read in order, each record once.
+  std::string topic = "src-" + std::to_string(++topic_counter);
+  broker().create_topic(topic, 1);
+  shell("seq 1 24000 | sed 's|^|" + topic + "/|' | kcat -P -b " + broker().bootstrap() + " -t " +
+        topic + " -p 0 -X batch.num.messages=400 -X linger.ms=1000 2>&1");
+  std::vector<std::string> all;
+  for (int i = 1; i <= 24000; ++i)
+    all.push_back(topic + "/" + std::to_string(i));
+  kafka_source_function s(config(topic, "scan.bounded.mode=latest-offset&"
+                                        "properties.queued.min.messages=2&"
+                                        "properties.max.partition.fetch.bytes=1"));
+  checkpointing_context ctx(0, 1, false);
+  s.open(ctx);
+  std::vector<std::string> got;
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(poll_for(s, SIZE_MAX, got, 30s));
+  auto took = std::chrono::steady_clock::now() - start;
+  s.close();
+  BOOST_TEST((got == all), "read " << got.size() << " of " << all.size());
+  BOOST_TEST((took < 3s),
+             "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                     << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(a_subtask_without_partitions_is_idle_and_never_finishes) {
   auto topic = make_topic(1, 3, nullptr);
   int owner = kafka_partition_owner(topic, 0, 2);

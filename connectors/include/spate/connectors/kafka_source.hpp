@@ -81,6 +81,8 @@ private:
   void add_gauges(partition_state& p);
   //! Publishes the partitions' offsets, and (at most once a second) their lag.
   void update_gauges();
+  //! Wakes librdkafka's fetcher, parked on a full queue, at the positions.
+  void restart_fetch();
   //! Tells downstream about partitions it has not heard of (begin or finish).
   void announce(collector<std::string>& out);
   //! One fetched message (poll() frees it): emits its record, or marks its
