@@ -60,6 +60,10 @@ public:
                  std::map<std::string, std::string> props, std::string transactional_id)
       : transactional_id_(std::move(transactional_id)) {
     props["bootstrap.servers"] = cfg.brokers;
+    // on_delivery() only looks at failures: without reports of successes
+    // librdkafka frees delivered messages itself instead of queueing a report
+    // for each to the polling thread.
+    props.emplace("delivery.report.only.error", "true");
     kafka::log_hook hook;
     if (!transactional_id_.empty()) {
       props["transactional.id"] = transactional_id_;
@@ -150,8 +154,9 @@ void kafka_sink_function::open(runtime_context& ctx) {
       props.emplace("enable.idempotence", "true");
     active_ = std::make_unique<kafka_producer>(cfg_, who_, props, "");
     // Fail now, naming the topic, rather than on the first delivery.
-    kafka::partition_counts(active_->rk(), {cfg_.topic}, std::chrono::milliseconds(10'000), who_,
-                            cfg_.brokers);
+    choose_partitions(kafka::partition_counts(active_->rk(), {cfg_.topic},
+                                              std::chrono::milliseconds(10'000), who_,
+                                              cfg_.brokers)[cfg_.topic]);
     return;
   }
   props.emplace("transaction.timeout.ms", default_transaction_timeout_ms);
@@ -185,8 +190,9 @@ void kafka_sink_function::open(runtime_context& ctx) {
     // The same check for exactly-once, before any transaction is touched
     // (after the timeout check: librdkafka refuses some timeouts itself).
     kafka_producer probe(cfg_, who_, props, "");
-    kafka::partition_counts(probe.rk(), {cfg_.topic}, std::chrono::milliseconds(10'000), who_,
-                            cfg_.brokers);
+    choose_partitions(kafka::partition_counts(probe.rk(), {cfg_.topic},
+                                              std::chrono::milliseconds(10'000), who_,
+                                              cfg_.brokers)[cfg_.topic]);
   }
 
   // 1. Transactions the restored checkpoint covers: commit what is not yet.
@@ -259,6 +265,18 @@ void kafka_sink_function::open_transaction() {
   active_ = std::move(p);
 }
 
+void kafka_sink_function::choose_partitions(int partitions) {
+  // Records without a key go to one partition a batch, the next batch to the
+  // next partition (Kafka's sticky partitioning, as Flink's KafkaSink does by
+  // default): librdkafka then runs no partitioner per record. Keys, framed
+  // records and a partitioner of the user's are librdkafka's to place.
+  sticky_partitions_ =
+      cfg_.key_field.empty() && !cfg_.framed_records && cfg_.properties.count("partitioner") == 0
+          ? partitions
+          : 0;
+  next_partition_ = sticky_partitions_ > 0 ? subtask_ % sticky_partitions_ : 0;
+}
+
 void kafka_sink_function::check_delivery() {
   auto* d = active_->delivery();
   if (d->failed > 0)
@@ -317,6 +335,11 @@ void kafka_sink_function::write(const typed_batch<std::string>& batch) {
         throw error(errc::invalid_argument, who_ + ": record " + std::to_string(i + 1) +
                                                 " of a batch of " + std::to_string(batch.size()) +
                                                 ": " + f.why + "; nothing of the batch is written");
+  std::int32_t partition = RD_KAFKA_PARTITION_UA;
+  if (sticky_partitions_ > 0 && batch.size() > 0) {
+    partition = next_partition_;
+    next_partition_ = (next_partition_ + 1) % sticky_partitions_;
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::string& v = batch.values[i];
     // A record that is not JSON or lacks the field has no key.
@@ -336,13 +359,14 @@ void kafka_sink_function::write(const typed_batch<std::string>& batch) {
     }
     timestamp ts = batch.timestamps[i];
     while (true) {
-      auto err = rd_kafka_producev(
-          rk, RD_KAFKA_V_RKT(active_->rkt()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(null_value ? nullptr : const_cast<char*>(value.data()),
-                           null_value ? 0 : value.size()),
-          RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, key.size()),
-          RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
-          RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
+      auto err =
+          rd_kafka_producev(rk, RD_KAFKA_V_RKT(active_->rkt()), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_VALUE(null_value ? nullptr : const_cast<char*>(value.data()),
+                                             null_value ? 0 : value.size()),
+                            RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, key.size()),
+                            RD_KAFKA_V_TIMESTAMP(ts == no_timestamp || ts < 0 ? 0 : ts),
+                            RD_KAFKA_V_OPAQUE(active_->delivery()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <set>
@@ -240,6 +241,42 @@ BOOST_AUTO_TEST_CASE(at_least_once_flushes_at_the_barrier_and_keys_partition) {
   for (auto& [k, ps] : partitions_of)
     BOOST_TEST(ps.size() == 1u, k << " is in " << ps.size() << " partitions");
   s.close();
+}
+
+BOOST_AUTO_TEST_CASE(records_without_key_go_to_one_partition_a_batch_in_turn) {
+  // Subtask 1 of 2 starts at partition 1 of 3; each batch goes to the next.
+  auto topic = new_topic(3);
+  kafka_sink_function s(config(topic, "sink.delivery-guarantee=at-least-once"));
+  checkpointing_context ctx(1, 2);
+  s.open(ctx);
+  std::map<std::string, int> batch_of;
+  for (int b = 0; b < 4; ++b) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < 50; ++i) {
+      lines.push_back("b" + std::to_string(b) + "-" + std::to_string(i));
+      batch_of[lines.back()] = b;
+    }
+    s.write(batch(lines));
+  }
+  operator_state_writer w;
+  s.snapshot_state(1, w);
+  s.close();
+  // value partition timestamp of every record
+  auto out =
+      shell("kcat -C -b " + broker().bootstrap() + " -t " + topic + " -e -q -f '%s %p %T\n'");
+  std::istringstream in(out);
+  std::map<int, std::set<int>> partitions_of_batch;
+  std::size_t records = 0;
+  for (std::string v, p, ts; in >> v >> p >> ts; ++records) {
+    BOOST_TEST(batch_of.count(v) == 1u, v);
+    partitions_of_batch[batch_of[v]].insert(std::stoi(p));
+    BOOST_TEST(ts == "1700000000000"); // the record's own timestamp
+  }
+  BOOST_TEST(records == 200u);
+  BOOST_TEST(partitions_of_batch[0] == std::set<int>{1});
+  BOOST_TEST(partitions_of_batch[1] == std::set<int>{2});
+  BOOST_TEST(partitions_of_batch[2] == std::set<int>{0});
+  BOOST_TEST(partitions_of_batch[3] == std::set<int>{1});
 }
 
 BOOST_AUTO_TEST_CASE(a_transaction_timeout_below_the_checkpoint_interval_is_refused) {

@@ -81,6 +81,9 @@ public:
 private:
   void open_transaction();
   void check_delivery();
+  //! Spreads records without a key over the topic's `partitions` a batch at
+  //! a time (see write()), unless librdkafka must place them.
+  void choose_partitions(int partitions);
 
   kafka_sink_config cfg_;
   std::string who_;
@@ -91,6 +94,10 @@ private:
   std::int64_t active_sequence_ = 0;
   std::map<std::string, std::string> props_;
   std::int32_t txn_timeout_ms_ = 0;
+  //! The topic's partitions when this sink places records itself (0: it
+  //! leaves that to librdkafka), and the partition of the next batch.
+  std::int32_t sticky_partitions_ = 0;
+  std::int32_t next_partition_ = 0;
   //! Restored: transactions to commit, and (old subtask, next sequence) to
   //! abort from.
   std::vector<kafka_pending_transaction> to_commit_;
