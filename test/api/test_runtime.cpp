@@ -82,25 +82,20 @@ struct held_source final : source_function<std::int64_t> {
   }
 };
 
-} // namespace
-
-BOOST_AUTO_TEST_CASE(processing_time_is_the_injected_clock) {
-  temp_dir dir;
-  environment env(test_config(dir.str(), 1));
-  auto clk = std::make_shared<manual_clock>();
-  auto release = std::make_shared<std::atomic<bool>>(false);
-  auto st = std::make_shared<signal_sink_state>();
+//! held_source(30) -> key x % 3 -> 1 h processing-time windows summing -> `sink`.
+void hourly_sums_of_30(environment& env, std::shared_ptr<std::atomic<bool>> release,
+                       sink_spec<std::int64_t> sink) {
   env
       .add_source(source_spec<std::int64_t>{
           "held", [release] { return std::make_unique<held_source>(30, release); }, false})
       .key_by([](std::int64_t x) { return x % 3; })
       .window(tumbling_processing_time_windows::of(std::chrono::hours(1)))
       .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
-      .add_sink(signal_sink(st, 0ms));
-  start_options opts;
-  opts.job_clock = clk;
-  auto client = env.execute_async("processing time by hand", opts);
-  // Every record is in its window before the clock moves.
+      .add_sink(std::move(sink));
+}
+
+//! Waits until the tasks after the "held" source took in all 30 records.
+void await_30_in_windows(job_client& client) {
   auto window_input = [&] {
     std::int64_t in = 0;
     for (auto& m : client.metrics())
@@ -111,6 +106,22 @@ BOOST_AUTO_TEST_CASE(processing_time_is_the_injected_clock) {
   for (int i = 0; i < 2000 && window_input() < 30; ++i)
     std::this_thread::sleep_for(5ms); // polls a counter; no event to wait on
   BOOST_REQUIRE_EQUAL(window_input(), 30);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(processing_time_is_the_injected_clock) {
+  temp_dir dir;
+  environment env(test_config(dir.str(), 1));
+  auto clk = std::make_shared<manual_clock>();
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  auto st = std::make_shared<signal_sink_state>();
+  hourly_sums_of_30(env, release, signal_sink(st, 0ms));
+  start_options opts;
+  opts.job_clock = clk;
+  auto client = env.execute_async("processing time by hand", opts);
+  // Every record is in its window before the clock moves.
+  await_30_in_windows(client);
   BOOST_TEST(st->received == 0);
   // The window ends within the hour on the job's clock, never on the machine's
   // (which is years later than manual_clock's start): only moving the
@@ -167,27 +178,13 @@ BOOST_AUTO_TEST_CASE(a_task_that_took_a_stop_savepoint_fires_no_timer) {
   auto clk = std::make_shared<manual_clock>();
   auto release = std::make_shared<std::atomic<bool>>(false);
   auto st = std::make_shared<gated_sink_state>();
-  env
-      .add_source(source_spec<std::int64_t>{
-          "held", [release] { return std::make_unique<held_source>(30, release); }, false})
-      .key_by([](std::int64_t x) { return x % 3; })
-      .window(tumbling_processing_time_windows::of(std::chrono::hours(1)))
-      .reduce([](const std::int64_t& a, std::int64_t b) { return a + b; })
-      .add_sink(
-          sink_spec<std::int64_t>{"gated", [st] { return std::make_unique<gated_sink>(st); }});
+  hourly_sums_of_30(env, release, sink_spec<std::int64_t>{"gated", [st] {
+                                                            return std::make_unique<gated_sink>(st);
+                                                          }});
   start_options opts;
   opts.job_clock = clk;
   auto client = env.execute_async("stop with a processing-time window", opts);
-  auto window_input = [&] {
-    std::int64_t n = 0;
-    for (auto& m : client.metrics())
-      if (m.task_name.find("held") == std::string::npos)
-        n += m.records_in;
-    return n;
-  };
-  for (int i = 0; i < 2000 && window_input() < 30; ++i)
-    std::this_thread::sleep_for(5ms); // polls a counter; no event to wait on
-  BOOST_REQUIRE_EQUAL(window_input(), 30);
+  await_30_in_windows(client);
   std::string savepoint;
   std::thread stopper([&] { savepoint = client.stop(dir.str() + "/savepoints", false, 30s); });
   {
