@@ -115,56 +115,41 @@ nexmark_field nexmark_sub_field(const std::string& parent, const std::string& na
   return it == table.end() ? nexmark_field::none : it->second;
 }
 
-bool is_string_field(nexmark_field f) {
+//! The string member of `e` field `f` stands for, or nullptr when `f` is not a string field.
+const std::string* string_of(nexmark_field f, const nexmark::event& e) {
   switch (f) {
     case nexmark_field::p_name:
+      return &e.new_person.name;
     case nexmark_field::p_email:
+      return &e.new_person.email_address;
     case nexmark_field::p_card:
+      return &e.new_person.credit_card;
     case nexmark_field::p_city:
+      return &e.new_person.city;
     case nexmark_field::p_state:
+      return &e.new_person.state;
     case nexmark_field::p_extra:
+      return &e.new_person.extra;
     case nexmark_field::a_item:
+      return &e.new_auction.item_name;
     case nexmark_field::a_description:
+      return &e.new_auction.description;
     case nexmark_field::a_extra:
+      return &e.new_auction.extra;
     case nexmark_field::b_channel:
+      return &e.new_bid.channel;
     case nexmark_field::b_url:
+      return &e.new_bid.url;
     case nexmark_field::b_extra:
-      return true;
+      return &e.new_bid.extra;
     default:
-      return false;
+      return nullptr;
   }
 }
 
-//! The bytes of a string field (empty for another).
-std::string_view string_field(nexmark_field f, const nexmark::event& e) {
-  switch (f) {
-    case nexmark_field::p_name:
-      return e.new_person.name;
-    case nexmark_field::p_email:
-      return e.new_person.email_address;
-    case nexmark_field::p_card:
-      return e.new_person.credit_card;
-    case nexmark_field::p_city:
-      return e.new_person.city;
-    case nexmark_field::p_state:
-      return e.new_person.state;
-    case nexmark_field::p_extra:
-      return e.new_person.extra;
-    case nexmark_field::a_item:
-      return e.new_auction.item_name;
-    case nexmark_field::a_description:
-      return e.new_auction.description;
-    case nexmark_field::a_extra:
-      return e.new_auction.extra;
-    case nexmark_field::b_channel:
-      return e.new_bid.channel;
-    case nexmark_field::b_url:
-      return e.new_bid.url;
-    case nexmark_field::b_extra:
-      return e.new_bid.extra;
-    default:
-      return {};
-  }
+bool is_string_field(nexmark_field f) {
+  static const nexmark::event none{};
+  return string_of(f, none) != nullptr;
 }
 
 void fill_field(row& r, std::size_t slot, nexmark_field f, const nexmark::event& e) {
@@ -174,26 +159,10 @@ void fill_field(row& r, std::size_t slot, nexmark_field f, const nexmark::event&
   switch (f) {
     case nexmark_field::p_id:
       return r.set_long(slot, p.id);
-    case nexmark_field::p_name:
-      return r.set_string(slot, p.name);
-    case nexmark_field::p_email:
-      return r.set_string(slot, p.email_address);
-    case nexmark_field::p_card:
-      return r.set_string(slot, p.credit_card);
-    case nexmark_field::p_city:
-      return r.set_string(slot, p.city);
-    case nexmark_field::p_state:
-      return r.set_string(slot, p.state);
     case nexmark_field::p_time:
       return r.set_long(slot, p.date_time);
-    case nexmark_field::p_extra:
-      return r.set_string(slot, p.extra);
     case nexmark_field::a_id:
       return r.set_long(slot, a.id);
-    case nexmark_field::a_item:
-      return r.set_string(slot, a.item_name);
-    case nexmark_field::a_description:
-      return r.set_string(slot, a.description);
     case nexmark_field::a_initial_bid:
       return r.set_long(slot, a.initial_bid);
     case nexmark_field::a_reserve:
@@ -206,23 +175,17 @@ void fill_field(row& r, std::size_t slot, nexmark_field f, const nexmark::event&
       return r.set_long(slot, a.seller);
     case nexmark_field::a_category:
       return r.set_long(slot, a.category);
-    case nexmark_field::a_extra:
-      return r.set_string(slot, a.extra);
     case nexmark_field::b_auction:
       return r.set_long(slot, b.auction);
     case nexmark_field::b_bidder:
       return r.set_long(slot, b.bidder);
     case nexmark_field::b_price:
       return r.set_long(slot, b.price);
-    case nexmark_field::b_channel:
-      return r.set_string(slot, b.channel);
-    case nexmark_field::b_url:
-      return r.set_string(slot, b.url);
     case nexmark_field::b_time:
       return r.set_long(slot, b.date_time);
-    case nexmark_field::b_extra:
-      return r.set_string(slot, b.extra);
     default:
+      if (const std::string* s = string_of(f, e))
+        r.set_string(slot, *s);
       return;
   }
 }
@@ -246,7 +209,8 @@ struct nexmark_rows {
     const int type = static_cast<int>(e.type);
     if (type >= 0 && type < 3)
       for (const nexmark_fill& f : fills[type])
-        n += string_field(f.field, e).size();
+        if (const std::string* s = string_of(f.field, e))
+          n += s->size();
     return n;
   }
 
