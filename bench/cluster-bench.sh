@@ -11,13 +11,7 @@ events=${EVENTS:-20000000}
 keys=${KEYS:-10000}
 bin=${BUILD_DIR:-build}/bin/spate
 work=$(mktemp -d /tmp/spate-cluster-bench-XXXXXX)
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
+source scripts/bench-common.sh # free_port
 export SPATE_BIN=$PWD/$bin SPATE_LOG_DIR=$work/log
 export SPATE_OPTS="-D rest.port=$(free_port) -D jobmanager.rpc.port=$(free_port) -D taskmanager.numberOfTaskSlots=1 ${TM_OPTS:-} -D state.backend.rocksdb.localdir=$work/state"
 cleanup() { cluster/scripts/stop-cluster.sh >/dev/null 2>&1 || true; rm -rf "$work"; }

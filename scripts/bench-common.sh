@@ -1,6 +1,6 @@
-# Shared by the benchmark scripts (bench-latency.sh, bench-memory.sh, bench-recovery.sh);
-# sourced, never run. Needs $work (a scratch directory) and $built_bin (the binary measured)
-# set by the caller.
+# Shared by the benchmark scripts (bench-latency.sh, bench-memory.sh, bench-recovery.sh,
+# bench/cluster-bench.sh); sourced, never run. wait_quiet and print_provenance need $work (a
+# scratch directory) and $built_bin (the binary measured) set by the caller.
 
 # Waits (at most QUIET_TIMEOUT seconds, default 120) until the machine is nearly idle for a
 # second (under 10 % of the cores busy; other sessions' tests do not take the build lock) and
