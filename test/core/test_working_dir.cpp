@@ -140,3 +140,46 @@ BOOST_AUTO_TEST_CASE(a_working_directory_is_its_users_alone) {
     BOOST_TEST(std::filesystem::exists(theirs));
   }
 }
+
+// TaskManagers starting together on one host: each sweeps what dead ones
+// left while the others are making their own directories. None may take
+// another's directory (half made) for a dead process's: every start
+// succeeds and every live directory keeps what was put in it.
+BOOST_AUTO_TEST_CASE(processes_starting_together_never_take_each_others_directory) {
+  test::temp_dir base;
+  constexpr int children = 4;
+  constexpr int rounds = 400;
+  std::vector<pid_t> pids;
+  for (int c = 0; c < children; ++c) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int code = 0;
+      for (int i = 0; i < rounds && code == 0; ++i) {
+        try {
+          auto dir =
+              base.str() + "/spate-tm-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+          working_dir::remove_stale(base.str(), "spate-tm-");
+          working_dir w(dir);
+          std::ofstream(dir + "/state") << "live";
+          working_dir::remove_stale(base.str(), "spate-tm-");
+          if (!fs::exists(dir + "/state") || !fs::exists(dir + "/.lock"))
+            code = 4; // swept while its holder lived
+          w.remove();
+        } catch (const error& e) {
+          std::fprintf(stderr, "child %d round %d: %s\n", static_cast<int>(::getpid()), i,
+                       e.what());
+          code = 5;
+        }
+      }
+      ::_exit(code);
+    }
+    pids.push_back(pid);
+  }
+  for (auto pid : pids) {
+    int status = 0;
+    BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0, "a child failed with " << WEXITSTATUS(status));
+  }
+  BOOST_TEST(fs::is_empty(base.str()));
+}

@@ -1,7 +1,9 @@
 // Working directories that outlive a crash only until the next start: a
 // process holds an exclusive lock on `<dir>/.lock` for as long as it uses
 // `<dir>`, so another process can tell a live directory from one a SIGKILL
-// left behind, and remove the latter.
+// left behind, and remove the latter. A `.lock` is locked before it gets
+// its name (made under a name of its own, then linked), so a process
+// sweeping the directories never finds a starting process's lock free.
 #pragma once
 
 #include <string>
