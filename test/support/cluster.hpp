@@ -211,8 +211,14 @@ public:
     start_jobmanager();
     for (int i = 0; i < n; ++i)
       start_taskmanager();
-    if (!await_taskmanagers(n))
-      throw std::runtime_error("the cluster did not come up:\n" + jobmanager_->log());
+    if (!await_taskmanagers(n)) {
+      std::string logs = jobmanager_->log();
+      for (std::size_t i = 0; i < taskmanagers_.size(); ++i)
+        logs += "--- TaskManager " + std::to_string(i) +
+                (taskmanagers_[i]->alive() ? " (running)" : " (ended)") + ":\n" +
+                taskmanagers_[i]->log();
+      throw std::runtime_error("the cluster did not come up:\n" + logs);
+    }
   }
 
   bool await_taskmanagers(int n) {
