@@ -21,7 +21,8 @@ if ! command -v clang++ >/dev/null; then
   exit 2
 fi
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=None \
-  -DCMAKE_CXX_FLAGS="-O1 -g1" -DSPATE_FUZZ=ON -DSPATE_BUILD_TESTS=OFF -DSPATE_WERROR=OFF >/dev/null
+  -DCMAKE_CXX_FLAGS="-O1 -g1" -DSPATE_FUZZ=ON -DSPATE_BUILD_TESTS=OFF -DSPATE_WERROR=OFF \
+  -DSPATE_PYTHON=OFF >/dev/null
 # shellcheck disable=SC2086
 cmake --build "$BUILD_DIR" -j "$JOBS" --target $TARGETS fuzz_seeds
 

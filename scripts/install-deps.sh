@@ -55,3 +55,23 @@ if [ ! -f "$web/node_modules/.package-lock.json" ] ||
   echo "install-deps: npm ci in web/"
   (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+
+# The Python package (python/): nanobind builds its native module, pytest runs
+# its suite, scikit-build-core serves `pip install ./python`. Into the python3
+# on PATH, the one CMake finds (docs/python.md); Debian's own python3 refuses
+# pip installs into it (PEP 668) unless told.
+python_reqs="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/python/requirements-dev.txt"
+if ! python3 - "$python_reqs" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, want = line.split("==")
+        if version(name) != want:
+            sys.exit(1)
+PY
+  echo "install-deps: pip install -r python/requirements-dev.txt"
+  python3 -m pip install -q --disable-pip-version-check -r "$python_reqs" ||
+    python3 -m pip install -q --disable-pip-version-check --break-system-packages -r "$python_reqs"
+fi

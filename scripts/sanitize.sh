@@ -18,7 +18,7 @@ AREAS=${AREAS:-"core sql state transport checkpoints actors api connectors sqlrt
 # -O1 keeps the instrumented build quick to compile and still fast enough to run; -g1 gives
 # reports file and line without full debug info.
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" \
-  -DSPATE_SANITIZE=ON >/dev/null
+  -DSPATE_SANITIZE=ON -DSPATE_PYTHON=OFF >/dev/null
 
 targets=()
 labels=()

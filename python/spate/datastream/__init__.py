@@ -1,0 +1,23 @@
+"""The DataStream API (PyFlink's ``pyflink.datastream``)."""
+
+from spate.datastream.data_stream import CloseableIterator, DataStream, KeyedStream
+from spate.datastream.functions import (
+    FilterFunction,
+    FlatMapFunction,
+    KeySelector,
+    MapFunction,
+    ReduceFunction,
+)
+from spate.datastream.stream_execution_environment import StreamExecutionEnvironment
+
+__all__ = [
+    "CloseableIterator",
+    "DataStream",
+    "FilterFunction",
+    "FlatMapFunction",
+    "KeySelector",
+    "KeyedStream",
+    "MapFunction",
+    "ReduceFunction",
+    "StreamExecutionEnvironment",
+]

@@ -1,0 +1,119 @@
+"""PyFlink's ``DataStream`` and ``KeyedStream``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional
+
+from spate.common.typeinfo import TypeInformation
+from spate.datastream.functions import (
+    FilterFunction,
+    FlatMapFunction,
+    KeySelector,
+    MapFunction,
+    ReduceFunction,
+    callable_of,
+)
+
+if TYPE_CHECKING:
+    from spate.datastream.stream_execution_environment import StreamExecutionEnvironment
+
+
+class CloseableIterator:
+    """The values execute_and_collect gathered (PyFlink returns the same
+    kind of iterator); usable in a ``with`` block."""
+
+    def __init__(self, values: List[Any]) -> None:
+        self._it = iter(values)
+
+    def __iter__(self) -> "CloseableIterator":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+    def close(self) -> None:
+        self._it = iter(())
+
+    def __enter__(self) -> "CloseableIterator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class DataStream:
+    """A stream of Python values."""
+
+    def __init__(self, env: "StreamExecutionEnvironment", handle: Any) -> None:
+        self._env = env
+        self._handle = handle
+
+    def get_execution_environment(self) -> "StreamExecutionEnvironment":
+        return self._env
+
+    def map(
+        self, func: Any, output_type: Optional[TypeInformation] = None
+    ) -> "DataStream":
+        f = callable_of(func, MapFunction, "map")
+        return DataStream(self._env, self._handle.map(f, ""))
+
+    def flat_map(
+        self, func: Any, output_type: Optional[TypeInformation] = None
+    ) -> "DataStream":
+        f = callable_of(func, FlatMapFunction, "flat_map")
+        return DataStream(self._env, self._handle.flat_map(f, ""))
+
+    def filter(self, func: Any) -> "DataStream":
+        f = callable_of(func, FilterFunction, "filter")
+        return DataStream(self._env, self._handle.filter(f, ""))
+
+    def key_by(
+        self, key_selector: Any, key_type: Optional[TypeInformation] = None
+    ) -> "KeyedStream":
+        """Partitions by the key `key_selector` returns. Keys are compared by
+        their pickled bytes: equal values of one type are one key."""
+        return KeyedStream(self, callable_of(key_selector, KeySelector, "get_key"))
+
+    def name(self, name: str) -> "DataStream":
+        self._handle.set_name(name)
+        return self
+
+    def uid(self, uid: str) -> "DataStream":
+        """The stable identity that matches this operator's state on restore."""
+        self._handle.set_uid(uid)
+        return self
+
+    def set_parallelism(self, parallelism: int) -> "DataStream":
+        self._handle.set_parallelism(parallelism)
+        return self
+
+    def print(self, sink_identifier: Optional[str] = None) -> None:
+        """Writes str() of every value to standard output, one per line,
+        with ``n> `` first (the subtask) when the job runs in parallel."""
+        self._handle.print(f"{sink_identifier}:" if sink_identifier else "")
+
+    def execute_and_collect(
+        self, job_execution_name: Optional[str] = None, limit: Optional[int] = None
+    ) -> Any:
+        """Runs the job and returns its values: an iterator, or a list of at
+        most `limit` values when `limit` is given."""
+        collector = self._handle.collect()
+        self._env.execute(job_execution_name or "collect")
+        values = collector.values()
+        if limit is not None:
+            return values[:limit]
+        return CloseableIterator(values)
+
+
+class KeyedStream:
+    """A DataStream partitioned by key."""
+
+    def __init__(self, stream: DataStream, key: Any) -> None:
+        self._stream = stream
+        self._key = key
+
+    def reduce(self, func: Any) -> DataStream:
+        """A running reduce per key: every input emits the key's new value."""
+        f = callable_of(func, ReduceFunction, "reduce")
+        handle = self._stream._handle.key_by_reduce(self._key, f, "")
+        return DataStream(self._stream._env, handle)

@@ -1,0 +1,217 @@
+"""The Python DataStream API on the native runtime, in this process.
+
+Results are compared with the same computation in plain Python."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+from collections import defaultdict
+
+import pytest
+
+from spate.common import JobFailedError
+from spate.datastream import (
+    FilterFunction,
+    FlatMapFunction,
+    KeySelector,
+    MapFunction,
+    ReduceFunction,
+    StreamExecutionEnvironment,
+)
+
+
+def seeded_random() -> random.Random:
+    seed = int(os.environ.get("SPATE_TEST_SEED", random.randrange(1 << 30)))
+    print(f"seed {seed} (SPATE_TEST_SEED={seed} repeats this run)")
+    return random.Random(seed)
+
+
+@pytest.mark.parametrize("parallelism", [1, 3])
+def test_map_filter_flat_map_and_keyed_reduce_equal_plain_python(parallelism: int) -> None:
+    rnd = seeded_random()
+    lines = [
+        " ".join(rnd.choice(["spate", "flink", "kafka", "redis", "Python"]) for _ in range(rnd.randrange(0, 6)))
+        for _ in range(2000)
+    ]
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(parallelism)
+    counts = (
+        env.from_collection(lines)
+        .flat_map(lambda line: line.split())
+        .map(lambda w: (w.lower(), 1))
+        .filter(lambda t: t[0] != "kafka")
+        .key_by(lambda t: t[0])
+        .reduce(lambda a, b: (a[0], a[1] + b[1]))
+    )
+    got = list(counts.execute_and_collect())
+
+    # The reference: every running count per word, in any order.
+    running: dict[str, int] = defaultdict(int)
+    expected = []
+    for line in lines:
+        for w in line.split():
+            w = w.lower()
+            if w == "kafka":
+                continue
+            running[w] += 1
+            expected.append((w, running[w]))
+    assert sorted(got) == sorted(expected)
+    assert len(got) > 0
+
+
+def test_function_classes_are_called_through_their_methods() -> None:
+    class Double(MapFunction):
+        def map(self, value):
+            return value * 2
+
+    class Even(FilterFunction):
+        def filter(self, value):
+            return value % 4 == 0
+
+    class Twice(FlatMapFunction):
+        def flat_map(self, value):
+            yield value
+            yield value + 1
+
+    class ByParity(KeySelector):
+        def get_key(self, value):
+            return value % 2
+
+    class Max(ReduceFunction):
+        def reduce(self, a, b):
+            return max(a, b)
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    got = list(
+        env.from_collection(range(10))
+        .map(Double())
+        .filter(Even())
+        .flat_map(Twice())
+        .key_by(ByParity())
+        .reduce(Max())
+        .execute_and_collect()
+    )
+    # 0, 4, 8, 12, 16 each followed by itself + 1; running maximum per parity.
+    assert got == [0, 1, 4, 5, 8, 9, 12, 13, 16, 17]
+
+
+def test_values_of_any_picklable_type_pass_through() -> None:
+    values = [None, True, 3, 2.5, "ü", b"\x00\xff", (1, "a"), [1, [2]], {"k": {1, 2}}, 10**40]
+    env = StreamExecutionEnvironment.get_execution_environment()
+    assert list(env.from_collection(values).map(lambda v: v).execute_and_collect()) == values
+
+
+def test_limit_and_an_environment_that_runs_one_job_after_another() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    assert env.from_collection(range(100)).execute_and_collect(limit=3) == [0, 1, 2]
+    with env.from_collection(["x"]).map(str.upper).execute_and_collect() as it:
+        assert list(it) == ["X"]
+
+
+def test_print_writes_str_of_each_value_with_the_subtask_in_parallel(capfd) -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([("a", 1), "b"]).print()
+    env.execute("print")
+    assert capfd.readouterr().out.splitlines() == ["('a', 1)", "b"]
+
+    env.set_parallelism(2)
+    env.from_collection(range(6)).map(lambda v: v).print("out")
+    env.execute("print in parallel")
+    lines = capfd.readouterr().out.splitlines()
+    assert sorted(line.split("> ")[1] for line in lines) == [str(i) for i in range(6)]
+    assert all(line.startswith(("out:1> ", "out:2> ")) for line in lines)
+
+
+def test_a_python_exception_fails_the_job_with_its_traceback() -> None:
+    def divide(v):
+        return 1 / v
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1, 0]).map(divide).print()
+    with pytest.raises(JobFailedError) as failure:
+        env.execute("divides by zero")
+    cause = failure.value.cause
+    assert "ZeroDivisionError" in cause
+    assert "in divide" in cause
+    assert "Python map" in cause
+    # The process and the environment go on.
+    assert list(env.from_collection([4]).map(divide).execute_and_collect()) == [0.25]
+
+
+def test_errors_in_key_selectors_reducers_and_flat_maps_name_the_function() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1]).key_by(lambda v: v["missing"]).reduce(lambda a, b: a).print()
+    with pytest.raises(JobFailedError, match=r"(?s)Python key_by.*TypeError"):
+        env.execute()
+    env.from_collection([1, 1]).key_by(lambda v: v).reduce(lambda a, b: a.nope).print()
+    with pytest.raises(JobFailedError, match=r"(?s)Python reduce.*AttributeError"):
+        env.execute()
+    env.from_collection([1]).flat_map(lambda v: 5).print()
+    with pytest.raises(JobFailedError, match="must return an iterable"):
+        env.execute()
+
+
+def test_a_value_that_cannot_be_pickled_is_named() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1]).map(lambda v: (lambda: v)).print()
+    with pytest.raises(JobFailedError, match=r"(?s)Python map.*(pickle|lambda)"):
+        env.execute()
+    with pytest.raises(Exception, match="pickle|lambda"):
+        env.from_collection([lambda: 1])
+
+
+def test_bad_settings_are_refused_with_their_name() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    with pytest.raises(ValueError, match="parallelism"):
+        env.set_parallelism(0)
+    with pytest.raises(ValueError, match="parallelism"):
+        env.from_collection([1]).map(str).set_parallelism(-1)
+    with pytest.raises(TypeError, match="MapFunction or a callable"):
+        env.from_collection([1]).map(42)
+
+
+def test_a_script_runs_with_python_alone() -> None:
+    script = textwrap.dedent(
+        """
+        from spate.datastream import StreamExecutionEnvironment
+        env = StreamExecutionEnvironment.get_execution_environment()
+        env.from_collection(["b a", "a"]).flat_map(str.split) \\
+            .key_by(lambda w: w).reduce(lambda a, b: a + b).print()
+        env.execute("script")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == ["a", "aa", "b"]
+
+
+def test_ctrl_c_cancels_the_running_job_and_raises_keyboard_interrupt() -> None:
+    import _thread
+    import threading
+    import time
+
+    started = threading.Event()
+
+    def slow(v):
+        started.set()
+        time.sleep(0.05)  # releases the GIL, as a function waiting on I/O does
+        return v
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection(range(2000)).map(slow).print()  # 100 s if not cancelled
+
+    def interrupt() -> None:
+        started.wait(30)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    begun = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        env.execute("interrupted")
+    assert time.monotonic() - begun < 30
+    # The environment runs the next job.
+    assert list(env.from_collection([1]).execute_and_collect()) == [1]
