@@ -937,6 +937,22 @@ rex analyzer::analyze_user_function(const expr& e, const catalog_function& f, ex
   std::vector<rex> args;
   for (const box<expr>& a : e.args)
     args.push_back(analyze(*a, ctx));
+  if (def->specialize) {
+    // Typed by its arguments: the definition for these types, registered for the runtime.
+    std::vector<logical_type> types;
+    for (const rex& a : args)
+      types.push_back(a.type.materialized());
+    function_definition typed;
+    try {
+      typed = def->specialize(types);
+    } catch (const error& x) {
+      fail(e.pos, "Function '" + f.name + "': " + x.what());
+    }
+    register_function(typed);
+    def = find_function_class(typed.class_name);
+    if (!def)
+      fail(e.pos, "Function '" + f.name + "' has no definition for these arguments");
+  }
   bool fits = args.size() == def->parameters.size();
   for (std::size_t i = 0; fits && i < args.size(); ++i)
     fits = args[i].type.kind != logical_kind::row &&
@@ -963,7 +979,7 @@ rex analyzer::analyze_user_function(const expr& e, const catalog_function& f, ex
     }
   }
   rex r = make_call(f.name, std::move(args), def->result.with_nullable(nullable), e.pos);
-  r.udf = f.class_name;
+  r.udf = def->class_name;
   return r;
 }
 

@@ -21,6 +21,7 @@
 #include "spate/sql/functions.hpp"
 #include "spate/sqlrt/table_environment.hpp"
 #include "support/collect.hpp"
+#include "support/expect_refused.hpp"
 
 using namespace spate;
 using namespace spate::sql;
@@ -248,4 +249,68 @@ BOOST_AUTO_TEST_CASE(nexmark_count_char_counts_the_first_character) {
     f->eval(args, out);
     BOOST_TEST(out.i == std::count(s.begin(), s.end(), c), s << " " << c);
   }
+}
+
+namespace {
+
+//! A function typed by its arguments (function_definition::specialize): it returns its
+//! argument's type name, so each call site shows which definition it got.
+class type_name_function final : public scalar_function {
+public:
+  explicit type_name_function(std::string name) : name_(std::move(name)) {}
+  void eval(const value*, value& out) override {
+    out.null = false;
+    out.s = name_;
+  }
+
+private:
+  std::string name_;
+};
+
+void register_type_name() {
+  function_definition generic;
+  generic.class_name = "test.TypeName";
+  generic.result = make_varchar();
+  generic.make = []() -> std::unique_ptr<scalar_function> {
+    throw std::logic_error("typed at each call");
+  };
+  generic.specialize = [](const std::vector<logical_type>& args) {
+    if (args.size() != 1)
+      throw error(errc::invalid_argument, "takes one argument");
+    if (args[0].kind == logical_kind::array)
+      throw error(errc::invalid_argument, "not supported yet: ARRAY arguments");
+    function_definition d;
+    d.class_name = "test.TypeName(" + to_string(args[0]) + ")";
+    d.parameters = {args[0].with_nullable(true)};
+    d.accepts_null = {true};
+    d.result = make_varchar(max_length, true);
+    auto name = to_string(args[0].with_nullable(true));
+    d.make = [name]() -> std::unique_ptr<scalar_function> {
+      return std::make_unique<type_name_function>(name);
+    };
+    return d;
+  };
+  register_function(std::move(generic));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_function_typed_by_its_arguments_gets_a_definition_per_call_site) {
+  register_type_name();
+  test::temp_dir dir;
+  table_environment t(test::test_config(dir.str(), 1));
+  t.execute_sql(rows_table(dir.str(), 2));
+  t.execute_sql("CREATE FUNCTION type_name AS 'test.TypeName'");
+  auto got = t.execute_sql("SELECT type_name(id), type_name(name), type_name(price * 1.5) FROM t "
+                           "WHERE id = 1")
+                 .collect();
+  BOOST_TEST(got == std::vector<std::string>{"+I[INT, STRING, DECIMAL(21, 1)]"},
+             boost::test_tools::per_element());
+  // Each argument type became a class of its own, registered for the runtime.
+  BOOST_TEST(find_function_class("test.TypeName(INT)") != nullptr);
+  BOOST_TEST(find_function_class("test.TypeName(STRING)") != nullptr);
+  // What specialize refuses is reported at the call, with the function's name.
+  test::expect_refused(t, "SELECT type_name(ARRAY[1]) FROM t",
+                       {"type_name", "not supported yet: ARRAY arguments"});
+  test::expect_refused(t, "SELECT type_name(id, id) FROM t", {"type_name", "takes one argument"});
 }

@@ -65,6 +65,11 @@ struct function_definition {
   //! move it (filter push-down) or evaluate it once for constants.
   bool deterministic = true;
   std::function<std::unique_ptr<scalar_function>()> make;
+  //! A function whose parameter types are those of its arguments (a Python function without
+  //! input types): set instead of `parameters`. The analyzer calls it with the arguments'
+  //! types at each call site and uses the definition it returns (concrete parameters, its
+  //! own class name, registered there), or reports the spate::error it throws.
+  std::function<function_definition(const std::vector<logical_type>& arguments)> specialize;
 };
 
 //! Registers (or replaces) the function class `def.class_name`. Thread-safe.
