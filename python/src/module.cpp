@@ -1,5 +1,5 @@
 // spate._spate: the native half of the Python package. Python values travel
-// through the runtime as pickled bytes (std::string records), so batches,
+// through the runtime encoded as bytes (std::string records, values.hpp), so batches,
 // the ZeroMQ mesh and RocksDB state need nothing new; every Python operator
 // takes the GIL once per batch and calls the user's function for each of its
 // records in one loop.
@@ -23,20 +23,13 @@
 #include "spate/api/stream.hpp"
 #include "spate/core/error.hpp"
 
+#include "values.hpp"
+
 namespace nb = nanobind;
 
 namespace spate::python {
 
 namespace {
-
-//! pickle.dumps and pickle.loads, taken once at import and kept for the
-//! life of the interpreter.
-struct pickle_fns {
-  PyObject* dumps = nullptr;
-  PyObject* loads = nullptr;
-  PyObject* protocol = nullptr;
-};
-pickle_fns pickle;
 
 //! The Python error now set, with its traceback, as a C++ exception that
 //! fails the task (and the job, with this text as its cause).
@@ -45,28 +38,20 @@ pickle_fns pickle;
   throw std::runtime_error(where + ": " + e.what());
 }
 
-//! A new reference to the value pickled in `bytes`; throws on failure.
+//! A new reference to the value `bytes` encodes (values.hpp); throws on
+//! failure.
 PyObject* load(const std::string& bytes, const char* where) {
-  PyObject* raw = PyBytes_FromStringAndSize(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
-  if (raw == nullptr)
-    throw_python_error(where);
-  PyObject* v = PyObject_CallOneArg(pickle.loads, raw);
-  Py_DECREF(raw);
+  PyObject* v = decode_value(bytes);
   if (v == nullptr)
     throw_python_error(where);
   return v;
 }
 
-//! `v` pickled; throws (naming `where`) when it cannot be pickled.
+//! `v` encoded; throws (naming `where`) when it cannot be.
 std::string dump(PyObject* v, const char* where) {
-  PyObject* raw = PyObject_CallFunctionObjArgs(pickle.dumps, v, pickle.protocol, nullptr);
-  if (raw == nullptr)
+  std::string out;
+  if (!encode_value(v, out))
     throw_python_error(where);
-  char* data = nullptr;
-  Py_ssize_t size = 0;
-  PyBytes_AsStringAndSize(raw, &data, &size);
-  std::string out(data, static_cast<std::size_t>(size));
-  Py_DECREF(raw);
   return out;
 }
 
@@ -174,8 +159,8 @@ private:
 
 using keyed_record = std::pair<std::string, std::string>;
 
-//! key_by's selector: each record with its key, both pickled. Equal keys
-//! of the same type pickle to the same bytes, which pick the key group.
+//! key_by's selector: each record with its key, both encoded. Equal keys
+//! of the same type encode to the same bytes, which pick the key group.
 class key_operator final : public detail::typed_operator<keyed_record> {
 public:
   explicit key_operator(py_ref f) : f_(std::move(f)) {}
@@ -387,10 +372,28 @@ private:
 NB_MODULE(_spate, m) {
   using namespace spate::python;
   nb::module_ pickle_module = nb::module_::import_("pickle");
-  pickle.dumps = nb::object(pickle_module.attr("dumps")).release().ptr();
-  pickle.loads = nb::object(pickle_module.attr("loads")).release().ptr();
-  pickle.protocol = nb::object(pickle_module.attr("HIGHEST_PROTOCOL")).release().ptr();
+  set_pickle_functions({nb::object(pickle_module.attr("dumps")).release().ptr(),
+                        nb::object(pickle_module.attr("loads")).release().ptr(),
+                        nb::object(pickle_module.attr("HIGHEST_PROTOCOL")).release().ptr()});
 
+  // The record encoding, for tests.
+  m.def(
+      "_encode_value",
+      [](nb::handle v) {
+        std::string bytes;
+        if (!encode_value(v.ptr(), bytes))
+          throw nb::python_error();
+        return nb::bytes(bytes.data(), bytes.size());
+      },
+      nb::arg("value").none());
+  m.def("_decode_value", [](nb::bytes b) {
+    PyObject* v = decode_value(std::string(b.c_str(), b.size()));
+    if (v == nullptr)
+      throw nb::python_error();
+    return nb::steal(v);
+  });
+
+  // spate's errors (bad settings, bad SQL) are ValueErrors, with their message.
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);

@@ -9,7 +9,7 @@ import random
 import subprocess
 import sys
 import textwrap
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 import pytest
 
@@ -22,6 +22,9 @@ from spate.datastream import (
     ReduceFunction,
     StreamExecutionEnvironment,
 )
+
+
+Point = namedtuple("Point", "x y")  # a tuple subclass: it keeps its class through pickle
 
 
 def seeded_random() -> random.Random:
@@ -215,3 +218,81 @@ def test_ctrl_c_cancels_the_running_job_and_raises_keyboard_interrupt() -> None:
     assert time.monotonic() - begun < 30
     # The environment runs the next job.
     assert list(env.from_collection([1]).execute_and_collect()) == [1]
+
+
+def random_value(rnd: random.Random, depth: int = 0):
+    kinds = ["none", "bool", "int", "bigint", "float", "str", "bytes", "set"]
+    if depth < 4:
+        kinds += ["tuple", "list", "dict"] * 2
+    kind = rnd.choice(kinds)
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return rnd.random() < 0.5
+    if kind == "int":
+        return rnd.randint(-(1 << 63), (1 << 63) - 1)
+    if kind == "bigint":
+        return rnd.choice([-1, 1]) * rnd.randint(1 << 63, 1 << 200)
+    if kind == "float":
+        return rnd.choice([rnd.uniform(-1e300, 1e300), 0.0, -0.0, float("inf")])
+    if kind == "str":
+        return "".join(chr(rnd.choice([rnd.randrange(32, 127), rnd.randrange(0x80, 0x10FFFF)]))
+                       for _ in range(rnd.randrange(0, 20))).encode("utf-8", "replace").decode("utf-8", "replace")
+    if kind == "bytes":
+        return bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 20)))
+    if kind == "set":
+        return {rnd.randrange(100) for _ in range(rnd.randrange(0, 5))}
+    items = [random_value(rnd, depth + 1) for _ in range(rnd.randrange(0, 5))]
+    if kind == "tuple":
+        return tuple(items)
+    if kind == "list":
+        return items
+    return {repr(v): v for v in items}
+
+
+def same(a, b) -> bool:
+    """Equal and of the same types all the way down (1 is not True nor 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_the_record_encoding_round_trips_every_value_with_its_type() -> None:
+    from spate import _spate
+
+    rnd = seeded_random()
+    fixed = [True, 1, 1.0, "1", b"1", (1,), [1], {1: 1}, Point(1, 2), "\ud800", 2**64, -(2**63)]
+    for v in fixed + [random_value(rnd) for _ in range(3000)]:
+        assert same(_spate._decode_value(_spate._encode_value(v)), v), repr(v)
+    # Keys: equal values of one type encode alike; 1, 1.0 and True are three keys.
+    assert _spate._encode_value(("a", 1)) == _spate._encode_value(("a", 1))
+    assert len({_spate._encode_value(k) for k in (1, 1.0, True)}) == 3
+
+
+def test_a_damaged_record_is_a_clear_error_never_a_crash() -> None:
+    from spate import _spate
+
+    rnd = seeded_random()
+    value = {"k": [1, 2.5, "text", b"\x00", (None, True), {3, 4}, 2**70]}
+    good = _spate._encode_value(value)
+    for n in range(len(good)):  # every truncation
+        with pytest.raises(ValueError, match="not an encoded Python value"):
+            _spate._decode_value(good[:n])
+    with pytest.raises(ValueError, match="bytes follow the value"):
+        _spate._decode_value(good + b"N")
+    with pytest.raises(ValueError, match="unknown type byte"):
+        _spate._decode_value(b"?")
+    with pytest.raises(ValueError, match="count runs past"):
+        _spate._decode_value(b"[\xff\xff\xff\xff\x0f")
+    for _ in range(3000):  # random damage: a value or an error
+        damaged = bytearray(good)
+        for _ in range(rnd.randrange(1, 4)):
+            damaged[rnd.randrange(len(damaged))] = rnd.randrange(256)
+        try:
+            _spate._decode_value(bytes(damaged))
+        except Exception:  # noqa: BLE001 - ValueError, or pickle's own errors
+            pass
