@@ -23,6 +23,7 @@
 #include "spate/api/stream.hpp"
 #include "spate/core/error.hpp"
 
+#include "table.hpp"
 #include "values.hpp"
 
 namespace nb = nanobind;
@@ -371,6 +372,9 @@ private:
 
 NB_MODULE(_spate, m) {
   using namespace spate::python;
+  // A script's module-level environments may outlive this module's teardown at interpreter
+  // exit (the order is Python's): not leaks, and no message for them.
+  nb::set_leak_warnings(false);
   nb::module_ pickle_module = nb::module_::import_("pickle");
   set_pickle_functions({nb::object(pickle_module.attr("dumps")).release().ptr(),
                         nb::object(pickle_module.attr("loads")).release().ptr(),
@@ -401,6 +405,8 @@ NB_MODULE(_spate, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
+
+  add_table_api(m);
 
   nb::class_<collector_handle>(m, "_Collector").def("values", &collector_handle::values);
 
