@@ -1,0 +1,74 @@
+"""The sensor-to-Redis PyFlink job on spate (examples/python): against a real Kafka broker and
+redis-server, it leaves the same keys as spate's C++ sensor_to_redis job on the same readings,
+with one Redis connection per call (the PyFlink script as it is) and one per task."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+
+import redis
+
+from conftest import ROOT, spate_bin
+
+EXAMPLES = ROOT / "examples" / "python"
+
+
+def code_of(path) -> str:
+    """The script without its docstring, as Python reads it."""
+    tree = ast.parse(path.read_text())
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and
+                                               isinstance(n.value, ast.Constant))]
+    return ast.unparse(tree)
+
+
+def test_the_spate_script_is_the_pyflink_script_but_for_its_imports() -> None:
+    pyflink = code_of(EXAMPLES / "pyflink" / "sensor_to_redis.py")
+    spate = code_of(EXAMPLES / "sensor_to_redis.py")
+    assert "pyflink" in pyflink and "pyflink" not in spate
+    assert pyflink.replace("from pyflink.", "from spate.") == spate
+
+
+def run(cmd, env=None) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, f"{cmd} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_sensor_to_redis_leaves_the_keys_the_cpp_job_leaves(kafka_broker, redis_server) -> None:
+    topic = "sensors"
+    kafka_broker.create_topic(topic, 3)
+    readings = 3000
+    run([spate_bin(), "local", "produce_sensors", "--input",
+         f"generator:seed=7,count={readings},rate=1000000",
+         "--output", f"kafka://{kafka_broker.bootstrap}/{topic}"])
+
+    # The C++ job into database 1: the reference.
+    run([spate_bin(), "local", "sensor_to_redis", "--input",
+         f"kafka://{kafka_broker.bootstrap}/{topic}?scan.bounded.mode=latest-offset",
+         "--output", f"redis://127.0.0.1:{redis_server.port}/1"
+                     "?key=sensor_id_{sensor_id}&value={status}"])
+    # The Python scripts into databases 0 and 2.
+    settings = {"KAFKA_BOOTSTRAP": kafka_broker.bootstrap, "KAFKA_TOPIC": topic,
+                "REDIS_PORT": str(redis_server.port), "BOUNDED": "1"}
+    printed = run([sys.executable, str(EXAMPLES / "sensor_to_redis.py")],
+                  {**settings, "REDIS_DB": "0"})
+    run([sys.executable, str(EXAMPLES / "sensor_to_redis_pooled.py")],
+        {**settings, "REDIS_DB": "2"})
+
+    def keys(db: int) -> dict:
+        r = redis.Redis(port=redis_server.port, db=db, decode_responses=True)
+        return {k: r.get(k) for k in r.scan_iter("sensor_id_*")}
+
+    reference = keys(1)
+    assert len(reference) > 100
+    assert set(reference.values()) == {"CLUSTER_ACTIVE"}
+    assert keys(0) == reference
+    assert keys(2) == reference
+    # Every reading reached the print sink with its status.
+    lines = [line for line in printed.stdout.splitlines() if line.startswith("+I[")]
+    assert len(lines) == readings
+    assert all(", CLUSTER_ACTIVE, " in line for line in lines)
