@@ -211,3 +211,24 @@ def test_bad_sql_and_bad_declarations_are_refused_with_what_is_wrong() -> None:
     t.create_temporary_function("takes_two", takes_two)
     with pytest.raises(ValueError, match="not supported yet: Python functions with ARRAY"):
         t.execute_sql("SELECT takes_two(ARRAY[1], 2)")
+
+
+def test_the_table_apis_text_expressions_mean_what_their_objects_mean() -> None:
+    from spate.table.expression_parser import ExpressionSyntaxError
+
+    t = t_env()
+    table = t.from_elements([("a", 1, 2.5), ("b", 2, 0.5), ("a", 3, 1.0)], ["k", "n", "x"])
+    as_text = table.where("n > 1 && !(k === 'b')").select("k, n * 2 + 1 as m, x")
+    as_objects = table.where((col("n") > 1) & ~(col("k") == "b")).select(
+        col("k"), (col("n") * 2 + 1).alias("m"), col("x"))
+    assert [tuple(r) for r in as_text.execute().collect()] == [("a", 7, 1.0)]
+    assert [tuple(r) for r in as_objects.execute().collect()] == [("a", 7, 1.0)]
+    grouped = table.group_by("k").select("k, n.sum as total, x.max.cast(STRING) as top")
+    final = {}
+    for r in grouped.execute().collect():
+        final[r.k] = (r.total, r.top)
+    assert final == {"a": (4, "2.5"), "b": (2, "0.5")}
+    with pytest.raises(ExpressionSyntaxError, match="column 5"):
+        table.select("k, n ?")
+    with pytest.raises(ExpressionSyntaxError, match=r"not supported yet: \.frobnicate"):
+        table.select("k.frobnicate")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
+from spate.table.expression_parser import parse_expression_list
 from spate.table.expressions import Expression, RenderContext, col, quote
 from spate.table.window import GroupWindow
 
@@ -18,13 +19,13 @@ _aliases = itertools.count()
 
 
 def _exprs(fields: tuple) -> List[Expression]:
-    out = []
+    """Expressions, or strings in the Table API's text syntax (expression_parser.py)."""
+    out: List[Expression] = []
     for f in fields:
         if isinstance(f, Expression):
             out.append(f)
         elif isinstance(f, str):
-            # A SQL expression list as text: "a, b + 1 AS c".
-            out.append(Expression(lambda c, text=f: text))
+            out.extend(parse_expression_list(f))
         else:
             raise TypeError(f"expected Table API expressions, got {type(f).__name__}")
     return out

@@ -62,7 +62,7 @@ class Tumble:
 
     @staticmethod
     def over(size: Any) -> _WithSize:
-        return _WithSize("TUMBLE", to_expr(size))
+        return _WithSize("TUMBLE", _span(size))
 
 
 class _SlideWithSize:
@@ -70,7 +70,7 @@ class _SlideWithSize:
         self._size = size
 
     def every(self, slide: Any) -> "_SlideWithSlide":
-        return _SlideWithSlide(self._size, to_expr(slide))
+        return _SlideWithSlide(self._size, _span(slide))
 
 
 class _SlideWithSlide:
@@ -87,7 +87,7 @@ class Slide:
 
     @staticmethod
     def over(size: Any) -> _SlideWithSize:
-        return _SlideWithSize(to_expr(size))
+        return _SlideWithSize(_span(size))
 
 
 class Session:
@@ -95,11 +95,20 @@ class Session:
 
     @staticmethod
     def with_gap(gap: Any) -> _WithSize:
-        return _WithSize("SESSION", to_expr(gap))
+        return _WithSize("SESSION", _span(gap))
 
 
 def _field(f: Any) -> Expression:
-    return col(f) if isinstance(f, str) else f
+    return col(f.strip()) if isinstance(f, str) else f
+
+
+def _span(v: Any) -> Expression:
+    """A window's size, slide or gap: an Expression, or text (``"10.seconds"``)."""
+    if isinstance(v, str):
+        from spate.table.expression_parser import parse_expression
+
+        return parse_expression(v)
+    return to_expr(v)
 
 
 __all__ = ["GroupWindow", "Session", "Slide", "Tumble"]
