@@ -72,3 +72,51 @@ def test_sensor_to_redis_leaves_the_keys_the_cpp_job_leaves(kafka_broker, redis_
     lines = [line for line in printed.stdout.splitlines() if line.startswith("+I[")]
     assert len(lines) == readings
     assert all(", CLUSTER_ACTIVE, " in line for line in lines)
+
+
+def windows_of_the_cpp_job(input_path, window_args, tmp_path) -> dict:
+    """(ticker, window end as Python prints it) -> lowest price, from `spate local
+    stock_prices`."""
+    import datetime
+    import json
+
+    out = tmp_path / f"cpp-{window_args[1]}.json"
+    run([spate_bin(), "local", "stock_prices", "--input", f"file:{input_path}", "--output",
+         f"file:{out}", "--", *window_args])
+    got = {}
+    for line in out.read_text().splitlines():
+        w = json.loads(line)
+        end = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=w["window_end"])
+        got[(w["ticker"], str(end))] = w["min_price"]
+    return got
+
+
+def rows_written(directory) -> dict:
+    import json
+
+    got = {}
+    for part in sorted(directory.iterdir()):
+        if part.name.startswith("."):
+            continue
+        for line in part.read_text().splitlines():
+            r = json.loads(line)
+            key = (r["ticker"], r["event_time"])
+            assert key not in got, f"window {key} written twice"
+            got[key] = r["price"]
+    return got
+
+
+def test_the_guides_stock_ticker_windows_equal_the_cpp_stock_prices_job(tmp_path) -> None:
+    ticks = tmp_path / "ticks.json"
+    run([spate_bin(), "local", "produce_stock_prices", "--input",
+         "generator:seed=11,count=3000,rate=1000000", "--output", f"file:{ticks}"])
+    for script, window_args in (("stock_tumbling_window.py", ["--window", "tumbling"]),
+                                ("stock_sliding_window.py", ["--window", "sliding"])):
+        out = tmp_path / script.replace(".py", "")
+        done = run([sys.executable, str(EXAMPLES / script)],
+                   {"INPUT_PATH": str(ticks), "OUTPUT_PATH": str(out)})
+        assert "RUNNING" in done.stdout or "CREATED" in done.stdout or "FINISHED" in done.stdout
+        python_rows = rows_written(out)
+        reference = windows_of_the_cpp_job(ticks, window_args, tmp_path)
+        assert len(reference) > 100
+        assert python_rows == reference, script
