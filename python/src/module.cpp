@@ -21,10 +21,14 @@
 #include "spate/api/builtin.hpp"
 #include "spate/api/environment.hpp"
 #include "spate/api/stream.hpp"
+#include "spate/api/time.hpp"
+#include "spate/connectors/generator_source.hpp"
+#include "spate/connectors/io_spec.hpp"
 #include "spate/core/error.hpp"
 
+#include "common.hpp"
+#include "process.hpp"
 #include "table.hpp"
-#include "values.hpp"
 
 namespace nb = nanobind;
 
@@ -32,57 +36,7 @@ namespace spate::python {
 
 namespace {
 
-//! The Python error now set, with its traceback, as a C++ exception that
-//! fails the task (and the job, with this text as its cause).
-[[noreturn]] void throw_python_error(const std::string& where) {
-  nb::python_error e;
-  throw std::runtime_error(where + ": " + e.what());
-}
-
-//! A new reference to the value `bytes` encodes (values.hpp); throws on
-//! failure.
-PyObject* load(const std::string& bytes, const char* where) {
-  PyObject* v = decode_value(bytes);
-  if (v == nullptr)
-    throw_python_error(where);
-  return v;
-}
-
-//! `v` encoded; throws (naming `where`) when it cannot be.
-std::string dump(PyObject* v, const char* where) {
-  std::string out;
-  if (!encode_value(v, out))
-    throw_python_error(where);
-  return out;
-}
-
-//! Owns a reference to a Python object for the runtime's threads: copies
-//! share it, and the last one drops it with the GIL held.
-class py_ref {
-public:
-  explicit py_ref(nb::handle h) : p_(h.ptr(), drop) { Py_INCREF(h.ptr()); }
-  PyObject* get() const { return p_.get(); }
-
-private:
-  static void drop(PyObject* o) {
-    if (!Py_IsInitialized())
-      return; // the interpreter is gone: nothing left to free it in
-    nb::gil_scoped_acquire gil;
-    Py_DECREF(o);
-  }
-  std::shared_ptr<PyObject> p_;
-};
-
-//! A Python reference that stays valid while `o` is borrowed.
-struct owned {
-  PyObject* p;
-  explicit owned(PyObject* o) : p(o) {}
-  ~owned() { Py_XDECREF(p); }
-  owned(const owned&) = delete;
-  owned& operator=(const owned&) = delete;
-};
-
-enum class udf_kind { map, filter, flat_map };
+enum class udf_kind { map, filter, flat_map, timestamp, text };
 
 const char* what_of(udf_kind k) {
   switch (k) {
@@ -92,6 +46,10 @@ const char* what_of(udf_kind k) {
       return "filter";
     case udf_kind::flat_map:
       return "flat_map";
+    case udf_kind::timestamp:
+      return "timestamp assigner";
+    case udf_kind::text:
+      return "str() for a text sink";
   }
   return "?";
 }
@@ -116,10 +74,26 @@ public:
         if (stop_->load(std::memory_order_relaxed))
           break; // cancelled: what is left of the batch goes nowhere
         owned v(load(in.values[i], where_.c_str()));
-        owned r(PyObject_CallOneArg(f_.get(), v.p));
+        owned r(call(v.p, in.timestamps[i]));
         if (r.p == nullptr)
           throw_python_error(where_);
         switch (kind_) {
+          case udf_kind::timestamp: {
+            // TimestampAssigner.extract_timestamp(value, record_timestamp): ms.
+            long long ts = PyLong_AsLongLong(r.p);
+            if (ts == -1 && PyErr_Occurred())
+              throw_python_error(where_ + " must return the event time in ms (an int)");
+            buf_.push(std::move(in.values[i]), ts);
+            break;
+          }
+          case udf_kind::text: {
+            Py_ssize_t n = 0;
+            const char* utf8 = PyUnicode_AsUTF8AndSize(r.p, &n);
+            if (utf8 == nullptr)
+              throw_python_error(where_);
+            buf_.push(std::string(utf8, static_cast<std::size_t>(n)), in.timestamps[i]);
+            break;
+          }
           case udf_kind::map:
             buf_.push(dump(r.p, where_.c_str()), in.timestamps[i]);
             break;
@@ -152,13 +126,37 @@ public:
   }
 
 private:
+  //! A new reference: f(value), f(value, record timestamp) for timestamps, str(value) for
+  //! text.
+  PyObject* call(PyObject* v, timestamp ts) {
+    if (kind_ == udf_kind::text)
+      return PyObject_Str(v);
+    if (kind_ == udf_kind::timestamp) {
+      owned t(ts == no_timestamp ? Py_NewRef(Py_None) : PyLong_FromLongLong(ts));
+      return PyObject_CallFunctionObjArgs(f_.get(), v, t.p, nullptr);
+    }
+    return PyObject_CallOneArg(f_.get(), v);
+  }
+
   py_ref f_;
   udf_kind kind_;
   stop_flag stop_;
   std::string where_;
 };
 
-using keyed_record = std::pair<std::string, std::string>;
+//! Lines of a C++ source as Python values: str, or int for a number sequence. No GIL.
+stream<std::string> encoded_lines(stream<std::string> lines, bool numbers, std::int64_t first) {
+  return lines
+      .map([numbers, first](std::string line) {
+        std::string out;
+        if (numbers)
+          encode_int(first + std::stoll(line), out);
+        else
+          encode_str(line, out);
+        return out;
+      })
+      .name(numbers ? "Numbers" : "Lines as str");
+}
 
 //! key_by's selector: each record with its key, both encoded. Equal keys
 //! of the same type encode to the same bytes, which pick the key group.
@@ -230,6 +228,59 @@ public:
                            name.empty() ? "Keyed Reduce" : name);
     auto values = reduced.map([](keyed_record r) { return std::move(r.second); });
     return {env_, stop_, values};
+  }
+
+  //! key_by(key).process(fn): a KeyedProcessFunction with keyed state and timers.
+  stream_handle key_by_process(nb::object key, nb::object fn, const std::string& name) {
+    py_ref key_ref(key);
+    py_ref fn_ref(fn);
+    auto keyed = detail::add_one_input<keyed_record>(
+        env_.get(), "Key Selector", [key_ref] { return std::make_unique<key_operator>(key_ref); },
+        s_.inputs(), false);
+    auto out = keyed.key_by([](const keyed_record& r) { return r.first; })
+                   .process(python_keyed_process(fn_ref, name));
+    if (!name.empty())
+      out.name(name);
+    return {env_, stop_, out};
+  }
+
+  //! Event time: `assigner(value, record_timestamp)` (None: keep the records' timestamps),
+  //! watermarks `bound_ms` behind the largest timestamp, idleness after `idle_ms` (< 0: none).
+  stream_handle assign_timestamps(nb::object assigner, std::int64_t bound_ms,
+                                  std::int64_t idle_ms) {
+    stream<std::string> in = s_;
+    if (!assigner.is_none()) {
+      py_ref ref(assigner);
+      in = detail::add_one_input<std::string>(
+          env_.get(), "Timestamps",
+          [ref, stop = stop_] {
+            return std::make_unique<udf_operator>(ref, udf_kind::timestamp, "", stop);
+          },
+          s_.inputs(), false);
+    }
+    auto strategy = watermark_strategy<std::string>::for_bounded_out_of_orderness(
+        std::chrono::milliseconds(bound_ms));
+    if (idle_ms >= 0)
+      strategy = strategy.with_idleness(std::chrono::milliseconds(idle_ms));
+    return {env_, stop_, in.assign_timestamps_and_watermarks(strategy)};
+  }
+
+  //! Writes str() of each value as a line to an output SPEC (README: files:DIR,
+  //! kafka://..., redis://...).
+  void sink_to_spec(const std::string& spec) {
+    auto out = parse_output_spec(spec);
+    {
+      nb::gil_scoped_release nogil; // asks Kafka brokers
+      check_output(out);
+    }
+    py_ref none(Py_None);
+    auto lines = detail::add_one_input<std::string>(
+        env_.get(), "To Text",
+        [none, stop = stop_] {
+          return std::make_unique<udf_operator>(none, udf_kind::text, "", stop);
+        },
+        s_.inputs(), false);
+    write_lines(lines, out);
   }
 
   void set_parallelism(int p) { s_.set_parallelism(p); }
@@ -323,6 +374,27 @@ public:
     return {env_, stop_, env_->from_collection(std::move(pickled))};
   }
 
+  //! A stream from an input SPEC (README: file:PATH, kafka://..., socket://...): each line a
+  //! str. `numbers`: a number sequence `first`, first + 1, ... from a generator SPEC
+  //! (generator:count=N,rate=R) instead.
+  stream_handle from_spec(const std::string& spec, bool numbers, std::int64_t first) {
+    auto in = parse_input_spec(spec);
+    if (numbers != (in.kind == input_spec::generator))
+      throw error(errc::invalid_argument,
+                  numbers ? "a number sequence needs a generator SPEC, got '" + spec + "'"
+                          : "a generator SPEC makes numbers (NumberSequenceSource), not lines: '" +
+                                spec + "'");
+    {
+      nb::gil_scoped_release nogil; // asks Kafka brokers, opens files
+      check_input(in);
+    }
+    auto lines = read_lines(*env_, in, [](const generator_options& g) {
+      return generator_source<std::string>(
+          g, [](std::uint64_t seq, record_rng&) { return std::to_string(seq); }, "number-sequence");
+    });
+    return {env_, stop_, encoded_lines(lines, numbers, first)};
+  }
+
   //! Runs the job; returns (status, failure cause, job id, net runtime ms).
   //! Without the GIL while it runs (the operators take it per batch); a
   //! signal's Python exception (Ctrl-C: KeyboardInterrupt) cancels the job
@@ -332,7 +404,12 @@ public:
     stop_->store(false);
     {
       nb::gil_scoped_release nogil;
-      client.emplace(env_->execute_async(name));
+      // Flink's execution.savepoint.path: start from a savepoint or retained checkpoint.
+      start_options start;
+      start.restore_path = env_->config().get_string("execution.savepoint.path", "");
+      start.allow_non_restored_state =
+          env_->config().get_bool("execution.savepoint.ignore-unclaimed-state", false);
+      client.emplace(env_->execute_async(name, start));
     }
     for (;;) {
       bool ended;
@@ -407,6 +484,7 @@ NB_MODULE(_spate, m) {
   });
 
   add_table_api(m);
+  add_process_api(m);
 
   nb::class_<collector_handle>(m, "_Collector").def("values", &collector_handle::values);
 
@@ -422,6 +500,10 @@ NB_MODULE(_spate, m) {
              return s.udf(std::move(f), udf_kind::flat_map, name);
            })
       .def("key_by_reduce", &stream_handle::key_by_reduce)
+      .def("key_by_process", &stream_handle::key_by_process)
+      .def("assign_timestamps", &stream_handle::assign_timestamps, nb::arg("assigner").none(),
+           nb::arg("bound_ms"), nb::arg("idle_ms"))
+      .def("sink_to_spec", &stream_handle::sink_to_spec)
       .def("set_parallelism", &stream_handle::set_parallelism)
       .def("set_name", &stream_handle::set_name)
       .def("set_uid", &stream_handle::set_uid)
@@ -434,5 +516,6 @@ NB_MODULE(_spate, m) {
       .def("parallelism", &env_handle::parallelism)
       .def("set_option", &env_handle::set_option)
       .def("from_collection", &env_handle::from_collection)
+      .def("from_spec", &env_handle::from_spec)
       .def("execute", &env_handle::execute);
 }

@@ -6,6 +6,8 @@
 // TIME -> datetime.time, TIMESTAMP -> datetime.datetime).
 #include "table.hpp"
 
+#include "common.hpp"
+
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -44,24 +46,6 @@ using sql::logical_type;
 
 //! decimal.Decimal, taken at import.
 PyObject* decimal_type = nullptr;
-
-[[noreturn]] void throw_python(const std::string& where) {
-  nb::python_error e;
-  throw std::runtime_error(where + ": " + e.what());
-}
-
-struct owned {
-  PyObject* p;
-  explicit owned(PyObject* o) : p(o) {}
-  ~owned() { Py_XDECREF(p); }
-  owned(const owned&) = delete;
-  owned& operator=(const owned&) = delete;
-  PyObject* release() {
-    PyObject* o = p;
-    p = nullptr;
-    return o;
-  }
-};
 
 //! Whether values of `t` cross between SQL and Python (what the conversions below cover).
 bool convertible(const logical_type& t) {
@@ -334,16 +318,16 @@ public:
       open();
     owned call_args(PyTuple_New(static_cast<Py_ssize_t>(parameters_.size())));
     if (!call_args.p)
-      throw_python(where());
+      throw_python_error(where());
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
       PyObject* a = to_python(args[i], parameters_[i]);
       if (!a)
-        throw_python(where());
+        throw_python_error(where());
       PyTuple_SET_ITEM(call_args.p, static_cast<Py_ssize_t>(i), a);
     }
     owned r(PyObject_Call(eval_, call_args.p, nullptr));
     if (!r.p || !from_python(r.p, result_, out, scratch_))
-      throw_python(where());
+      throw_python_error(where());
   }
 
 private:
@@ -351,10 +335,10 @@ private:
   void open() {
     owned made(PyObject_CallNoArgs(factory_.get()));
     if (!made.p)
-      throw_python(where() + " could not be opened");
+      throw_python_error(where() + " could not be opened");
     eval_ = PyObject_GetAttrString(made.p, "eval");
     if (!eval_)
-      throw_python(where());
+      throw_python_error(where());
     close_ = PyObject_GetAttrString(made.p, "close");
     if (!close_)
       PyErr_Clear();

@@ -190,7 +190,7 @@ public:
         const char* at = p_;
         p_ += n;
         if (t == tag_str)
-          return PyUnicode_DecodeUTF8(at, static_cast<Py_ssize_t>(n), "strict");
+          return PyUnicode_DecodeUTF8(at, static_cast<Py_ssize_t>(n), "replace");
         if (t == tag_bytes)
           return PyBytes_FromStringAndSize(at, static_cast<Py_ssize_t>(n));
         PyObject* raw = PyBytes_FromStringAndSize(at, static_cast<Py_ssize_t>(n));
@@ -312,6 +312,17 @@ private:
 void set_pickle_functions(const pickle_functions& f) { pickle = f; }
 
 bool encode_value(PyObject* v, std::string& out) { return encode(v, out, 0); }
+
+void encode_str(std::string_view utf8, std::string& out) {
+  out.push_back(tag_str);
+  put_varint(utf8.size(), out);
+  out.append(utf8.data(), utf8.size());
+}
+
+void encode_int(std::int64_t n, std::string& out) {
+  out.push_back(tag_int);
+  put_u64(static_cast<std::uint64_t>(n), out);
+}
 
 PyObject* decode_value(const std::string& bytes) {
   reader r(bytes.data(), bytes.data() + bytes.size());

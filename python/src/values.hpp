@@ -11,7 +11,9 @@
 
 #include <Python.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace spate::python {
 
@@ -27,6 +29,11 @@ void set_pickle_functions(const pickle_functions& f);
 //! Appends `v`'s encoding to `out`. With the GIL. False with a Python error
 //! set when `v` (or a value in it) cannot be pickled.
 bool encode_value(PyObject* v, std::string& out);
+
+//! Appends the encoding of the str `utf8` (valid UTF-8) or of the int `n`: what C++ sources
+//! hand Python, without the GIL.
+void encode_str(std::string_view utf8, std::string& out);
+void encode_int(std::int64_t n, std::string& out);
 
 //! A new reference to the value `bytes` encodes. With the GIL. Null with a
 //! Python error set (ValueError naming what is wrong) when `bytes` is not an

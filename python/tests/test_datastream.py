@@ -296,3 +296,93 @@ def test_a_damaged_record_is_a_clear_error_never_a_crash() -> None:
             _spate._decode_value(bytes(damaged))
         except Exception:  # noqa: BLE001 - ValueError, or pickle's own errors
             pass
+
+
+def test_keyed_process_functions_keep_state_per_key_and_fire_timers() -> None:
+    from spate.common import WatermarkStrategy
+    from spate.datastream import KeyedProcessFunction
+    from spate.datastream.connectors import NumberSequenceSource
+    from spate.datastream.state import (
+        ListStateDescriptor,
+        MapStateDescriptor,
+        ValueStateDescriptor,
+    )
+
+    class Track(KeyedProcessFunction):
+        def open(self, runtime_context):
+            self.count = runtime_context.get_state(ValueStateDescriptor("count"))
+            self.seen = runtime_context.get_list_state(ListStateDescriptor("seen"))
+            self.last_digit = runtime_context.get_map_state(MapStateDescriptor("digits"))
+
+        def process_element(self, value, ctx):
+            count = (self.count.value() or 0) + 1
+            self.count.update(count)
+            self.seen.add(value)
+            self.last_digit.put(value % 10, value)
+            if count == 1:
+                ctx.timer_service().register_event_time_timer(10_000_000)
+            yield ("element", ctx.get_current_key(), count, ctx.timestamp())
+
+        def on_timer(self, timestamp, ctx):
+            # The end of input moves the watermark past every timer: all was seen.
+            digits = dict(self.last_digit.items())
+            yield ("timer", ctx.get_current_key(), timestamp, sorted(self.seen.get()), digits)
+            self.count.clear()
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    numbers = env.from_source(
+        NumberSequenceSource(1, 300),
+        WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(
+            lambda v, ts: v * 10), "numbers")
+    got = list(numbers.key_by(lambda v: v % 3).process(Track()).execute_and_collect())
+
+    elements = sorted(g for g in got if g[0] == "element")
+    timers = sorted((g for g in got if g[0] == "timer"), key=lambda g: g[1])
+    # The reference: per key, counts 1..n, each with its record's event time (in some order).
+    expected_counts = sorted(("element", k, c) for k in range(3) for c in range(1, 101))
+    assert sorted(e[:3] for e in elements) == expected_counts
+    assert all(e[3] % 10 == 0 and (e[3] // 10) % 3 == e[1] for e in elements)
+    assert [t[1] for t in timers] == [0, 1, 2]
+    for _, key, ts, seen, digits in timers:
+        mine = [v for v in range(1, 301) if v % 3 == key]
+        assert ts == 10_000_000
+        assert seen == mine
+        assert digits == {d: max(v for v in mine if v % 10 == d) for d in {v % 10 for v in mine}}
+
+
+def test_file_source_and_file_sink_carry_lines_as_str(tmp_path) -> None:
+    from spate.datastream.connectors import FileSink, FileSource
+    from spate.datastream.connectors.file_system import Encoder, StreamFormat
+
+    rnd = seeded_random()
+    lines = [f"line {i} {'ü' * rnd.randrange(3)}" for i in range(500)]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = StreamExecutionEnvironment.get_execution_environment()
+    source = FileSource.for_record_stream_format(StreamFormat.text_line_format(),
+                                                 str(tmp_path / "in.txt")).build()
+    env.from_source(source).map(str.upper).sink_to(
+        FileSink.for_row_format(str(tmp_path / "out"), Encoder.simple_string_encoder()).build())
+    env.execute("files")
+    written = []
+    for part in (tmp_path / "out").iterdir():
+        if not part.name.startswith("."):
+            written.extend(part.read_text(encoding="utf-8").splitlines())
+    assert sorted(written) == sorted(line.upper() for line in lines)
+
+
+def test_bad_sources_and_sinks_are_refused_by_name(tmp_path) -> None:
+    from spate.datastream.connectors import FileSource, NumberSequenceSource, Spec
+    from spate.datastream.connectors.file_system import StreamFormat
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    missing = FileSource.for_record_stream_format(StreamFormat.text_line_format(),
+                                                  str(tmp_path / "missing.txt")).build()
+    with pytest.raises(ValueError, match="missing.txt"):
+        env.from_source(missing)
+    with pytest.raises(ValueError, match="end 1 is before start 5"):
+        NumberSequenceSource(5, 1)
+    with pytest.raises(ValueError, match="nowhere:"):
+        env.from_collection([1]).sink_to(Spec("nowhere:at-all"))
+    with pytest.raises(TypeError, match="KeyedProcessFunction"):
+        env.from_collection([1]).key_by(lambda v: v).process(lambda v, c: v)

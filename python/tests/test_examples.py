@@ -120,3 +120,42 @@ def test_the_guides_stock_ticker_windows_equal_the_cpp_stock_prices_job(tmp_path
         reference = windows_of_the_cpp_job(ticks, window_args, tmp_path)
         assert len(reference) > 100
         assert python_rows == reference, script
+
+
+def test_a_python_job_copies_a_kafka_topic_exactly_once(kafka_broker) -> None:
+    from spate.datastream import StreamExecutionEnvironment
+    from spate.datastream.connectors.kafka import (
+        DeliveryGuarantee,
+        KafkaOffsetsInitializer,
+        KafkaRecordSerializationSchema,
+        KafkaSink,
+        KafkaSource,
+        SimpleStringSchema,
+    )
+
+    kafka_broker.create_topic("words", 2)
+    kafka_broker.create_topic("upper", 2)
+    words = [f"word-{i}" for i in range(1000)]
+    env = StreamExecutionEnvironment.get_execution_environment(
+        {"execution.checkpointing.interval": "200ms"})
+
+    def sink(topic: str) -> KafkaSink:
+        return (KafkaSink.builder().set_bootstrap_servers(kafka_broker.bootstrap)
+                .set_record_serializer(KafkaRecordSerializationSchema.builder().set_topic(topic)
+                                       .set_value_serialization_schema(SimpleStringSchema())
+                                       .build())
+                .set_delivery_guarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .set_transactional_id_prefix(f"copy-{topic}").build())
+
+    def source(topic: str) -> KafkaSource:
+        return (KafkaSource.builder().set_bootstrap_servers(kafka_broker.bootstrap)
+                .set_topics(topic).set_starting_offsets(KafkaOffsetsInitializer.earliest())
+                .set_bounded(KafkaOffsetsInitializer.latest())
+                .set_value_only_deserializer(SimpleStringSchema()).build())
+
+    env.from_collection(words).sink_to(sink("words"))
+    env.execute("write words")
+    env.from_source(source("words")).map(str.upper).sink_to(sink("upper"))
+    env.execute("copy upper")
+    got = list(env.from_source(source("upper")).execute_and_collect())
+    assert sorted(got) == sorted(w.upper() for w in words)

@@ -4,9 +4,12 @@ from spate.datastream.data_stream import CloseableIterator, DataStream, KeyedStr
 from spate.datastream.functions import (
     FilterFunction,
     FlatMapFunction,
+    KeyedProcessFunction,
     KeySelector,
     MapFunction,
     ReduceFunction,
+    RuntimeContext,
+    TimerService,
 )
 from spate.datastream.stream_execution_environment import StreamExecutionEnvironment
 
@@ -16,8 +19,11 @@ __all__ = [
     "FilterFunction",
     "FlatMapFunction",
     "KeySelector",
+    "KeyedProcessFunction",
     "KeyedStream",
     "MapFunction",
     "ReduceFunction",
+    "RuntimeContext",
     "StreamExecutionEnvironment",
+    "TimerService",
 ]

@@ -87,6 +87,31 @@ class DataStream:
         self._handle.set_parallelism(parallelism)
         return self
 
+    def assign_timestamps_and_watermarks(self, watermark_strategy: Any) -> "DataStream":
+        """Event time from the strategy's timestamp assigner (or the records' own), and
+        watermarks that trail the largest timestamp by its out-of-orderness bound."""
+        from spate.common.watermark_strategy import WatermarkStrategy
+
+        if not isinstance(watermark_strategy, WatermarkStrategy):
+            raise TypeError("expected a WatermarkStrategy")
+        if watermark_strategy._bound_ms is None:
+            raise ValueError("WatermarkStrategy.no_watermarks() assigns nothing: give a bound")
+        idle = -1 if watermark_strategy._idle_ms is None else watermark_strategy._idle_ms
+        return DataStream(self._env, self._handle.assign_timestamps(
+            watermark_strategy._assigner, watermark_strategy._bound_ms, idle))
+
+    def sink_to(self, sink: Any) -> None:
+        """Writes str() of each value to a sink of spate.datastream.connectors (FileSink,
+        KafkaSink, Spec)."""
+        from spate.datastream.connectors import Sink
+
+        if not isinstance(sink, Sink):
+            raise TypeError(f"expected a sink of spate.datastream.connectors, got "
+                            f"{type(sink).__name__}")
+        self._handle.sink_to_spec(sink._spec)
+
+    add_sink = sink_to
+
     def print(self, sink_identifier: Optional[str] = None) -> None:
         """Writes str() of every value to standard output, one per line,
         with ``n> `` first (the subtask) when the job runs in parallel."""
@@ -111,6 +136,15 @@ class KeyedStream:
     def __init__(self, stream: DataStream, key: Any) -> None:
         self._stream = stream
         self._key = key
+
+    def process(self, func: Any, output_type: Optional[TypeInformation] = None) -> DataStream:
+        """A KeyedProcessFunction: keyed state and timers, its output yielded."""
+        from spate.datastream.functions import KeyedProcessFunction
+
+        if not isinstance(func, KeyedProcessFunction):
+            raise TypeError(f"expected a KeyedProcessFunction, got {type(func).__name__}")
+        handle = self._stream._handle.key_by_process(self._key, func, "")
+        return DataStream(self._stream._env, handle)
 
     def reduce(self, func: Any) -> DataStream:
         """A running reduce per key: every input emits the key's new value."""

@@ -47,6 +47,22 @@ class StreamExecutionEnvironment:
 
         return DataStream(self, self._env.from_collection(list(collection)))
 
+    def from_source(self, source: Any, watermark_strategy: Any = None,
+                    source_name: str = "source") -> "DataStream":
+        """A stream from a source of spate.datastream.connectors (NumberSequenceSource,
+        FileSource, KafkaSource, Spec), with event time when the strategy has watermarks."""
+        from spate.datastream.connectors import Source
+        from spate.datastream.data_stream import DataStream
+
+        if not isinstance(source, Source):
+            raise TypeError(f"expected a source of spate.datastream.connectors, got "
+                            f"{type(source).__name__}")
+        stream = DataStream(self, self._env.from_spec(source._spec, source._numbers,
+                                                      source._first))
+        if watermark_strategy is not None and watermark_strategy._bound_ms is not None:
+            stream = stream.assign_timestamps_and_watermarks(watermark_strategy)
+        return stream
+
     def execute(self, job_name: str = "spate job") -> JobExecutionResult:
         """Runs the job built so far and blocks until it ends; raises
         JobFailedError when it fails. The environment can build another

@@ -1,0 +1,72 @@
+// What the native module's parts share: Python references the runtime's threads may hold,
+// Python errors as C++ exceptions, and records as Python values (values.hpp).
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "values.hpp"
+
+namespace spate::python {
+
+namespace nb = nanobind;
+
+//! The Python error now set, with its traceback, as a C++ exception that fails the task (and
+//! the job, with this text as its cause).
+[[noreturn]] inline void throw_python_error(const std::string& where) {
+  nb::python_error e;
+  throw std::runtime_error(where + ": " + e.what());
+}
+
+//! A new reference to the value `bytes` encodes; throws on failure. With the GIL.
+inline PyObject* load(const std::string& bytes, const char* where) {
+  PyObject* v = decode_value(bytes);
+  if (v == nullptr)
+    throw_python_error(where);
+  return v;
+}
+
+//! `v` encoded; throws (naming `where`) when it cannot be. With the GIL.
+inline std::string dump(PyObject* v, const char* where) {
+  std::string out;
+  if (!encode_value(v, out))
+    throw_python_error(where);
+  return out;
+}
+
+//! Owns a reference to a Python object for the runtime's threads: copies share it, and the
+//! last one drops it with the GIL held.
+class py_ref {
+public:
+  explicit py_ref(nb::handle h) : p_(h.ptr(), drop) { Py_INCREF(h.ptr()); }
+  PyObject* get() const { return p_.get(); }
+
+private:
+  static void drop(PyObject* o) {
+    if (!Py_IsInitialized())
+      return; // the interpreter is gone: nothing left to free it in
+    nb::gil_scoped_acquire gil;
+    Py_DECREF(o);
+  }
+  std::shared_ptr<PyObject> p_;
+};
+
+//! A new reference owned for a scope (null allowed).
+struct owned {
+  PyObject* p;
+  explicit owned(PyObject* o) : p(o) {}
+  ~owned() { Py_XDECREF(p); }
+  owned(const owned&) = delete;
+  owned& operator=(const owned&) = delete;
+  PyObject* release() {
+    PyObject* o = p;
+    p = nullptr;
+    return o;
+  }
+};
+
+} // namespace spate::python
