@@ -22,6 +22,7 @@
 #include "spate/api/environment.hpp"
 #include "spate/api/stream.hpp"
 #include "spate/api/time.hpp"
+#include "spate/api/window.hpp"
 #include "spate/connectors/generator_source.hpp"
 #include "spate/connectors/io_spec.hpp"
 #include "spate/core/error.hpp"
@@ -184,6 +185,43 @@ private:
   py_ref f_;
 };
 
+//! A Python AggregateFunction per key and window, accumulators kept encoded.
+struct python_aggregate {
+  using accumulator_type = std::string;
+  using result_type = std::string;
+  py_ref f; // create_accumulator, add(value, acc), get_result(acc), merge(a, b)
+
+  std::string call(const char* method, std::initializer_list<PyObject*> args) const {
+    nb::gil_scoped_acquire gil;
+    std::string where = std::string("Python AggregateFunction.") + method;
+    owned name(PyUnicode_FromString(method));
+    std::vector<PyObject*> all{f.get()};
+    all.insert(all.end(), args.begin(), args.end());
+    owned r(PyObject_VectorcallMethod(name.p, all.data(), all.size(), nullptr));
+    if (r.p == nullptr)
+      throw_python_error(where);
+    return dump(r.p, where.c_str());
+  }
+  std::string create_accumulator() const { return call("create_accumulator", {}); }
+  std::string add(const keyed_record& v, const std::string& acc) const {
+    nb::gil_scoped_acquire gil;
+    owned x(load(v.second, "Python AggregateFunction.add"));
+    owned a(load(acc, "Python AggregateFunction.add"));
+    return call("add", {x.p, a.p});
+  }
+  std::string get_result(const std::string& acc) const {
+    nb::gil_scoped_acquire gil;
+    owned a(load(acc, "Python AggregateFunction.get_result"));
+    return call("get_result", {a.p});
+  }
+  std::string merge(const std::string& a, const std::string& b) const {
+    nb::gil_scoped_acquire gil;
+    owned x(load(a, "Python AggregateFunction.merge"));
+    owned y(load(b, "Python AggregateFunction.merge"));
+    return call("merge", {x.p, y.p});
+  }
+};
+
 class env_handle;
 
 //! A DataStream of Python values.
@@ -242,6 +280,75 @@ public:
     if (!name.empty())
       out.name(name);
     return {env_, stop_, out};
+  }
+
+  //! key_by(key).window(...) with `op` "reduce" (fn(a, b)), "aggregate" (fn: an object with
+  //! create_accumulator, add, get_result, merge) or "process" (fn(key, start, end, elements):
+  //! an iterable of outputs, once per window firing). `kind`: tumbling, sliding, session.
+  stream_handle key_by_window(nb::object key, const std::string& kind, bool event_time,
+                              std::int64_t size, std::int64_t slide, std::int64_t offset,
+                              const std::string& op, nb::object fn, const std::string& name) {
+    using std::chrono::milliseconds;
+    window_assigner assigner =
+        kind == "tumbling"
+            ? detail::make_tumbling(event_time, milliseconds(size), milliseconds(offset))
+        : kind == "sliding" ? detail::make_sliding(event_time, milliseconds(size),
+                                                   milliseconds(slide), milliseconds(offset))
+                            : detail::make_session(event_time, milliseconds(size));
+    py_ref key_ref(key);
+    py_ref f(fn);
+    auto keyed = detail::add_one_input<keyed_record>(
+        env_.get(), "Key Selector", [key_ref] { return std::make_unique<key_operator>(key_ref); },
+        s_.inputs(), false);
+    auto windowed = keyed.key_by([](const keyed_record& r) { return r.first; }).window(assigner);
+    std::optional<stream<std::string>> out;
+    if (op == "reduce") {
+      out = windowed
+                .reduce([f](const keyed_record& acc, keyed_record v) {
+                  nb::gil_scoped_acquire gil;
+                  owned a(load(acc.second, "Python window reduce"));
+                  owned x(load(v.second, "Python window reduce"));
+                  owned r(PyObject_CallFunctionObjArgs(f.get(), a.p, x.p, nullptr));
+                  if (r.p == nullptr)
+                    throw_python_error("Python window reduce");
+                  v.second = dump(r.p, "Python window reduce");
+                  return v;
+                })
+                .map([](keyed_record r) { return std::move(r.second); });
+    } else if (op == "aggregate") {
+      out = windowed.aggregate(python_aggregate{f});
+    } else {
+      out = windowed.process([f](const std::string& k, const time_window& w,
+                                 const std::vector<keyed_record>& elements,
+                                 collector<std::string>& collected) {
+        nb::gil_scoped_acquire gil;
+        const char* where = "Python ProcessWindowFunction";
+        owned key_value(load(k, where));
+        owned list(PyList_New(static_cast<Py_ssize_t>(elements.size())));
+        for (std::size_t i = 0; i < elements.size(); ++i)
+          PyList_SET_ITEM(list.p, static_cast<Py_ssize_t>(i), load(elements[i].second, where));
+        owned start(PyLong_FromLongLong(w.start));
+        owned end(PyLong_FromLongLong(w.end));
+        owned r(
+            PyObject_CallFunctionObjArgs(f.get(), key_value.p, start.p, end.p, list.p, nullptr));
+        if (r.p == nullptr)
+          throw_python_error(where);
+        if (r.p == Py_None)
+          return;
+        owned it(PyObject_GetIter(r.p));
+        if (it.p == nullptr)
+          throw_python_error(std::string(where) + " must yield or return its output");
+        while (PyObject* item = PyIter_Next(it.p)) {
+          owned hold(item);
+          collected.collect(dump(item, where));
+        }
+        if (PyErr_Occurred())
+          throw_python_error(where);
+      });
+    }
+    if (!name.empty())
+      out->name(name);
+    return {env_, stop_, *out};
   }
 
   //! Event time: `assigner(value, record_timestamp)` (None: keep the records' timestamps),
@@ -501,6 +608,7 @@ NB_MODULE(_spate, m) {
            })
       .def("key_by_reduce", &stream_handle::key_by_reduce)
       .def("key_by_process", &stream_handle::key_by_process)
+      .def("key_by_window", &stream_handle::key_by_window)
       .def("assign_timestamps", &stream_handle::assign_timestamps, nb::arg("assigner").none(),
            nb::arg("bound_ms"), nb::arg("idle_ms"))
       .def("sink_to_spec", &stream_handle::sink_to_spec)

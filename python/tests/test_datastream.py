@@ -386,3 +386,86 @@ def test_bad_sources_and_sinks_are_refused_by_name(tmp_path) -> None:
         env.from_collection([1]).sink_to(Spec("nowhere:at-all"))
     with pytest.raises(TypeError, match="KeyedProcessFunction"):
         env.from_collection([1]).key_by(lambda v: v).process(lambda v, c: v)
+
+
+def test_windows_reduce_aggregate_and_process_equal_plain_python() -> None:
+    from spate.common import Duration, Time, WatermarkStrategy
+    from spate.datastream.window import (
+        AggregateFunction,
+        EventTimeSessionWindows,
+        ProcessWindowFunction,
+        SlidingEventTimeWindows,
+        TumblingEventTimeWindows,
+    )
+
+    rnd = seeded_random()
+    events = []
+    ts = 0
+    for _ in range(1500):
+        ts += rnd.choice([1, 5, 40, 700])  # gaps of 700 ms split sessions of gap 500
+        events.append((rnd.choice("abc"), rnd.randrange(100), ts))
+
+    def stream(env):
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(
+            Duration.of_millis(0)).with_timestamp_assigner(lambda e, _: e[2])
+        return env.from_collection(events).assign_timestamps_and_watermarks(strategy) \
+            .key_by(lambda e: e[0])
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+
+    sums = stream(env).window(TumblingEventTimeWindows.of(Time.seconds(1))) \
+        .reduce(lambda a, b: (a[0], a[1] + b[1], max(a[2], b[2])))
+    expected = defaultdict(int)
+    for k, v, t in events:
+        expected[(k, t // 1000)] += v
+    got = {(k, t // 1000): v for k, v, t in sums.execute_and_collect()}
+    assert got == dict(expected)
+
+    class MinMax(AggregateFunction):
+        def create_accumulator(self):
+            return (None, None)
+
+        def add(self, value, acc):
+            lo, hi = acc
+            v = value[1]
+            return (v if lo is None else min(lo, v), v if hi is None else max(hi, v))
+
+        def get_result(self, acc):
+            return acc
+
+        def merge(self, a, b):
+            return (min(a[0], b[0]), max(a[1], b[1]))
+
+    class Describe(ProcessWindowFunction):
+        def process(self, key, context, elements):
+            w = context.window()
+            yield (key, w.start, w.end, len(elements), sum(e[1] for e in elements))
+
+    sliding = stream(env).window(SlidingEventTimeWindows.of(Time.seconds(2), Time.seconds(1))) \
+        .aggregate(MinMax())
+    got_sliding = sorted(sliding.execute_and_collect())
+    windows = defaultdict(list)
+    for k, v, t in events:
+        last = t - t % 1000
+        for start in (last, last - 1000):
+            windows[(k, start)].append(v)
+    assert got_sliding == sorted((min(vs), max(vs)) for vs in windows.values())
+
+    sessions = stream(env).window(EventTimeSessionWindows.with_gap(Duration.of_millis(500))) \
+        .process(Describe())
+    got_sessions = sorted(sessions.execute_and_collect())
+    reference = []
+    for key in "abc":
+        mine = [(v, t) for k, v, t in events if k == key]
+        start = mine[0][1]
+        last = start
+        values = []
+        for v, t in mine:
+            if t - last >= 500:
+                reference.append((key, start, last + 500, len(values), sum(values)))
+                start, values = t, []
+            values.append(v)
+            last = t
+        reference.append((key, start, last + 500, len(values), sum(values)))
+    assert got_sessions == sorted(reference)

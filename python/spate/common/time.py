@@ -30,3 +30,33 @@ class Duration:
 
     def __repr__(self) -> str:
         return f"Duration({self._millis} ms)"
+
+
+class Time:
+    """PyFlink 1.x's window sizes (``Time.seconds(10)``)."""
+
+    def __init__(self, millis: int) -> None:
+        self._millis = int(millis)
+
+    @staticmethod
+    def milliseconds(n: int) -> "Time":
+        return Time(n)
+
+    @staticmethod
+    def seconds(n: int) -> "Time":
+        return Time(n * 1000)
+
+    @staticmethod
+    def minutes(n: int) -> "Time":
+        return Time(n * 60_000)
+
+    @staticmethod
+    def hours(n: int) -> "Time":
+        return Time(n * 3_600_000)
+
+    @staticmethod
+    def days(n: int) -> "Time":
+        return Time(n * 86_400_000)
+
+    def to_milliseconds(self) -> int:
+        return self._millis

@@ -137,6 +137,14 @@ class KeyedStream:
         self._stream = stream
         self._key = key
 
+    def window(self, window_assigner: Any) -> Any:
+        """Windows per key (spate.datastream.window): then reduce, aggregate or process."""
+        from spate.datastream.window import WindowAssigner, WindowedStream
+
+        if not isinstance(window_assigner, WindowAssigner):
+            raise TypeError("expected a window assigner of spate.datastream.window")
+        return WindowedStream(self, window_assigner)
+
     def process(self, func: Any, output_type: Optional[TypeInformation] = None) -> DataStream:
         """A KeyedProcessFunction: keyed state and timers, its output yielded."""
         from spate.datastream.functions import KeyedProcessFunction
