@@ -15,6 +15,36 @@ namespace spate::python {
 
 namespace nb = nanobind;
 
+//! Gives the calling thread (one of the runtime's) a Python thread state it keeps: a later
+//! PyGILState_Ensure/Release pair then only takes and drops the GIL. Without it each pair
+//! makes and frees a thread state, which costs microseconds (a SQL function is called a row
+//! at a time). A thread that holds the GIL already (Python's own) is left as it is.
+inline void pin_python_thread() {
+  thread_local bool pinned = false;
+  if (pinned)
+    return;
+  pinned = true;
+  if (PyGILState_Check())
+    return;
+  PyGILState_Ensure(); // a thread state whose count stays above zero from now on
+  PyEval_SaveThread(); // the GIL goes; the thread state stays
+}
+
+//! Holds the GIL for a scope on any thread (cheap after the first time on a thread).
+class gil_hold {
+public:
+  gil_hold() {
+    pin_python_thread();
+    state_ = PyGILState_Ensure();
+  }
+  ~gil_hold() { PyGILState_Release(state_); }
+  gil_hold(const gil_hold&) = delete;
+  gil_hold& operator=(const gil_hold&) = delete;
+
+private:
+  PyGILState_STATE state_;
+};
+
 //! The Python error now set, with its traceback, as a C++ exception that fails the task (and
 //! the job, with this text as its cause).
 [[noreturn]] inline void throw_python_error(const std::string& where) {

@@ -70,7 +70,7 @@ public:
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<std::string>(b);
     {
-      nb::gil_scoped_acquire gil;
+      gil_hold gil;
       for (std::size_t i = 0; i < in.size(); ++i) {
         if (stop_->load(std::memory_order_relaxed))
           break; // cancelled: what is left of the batch goes nowhere
@@ -168,7 +168,7 @@ public:
   void process_batch(int, any_batch& b) override {
     auto& in = batch_cast<std::string>(b);
     {
-      nb::gil_scoped_acquire gil;
+      gil_hold gil;
       for (std::size_t i = 0; i < in.size(); ++i) {
         owned v(load(in.values[i], "Python key_by"));
         owned k(PyObject_CallOneArg(f_.get(), v.p));
@@ -192,7 +192,7 @@ struct python_aggregate {
   py_ref f; // create_accumulator, add(value, acc), get_result(acc), merge(a, b)
 
   std::string call(const char* method, std::initializer_list<PyObject*> args) const {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     std::string where = std::string("Python AggregateFunction.") + method;
     owned name(PyUnicode_FromString(method));
     std::vector<PyObject*> all{f.get()};
@@ -204,18 +204,18 @@ struct python_aggregate {
   }
   std::string create_accumulator() const { return call("create_accumulator", {}); }
   std::string add(const keyed_record& v, const std::string& acc) const {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     owned x(load(v.second, "Python AggregateFunction.add"));
     owned a(load(acc, "Python AggregateFunction.add"));
     return call("add", {x.p, a.p});
   }
   std::string get_result(const std::string& acc) const {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     owned a(load(acc, "Python AggregateFunction.get_result"));
     return call("get_result", {a.p});
   }
   std::string merge(const std::string& a, const std::string& b) const {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     owned x(load(a, "Python AggregateFunction.merge"));
     owned y(load(b, "Python AggregateFunction.merge"));
     return call("merge", {x.p, y.p});
@@ -254,7 +254,7 @@ public:
     auto reduced = keyed.key_by([](const keyed_record& r) { return r.first; })
                        .reduce(
                            [fn](const keyed_record& acc, keyed_record v) {
-                             nb::gil_scoped_acquire gil;
+                             gil_hold gil;
                              owned a(load(acc.second, "Python reduce"));
                              owned x(load(v.second, "Python reduce"));
                              owned r(PyObject_CallFunctionObjArgs(fn.get(), a.p, x.p, nullptr));
@@ -305,7 +305,7 @@ public:
     if (op == "reduce") {
       out = windowed
                 .reduce([f](const keyed_record& acc, keyed_record v) {
-                  nb::gil_scoped_acquire gil;
+                  gil_hold gil;
                   owned a(load(acc.second, "Python window reduce"));
                   owned x(load(v.second, "Python window reduce"));
                   owned r(PyObject_CallFunctionObjArgs(f.get(), a.p, x.p, nullptr));
@@ -321,7 +321,7 @@ public:
       out = windowed.process([f](const std::string& k, const time_window& w,
                                  const std::vector<keyed_record>& elements,
                                  collector<std::string>& collected) {
-        nb::gil_scoped_acquire gil;
+        gil_hold gil;
         const char* where = "Python ProcessWindowFunction";
         owned key_value(load(k, where));
         owned list(PyList_New(static_cast<Py_ssize_t>(elements.size())));
@@ -402,7 +402,7 @@ public:
         [parallel, prefix](const typed_batch<std::string>& batch, int subtask) {
           std::string text;
           {
-            nb::gil_scoped_acquire gil;
+            gil_hold gil;
             for (auto& bytes : batch.values) {
               owned v(load(bytes, "print"));
               owned s(PyObject_Str(v.p));

@@ -150,13 +150,13 @@ python_keyed_process::python_keyed_process(const python_keyed_process& other)
 
 python_keyed_process::~python_keyed_process() {
   if (instance_ && Py_IsInitialized()) {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     instance_.reset();
   }
 }
 
 void python_keyed_process::open(runtime_context& rc) {
-  nb::gil_scoped_acquire gil;
+  gil_hold gil;
   instance_ = std::make_unique<process_instance>();
   instance_->access = state_access(&rc);
   try {
@@ -213,7 +213,7 @@ void python_keyed_process::process_bundle(std::vector<keyed_record>& values,
                                           const std::vector<timestamp>& timestamps,
                                           const std::function<void(const std::string&)>& select,
                                           context& ctx) {
-  nb::gil_scoped_acquire gil;
+  gil_hold gil;
   context_handle& native = *instance_->native;
   native.ctx = &ctx;
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -229,7 +229,7 @@ void python_keyed_process::process_bundle(std::vector<keyed_record>& values,
 }
 
 void python_keyed_process::on_timer(timestamp ts, context& ctx) {
-  nb::gil_scoped_acquire gil;
+  gil_hold gil;
   context_handle& native = *instance_->native;
   native.ctx = &ctx;
   native.key = &ctx.current_key();
@@ -244,7 +244,7 @@ void python_keyed_process::on_timer(timestamp ts, context& ctx) {
 void python_keyed_process::close() {
   if (!instance_)
     return;
-  nb::gil_scoped_acquire gil;
+  gil_hold gil;
   owned r(PyObject_CallNoArgs(instance_->close.ptr()));
   if (r.p == nullptr)
     throw_python_error(where_ + " close");

@@ -302,7 +302,7 @@ public:
   ~python_scalar_function() override {
     if (!eval_ || !Py_IsInitialized())
       return;
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     if (close_ && close_ != Py_None) {
       owned r(PyObject_CallNoArgs(close_));
       if (!r.p)
@@ -313,7 +313,7 @@ public:
   }
 
   void eval(const sql::value* args, sql::value& out) override {
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     if (!eval_)
       open();
     owned call_args(PyTuple_New(static_cast<Py_ssize_t>(parameters_.size())));
@@ -358,7 +358,7 @@ std::shared_ptr<PyObject> share(nb::handle h) {
   return std::shared_ptr<PyObject>(h.ptr(), [](PyObject* o) {
     if (!Py_IsInitialized())
       return;
-    nb::gil_scoped_acquire gil;
+    gil_hold gil;
     Py_DECREF(o);
   });
 }
