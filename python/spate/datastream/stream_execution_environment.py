@@ -36,6 +36,11 @@ class StreamExecutionEnvironment:
         self._env.set_option(key, str(value))
         return self
 
+    def set_python_executable(self, python: str) -> "StreamExecutionEnvironment":
+        """Accepted for PyFlink scripts: spate runs Python functions in its own process, in the
+        interpreter that runs the script."""
+        return self
+
     def enable_checkpointing(self, interval_ms: int) -> "StreamExecutionEnvironment":
         return self.set_option("execution.checkpointing.interval", f"{int(interval_ms)}ms")
 
