@@ -8,6 +8,9 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "spate/core/config.hpp"
 
 #include "values.hpp"
 
@@ -98,5 +101,31 @@ struct owned {
     return o;
   }
 };
+
+//! Each value of `result` (what a function returned: an iterable, or None for nothing)
+//! encoded and handed to `emit`. Throws, naming `where`, for what is not iterable or cannot
+//! be encoded. With the GIL.
+template <class Emit>
+void emit_each(PyObject* result, const std::string& where, Emit&& emit) {
+  if (result == Py_None)
+    return;
+  owned it(PyObject_GetIter(result));
+  if (it.p == nullptr)
+    throw_python_error(where + " must return or yield its output (an iterable or None)");
+  while (PyObject* item = PyIter_Next(it.p)) {
+    owned hold(item);
+    emit(dump(item, where.c_str()));
+  }
+  if (PyErr_Occurred())
+    throw_python_error(where);
+}
+
+//! A configuration of Flink's keys from (key, value) pairs.
+inline configuration config_from(const std::vector<std::pair<std::string, std::string>>& kv) {
+  configuration config;
+  for (auto& [k, v] : kv)
+    config.set(k, v);
+  return config;
+}
 
 } // namespace spate::python

@@ -107,17 +107,8 @@ public:
             break;
           }
           case udf_kind::flat_map: {
-            if (r.p == Py_None)
-              break; // a generator function that yields nothing may return None
-            owned it(PyObject_GetIter(r.p));
-            if (it.p == nullptr)
-              throw_python_error(where_ + " must return an iterable");
-            while (PyObject* item = PyIter_Next(it.p)) {
-              owned hold(item);
-              buf_.push(dump(item, where_.c_str()), in.timestamps[i]);
-            }
-            if (PyErr_Occurred())
-              throw_python_error(where_);
+            timestamp ts = in.timestamps[i];
+            emit_each(r.p, where_, [&](std::string out) { buf_.push(std::move(out), ts); });
             break;
           }
         }
@@ -230,6 +221,16 @@ public:
   stream_handle(std::shared_ptr<environment> env, stop_flag stop, stream<std::string> s)
       : env_(std::move(env)), stop_(std::move(stop)), s_(std::move(s)) {}
 
+private:
+  //! This stream keyed by the Python key selector: each record with its encoded key.
+  auto keyed_by(const py_ref& key) {
+    auto keyed = detail::add_one_input<keyed_record>(
+        env_.get(), "Key Selector", [key] { return std::make_unique<key_operator>(key); },
+        s_.inputs(), false);
+    return keyed.key_by([](const keyed_record& r) { return r.first; });
+  }
+
+public:
   stream_handle udf(nb::object f, udf_kind kind, const std::string& name) {
     py_ref ref(f);
     const char* title = kind == udf_kind::map      ? "Map"
@@ -248,22 +249,18 @@ public:
   stream_handle key_by_reduce(nb::object key, nb::object f, const std::string& name) {
     py_ref key_ref(key);
     py_ref fn(f);
-    auto keyed = detail::add_one_input<keyed_record>(
-        env_.get(), "Key Selector", [key_ref] { return std::make_unique<key_operator>(key_ref); },
-        s_.inputs(), false);
-    auto reduced = keyed.key_by([](const keyed_record& r) { return r.first; })
-                       .reduce(
-                           [fn](const keyed_record& acc, keyed_record v) {
-                             gil_hold gil;
-                             owned a(load(acc.second, "Python reduce"));
-                             owned x(load(v.second, "Python reduce"));
-                             owned r(PyObject_CallFunctionObjArgs(fn.get(), a.p, x.p, nullptr));
-                             if (r.p == nullptr)
-                               throw_python_error("Python reduce");
-                             v.second = dump(r.p, "Python reduce");
-                             return v;
-                           },
-                           name.empty() ? "Keyed Reduce" : name);
+    auto reduced = keyed_by(key_ref).reduce(
+        [fn](const keyed_record& acc, keyed_record v) {
+          gil_hold gil;
+          owned a(load(acc.second, "Python reduce"));
+          owned x(load(v.second, "Python reduce"));
+          owned r(PyObject_CallFunctionObjArgs(fn.get(), a.p, x.p, nullptr));
+          if (r.p == nullptr)
+            throw_python_error("Python reduce");
+          v.second = dump(r.p, "Python reduce");
+          return v;
+        },
+        name.empty() ? "Keyed Reduce" : name);
     auto values = reduced.map([](keyed_record r) { return std::move(r.second); });
     return {env_, stop_, values};
   }
@@ -272,11 +269,7 @@ public:
   stream_handle key_by_process(nb::object key, nb::object fn, const std::string& name) {
     py_ref key_ref(key);
     py_ref fn_ref(fn);
-    auto keyed = detail::add_one_input<keyed_record>(
-        env_.get(), "Key Selector", [key_ref] { return std::make_unique<key_operator>(key_ref); },
-        s_.inputs(), false);
-    auto out = keyed.key_by([](const keyed_record& r) { return r.first; })
-                   .process(python_keyed_process(fn_ref, name));
+    auto out = keyed_by(key_ref).process(python_keyed_process(fn_ref, name));
     if (!name.empty())
       out.name(name);
     return {env_, stop_, out};
@@ -297,10 +290,7 @@ public:
                             : detail::make_session(event_time, milliseconds(size));
     py_ref key_ref(key);
     py_ref f(fn);
-    auto keyed = detail::add_one_input<keyed_record>(
-        env_.get(), "Key Selector", [key_ref] { return std::make_unique<key_operator>(key_ref); },
-        s_.inputs(), false);
-    auto windowed = keyed.key_by([](const keyed_record& r) { return r.first; }).window(assigner);
+    auto windowed = keyed_by(key_ref).window(assigner);
     std::optional<stream<std::string>> out;
     if (op == "reduce") {
       out = windowed
@@ -333,17 +323,7 @@ public:
             PyObject_CallFunctionObjArgs(f.get(), key_value.p, start.p, end.p, list.p, nullptr));
         if (r.p == nullptr)
           throw_python_error(where);
-        if (r.p == Py_None)
-          return;
-        owned it(PyObject_GetIter(r.p));
-        if (it.p == nullptr)
-          throw_python_error(std::string(where) + " must yield or return its output");
-        while (PyObject* item = PyIter_Next(it.p)) {
-          owned hold(item);
-          collected.collect(dump(item, where));
-        }
-        if (PyErr_Occurred())
-          throw_python_error(where);
+        emit_each(r.p, where, [&](std::string v) { collected.collect(std::move(v)); });
       });
     }
     if (!name.empty())
@@ -465,10 +445,7 @@ private:
 class env_handle {
 public:
   explicit env_handle(const std::vector<std::pair<std::string, std::string>>& options) {
-    configuration config;
-    for (auto& [k, v] : options)
-      config.set(k, v);
-    env_ = std::make_shared<environment>(std::move(config));
+    env_ = std::make_shared<environment>(config_from(options));
   }
   void set_parallelism(int p) { env_->set_parallelism(p); }
   int parallelism() const { return env_->parallelism(); }

@@ -187,17 +187,7 @@ void call_and_emit(PyObject* f, const std::string& where, keyed_context& ctx, A.
   owned r(PyObject_CallFunctionObjArgs(f, args..., nullptr));
   if (r.p == nullptr)
     throw_python_error(where);
-  if (r.p == Py_None)
-    return;
-  owned it(PyObject_GetIter(r.p));
-  if (it.p == nullptr)
-    throw_python_error(where + " must return or yield its output (an iterable or None)");
-  while (PyObject* item = PyIter_Next(it.p)) {
-    owned hold(item);
-    ctx.output(dump(item, where.c_str()));
-  }
-  if (PyErr_Occurred())
-    throw_python_error(where);
+  emit_each(r.p, where, [&](std::string v) { ctx.output(std::move(v)); });
 }
 
 } // namespace

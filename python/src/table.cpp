@@ -562,10 +562,7 @@ private:
 class table_env_handle {
 public:
   explicit table_env_handle(const std::vector<std::pair<std::string, std::string>>& options) {
-    configuration config;
-    for (auto& [k, v] : options)
-      config.set(k, v);
-    t_ = std::make_unique<sql::table_environment>(std::move(config));
+    t_ = std::make_unique<sql::table_environment>(config_from(options));
   }
   result_handle execute_sql(const std::string& sql) {
     nb::gil_scoped_release nogil; // planning opens connectors; jobs call Python functions

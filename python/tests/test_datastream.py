@@ -154,7 +154,7 @@ def test_errors_in_key_selectors_reducers_and_flat_maps_name_the_function() -> N
     with pytest.raises(JobFailedError, match=r"(?s)Python reduce.*AttributeError"):
         env.execute()
     env.from_collection([1]).flat_map(lambda v: 5).print()
-    with pytest.raises(JobFailedError, match="must return an iterable"):
+    with pytest.raises(JobFailedError, match="must return or yield its output"):
         env.execute()
 
 
