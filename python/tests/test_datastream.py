@@ -473,3 +473,28 @@ def test_windows_reduce_aggregate_and_process_equal_plain_python() -> None:
             last = t
         reference.append((key, start, last + 500, len(values), sum(values)))
     assert got_sessions == sorted(reference)
+
+
+def test_keyed_sum_min_max_and_their_by_forms_run_per_key() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    data = [("a", 3, "x"), ("b", 1, "y"), ("a", 1, "z"), ("a", 5, "w"), ("b", 4, "v")]
+    by_key = lambda t: t[0]  # noqa: E731
+
+    def final(stream):
+        last = {}
+        for v in stream.execute_and_collect():
+            last[v[0]] = v
+        return last
+
+    assert final(env.from_collection(data).key_by(by_key).sum(1)) == {
+        "a": ("a", 9, "x"), "b": ("b", 5, "y")}
+    assert final(env.from_collection(data).key_by(by_key).min(1)) == {
+        "a": ("a", 1, "x"), "b": ("b", 1, "y")}
+    assert final(env.from_collection(data).key_by(by_key).max(1)) == {
+        "a": ("a", 5, "x"), "b": ("b", 4, "y")}
+    assert final(env.from_collection(data).key_by(by_key).min_by(1)) == {
+        "a": ("a", 1, "z"), "b": ("b", 1, "y")}
+    assert final(env.from_collection(data).key_by(by_key).max_by(1)) == {
+        "a": ("a", 5, "w"), "b": ("b", 4, "v")}
+    assert list(env.from_collection([1, 2, 3]).key_by(lambda v: 0).sum()
+                .execute_and_collect()) == [1, 3, 6]

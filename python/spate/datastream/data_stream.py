@@ -137,6 +137,53 @@ class KeyedStream:
         self._stream = stream
         self._key = key
 
+    def _aggregate_field(self, position: Any, pick: Any) -> DataStream:
+        """A running aggregate of one field (a tuple position, a Row field name, or the value
+        itself when None): `pick(old, new)` gives the record to keep for that field."""
+
+        def field(v: Any) -> Any:
+            if position is None:
+                return v
+            if isinstance(position, str):
+                return getattr(v, position) if not isinstance(v, dict) else v[position]
+            return v[position]
+
+        def replace(v: Any, x: Any) -> Any:
+            if position is None:
+                return x
+            if isinstance(v, tuple) and not isinstance(position, str):
+                return v[:position] + (x,) + v[position + 1:]
+            if isinstance(v, list):
+                out = list(v)
+                out[position] = x
+                return out
+            raise TypeError(f"cannot set field {position!r} of a {type(v).__name__}")
+
+        return self.reduce(lambda a, b: pick(a, b, field, replace))
+
+    def sum(self, position_to_sum: Any = None) -> DataStream:
+        """The running sum of a field per key; the other fields are the first record's."""
+        return self._aggregate_field(position_to_sum,
+                                     lambda a, b, f, r: r(a, f(a) + f(b)))
+
+    def min(self, position_to_min: Any = None) -> DataStream:
+        """The running minimum of a field per key; the other fields are the first record's."""
+        return self._aggregate_field(position_to_min,
+                                     lambda a, b, f, r: r(a, min(f(a), f(b))))
+
+    def max(self, position_to_max: Any = None) -> DataStream:
+        return self._aggregate_field(position_to_max,
+                                     lambda a, b, f, r: r(a, max(f(a), f(b))))
+
+    def min_by(self, position_to_min_by: Any = None) -> DataStream:
+        """The record with the smallest field so far per key (the earlier one on ties)."""
+        return self._aggregate_field(position_to_min_by,
+                                     lambda a, b, f, r: b if f(b) < f(a) else a)
+
+    def max_by(self, position_to_max_by: Any = None) -> DataStream:
+        return self._aggregate_field(position_to_max_by,
+                                     lambda a, b, f, r: b if f(b) > f(a) else a)
+
     def window(self, window_assigner: Any) -> Any:
         """Windows per key (spate.datastream.window): then reduce, aggregate or process."""
         from spate.datastream.window import WindowAssigner, WindowedStream
