@@ -37,7 +37,7 @@ namespace spate::python {
 
 namespace {
 
-enum class udf_kind { map, filter, flat_map, timestamp, text };
+enum class udf_kind { map, filter, flat_map, timestamp, text, process };
 
 const char* what_of(udf_kind k) {
   switch (k) {
@@ -51,6 +51,8 @@ const char* what_of(udf_kind k) {
       return "timestamp assigner";
     case udf_kind::text:
       return "str() for a text sink";
+    case udf_kind::process:
+      return "process";
   }
   return "?";
 }
@@ -106,7 +108,8 @@ public:
               buf_.push(std::move(in.values[i]), in.timestamps[i]);
             break;
           }
-          case udf_kind::flat_map: {
+          case udf_kind::flat_map:
+          case udf_kind::process: {
             timestamp ts = in.timestamps[i];
             emit_each(r.p, where_, [&](std::string out) { buf_.push(std::move(out), ts); });
             break;
@@ -123,6 +126,17 @@ private:
   PyObject* call(PyObject* v, timestamp ts) {
     if (kind_ == udf_kind::text)
       return PyObject_Str(v);
+    if (kind_ == udf_kind::process) {
+      // f_ makes this subtask's function (value, record timestamp) on first use.
+      if (!instance_) {
+        owned made(PyObject_CallNoArgs(f_.get()));
+        if (made.p == nullptr)
+          return nullptr;
+        instance_.emplace(nb::handle(made.p));
+      }
+      owned t(ts == no_timestamp ? Py_NewRef(Py_None) : PyLong_FromLongLong(ts));
+      return PyObject_CallFunctionObjArgs(instance_->get(), v, t.p, nullptr);
+    }
     if (kind_ == udf_kind::timestamp) {
       owned t(ts == no_timestamp ? Py_NewRef(Py_None) : PyLong_FromLongLong(ts));
       return PyObject_CallFunctionObjArgs(f_.get(), v, t.p, nullptr);
@@ -134,6 +148,7 @@ private:
   udf_kind kind_;
   stop_flag stop_;
   std::string where_;
+  std::optional<py_ref> instance_;
 };
 
 //! Lines of a C++ source as Python values: str, or int for a number sequence. No GIL.
@@ -233,9 +248,10 @@ private:
 public:
   stream_handle udf(nb::object f, udf_kind kind, const std::string& name) {
     py_ref ref(f);
-    const char* title = kind == udf_kind::map      ? "Map"
-                        : kind == udf_kind::filter ? "Filter"
-                                                   : "Flat Map";
+    const char* title = kind == udf_kind::map       ? "Map"
+                        : kind == udf_kind::filter  ? "Filter"
+                        : kind == udf_kind::process ? "Process"
+                                                    : "Flat Map";
     auto out = detail::add_one_input<std::string>(
         env_.get(), name.empty() ? title : name,
         [ref, kind, name, stop = stop_] {
@@ -582,6 +598,10 @@ NB_MODULE(_spate, m) {
       .def("flat_map",
            [](stream_handle& s, nb::object f, const std::string& name) {
              return s.udf(std::move(f), udf_kind::flat_map, name);
+           })
+      .def("process",
+           [](stream_handle& s, nb::object factory, const std::string& name) {
+             return s.udf(std::move(factory), udf_kind::process, name);
            })
       .def("key_by_reduce", &stream_handle::key_by_reduce)
       .def("key_by_process", &stream_handle::key_by_process)

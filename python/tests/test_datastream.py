@@ -498,3 +498,31 @@ def test_keyed_sum_min_max_and_their_by_forms_run_per_key() -> None:
         "a": ("a", 5, "w"), "b": ("b", 4, "v")}
     assert list(env.from_collection([1, 2, 3]).key_by(lambda v: 0).sum()
                 .execute_and_collect()) == [1, 3, 6]
+
+
+def test_a_process_function_sees_each_records_timestamp_in_its_own_copy() -> None:
+    from spate.common import WatermarkStrategy
+    from spate.datastream import ProcessFunction
+    from spate.datastream.connectors import NumberSequenceSource
+
+    class Tag(ProcessFunction):
+        def open(self, runtime_context):
+            self.seen = 0  # per subtask: its own copy
+
+        def process_element(self, value, ctx):
+            self.seen += 1
+            if value % 2 == 0:
+                yield (value, ctx.timestamp(), self.seen)
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    numbers = env.from_source(NumberSequenceSource(1, 200), WatermarkStrategy
+                              .for_monotonous_timestamps()
+                              .with_timestamp_assigner(lambda v, ts: v * 7), "n")
+    got = list(numbers.process(Tag()).execute_and_collect())
+    assert sorted((v, ts) for v, ts, _ in got) == [(v, v * 7) for v in range(2, 201, 2)]
+    # Two subtasks, each with its own copy: neither counts all 200 records (one shared copy
+    # would have counted 199 or 200 by the last even number it yields).
+    assert max(seen for _, _, seen in got) < 190
+    with pytest.raises(TypeError, match="ProcessFunction"):
+        env.from_collection([1]).process(lambda v, c: v)

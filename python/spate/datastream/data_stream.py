@@ -67,6 +67,14 @@ class DataStream:
         f = callable_of(func, FilterFunction, "filter")
         return DataStream(self._env, self._handle.filter(f, ""))
 
+    def process(self, func: Any, output_type: Optional[TypeInformation] = None) -> "DataStream":
+        """A ProcessFunction on a stream that is not keyed (keyed ones: key_by(...).process)."""
+        from spate.datastream.functions import ProcessFunction, _process_factory
+
+        if not isinstance(func, ProcessFunction):
+            raise TypeError(f"expected a ProcessFunction, got {type(func).__name__}")
+        return DataStream(self._env, self._handle.process(_process_factory(func), ""))
+
     def key_by(
         self, key_selector: Any, key_type: Optional[TypeInformation] = None
     ) -> "KeyedStream":

@@ -109,6 +109,48 @@ class TimerService:
         return self._native.current_processing_time()
 
 
+class ProcessFunction(Function):
+    """Per record of a stream that is not keyed: ``process_element(value, ctx)`` yields (or
+    returns an iterable of) its output; ``ctx.timestamp()`` is the record's event time. Each
+    subtask calls its own copy, opened before its first record."""
+
+    class Context:
+        def __init__(self) -> None:
+            self._timestamp: Optional[int] = None
+
+        def timestamp(self) -> Optional[int]:
+            return self._timestamp
+
+    def open(self, runtime_context: "RuntimeContext") -> None:
+        pass
+
+    def process_element(self, value: Any, ctx: "ProcessFunction.Context") -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _process_factory(fn: ProcessFunction) -> Callable[[], Callable[[Any, Optional[int]], Any]]:
+    """What the native operator calls once per subtask: a copy of `fn`, opened, as a
+    function of (value, record timestamp)."""
+    import copy
+
+    def make() -> Callable[[Any, Optional[int]], Any]:
+        f = copy.copy(fn)
+        ctx = ProcessFunction.Context()
+        f.open(RuntimeContext(None, 0, 1, type(fn).__name__))
+        process_element = f.process_element
+
+        def call(value: Any, timestamp: Optional[int]) -> Any:
+            ctx._timestamp = timestamp
+            return process_element(value, ctx)
+
+        return call
+
+    return make
+
+
 class KeyedProcessFunction(Function):
     """Per record of a keyed stream, with keyed state (``open``: ``get_state``) and timers.
     ``process_element`` and ``on_timer`` yield (or return an iterable of) their output."""
