@@ -1,6 +1,7 @@
 """A Python DataStream job with keyed state survives SIGKILL: restarted from its last
-checkpoint it writes exactly what a run without the kill writes (the file sink commits with
-checkpoints; state and source positions come back from RocksDB's checkpoint)."""
+checkpoint, at its parallelism or another, it writes exactly what a run without the kill
+writes (the file sink commits with checkpoints; state and source positions come back from the
+checkpoint, keyed state split by key group)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from conftest import ROOT
 
@@ -36,7 +39,11 @@ def env_for(tmp: Path, name: str, **extra: str) -> dict:
     return {**os.environ, **base, **extra}
 
 
-def test_a_killed_python_job_restored_from_its_checkpoint_writes_exactly_once(tmp_path) -> None:
+@pytest.mark.parametrize("restored_parallelism", [2, 3])
+def test_a_killed_python_job_restored_from_its_checkpoint_writes_exactly_once(
+        tmp_path, restored_parallelism) -> None:
+    """Restored at the same parallelism, and at another one (keyed state rescaled by key
+    group)."""
     count = 12000
     reference = subprocess.run([sys.executable, str(JOB)], capture_output=True, text=True,
                                timeout=120, env=env_for(tmp_path, "reference", COUNT=str(count)))
@@ -61,7 +68,8 @@ def test_a_killed_python_job_restored_from_its_checkpoint_writes_exactly_once(tm
     # The job's checkpoint directory: the restore takes its newest checkpoint.
     (job_dir,) = list(checkpoints.iterdir())
     restored = subprocess.run([sys.executable, str(JOB)], capture_output=True, text=True,
-                              timeout=120, env={**env, "RESTORE": str(job_dir)})
+                              timeout=120, env={**env, "RESTORE": str(job_dir),
+                                                "PARALLELISM": str(restored_parallelism)})
     assert restored.returncode == 0, restored.stderr
     got = committed_lines(tmp_path / "killed" / "out")
     assert got == expected

@@ -4,7 +4,7 @@ keeping each key's count and sum in ValueState, every update written as "key,cou
 FileSink(OUT) exactly once.
 
 CHECKPOINTS: the checkpoint directory (every 100 ms); RESTORE: a checkpoint to start from;
-STATE: the RocksDB directory."""
+STATE: the RocksDB directory; PARALLELISM: of the keyed function (2)."""
 
 import os
 
@@ -44,7 +44,7 @@ def main():
                               WatermarkStrategy.no_watermarks(), "numbers")
     # One source subtask: each key's numbers arrive in one order, run after run.
     sums = numbers.key_by(lambda n: n % 7).process(RunningSum()).uid("running-sum")
-    sums.set_parallelism(2)
+    sums.set_parallelism(int(os.environ.get("PARALLELISM", "2")))
     sums.sink_to(FileSink.for_row_format(os.environ["OUT"], Encoder.simple_string_encoder())
                  .build())
     env.execute("keyed running sum")
