@@ -191,6 +191,22 @@ private:
   py_ref f_;
 };
 
+//! A Python reduce function f(a, b) over the values of keyed records (the key stays).
+struct python_reducer {
+  py_ref f;
+  const char* where;
+  keyed_record operator()(const keyed_record& acc, keyed_record v) const {
+    gil_hold gil;
+    owned a(load(acc.second, where));
+    owned x(load(v.second, where));
+    owned r(PyObject_CallFunctionObjArgs(f.get(), a.p, x.p, nullptr));
+    if (r.p == nullptr)
+      throw_python_error(where);
+    v.second = dump(r.p, where);
+    return v;
+  }
+};
+
 //! A Python AggregateFunction per key and window, accumulators kept encoded.
 struct python_aggregate {
   using accumulator_type = std::string;
@@ -265,18 +281,8 @@ public:
   stream_handle key_by_reduce(nb::object key, nb::object f, const std::string& name) {
     py_ref key_ref(key);
     py_ref fn(f);
-    auto reduced = keyed_by(key_ref).reduce(
-        [fn](const keyed_record& acc, keyed_record v) {
-          gil_hold gil;
-          owned a(load(acc.second, "Python reduce"));
-          owned x(load(v.second, "Python reduce"));
-          owned r(PyObject_CallFunctionObjArgs(fn.get(), a.p, x.p, nullptr));
-          if (r.p == nullptr)
-            throw_python_error("Python reduce");
-          v.second = dump(r.p, "Python reduce");
-          return v;
-        },
-        name.empty() ? "Keyed Reduce" : name);
+    auto reduced = keyed_by(key_ref).reduce(python_reducer{fn, "Python reduce"},
+                                            name.empty() ? "Keyed Reduce" : name);
     auto values = reduced.map([](keyed_record r) { return std::move(r.second); });
     return {env_, stop_, values};
   }
@@ -309,18 +315,9 @@ public:
     auto windowed = keyed_by(key_ref).window(assigner);
     std::optional<stream<std::string>> out;
     if (op == "reduce") {
-      out = windowed
-                .reduce([f](const keyed_record& acc, keyed_record v) {
-                  gil_hold gil;
-                  owned a(load(acc.second, "Python window reduce"));
-                  owned x(load(v.second, "Python window reduce"));
-                  owned r(PyObject_CallFunctionObjArgs(f.get(), a.p, x.p, nullptr));
-                  if (r.p == nullptr)
-                    throw_python_error("Python window reduce");
-                  v.second = dump(r.p, "Python window reduce");
-                  return v;
-                })
-                .map([](keyed_record r) { return std::move(r.second); });
+      out = windowed.reduce(python_reducer{f, "Python window reduce"}).map([](keyed_record r) {
+        return std::move(r.second);
+      });
     } else if (op == "aggregate") {
       out = windowed.aggregate(python_aggregate{f});
     } else {
