@@ -18,6 +18,17 @@ namespace spate::python {
 
 namespace nb = nanobind;
 
+//! Whether Python may still be entered from a thread of the runtime: not once the interpreter
+//! is finalizing (a thread taking the GIL then is ended by Python, unwinding through C++
+//! frames that do not expect it). Objects released after that are left to the process's end.
+inline bool python_alive() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsInitialized() && !Py_IsFinalizing();
+#else
+  return Py_IsInitialized() && !_Py_IsFinalizing();
+#endif
+}
+
 //! Gives the calling thread (one of the runtime's) a Python thread state it keeps: a later
 //! PyGILState_Ensure/Release pair then only takes and drops the GIL. Without it each pair
 //! makes and frees a thread state, which costs microseconds (a SQL function is called a row
@@ -37,6 +48,8 @@ inline void pin_python_thread() {
 class gil_hold {
 public:
   gil_hold() {
+    if (!python_alive()) // Python would end this thread, unwinding through the runtime
+      throw std::runtime_error("the Python interpreter is shutting down");
     pin_python_thread();
     state_ = PyGILState_Ensure();
   }
@@ -80,8 +93,8 @@ public:
 
 private:
   static void drop(PyObject* o) {
-    if (!Py_IsInitialized())
-      return; // the interpreter is gone: nothing left to free it in
+    if (!python_alive())
+      return; // the interpreter is ending: nothing left to free it in
     nb::gil_scoped_acquire gil;
     Py_DECREF(o);
   }

@@ -454,6 +454,51 @@ private:
   std::shared_ptr<collected> c_;
 };
 
+//! A running job (PyFlink's JobClient): status, savepoints, cancel, its result.
+class job_handle {
+public:
+  job_handle(job_client c, stop_flag stop)
+      : c_(std::make_shared<job_client>(std::move(c))), stop_(std::move(stop)) {}
+  ~job_handle() {
+    if (c_.use_count() != 1)
+      return;
+    // The job's last reference may take its operators with it, which take the GIL.
+    nb::gil_scoped_release nogil;
+    c_.reset();
+  }
+  job_handle(const job_handle&) = default;
+  job_handle& operator=(const job_handle&) = default;
+  std::string job_id() const { return c_->job_id(); }
+  std::string status() const { return to_string(c_->status()); }
+  std::string trigger_savepoint(const std::string& dir) {
+    nb::gil_scoped_release nogil;
+    return c_->trigger_savepoint(dir);
+  }
+  std::string stop_with_savepoint(const std::string& dir, bool drain) {
+    nb::gil_scoped_release nogil;
+    return c_->stop(dir, drain);
+  }
+  void cancel() {
+    nb::gil_scoped_release nogil;
+    stop_->store(true);
+    c_->cancel();
+  }
+  bool wait_for(int ms) {
+    nb::gil_scoped_release nogil;
+    return c_->wait_for(std::chrono::milliseconds(ms));
+  }
+  //! (status, failure cause, net runtime ms) once the job has ended.
+  std::vector<std::string> result() {
+    nb::gil_scoped_release nogil;
+    job_result r = c_->wait();
+    return {to_string(r.status), r.failure_cause, std::to_string(r.net_runtime.count())};
+  }
+
+private:
+  std::shared_ptr<job_client> c_;
+  stop_flag stop_;
+};
+
 //! A StreamExecutionEnvironment: one job at a time, run in this process.
 class env_handle {
 public:
@@ -498,16 +543,7 @@ public:
   //! and is raised once the job has ended.
   std::vector<std::string> execute(const std::string& name) {
     std::optional<job_client> client;
-    stop_->store(false);
-    {
-      nb::gil_scoped_release nogil;
-      // Flink's execution.savepoint.path: start from a savepoint or retained checkpoint.
-      start_options start;
-      start.restore_path = env_->config().get_string("execution.savepoint.path", "");
-      start.allow_non_restored_state =
-          env_->config().get_bool("execution.savepoint.ignore-unclaimed-state", false);
-      client.emplace(env_->execute_async(name, start));
-    }
+    client.emplace(start(name));
     for (;;) {
       bool ended;
       {
@@ -529,13 +565,30 @@ public:
     }
     job_result r;
     {
+      // The job's last references go here too: its operators may take the GIL to drop
+      // their Python objects.
       nb::gil_scoped_release nogil;
       r = client->wait();
+      client.reset();
     }
     return {to_string(r.status), r.failure_cause, r.job_id, std::to_string(r.net_runtime.count())};
   }
 
+  //! Starts the job and returns its client at once (Flink's execute_async).
+  job_handle execute_async(const std::string& name) { return job_handle(start(name), stop_); }
+
 private:
+  job_client start(const std::string& name) {
+    stop_->store(false);
+    nb::gil_scoped_release nogil;
+    // Flink's execution.savepoint.path: start from a savepoint or retained checkpoint.
+    start_options options;
+    options.restore_path = env_->config().get_string("execution.savepoint.path", "");
+    options.allow_non_restored_state =
+        env_->config().get_bool("execution.savepoint.ignore-unclaimed-state", false);
+    return env_->execute_async(name, options);
+  }
+
   std::shared_ptr<environment> env_;
   stop_flag stop_ = std::make_shared<std::atomic<bool>>(false);
 };
@@ -619,5 +672,15 @@ NB_MODULE(_spate, m) {
       .def("set_option", &env_handle::set_option)
       .def("from_collection", &env_handle::from_collection)
       .def("from_spec", &env_handle::from_spec)
-      .def("execute", &env_handle::execute);
+      .def("execute", &env_handle::execute)
+      .def("execute_async", &env_handle::execute_async);
+
+  nb::class_<job_handle>(m, "_JobClient", nb::is_weak_referenceable())
+      .def("job_id", &job_handle::job_id)
+      .def("status", &job_handle::status)
+      .def("trigger_savepoint", &job_handle::trigger_savepoint)
+      .def("stop_with_savepoint", &job_handle::stop_with_savepoint)
+      .def("cancel", &job_handle::cancel)
+      .def("wait_for", &job_handle::wait_for)
+      .def("result", &job_handle::result);
 }

@@ -149,10 +149,14 @@ python_keyed_process::python_keyed_process(const python_keyed_process& other)
     : keyed_process_function(other), fn_(other.fn_), where_(other.where_) {}
 
 python_keyed_process::~python_keyed_process() {
-  if (instance_ && Py_IsInitialized()) {
-    gil_hold gil;
-    instance_.reset();
+  if (!instance_)
+    return;
+  if (!python_alive()) {
+    (void)instance_.release(); // the interpreter is ending: left to the process's end
+    return;
   }
+  gil_hold gil;
+  instance_.reset();
 }
 
 void python_keyed_process::open(runtime_context& rc) {

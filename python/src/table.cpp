@@ -300,7 +300,7 @@ public:
         result_(std::move(result)) {}
 
   ~python_scalar_function() override {
-    if (!eval_ || !Py_IsInitialized())
+    if (!eval_ || !python_alive())
       return;
     gil_hold gil;
     if (close_ && close_ != Py_None) {
@@ -356,7 +356,7 @@ private:
 std::shared_ptr<PyObject> share(nb::handle h) {
   Py_INCREF(h.ptr());
   return std::shared_ptr<PyObject>(h.ptr(), [](PyObject* o) {
-    if (!Py_IsInitialized())
+    if (!python_alive())
       return;
     gil_hold gil;
     Py_DECREF(o);
@@ -476,6 +476,15 @@ class result_handle {
 public:
   explicit result_handle(sql::table_result r)
       : r_(std::make_shared<sql::table_result>(std::move(r))) {}
+  ~result_handle() {
+    if (r_.use_count() != 1)
+      return;
+    // The job's last reference may take its operators with it, which take the GIL.
+    nb::gil_scoped_release nogil;
+    r_.reset();
+  }
+  result_handle(const result_handle&) = default;
+  result_handle& operator=(const result_handle&) = default;
 
   std::string kind() const {
     switch (r_->type) {

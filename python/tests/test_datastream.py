@@ -526,3 +526,21 @@ def test_a_process_function_sees_each_records_timestamp_in_its_own_copy() -> Non
     assert max(seen for _, _, seen in got) < 190
     with pytest.raises(TypeError, match="ProcessFunction"):
         env.from_collection([1]).process(lambda v, c: v)
+
+
+def test_a_script_that_ends_while_its_job_runs_exits_cleanly() -> None:
+    script = textwrap.dedent(
+        """
+        from spate.datastream import StreamExecutionEnvironment
+        from spate.datastream.connectors import NumberSequenceSource
+        env = StreamExecutionEnvironment.get_execution_environment()
+        numbers = env.from_source(NumberSequenceSource(1, 10**9, rate=1000))
+        numbers.map(lambda v: v + 1).filter(lambda v: v < 0).print()
+        client = env.execute_async("left running")
+        print(client.get_job_id())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip()) == 32

@@ -73,3 +73,50 @@ def test_a_killed_python_job_restored_from_its_checkpoint_writes_exactly_once(
     assert restored.returncode == 0, restored.stderr
     got = committed_lines(tmp_path / "killed" / "out")
     assert got == expected
+
+
+def test_a_python_job_stopped_with_a_savepoint_resumes_at_another_parallelism(tmp_path) -> None:
+    sys.path.insert(0, str(JOB.parent))
+    import keyed_running_sum as job
+
+    from spate.common import JobStatus
+    from spate.datastream import StreamExecutionEnvironment
+
+    count = 12000
+    reference_out = tmp_path / "reference"
+    env = StreamExecutionEnvironment.get_execution_environment(
+        {"state.backend.rocksdb.localdir": str(tmp_path / "state")})
+    job.build(env, count, None, str(reference_out), 2)
+    env.execute("reference")
+    expected = committed_lines(reference_out)
+    assert len(expected) == count
+
+    out = tmp_path / "out"
+    env = StreamExecutionEnvironment.get_execution_environment(
+        {"state.backend.rocksdb.localdir": str(tmp_path / "state"),
+         "state.savepoints.dir": str(tmp_path / "savepoints")})
+    job.build(env, count, 3000, str(out), 2)
+    client = env.execute_async("first half")
+    deadline = time.monotonic() + 30
+    while client.get_job_status() != JobStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    # Paced at 3000 records/s the source takes 4 s: the stop comes well before its end. A job
+    # RUNNING may still be deploying its tasks: the savepoint is refused until they run.
+    while True:
+        try:
+            savepoint = client.stop_with_savepoint()
+            break
+        except ValueError as e:
+            assert "not running" in str(e) and time.monotonic() < deadline, e
+            time.sleep(0.02)
+    assert client.get_job_execution_result().get_job_id() == client.get_job_id()
+    assert client.get_job_status() == JobStatus.FINISHED
+    assert len(committed_lines(out)) < count
+
+    env = StreamExecutionEnvironment.get_execution_environment(
+        {"state.backend.rocksdb.localdir": str(tmp_path / "state"),
+         "execution.savepoint.path": savepoint})
+    job.build(env, count, None, str(out), 3)
+    env.execute("second half")
+    assert committed_lines(out) == expected

@@ -68,6 +68,12 @@ class StreamExecutionEnvironment:
             stream = stream.assign_timestamps_and_watermarks(watermark_strategy)
         return stream
 
+    def execute_async(self, job_name: str = "spate job") -> "JobClient":
+        """Starts the job and returns its JobClient at once (status, savepoints, cancel)."""
+        from spate.common.job_client import JobClient
+
+        return JobClient(self._env.execute_async(job_name), job_name)
+
     def execute(self, job_name: str = "spate job") -> JobExecutionResult:
         """Runs the job built so far and blocks until it ends; raises
         JobFailedError when it fails. The environment can build another

@@ -28,6 +28,16 @@ class RunningSum(KeyedProcessFunction):
         yield f"{ctx.get_current_key()},{count},{total}"
 
 
+def build(env, count, rate, out, parallelism):
+    """The job on `env`: numbers through the keyed running sum into FileSink(out)."""
+    numbers = env.from_source(NumberSequenceSource(0, count - 1, rate=rate),
+                              WatermarkStrategy.no_watermarks(), "numbers")
+    # One source subtask: each key's numbers arrive in one order, run after run.
+    sums = numbers.key_by(lambda n: n % 7).process(RunningSum()).uid("running-sum")
+    sums.set_parallelism(parallelism)
+    sums.sink_to(FileSink.for_row_format(out, Encoder.simple_string_encoder()).build())
+
+
 def main():
     config = {
         "execution.checkpointing.interval": "100ms",
@@ -38,15 +48,8 @@ def main():
     if os.environ.get("RESTORE"):
         config["execution.savepoint.path"] = os.environ["RESTORE"]
     env = StreamExecutionEnvironment.get_execution_environment(config)
-    count = int(os.environ["COUNT"])
-    rate = float(os.environ.get("RATE", "0")) or None
-    numbers = env.from_source(NumberSequenceSource(0, count - 1, rate=rate),
-                              WatermarkStrategy.no_watermarks(), "numbers")
-    # One source subtask: each key's numbers arrive in one order, run after run.
-    sums = numbers.key_by(lambda n: n % 7).process(RunningSum()).uid("running-sum")
-    sums.set_parallelism(int(os.environ.get("PARALLELISM", "2")))
-    sums.sink_to(FileSink.for_row_format(os.environ["OUT"], Encoder.simple_string_encoder())
-                 .build())
+    build(env, int(os.environ["COUNT"]), float(os.environ.get("RATE", "0")) or None,
+          os.environ["OUT"], int(os.environ.get("PARALLELISM", "2")))
     env.execute("keyed running sum")
 
 
