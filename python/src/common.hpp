@@ -133,6 +133,17 @@ void emit_each(PyObject* result, const std::string& where, Emit&& emit) {
     throw_python_error(where);
 }
 
+//! Drops `p` (held by a Python object being freed, so with the GIL); when it is the job's last
+//! reference, without the GIL: the job's operators go with it and take the GIL to drop their
+//! Python objects.
+template <class T>
+void drop_without_gil(std::shared_ptr<T>& p) {
+  if (p.use_count() != 1)
+    return;
+  nb::gil_scoped_release nogil;
+  p.reset();
+}
+
 //! A configuration of Flink's keys from (key, value) pairs.
 inline configuration config_from(const std::vector<std::pair<std::string, std::string>>& kv) {
   configuration config;

@@ -151,18 +151,15 @@ private:
   std::optional<py_ref> instance_;
 };
 
-//! Lines of a C++ source as Python values: str, or int for a number sequence. No GIL.
-stream<std::string> encoded_lines(stream<std::string> lines, bool numbers, std::int64_t first) {
+//! Lines of a C++ source as Python str values. No GIL.
+stream<std::string> encoded_lines(stream<std::string> lines) {
   return lines
-      .map([numbers, first](std::string line) {
+      .map([](const std::string& line) {
         std::string out;
-        if (numbers)
-          encode_int(first + std::stoll(line), out);
-        else
-          encode_str(line, out);
+        encode_str(line, out);
         return out;
       })
-      .name(numbers ? "Numbers" : "Lines as str");
+      .name("Lines as str");
 }
 
 //! key_by's selector: each record with its key, both encoded. Equal keys
@@ -459,13 +456,7 @@ class job_handle {
 public:
   job_handle(job_client c, stop_flag stop)
       : c_(std::make_shared<job_client>(std::move(c))), stop_(std::move(stop)) {}
-  ~job_handle() {
-    if (c_.use_count() != 1)
-      return;
-    // The job's last reference may take its operators with it, which take the GIL.
-    nb::gil_scoped_release nogil;
-    c_.reset();
-  }
+  ~job_handle() { drop_without_gil(c_); }
   job_handle(const job_handle&) = default;
   job_handle& operator=(const job_handle&) = default;
   std::string job_id() const { return c_->job_id(); }
@@ -530,11 +521,17 @@ public:
       nb::gil_scoped_release nogil; // asks Kafka brokers, opens files
       check_input(in);
     }
-    auto lines = read_lines(*env_, in, [](const generator_options& g) {
-      return generator_source<std::string>(
-          g, [](std::uint64_t seq, record_rng&) { return std::to_string(seq); }, "number-sequence");
-    });
-    return {env_, stop_, encoded_lines(lines, numbers, first)};
+    if (numbers) // the generator makes each number encoded, as an int
+      return {env_, stop_,
+              env_->add_source(generator_source<std::string>(
+                  in.gen,
+                  [first](std::uint64_t seq, record_rng&) {
+                    std::string out;
+                    encode_int(first + static_cast<std::int64_t>(seq), out);
+                    return out;
+                  },
+                  "number-sequence"))};
+    return {env_, stop_, encoded_lines(read_lines(*env_, in, {}))};
   }
 
   //! Runs the job; returns (status, failure cause, job id, net runtime ms).

@@ -476,13 +476,7 @@ class result_handle {
 public:
   explicit result_handle(sql::table_result r)
       : r_(std::make_shared<sql::table_result>(std::move(r))) {}
-  ~result_handle() {
-    if (r_.use_count() != 1)
-      return;
-    // The job's last reference may take its operators with it, which take the GIL.
-    nb::gil_scoped_release nogil;
-    r_.reset();
-  }
+  ~result_handle() { drop_without_gil(r_); }
   result_handle(const result_handle&) = default;
   result_handle& operator=(const result_handle&) = default;
 

@@ -81,7 +81,7 @@ class UserDefinedScalarFunctionWrapper:
         # The SQL function class this wrapper is registered as (one per wrapper).
         self._class_name = f"python:{self._name}#{next(_ids)}"
         self._registered = False
-        if isinstance(func, ScalarFunction) is False and callable(func):
+        if not isinstance(func, ScalarFunction):
             functools.update_wrapper(self, func)
 
     def _register(self) -> str:
