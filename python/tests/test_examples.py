@@ -153,9 +153,21 @@ def test_a_python_job_copies_a_kafka_topic_exactly_once(kafka_broker) -> None:
                 .set_bounded(KafkaOffsetsInitializer.latest())
                 .set_value_only_deserializer(SimpleStringSchema()).build())
 
+    def await_topic(topic: str, count: int) -> list:
+        """The topic's committed records once `count` are visible: a transaction's commit
+        reaches the partitions' end offsets a little after the producer's commit returns."""
+        import time
+
+        deadline = time.monotonic() + 30
+        while True:
+            got = list(env.from_source(source(topic)).execute_and_collect())
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.1)
+
     env.from_collection(words).sink_to(sink("words"))
     env.execute("write words")
+    assert sorted(await_topic("words", len(words))) == sorted(words)
     env.from_source(source("words")).map(str.upper).sink_to(sink("upper"))
     env.execute("copy upper")
-    got = list(env.from_source(source("upper")).execute_and_collect())
-    assert sorted(got) == sorted(w.upper() for w in words)
+    assert sorted(await_topic("upper", len(words))) == sorted(w.upper() for w in words)
